@@ -1,0 +1,560 @@
+/* cell.c - split a cell into top-level items (see cell.h).
+ *
+ * Owns the rules that tell a declaration from a statement at file scope and
+ * find where each ends. Knows nothing of libtcc or of the session. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cell.h"
+#include "lexer.h"
+
+typedef struct {
+    const char *src;
+    token *t;
+    size_t n;
+} toks;
+
+static int is(const toks *ts, size_t i, const char *text) {
+    return i < ts->n && tok_is(&ts->t[i], text);
+}
+
+static int is_kind(const toks *ts, size_t i, tok_kind k) {
+    return i < ts->n && ts->t[i].kind == k;
+}
+
+static int word_in(const token *t, const char *const *words) {
+    if (t->kind != TOK_IDENT) return 0;
+    for (int i = 0; words[i]; i++) if (tok_is(t, words[i])) return 1;
+    return 0;
+}
+
+static const char *const basic_types[] = {
+    "void", "char", "short", "int", "long", "float", "double", "signed",
+    "unsigned", "_Bool", "_Complex", "__int128", NULL
+};
+static const char *const qualifiers[] = {
+    "typedef", "extern", "static", "auto", "register", "inline", "__inline",
+    "__inline__", "_Noreturn", "const", "volatile", "restrict", "__restrict",
+    "__restrict__", "_Thread_local", "__thread", "__extension__", "__const",
+    "__volatile__", NULL
+};
+static const char *const paren_specs[] = {
+    "__attribute__", "__attribute", "_Alignas", "__typeof__", "__typeof",
+    "typeof", "_Atomic", "__declspec", "__asm__", "asm", NULL
+};
+static const char *const tags[] = { "struct", "union", "enum", NULL };
+
+/* Index after the bracket that closes the one at I (or ts->n). */
+static size_t skip_group(const toks *ts, size_t i) {
+    int depth = 0;
+    for (; i < ts->n; i++) {
+        const token *t = &ts->t[i];
+        if (t->kind != TOK_PUNCT || t->len != 1) continue;
+        char c = t->start[0];
+        if (c == '(' || c == '[' || c == '{') depth++;
+        else if (c == ')' || c == ']' || c == '}') {
+            if (--depth == 0) return i + 1;
+        }
+    }
+    return ts->n;
+}
+
+/* ---------------------------------------------------------------- strings */
+
+static char *xstrndup(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+static char *xprintf(const char *fmt, ...) {
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* Source text of tokens [a, b), as written (newlines kept, so the compiler's
+ * line numbers stay right), with the tokens for which DROP is set blanked. */
+static char *span(const toks *ts, size_t a, size_t b, const unsigned char *drop) {
+    if (a >= b) return xstrndup("", 0);
+    const char *s = ts->t[a].start;
+    const char *e = ts->t[b - 1].start + ts->t[b - 1].len;
+    char *out = xstrndup(s, (size_t)(e - s));
+    if (!out || !drop) return out;
+    for (size_t i = a; i < b; i++)
+        if (drop[i]) memset(out + (ts->t[i].start - s), ' ', ts->t[i].len);
+    return out;
+}
+
+/* Tokens [a, b) joined by single spaces, skipping those DROP marks. */
+static char *joined(const toks *ts, size_t a, size_t b, const unsigned char *drop) {
+    size_t len = 1;
+    for (size_t i = a; i < b; i++) len += ts->t[i].len + 1;
+    char *out = malloc(len), *p = out;
+    if (!out) return NULL;
+    for (size_t i = a; i < b; i++) {
+        if (drop && drop[i]) continue;
+        if (p != out) *p++ = ' ';
+        memcpy(p, ts->t[i].start, ts->t[i].len);
+        p += ts->t[i].len;
+    }
+    *p = 0;
+    return out;
+}
+
+static cell_item *add_item(cell *c, item_kind kind, int line) {
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        cell_item *it = realloc(c->items, cap * sizeof *it);
+        if (!it) return NULL;
+        c->items = it;
+        c->cap = cap;
+    }
+    cell_item *it = &c->items[c->n++];
+    memset(it, 0, sizeof *it);
+    it->kind = kind;
+    it->line = line;
+    return it;
+}
+
+static void add_key(cell_item *it, char *key) {
+    if (key && it->nkeys < ITEM_MAX_KEYS) it->keys[it->nkeys++] = key;
+    else free(key);
+}
+
+/* ------------------------------------------------------------- directives */
+
+/* The directive's name: "include" for "#  include <x>". */
+static void directive_word(const token *t, const char **w, size_t *wl, const char **rest) {
+    const char *p = t->start + 1, *e = t->start + t->len;
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    *w = p;
+    while (p < e && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) p++;
+    *wl = (size_t)(p - *w);
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    *rest = p;
+}
+
+static int directive_is(const token *t, const char *word) {
+    const char *w, *rest;
+    size_t wl;
+    directive_word(t, &w, &wl, &rest);
+    return wl == strlen(word) && memcmp(w, word, wl) == 0;
+}
+
+/* A directive at token I. #if groups are kept whole, with whatever code
+ * they hold, since their branches cannot be judged before preprocessing.
+ * Returns the index after the item. */
+static size_t split_directive(const toks *ts, size_t i, cell *c) {
+    const token *t = &ts->t[i];
+    const char *w, *rest;
+    size_t wl;
+    directive_word(t, &w, &wl, &rest);
+    const char *end = t->start + t->len;
+
+    if (directive_is(t, "if") || directive_is(t, "ifdef") || directive_is(t, "ifndef")) {
+        int depth = 0;
+        size_t j = i;
+        for (; j < ts->n; j++) {
+            if (ts->t[j].kind != TOK_DIRECTIVE) continue;
+            const token *d = &ts->t[j];
+            if (directive_is(d, "if") || directive_is(d, "ifdef") || directive_is(d, "ifndef")) depth++;
+            else if (directive_is(d, "endif") && --depth == 0) break;
+        }
+        size_t stop = j < ts->n ? j + 1 : ts->n;
+        cell_item *it = add_item(c, ITEM_DIRECTIVE, t->line);
+        if (!it) return ts->n;
+        it->text = span(ts, i, stop, NULL);
+        it->proto = span(ts, i, stop, NULL);
+        add_key(it, xprintf("#%s", it->text));
+        return stop;
+    }
+
+    int keep = 1;
+    char *key = NULL;
+    if (directive_is(t, "include")) {
+        key = xprintf("#include %.*s", (int)(end - rest), rest);
+    } else if (directive_is(t, "define") || directive_is(t, "undef")) {
+        const char *n = rest;
+        while (n < end && ((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') ||
+                           (*n >= '0' && *n <= '9') || *n == '_')) n++;
+        key = xprintf("#%.*s", (int)(n - rest), rest);
+    } else {
+        keep = 0;                      /* #pragma, #error, #line, ...: this cell only */
+    }
+    cell_item *it = add_item(c, keep ? ITEM_DIRECTIVE : ITEM_OTHER, t->line);
+    if (!it) { free(key); return ts->n; }
+    it->text = xstrndup(t->start, t->len);
+    if (keep) it->proto = xstrndup(t->start, t->len);
+    add_key(it, key);
+    return i + 1;
+}
+
+/* ------------------------------------------------------------ statements */
+
+/* Index after the statement starting at I. Sets *OPEN when the text ended
+ * before the statement's ';' (a trailing expression, or an error). */
+static size_t statement_end(const toks *ts, size_t i, int *open) {
+    if (i >= ts->n) { *open = 1; return i; }
+    if (is(ts, i, "{")) return skip_group(ts, i);
+    if (is(ts, i, ";")) return i + 1;
+    if (is(ts, i, "if")) {
+        size_t j = statement_end(ts, skip_group(ts, i + 1), open);
+        if (!*open && is(ts, j, "else")) j = statement_end(ts, j + 1, open);
+        return j;
+    }
+    if (is(ts, i, "for") || is(ts, i, "while") || is(ts, i, "switch"))
+        return statement_end(ts, skip_group(ts, i + 1), open);
+    if (is(ts, i, "do")) {
+        size_t j = statement_end(ts, i + 1, open);
+        if (*open) return j;
+        if (is(ts, j, "while")) j = skip_group(ts, j + 1);
+        if (is(ts, j, ";")) return j + 1;
+        *open = 1;
+        return j;
+    }
+    if (is_kind(ts, i, TOK_IDENT) && is(ts, i + 1, ":") && !is(ts, i, "default"))
+        return statement_end(ts, i + 2, open);      /* a label */
+    /* An expression statement: up to ';' outside brackets. */
+    for (size_t j = i; j < ts->n;) {
+        if (is(ts, j, ";")) return j + 1;
+        const token *t = &ts->t[j];
+        if (t->kind == TOK_PUNCT && t->len == 1 && strchr("([{", t->start[0])) j = skip_group(ts, j);
+        else if (t->kind == TOK_DIRECTIVE) break;
+        else j++;
+    }
+    *open = 1;
+    size_t j = i;
+    while (j < ts->n && ts->t[j].kind != TOK_DIRECTIVE) {
+        const token *t = &ts->t[j];
+        if (t->kind == TOK_PUNCT && t->len == 1 && strchr("([{", t->start[0])) j = skip_group(ts, j);
+        else j++;
+    }
+    return j;
+}
+
+/* ----------------------------------------------------------- declarations */
+
+/* Does the chunk at I start a declaration? Keywords say so; so does a
+ * name followed by a name (`size_t n`), or by stars and a name and then
+ * = ; , [ ( ) (`FILE *f = ...`): as an expression, `a * b;` would be
+ * useless, so C programmers read it as a declaration too. */
+static int starts_declaration(const toks *ts, size_t i) {
+    const token *t = &ts->t[i];
+    if (t->kind != TOK_IDENT) return 0;
+    if (word_in(t, basic_types) || word_in(t, qualifiers) || word_in(t, tags) ||
+        word_in(t, paren_specs) || tok_is(t, "_Static_assert") || tok_is(t, "static_assert"))
+        return 1;
+    static const char *const stmt_words[] = {
+        "if", "for", "while", "do", "switch", "return", "break", "continue",
+        "goto", "case", "default", "else", "sizeof", "_Alignof", "_Generic", NULL
+    };
+    if (word_in(t, stmt_words)) return 0;
+    size_t j = i + 1;
+    if (is_kind(ts, j, TOK_IDENT) && !word_in(&ts->t[j], stmt_words)) return 1;
+    if (!is(ts, j, "*")) {
+        /* `name(...) {`: a function definition with an implicit int */
+        if (is(ts, j, "(")) {
+            size_t k = skip_group(ts, j);
+            return is(ts, k, "{");
+        }
+        return 0;
+    }
+    while (is(ts, j, "*") || is(ts, j, "const")) j++;
+    if (!is_kind(ts, j, TOK_IDENT)) return 0;
+    j++;
+    return is(ts, j, "=") || is(ts, j, ";") || is(ts, j, ",") || is(ts, j, "[") ||
+           is(ts, j, "(") || is(ts, j, ")");
+}
+
+/* Index after the declaration specifiers starting at I. *TAG_BODY gets the
+ * range of a struct/union/enum tag with a body, *TYPEDEF whether `typedef`
+ * is among them. */
+static size_t specifiers_end(const toks *ts, size_t i, size_t *tag_at, size_t *tag_end, int *is_typedef) {
+    int saw_type = 0;
+    *tag_at = *tag_end = (size_t)-1;
+    *is_typedef = 0;
+    while (i < ts->n) {
+        const token *t = &ts->t[i];
+        if (t->kind != TOK_IDENT) break;
+        if (tok_is(t, "typedef")) { *is_typedef = 1; i++; continue; }
+        if (word_in(t, qualifiers)) { i++; continue; }
+        if (word_in(t, basic_types)) { saw_type = 1; i++; continue; }
+        if (word_in(t, paren_specs)) {
+            i++;
+            if (is(ts, i, "(")) i = skip_group(ts, i);
+            if (tok_is(t, "__typeof__") || tok_is(t, "typeof") || tok_is(t, "__typeof")) saw_type = 1;
+            continue;
+        }
+        if (word_in(t, tags)) {
+            size_t at = i++;
+            while (is(ts, i, "__attribute__")) i = skip_group(ts, i + 1);
+            if (is_kind(ts, i, TOK_IDENT)) i++;
+            if (is(ts, i, "{")) {
+                i = skip_group(ts, i);
+                *tag_at = at;
+                *tag_end = i;
+            }
+            saw_type = 1;
+            continue;
+        }
+        if (!saw_type && !is(ts, i + 1, "(")) { saw_type = 1; i++; continue; }   /* a typedef name */
+        break;
+    }
+    return i;
+}
+
+/* The name a declarator [a, b) declares: its first identifier that is not
+ * a qualifier or attribute. */
+static size_t declarator_name(const toks *ts, size_t a, size_t b) {
+    for (size_t i = a; i < b; i++) {
+        const token *t = &ts->t[i];
+        if (t->kind != TOK_IDENT) continue;
+        if (word_in(t, qualifiers)) continue;
+        if (word_in(t, paren_specs)) { i = skip_group(ts, i + 1) - 1; continue; }
+        return i;
+    }
+    return (size_t)-1;
+}
+
+static char *tag_key(const toks *ts, size_t tag_at) {
+    size_t i = tag_at + 1;
+    while (is(ts, i, "__attribute__")) i = skip_group(ts, i + 1);
+    if (!is_kind(ts, i, TOK_IDENT)) return NULL;             /* anonymous */
+    return xprintf("%.*s %.*s", (int)ts->t[tag_at].len, ts->t[tag_at].start,
+                   (int)ts->t[i].len, ts->t[i].start);
+}
+
+/* Enum constants are ordinary identifiers: list them as keys of the type. */
+static void add_enum_keys(const toks *ts, size_t tag_at, size_t tag_end, cell_item *it) {
+    if (!tok_is(&ts->t[tag_at], "enum")) return;
+    size_t i = tag_at;
+    while (i < tag_end && !is(ts, i, "{")) i++;
+    int expect_name = 1;
+    for (i++; i + 1 < tag_end; i++) {
+        if (expect_name && is_kind(ts, i, TOK_IDENT)) {
+            add_key(it, xstrndup(ts->t[i].start, ts->t[i].len));
+            expect_name = 0;
+        } else if (is(ts, i, ",")) {
+            expect_name = 1;
+        } else if (ts->t[i].kind == TOK_PUNCT && strchr("([{", ts->t[i].start[0])) {
+            i = skip_group(ts, i) - 1;
+        }
+    }
+}
+
+/* A declaration or function definition starting at I. */
+static size_t split_declaration(const toks *ts, size_t i, cell *c) {
+    size_t tag_at, tag_end;
+    int is_typedef;
+    size_t dstart = specifiers_end(ts, i, &tag_at, &tag_end, &is_typedef);
+    int line = ts->t[i].line;
+
+    /* Find the end: ';' outside brackets, or a function body. */
+    size_t j = dstart;
+    int saw_assign = 0;
+    while (j < ts->n) {
+        const token *t = &ts->t[j];
+        if (is(ts, j, ";")) break;
+        if (is(ts, j, "=")) saw_assign = 1;
+        if (t->kind == TOK_DIRECTIVE) break;
+        if (is(ts, j, "{") && !saw_assign && j > dstart && is(ts, j - 1, ")")) {
+            /* a function definition: the body ends the item */
+            size_t body_end = skip_group(ts, j);
+            unsigned char *drop = calloc(ts->n, 1);
+            if (!drop) return ts->n;
+            for (size_t k = i; k < dstart; k++)
+                if (is(ts, k, "static")) drop[k] = 1;    /* persists: needs external linkage */
+            cell_item *it = add_item(c, ITEM_FUNCTION, line);
+            if (it) {
+                it->text = span(ts, i, body_end, drop);
+                char *head = joined(ts, i, j, drop);
+                it->proto = head ? xprintf("%s;", head) : NULL;
+                free(head);
+                size_t name = declarator_name(ts, dstart, j);
+                if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
+            }
+            free(drop);
+            return body_end;
+        }
+        if (t->kind == TOK_PUNCT && t->len == 1 && strchr("([{", t->start[0])) j = skip_group(ts, j);
+        else j++;
+    }
+    size_t end = j < ts->n && is(ts, j, ";") ? j + 1 : j;
+    size_t decl_end = j;                       /* the ';' or where it should be */
+
+    if (is(ts, i, "_Static_assert") || is(ts, i, "static_assert")) {
+        cell_item *it = add_item(c, ITEM_OTHER, line);
+        if (it) it->text = span(ts, i, end, NULL);
+        return end;
+    }
+
+    /* A tag with a body and declarators: the type is an item of its own so
+     * a later cell can replace it; the declarators then name it by tag. */
+    char *tag = tag_at != (size_t)-1 ? tag_key(ts, tag_at) : NULL;
+    if (is_typedef || dstart == decl_end || (tag && dstart < decl_end)) {
+        if (is_typedef || dstart == decl_end) {
+            cell_item *it = add_item(c, ITEM_TYPE, line);
+            if (!it) { free(tag); return end; }
+            it->text = span(ts, i, end, NULL);
+            if (dstart == decl_end && end == decl_end) {       /* missing ';' */
+                char *t = it->text;
+                it->text = xprintf("%s;", t);
+                free(t);
+            }
+            it->proto = xstrndup(it->text, strlen(it->text));
+            if (tag) { add_key(it, tag); tag = NULL; }
+            if (tag_at != (size_t)-1) add_enum_keys(ts, tag_at, tag_end, it);
+            if (is_typedef) {
+                /* each declarator names a type */
+                size_t a = dstart;
+                for (size_t k = dstart; k <= decl_end; k++) {
+                    if (k == decl_end || is(ts, k, ",")) {
+                        size_t name = declarator_name(ts, a, k);
+                        if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
+                        a = k + 1;
+                    } else if (ts->t[k].kind == TOK_PUNCT && strchr("([{", ts->t[k].start[0])) {
+                        k = skip_group(ts, k) - 1;
+                    }
+                }
+            }
+            free(tag);
+            return end;
+        }
+        cell_item *it = add_item(c, ITEM_TYPE, line);
+        if (!it) { free(tag); return end; }
+        char *body = span(ts, i, tag_end, NULL);
+        it->text = xprintf("%s;", body);
+        free(body);
+        it->proto = xstrndup(it->text, strlen(it->text));
+        add_key(it, tag);
+        add_enum_keys(ts, tag_at, tag_end, it);
+        tag = NULL;
+    }
+    free(tag);
+
+    /* Variables and prototypes: one item per declarator. The specifiers are
+     * repeated for each; a tag body already emitted is replaced by the tag. */
+    unsigned char *drop = calloc(ts->n, 1);
+    if (!drop) return end;
+    int is_extern = 0;
+    for (size_t k = i; k < dstart; k++) {
+        if (is(ts, k, "static")) drop[k] = 1;
+        if (is(ts, k, "extern")) is_extern = 1;
+    }
+    if (tag_at != (size_t)-1 && tag_key(ts, tag_at)) {
+        /* keep `struct P`, drop `{ ... }` */
+        for (size_t k = tag_at; k < tag_end; k++)
+            if (is(ts, k, "{")) { for (size_t m = k; m < tag_end; m++) drop[m] = 1; break; }
+    }
+    char *specs = span(ts, i, dstart, drop);
+    unsigned char *tdrop = calloc(ts->n, 1);      /* for the type text: no storage class */
+    if (!tdrop || !specs) { free(drop); free(tdrop); free(specs); return end; }
+    memcpy(tdrop, drop, ts->n);
+    for (size_t k = i; k < dstart; k++)
+        if (is(ts, k, "extern") || is(ts, k, "register") || is(ts, k, "auto")) tdrop[k] = 1;
+
+    size_t a = dstart;
+    for (size_t k = dstart; k <= decl_end; k++) {
+        if (k < decl_end && !is(ts, k, ",")) {
+            if (ts->t[k].kind == TOK_PUNCT && ts->t[k].len == 1 && strchr("([{", ts->t[k].start[0]))
+                k = skip_group(ts, k) - 1;
+            continue;
+        }
+        size_t name = declarator_name(ts, a, k);
+        size_t eq = a;
+        while (eq < k && !is(ts, eq, "=")) {
+            if (ts->t[eq].kind == TOK_PUNCT && ts->t[eq].len == 1 && strchr("([{", ts->t[eq].start[0]))
+                eq = skip_group(ts, eq);
+            else eq++;
+        }
+        int is_func = name != (size_t)-1 && is(ts, name + 1, "(");
+        char *decl = span(ts, a, eq, NULL);
+        cell_item *it = add_item(c, is_func || is_extern ? ITEM_DECLARATION : ITEM_GLOBAL,
+                                 ts->t[a < ts->n ? a : i].line);
+        if (!it || !decl) { free(decl); break; }
+        if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
+        if (it->kind == ITEM_DECLARATION) {
+            it->text = xprintf("%s %s;", specs, decl);
+            it->proto = xstrndup(it->text, strlen(it->text));
+        } else {
+            char *tspecs = joined(ts, i, dstart, tdrop);
+            char *tdecl = joined(ts, a, eq, NULL);
+            it->type_text = xprintf("%s %s", tspecs ? tspecs : "", tdecl ? tdecl : "");
+            free(tspecs);
+            free(tdecl);
+            it->unsized = 0;
+            for (size_t m = a; m + 1 < eq; m++)
+                if (is(ts, m, "[") && is(ts, m + 1, "]")) it->unsized = 1;
+            if (eq < k) {
+                it->init = span(ts, eq + 1, k, NULL);
+                it->init_line = ts->t[eq + 1 < ts->n ? eq + 1 : eq].line;
+            }
+            if (it->unsized && it->init) it->text = xprintf("%s %s = %s;", specs, decl, it->init);
+            else it->text = xprintf("%s %s;", specs, decl);
+            it->proto = xprintf("extern %s;", it->type_text);
+        }
+        free(decl);
+        a = k + 1;
+    }
+    free(specs);
+    free(drop);
+    free(tdrop);
+    return end;
+}
+
+/* ------------------------------------------------------------------- split */
+
+int cell_split(const char *code, cell *out) {
+    toks ts = { code, NULL, 0 };
+    ts.t = lexer_tokenize(code, &ts.n, NULL);
+    if (!ts.t) return -1;
+    size_t i = 0;
+    while (i < ts.n) {
+        const token *t = &ts.t[i];
+        if (t->kind == TOK_DIRECTIVE) { i = split_directive(&ts, i, out); continue; }
+        if (is(&ts, i, ";")) { i++; continue; }
+        if (starts_declaration(&ts, i)) { i = split_declaration(&ts, i, out); continue; }
+        int open = 0;
+        size_t j = statement_end(&ts, i, &open);
+        if (j <= i) j = i + 1;
+        int line = t->line;
+        cell_item *it;
+        static const char *const not_expr[] = {
+            "if", "for", "while", "do", "switch", "return", "break", "continue", "goto", NULL
+        };
+        if (open && j >= ts.n && !word_in(t, not_expr) && !is(&ts, i, "{")) {
+            it = add_item(out, ITEM_EXPRESSION, line);
+        } else {
+            it = add_item(out, ITEM_STATEMENT, line);
+        }
+        if (!it) break;
+        it->text = span(&ts, i, j, NULL);
+        i = j;
+    }
+    free(ts.t);
+    return 0;
+}
+
+const char *cell_item_name(const cell_item *it) {
+    return it->nkeys ? it->keys[0] : NULL;
+}
+
+void cell_free(cell *c) {
+    for (size_t i = 0; i < c->n; i++) {
+        cell_item *it = &c->items[i];
+        free(it->text);
+        free(it->proto);
+        free(it->type_text);
+        free(it->init);
+        for (int k = 0; k < it->nkeys; k++) free(it->keys[k]);
+    }
+    free(c->items);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,58 @@
+/* cell.h - split a cell's C text into top-level items.
+ *
+ * A cell is C as a person writes it in a scratch file: directives, types,
+ * functions, prototypes, globals and statements in any order. cell_split
+ * sorts them into items that session.c can persist, replace and compile:
+ * definitions go to file scope, statements into the cell's run function.
+ * It is a splitter on lexer tokens, not a parser: what it cannot classify
+ * it leaves to the compiler, whose message then names the cell line.
+ *
+ * Ownership: every string in a cell is owned by it; cell_free frees them. */
+#ifndef CK_CELL_H
+#define CK_CELL_H
+
+#include <stddef.h>
+
+typedef enum {
+    ITEM_DIRECTIVE,     /* #include, #define, #undef, or a whole #if..#endif group */
+    ITEM_TYPE,          /* typedef, struct/union/enum definition */
+    ITEM_FUNCTION,      /* function definition */
+    ITEM_DECLARATION,   /* prototype or extern declaration: no storage */
+    ITEM_GLOBAL,        /* one variable definition (one declarator) */
+    ITEM_OTHER,         /* file scope, not persisted: _Static_assert, #pragma, ';' */
+    ITEM_STATEMENT,     /* runs in order in the cell's run function */
+    ITEM_EXPRESSION     /* the cell's last statement when it has no ';' */
+} item_kind;
+
+#define ITEM_MAX_KEYS 8
+
+typedef struct {
+    item_kind kind;
+    int line;           /* cell line (1-based) of the item's first token */
+    char *text;         /* C text to compile; for a global, the definition
+                           without its initializer (kept when unsized) */
+    char *proto;        /* what later cells need: a prototype, an extern, the
+                           type itself or the directive (NULL for statements) */
+    char *keys[ITEM_MAX_KEYS];  /* names it defines: "f", "struct P", "#N", "#include <x>" */
+    int nkeys;
+    /* ITEM_GLOBAL only */
+    char *type_text;    /* normalised type and name: equal text = same storage */
+    char *init;         /* initializer text, or NULL */
+    int init_line;
+    int unsized;        /* declared with [] : initializer stays at file scope */
+} cell_item;
+
+typedef struct {
+    cell_item *items;
+    size_t n, cap;
+} cell;
+
+/* Split CODE into OUT (which the caller zero-initialises). 0 on success,
+ * -1 when out of memory. Never fails on bad C: the compiler judges that. */
+int cell_split(const char *code, cell *out);
+void cell_free(cell *c);
+
+/* The name an item defines first (its first key), or NULL. */
+const char *cell_item_name(const cell_item *it);
+
+#endif

@@ -1,0 +1,34 @@
+/* compile.h - libtcc, wrapped for cells: compile one translation unit in
+ * memory, relocate it into a code arena that outlives the compiler state,
+ * and rebind old functions to new ones.
+ *
+ * Lives in the worker process only: libtcc calls exit() on some failures,
+ * and the kernel must never die of a cell. */
+#ifndef CK_COMPILE_H
+#define CK_COMPILE_H
+
+/* Called with each message libtcc prints (errors and warnings alike). */
+typedef void (*compile_diag_fn)(void *opaque, const char *msg);
+
+typedef struct compile_unit compile_unit;
+
+/* A new unit with OPTIONS (tcc command-line options, may be NULL). */
+compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaque);
+/* Make NAME resolve to ADDR (a definition from an earlier cell). */
+void compile_add_symbol(compile_unit *u, const char *name, const void *addr);
+/* Link the library NAME (as -lNAME). 0 or -1. */
+int compile_add_library(compile_unit *u, const char *name);
+/* Compile SRC and relocate it into the arena. 0, or -1 after diagnostics. */
+int compile_source(compile_unit *u, const char *src);
+/* The address of a global symbol of the relocated unit, or NULL. */
+void *compile_symbol(compile_unit *u, const char *name);
+/* Free the compiler state; the relocated code and data stay. */
+void compile_free(compile_unit *u);
+
+/* Make every call to the function at OLD go to NEW: a 13-byte
+ * `movabs r11, NEW; jmp r11` over OLD's entry (tcc's smallest function is
+ * 13 bytes; r11 is scratch in the SysV ABI and carries no argument, unlike
+ * rax, which holds the vector-register count of variadic calls). */
+void compile_redirect(void *old_fn, void *new_fn);
+
+#endif

@@ -1,0 +1,74 @@
+/* ipc.h - messages between the kernel process and its worker process.
+ *
+ * Each message is one JSON object, sent as a 4-byte little-endian length
+ * followed by that many bytes of compact JSON. Both ends use these calls;
+ * the worker reads blocking, the kernel reads from its poll loop through an
+ * ipc_reader that never blocks.
+ *
+ * File descriptors of the worker (set up by the kernel before exec):
+ *   0  /dev/null (cells read end of file; input_request comes later)
+ *   1  pipe: the cell's stdout, forwarded by the kernel as stream "stdout"
+ *   2  pipe: the cell's stderr, forwarded as stream "stderr"
+ *   3  requests, kernel -> worker (IPC_REQUEST_FD)
+ *   4  events,   worker -> kernel (IPC_EVENT_FD)
+ *
+ * Requests (kernel -> worker), field "op":
+ *   {"op":"execute","code":STR,"count":INT}
+ *        compile and run one cell. Exactly one "done" event answers it,
+ *        unless the process running the cell dies (see "ready").
+ *   {"op":"shutdown"}   exit at once (no reply).
+ *
+ * Events (worker -> kernel), field "ev":
+ *   {"ev":"ready","pid":INT,"takeover":BOOL}
+ *        the worker is ready for requests. Sent once at start
+ *        (takeover false) and by a snapshot that takes over after the
+ *        process running a cell died (takeover true): from then on PID is
+ *        the worker, with the state it had before that cell.
+ *   {"ev":"started","pid":INT,"snapshot":INT}
+ *        a cell begins in process PID; SNAPSHOT is the pid of the sleeping
+ *        copy that takes over if PID dies (0 if there is none).
+ *   {"ev":"done","status":"ok"|"error",
+ *    "ename":STR,"evalue":STR,"traceback":[STR...],      (error only)
+ *    "result":{"text/plain":STR,...}|null,               (trailing expression)
+ *    "diagnostics":STR|null}                              (compiler warnings)
+ *        the cell finished. Its stdout and stderr were flushed before this
+ *        event was written, so the kernel drains those pipes, then replies.
+ *
+ * A worker that dies while running a cell sends nothing: the kernel learns
+ * of it by waitpid (it is the worker's subreaper) and, if "started" named a
+ * snapshot, waits for that snapshot's "ready"; otherwise it starts a new
+ * worker. Either way the cell ends in an error naming how the process died.
+ */
+#ifndef CK_IPC_H
+#define CK_IPC_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define IPC_REQUEST_FD 3
+#define IPC_EVENT_FD   4
+#define IPC_MAX_MESSAGE (64u << 20)   /* larger lengths mean a broken peer */
+
+/* Send MSG (borrowed) on FD; blocks until written. 0 or -errno. */
+int ipc_send(int fd, json_t *msg);
+
+/* Read one message from FD, blocking. New reference, or NULL on end of
+ * file or error. */
+json_t *ipc_recv(int fd);
+
+/* A non-blocking reader for the kernel's poll loop. */
+typedef struct ipc_reader {
+    char *buf;
+    size_t len, cap;
+} ipc_reader;
+
+void ipc_reader_init(ipc_reader *r);
+void ipc_reader_free(ipc_reader *r);
+/* Read what FD has now (FD should be O_NONBLOCK). Returns 1 if bytes came,
+ * 0 if none were waiting, -1 at end of file or on error. */
+int ipc_reader_fill(ipc_reader *r, int fd);
+/* The next complete message (new reference), or NULL if none is complete.
+ * A malformed message is logged and skipped. */
+json_t *ipc_reader_next(ipc_reader *r);
+
+#endif

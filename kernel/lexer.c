@@ -1,0 +1,218 @@
+/* lexer.c - a C tokenizer for splitting cells and judging completeness.
+ *
+ * Owns: tokens (kind, span, line) and lexer_is_complete. It does not parse:
+ * cell.c builds its splitter on these tokens. Directives are kept whole, so
+ * the preprocessor's own syntax never confuses the bracket counting. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lexer.h"
+
+int tok_is(const token *t, const char *text) {
+    size_t n = strlen(text);
+    return t->len == n && memcmp(t->start, text, n) == 0;
+}
+
+/* Three- and two-character punctuators, longest first. */
+static const char *const punct_long[] = {
+    "<<=", ">>=", "...", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=",
+    "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "##", NULL
+};
+
+static int is_ident_start(int c) { return isalpha(c) || c == '_' || c == '$'; }
+static int is_ident_char(int c) { return isalnum(c) || c == '_' || c == '$'; }
+
+/* Skip a quoted literal starting at P (the quote). Returns the position after
+ * the closing quote, or NULL if the line or text ends first. */
+static const char *skip_quoted(const char *p, char quote, int *line) {
+    for (p++; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            if (p[1] == '\n') (*line)++;
+            p++;
+        } else if (*p == quote) {
+            return p + 1;
+        } else if (*p == '\n') {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+token *lexer_tokenize(const char *src, size_t *count, int *unterminated) {
+    size_t n = 0, cap = 64;
+    token *toks = malloc(cap * sizeof *toks);
+    if (!toks) return NULL;
+    if (unterminated) *unterminated = 0;
+    const char *p = src;
+    int line = 1, at_line_start = 1;
+
+    while (*p) {
+        if (*p == '\n') { line++; p++; at_line_start = 1; continue; }
+        if (isspace((unsigned char)*p)) { p++; continue; }
+        if (*p == '\\' && p[1] == '\n') { p += 2; line++; continue; }
+        if (p[0] == '/' && p[1] == '/') {
+            while (*p && *p != '\n') {
+                if (*p == '\\' && p[1] == '\n') { p++; line++; }
+                p++;
+            }
+            continue;
+        }
+        if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            if (!end) { if (unterminated) *unterminated = '*'; break; }
+            for (const char *q = p; q < end; q++) if (*q == '\n') line++;
+            p = end + 2;
+            continue;
+        }
+        if (n + 1 >= cap) {
+            cap *= 2;
+            token *t = realloc(toks, cap * sizeof *toks);
+            if (!t) { free(toks); return NULL; }
+            toks = t;
+        }
+        token *t = &toks[n];
+        t->start = p;
+        t->line = line;
+
+        if (*p == '#' && at_line_start) {
+            /* A directive runs to the end of the line, through backslash
+             * continuations; a block comment may not hide its end. */
+            t->kind = TOK_DIRECTIVE;
+            while (*p && *p != '\n') {
+                if (*p == '\\' && p[1] == '\n') { p += 2; line++; continue; }
+                if (p[0] == '/' && p[1] == '*') {
+                    const char *end = strstr(p + 2, "*/");
+                    if (!end) break;
+                    for (const char *q = p; q < end; q++) if (*q == '\n') line++;
+                    p = end + 2;
+                    continue;
+                }
+                if (p[0] == '/' && p[1] == '/') {
+                    while (*p && *p != '\n') p++;
+                    break;
+                }
+                p++;
+            }
+            t->len = (size_t)(p - t->start);
+            while (t->len && isspace((unsigned char)t->start[t->len - 1])) t->len--;
+            n++;
+            continue;
+        }
+        at_line_start = 0;
+
+        if (is_ident_start((unsigned char)*p)) {
+            const char *q = p;
+            while (is_ident_char((unsigned char)*q)) q++;
+            size_t len = (size_t)(q - p);
+            int prefix = (len == 1 && (*p == 'L' || *p == 'u' || *p == 'U')) ||
+                         (len == 2 && p[0] == 'u' && p[1] == '8');
+            if (prefix && (*q == '"' || *q == '\'')) {
+                p = q;              /* an encoding prefix: lex the literal */
+            } else {
+                t->kind = TOK_IDENT;
+                t->len = len;
+                p = q;
+                n++;
+                continue;
+            }
+        }
+        if (*p == '"' || *p == '\'') {
+            char quote = *p;
+            const char *end = skip_quoted(p, quote, &line);
+            if (!end) { if (unterminated) *unterminated = quote == '"' ? 's' : 'c'; break; }
+            t->kind = quote == '"' ? TOK_STRING : TOK_CHAR;
+            p = end;
+            t->len = (size_t)(p - t->start);
+            n++;
+            continue;
+        }
+        if (isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]))) {
+            const char *q = p;
+            /* a pp-number, as the standard defines it: 0x1e+5 is one token */
+            while (is_ident_char((unsigned char)*q) || *q == '.' ||
+                   ((*q == '+' || *q == '-') && strchr("eEpP", q[-1])))
+                q++;
+            t->kind = TOK_NUMBER;
+            t->len = (size_t)(q - p);
+            p = q;
+            n++;
+            continue;
+        }
+        t->kind = TOK_PUNCT;
+        t->len = 1;
+        for (int i = 0; punct_long[i]; i++) {
+            size_t l = strlen(punct_long[i]);
+            if (strncmp(p, punct_long[i], l) == 0) { t->len = l; break; }
+        }
+        p += t->len;
+        n++;
+    }
+    toks[n].kind = TOK_EOF;
+    toks[n].start = p;
+    toks[n].len = 0;
+    toks[n].line = line;
+    if (count) *count = n;
+    return toks;
+}
+
+/* Tokens after which a C cell cannot end. */
+static int ends_open(const token *t) {
+    static const char *const ops[] = {
+        "+", "-", "*", "/", "%", "=", "<", ">", "&", "|", "^", "!", "~", "?",
+        ":", ",", ".", "->", "&&", "||", "==", "!=", "<=", ">=", "<<", ">>",
+        "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", NULL
+    };
+    if (t->kind == TOK_IDENT) return tok_is(t, "else") || tok_is(t, "do");
+    if (t->kind != TOK_PUNCT) return 0;
+    for (int i = 0; ops[i]; i++) if (tok_is(t, ops[i])) return 1;
+    return 0;
+}
+
+lex_status lexer_is_complete(const char *src, int *indent) {
+    size_t n;
+    int open = 0;
+    token *toks = lexer_tokenize(src, &n, &open);
+    if (!toks) return LEX_INVALID;
+    char stack[256];
+    size_t stack_opener[256];          /* token index of each open bracket */
+    int depth = 0;
+    lex_status st = LEX_COMPLETE;
+    size_t head_close = (size_t)-1;    /* ')' that closes an if/for/while/switch head */
+
+    for (size_t i = 0; i < n && st == LEX_COMPLETE; i++) {
+        const token *t = &toks[i];
+        if (t->kind != TOK_PUNCT || t->len != 1) continue;
+        char c = t->start[0];
+        if (c == '(' || c == '[' || c == '{') {
+            if (depth == (int)sizeof stack) { st = LEX_INVALID; break; }
+            stack_opener[depth] = i;
+            stack[depth++] = c;
+        } else if (c == ')' || c == ']' || c == '}') {
+            char want = c == ')' ? '(' : c == ']' ? '[' : '{';
+            if (depth == 0 || stack[depth - 1] != want) { st = LEX_INVALID; break; }
+            depth--;
+            size_t o = stack_opener[depth];
+            if (c == ')' && o > 0 && toks[o - 1].kind == TOK_IDENT &&
+                (tok_is(&toks[o - 1], "if") || tok_is(&toks[o - 1], "for") ||
+                 tok_is(&toks[o - 1], "while") || tok_is(&toks[o - 1], "switch")))
+                head_close = i;
+        }
+    }
+    int level = depth;
+    if (st == LEX_COMPLETE) {
+        size_t len = strlen(src);
+        while (len && (src[len - 1] == ' ' || src[len - 1] == '\t' || src[len - 1] == '\r')) len--;
+        if (open == 's' || open == 'c') {
+            st = LEX_INVALID;          /* C literals cannot span lines */
+        } else if (open == '*' || depth > 0 || (len && src[len - 1] == '\\')) {
+            st = LEX_INCOMPLETE;
+        } else if (n > 0 && (ends_open(&toks[n - 1]) || head_close == n - 1)) {
+            /* `while (x)` after a do-body also lands here: it still needs `;`. */
+            st = LEX_INCOMPLETE;
+            level++;
+        }
+    }
+    if (indent) *indent = st == LEX_INCOMPLETE ? 4 * level : 0;
+    free(toks);
+    return st;
+}

@@ -1,0 +1,44 @@
+/* lexer.h - a C tokenizer that knows strings, chars, comments, preprocessor
+ * lines and bracket nesting; enough to split cells and judge completeness,
+ * not a parser.
+ *
+ * Ownership: tokens point into the caller's source text, which must outlive
+ * them; lexer_tokenize returns an array the caller frees with free(). */
+#ifndef CK_LEXER_H
+#define CK_LEXER_H
+
+#include <stddef.h>
+
+typedef enum {
+    TOK_IDENT, TOK_NUMBER, TOK_STRING, TOK_CHAR, TOK_PUNCT,
+    TOK_DIRECTIVE,          /* a whole preprocessor line, continuations included */
+    TOK_EOF
+} tok_kind;
+
+typedef struct {
+    tok_kind kind;
+    const char *start;      /* into the source */
+    size_t len;
+    int line;               /* 1-based line of the first character */
+} token;
+
+/* Tokenize SRC (NUL-terminated). Comments and whitespace are dropped.
+ * *COUNT gets the number of tokens before the final TOK_EOF (which is
+ * always present). Returns NULL only when out of memory. An unterminated
+ * string, char or comment ends the token stream and sets *UNTERMINATED
+ * (may be NULL) to the kind of thing left open: 's', 'c', '*' or 0. */
+token *lexer_tokenize(const char *src, size_t *count, int *unterminated);
+
+int tok_is(const token *t, const char *text);
+
+typedef enum { LEX_COMPLETE, LEX_INCOMPLETE, LEX_INVALID } lex_status;
+
+/* Jupyter's is_complete for C. INCOMPLETE when a bracket, comment or
+ * string is still open, a line ends in a backslash, or the text ends
+ * where C cannot end (after an operator, a comma, `else`, `do`, or the
+ * `)` of an if/for/while/switch head). INVALID when a closing bracket
+ * does not match. On INCOMPLETE, *INDENT (may be NULL) gets the
+ * suggested indentation: four spaces per open brace/paren level. */
+lex_status lexer_is_complete(const char *src, int *indent);
+
+#endif

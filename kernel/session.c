@@ -1,0 +1,430 @@
+/* session.c - the session's definitions and running a cell (session.h).
+ *
+ * Owns: the entries (prelude) and their addresses, the translation unit
+ * built for each cell, the mapping of compiler messages back to cell lines,
+ * and the rules for replacing what a cell redefines. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cell.h"
+#include "compile.h"
+#include "session.h"
+
+extern const char nb_header_text[];        /* runtime/nb.h, built in */
+
+typedef struct {
+    item_kind kind;
+    char *keys[ITEM_MAX_KEYS];
+    int nkeys;
+    char *text;             /* what later cells are compiled with */
+    char *type_text;        /* globals: to tell a re-definition from a new type */
+    void *addr;             /* functions and globals */
+} entry;
+
+struct session {
+    entry *e;
+    size_t n, cap;
+};
+
+/* ------------------------------------------------------------- utilities */
+
+typedef struct { char *s; size_t len, cap; } buf;
+
+static void buf_add(buf *b, const char *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + n + 1 > cap) cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) abort();
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+static void buf_puts(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+static void buf_printf(buf *b, const char *fmt, ...) {
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) abort();
+    buf_add(b, s, (size_t)n);
+    free(s);
+}
+
+static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static int entry_has_key(const entry *e, const char *key) {
+    for (int k = 0; k < e->nkeys; k++) if (strcmp(e->keys[k], key) == 0) return 1;
+    return 0;
+}
+
+static int item_has_key(const cell_item *it, const char *key) {
+    for (int k = 0; k < it->nkeys; k++) if (strcmp(it->keys[k], key) == 0) return 1;
+    return 0;
+}
+
+/* The entry that holds KEY, or -1. */
+static long find_entry(const session *s, const char *key) {
+    for (size_t i = 0; i < s->n; i++) if (entry_has_key(&s->e[i], key)) return (long)i;
+    return -1;
+}
+
+session *session_new(void) {
+    return calloc(1, sizeof(session));
+}
+
+/* ---------------------------------------------------- what a cell changes */
+
+/* How a cell's item relates to the session. */
+typedef enum {
+    PLAN_NEW,        /* defines something new, or replaces it with new storage */
+    PLAN_REINIT,     /* a global of the same type: same storage, value set again */
+    PLAN_KEEP_OLD,   /* a prototype of something already defined: nothing to do */
+    PLAN_LOCAL       /* statements and other items that do not persist */
+} plan;
+
+static plan plan_item(const session *s, const cell_item *it) {
+    switch (it->kind) {
+    case ITEM_GLOBAL: {
+        long e = find_entry(s, it->keys[0]);
+        if (e >= 0 && s->e[e].kind == ITEM_GLOBAL && !it->unsized &&
+            strcmp(s->e[e].type_text, it->type_text) == 0)
+            return PLAN_REINIT;
+        return PLAN_NEW;
+    }
+    case ITEM_DECLARATION:
+        if (it->nkeys && find_entry(s, it->keys[0]) >= 0) return PLAN_KEEP_OLD;
+        return PLAN_NEW;
+    case ITEM_DIRECTIVE: case ITEM_TYPE: case ITEM_FUNCTION:
+        return PLAN_NEW;
+    default:
+        return PLAN_LOCAL;
+    }
+}
+
+/* ------------------------------------------------- the translation unit */
+
+/* Where each line of the translation unit came from, for messages. */
+typedef struct {
+    const session *s;
+    const cell *c;
+    const char *code;
+    size_t *entry_line;     /* first TU line of each session entry in the prelude */
+    size_t *entry_of;       /* per prelude entry index in s->e */
+    size_t nprelude;
+    buf errors, warnings;
+    int nerrors;
+    char *first_error;
+} diag_ctx;
+
+/* Text of cell line N (1-based), without its newline. */
+static char *cell_line(const char *code, int n) {
+    const char *p = code;
+    for (int i = 1; i < n && p; i++) {
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    if (!p) return NULL;
+    const char *e = strchr(p, '\n');
+    return strndup(p, e ? (size_t)(e - p) : strlen(p));
+}
+
+/* libtcc's messages look like "cell:3: error: 'x' undeclared"; some carry
+ * "In file included from" lines first. Turn them into the cell's terms:
+ * "line 3: error: ...", the source line, and a caret under the name the
+ * message quotes when it can be found on that line. */
+static void on_diag(void *opaque, const char *msg) {
+    diag_ctx *d = opaque;
+    const char *last = strrchr(msg, '\n');
+    const char *m = last ? last + 1 : msg;
+    int is_error = strstr(m, ": warning: ") == NULL;
+    buf *out = is_error ? &d->errors : &d->warnings;
+    int line = 0;
+    char kindmsg[1024];
+    if (sscanf(m, "cell:%d: %1023[^\n]", &line, kindmsg) == 2) {
+        buf_printf(out, "line %d: %s\n", line, kindmsg);
+        char *src = cell_line(d->code, line);
+        if (src) {
+            buf_printf(out, "%5d | %s\n", line, src);
+            const char *q1 = strchr(kindmsg, '\''), *q2 = q1 ? strchr(q1 + 1, '\'') : NULL;
+            if (q1 && q2 && q2 > q1 + 1) {
+                char name[256];
+                snprintf(name, sizeof name, "%.*s", (int)(q2 - q1 - 1), q1 + 1);
+                const char *at = strstr(src, name);
+                if (at) {
+                    buf_printf(out, "      | %*s^", (int)(at - src), "");
+                    for (size_t k = 1; k < strlen(name); k++) buf_puts(out, "~");
+                    buf_puts(out, "\n");
+                }
+            }
+            free(src);
+        }
+        if (is_error && !d->first_error) {
+            char *fe = NULL;
+            if (asprintf(&fe, "line %d: %s", line, kindmsg) >= 0) d->first_error = fe;
+        }
+    } else if (sscanf(m, "<session>:%d: %1023[^\n]", &line, kindmsg) == 2) {
+        /* a definition from an earlier cell no longer compiles */
+        const char *name = "an earlier definition";
+        for (size_t i = 0; i < d->nprelude; i++)
+            if ((size_t)line >= d->entry_line[i]) {
+                const entry *e = &d->s->e[d->entry_of[i]];
+                if (e->nkeys) name = e->keys[0];
+            }
+        if (!is_error) return;             /* its warnings were shown when it was defined */
+        buf_printf(out, "in '%s', defined in an earlier cell: %s\n", name, kindmsg);
+        if (!d->first_error) {
+            char *fe = NULL;
+            if (asprintf(&fe, "'%s' (from an earlier cell): %s", name, kindmsg) >= 0) d->first_error = fe;
+        }
+    } else {
+        if (!is_error) { buf_printf(out, "%s\n", msg); return; }
+        buf_printf(out, "%s\n", msg);
+        if (!d->first_error) d->first_error = strdup(m);
+    }
+    if (is_error) d->nerrors++;
+}
+
+static void set_error(session_result *r, const char *ename, const char *evalue, const char *trace) {
+    r->ok = 0;
+    r->ename = xstrdup(ename);
+    r->evalue = xstrdup(evalue);
+    size_t n = 0;
+    for (const char *p = trace; p && *p; p++) n += *p == '\n';
+    r->traceback = calloc(n + 1, sizeof(char *));
+    const char *p = trace;
+    while (p && *p) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        r->traceback[r->ntraceback++] = strndup(p, len);
+        p = e ? e + 1 : p + len;
+    }
+}
+
+/* Build the translation unit for cell C against session S. */
+static char *build_unit(const session *s, const cell *c, const plan *plans, diag_ctx *d) {
+    buf b = {0};
+    size_t tu_line = 1;
+    buf_puts(&b, "#line 1 \"<ckernel>\"\n");
+    buf_puts(&b, nb_header_text);
+    buf_puts(&b, "\n#line 1 \"<session>\"\n");
+
+    /* The prelude: every entry the cell does not redefine. A directive the
+     * cell redefines takes the old one's place, since later entries may
+     * expand its macro. */
+    d->entry_line = calloc(s->n + 1, sizeof(size_t));
+    d->entry_of = calloc(s->n + 1, sizeof(size_t));
+    unsigned char *emitted = calloc(c->n + 1, 1);
+    for (size_t i = 0; i < s->n; i++) {
+        const entry *e = &s->e[i];
+        long by = -1;
+        for (size_t j = 0; j < c->n && by < 0; j++) {
+            if (plans[j] != PLAN_NEW) continue;
+            for (int k = 0; k < e->nkeys; k++)
+                if (item_has_key(&c->items[j], e->keys[k])) { by = (long)j; break; }
+        }
+        if (by >= 0 && e->kind == ITEM_DIRECTIVE && c->items[by].kind == ITEM_DIRECTIVE && !emitted[by]) {
+            buf_printf(&b, "#line %d \"cell\"\n%s\n#line %zu \"<session>\"\n",
+                       c->items[by].line, c->items[by].text, tu_line);
+            emitted[by] = 1;
+            continue;
+        }
+        if (by >= 0) continue;
+        d->entry_line[d->nprelude] = tu_line;
+        d->entry_of[d->nprelude++] = i;
+        buf_puts(&b, e->text);
+        buf_puts(&b, "\n");
+        tu_line += (size_t)count_lines(e->text) + 1;
+    }
+
+    /* The cell's file-scope items, in its order. */
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
+        if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
+        buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        if (it->kind == ITEM_GLOBAL && it->unsized)   /* later cells need its length */
+            buf_printf(&b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n",
+                       it->keys[0], it->keys[0], it->keys[0]);
+    }
+    free(emitted);
+
+    /* The run function: statements and initializers, in order. */
+    buf_puts(&b, "void __ck_run(void) {\n");
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (it->kind == ITEM_STATEMENT) {
+            buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        } else if (it->kind == ITEM_EXPRESSION) {
+            buf_printf(&b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
+        } else if (it->kind == ITEM_GLOBAL && !it->unsized) {
+            const char *name = it->keys[0];
+            if (it->init)
+                buf_printf(&b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign(&%s, &__ck_v, sizeof %s); }\n",
+                           it->init_line, name, it->init, name, name);
+            else if (plans[j] == PLAN_REINIT)
+                buf_printf(&b, "nb__zero(&%s, sizeof %s);\n", name, name);
+        }
+    }
+    buf_puts(&b, "}\n");
+    return b.s;
+}
+
+/* ---------------------------------------------------------------- commit */
+
+static void entry_clear(entry *e) {
+    for (int k = 0; k < e->nkeys; k++) free(e->keys[k]);
+    free(e->text);
+    free(e->type_text);
+    memset(e, 0, sizeof *e);
+}
+
+/* Record item IT (compiled, at ADDR) in the session: it takes the place of
+ * the first entry it redefines, and any other entry it redefines goes. */
+static void commit_item(session *s, const cell_item *it, void *addr) {
+    long at = -1;
+    for (size_t i = 0; i < s->n; i++) {
+        int hit = 0;
+        for (int k = 0; k < it->nkeys && !hit; k++) hit = entry_has_key(&s->e[i], it->keys[k]);
+        if (!hit) continue;
+        if (at < 0) { at = (long)i; entry_clear(&s->e[i]); continue; }
+        entry_clear(&s->e[i]);
+        memmove(&s->e[i], &s->e[i + 1], (s->n - i - 1) * sizeof(entry));
+        s->n--;
+        i--;
+    }
+    if (at < 0) {
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? 2 * s->cap : 64;
+            entry *e = realloc(s->e, cap * sizeof *e);
+            if (!e) abort();
+            s->e = e;
+            s->cap = cap;
+        }
+        at = (long)s->n++;
+        memset(&s->e[at], 0, sizeof(entry));
+    }
+    entry *e = &s->e[at];
+    e->kind = it->kind;
+    for (int k = 0; k < it->nkeys; k++) e->keys[k] = strdup(it->keys[k]);
+    e->nkeys = it->nkeys;
+    e->text = strdup(it->proto ? it->proto : it->text);
+    e->type_text = xstrdup(it->type_text);
+    e->addr = addr;
+}
+
+/* An array defined as `T a[] = {...}` is known to later cells by its
+ * length, `extern T a[4];`, so that sizeof works there too. */
+static void complete_array(session *s, compile_unit *u, const char *name) {
+    char sym[300];
+    snprintf(sym, sizeof sym, "__ck_len_%s", name);
+    const unsigned long *len = compile_symbol(u, sym);
+    long at = find_entry(s, name);
+    if (!len || at < 0) return;
+    entry *e = &s->e[at];
+    char *hole = strstr(e->type_text, "[ ]");
+    if (!hole) return;
+    char *t = NULL;
+    if (asprintf(&t, "%.*s[%lu]%s", (int)(hole - e->type_text), e->type_text, *len, hole + 3) < 0) return;
+    free(e->type_text);
+    free(e->text);
+    e->type_text = t;
+    if (asprintf(&e->text, "extern %s;", t) < 0) e->text = NULL;
+}
+
+/* ------------------------------------------------------------------- run */
+
+void session_run_cell(session *s, const char *code, session_result *r) {
+    memset(r, 0, sizeof *r);
+    r->ok = 1;
+    cell c = {0};
+    if (cell_split(code, &c) < 0) {
+        set_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
+        return;
+    }
+    plan *plans = calloc(c.n + 1, sizeof *plans);
+    for (size_t j = 0; j < c.n; j++) plans[j] = plan_item(s, &c.items[j]);
+
+    diag_ctx d = { .s = s, .c = &c, .code = code };
+    char *src = build_unit(s, &c, plans, &d);
+    if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
+
+    compile_unit *u = compile_new(NULL, on_diag, &d);
+    /* Bind earlier definitions, except those this cell defines anew. */
+    for (size_t i = 0; i < s->n; i++) {
+        const entry *e = &s->e[i];
+        if (!e->addr) continue;
+        int redefined = 0;
+        for (size_t j = 0; j < c.n && !redefined; j++)
+            if (plans[j] == PLAN_NEW && item_has_key(&c.items[j], e->keys[0])) redefined = 1;
+        if (!redefined) compile_add_symbol(u, e->keys[0], e->addr);
+    }
+    int rc = u ? compile_source(u, src) : -1;
+    if (rc < 0 || d.nerrors) {
+        set_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
+                  d.errors.s ? d.errors.s : "the cell does not compile\n");
+        goto out;
+    }
+
+    /* It compiled: bind the new definitions, rebind the old ones, record. */
+    buf notices = {0};
+    for (size_t j = 0; j < c.n; j++) {
+        const cell_item *it = &c.items[j];
+        if (plans[j] == PLAN_NEW && (it->kind == ITEM_FUNCTION || it->kind == ITEM_GLOBAL)) {
+            const char *name = it->keys[0];
+            if (!name) continue;
+            void *addr = compile_symbol(u, name);
+            long old = find_entry(s, name);
+            if (it->kind == ITEM_FUNCTION && old >= 0 && s->e[old].kind == ITEM_FUNCTION &&
+                s->e[old].addr && addr)
+                compile_redirect(s->e[old].addr, addr);
+            if (it->kind == ITEM_GLOBAL && old >= 0 && s->e[old].kind == ITEM_GLOBAL)
+                buf_printf(&notices, "note: '%s' is now '%s' (new storage; code that used the old one keeps it)\n",
+                           name, it->type_text);
+            commit_item(s, it, addr);
+            if (it->kind == ITEM_GLOBAL && it->unsized) complete_array(s, u, name);
+        } else if (plans[j] == PLAN_NEW) {
+            commit_item(s, it, NULL);
+        }
+    }
+    r->notices = notices.s;
+    void (*run)(void) = (void (*)(void))compile_symbol(u, "__ck_run");
+    compile_free(u);
+    u = NULL;
+    if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
+    if (run) run();
+
+out:
+    compile_free(u);
+    free(src);
+    free(plans);
+    free(d.entry_line);
+    free(d.entry_of);
+    free(d.errors.s);
+    free(d.warnings.s);
+    free(d.first_error);
+    cell_free(&c);
+}
+
+void session_result_free(session_result *r) {
+    free(r->ename);
+    free(r->evalue);
+    for (size_t i = 0; i < r->ntraceback; i++) free(r->traceback[i]);
+    free(r->traceback);
+    free(r->diagnostics);
+    free(r->notices);
+    memset(r, 0, sizeof *r);
+}

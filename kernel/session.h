@@ -1,0 +1,35 @@
+/* session.h - what the cells of this session have defined, and running a
+ * cell against it.
+ *
+ * Lives in the worker. The session is a list of entries in the order they
+ * were first defined: directives, types, prototypes of functions and
+ * externs of globals, each with the address of its code or storage. A cell
+ * is compiled with those entries as its prelude and the addresses bound by
+ * name; a cell that compiles replaces the entries it redefines. Because
+ * the worker forks a snapshot before each cell, a cell that crashes leaves
+ * the session as it was: nothing here needs to undo anything.
+ *
+ * Ownership: the result's strings belong to the result; session_result_free
+ * frees them. */
+#ifndef CK_SESSION_H
+#define CK_SESSION_H
+
+#include <stddef.h>
+
+typedef struct session session;
+
+typedef struct {
+    int ok;
+    char *ename, *evalue;   /* when !ok */
+    char **traceback;       /* when !ok: lines */
+    size_t ntraceback;
+    char *diagnostics;      /* compiler warnings for the cell, or NULL */
+    char *notices;          /* one line each: what the cell replaced */
+} session_result;
+
+session *session_new(void);
+/* Compile CODE against the session and run it (in this process). */
+void session_run_cell(session *s, const char *code, session_result *r);
+void session_result_free(session_result *r);
+
+#endif
