@@ -10,6 +10,8 @@
 #include "cell.h"
 #include "compile.h"
 #include "session.h"
+#include "nb.h"
+#include "nb_internal.h"
 
 extern const char nb_header_text[];        /* runtime/nb.h, built in */
 
@@ -215,7 +217,9 @@ static void set_error(session_result *r, const char *ename, const char *evalue, 
 }
 
 /* Build the translation unit for cell C against session S. */
-static char *build_unit(const session *s, const cell *c, const plan *plans, diag_ctx *d) {
+static void add_generic_types(buf *b, const session *s, const cell *c, const diag_ctx *d);
+
+static char *build_unit(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
     buf b = {0};
     size_t tu_line = 1;
     buf_puts(&b, "#line 1 \"<ckernel>\"\n");
@@ -268,6 +272,14 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
         const cell_item *it = &c->items[j];
         if (it->kind == ITEM_STATEMENT) {
             buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        } else if (it->kind == ITEM_EXPRESSION && show) {
+            /* _Generic names the type without evaluating; the value goes
+             * through varargs, so arrays decay and it is evaluated once. */
+            int is_sizeof = strncmp(it->text, "sizeof", 6) == 0;
+            buf_printf(&b, "#line %d \"cell\"\nnb__show(_Generic((%s)", it->line, it->text);
+            if (is_sizeof) buf_puts(&b, ", default: \"u:size_t\"");
+            else add_generic_types(&b, s, c, d);
+            buf_printf(&b, "), sizeof(%s), (%s));\n", it->text, it->text);
         } else if (it->kind == ITEM_EXPRESSION) {
             buf_printf(&b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
         } else if (it->kind == ITEM_GLOBAL && !it->unsized) {
@@ -279,8 +291,55 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
                 buf_printf(&b, "nb__zero(&%s, sizeof %s);\n", name, name);
         }
     }
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_FUNCTION && c->items[j].nkeys &&
+            strcmp(c->items[j].keys[0], "main") == 0)
+            buf_puts(&b, "nb__run_main((int (*)(int, char **))main);\n");
     buf_puts(&b, "}\n");
     return b.s;
+}
+
+/* The _Generic associations that name a value's type: C's arithmetic
+ * types, common pointers, and the struct and union types in scope (the
+ * prelude's and the cell's, by typedef name when they have one). A clash,
+ * such as two typedefs of one struct, fails the compile; the cell is then
+ * compiled again without showing its value. */
+static void add_type_name(buf *b, char *const *keys, int nkeys, const char *text) {
+    if (nkeys == 0 || (!strstr(text, "struct") && !strstr(text, "union"))) return;
+    if (strstr(text, "typedef") && !strchr(text, '}')) return;   /* typedef of a pointer, or a copy */
+    const char *name = keys[0];
+    for (int k = 0; k < nkeys; k++)
+        if (strncmp(keys[k], "struct ", 7) && strncmp(keys[k], "union ", 6)) name = keys[k];
+    buf_printf(b, ", %s: \"?:%s\", %s *: \"p:%s *\"", name, name, name, name);
+}
+
+static void add_generic_types(buf *b, const session *s, const cell *c, const diag_ctx *d) {
+    static const char *const base[] = {
+        "_Bool", "b:bool", "char", "c:char", "signed char", "i:signed char",
+        "unsigned char", "u:unsigned char", "short", "i:short",
+        "unsigned short", "u:unsigned short", "int", "i:int",
+        "unsigned int", "u:unsigned int", "long", "i:long",
+        "unsigned long", "u:unsigned long", "long long", "i:long long",
+        "unsigned long long", "u:unsigned long long", "float", "f:float",
+        "double", "f:double", "long double", "F:long double",
+        "char *", "s:char *", "const char *", "s:const char *",
+        "signed char *", "p:signed char *", "unsigned char *", "p:unsigned char *",
+        "void *", "p:void *", "const void *", "p:const void *",
+        "int *", "p:int *", "const int *", "p:const int *", "long *", "p:long *",
+        "unsigned int *", "p:unsigned int *", "unsigned long *", "p:unsigned long *",
+        "short *", "p:short *", "float *", "p:float *", "double *", "p:double *",
+        "char **", "p:char **", "const char **", "p:const char **",
+        "int **", "p:int **", "void **", "p:void **", NULL
+    };
+    for (int i = 0; base[i]; i += 2) buf_printf(b, ", %s: \"%s\"", base[i], base[i + 1]);
+    for (size_t i = 0; i < d->nprelude; i++) {
+        const entry *e = &s->e[d->entry_of[i]];
+        if (e->kind == ITEM_TYPE) add_type_name(b, e->keys, e->nkeys, e->text);
+    }
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_TYPE)
+            add_type_name(b, c->items[j].keys, c->items[j].nkeys, c->items[j].text);
+    buf_puts(b, ", default: \"?\"");
 }
 
 /* ---------------------------------------------------------------- commit */
@@ -347,6 +406,47 @@ static void complete_array(session *s, compile_unit *u, const char *name) {
 
 /* ------------------------------------------------------------------- run */
 
+static void diag_reset(diag_ctx *d) {
+    free(d->entry_line);
+    free(d->entry_of);
+    free(d->errors.s);
+    free(d->warnings.s);
+    free(d->first_error);
+    const session *s = d->s;
+    const cell *c = d->c;
+    const char *code = d->code;
+    memset(d, 0, sizeof *d);
+    d->s = s;
+    d->c = c;
+    d->code = code;
+}
+
+/* Compile cell C against S, showing its trailing value if SHOW. The unit,
+ * or NULL with D holding the messages. */
+static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
+    char *src = build_unit(s, c, plans, d, show);
+    if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
+    compile_unit *u = compile_new(NULL, on_diag, d);
+    if (!u) { free(src); return NULL; }
+    /* Bind earlier definitions, except those this cell defines anew. */
+    for (size_t i = 0; i < s->n; i++) {
+        const entry *e = &s->e[i];
+        if (!e->addr) continue;
+        int redefined = 0;
+        for (size_t j = 0; j < c->n && !redefined; j++)
+            if (plans[j] == PLAN_NEW && item_has_key(&c->items[j], e->keys[0])) redefined = 1;
+        if (!redefined) compile_add_symbol(u, e->keys[0], e->addr);
+    }
+    compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
+    int rc = compile_source(u, src);
+    free(src);
+    if (rc < 0 || d->nerrors) {
+        compile_free(u);
+        return NULL;
+    }
+    return u;
+}
+
 void session_run_cell(session *s, const char *code, session_result *r) {
     memset(r, 0, sizeof *r);
     r->ok = 1;
@@ -357,23 +457,17 @@ void session_run_cell(session *s, const char *code, session_result *r) {
     }
     plan *plans = calloc(c.n + 1, sizeof *plans);
     for (size_t j = 0; j < c.n; j++) plans[j] = plan_item(s, &c.items[j]);
+    int has_expression = c.n && c.items[c.n - 1].kind == ITEM_EXPRESSION;
 
     diag_ctx d = { .s = s, .c = &c, .code = code };
-    char *src = build_unit(s, &c, plans, &d);
-    if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
-
-    compile_unit *u = compile_new(NULL, on_diag, &d);
-    /* Bind earlier definitions, except those this cell defines anew. */
-    for (size_t i = 0; i < s->n; i++) {
-        const entry *e = &s->e[i];
-        if (!e->addr) continue;
-        int redefined = 0;
-        for (size_t j = 0; j < c.n && !redefined; j++)
-            if (plans[j] == PLAN_NEW && item_has_key(&c.items[j], e->keys[0])) redefined = 1;
-        if (!redefined) compile_add_symbol(u, e->keys[0], e->addr);
+    compile_unit *u = compile_cell(s, &c, plans, &d, has_expression);
+    if (!u && has_expression) {
+        /* The value could not be shown (an array, a clashing type name):
+         * run the expression as a plain statement instead. */
+        diag_reset(&d);
+        u = compile_cell(s, &c, plans, &d, 0);
     }
-    int rc = u ? compile_source(u, src) : -1;
-    if (rc < 0 || d.nerrors) {
+    if (!u) {
         set_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
         goto out;
@@ -403,19 +497,14 @@ void session_run_cell(session *s, const char *code, session_result *r) {
     r->notices = notices.s;
     void (*run)(void) = (void (*)(void))compile_symbol(u, "__ck_run");
     compile_free(u);
-    u = NULL;
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
     if (run) run();
+    r->result_text = nb_internal_take_result();
+    r->main_ran = nb_internal_main_status(&r->main_status);
 
 out:
-    compile_free(u);
-    free(src);
     free(plans);
-    free(d.entry_line);
-    free(d.entry_of);
-    free(d.errors.s);
-    free(d.warnings.s);
-    free(d.first_error);
+    diag_reset(&d);
     cell_free(&c);
 }
 
@@ -426,5 +515,6 @@ void session_result_free(session_result *r) {
     free(r->traceback);
     free(r->diagnostics);
     free(r->notices);
+    free(r->result_text);
     memset(r, 0, sizeof *r);
 }

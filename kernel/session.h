@@ -25,6 +25,8 @@ typedef struct {
     size_t ntraceback;
     char *diagnostics;      /* compiler warnings for the cell, or NULL */
     char *notices;          /* one line each: what the cell replaced */
+    char *result_text;      /* the trailing expression's value, or NULL */
+    int main_ran, main_status;  /* the cell defined and ran main() */
 } session_result;
 
 session *session_new(void);

@@ -71,8 +71,10 @@ static void execute(session *s, json_t *req) {
     fflush(stdout);
     fflush(stderr);
 
-    json_t *done = json_pack("{s:s, s:s, s:n}", "ev", "done", "status", r.ok ? "ok" : "error",
-                             "result");
+    json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
+    json_object_set_new(done, "result", r.result_text
+                        ? json_pack("{s:s}", "text/plain", r.result_text) : json_null());
+    if (r.main_ran) json_object_set_new(done, "main_status", json_integer(r.main_status));
     if (!r.ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));
