@@ -14,7 +14,7 @@ PY      := /usr/bin/python3
 BUILD   := build
 
 KERNEL_LIBS := -lzmq -ljansson -lcrypto -luuid -lpthread
-WORKER_LIBS := -ltcc -ljansson -ldl -lm -lpthread
+WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 
 # The kernel process: everything about Jupyter.
 KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
@@ -23,7 +23,7 @@ KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
 # The worker process: compiles and runs cells; the runtime is linked in and
 # exported (-rdynamic) so cells can call it.
 WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c \
-              kernel/compile.c kernel/lexer.c kernel/ipc.c runtime/nb.c \
+              kernel/compile.c kernel/headers.c kernel/lexer.c kernel/ipc.c runtime/nb.c \
               $(BUILD)/gen/nb_header.c
 
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(BUILD)/obj/%.o)
@@ -51,9 +51,18 @@ $(BUILD)/bin/ckernel: $(KERNEL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(KERNEL_LIBS)
 
-$(BUILD)/bin/ckernel-worker: $(WORKER_OBJ)
+# libtcc with its allocator calls renamed to the compile arena's
+# (compile.c): fork does not copy that memory, so compiling after a
+# snapshot costs no copy-on-write faults.
+LIBTCC_A := /usr/lib/x86_64-linux-gnu/libtcc.a
+$(BUILD)/libtcc-ck.a: $(LIBTCC_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -rdynamic $^ -o $@ $(WORKER_LIBS)
+	objcopy --redefine-sym malloc=ck_tcc_malloc --redefine-sym calloc=ck_tcc_calloc \
+	        --redefine-sym realloc=ck_tcc_realloc --redefine-sym free=ck_tcc_free $< $@
+
+$(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -rdynamic $(WORKER_OBJ) -o $@ $(WORKER_LIBS)
 
 # The kernelspec points at the binary's absolute path, so that
 # JUPYTER_PATH=$PWD/build/share/jupyter finds a working kernel.
@@ -72,7 +81,7 @@ run: deps
 	@tools/run.sh "$(PREFIX)"
 
 # Unit tests: one cmocka program a module, linked with the objects it tests.
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/obj/kernel/main.o $(BUILD)/obj/kernel/worker_main.o,$(ALL_OBJ))
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/obj/kernel/main.o $(BUILD)/obj/kernel/worker_main.o,$(ALL_OBJ)) $(BUILD)/libtcc-ck.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ -rdynamic -lcmocka $(sort $(KERNEL_LIBS) $(WORKER_LIBS))
 

@@ -25,6 +25,10 @@ void *compile_symbol(compile_unit *u, const char *name);
 /* Free the compiler state; the relocated code and data stay. */
 void compile_free(compile_unit *u);
 
+/* In a forked child, before its first compile: the compiler's memory
+ * region is not inherited. */
+void compile_after_fork(void);
+
 /* Make every call to the function at OLD go to NEW: a 13-byte
  * `movabs r11, NEW; jmp r11` over OLD's entry (tcc's smallest function is
  * 13 bytes; r11 is scratch in the SysV ABI and carries no argument, unlike

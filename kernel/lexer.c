@@ -201,10 +201,11 @@ lex_status lexer_is_complete(const char *src, int *indent) {
     int level = depth;
     if (st == LEX_COMPLETE) {
         size_t len = strlen(src);
-        while (len && (src[len - 1] == ' ' || src[len - 1] == '\t' || src[len - 1] == '\r')) len--;
-        if (open == 's' || open == 'c') {
+        while (len && strchr(" \t\r\n", src[len - 1])) len--;
+        int continued = len && src[len - 1] == '\\';
+        if ((open == 's' || open == 'c') && !continued) {
             st = LEX_INVALID;          /* C literals cannot span lines */
-        } else if (open == '*' || depth > 0 || (len && src[len - 1] == '\\')) {
+        } else if (open || depth > 0 || continued) {
             st = LEX_INCOMPLETE;
         } else if (n > 0 && (ends_open(&toks[n - 1]) || head_close == n - 1)) {
             /* `while (x)` after a do-body also lands here: it still needs `;`. */

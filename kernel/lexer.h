@@ -33,11 +33,12 @@ int tok_is(const token *t, const char *text);
 
 typedef enum { LEX_COMPLETE, LEX_INCOMPLETE, LEX_INVALID } lex_status;
 
-/* Jupyter's is_complete for C. INCOMPLETE when a bracket, comment or
- * string is still open, a line ends in a backslash, or the text ends
- * where C cannot end (after an operator, a comma, `else`, `do`, or the
- * `)` of an if/for/while/switch head). INVALID when a closing bracket
- * does not match. On INCOMPLETE, *INDENT (may be NULL) gets the
+/* Jupyter's is_complete for C. INCOMPLETE when a bracket or comment is
+ * still open, a line ends in a backslash, or the text ends where C cannot
+ * end (after an operator, a comma, `else`, `do`, or the `)` of an
+ * if/for/while/switch head). INVALID when a closing bracket does not
+ * match, or a string or char literal is left open: a literal cannot span
+ * lines, so no further input completes it. On INCOMPLETE, *INDENT (may be NULL) gets the
  * suggested indentation: four spaces per open brace/paren level. */
 lex_status lexer_is_complete(const char *src, int *indent);
 

@@ -7,8 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/resource.h>
 #include "cell.h"
 #include "compile.h"
+#include "headers.h"
 #include "session.h"
 #include "nb.h"
 #include "nb_internal.h"
@@ -27,6 +31,7 @@ typedef struct {
 struct session {
     entry *e;
     size_t n, cap;
+    char *options;          /* extra compiler options for every cell (%cflags) */
 };
 
 /* ------------------------------------------------------------- utilities */
@@ -82,6 +87,21 @@ static int item_has_key(const cell_item *it, const char *key) {
 static long find_entry(const session *s, const char *key) {
     for (size_t i = 0; i < s->n; i++) if (entry_has_key(&s->e[i], key)) return (long)i;
     return -1;
+}
+
+/* Directive keys (cell.c): "#include <x>", "#NAME" for a macro, "##if..." for a group. */
+static int is_system_include(const char *key) {
+    return key && strncmp(key, "#include <", 10) == 0;
+}
+
+static int is_macro_key(const char *key) {
+    return key && key[0] == '#' && key[1] != '#' && strncmp(key, "#include", 8) != 0;
+}
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 session *session_new(void) {
@@ -224,6 +244,32 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
     size_t tu_line = 1;
     buf_puts(&b, "#line 1 \"<ckernel>\"\n");
     buf_puts(&b, nb_header_text);
+
+    /* System headers come preprocessed from the cache (headers.h): the
+     * #include <...> entries and the macros defined among them, up to the
+     * last such include. The rest of the prelude follows as written. */
+    long last_include = -1;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].kind == ITEM_DIRECTIVE && is_system_include(s->e[i].keys[0])) last_include = (long)i;
+    unsigned char *cached = calloc(s->n + 1, 1);
+    if (last_include >= 0) {
+        buf directives = {0};
+        for (long i = 0; i <= last_include; i++) {
+            const entry *e = &s->e[i];
+            if (e->kind != ITEM_DIRECTIVE || !(is_system_include(e->keys[0]) || is_macro_key(e->keys[0])))
+                continue;
+            buf_printf(&directives, "%s\n", e->text);
+            cached[i] = 1;
+        }
+        const char *text = headers_text(directives.s, s->options);
+        free(directives.s);
+        if (text) {
+            buf_puts(&b, "\n#line 1 \"<headers>\"\n");
+            buf_puts(&b, text);
+        } else {
+            memset(cached, 0, s->n + 1);
+        }
+    }
     buf_puts(&b, "\n#line 1 \"<session>\"\n");
 
     /* The prelude: every entry the cell does not redefine. A directive the
@@ -239,6 +285,12 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
             if (plans[j] != PLAN_NEW) continue;
             for (int k = 0; k < e->nkeys; k++)
                 if (item_has_key(&c->items[j], e->keys[k])) { by = (long)j; break; }
+        }
+        if (cached[i]) {
+            /* in the cache: a cell's copy of an include adds nothing; its
+             * new value for a macro comes after, in the cell's own part */
+            if (by >= 0 && is_system_include(e->keys[0])) emitted[by] = 1;
+            continue;
         }
         if (by >= 0 && e->kind == ITEM_DIRECTIVE && c->items[by].kind == ITEM_DIRECTIVE && !emitted[by]) {
             buf_printf(&b, "#line %d \"cell\"\n%s\n#line %zu \"<session>\"\n",
@@ -257,6 +309,10 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
     /* The cell's file-scope items, in its order. */
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
+        if (!emitted[j] && it->kind == ITEM_DIRECTIVE && is_macro_key(it->keys[0])) {
+            long e = find_entry(s, it->keys[0]);
+            if (e >= 0 && cached[e]) buf_printf(&b, "#undef %s\n", it->keys[0] + 1);
+        }
         if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
         buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
@@ -265,6 +321,7 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
                        it->keys[0], it->keys[0], it->keys[0]);
     }
     free(emitted);
+    free(cached);
 
     /* The run function: statements and initializers, in order. */
     buf_puts(&b, "void __ck_run(void) {\n");
@@ -387,17 +444,14 @@ static void commit_item(session *s, const cell_item *it, void *addr) {
 
 /* An array defined as `T a[] = {...}` is known to later cells by its
  * length, `extern T a[4];`, so that sizeof works there too. */
-static void complete_array(session *s, compile_unit *u, const char *name) {
-    char sym[300];
-    snprintf(sym, sizeof sym, "__ck_len_%s", name);
-    const unsigned long *len = compile_symbol(u, sym);
+static void complete_array(session *s, const char *name, unsigned long length) {
     long at = find_entry(s, name);
-    if (!len || at < 0) return;
+    if (at < 0) return;
     entry *e = &s->e[at];
     char *hole = strstr(e->type_text, "[ ]");
     if (!hole) return;
     char *t = NULL;
-    if (asprintf(&t, "%.*s[%lu]%s", (int)(hole - e->type_text), e->type_text, *len, hole + 3) < 0) return;
+    if (asprintf(&t, "%.*s[%lu]%s", (int)(hole - e->type_text), e->type_text, length, hole + 3) < 0) return;
     free(e->type_text);
     free(e->text);
     e->type_text = t;
@@ -447,40 +501,90 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
     return u;
 }
 
-void session_run_cell(session *s, const char *code, session_result *r) {
+/* A cell that compiled and is waiting to be committed and run. */
+struct session_cell {
+    cell c;
+    plan *plans;
+    void **addr;                 /* per item: its function or global */
+    unsigned long *length;       /* per item: an unsized array's length */
+    void (*run)(void);
+};
+
+static void session_cell_free(session_cell *pc) {
+    if (!pc) return;
+    cell_free(&pc->c);
+    free(pc->plans);
+    free(pc->addr);
+    free(pc->length);
+    free(pc);
+}
+
+session_cell *session_prepare(session *s, const char *code, session_result *r) {
     memset(r, 0, sizeof *r);
     r->ok = 1;
-    cell c = {0};
-    if (cell_split(code, &c) < 0) {
+    uint64_t t0 = now_ns();
+    session_cell *pc = calloc(1, sizeof *pc);
+    if (!pc || cell_split(code, &pc->c) < 0) {
+        free(pc);
         set_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
-        return;
+        return NULL;
     }
-    plan *plans = calloc(c.n + 1, sizeof *plans);
-    for (size_t j = 0; j < c.n; j++) plans[j] = plan_item(s, &c.items[j]);
-    int has_expression = c.n && c.items[c.n - 1].kind == ITEM_EXPRESSION;
+    cell *c = &pc->c;
+    pc->plans = calloc(c->n + 1, sizeof *pc->plans);
+    pc->addr = calloc(c->n + 1, sizeof *pc->addr);
+    pc->length = calloc(c->n + 1, sizeof *pc->length);
+    for (size_t j = 0; j < c->n; j++) pc->plans[j] = plan_item(s, &c->items[j]);
+    int has_expression = c->n && c->items[c->n - 1].kind == ITEM_EXPRESSION;
 
-    diag_ctx d = { .s = s, .c = &c, .code = code };
-    compile_unit *u = compile_cell(s, &c, plans, &d, has_expression);
+    diag_ctx d = { .s = s, .c = c, .code = code };
+    compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression);
     if (!u && has_expression) {
         /* The value could not be shown (an array, a clashing type name):
          * run the expression as a plain statement instead. */
         diag_reset(&d);
-        u = compile_cell(s, &c, plans, &d, 0);
+        u = compile_cell(s, c, pc->plans, &d, 0);
     }
     if (!u) {
         set_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
-        goto out;
+        diag_reset(&d);
+        session_cell_free(pc);
+        r->compile_ns = now_ns() - t0;
+        return NULL;
     }
+    /* Read what the commit needs, then free the compiler: only the code
+     * in the arena stays. */
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (pc->plans[j] != PLAN_NEW || !it->nkeys) continue;
+        if (it->kind != ITEM_FUNCTION && it->kind != ITEM_GLOBAL) continue;
+        pc->addr[j] = compile_symbol(u, it->keys[0]);
+        if (it->kind == ITEM_GLOBAL && it->unsized) {
+            char sym[300];
+            snprintf(sym, sizeof sym, "__ck_len_%s", it->keys[0]);
+            const unsigned long *len = compile_symbol(u, sym);
+            if (len) pc->length[j] = *len;
+        }
+    }
+    pc->run = (void (*)(void))compile_symbol(u, "__ck_run");
+    compile_free(u);
+    if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
+    diag_reset(&d);
+    r->compile_ns = now_ns() - t0;
+    if (getenv("CKERNEL_FAULTS")) { struct rusage ru; getrusage(RUSAGE_SELF, &ru); fprintf(stderr, "faults %ld\n", ru.ru_minflt); }
+    return pc;
+}
 
-    /* It compiled: bind the new definitions, rebind the old ones, record. */
+void session_commit_run(session *s, session_cell *pc, session_result *r) {
+    /* Bind the new definitions, rebind the old ones, record. */
+    cell *c = &pc->c;
     buf notices = {0};
-    for (size_t j = 0; j < c.n; j++) {
-        const cell_item *it = &c.items[j];
-        if (plans[j] == PLAN_NEW && (it->kind == ITEM_FUNCTION || it->kind == ITEM_GLOBAL)) {
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (pc->plans[j] == PLAN_NEW && (it->kind == ITEM_FUNCTION || it->kind == ITEM_GLOBAL)) {
             const char *name = it->keys[0];
             if (!name) continue;
-            void *addr = compile_symbol(u, name);
+            void *addr = pc->addr[j];
             long old = find_entry(s, name);
             if (it->kind == ITEM_FUNCTION && old >= 0 && s->e[old].kind == ITEM_FUNCTION &&
                 s->e[old].addr && addr)
@@ -489,23 +593,18 @@ void session_run_cell(session *s, const char *code, session_result *r) {
                 buf_printf(&notices, "note: '%s' is now '%s' (new storage; code that used the old one keeps it)\n",
                            name, it->type_text);
             commit_item(s, it, addr);
-            if (it->kind == ITEM_GLOBAL && it->unsized) complete_array(s, u, name);
-        } else if (plans[j] == PLAN_NEW) {
+            if (it->kind == ITEM_GLOBAL && it->unsized && pc->length[j]) complete_array(s, name, pc->length[j]);
+        } else if (pc->plans[j] == PLAN_NEW) {
             commit_item(s, it, NULL);
         }
     }
     r->notices = notices.s;
-    void (*run)(void) = (void (*)(void))compile_symbol(u, "__ck_run");
-    compile_free(u);
-    if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
-    if (run) run();
+    uint64_t t1 = now_ns();
+    if (pc->run) pc->run();
+    r->run_ns = now_ns() - t1;
     r->result_text = nb_internal_take_result();
     r->main_ran = nb_internal_main_status(&r->main_status);
-
-out:
-    free(plans);
-    diag_reset(&d);
-    cell_free(&c);
+    session_cell_free(pc);
 }
 
 void session_result_free(session_result *r) {

@@ -27,11 +27,20 @@ typedef struct {
     char *notices;          /* one line each: what the cell replaced */
     char *result_text;      /* the trailing expression's value, or NULL */
     int main_ran, main_status;  /* the cell defined and ran main() */
+    unsigned long long compile_ns, run_ns;   /* build+compile+relocate; the run */
 } session_result;
 
 session *session_new(void);
-/* Compile CODE against the session and run it (in this process). */
-void session_run_cell(session *s, const char *code, session_result *r);
+/* A cell compiled against the session, not yet part of it. */
+typedef struct session_cell session_cell;
+
+/* Compile CODE against the session. NULL when it does not compile (R
+ * holds the error); the session is not changed either way. Compiling
+ * before the worker forks its snapshot keeps the compiler's memory
+ * traffic clear of copy-on-write faults. */
+session_cell *session_prepare(session *s, const char *code, session_result *r);
+/* Make PC part of the session and run it; frees PC. */
+void session_commit_run(session *s, session_cell *pc, session_result *r);
 void session_result_free(session_result *r);
 
 #endif

@@ -12,12 +12,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "compile.h"
 #include "ipc.h"
 #include "log.h"
 #include "session.h"
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static void send_event(json_t *ev) {
     if (ipc_send(IPC_EVENT_FD, ev) < 0) _exit(0);     /* the kernel is gone */
@@ -51,30 +60,40 @@ static pid_t fork_snapshot(void) {
     }
     /* Re-parented to the kernel (its subreaper): die with it from now on. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    compile_after_fork();
     sigprocmask(SIG_SETMASK, &old, NULL);
     return -1;
 }
 
 static void execute(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
-    fflush(NULL);                     /* nothing buffered may be copied */
-    pid_t snap = fork_snapshot();
-    if (snap < 0) {                   /* we are the copy, and the cell died */
-        send_ready(1);
-        return;
-    }
-    send_event(json_pack("{s:s, s:i, s:i}", "ev", "started", "pid", (int)getpid(),
-                         "snapshot", (int)snap));
-
     session_result r;
-    session_run_cell(s, code ? code : "", &r);
-    fflush(stdout);
-    fflush(stderr);
+    session_cell *pc = session_prepare(s, code ? code : "", &r);
+    pid_t snap = 0;
+    uint64_t snapshot_ns = 0;
+    if (pc) {
+        fflush(NULL);                     /* nothing buffered may be copied */
+        uint64_t t0 = now_ns();
+        snap = fork_snapshot();
+        snapshot_ns = now_ns() - t0;
+        if (snap < 0) {                   /* we are the copy, and the cell died */
+            send_ready(1);
+            session_result_free(&r);
+            return;
+        }
+        send_event(json_pack("{s:s, s:i, s:i}", "ev", "started", "pid", (int)getpid(),
+                             "snapshot", (int)snap));
+        session_commit_run(s, pc, &r);
+        fflush(stdout);
+        fflush(stderr);
+    }
 
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
     json_object_set_new(done, "result", r.result_text
                         ? json_pack("{s:s}", "text/plain", r.result_text) : json_null());
     if (r.main_ran) json_object_set_new(done, "main_status", json_integer(r.main_status));
+    json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I}", "snapshot_ns", (json_int_t)snapshot_ns,
+                        "compile_ns", (json_int_t)r.compile_ns, "run_ns", (json_int_t)r.run_ns));
     if (!r.ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));

@@ -1,0 +1,50 @@
+#!/bin/sh
+# tools/deps.sh: make sure the Debian 12 packages ckernel needs are installed.
+# Called by `make deps` (and so by `make run` and `make test`) every time, so it
+# is one quick dpkg-query when everything is present. When something is missing:
+# as root it runs apt-get; otherwise it prints the one command to run and fails.
+set -eu
+
+# The one list of dependencies, with why each is there (README.md has the same).
+PACKAGES=""
+need() { PACKAGES="$PACKAGES $*"; }
+need gcc make pkg-config          # build the kernel, the worker and the tests
+need libtcc-dev tcc               # libtcc compiles cells in memory; its headers need
+                                  # tcc's include dir and libtcc1.a from the tcc package
+need libzmq3-dev                  # ZeroMQ sockets: the five Jupyter channels
+need libjansson-dev               # JSON: the connection file and every message
+need libssl-dev                   # libcrypto's HMAC-SHA256 signs and verifies messages
+need uuid-dev                     # libuuid: session and message ids
+need libcmocka-dev                # C unit tests (tests/unit) with a real test runner
+need python3-jupyter-client python3-zmq  # protocol tests talk to the kernel as a front end
+need python3-jupyter-kernel-test  # the Jupyter protocol conformance suite
+need python3-pytest               # runs the Python tests
+need python3-nbconvert python3-nbclient jupyter-nbconvert  # execute notebooks headless
+                                  # (tests/notebooks); the last has `jupyter nbconvert`
+need python3-ipykernel            # Python's reference kernel: tests compare against it
+need jupyter-notebook             # `make run` opens the notebooks (JupyterLab if installed)
+need jupyter-console              # try the kernel in a terminal: jupyter console --kernel c
+need jupyter-client               # `jupyter kernelspec list` shows where the kernel is
+
+# One dpkg-query for all: "ii <name>" for each installed package.
+# shellcheck disable=SC2086
+installed=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PACKAGES 2>/dev/null |
+    awk '$1 == "ii" { printf "%s ", $2 }')"
+missing=""
+for p in $PACKAGES; do
+    case "$installed" in *" $p "*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "ckernel needs these Debian packages:$missing" >&2
+    echo "Install them with:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends$missing" >&2
+    exit 1
+fi
+
+echo "Installing missing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $missing
