@@ -5,6 +5,7 @@
 #   make run        install what is missing, build, install the kernelspec, open the notebooks
 #   make test       install what is missing, build, run every test
 #   make install    install binaries and kernelspec for the current user (PREFIX honoured)
+#   make bench      speed against ipykernel and xeus-python (README "Speed")
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -22,9 +23,10 @@ KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
               kernel/worker.c kernel/lexer.c kernel/ipc.c
 # The worker process: compiles and runs cells; the runtime is linked in and
 # exported (-rdynamic) so cells can call it.
-WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c \
+WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c \
               kernel/compile.c kernel/headers.c kernel/lexer.c kernel/ipc.c runtime/nb.c \
-              $(BUILD)/gen/nb_header.c
+              runtime/alloc.c runtime/stack.c runtime/measure.c runtime/bench.c runtime/where.c \
+              runtime/svg.c runtime/display.c runtime/buf.c $(BUILD)/gen/nb_header.c
 
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(BUILD)/obj/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/obj/%.o)
@@ -33,7 +35,8 @@ ALL_OBJ    := $(sort $(KERNEL_OBJ) $(WORKER_OBJ))
 SPEC_DIR := $(BUILD)/share/jupyter/kernels/c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec
+.PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
+        bench bench-smoke
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker kernelspec
 
@@ -87,7 +90,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/obj/kernel/main
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory test-unit test-protocol test-notebooks
+	@$(MAKE) --no-print-directory test-unit test-protocol test-notebooks bench-smoke
 
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
@@ -97,6 +100,23 @@ test-protocol: all
 
 test-notebooks: all
 	cd tests && $(PY) -m pytest -q notebooks
+
+# Speed against ipykernel and xeus-python (bench/bench.py; README "Speed").
+# deps installs both baseline kernels. Iteration counts: BENCH_* variables
+# or flags, e.g. `make bench BENCH_ARGS="--roundtrips 100"`.
+ECHO_FLOOR := $(BUILD)/bench/echo_floor
+$(ECHO_FLOOR): bench/echo_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ -lzmq -ljansson -lcrypto
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(ECHO_FLOOR)
+	$(PY) bench/bench.py $(BENCH_ARGS)
+
+# A few iterations of every measurement, so the benchmark cannot rot; it
+# checks that each produced a number, never how fast it was.
+bench-smoke: all $(ECHO_FLOOR)
+	$(PY) bench/bench.py --smoke
 
 install: all
 	install -d $(PREFIX)/bin

@@ -136,6 +136,11 @@ void compile_after_fork(void) {
     memset(&tccmem, 0, sizeof tccmem);  /* the region was not copied */
 }
 
+int compile_in_arena(const void *addr) {
+    return arena.base && (const unsigned char *)addr >= arena.base &&
+           (const unsigned char *)addr < arena.base + arena.used;
+}
+
 compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaque) {
     compile_unit *u = calloc(1, sizeof *u);
     if (!u) return NULL;

@@ -25,6 +25,10 @@ void *compile_symbol(compile_unit *u, const char *name);
 /* Free the compiler state; the relocated code and data stay. */
 void compile_free(compile_unit *u);
 
+/* Whether ADDR lies in cell code or data. Only the newest chunk of the
+ * arena is known; enough for the usual session. */
+int compile_in_arena(const void *addr);
+
 /* In a forked child, before its first compile: the compiler's memory
  * region is not inherited. */
 void compile_after_fork(void);

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <stdint.h>
 #include <time.h>
-#include <sys/resource.h>
 #include "cell.h"
 #include "compile.h"
 #include "headers.h"
@@ -26,12 +25,17 @@ typedef struct {
     char *text;             /* what later cells are compiled with */
     char *type_text;        /* globals: to tell a re-definition from a new type */
     void *addr;             /* functions and globals */
+    unsigned long size;     /* globals: sizeof */
 } entry;
 
 struct session {
     entry *e;
     size_t n, cap;
     char *options;          /* extra compiler options for every cell (%cflags) */
+    char **libs;            /* %lib: linked into every cell */
+    size_t nlibs;
+    void **runs;            /* each cell's statement function, for backtraces */
+    size_t nruns;
 };
 
 /* ------------------------------------------------------------- utilities */
@@ -239,7 +243,8 @@ static void set_error(session_result *r, const char *ename, const char *evalue, 
 /* Build the translation unit for cell C against session S. */
 static void add_generic_types(buf *b, const session *s, const cell *c, const diag_ctx *d);
 
-static char *build_unit(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
+static char *build_unit(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
+                        const char *options) {
     buf b = {0};
     size_t tu_line = 1;
     buf_puts(&b, "#line 1 \"<ckernel>\"\n");
@@ -261,7 +266,7 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
             buf_printf(&directives, "%s\n", e->text);
             cached[i] = 1;
         }
-        const char *text = headers_text(directives.s, s->options);
+        const char *text = headers_text(directives.s, options);
         free(directives.s);
         if (text) {
             buf_puts(&b, "\n#line 1 \"<headers>\"\n");
@@ -316,6 +321,8 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
         if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
         buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        if (it->kind == ITEM_GLOBAL && it->nkeys)      /* for crash reports and nb_where */
+            buf_printf(&b, "unsigned long __ck_size_%s = sizeof %s;\n", it->keys[0], it->keys[0]);
         if (it->kind == ITEM_GLOBAL && it->unsized)   /* later cells need its length */
             buf_printf(&b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n",
                        it->keys[0], it->keys[0], it->keys[0]);
@@ -477,11 +484,13 @@ static void diag_reset(diag_ctx *d) {
 
 /* Compile cell C against S, showing its trailing value if SHOW. The unit,
  * or NULL with D holding the messages. */
-static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
-    char *src = build_unit(s, c, plans, d, show);
+static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, diag_ctx *d,
+                                  int show, const char *options) {
+    char *src = build_unit(s, c, plans, d, show, options);
     if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
-    compile_unit *u = compile_new(NULL, on_diag, d);
+    compile_unit *u = compile_new(options, on_diag, d);
     if (!u) { free(src); return NULL; }
+    for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
     /* Bind earlier definitions, except those this cell defines anew. */
     for (size_t i = 0; i < s->n; i++) {
         const entry *e = &s->e[i];
@@ -507,6 +516,7 @@ struct session_cell {
     plan *plans;
     void **addr;                 /* per item: its function or global */
     unsigned long *length;       /* per item: an unsized array's length */
+    unsigned long *size;         /* per item: a global's size */
     void (*run)(void);
 };
 
@@ -516,12 +526,16 @@ static void session_cell_free(session_cell *pc) {
     free(pc->plans);
     free(pc->addr);
     free(pc->length);
+    free(pc->size);
     free(pc);
 }
 
-session_cell *session_prepare(session *s, const char *code, session_result *r) {
+session_cell *session_prepare(session *s, const char *code, const char *cell_options, session_result *r) {
     memset(r, 0, sizeof *r);
     r->ok = 1;
+    char *options = NULL;
+    if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
+        options = NULL;
     uint64_t t0 = now_ns();
     session_cell *pc = calloc(1, sizeof *pc);
     if (!pc || cell_split(code, &pc->c) < 0) {
@@ -533,17 +547,19 @@ session_cell *session_prepare(session *s, const char *code, session_result *r) {
     pc->plans = calloc(c->n + 1, sizeof *pc->plans);
     pc->addr = calloc(c->n + 1, sizeof *pc->addr);
     pc->length = calloc(c->n + 1, sizeof *pc->length);
+    pc->size = calloc(c->n + 1, sizeof *pc->size);
     for (size_t j = 0; j < c->n; j++) pc->plans[j] = plan_item(s, &c->items[j]);
     int has_expression = c->n && c->items[c->n - 1].kind == ITEM_EXPRESSION;
 
     diag_ctx d = { .s = s, .c = c, .code = code };
-    compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression);
+    compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options);
     if (!u && has_expression) {
         /* The value could not be shown (an array, a clashing type name):
          * run the expression as a plain statement instead. */
         diag_reset(&d);
-        u = compile_cell(s, c, pc->plans, &d, 0);
+        u = compile_cell(s, c, pc->plans, &d, 0, options);
     }
+    free(options);
     if (!u) {
         set_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
@@ -559,6 +575,12 @@ session_cell *session_prepare(session *s, const char *code, session_result *r) {
         if (pc->plans[j] != PLAN_NEW || !it->nkeys) continue;
         if (it->kind != ITEM_FUNCTION && it->kind != ITEM_GLOBAL) continue;
         pc->addr[j] = compile_symbol(u, it->keys[0]);
+        if (it->kind == ITEM_GLOBAL) {
+            char sym[300];
+            snprintf(sym, sizeof sym, "__ck_size_%s", it->keys[0]);
+            const unsigned long *size = compile_symbol(u, sym);
+            if (size) pc->size[j] = *size;
+        }
         if (it->kind == ITEM_GLOBAL && it->unsized) {
             char sym[300];
             snprintf(sym, sizeof sym, "__ck_len_%s", it->keys[0]);
@@ -571,7 +593,6 @@ session_cell *session_prepare(session *s, const char *code, session_result *r) {
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
     diag_reset(&d);
     r->compile_ns = now_ns() - t0;
-    if (getenv("CKERNEL_FAULTS")) { struct rusage ru; getrusage(RUSAGE_SELF, &ru); fprintf(stderr, "faults %ld\n", ru.ru_minflt); }
     return pc;
 }
 
@@ -593,18 +614,100 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
                 buf_printf(&notices, "note: '%s' is now '%s' (new storage; code that used the old one keeps it)\n",
                            name, it->type_text);
             commit_item(s, it, addr);
+            s->e[find_entry(s, name)].size = pc->size[j];
             if (it->kind == ITEM_GLOBAL && it->unsized && pc->length[j]) complete_array(s, name, pc->length[j]);
         } else if (pc->plans[j] == PLAN_NEW) {
             commit_item(s, it, NULL);
         }
     }
     r->notices = notices.s;
+    void **runs = realloc(s->runs, (s->nruns + 1) * sizeof *runs);
+    if (runs) {
+        s->runs = runs;
+        s->runs[s->nruns++] = (void *)pc->run;
+    }
     uint64_t t1 = now_ns();
     if (pc->run) pc->run();
     r->run_ns = now_ns() - t1;
     r->result_text = nb_internal_take_result();
     r->main_ran = nb_internal_main_status(&r->main_status);
     session_cell_free(pc);
+}
+
+void session_set_options(session *s, const char *options) {
+    free(s->options);
+    s->options = options && *options ? strdup(options) : NULL;
+}
+
+int session_add_library(session *s, const char *name, char **error) {
+    *error = NULL;
+    for (size_t i = 0; i < s->nlibs; i++) if (strcmp(s->libs[i], name) == 0) return 0;
+    diag_ctx d = { .s = s };
+    compile_unit *u = compile_new(s->options, on_diag, &d);
+    int rc = u ? compile_add_library(u, name) : -1;
+    compile_free(u);
+    diag_reset(&d);
+    if (rc < 0) {
+        if (asprintf(error, "library '%s' not found (is its -dev package installed?)", name) < 0) *error = NULL;
+        return -1;
+    }
+    char **libs = realloc(s->libs, (s->nlibs + 1) * sizeof *libs);
+    if (!libs) return -1;
+    s->libs = libs;
+    s->libs[s->nlibs++] = strdup(name);
+    return 0;
+}
+
+void session_reset(session *s) {
+    for (size_t i = 0; i < s->n; i++) entry_clear(&s->e[i]);
+    s->n = 0;
+}
+
+void session_who(const session *s, FILE *out) {
+    if (s->n == 0) { fputs("The session defines nothing yet.\n", out); return; }
+    static const char *const label[] = {
+        [ITEM_DIRECTIVE] = "directive", [ITEM_TYPE] = "type", [ITEM_FUNCTION] = "function",
+        [ITEM_DECLARATION] = "declaration", [ITEM_GLOBAL] = "global",
+    };
+    for (size_t i = 0; i < s->n; i++) {
+        const entry *e = &s->e[i];
+        const char *what = e->kind <= ITEM_GLOBAL ? label[e->kind] : "item";
+        if (e->kind == ITEM_GLOBAL) {
+            fprintf(out, "%-10s %s\n", what, e->type_text);
+        } else {
+            /* one line: the first line of its text */
+            const char *nl = strchr(e->text, '\n');
+            int n = nl ? (int)(nl - e->text) : (int)strlen(e->text);
+            fprintf(out, "%-10s %.*s%s\n", what, n > 100 ? 100 : n, e->text, nl || n > 100 ? " ..." : "");
+        }
+    }
+}
+
+int session_symbolize(const session *s, const void *addr, const char **name, unsigned long *offset) {
+    const entry *best = NULL;
+    const char *a = addr;
+    for (size_t i = 0; i < s->n; i++) {
+        const entry *e = &s->e[i];
+        if (!e->addr || !e->nkeys || (const char *)e->addr > a) continue;
+        if (e->kind == ITEM_GLOBAL) {
+            if (a < (const char *)e->addr + (e->size ? e->size : 1)) { best = e; break; }
+        } else if (e->kind == ITEM_FUNCTION && compile_in_arena(addr)) {
+            if (!best || best->kind != ITEM_FUNCTION || (const char *)e->addr > (const char *)best->addr) best = e;
+        }
+    }
+    /* a cell's statements run in a function of their own */
+    const char *run = NULL;
+    for (size_t i = 0; i < s->nruns; i++)
+        if ((const char *)s->runs[i] <= a && (!run || (const char *)s->runs[i] > run)) run = s->runs[i];
+    if (run && compile_in_arena(addr) && (!best || (best->kind == ITEM_FUNCTION && run > (const char *)best->addr))) {
+        *name = "the cell's statements";
+        *offset = (unsigned long)(a - run);
+        return 'f';
+    }
+    if (!best) return 0;
+    *name = best->keys[0];
+    *offset = (unsigned long)(a - (const char *)best->addr);
+    return best->kind == ITEM_GLOBAL ? 'g' : 'f';
 }
 
 void session_result_free(session_result *r) {

@@ -15,6 +15,7 @@
 #define CK_SESSION_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct session session;
 
@@ -38,9 +39,24 @@ typedef struct session_cell session_cell;
  * holds the error); the session is not changed either way. Compiling
  * before the worker forks its snapshot keeps the compiler's memory
  * traffic clear of copy-on-write faults. */
-session_cell *session_prepare(session *s, const char *code, session_result *r);
+session_cell *session_prepare(session *s, const char *code, const char *cell_options, session_result *r);
 /* Make PC part of the session and run it; frees PC. */
 void session_commit_run(session *s, session_cell *pc, session_result *r);
 void session_result_free(session_result *r);
+
+/* Compiler options for every later cell (%cflags --session); NULL clears. */
+void session_set_options(session *s, const char *options);
+/* Link library NAME into every later cell (%lib). -1 with *ERROR (caller
+ * frees) when it cannot be found. */
+int session_add_library(session *s, const char *name, char **error);
+/* Forget every definition (%reset). Code already compiled stays mapped. */
+void session_reset(session *s);
+/* Which cell definition holds ADDR: 'f' for a function (the nearest one
+ * starting at or below ADDR in cell code), 'g' for a global (within its
+ * size), with its *NAME (borrowed) and *OFFSET; 0 if none. Reads only, so
+ * a signal handler may call it. */
+int session_symbolize(const session *s, const void *addr, const char **name, unsigned long *offset);
+/* List the session's definitions, one a line (%who). */
+void session_who(const session *s, FILE *out);
 
 #endif

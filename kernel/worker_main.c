@@ -15,10 +15,14 @@
 #include <stdint.h>
 #include <time.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "compile.h"
+#include "crash.h"
 #include "ipc.h"
+#include "magics.h"
+#include "nb_internal.h"
 #include "log.h"
 #include "session.h"
 
@@ -65,10 +69,88 @@ static pid_t fork_snapshot(void) {
     return -1;
 }
 
+static void set_error(session_result *r, const char *ename, const char *evalue) {
+    r->ok = 0;
+    r->ename = strdup(ename);
+    r->evalue = strdup(evalue);
+    r->traceback = calloc(1, sizeof(char *));
+    r->traceback[0] = strdup(evalue);
+    r->ntraceback = 1;
+}
+
+static double cell_timeout;          /* %timeout, seconds; 0: none */
+
+/* Do what the cell's magics say. 0 to go on and compile M->code, 1 when
+ * the cell is done (R says how), -1 on an error in R. */
+static int apply_magics(session *s, magics *m, session_result *r) {
+    if (m->help) fputs(magics_help(), stdout);
+    if (m->file) {
+        FILE *f = fopen(m->file, "w");
+        if (!f || fputs(m->code, f) < 0 || fclose(f) != 0) {
+            char *e = NULL;
+            if (asprintf(&e, "cannot write %s: %s", m->file, strerror(errno)) < 0) e = NULL;
+            set_error(r, "OSError", e ? e : "cannot write the file");
+            free(e);
+            return -1;
+        }
+        printf("Wrote %zu bytes to %s\n", strlen(m->code), m->file);
+        return 1;
+    }
+    if (m->reset) {
+        session_reset(s);
+        puts("The session was reset: every definition is forgotten.");
+    }
+    if (m->session_cflags) session_set_options(s, m->session_cflags);
+    for (size_t i = 0; m->libs && m->libs[i]; i++) {
+        char *err = NULL;
+        if (session_add_library(s, m->libs[i], &err) < 0) {
+            set_error(r, "LinkError", err ? err : "library not found");
+            free(err);
+            return -1;
+        }
+    }
+    if (m->memory_mib >= 0) {
+        struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+        if (m->memory_mib > 0) rl.rlim_cur = rl.rlim_max = (rlim_t)m->memory_mib << 20;
+        struct rlimit cur;
+        getrlimit(RLIMIT_AS, &cur);
+        rl.rlim_max = cur.rlim_max;
+        if (setrlimit(RLIMIT_AS, &rl) < 0) {
+            set_error(r, "MagicError", "cannot set the memory limit");
+            return -1;
+        }
+    }
+    if (m->timeout >= 0) cell_timeout = m->timeout;
+    if (m->who) session_who(s, stdout);
+    return 0;
+}
+
 static void execute(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     session_result r;
-    session_cell *pc = session_prepare(s, code ? code : "", &r);
+    memset(&r, 0, sizeof r);
+    r.ok = 1;
+    magics m;
+    session_cell *pc = NULL;
+    int rc = -1;
+    if (magics_parse(code ? code : "", &m) < 0) {
+        set_error(&r, "MagicError", m.error);
+    } else {
+        rc = apply_magics(s, &m, &r);
+        fflush(stdout);
+    }
+    if (rc == 0) {
+        pc = session_prepare(s, m.code, m.cflags, &r);
+    }
+    char *argv0[64];
+    if (m.args) {
+        /* argv[0] is the program's name; %args gives argv[1..] */
+        size_t n = 0;
+        argv0[n++] = "cell";
+        for (size_t i = 0; m.args[i] && n < 63; i++) argv0[n++] = m.args[i];
+        argv0[n] = NULL;
+        nb_internal_set_args(argv0);
+    }
     pid_t snap = 0;
     uint64_t snapshot_ns = 0;
     if (pc) {
@@ -83,10 +165,14 @@ static void execute(session *s, json_t *req) {
         }
         send_event(json_pack("{s:s, s:i, s:i}", "ev", "started", "pid", (int)getpid(),
                              "snapshot", (int)snap));
+        crash_arm_timeout(cell_timeout);
         session_commit_run(s, pc, &r);
+        crash_disarm_timeout();
         fflush(stdout);
         fflush(stderr);
     }
+    nb_internal_set_args(NULL);
+    magics_free(&m);
 
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
     json_object_set_new(done, "result", r.result_text
@@ -125,6 +211,7 @@ int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);    /* cells' output streams while they run */
 
     session *s = session_new();
+    crash_install(s);
     send_ready(0);
     for (;;) {
         json_t *req = ipc_recv(IPC_REQUEST_FD);

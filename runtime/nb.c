@@ -1,7 +1,10 @@
 /* nb.c - the runtime cells link against (see nb.h).
  *
  * Owns the state a cell leaves for the worker to report: the text of the
- * trailing expression's value and main()'s exit status. */
+ * trailing expression's value and main()'s exit status. The rest of the
+ * runtime lives in one file a subsystem: alloc.c (the counted malloc
+ * family), stack.c, measure.c (the line under every cell), bench.c,
+ * where.c, svg.c (pictures), display.c and buf.c (strings). */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 #include "nb.h"
 #include "nb_internal.h"
+#include "rt.h"
 
 const char *nb_version(void) { return "0.1.0"; }
 
@@ -75,8 +79,9 @@ void nb__show(const char *kind, unsigned long size, ...) {
     va_start(ap, size);
     char *text = NULL;
     size_t len = 0;
+    rt_inside_begin();                   /* the runtime's memory, not the cell's */
     FILE *f = open_memstream(&text, &len);
-    if (!f) { va_end(ap); return; }
+    if (!f) { va_end(ap); rt_inside_end(); return; }
     char k = kind[0];
     const char *type = kind[1] == ':' ? kind + 2 : kind;
     if (k != '?') fprintf(f, "(%s) ", type);
@@ -117,6 +122,7 @@ void nb__show(const char *kind, unsigned long size, ...) {
     fclose(f);
     free(result_text);
     result_text = text;
+    rt_inside_end();
 }
 
 /* ---------------------------------------------------------------- main */
@@ -124,12 +130,22 @@ void nb__show(const char *kind, unsigned long size, ...) {
 static jmp_buf main_exit;
 static int in_main;
 
+static char *default_argv[] = { "cell", NULL };
+static char **main_argv = default_argv;
+
+void nb_internal_set_args(char **argv) { main_argv = argv ? argv : default_argv; }
+
+static int count_args(char **argv) {
+    int n = 0;
+    while (argv[n]) n++;
+    return n;
+}
+
 void nb__run_main(int (*main_fn)(int, char **)) {
-    static char *argv[] = { "cell", NULL };
     main_ran = 1;
     if (setjmp(main_exit) == 0) {
         in_main = 1;
-        main_status = main_fn(1, argv);
+        main_status = main_fn(count_args(main_argv), main_argv);
     }
     in_main = 0;
     fflush(stdout);

@@ -1,11 +1,126 @@
-/* nb_internal.h - what the worker reads back from the runtime after a cell.
- * Not seen by cells. */
+/* nb_internal.h - what the worker calls in the runtime: bracketing a cell
+ * with measurements, reading back its value and main() status, and the
+ * hooks through which the runtime reports displays and asks for symbols.
+ * Not seen by cells.
+ *
+ * Order around one cell:
+ *     nb_internal_cell_begin();      after compiling, right before the run
+ *     run();
+ *     nb_internal_cell_end(&m);      right after it
+ *     m.compile_ns = ...;            the worker owns compile time
+ *     nb_internal_format_measure(&m, verbose, text, sizeof text, html, sizeof html);
+ *
+ * All of these run on the worker's main thread; begin and end must be
+ * called from the same function (the stack is measured below the frame
+ * that calls begin). */
 #ifndef NB_INTERNAL_H
 #define NB_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------- cell's results */
 
 /* The text of the cell's trailing value (caller frees), or NULL. */
 char *nb_internal_take_result(void);
 /* 1 and *STATUS if the cell ran main(), else 0. */
 int nb_internal_main_status(int *status);
+/* The argv (NULL-terminated, borrowed until replaced) a cell's main()
+ * receives; NULL restores { "cell", NULL }. */
+void nb_internal_set_args(char **argv);
+
+/* ------------------------------------------------------------ measuring */
+
+/* Allocation sizes by power of two: bucket 0 counts sizes 0 and 1, bucket
+ * k (k >= 1) sizes in (2^(k-1), 2^k]; the last bucket also holds all
+ * larger sizes. */
+#define NB_HIST_BUCKETS 40
+
+typedef struct nb_measure {
+    uint64_t compile_ns;            /* filled by the worker */
+    uint64_t run_ns;                /* wall time between begin and end (the worker may overwrite) */
+    uint64_t cpu_ns;                /* user + system time of the process, all threads */
+    uint64_t allocs;                /* malloc, calloc, realloc, memalign... (strdup, fopen: via malloc) */
+    uint64_t frees;                 /* free, and the old block of a realloc that had one */
+    uint64_t reallocs;              /* of which realloc (each counts once in allocs and, moved or not, once in frees) */
+    uint64_t alloc_bytes;           /* bytes requested */
+    uint64_t freed_bytes;           /* bytes of the blocks freed (their requested size) */
+    int64_t live_delta_bytes;       /* alloc_bytes - freed_bytes */
+    uint64_t peak_live_bytes;       /* highest live bytes above the level at begin */
+    uint64_t stack_peak_bytes;      /* deepest stack use below the frame that called begin */
+    int stack_measured;             /* 0: unknown (no stack mapping found) */
+    uint64_t minor_faults, major_faults;
+    uint64_t rss_bytes;             /* resident set size at end */
+    uint64_t max_rss_bytes;         /* the process's peak RSS so far */
+    uint64_t hist[NB_HIST_BUCKETS]; /* allocation sizes of this cell */
+} nb_measure;
+
+/* Start measuring a cell: zero the per-cell counters and benchmark list,
+ * clear the stack below the caller so its use can be measured. Call it
+ * after compiling, right before the cell's code runs. */
+void nb_internal_cell_begin(void);
+
+/* Stop measuring and fill *M (all fields but compile_ns). Call it right
+ * after the cell's code returns, from the function that called begin. */
+void nb_internal_cell_end(nb_measure *m);
+
+/* Write the measure line into TEXT (N bytes), e.g.
+ *   compile 0.3 ms · run 1.21 ms · heap 3 allocs / 96 B, 2 frees, live +32 B, peak 64 B · stack 1.2 KiB · faults 0
+ * and a small HTML rendering, readable in light and dark themes, into HTML
+ * (HN bytes; may be NULL). VERBOSE adds CPU time, RSS and the allocation
+ * size histogram (text: a second line). Returns the length of TEXT, as
+ * snprintf does (truncated output is still terminated). */
+int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, size_t n,
+                               char *html, size_t hn);
+
+/* -------------------------------------------------------------- display */
+
+typedef enum nb_display_kind {
+    NB_DISPLAY_SHOW,                /* display_data */
+    NB_DISPLAY_UPDATE,              /* update_display_data (display_id set) */
+    NB_DISPLAY_CLEAR                /* clear_output (wait) */
+} nb_display_kind;
+
+#define NB_DISPLAY_MAX_ITEMS 4
+
+/* One display message. MIME/DATA pairs are text, borrowed for the call:
+ * "image/png" data is base64; "application/json" data is JSON text (an
+ * object or array) that the worker parses. */
+typedef struct nb_display {
+    nb_display_kind kind;
+    const char *display_id;         /* NULL, or the id to show under / update */
+    int wait;                       /* CLEAR: clear when the next output arrives */
+    int n;                          /* pairs in use */
+    const char *mime[NB_DISPLAY_MAX_ITEMS];
+    const char *data[NB_DISPLAY_MAX_ITEMS];
+} nb_display;
+
+/* Receives each display. Called on the thread of the cell that displays
+ * (cells may start threads), after stdout and stderr were flushed, so the
+ * order with printed text holds. */
+typedef void (*nb_sink_fn)(void *opaque, const nb_display *d);
+
+/* Install the sink (NULL: none; displays then print their text/plain part,
+ * if any, to stdout). */
+void nb_internal_set_sink(nb_sink_fn fn, void *opaque);
+
+/* ----------------------------------------------------------- symbolizer */
+
+typedef enum nb_sym_kind {
+    NB_SYM_FUNCTION = 1,            /* a cell's function */
+    NB_SYM_DATA = 2,                /* a cell's global or static variable */
+    NB_SYM_RODATA = 3               /* a cell's constant data (string literals), if known */
+} nb_sym_kind;
+
+/* Say whether ADDR lies in something the cells defined: return 1 and fill
+ * NAME (N bytes, terminated), *KIND, *START and *SIZE (0 if unknown: then
+ * ADDR is taken to be in the nearest function at or below it), else 0.
+ * May be called from any thread; must not allocate through malloc while a
+ * lock it holds could be wanted by another allocating thread. */
+typedef int (*nb_symbolizer_fn)(void *opaque, const void *addr, char *name, size_t n,
+                                int *kind, const void **start, size_t *size);
+
+/* Install the symbolizer used by nb_where and nb_memory_map (NULL: none). */
+void nb_internal_set_symbolizer(nb_symbolizer_fn fn, void *opaque);
 
 #endif

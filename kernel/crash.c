@@ -1,0 +1,277 @@
+/* crash.c - the dying worker's last word (see crash.h).
+ *
+ * Owns the fatal-signal handlers, the alternate signal stack and the
+ * timeout timer. Everything here runs in a signal handler: no malloc, no
+ * stdio; snprintf into static buffers and write(2). */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include "compile.h"
+#include "crash.h"
+#include "ipc.h"
+
+static const session *crash_session;
+static double crash_timeout;
+
+static char out[16384];     /* the event's JSON */
+static size_t out_len;
+
+static void put(const char *s) {
+    size_t n = strlen(s);
+    if (out_len + n >= sizeof out) n = sizeof out - 1 - out_len;
+    memcpy(out + out_len, s, n);
+    out_len += n;
+    out[out_len] = 0;
+}
+
+/* Append S as the body of a JSON string. */
+static void put_json(const char *s) {
+    char esc[8];
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; esc[2] = 0; put(esc); }
+        else if (c < 32) { snprintf(esc, sizeof esc, "\\u%04x", c); put(esc); }
+        else { esc[0] = (char)c; esc[1] = 0; put(esc); }
+    }
+}
+
+/* ------------------------------------------------------------- regions */
+
+typedef struct {
+    uintptr_t lo, hi;
+    char perms[5];
+    char name[128];
+} mapping;
+
+/* Find the mapping holding ADDR in /proc/self/maps (and the [stack]). */
+static int find_mapping(uintptr_t addr, mapping *hit, mapping *stack) {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    static char buf[65536];
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0) len += (size_t)n;
+    close(fd);
+    buf[len] = 0;
+    int found = 0;
+    memset(stack, 0, sizeof *stack);
+    for (char *line = buf; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        mapping m;
+        memset(&m, 0, sizeof m);
+        unsigned long lo, hi;
+        int name_at = 0;
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &lo, &hi, m.perms, &name_at) >= 3) {
+            m.lo = lo;
+            m.hi = hi;
+            if (name_at > 0) snprintf(m.name, sizeof m.name, "%s", line + name_at);
+            if (strcmp(m.name, "[stack]") == 0) *stack = m;
+            if (addr >= m.lo && addr < m.hi) { *hit = m; found = 1; }
+        }
+        line = next;
+    }
+    return found;
+}
+
+/* Describe where ADDR lies, in words, into BUF. */
+static void describe_address(uintptr_t addr, char *buf, size_t n) {
+    mapping m, stack;
+    const char *name;
+    unsigned long off;
+    int kind = crash_session ? session_symbolize(crash_session, (void *)addr, &name, &off) : 0;
+    int mapped = find_mapping(addr, &m, &stack);
+    if (addr < 4096) {
+        snprintf(buf, n, "a NULL pointer (nothing is ever mapped near 0)");
+    } else if (kind == 'g') {
+        snprintf(buf, n, "inside the global '%s' (byte %lu)", name, off);
+    } else if (kind == 'f') {
+        snprintf(buf, n, "inside the code of %s() (byte %lu)", name, off);
+    } else if (stack.hi && addr < stack.lo && stack.lo - addr < (64u << 20)) {
+        snprintf(buf, n, "just below the stack (%lu bytes under it): the stack overflowed",
+                 (unsigned long)(stack.lo - addr));
+    } else if (!mapped) {
+        snprintf(buf, n, "no memory is mapped there");
+    } else if (strcmp(m.name, "[stack]") == 0) {
+        snprintf(buf, n, "on the stack (%lu bytes below its top)", (unsigned long)(m.hi - addr));
+    } else if (strcmp(m.name, "[heap]") == 0) {
+        snprintf(buf, n, "in the heap (%s)", m.perms);
+    } else if (compile_in_arena((void *)addr)) {
+        snprintf(buf, n, "in cell code or data (%s)", m.perms);
+    } else if (m.name[0]) {
+        snprintf(buf, n, "in %s (%s)", m.name, m.perms);
+    } else {
+        snprintf(buf, n, "in an anonymous mapping (%s), where heap blocks of 128 KiB and more live", m.perms);
+    }
+}
+
+/* ------------------------------------------------------------ handlers */
+
+static const char *signal_words(int sig) {
+    switch (sig) {
+    case SIGSEGV: return "Segmentation fault";
+    case SIGBUS:  return "Bus error";
+    case SIGFPE:  return "Arithmetic exception";
+    case SIGILL:  return "Illegal instruction";
+    case SIGABRT: return "Aborted";
+    case SIGTRAP: return "Trap";
+    case SIGSYS:  return "Bad system call";
+    default:      return "Signal";
+    }
+}
+
+static const char *code_words(int sig, int code) {
+    if (sig == SIGSEGV) return code == SEGV_MAPERR ? "address not mapped" :
+                               code == SEGV_ACCERR ? "no permission for this access" : "";
+    if (sig == SIGFPE) return code == FPE_INTDIV ? "integer division by zero" :
+                              code == FPE_INTOVF ? "integer overflow" :
+                              code == FPE_FLTDIV ? "floating-point division by zero" : "";
+    if (sig == SIGBUS) return code == BUS_ADRALN ? "misaligned address" :
+                              code == BUS_ADRERR ? "address beyond the end of a mapped file" : "";
+    return "";
+}
+
+static const char *signal_name(int sig) {
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV"; case SIGBUS: return "SIGBUS"; case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL"; case SIGABRT: return "SIGABRT"; case SIGTRAP: return "SIGTRAP";
+    case SIGSYS: return "SIGSYS"; case SIGALRM: return "SIGALRM"; default: return "signal";
+    }
+}
+
+/* The cell functions on the stack, innermost first, by the frame-pointer
+ * chain that tcc always keeps. */
+static void put_backtrace(const ucontext_t *uc) {
+    const char *name;
+    unsigned long off;
+    char line[256];
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    int shown = 0, frames = 0;
+    put(",\"Cell functions on the stack (innermost first):\"");
+    for (int depth = 0; depth < 100000 && pc; depth++) {
+        if (crash_session && session_symbolize(crash_session, (void *)pc, &name, &off) == 'f') {
+            frames++;
+            if (shown < 12) {
+                snprintf(line, sizeof line, name[0] == 't' && strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+                put(",\"");
+                put_json(line);
+                put("\"");
+                shown++;
+            }
+        }
+        /* next frame: [fp] = caller's fp, [fp+8] = return address */
+        if (fp < 4096 || (fp & 7)) break;
+        uintptr_t frame[2];
+        struct iovec local = { frame, sizeof frame }, remote = { (void *)fp, sizeof frame };
+        if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof frame) break;
+        if (frame[0] <= fp) break;
+        fp = frame[0];
+        pc = frame[1];
+    }
+    if (frames > shown) {
+        snprintf(line, sizeof line, "  ... and %d more", frames - shown);
+        put(",\"");
+        put_json(line);
+        put("\"");
+    }
+    if (frames == 0) put(",\"  (none: the fault is outside cell code)\"");
+}
+
+static void send_crash(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra) {
+    out_len = 0;
+    put("{\"ev\":\"crash\",\"ename\":\"");
+    put_json(ename);
+    put("\",\"evalue\":\"");
+    put_json(evalue);
+    put("\",\"traceback\":[\"");
+    put_json(ename);
+    put(": ");
+    put_json(evalue);
+    put("\"");
+    if (extra) {
+        put(",\"");
+        put_json(extra);
+        put("\"");
+    }
+    if (uc) put_backtrace(uc);
+    put("]}");
+    uint32_t len = (uint32_t)out_len;
+    char head[4];
+    memcpy(head, &len, 4);
+    struct iovec iov[2] = { { head, 4 }, { out, out_len } };
+    (void)writev(IPC_EVENT_FD, iov, 2);
+}
+
+static void on_fatal(int sig, siginfo_t *si, void *ctx) {
+    const ucontext_t *uc = ctx;
+    char evalue[512], where[256];
+    const char *how = code_words(sig, si->si_code);
+    if (sig == SIGSEGV || sig == SIGBUS) {
+        uintptr_t addr = (uintptr_t)si->si_addr;
+        int write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+        describe_address(addr, where, sizeof where);
+        snprintf(evalue, sizeof evalue, "%s (%s): %s of address 0x%lx%s%s%s: %s",
+                 signal_words(sig), signal_name(sig), write ? "write" : "read", (unsigned long)addr,
+                 *how ? " (" : "", how, *how ? ")" : "", where);
+    } else if (sig == SIGABRT) {
+        snprintf(evalue, sizeof evalue, "%s (%s): abort() was called (a failed assert() or nb_check() does that; "
+                 "glibc also aborts when it finds the heap corrupted, e.g. after a double free)",
+                 signal_words(sig), signal_name(sig));
+    } else {
+        snprintf(evalue, sizeof evalue, "%s (%s)%s%s", signal_words(sig), signal_name(sig),
+                 *how ? ": " : "", how);
+    }
+    send_crash("Crash", evalue, uc,
+               "The cell was stopped; the session is as it was before this cell.");
+    /* SA_RESETHAND restored the default action: die of the same signal. */
+    if (sig == SIGABRT || si->si_code <= 0) raise(sig);
+}
+
+static void on_alarm(int sig, siginfo_t *si, void *ctx) {
+    (void)sig;
+    (void)si;
+    char evalue[160];
+    snprintf(evalue, sizeof evalue, "the cell ran longer than %g s (the %%timeout limit)", crash_timeout);
+    send_crash("TimeoutError", evalue, ctx, "The cell was stopped; the session is as it was before this cell.");
+    signal(SIGKILL, SIG_DFL);
+    raise(SIGKILL);
+}
+
+void crash_install(const session *s) {
+    crash_session = s;
+    static char altstack[256 * 1024];
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);
+    static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
+    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_fatal;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal[i], &sa, NULL);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_alarm;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaction(SIGALRM, &sa, NULL);
+}
+
+void crash_arm_timeout(double seconds) {
+    crash_timeout = seconds;
+    struct itimerval it = { { 0, 0 }, { (time_t)seconds, (suseconds_t)((seconds - (time_t)seconds) * 1e6) } };
+    if (seconds > 0) setitimer(ITIMER_REAL, &it, NULL);
+}
+
+void crash_disarm_timeout(void) {
+    struct itimerval it = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+}

@@ -1,0 +1,21 @@
+/* crash.h - explain how a cell died, from inside the dying worker.
+ *
+ * The worker runs cells in the process that holds the session, so a crash
+ * kills it and the snapshot takes over (worker_main.c). Just before it
+ * dies, a signal handler on an alternate stack writes one "crash" event
+ * (ipc.h) naming the signal in words, the faulting address and the region
+ * it falls in, and the cell functions on the stack; then the signal takes
+ * its default course. Handlers use only system calls and fixed buffers:
+ * the heap may be what broke. */
+#ifndef CK_CRASH_H
+#define CK_CRASH_H
+
+#include "session.h"
+
+/* Install the handlers; S is read (never written) when a crash happens. */
+void crash_install(const session *s);
+/* Stop any cell that runs longer than SECONDS (0: no limit), from now on. */
+void crash_arm_timeout(double seconds);
+void crash_disarm_timeout(void);
+
+#endif

@@ -1,0 +1,137 @@
+/* magics.c - parse the `%` lines at the top of a cell (see magics.h).
+ *
+ * Owns the syntax of magics and their help text; what each one does is
+ * worker_main.c's business. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "magics.h"
+
+const char *magics_help(void) {
+    return
+        "Magics: lines at the top of a cell that start with %.\n"
+        "  %cflags FLAGS            compiler options for this cell (e.g. -DNDEBUG -Wall)\n"
+        "  %cflags --session FLAGS  ... for this and every later cell (no FLAGS: clear them)\n"
+        "  %lib NAME...             link libraries for the session, as -lNAME (e.g. %lib m)\n"
+        "  %args ARG...             argv[1..] for a main() that this cell defines\n"
+        "  %who                     list what the session defines, with types\n"
+        "  %reset                   forget every definition of the session\n"
+        "  %measure off|on|verbose  the measurement line under each cell\n"
+        "  %timeout SECONDS         stop any cell that runs longer (0: no limit)\n"
+        "  %memory MIB              limit the worker's memory (0: no limit)\n"
+        "  %%file NAME              write the rest of the cell to the file NAME\n"
+        "  %help                    this list\n";
+}
+
+/* Split ARGS on blanks into a NULL-terminated vector. */
+static char **split_words(const char *args) {
+    size_t cap = 8, n = 0;
+    char **v = calloc(cap, sizeof *v);
+    char *copy = strdup(args), *save = NULL;
+    for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        if (n + 2 > cap) {
+            cap *= 2;
+            v = realloc(v, cap * sizeof *v);
+        }
+        v[n++] = strdup(w);
+    }
+    v[n] = NULL;
+    free(copy);
+    return v;
+}
+
+static int fail(magics *m, const char *fmt, const char *what) {
+    char *e = NULL;
+    if (asprintf(&e, fmt, what) < 0) e = NULL;
+    m->error = e;
+    return -1;
+}
+
+int magics_parse(const char *code, magics *m) {
+    memset(m, 0, sizeof *m);
+    m->timeout = -1;
+    m->memory_mib = -1;
+    m->code = strdup(code);
+    char *p = m->code;
+    for (;;) {
+        char *line = p;
+        while (*line == ' ' || *line == '\t') line++;
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len == 0 && end) { p = end + 1; continue; }          /* blank lines before magics */
+        if (*line != '%') break;
+        char text[4096];
+        snprintf(text, sizeof text, "%.*s", (int)len, line);
+        while (len && (text[len - 1] == ' ' || text[len - 1] == '\r' || text[len - 1] == '\t')) text[--len] = 0;
+        char *name = text + 1, *rest = name;
+        while (*rest && *rest != ' ' && *rest != '\t') rest++;
+        if (*rest) *rest++ = 0;
+        while (*rest == ' ' || *rest == '\t') rest++;
+
+        if (strcmp(name, "%file") == 0) {
+            if (!*rest) return fail(m, "%s", "%%file needs a file name: %%file NAME");
+            m->file = strdup(rest);
+            /* the file's content is everything after this line */
+            char *body = end ? end + 1 : line + len;
+            memmove(m->code, body, strlen(body) + 1);
+            return 0;
+        } else if (strcmp(name, "cflags") == 0) {
+            if (strncmp(rest, "--session", 9) == 0 && (rest[9] == 0 || rest[9] == ' ')) {
+                const char *f = rest + 9;
+                while (*f == ' ') f++;
+                free(m->session_cflags);
+                m->session_cflags = strdup(f);
+            } else {
+                free(m->cflags);
+                m->cflags = strdup(rest);
+            }
+        } else if (strcmp(name, "lib") == 0) {
+            if (!*rest) return fail(m, "%s", "%lib needs library names, e.g. %lib m pthread");
+            m->libs = split_words(rest);
+        } else if (strcmp(name, "args") == 0) {
+            m->args = split_words(rest);
+        } else if (strcmp(name, "who") == 0) {
+            m->who = 1;
+        } else if (strcmp(name, "reset") == 0) {
+            m->reset = 1;
+        } else if (strcmp(name, "help") == 0) {
+            m->help = 1;
+        } else if (strcmp(name, "measure") == 0) {
+            if (strcmp(rest, "off") && strcmp(rest, "on") && strcmp(rest, "verbose"))
+                return fail(m, "%%measure takes off, on or verbose, not '%s'", rest);
+            m->measure = strdup(rest);
+        } else if (strcmp(name, "timeout") == 0) {
+            char *e;
+            m->timeout = strtod(rest, &e);
+            if (!*rest || *e || m->timeout < 0) return fail(m, "%%timeout takes seconds, not '%s'", rest);
+        } else if (strcmp(name, "memory") == 0) {
+            char *e;
+            m->memory_mib = strtol(rest, &e, 10);
+            if (!*rest || *e || m->memory_mib < 0) return fail(m, "%%memory takes MiB, not '%s'", rest);
+        } else {
+            return fail(m, "unknown magic %%%s (%%help lists them)", name);
+        }
+        /* blank the magic line so the cell's line numbers stay */
+        memset(line, ' ', len);
+        if (!end) break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+static void free_words(char **v) {
+    for (size_t i = 0; v && v[i]; i++) free(v[i]);
+    free(v);
+}
+
+void magics_free(magics *m) {
+    free(m->code);
+    free(m->cflags);
+    free(m->session_cflags);
+    free_words(m->libs);
+    free_words(m->args);
+    free(m->file);
+    free(m->measure);
+    free(m->error);
+    memset(m, 0, sizeof *m);
+}
