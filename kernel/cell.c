@@ -509,6 +509,55 @@ static size_t split_declaration(const toks *ts, size_t i, cell *c) {
     return end;
 }
 
+/* The comment right above AT (only blank space between), without its
+ * markers: a block comment, or a run of // lines. NULL if there is none. */
+static char *leading_comment(const char *src, const char *at) {
+    const char *p = at;
+    while (p > src && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r')) p--;
+    const char *end = p, *start = NULL;
+    if (p - src >= 2 && p[-1] == '/' && p[-2] == '*') {
+        for (const char *q = p - 2; q > src; q--)
+            if (q[-1] == '/' && q[0] == '*') { start = q - 1; break; }
+    } else {
+        /* // lines, each alone on its line */
+        const char *line_end = p;
+        while (line_end > src) {
+            const char *ls = line_end;
+            while (ls > src && ls[-1] != '\n') ls--;
+            const char *t = ls;
+            while (t < line_end && (*t == ' ' || *t == '\t')) t++;
+            if (line_end - t >= 2 && t[0] == '/' && t[1] == '/') {
+                start = t;
+                line_end = ls > src ? ls - 1 : ls;
+                if (ls == src) break;
+            } else {
+                break;
+            }
+        }
+    }
+    if (!start) return NULL;
+    char *out = malloc((size_t)(end - start) + 1), *o = out;
+    if (!out) return NULL;
+    for (const char *q = start; q < end; q++) {
+        if (q[0] == '/' && (q[1] == '*' || q[1] == '/')) { q++; continue; }
+        if (q[0] == '*' && q[1] == '/') { q++; continue; }
+        *o++ = *q;
+    }
+    *o = 0;
+    /* trim blank space and leading '*' of block comment lines */
+    char *r = out, *w = out;
+    int at_line_start = 1;
+    for (; *r; r++) {
+        if (at_line_start && (*r == ' ' || *r == '\t' || *r == '*')) continue;
+        at_line_start = *r == '\n';
+        *w++ = *r;
+    }
+    while (w > out && (w[-1] == '\n' || w[-1] == ' ')) w--;
+    *w = 0;
+    if (!*out) { free(out); return NULL; }
+    return out;
+}
+
 /* ------------------------------------------------------------------- split */
 
 int cell_split(const char *code, cell *out) {
@@ -518,9 +567,21 @@ int cell_split(const char *code, cell *out) {
     size_t i = 0;
     while (i < ts.n) {
         const token *t = &ts.t[i];
-        if (t->kind == TOK_DIRECTIVE) { i = split_directive(&ts, i, out); continue; }
+        if (t->kind == TOK_DIRECTIVE) {
+            size_t before = out->n;
+            const char *at = t->start;
+            i = split_directive(&ts, i, out);
+            if (out->n > before) out->items[before].doc = leading_comment(code, at);
+            continue;
+        }
         if (is(&ts, i, ";")) { i++; continue; }
-        if (starts_declaration(&ts, i)) { i = split_declaration(&ts, i, out); continue; }
+        if (starts_declaration(&ts, i)) {
+            size_t before = out->n;
+            const char *at = t->start;
+            i = split_declaration(&ts, i, out);
+            if (out->n > before) out->items[before].doc = leading_comment(code, at);
+            continue;
+        }
         int open = 0;
         size_t j = statement_end(&ts, i, &open);
         if (j <= i) j = i + 1;
@@ -551,6 +612,7 @@ void cell_free(cell *c) {
         cell_item *it = &c->items[i];
         free(it->text);
         free(it->proto);
+        free(it->doc);
         free(it->type_text);
         free(it->init);
         for (int k = 0; k < it->nkeys; k++) free(it->keys[k]);

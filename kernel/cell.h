@@ -31,6 +31,7 @@ typedef struct {
     int line;           /* cell line (1-based) of the item's first token */
     char *text;         /* C text to compile; for a global, the definition
                            without its initializer (kept when unsized) */
+    char *doc;          /* the comment just above the item, or NULL */
     char *proto;        /* what later cells need: a prototype, an extern, the
                            type itself or the directive (NULL for statements) */
     char *keys[ITEM_MAX_KEYS];  /* names it defines: "f", "struct P", "#N", "#include <x>" */

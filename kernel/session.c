@@ -26,6 +26,7 @@ typedef struct {
     char *type_text;        /* globals: to tell a re-definition from a new type */
     void *addr;             /* functions and globals */
     unsigned long size;     /* globals: sizeof */
+    char *doc;              /* the comment above its definition */
 } entry;
 
 struct session {
@@ -36,6 +37,7 @@ struct session {
     size_t nlibs;
     void **runs;            /* each cell's statement function, for backtraces */
     size_t nruns;
+    char *headers;          /* the preprocessed headers of the last cell (a copy) */
 };
 
 /* ------------------------------------------------------------- utilities */
@@ -243,6 +245,30 @@ static void set_error(session_result *r, const char *ename, const char *evalue, 
 /* Build the translation unit for cell C against session S. */
 static void add_generic_types(buf *b, const session *s, const cell *c, const diag_ctx *d);
 
+/* System headers come preprocessed from the cache (headers.h): the
+ * #include <...> entries and the macros defined among them, up to the last
+ * such include. Marks those entries in CACHED (may be NULL) and returns the
+ * text, or NULL when there are none or they cannot be preprocessed (then
+ * the prelude has them as written). */
+static const char *cached_headers(const session *s, const char *options, unsigned char *cached) {
+    long last_include = -1;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].kind == ITEM_DIRECTIVE && is_system_include(s->e[i].keys[0])) last_include = (long)i;
+    if (last_include < 0) return NULL;
+    buf directives = {0};
+    for (long i = 0; i <= last_include; i++) {
+        const entry *e = &s->e[i];
+        if (e->kind != ITEM_DIRECTIVE || !(is_system_include(e->keys[0]) || is_macro_key(e->keys[0])))
+            continue;
+        buf_printf(&directives, "%s\n", e->text);
+        if (cached) cached[i] = 1;
+    }
+    const char *text = headers_text(directives.s, options);
+    free(directives.s);
+    if (!text && cached) memset(cached, 0, s->n + 1);
+    return text;
+}
+
 static char *build_unit(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
                         const char *options) {
     buf b = {0};
@@ -250,30 +276,11 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
     buf_puts(&b, "#line 1 \"<ckernel>\"\n");
     buf_puts(&b, nb_header_text);
 
-    /* System headers come preprocessed from the cache (headers.h): the
-     * #include <...> entries and the macros defined among them, up to the
-     * last such include. The rest of the prelude follows as written. */
-    long last_include = -1;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->e[i].kind == ITEM_DIRECTIVE && is_system_include(s->e[i].keys[0])) last_include = (long)i;
     unsigned char *cached = calloc(s->n + 1, 1);
-    if (last_include >= 0) {
-        buf directives = {0};
-        for (long i = 0; i <= last_include; i++) {
-            const entry *e = &s->e[i];
-            if (e->kind != ITEM_DIRECTIVE || !(is_system_include(e->keys[0]) || is_macro_key(e->keys[0])))
-                continue;
-            buf_printf(&directives, "%s\n", e->text);
-            cached[i] = 1;
-        }
-        const char *text = headers_text(directives.s, options);
-        free(directives.s);
-        if (text) {
-            buf_puts(&b, "\n#line 1 \"<headers>\"\n");
-            buf_puts(&b, text);
-        } else {
-            memset(cached, 0, s->n + 1);
-        }
+    const char *text = cached_headers(s, options, cached);
+    if (text) {
+        buf_puts(&b, "\n#line 1 \"<headers>\"\n");
+        buf_puts(&b, text);
     }
     buf_puts(&b, "\n#line 1 \"<session>\"\n");
 
@@ -411,6 +418,7 @@ static void add_generic_types(buf *b, const session *s, const cell *c, const dia
 static void entry_clear(entry *e) {
     for (int k = 0; k < e->nkeys; k++) free(e->keys[k]);
     free(e->text);
+    free(e->doc);
     free(e->type_text);
     memset(e, 0, sizeof *e);
 }
@@ -446,6 +454,7 @@ static void commit_item(session *s, const cell_item *it, void *addr) {
     e->nkeys = it->nkeys;
     e->text = strdup(it->proto ? it->proto : it->text);
     e->type_text = xstrdup(it->type_text);
+    e->doc = xstrdup(it->doc);
     e->addr = addr;
 }
 
@@ -708,6 +717,28 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
     *name = best->keys[0];
     *offset = (unsigned long)(a - (const char *)best->addr);
     return best->kind == ITEM_GLOBAL ? 'g' : 'f';
+}
+
+size_t session_size(const session *s) { return s->n; }
+
+void session_get(const session *s, size_t i, session_view *v) {
+    const entry *e = &s->e[i];
+    v->kind = e->kind;
+    v->keys = e->keys;
+    v->nkeys = e->nkeys;
+    v->text = e->text;
+    v->type_text = e->type_text;
+    v->doc = e->doc;
+}
+
+const char *session_headers(session *s) {
+    const char *text = cached_headers(s, s->options, NULL);
+    if (!text) return NULL;
+    if (!s->headers || strcmp(s->headers, text) != 0) {
+        free(s->headers);
+        s->headers = strdup(text);     /* the cache may drop its copy */
+    }
+    return s->headers;
 }
 
 void session_result_free(session_result *r) {

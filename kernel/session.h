@@ -56,6 +56,19 @@ void session_reset(session *s);
  * size), with its *NAME (borrowed) and *OFFSET; 0 if none. Reads only, so
  * a signal handler may call it. */
 int session_symbolize(const session *s, const void *addr, const char **name, unsigned long *offset);
+/* A read-only look at entry I of the session (for completion). The
+ * strings are borrowed until the next cell. */
+typedef struct {
+    int kind;                   /* an item_kind of cell.h */
+    char *const *keys;
+    int nkeys;
+    const char *text, *type_text, *doc;
+} session_view;
+size_t session_size(const session *s);
+void session_get(const session *s, size_t i, session_view *v);
+/* The preprocessed system headers of the session, or NULL. The text stays
+ * the same pointer while the headers do not change. */
+const char *session_headers(session *s);
 /* List the session's definitions, one a line (%who). */
 void session_who(const session *s, FILE *out);
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "compile.h"
+#include "complete.h"
 #include "crash.h"
 #include "ipc.h"
 #include "magics.h"
@@ -76,6 +78,59 @@ static void set_error(session_result *r, const char *ename, const char *evalue) 
     r->traceback = calloc(1, sizeof(char *));
     r->traceback[0] = strdup(evalue);
     r->ntraceback = 1;
+}
+
+/* ---------------------------------------------------------------- stdin
+ *
+ * A cell's stdin asks the kernel for each line: an input_request event,
+ * answered by {"op":"input_reply","value":STR} or {"eof":true} (the client
+ * does not allow input, e.g. nbconvert): then reads see end of file at
+ * once. Only the stdin FILE is wired: read(0, ...) sees /dev/null. */
+
+static struct { char *buf; size_t len, off; } pending;
+
+static ssize_t stdin_read(void *cookie, char *buf, size_t size) {
+    (void)cookie;
+    if (pending.off == pending.len) {
+        fflush(stdout);                  /* the prompt the cell printed */
+        fflush(stderr);
+        send_event(json_pack("{s:s, s:s, s:b}", "ev", "input_request", "prompt", "", "password", 0));
+        json_t *rep;
+        for (;;) {
+            rep = ipc_recv(IPC_REQUEST_FD);
+            if (!rep) _exit(0);
+            const char *op = json_string_value(json_object_get(rep, "op"));
+            if (op && strcmp(op, "input_reply") == 0) break;
+            if (op && strcmp(op, "shutdown") == 0) _exit(0);
+            json_decref(rep);            /* nothing else is asked of a busy worker */
+        }
+        const char *value = json_string_value(json_object_get(rep, "value"));
+        int eof = json_is_true(json_object_get(rep, "eof")) || !value;
+        free(pending.buf);
+        pending.buf = NULL;
+        pending.len = pending.off = 0;
+        if (!eof && asprintf(&pending.buf, "%s\n", value) >= 0) pending.len = strlen(pending.buf);
+        json_decref(rep);
+        if (eof) return 0;
+    }
+    size_t n = pending.len - pending.off;
+    if (n > size) n = size;
+    memcpy(buf, pending.buf + pending.off, n);
+    pending.off += n;
+    return (ssize_t)n;
+}
+
+static void stdin_install(void) {
+    cookie_io_functions_t io = { .read = stdin_read };
+    FILE *f = fopencookie(NULL, "r", io);
+    if (f) stdin = f;
+}
+
+/* What one cell typed and did not read is not the next cell's input. */
+static void stdin_reset(void) {
+    __fpurge(stdin);
+    clearerr(stdin);
+    pending.off = pending.len;
 }
 
 static double cell_timeout;          /* %timeout, seconds; 0: none */
@@ -172,6 +227,7 @@ static void execute(session *s, json_t *req) {
         fflush(stderr);
     }
     nb_internal_set_args(NULL);
+    stdin_reset();
     magics_free(&m);
 
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
@@ -202,6 +258,48 @@ static void execute(session *s, json_t *req) {
     if (snap > 0) waitpid(snap, NULL, 0);
 }
 
+/* ------------------------------------------------ completion, inspection */
+
+/* Jupyter counts cursor positions in code points; C strings in bytes. */
+static size_t cp_to_byte(const char *s, size_t cp) {
+    size_t i = 0;
+    for (; s[i] && cp; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && i > 0) cp--;
+    while (s[i] && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
+    return i;
+}
+
+static size_t byte_to_cp(const char *s, size_t b) {
+    size_t cp = 0;
+    for (size_t i = 0; i < b && s[i]; i++) cp += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return cp;
+}
+
+static void complete(session *s, json_t *req) {
+    const char *code = json_string_value(json_object_get(req, "code"));
+    if (!code) code = "";
+    size_t cursor = cp_to_byte(code, (size_t)json_integer_value(json_object_get(req, "cursor_pos")));
+    completion c;
+    complete_at(s, code, cursor, &c);
+    json_t *m = json_array();
+    for (size_t i = 0; i < c.n; i++) json_array_append_new(m, json_string(c.matches[i]));
+    send_event(json_pack("{s:s, s:o, s:I, s:I}", "ev", "complete_reply", "matches", m,
+                         "cursor_start", (json_int_t)byte_to_cp(code, c.start),
+                         "cursor_end", (json_int_t)byte_to_cp(code, c.end)));
+    complete_free(&c);
+}
+
+static void inspect(session *s, json_t *req) {
+    const char *code = json_string_value(json_object_get(req, "code"));
+    if (!code) code = "";
+    size_t cursor = cp_to_byte(code, (size_t)json_integer_value(json_object_get(req, "cursor_pos")));
+    char *text = inspect_at(s, code, cursor);
+    json_t *ev = json_pack("{s:s, s:b}", "ev", "inspect_reply", "found", text != NULL);
+    json_object_set_new(ev, "data", text ? json_pack("{s:s}", "text/plain", text) : json_object());
+    free(text);
+    send_event(ev);
+}
+
 int main(void) {
     log_set_role("ckernel-worker");
     setpgid(0, 0);                       /* the kernel kills the whole group */
@@ -212,6 +310,7 @@ int main(void) {
 
     session *s = session_new();
     crash_install(s);
+    stdin_install();
     send_ready(0);
     for (;;) {
         json_t *req = ipc_recv(IPC_REQUEST_FD);
@@ -219,6 +318,12 @@ int main(void) {
         const char *op = json_string_value(json_object_get(req, "op"));
         if (op && strcmp(op, "execute") == 0) {
             execute(s, req);
+        } else if (op && strcmp(op, "complete") == 0) {
+            complete(s, req);
+        } else if (op && strcmp(op, "inspect") == 0) {
+            inspect(s, req);
+        } else if (op && strcmp(op, "input_reply") == 0) {
+            /* an answer that came after its cell ended: nobody waits for it */
         } else if (op && strcmp(op, "shutdown") == 0) {
             json_decref(req);
             return 0;
