@@ -23,7 +23,7 @@ KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
               kernel/worker.c kernel/lexer.c kernel/ipc.c
 # The worker process: compiles and runs cells; the runtime is linked in and
 # exported (-rdynamic) so cells can call it.
-WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/complete.c \
+WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/complete.c kernel/strmap.c \
               kernel/compile.c kernel/headers.c kernel/lexer.c kernel/ipc.c runtime/nb.c \
               runtime/alloc.c runtime/stack.c runtime/measure.c runtime/bench.c runtime/where.c \
               runtime/svg.c runtime/display.c runtime/buf.c $(BUILD)/gen/nb_header.c
@@ -36,9 +36,15 @@ SPEC_DIR := $(BUILD)/share/jupyter/kernels/c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
-        bench bench-smoke
+        bench bench-smoke fuzz test-reliability soak
 
-all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker kernelspec
+all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
+
+# The worker's stand-in for libc.so (see kernel/compile.c): libc is loaded
+# in the worker already, so cells need not parse it again.
+$(BUILD)/lib/ckernel/libc.so:
+	@mkdir -p $(dir $@)
+	echo '/* ckernel: libc is loaded in the worker; cells resolve it with dlsym */' > $@
 
 $(BUILD)/obj/%.o: %.c $(wildcard kernel/*.h runtime/*.h)
 	@mkdir -p $(dir $@)
@@ -90,7 +96,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/obj/kernel/main
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory test-unit test-protocol test-notebooks bench-smoke
+	@$(MAKE) --no-print-directory test-unit test-protocol test-notebooks bench-smoke test-reliability fuzz
 
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
@@ -100,6 +106,45 @@ test-protocol: all
 
 test-notebooks: all
 	cd tests && $(PY) -m pytest -q notebooks
+
+# Crashes, interrupts, limits and hostile cells (tests/reliability).
+test-reliability: all
+	cd tests && $(PY) -m pytest -q reliability
+
+# 10,000 executes and 100 restarts; prints memory, fd and process figures
+# (README "Soak"). Not part of `make test`: it takes minutes.
+soak: all
+	$(PY) tests/soak/soak.py $(SOAK_ARGS)
+
+# libFuzzer targets for what parses untrusted bytes: messages (wire.c),
+# the connection file, worker events (ipc.c). Seeds in tests/fuzz/corpus
+# (tests/fuzz/gen_corpus.py); new finds go to build/fuzz/, never into the
+# committed corpus. FUZZ_TIME seconds for the wire target, a quarter of it
+# for each other one.
+FUZZ_TIME  ?= 20
+FUZZ_CC    := clang
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ikernel -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=undefined
+FUZZ_BINS  := $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_connection $(BUILD)/fuzz/fuzz_ipc
+$(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c kernel/wire.c kernel/wire.h kernel/log.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_wire.c kernel/wire.c -o $@ -ljansson -lcrypto -lzmq -luuid
+$(BUILD)/fuzz/fuzz_connection: tests/fuzz/fuzz_connection.c kernel/connection.c kernel/connection.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_connection.c kernel/connection.c -o $@ -ljansson
+$(BUILD)/fuzz/fuzz_ipc: tests/fuzz/fuzz_ipc.c kernel/ipc.c kernel/ipc.h kernel/log.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_ipc.c kernel/ipc.c -o $@ -ljansson
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for t in wire connection ipc; do \
+	  secs=$(FUZZ_TIME); [ $$t = wire ] || secs=$$(( $(FUZZ_TIME) / 4 + 1 )); \
+	  mkdir -p $(BUILD)/fuzz/new-$$t; echo "== fuzz_$$t for $$secs s"; \
+	  $(BUILD)/fuzz/fuzz_$$t -max_total_time=$$secs -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/crash-$$t- $(BUILD)/fuzz/new-$$t tests/fuzz/corpus/$$t \
+	    2>$(BUILD)/fuzz/fuzz_$$t.log || { tail -60 $(BUILD)/fuzz/fuzz_$$t.log; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^Done' $(BUILD)/fuzz/fuzz_$$t.log || true; \
+	done
 
 # Speed against ipykernel and xeus-python (bench/bench.py; README "Speed").
 # deps installs both baseline kernels. Iteration counts: BENCH_* variables
@@ -121,12 +166,15 @@ bench-smoke: all $(ECHO_FLOOR)
 install: all
 	install -d $(PREFIX)/bin
 	install -m 755 $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(PREFIX)/bin/
+	install -d $(PREFIX)/lib/ckernel
+	install -m 644 $(BUILD)/lib/ckernel/libc.so $(PREFIX)/lib/ckernel/
 	install -d $(PREFIX)/share/jupyter/kernels/c
 	sed 's|@KERNEL@|$(abspath $(PREFIX)/bin/ckernel)|' kernelspec/kernel.json.in > $(PREFIX)/share/jupyter/kernels/c/kernel.json
 	install -m 644 kernelspec/logo-svg.svg kernelspec/logo-32x32.png kernelspec/logo-64x64.png $(PREFIX)/share/jupyter/kernels/c/
 
 uninstall:
 	rm -f $(PREFIX)/bin/ckernel $(PREFIX)/bin/ckernel-worker
+	rm -rf $(PREFIX)/lib/ckernel
 	rm -rf $(PREFIX)/share/jupyter/kernels/c
 
 clean:

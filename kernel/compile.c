@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "compile.h"
 #include "log.h"
 
@@ -141,6 +143,37 @@ int compile_in_arena(const void *addr) {
            (const unsigned char *)addr < arena.base + arena.used;
 }
 
+/* "-L DIR" for the directory that holds ckernel's stand-in libc.so (an
+ * empty linker script, installed beside the worker in ../lib/ckernel), or
+ * "" when it is missing. libtcc loads libc.so for every unit, parsing its
+ * few thousand symbols (0.4 ms a cell); the worker has libc loaded anyway,
+ * and libtcc resolves what a cell leaves undefined with dlsym. A -L given
+ * before the output type is searched before the system's directories. */
+/* libc_nonshared.a's functions, which the real libc.so script would link
+ * and which glibc keeps hidden: cells get these instead. */
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+extern int __cxa_at_quick_exit(void (*fn)(void *), void *dso);
+static int cell_atexit(void (*fn)(void)) { return __cxa_atexit((void (*)(void *))fn, NULL, NULL); }
+static int cell_at_quick_exit(void (*fn)(void)) { return __cxa_at_quick_exit((void (*)(void *))fn, NULL); }
+
+static const char *libc_stub_option(void) {
+    static char option[4200];
+    static int done;
+    if (done) return option;
+    done = 1;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return option;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return option;
+    *slash = 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/../lib/ckernel/libc.so", exe);
+    if (access(path, R_OK) == 0) snprintf(option, sizeof option, "-L%s/../lib/ckernel", exe);
+    return option;
+}
+
 compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaque) {
     compile_unit *u = calloc(1, sizeof *u);
     if (!u) return NULL;
@@ -149,6 +182,9 @@ compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaqu
     tcc_set_error_func(u->s, opaque, diag);
     /* libtcc: -g/-b must come before tcc_set_output_type */
     tcc_set_options(u->s, "-std=c11");
+    if (*libc_stub_option()) tcc_set_options(u->s, libc_stub_option());
+    tcc_add_symbol(u->s, "atexit", (void *)cell_atexit);
+    tcc_add_symbol(u->s, "at_quick_exit", (void *)cell_at_quick_exit);
     if (options && *options) tcc_set_options(u->s, options);
     tcc_set_output_type(u->s, TCC_OUTPUT_MEMORY);
     return u;

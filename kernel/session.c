@@ -12,6 +12,7 @@
 #include "cell.h"
 #include "compile.h"
 #include "headers.h"
+#include "strmap.h"
 #include "session.h"
 #include "nb.h"
 #include "nb_internal.h"
@@ -38,6 +39,7 @@ struct session {
     void **runs;            /* each cell's statement function, for backtraces */
     size_t nruns;
     char *headers;          /* the preprocessed headers of the last cell (a copy) */
+    strmap index;           /* key -> entry; rebuilt after each commit */
 };
 
 /* ------------------------------------------------------------- utilities */
@@ -79,20 +81,15 @@ static int count_lines(const char *s) {
     return n;
 }
 
-static int entry_has_key(const entry *e, const char *key) {
-    for (int k = 0; k < e->nkeys; k++) if (strcmp(e->keys[k], key) == 0) return 1;
-    return 0;
-}
-
-static int item_has_key(const cell_item *it, const char *key) {
-    for (int k = 0; k < it->nkeys; k++) if (strcmp(it->keys[k], key) == 0) return 1;
-    return 0;
-}
-
 /* The entry that holds KEY, or -1. */
 static long find_entry(const session *s, const char *key) {
-    for (size_t i = 0; i < s->n; i++) if (entry_has_key(&s->e[i], key)) return (long)i;
-    return -1;
+    return strmap_get(&s->index, key);
+}
+
+static void reindex(session *s) {
+    strmap_clear(&s->index);
+    for (size_t i = 0; i < s->n; i++)
+        for (int k = 0; k < s->e[i].nkeys; k++) strmap_put(&s->index, s->e[i].keys[k], (long)i);
 }
 
 /* Directive keys (cell.c): "#include <x>", "#NAME" for a macro, "##if..." for a group. */
@@ -150,6 +147,7 @@ typedef struct {
     const session *s;
     const cell *c;
     const char *code;
+    const strmap *defined;  /* key -> the cell's item that defines it anew */
     size_t *entry_line;     /* first TU line of each session entry in the prelude */
     size_t *entry_of;       /* per prelude entry index in s->e */
     size_t nprelude;
@@ -293,11 +291,7 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
     for (size_t i = 0; i < s->n; i++) {
         const entry *e = &s->e[i];
         long by = -1;
-        for (size_t j = 0; j < c->n && by < 0; j++) {
-            if (plans[j] != PLAN_NEW) continue;
-            for (int k = 0; k < e->nkeys; k++)
-                if (item_has_key(&c->items[j], e->keys[k])) { by = (long)j; break; }
-        }
+        for (int k = 0; k < e->nkeys && by < 0; k++) by = strmap_get(d->defined, e->keys[k]);
         if (cached[i]) {
             /* in the cache: a cell's copy of an include adds nothing; its
              * new value for a macro comes after, in the cell's own part */
@@ -423,32 +417,19 @@ static void entry_clear(entry *e) {
     memset(e, 0, sizeof *e);
 }
 
-/* Record item IT (compiled, at ADDR) in the session: it takes the place of
- * the first entry it redefines, and any other entry it redefines goes. */
-static void commit_item(session *s, const cell_item *it, void *addr) {
-    long at = -1;
-    for (size_t i = 0; i < s->n; i++) {
-        int hit = 0;
-        for (int k = 0; k < it->nkeys && !hit; k++) hit = entry_has_key(&s->e[i], it->keys[k]);
-        if (!hit) continue;
-        if (at < 0) { at = (long)i; entry_clear(&s->e[i]); continue; }
-        entry_clear(&s->e[i]);
-        memmove(&s->e[i], &s->e[i + 1], (s->n - i - 1) * sizeof(entry));
-        s->n--;
-        i--;
-    }
-    if (at < 0) {
-        if (s->n == s->cap) {
-            size_t cap = s->cap ? 2 * s->cap : 64;
-            entry *e = realloc(s->e, cap * sizeof *e);
-            if (!e) abort();
-            s->e = e;
-            s->cap = cap;
-        }
-        at = (long)s->n++;
-        memset(&s->e[at], 0, sizeof(entry));
-    }
-    entry *e = &s->e[at];
+/* A cell that compiled and is waiting to be committed and run. */
+struct session_cell {
+    cell c;
+    plan *plans;
+    strmap defined;              /* key -> item, for items that define anew */
+    void **addr;                 /* per item: its function or global */
+    unsigned long *length;       /* per item: an unsized array's length */
+    unsigned long *size;         /* per item: a global's size */
+    void (*run)(void);
+};
+
+static void entry_set(entry *e, const cell_item *it, void *addr) {
+    memset(e, 0, sizeof *e);
     e->kind = it->kind;
     for (int k = 0; k < it->nkeys; k++) e->keys[k] = strdup(it->keys[k]);
     e->nkeys = it->nkeys;
@@ -456,6 +437,36 @@ static void commit_item(session *s, const cell_item *it, void *addr) {
     e->type_text = xstrdup(it->type_text);
     e->doc = xstrdup(it->doc);
     e->addr = addr;
+}
+
+/* Record the cell's new definitions in one pass: each takes the place of
+ * the first entry it redefines, other entries it redefines go, and the
+ * rest are appended in the cell's order. */
+static void commit_items(session *s, session_cell *pc) {
+    const cell *c = &pc->c;
+    entry *out = calloc(s->n + c->n + 1, sizeof *out);
+    unsigned char *placed = calloc(c->n + 1, 1);
+    if (!out || !placed) abort();
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        entry *e = &s->e[i];
+        long by = -1;
+        for (int k = 0; k < e->nkeys && by < 0; k++) by = strmap_get(&pc->defined, e->keys[k]);
+        if (by < 0) { out[n++] = *e; continue; }
+        entry_clear(e);
+        if (!placed[by]) {
+            entry_set(&out[n++], &c->items[by], pc->addr[by]);
+            placed[by] = 1;
+        }
+    }
+    for (size_t j = 0; j < c->n; j++)
+        if (pc->plans[j] == PLAN_NEW && !placed[j]) entry_set(&out[n++], &c->items[j], pc->addr[j]);
+    free(s->e);
+    free(placed);
+    s->e = out;
+    s->n = n;
+    s->cap = s->n + c->n + 1;
+    reindex(s);
 }
 
 /* An array defined as `T a[] = {...}` is known to later cells by its
@@ -485,10 +496,12 @@ static void diag_reset(diag_ctx *d) {
     const session *s = d->s;
     const cell *c = d->c;
     const char *code = d->code;
+    const strmap *defined = d->defined;
     memset(d, 0, sizeof *d);
     d->s = s;
     d->c = c;
     d->code = code;
+    d->defined = defined;
 }
 
 /* Compile cell C against S, showing its trailing value if SHOW. The unit,
@@ -504,10 +517,7 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
     for (size_t i = 0; i < s->n; i++) {
         const entry *e = &s->e[i];
         if (!e->addr) continue;
-        int redefined = 0;
-        for (size_t j = 0; j < c->n && !redefined; j++)
-            if (plans[j] == PLAN_NEW && item_has_key(&c->items[j], e->keys[0])) redefined = 1;
-        if (!redefined) compile_add_symbol(u, e->keys[0], e->addr);
+        if (strmap_get(d->defined, e->keys[0]) < 0) compile_add_symbol(u, e->keys[0], e->addr);
     }
     compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
     int rc = compile_source(u, src);
@@ -519,19 +529,10 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
     return u;
 }
 
-/* A cell that compiled and is waiting to be committed and run. */
-struct session_cell {
-    cell c;
-    plan *plans;
-    void **addr;                 /* per item: its function or global */
-    unsigned long *length;       /* per item: an unsized array's length */
-    unsigned long *size;         /* per item: a global's size */
-    void (*run)(void);
-};
-
 static void session_cell_free(session_cell *pc) {
     if (!pc) return;
     cell_free(&pc->c);
+    strmap_free(&pc->defined);
     free(pc->plans);
     free(pc->addr);
     free(pc->length);
@@ -557,10 +558,14 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     pc->addr = calloc(c->n + 1, sizeof *pc->addr);
     pc->length = calloc(c->n + 1, sizeof *pc->length);
     pc->size = calloc(c->n + 1, sizeof *pc->size);
-    for (size_t j = 0; j < c->n; j++) pc->plans[j] = plan_item(s, &c->items[j]);
+    for (size_t j = 0; j < c->n; j++) {
+        pc->plans[j] = plan_item(s, &c->items[j]);
+        if (pc->plans[j] == PLAN_NEW)
+            for (int k = 0; k < c->items[j].nkeys; k++) strmap_put(&pc->defined, c->items[j].keys[k], (long)j);
+    }
     int has_expression = c->n && c->items[c->n - 1].kind == ITEM_EXPRESSION;
 
-    diag_ctx d = { .s = s, .c = c, .code = code };
+    diag_ctx d = { .s = s, .c = c, .code = code, .defined = &pc->defined };
     compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options);
     if (!u && has_expression) {
         /* The value could not be shown (an array, a clashing type name):
@@ -606,28 +611,28 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
 }
 
 void session_commit_run(session *s, session_cell *pc, session_result *r) {
-    /* Bind the new definitions, rebind the old ones, record. */
+    /* Rebind the old definitions to the new, and say what changed type. */
     cell *c = &pc->c;
     buf notices = {0};
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
-        if (pc->plans[j] == PLAN_NEW && (it->kind == ITEM_FUNCTION || it->kind == ITEM_GLOBAL)) {
-            const char *name = it->keys[0];
-            if (!name) continue;
-            void *addr = pc->addr[j];
-            long old = find_entry(s, name);
-            if (it->kind == ITEM_FUNCTION && old >= 0 && s->e[old].kind == ITEM_FUNCTION &&
-                s->e[old].addr && addr)
-                compile_redirect(s->e[old].addr, addr);
-            if (it->kind == ITEM_GLOBAL && old >= 0 && s->e[old].kind == ITEM_GLOBAL)
-                buf_printf(&notices, "note: '%s' is now '%s' (new storage; code that used the old one keeps it)\n",
-                           name, it->type_text);
-            commit_item(s, it, addr);
-            s->e[find_entry(s, name)].size = pc->size[j];
-            if (it->kind == ITEM_GLOBAL && it->unsized && pc->length[j]) complete_array(s, name, pc->length[j]);
-        } else if (pc->plans[j] == PLAN_NEW) {
-            commit_item(s, it, NULL);
-        }
+        if (pc->plans[j] != PLAN_NEW || !it->nkeys) continue;
+        if (it->kind != ITEM_FUNCTION && it->kind != ITEM_GLOBAL) continue;
+        long old = find_entry(s, it->keys[0]);
+        if (old < 0) continue;
+        if (it->kind == ITEM_FUNCTION && s->e[old].kind == ITEM_FUNCTION && s->e[old].addr && pc->addr[j])
+            compile_redirect(s->e[old].addr, pc->addr[j]);
+        if (it->kind == ITEM_GLOBAL && s->e[old].kind == ITEM_GLOBAL)
+            buf_printf(&notices, "note: '%s' is now '%s' (new storage; code that used the old one keeps it)\n",
+                       it->keys[0], it->type_text);
+    }
+    commit_items(s, pc);
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (pc->plans[j] != PLAN_NEW || it->kind != ITEM_GLOBAL || !it->nkeys) continue;
+        long at = find_entry(s, it->keys[0]);
+        if (at >= 0) s->e[at].size = pc->size[j];
+        if (it->unsized && pc->length[j]) complete_array(s, it->keys[0], pc->length[j]);
     }
     r->notices = notices.s;
     void **runs = realloc(s->runs, (s->nruns + 1) * sizeof *runs);
@@ -670,6 +675,7 @@ int session_add_library(session *s, const char *name, char **error) {
 void session_reset(session *s) {
     for (size_t i = 0; i < s->n; i++) entry_clear(&s->e[i]);
     s->n = 0;
+    reindex(s);
 }
 
 void session_who(const session *s, FILE *out) {

@@ -1,0 +1,24 @@
+/* strmap.h - a small hash map from strings to indexes.
+ *
+ * Keys are borrowed: they must outlive the map. Used by the session to
+ * find entries by name without scanning, so a cell with thousands of
+ * definitions compiles in linear time. */
+#ifndef CK_STRMAP_H
+#define CK_STRMAP_H
+
+#include <stddef.h>
+
+typedef struct {
+    const char **keys;
+    long *values;
+    size_t cap, n;
+} strmap;
+
+/* Set KEY to VALUE unless KEY is there already (the first one wins). */
+void strmap_put(strmap *m, const char *key, long value);
+/* The value of KEY, or -1. */
+long strmap_get(const strmap *m, const char *key);
+void strmap_clear(strmap *m);
+void strmap_free(strmap *m);
+
+#endif
