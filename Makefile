@@ -71,7 +71,7 @@ $(BUILD)/libtcc-ck.a: $(LIBTCC_A)
 
 $(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -rdynamic $(WORKER_OBJ) -o $@ $(WORKER_LIBS)
+	$(CC) $(CFLAGS) -rdynamic -Wl,-z,now $(WORKER_OBJ) -o $@ $(WORKER_LIBS)
 
 # The kernelspec points at the binary's absolute path, so that
 # JUPYTER_PATH=$PWD/build/share/jupyter finds a working kernel.

@@ -85,7 +85,7 @@ static void describe_address(uintptr_t addr, char *buf, size_t n) {
     mapping m, stack;
     const char *name;
     unsigned long off;
-    int kind = crash_session ? session_symbolize(crash_session, (void *)addr, &name, &off) : 0;
+    int kind = crash_session ? session_symbolize(crash_session, (void *)addr, &name, &off, NULL) : 0;
     int mapped = find_mapping(addr, &m, &stack);
     if (addr < 4096) {
         snprintf(buf, n, "a NULL pointer (nothing is ever mapped near 0)");
@@ -156,7 +156,7 @@ static void put_backtrace(const ucontext_t *uc) {
     int shown = 0, frames = 0;
     put(",\"Cell functions on the stack (innermost first):\"");
     for (int depth = 0; depth < 100000 && pc; depth++) {
-        if (crash_session && session_symbolize(crash_session, (void *)pc, &name, &off) == 'f') {
+        if (crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
             frames++;
             if (shown < 12) {
                 snprintf(line, sizeof line, name[0] == 't' && strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);

@@ -640,9 +640,15 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
         s->runs = runs;
         s->runs[s->nruns++] = (void *)pc->run;
     }
+    /* begin and end in this one frame: the stack is measured below it */
+    nb_internal_cell_begin();
     uint64_t t1 = now_ns();
     if (pc->run) pc->run();
     r->run_ns = now_ns() - t1;
+    nb_internal_cell_end(&r->measure);
+    r->measure.compile_ns = r->compile_ns;
+    r->measure.run_ns = r->run_ns;
+    r->measured = 1;
     r->result_text = nb_internal_take_result();
     r->main_ran = nb_internal_main_status(&r->main_status);
     session_cell_free(pc);
@@ -698,7 +704,9 @@ void session_who(const session *s, FILE *out) {
     }
 }
 
-int session_symbolize(const session *s, const void *addr, const char **name, unsigned long *offset) {
+int session_symbolize(const session *s, const void *addr, const char **name, unsigned long *offset,
+                      unsigned long *size) {
+    if (size) *size = 0;
     const entry *best = NULL;
     const char *a = addr;
     for (size_t i = 0; i < s->n; i++) {
@@ -722,6 +730,7 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
     if (!best) return 0;
     *name = best->keys[0];
     *offset = (unsigned long)(a - (const char *)best->addr);
+    if (size && best->kind == ITEM_GLOBAL) *size = best->size;
     return best->kind == ITEM_GLOBAL ? 'g' : 'f';
 }
 

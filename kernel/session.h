@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include "nb_internal.h"
 
 typedef struct session session;
 
@@ -29,6 +30,8 @@ typedef struct {
     char *result_text;      /* the trailing expression's value, or NULL */
     int main_ran, main_status;  /* the cell defined and ran main() */
     unsigned long long compile_ns, run_ns;   /* build+compile+relocate; the run */
+    int measured;           /* the cell ran: MEASURE holds its figures */
+    nb_measure measure;
 } session_result;
 
 session *session_new(void);
@@ -53,9 +56,11 @@ int session_add_library(session *s, const char *name, char **error);
 void session_reset(session *s);
 /* Which cell definition holds ADDR: 'f' for a function (the nearest one
  * starting at or below ADDR in cell code), 'g' for a global (within its
- * size), with its *NAME (borrowed) and *OFFSET; 0 if none. Reads only, so
+ * size), with its *NAME (borrowed), *OFFSET and *SIZE (0: unknown; may be
+ * NULL); 0 if none. Reads only, so
  * a signal handler may call it. */
-int session_symbolize(const session *s, const void *addr, const char **name, unsigned long *offset);
+int session_symbolize(const session *s, const void *addr, const char **name, unsigned long *offset,
+                      unsigned long *size);
 /* A read-only look at entry I of the session (for completion). The
  * strings are borrowed until the next cell. */
 typedef struct {

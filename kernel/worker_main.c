@@ -134,6 +134,56 @@ static void stdin_reset(void) {
 }
 
 static double cell_timeout;          /* %timeout, seconds; 0: none */
+static int measure_mode = 1;         /* %measure: 0 off, 1 on, 2 verbose */
+
+/* ------------------------------------------------- the runtime's hooks */
+
+/* Displays from the runtime (nb_display_*, pictures, progress bars) go to
+ * the kernel on the event pipe, never mixed into stdout. */
+static void on_display(void *opaque, const nb_display *d) {
+    (void)opaque;
+    json_t *ev;
+    if (d->kind == NB_DISPLAY_CLEAR) {
+        ev = json_pack("{s:s, s:b}", "ev", "clear_output", "wait", d->wait);
+    } else {
+        json_t *data = json_object();
+        for (int i = 0; i < d->n; i++) {
+            json_t *v = NULL;
+            if (strcmp(d->mime[i], "application/json") == 0) v = json_loads(d->data[i], 0, NULL);
+            if (!v) v = json_string(d->data[i]);
+            if (v) json_object_set_new(data, d->mime[i], v);
+        }
+        ev = json_pack("{s:s, s:o}", "ev", d->kind == NB_DISPLAY_UPDATE ? "update_display" : "display",
+                       "data", data);
+        if (d->display_id) json_object_set_new(ev, "display_id", json_string(d->display_id));
+    }
+    send_event(ev);
+}
+
+static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *kind,
+                     const void **start, size_t *size) {
+    const char *nm;
+    unsigned long off, sz;
+    int k = session_symbolize(opaque, addr, &nm, &off, &sz);
+    if (!k) return 0;
+    snprintf(name, n, "%s", nm);
+    *kind = k == 'g' ? NB_SYM_DATA : NB_SYM_FUNCTION;
+    *start = (const char *)addr - off;
+    *size = sz;
+    return 1;
+}
+
+static json_t *measure_json(const nb_measure *m) {
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                     "compile_ns", (json_int_t)m->compile_ns, "run_ns", (json_int_t)m->run_ns,
+                     "cpu_ns", (json_int_t)m->cpu_ns, "allocs", (json_int_t)m->allocs,
+                     "frees", (json_int_t)m->frees, "alloc_bytes", (json_int_t)m->alloc_bytes,
+                     "live_delta_bytes", (json_int_t)m->live_delta_bytes,
+                     "peak_live_bytes", (json_int_t)m->peak_live_bytes,
+                     "stack_peak_bytes", (json_int_t)m->stack_peak_bytes,
+                     "minor_faults", (json_int_t)m->minor_faults,
+                     "major_faults", (json_int_t)m->major_faults);
+}
 
 /* Do what the cell's magics say. 0 to go on and compile M->code, 1 when
  * the cell is done (R says how), -1 on an error in R. */
@@ -176,6 +226,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
         }
     }
     if (m->timeout >= 0) cell_timeout = m->timeout;
+    if (m->measure) measure_mode = strcmp(m->measure, "off") == 0 ? 0 : strcmp(m->measure, "on") == 0 ? 1 : 2;
     if (m->who) session_who(s, stdout);
     return 0;
 }
@@ -234,6 +285,23 @@ static void execute(session *s, json_t *req) {
     json_object_set_new(done, "result", r.result_text
                         ? json_pack("{s:s}", "text/plain", r.result_text) : json_null());
     if (r.main_ran) json_object_set_new(done, "main_status", json_integer(r.main_status));
+    if (r.measured) {
+        json_t *mj = measure_json(&r.measure);
+        if (measure_mode == 2) {
+            json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r.measure.rss_bytes));
+            json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r.measure.max_rss_bytes));
+        }
+        json_object_set_new(done, "measure", mj);
+        if (measure_mode > 0) {
+            char text[1024], html[8192];
+            nb_internal_format_measure(&r.measure, measure_mode == 2, text, sizeof text, html, sizeof html);
+            if (r.main_ran) {
+                size_t l = strlen(text);
+                snprintf(text + l, sizeof text - l, " · main returned %d", r.main_status);
+            }
+            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
+        }
+    }
     json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I}", "snapshot_ns", (json_int_t)snapshot_ns,
                         "compile_ns", (json_int_t)r.compile_ns, "run_ns", (json_int_t)r.run_ns));
     if (!r.ok) {
@@ -310,6 +378,8 @@ int main(void) {
 
     session *s = session_new();
     crash_install(s);
+    nb_internal_set_sink(on_display, NULL);
+    nb_internal_set_symbolizer(symbolize, s);
     stdin_install();
     send_ready(0);
     for (;;) {

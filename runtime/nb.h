@@ -1,15 +1,161 @@
 /* nb.h - the runtime that every cell is compiled against.
  *
- * Cells see this header only: nb_* is the public API, nb__* are internals
- * that the kernel's generated code calls. The runtime lives in the worker
- * process and is exported to cells by the linker (-rdynamic). */
+ * Cells see this header only: nb_* and NB_* are the public API, nb__* are
+ * internals that macros and the kernel's generated code call. The runtime
+ * lives in the worker process and is exported to cells by the linker
+ * (-rdynamic). This text is parsed before every cell, by tcc: it includes
+ * no system header and uses plain C only.
+ *
+ * Ownership: strings passed in are borrowed (copied if kept); strings in
+ * returned structs belong to the struct. Display calls may come from any
+ * thread. */
 #ifndef NB_H
 #define NB_H
 
 /* The version of the runtime, as "MAJOR.MINOR.PATCH". */
 const char *nb_version(void);
 
-/* ---- internals: called by code the kernel generates, not by cells ---- */
+/* ------------------------------------------------------------ benchmarks */
+
+/* A running benchmark, as Go's testing.B: loop `for (long i = 0; i < b->n;
+ * i++)`. The other fields are private. */
+typedef struct nb_b {
+    long n;
+    void *ctx;                       /* nb_bench_ctx's CTX */
+    long long t0_, elapsed_;
+    unsigned long long a0_, bytes0_, allocs_, bytes_;
+    int running_;
+} nb_b;
+
+/* What a benchmark measured: medians per operation over several runs. */
+typedef struct nb_result {
+    const char *name;
+    long n;                          /* operations per timed run */
+    int runs;                        /* timed runs of N operations */
+    double ns_per_op;                /* median */
+    double min_ns_per_op, max_ns_per_op;
+    double bytes_per_op, allocs_per_op;
+    double spread;                   /* median absolute deviation, relative: 0.03 = 3% */
+} nb_result;
+
+/* Run FN with growing b->n until one run takes long enough, repeat to get
+ * the median, print `BenchmarkName  n  ns/op  B/op  allocs/op  ±%` and
+ * return the figures. */
+nb_result nb_bench(const char *name, void (*fn)(nb_b *b));
+/* nb_bench with a context pointer, passed to FN as b->ctx. */
+nb_result nb_bench_ctx(const char *name, void (*fn)(nb_b *b), void *ctx);
+/* The statement form, for a cell's top level too:
+ *   for (NB_BENCH(b, "name")) { for (long i = 0; i < b->n; i++) ...; }
+ * runs the block as nb_bench runs FN; nb_bench_last() gives the figures. */
+#define NB_BENCH(b, name) nb_b *b = nb__bench_begin(name, 0); nb__bench_next(b);
+/* The figures of the benchmark that finished last. */
+nb_result nb_bench_last(void);
+/* Time each benchmark should take, in seconds (default 0.1); returns the old value. */
+double nb_bench_time(double seconds);
+/* Exclude setup from the timing, as Go's b.StopTimer/StartTimer/ResetTimer. */
+void nb_stop_timer(nb_b *b);
+void nb_start_timer(nb_b *b);
+void nb_reset_timer(nb_b *b);
+/* Draw the benchmarks run in this cell as a bar chart (SVG) with error bars. */
+void nb_bench_chart(void);
+
+/* Fail the cell with "nb_check failed: MESSAGE" on stderr (then abort())
+ * unless COND holds. MESSAGE, optional, is a printf format literal. */
+#define nb_check(cond, ...) ((cond) ? (void)0 : nb__check_failed(#cond, __LINE__, "" __VA_ARGS__))
+/* Keep the value of X alive, so that the work computing it is not removed. */
+#define nb_keep(x) ({ __typeof__(x) nb__k_ = (x); nb__keep(&nb__k_, sizeof nb__k_); })
+
+/* Monotonic time in nanoseconds. */
+long long nb_now_ns(void);
+
+/* ------------------------------------------------------- measurement now */
+
+/* Heap traffic of this cell so far (the same figures as the measure line). */
+typedef struct nb_heap_counts {
+    unsigned long long allocs, frees, alloc_bytes, freed_bytes;
+    long long live_bytes;            /* change since the cell began */
+    unsigned long long peak_bytes;   /* highest live_bytes so far */
+} nb_heap_counts;
+nb_heap_counts nb_heap(void);
+/* Bytes of stack between the cell's frame and the caller's frame now. */
+unsigned long nb_stack_depth(void);
+/* Deepest stack use of this cell so far, in bytes (as the measure line). */
+unsigned long nb_stack_peak(void);
+
+/* ---------------------------------------------- where does a pointer live */
+
+typedef enum nb_region {
+    NB_UNMAPPED,      /* no mapping holds it */
+    NB_STACK,         /* a thread's stack */
+    NB_HEAP,          /* inside a live malloc block */
+    NB_HEAP_FREED,    /* inside a block that was freed */
+    NB_GLOBAL,        /* global or static data */
+    NB_RODATA,        /* read-only data: string literals, constants */
+    NB_CODE,          /* machine code */
+    NB_MAPPING        /* some other mapping (mmap, the heap's free space, ...) */
+} nb_region;
+
+/* Where an address lives. OFFSET is from BASE (the start of the block,
+ * symbol or mapping); for the stack it is the distance below the cell's
+ * frame (negative: above it, in the worker's frames). */
+typedef struct nb_place {
+    nb_region region;
+    const void *addr, *base;
+    unsigned long size;              /* of the block, symbol or mapping; 0 if unknown */
+    long offset;
+    int dead;                        /* stack: below the stack pointer (a returned frame) */
+    char name[96];                   /* symbol, allocating function or mapping */
+    char text[256];                  /* the whole answer as one line */
+} nb_place;
+
+/* Print one line saying where P lives, and return it. */
+#define nb_where(p) nb__where((const void *)(p), #p, 1)
+/* The same answer, not printed. */
+nb_place nb_locate(const void *p);
+/* "stack", "heap", ... */
+const char *nb_region_name(nb_region r);
+
+/* Draw the address space (code, data, heap, mappings, stack) as SVG with
+ * each pointer marked and labelled by its expression. */
+#define nb_memory_map(...) nb__memory_map("" #__VA_ARGS__, ##__VA_ARGS__)
+
+/* ------------------------------------------------------------ rich output */
+
+void nb_display_html(const char *html);
+void nb_display_svg(const char *svg);
+void nb_display_markdown(const char *markdown);
+/* LEN bytes of a PNG image (sent base64-encoded). */
+void nb_display_png(const void *png, unsigned long len);
+/* JSON text (an object or array), shown by the front end's JSON viewer. */
+void nb_display_json(const char *json);
+/* Show DATA of type MIME; with a DISPLAY_ID (may be NULL), nb_update can
+ * replace it later. */
+void nb_display_mime(const char *display_id, const char *mime, const char *data);
+/* Replace what the display DISPLAY_ID shows, in place. */
+void nb_update(const char *display_id, const char *mime, const char *data);
+/* Clear the cell's output; WAIT nonzero: when the next output arrives. */
+void nb_clear_output(int wait);
+/* Show a progress bar for step I of N, updated in place (at most ~10 times
+ * a second, and always at I == N). */
+void nb_progress(long i, long n);
+
+/* Tables: columns separated by '|'.
+ *   nb_table *t = nb_table_new("size|ns/op");
+ *   nb_table_row(t, "%d|%.1f", size, ns);
+ *   nb_table_show(t);                    (shows and frees it) */
+typedef struct nb_table nb_table;
+nb_table *nb_table_new(const char *header);
+void nb_table_row(nb_table *t, const char *fmt, ...);
+void nb_table_show(nb_table *t);
+
+/* ---- internals: called by macros and generated code, not by cells ---- */
+
+nb_b *nb__bench_begin(const char *name, void *ctx);
+int nb__bench_next(nb_b *b);
+void nb__check_failed(const char *cond, int line, const char *fmt, ...) __attribute__((noreturn));
+void nb__keep(const void *p, unsigned long n);
+nb_place nb__where(const void *p, const char *label, int print);
+void nb__memory_map(const char *labels, ...);
 
 /* (Re)initialise a global's storage. */
 void nb__assign(void *dst, const void *src, unsigned long n);

@@ -1,0 +1,246 @@
+/* bench.c - Go-style benchmarks, claims and keeping work alive.
+ *
+ * A benchmark body loops b->n times. Like Go's testing package, the
+ * runner first grows n (1, 2, 3, 5, 10, 20, ...; predicted from the last
+ * run) until one run takes a tenth of the benchmark time, then times five
+ * runs of a fifth each and reports their median, the median deviation,
+ * and the heap traffic per operation (from alloc.c's counters, so exact). The
+ * results of the cell's benchmarks are kept for nb_bench_chart until the
+ * next cell begins.
+ *
+ * Owns: the one running benchmark (benchmarks do not nest) and the list of
+ * the cell's results. */
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nb.h"
+#include "rt.h"
+
+#define ROUNDS 5
+#define MAX_RESULTS 64
+
+static double bench_seconds = 0.1;
+static nb_result last, results[MAX_RESULTS];
+static int nresults;
+
+static struct {
+    nb_b b;
+    char name[128];
+    int growing;                /* still looking for n */
+    int round;
+    double ns[ROUNDS], bytes[ROUNDS], allocs[ROUNDS];
+} cur;
+
+long long nb_now_ns(void) { return (long long)rt_now_ns(); }
+
+double nb_bench_time(double seconds) {
+    double old = bench_seconds;
+    if (seconds > 0) bench_seconds = seconds;
+    return old;
+}
+
+nb_result nb_bench_last(void) { return last; }
+
+const nb_result *rt_bench_list(int *n) {
+    *n = nresults;
+    return results;
+}
+
+void rt_bench_cell_begin(void) {
+    rt_inside_begin();
+    for (int i = 0; i < nresults; i++) free((char *)results[i].name);
+    rt_inside_end();
+    nresults = 0;
+}
+
+/* ------------------------------------------------------------- timing */
+
+static void heap_now(unsigned long long *allocs, unsigned long long *bytes) {
+    rt_alloc_totals t;
+    rt_alloc_totals_get(&t, 0);
+    *allocs = t.allocs;
+    *bytes = t.alloc_bytes;
+}
+
+void nb_start_timer(nb_b *b) {
+    if (b->running_) return;
+    heap_now(&b->a0_, &b->bytes0_);
+    b->running_ = 1;
+    b->t0_ = nb_now_ns();
+}
+
+void nb_stop_timer(nb_b *b) {
+    if (!b->running_) return;
+    long long t = nb_now_ns();
+    unsigned long long a, by;
+    heap_now(&a, &by);
+    b->elapsed_ += t - b->t0_;
+    b->allocs_ += a - b->a0_;
+    b->bytes_ += by - b->bytes0_;
+    b->running_ = 0;
+}
+
+void nb_reset_timer(nb_b *b) {
+    b->elapsed_ = 0;
+    b->allocs_ = b->bytes_ = 0;
+    if (b->running_) {
+        heap_now(&b->a0_, &b->bytes0_);
+        b->t0_ = nb_now_ns();
+    }
+}
+
+/* 1, 2, 3, 5 times a power of ten, at least N (Go's roundUp). */
+static long round_up(long n) {
+    long p = 1;
+    while (p * 10 <= n) p *= 10;
+    if (n <= p) return p;
+    if (n <= 2 * p) return 2 * p;
+    if (n <= 3 * p) return 3 * p;
+    if (n <= 5 * p) return 5 * p;
+    return 10 * p;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n) {
+    double s[ROUNDS];
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void fmt_ns_op(char *out, size_t n, double v) {
+    if (v < 10) snprintf(out, n, "%.2f", v);
+    else if (v < 100) snprintf(out, n, "%.1f", v);
+    else snprintf(out, n, "%.0f", v);
+}
+
+static void finish(void) {
+    nb_result r;
+    memset(&r, 0, sizeof r);
+    r.n = cur.b.n;
+    r.runs = ROUNDS;
+    r.ns_per_op = median(cur.ns, ROUNDS);
+    r.bytes_per_op = median(cur.bytes, ROUNDS);
+    r.allocs_per_op = median(cur.allocs, ROUNDS);
+    r.min_ns_per_op = r.max_ns_per_op = cur.ns[0];
+    double dev[ROUNDS];
+    for (int i = 0; i < ROUNDS; i++) {
+        if (cur.ns[i] < r.min_ns_per_op) r.min_ns_per_op = cur.ns[i];
+        if (cur.ns[i] > r.max_ns_per_op) r.max_ns_per_op = cur.ns[i];
+        dev[i] = fabs(cur.ns[i] - r.ns_per_op);
+    }
+    /* the median absolute deviation: one run disturbed by the machine
+     * does not make the whole figure look unreliable */
+    r.spread = r.ns_per_op > 0 ? median(dev, ROUNDS) / r.ns_per_op : 0;
+    rt_inside_begin();
+    if (nresults < MAX_RESULTS) {
+        r.name = strdup(cur.name);
+        results[nresults++] = r;
+    }
+    r.name = cur.name;
+    last = r;
+    char ns[32], bytes[32], allocs[32];
+    fmt_ns_op(ns, sizeof ns, r.ns_per_op);
+    snprintf(bytes, sizeof bytes, "%.0f", r.bytes_per_op);
+    snprintf(allocs, sizeof allocs, r.allocs_per_op == floor(r.allocs_per_op) ? "%.0f" : "%.2f", r.allocs_per_op);
+    printf("Benchmark%s\t%10ld\t%10s ns/op\t%8s B/op\t%6s allocs/op\t\xc2\xb1%.*f%%\n",
+           cur.name, r.n, ns, bytes, allocs, r.spread < 0.1 ? 1 : 0, r.spread * 100);
+    fflush(stdout);
+    rt_inside_end();
+}
+
+/* ------------------------------------------------------------- runner */
+
+nb_b *nb__bench_begin(const char *name, void *ctx) {
+    memset(&cur, 0, sizeof cur);
+    const char *s = name ? name : "";
+    if (strncmp(s, "Benchmark", 9) == 0) s += 9;
+    snprintf(cur.name, sizeof cur.name, "%s", *s ? s : "Unnamed");
+    if (cur.name[0] >= 'a' && cur.name[0] <= 'z') cur.name[0] = (char)(cur.name[0] - 'a' + 'A');
+    cur.b.ctx = ctx;
+    cur.growing = 1;
+    return &cur.b;
+}
+
+/* Called before each run: ends the run that just happened (if any),
+ * decides on the next, and returns 0 when the benchmark is done. */
+int nb__bench_next(nb_b *b) {
+    double goal = bench_seconds * 1e9 / ROUNDS;
+    if (b->n > 0) {                            /* a run just ended */
+        nb_stop_timer(b);
+        double ns = (double)b->elapsed_;
+        if (cur.growing) {
+            if (ns >= goal / 2 || b->n >= 1000000000L) {
+                /* n found: the timed runs take the goal each */
+                double per = ns > 0 ? ns / (double)b->n : 1;
+                double want = goal / per;
+                cur.growing = 0;
+                if (b->n < 1000000000L) b->n = want < 1 ? 1 : want > 1e9 ? 1000000000L : (long)want;
+            } else {
+                /* Go's predictN: aim 20% past the goal, grow at most 100x */
+                double per = ns > 0 ? ns / (double)b->n : 1;
+                double want = goal * 1.2 / per;
+                long n = want > 1e9 ? 1000000000L : (long)want;
+                if (n > b->n * 100) n = b->n * 100;
+                if (n <= b->n) n = b->n + 1;
+                b->n = round_up(n);
+            }
+        } else {
+            cur.ns[cur.round] = ns / (double)b->n;
+            cur.bytes[cur.round] = (double)b->bytes_ / (double)b->n;
+            cur.allocs[cur.round] = (double)b->allocs_ / (double)b->n;
+            if (++cur.round == ROUNDS) {
+                finish();
+                return 0;
+            }
+        }
+    } else {
+        b->n = 1;
+    }
+    b->elapsed_ = 0;
+    b->allocs_ = b->bytes_ = 0;
+    b->running_ = 0;
+    nb_start_timer(b);
+    return 1;
+}
+
+nb_result nb_bench_ctx(const char *name, void (*fn)(nb_b *b), void *ctx) {
+    nb_b *b = nb__bench_begin(name, ctx);
+    if (fn)
+        while (nb__bench_next(b)) fn(b);
+    return last;
+}
+
+nb_result nb_bench(const char *name, void (*fn)(nb_b *b)) { return nb_bench_ctx(name, fn, NULL); }
+
+/* ------------------------------------------------------- claims, keep */
+
+void nb__check_failed(const char *cond, int line, const char *fmt, ...) {
+    fflush(stdout);
+    fputs("nb_check failed: ", stderr);
+    if (fmt && *fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, " (%s does not hold, line %d)\n", cond, line);
+    } else {
+        fprintf(stderr, "%s (line %d)\n", cond, line);
+    }
+    fflush(stderr);
+    abort();
+}
+
+static volatile unsigned char keep_sink;
+
+void nb__keep(const void *p, unsigned long n) {
+    const unsigned char *c = p;
+    if (n) keep_sink ^= c[0] ^ c[n - 1];
+}

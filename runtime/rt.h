@@ -1,0 +1,104 @@
+/* rt.h - what the runtime's files share among themselves. Not seen by
+ * cells (the names are hidden from the dynamic symbol table, so a cell
+ * cannot bind to them) nor by the worker, which uses nb_internal.h. */
+#ifndef NB_RT_H
+#define NB_RT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "nb.h"
+#include "nb_internal.h"
+
+#define RT_HIDDEN __attribute__((visibility("hidden")))
+
+/* ------------------------------------------------------------- alloc.c */
+
+/* Allocations made between begin and end on this thread are the runtime's
+ * own: not counted, and neither are their frees. Calls nest. */
+RT_HIDDEN void rt_inside_begin(void);
+RT_HIDDEN void rt_inside_end(void);
+
+/* Running totals since the process started (the runtime's own excluded). */
+typedef struct rt_alloc_totals {
+    uint64_t allocs, frees, reallocs, alloc_bytes, freed_bytes;
+    uint64_t hist[NB_HIST_BUCKETS];
+    int64_t live;           /* bytes in live counted blocks */
+    int64_t peak;           /* highest LIVE since rt_alloc_mark_peak */
+} rt_alloc_totals;
+RT_HIDDEN void rt_alloc_totals_get(rt_alloc_totals *t, int with_hist);
+/* Restart the peak at the live level now; returns that level. */
+RT_HIDDEN int64_t rt_alloc_mark_peak(void);
+
+typedef struct rt_block {
+    const void *addr;
+    size_t size;
+    const void *site;       /* return address of the allocating call */
+    const void *free_site;  /* of the freeing call (freed blocks) */
+} rt_block;
+/* The block holding P: 1 live, 2 recently freed (and not reused), 0 none. */
+RT_HIDDEN int rt_alloc_find(const void *p, rt_block *b);
+
+/* ------------------------------------------------------------- stack.c */
+
+RT_HIDDEN void rt_stack_begin(uintptr_t base);
+/* Deepest use below the base so far, in bytes; *OK 0 if unknown. CLEAN:
+ * also give the used pages back (end of cell). */
+RT_HIDDEN uint64_t rt_stack_peak(int clean, int *ok);
+/* The cell's frame (0 outside a cell). */
+RT_HIDDEN uintptr_t rt_stack_base(void);
+
+/* --------------------------------------------------------------- buf.c */
+
+/* A growable string; memory is the runtime's own (rt_inside). */
+typedef struct rt_buf { char *s; size_t len, cap; int failed; } rt_buf;
+RT_HIDDEN void rt_buf_add(rt_buf *b, const char *s, size_t n);
+RT_HIDDEN void rt_buf_puts(rt_buf *b, const char *s);
+RT_HIDDEN void rt_buf_printf(rt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+RT_HIDDEN void rt_buf_vprintf(rt_buf *b, const char *fmt, va_list ap);
+/* S with &, <, >, " escaped for XML text and attributes. */
+RT_HIDDEN void rt_buf_xml(rt_buf *b, const char *s);
+RT_HIDDEN void rt_buf_free(rt_buf *b);
+/* "96 B", "1.2 KiB", ... and "0.30 ms", "1.21 ms", "4.2 µs", ... */
+RT_HIDDEN void rt_fmt_bytes(char *out, size_t n, double bytes);
+RT_HIDDEN void rt_fmt_ns(char *out, size_t n, double ns);
+RT_HIDDEN uint64_t rt_now_ns(void);
+
+/* --------------------------------------------------------------- where.c */
+
+typedef struct rt_map {
+    uintptr_t lo, hi;
+    char perms[5];
+    char path[160];         /* "" for anonymous */
+} rt_map;
+/* The process's mappings, in address order (caller frees *MAPS with
+ * free() inside rt_inside). Returns the count, or -1. */
+RT_HIDDEN int rt_maps_read(rt_map **maps);
+/* Ask the worker's symbolizer; 1 if ADDR is in a cell's definition. */
+RT_HIDDEN int rt_symbolize(const void *addr, char *name, size_t n, int *kind,
+                           const void **start, size_t *size);
+/* A name for code address P: a cell's function, or the shared object's
+ * symbol ("strdup"), or "" if none. */
+RT_HIDDEN void rt_code_name(const void *p, char *name, size_t n);
+
+/* ----------------------------------------------------------------- svg.c */
+
+/* The memory map of N pointers with their LABELS, as SVG and as text. */
+RT_HIDDEN void rt_memory_map(const char *const *labels, const void *const *ptrs, int n,
+                             rt_buf *svg, rt_buf *text);
+/* The chart of this cell's benchmarks, as SVG and as text; 0 if none ran. */
+RT_HIDDEN int rt_bench_chart(rt_buf *svg, rt_buf *text);
+
+/* ------------------------------------------------------------- display.c */
+
+/* Send D to the sink (flushing stdout and stderr first). */
+RT_HIDDEN void rt_display_send(const nb_display *d);
+RT_HIDDEN void rt_display_cell_begin(void);
+
+/* --------------------------------------------------------------- bench.c */
+
+RT_HIDDEN void rt_bench_cell_begin(void);
+/* The benchmarks of this cell (borrowed), and their count. */
+RT_HIDDEN const nb_result *rt_bench_list(int *n);
+
+#endif

@@ -1,0 +1,142 @@
+/* stack.c - how deep a cell went into the main thread's stack.
+ *
+ * Painting the whole stack before every cell would cost a page fault per
+ * page (the worker forks a snapshot before each cell, so every page it
+ * writes is copied) and megabytes of RSS. Instead, at the start of a cell
+ * the pages below the caller's frame are given back to the kernel
+ * (MADV_DONTNEED: they read as zero and are not resident), and the few
+ * hundred bytes between the last dropped page and the stack pointer are
+ * zeroed. At the end, mincore() names the deepest page the cell made
+ * resident, and the lowest non-zero byte in it gives the depth to within a
+ * word (a page whose bytes are all zero counts whole). Those pages are
+ * given back again, so a cell that once used megabytes does not keep them.
+ * The floor is the frames of nb_internal_cell_end and this file (about
+ * 100 bytes): a cell that used less shows that much.
+ *
+ * Owns: the stack mapping's bounds and the cell's base frame. Only the
+ * main thread's stack is measured. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "nb.h"
+#include "rt.h"
+
+#define PAGE 4096u
+#define MARGIN 512u              /* below our own stack pointer: kept, zeroed */
+
+static uintptr_t base;           /* the cell's frame: everything below is the cell's */
+static uintptr_t lo, hi;         /* the stack mapping */
+static uintptr_t drop_top;       /* pages in [lo, drop_top) were dropped */
+
+static inline uintptr_t current_sp(void) {
+    uintptr_t sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+
+/* Read the bounds of the mapping that holds SP. */
+static int find_stack(uintptr_t sp) {
+    rt_map *maps = NULL;
+    int n = rt_maps_read(&maps);
+    int ok = 0;
+    for (int i = 0; i < n; i++)
+        if (maps[i].lo <= sp && sp < maps[i].hi) {
+            lo = maps[i].lo;
+            hi = maps[i].hi;
+            ok = 1;
+        }
+    rt_inside_begin();
+    free(maps);
+    rt_inside_end();
+    return ok;
+}
+
+static int resident(uintptr_t page) {
+    unsigned char v = 0;
+    return mincore((void *)page, PAGE, &v) == 0 && (v & 1);
+}
+
+void rt_stack_begin(uintptr_t frame) {
+    uintptr_t sp = current_sp();
+    base = frame;
+    /* Unknown, or the worker went deeper than the mapping we knew. */
+    if (!lo || sp < lo || sp >= hi || resident(lo)) {
+        if (!find_stack(sp)) { lo = hi = drop_top = 0; return; }
+    }
+    drop_top = (sp - MARGIN) & ~(uintptr_t)(PAGE - 1);
+    if (drop_top > lo) madvise((void *)lo, drop_top - lo, MADV_DONTNEED);
+    /* Zero the rest up to our stack pointer, madvise's return address
+     * included, without calling anything (a call would leave its own). */
+    for (volatile uint64_t *w = (uint64_t *)drop_top; (uintptr_t)w < sp; w++) *w = 0;
+}
+
+/* Bind the functions used above now: a first call through the PLT runs
+ * the dynamic linker's resolver, which takes kilobytes of stack, and
+ * would look like the first cell's. */
+__attribute__((constructor)) static void stack_prebind(void) {
+    unsigned char v;
+    uintptr_t page = current_sp() & ~(uintptr_t)(PAGE - 1);
+    if (mincore((void *)page, PAGE, &v) < 0) return;
+    madvise((void *)page, 0, MADV_NORMAL);
+}
+
+uintptr_t rt_stack_base(void) { return base; }
+
+/* The lowest resident page in [from, to), or 0. */
+static uintptr_t lowest_resident(uintptr_t from, uintptr_t to) {
+    static unsigned char vec[4096];
+    for (uintptr_t a = from; a < to;) {
+        size_t pages = (to - a) / PAGE;
+        if (pages > sizeof vec) pages = sizeof vec;
+        if (mincore((void *)a, pages * PAGE, vec) < 0) return 0;
+        for (size_t i = 0; i < pages; i++)
+            if (vec[i] & 1) return a + i * PAGE;
+        a += pages * PAGE;
+    }
+    return 0;
+}
+
+/* The lowest non-zero word in [from, to), or TO. */
+static inline __attribute__((always_inline)) uintptr_t lowest_nonzero(uintptr_t from, uintptr_t to) {
+    for (const volatile uint64_t *w = (const uint64_t *)from; (uintptr_t)w < to; w++)
+        if (*w) return (uintptr_t)w;
+    return to;
+}
+
+uint64_t rt_stack_peak(int clean, int *ok) {
+    uintptr_t sp = current_sp();
+    *ok = 0;
+    if (!base || !lo || !drop_top) return 0;
+    /* First the kept bytes above the dropped pages, before any call of
+     * ours leaves a return address there. */
+    uintptr_t top = sp < base ? sp : base;
+    uintptr_t deepest = lowest_nonzero(drop_top, top);
+    uintptr_t page = drop_top > lo ? lowest_resident(lo, drop_top) : 0;
+    if (page && page == lo) {
+        /* The cell may have grown the mapping below what we knew. */
+        uintptr_t old_lo = lo;
+        if (find_stack(sp) && lo < old_lo) {
+            uintptr_t deeper = lowest_resident(lo, old_lo);
+            if (deeper) page = deeper;
+        }
+    }
+    if (page) {
+        deepest = lowest_nonzero(page, page + PAGE);
+        if (deepest == page + PAGE) deepest = page;     /* touched, all zero */
+    }
+    if (clean && page && drop_top > page) madvise((void *)page, drop_top - page, MADV_DONTNEED);
+    *ok = 1;
+    return deepest < base ? (uint64_t)(base - deepest) : 0;
+}
+
+unsigned long nb_stack_depth(void) {
+    uintptr_t caller_sp = (uintptr_t)__builtin_frame_address(0) + 16;
+    return base > caller_sp ? (unsigned long)(base - caller_sp) : 0;
+}
+
+unsigned long nb_stack_peak(void) {
+    int ok;
+    return (unsigned long)rt_stack_peak(0, &ok);
+}

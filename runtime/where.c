@@ -1,0 +1,303 @@
+/* where.c - which region an address lives in (nb_where, nb_locate).
+ *
+ * Sources, most precise first: the allocator's table of live and recently
+ * freed blocks (alloc.c), the stack bounds and the cell's frame (stack.c),
+ * the worker's symbolizer for what cells defined, the dynamic linker's
+ * symbols (dladdr) for the worker and its libraries, and /proc/self/maps
+ * with its permissions for everything else. Reading never faults: the
+ * only bytes read at an unknown address are read through
+ * process_vm_readv. */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "nb.h"
+#include "rt.h"
+
+static nb_symbolizer_fn symbolizer;
+static void *symbolizer_opaque;
+
+void nb_internal_set_symbolizer(nb_symbolizer_fn fn, void *opaque) {
+    symbolizer = fn;
+    symbolizer_opaque = opaque;
+}
+
+int rt_symbolize(const void *addr, char *name, size_t n, int *kind, const void **start, size_t *size) {
+    if (!symbolizer) return 0;
+    *kind = 0;
+    *start = NULL;
+    *size = 0;
+    if (n) name[0] = 0;
+    return symbolizer(symbolizer_opaque, addr, name, n, kind, start, size) == 1;
+}
+
+/* --------------------------------------------------------------- maps */
+
+int rt_maps_read(rt_map **out) {
+    *out = NULL;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    rt_buf text = {0};
+    char chunk[4096];
+    ssize_t r;
+    while ((r = read(fd, chunk, sizeof chunk)) > 0) rt_buf_add(&text, chunk, (size_t)r);
+    close(fd);
+    if (!text.s) return -1;
+    size_t lines = 0;
+    for (size_t i = 0; i < text.len; i++) lines += text.s[i] == '\n';
+    rt_inside_begin();
+    rt_map *maps = calloc(lines + 1, sizeof *maps);
+    rt_inside_end();
+    int n = 0;
+    for (char *line = text.s; maps && line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        unsigned long lo, hi;
+        char perms[8] = "", path[512] = "";
+        int got = sscanf(line, "%lx-%lx %7s %*s %*s %*s %511[^\n]", &lo, &hi, perms, path);
+        if (got >= 3) {
+            rt_map *m = &maps[n++];
+            m->lo = lo;
+            m->hi = hi;
+            memcpy(m->perms, perms, 4);
+            m->perms[4] = 0;
+            char *p = path;
+            while (*p == ' ') p++;
+            snprintf(m->path, sizeof m->path, "%s", p);
+        }
+        line = next;
+    }
+    rt_buf_free(&text);
+    *out = maps;
+    return maps ? n : -1;
+}
+
+static const char *basename_of(const char *path) {
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* The dynamic symbol holding P: its name, start and size (0 if the symbol
+ * table gives none). 0 if no object or symbol. */
+static int dyn_symbol(const void *p, char *name, size_t n, char *object, size_t on,
+                      const void **start, size_t *size) {
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (!dladdr1(p, &info, (void **)&sym, RTLD_DL_SYMENT)) return 0;
+    if (object) snprintf(object, on, "%s", info.dli_fname ? basename_of(info.dli_fname) : "");
+    if (!info.dli_sname || !info.dli_saddr) return 0;
+    size_t sz = sym ? sym->st_size : 0;
+    if (sz && (uintptr_t)p - (uintptr_t)info.dli_saddr >= sz) return 0;   /* past its end: not in it */
+    snprintf(name, n, "%s", info.dli_sname);
+    *start = info.dli_saddr;
+    *size = sz;
+    return 1;
+}
+
+void rt_code_name(const void *p, char *name, size_t n) {
+    int kind;
+    const void *start;
+    size_t size;
+    name[0] = 0;
+    if (!p) return;
+    if (rt_symbolize(p, name, n, &kind, &start, &size)) return;
+    char sym[96], object[96] = "";
+    if (dyn_symbol(p, sym, sizeof sym, object, sizeof object, &start, &size)) {
+        if (*object) snprintf(name, n, "%s (%s)", sym, object);
+        else snprintf(name, n, "%s", sym);
+    } else if (*object) {
+        snprintf(name, n, "%s+%#lx", object, (unsigned long)(uintptr_t)p);
+    }
+}
+
+/* ------------------------------------------------------------- locate */
+
+const char *nb_region_name(nb_region r) {
+    switch (r) {
+    case NB_UNMAPPED: return "unmapped";
+    case NB_STACK: return "stack";
+    case NB_HEAP: return "heap";
+    case NB_HEAP_FREED: return "freed heap";
+    case NB_GLOBAL: return "global data";
+    case NB_RODATA: return "read-only data";
+    case NB_CODE: return "code";
+    case NB_MAPPING: return "mapping";
+    }
+    return "?";
+}
+
+/* A printable, terminated string at P (a literal), read safely. */
+static int looks_like_string(const void *p) {
+    char buf[64];
+    struct iovec local = { buf, sizeof buf }, remote = { (void *)p, sizeof buf };
+    ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    if (r <= 0) return 0;
+    for (ssize_t i = 0; i < r; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == 0) return i > 0;
+        if (c < 32 && c != '\n' && c != '\t') return 0;
+    }
+    return 1;
+}
+
+static void set(nb_place *pl, nb_region r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set(nb_place *pl, nb_region r, const char *fmt, ...) {
+    pl->region = r;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pl->text, sizeof pl->text, fmt, ap);
+    va_end(ap);
+}
+
+static nb_place locate(const void *p, uintptr_t caller_sp) {
+    nb_place pl;
+    memset(&pl, 0, sizeof pl);
+    pl.addr = p;
+    char sz[32], off[48] = "";
+    if (!p) { set(&pl, NB_UNMAPPED, "NULL: no object lives there"); return pl; }
+    rt_inside_begin();
+    uintptr_t a = (uintptr_t)p;
+
+    /* The heap first: its table is exact. */
+    rt_block b;
+    int found = rt_alloc_find(p, &b);
+    if (found) {
+        char site[96], fsite[96];
+        rt_code_name(b.site, site, sizeof site);
+        rt_code_name(b.free_site, fsite, sizeof fsite);
+        pl.base = b.addr;
+        pl.size = b.size;
+        pl.offset = (long)(a - (uintptr_t)b.addr);
+        snprintf(pl.name, sizeof pl.name, "%s", site);
+        rt_fmt_bytes(sz, sizeof sz, (double)b.size);
+        if (pl.offset) snprintf(off, sizeof off, ", %ld B into it", pl.offset);
+        if (found == 1)
+            set(&pl, NB_HEAP, "heap: a live block of %s%s, allocated in %s", sz, off, *site ? site : "?");
+        else
+            set(&pl, NB_HEAP_FREED, "heap: a freed block of %s%s (use after free!), allocated in %s, freed in %s",
+                sz, off, *site ? site : "?", *fsite ? fsite : "?");
+        goto done;
+    }
+
+    rt_map *maps = NULL;
+    int n = rt_maps_read(&maps);
+    const rt_map *m = NULL, *prev = NULL;
+    for (int i = 0; i < n; i++)
+        if (maps[i].lo <= a && a < maps[i].hi) { m = &maps[i]; prev = i ? &maps[i - 1] : NULL; break; }
+    if (!m) {
+        set(&pl, NB_UNMAPPED, "unmapped: no mapping holds this address (dereferencing it crashes)");
+        goto done_maps;
+    }
+    pl.base = (const void *)m->lo;
+    pl.size = m->hi - m->lo;
+    pl.offset = (long)(a - m->lo);
+    snprintf(pl.name, sizeof pl.name, "%.95s", *m->path ? basename_of(m->path) : "");
+
+    /* The stack: the main one, or the calling thread's. */
+    if (strcmp(m->path, "[stack]") == 0 || (m->lo <= caller_sp && caller_sp < m->hi)) {
+        uintptr_t cell = rt_stack_base();
+        int mine = m->lo <= caller_sp && caller_sp < m->hi;
+        pl.dead = mine && a < caller_sp;
+        if (cell && m->lo <= cell && cell <= m->hi) {
+            pl.offset = (long)(cell - a);
+            pl.base = (const void *)cell;
+            if (pl.offset >= 0)
+                set(&pl, NB_STACK, "stack: %ld B below the cell's frame%s", pl.offset,
+                    pl.dead ? ", in a frame that has returned (dangling!)" : "");
+            else
+                set(&pl, NB_STACK, "stack: %ld B above the cell's frame, in the worker's own frames", -pl.offset);
+        } else {
+            set(&pl, NB_STACK, "stack%s%s", strcmp(m->path, "[stack]") ? " of this thread" : "",
+                pl.dead ? ", in a frame that has returned (dangling!)" : "");
+        }
+        goto done_maps;
+    }
+
+    /* What the cells defined. */
+    int kind;
+    const void *start;
+    size_t size;
+    char name[96];
+    if (rt_symbolize(p, name, sizeof name, &kind, &start, &size)) {
+        snprintf(pl.name, sizeof pl.name, "%s", name);
+        if (start) { pl.base = start; pl.offset = (long)(a - (uintptr_t)start); }
+        pl.size = size;
+        if (pl.offset) snprintf(off, sizeof off, " (+%ld)", pl.offset);
+        /* A symbolizer that does not know where a function ends names the
+         * last function for the constant data after the code: a pointer
+         * into a function's middle at a printable string is a literal. */
+        if (kind == NB_SYM_FUNCTION && !size && pl.offset > 0 && looks_like_string(p))
+            set(&pl, NB_RODATA, "read-only data: a string literal of a cell");
+        else if (kind == NB_SYM_FUNCTION) set(&pl, NB_CODE, "code: function %s%s", name, off);
+        else if (kind == NB_SYM_RODATA) set(&pl, NB_RODATA, "read-only data: %s%s", name, off);
+        else {
+            rt_fmt_bytes(sz, sizeof sz, (double)size);
+            set(&pl, NB_GLOBAL, "global data: %s%s%s%s", name, off, size ? ", of " : "", size ? sz : "");
+        }
+        goto done_maps;
+    }
+
+    /* The worker, its libraries and anonymous mappings. */
+    char object[96] = "";
+    int has_sym = dyn_symbol(p, name, sizeof name, object, sizeof object, &start, &size);
+    if (has_sym) {
+        pl.base = start;
+        pl.size = size;
+        pl.offset = (long)(a - (uintptr_t)start);
+        snprintf(pl.name, sizeof pl.name, "%s", name);
+        if (pl.offset) snprintf(off, sizeof off, " (+%ld)", pl.offset);
+    }
+    const char *obj = *m->path ? basename_of(m->path) : object;
+    int anon = !*m->path;
+    int bss = anon && prev && prev->hi == m->lo && prev->path[0] == '/';
+    if (bss && !*obj) obj = basename_of(prev->path);
+    if (strcmp(m->path, "[heap]") == 0) {
+        set(&pl, NB_MAPPING, "heap segment, outside any live block (free space or the allocator's own data)");
+    } else if (m->perms[2] == 'x') {
+        if (anon && looks_like_string(p))
+            set(&pl, NB_RODATA, "read-only data: a string literal or constant of a cell");
+        else if (anon)
+            set(&pl, NB_CODE, "code: cell code (no function known here)");
+        else if (has_sym)
+            set(&pl, NB_CODE, "code: %s%s in %s", name, off, obj);
+        else
+            set(&pl, NB_CODE, "code: in %s", obj);
+    } else if (m->perms[0] == 'r' && m->perms[1] == '-' && !anon && m->path[0] == '/') {
+        if (has_sym) set(&pl, NB_RODATA, "read-only data: %s%s in %s", name, off, obj);
+        else set(&pl, NB_RODATA, "read-only data of %s", obj);
+    } else if (m->perms[1] == 'w' && (m->path[0] == '/' || bss)) {
+        if (has_sym) set(&pl, NB_GLOBAL, "global data: %s%s in %s", name, off, obj);
+        else set(&pl, NB_GLOBAL, "global data of %s%s", obj, bss ? " (bss)" : "");
+    } else if (m->perms[0] == '-' && m->perms[1] == '-') {
+        set(&pl, NB_MAPPING, "a no-access mapping (guard pages)");
+    } else {
+        rt_fmt_bytes(sz, sizeof sz, (double)(m->hi - m->lo));
+        set(&pl, NB_MAPPING, "mapping: %s (%s, %s), %lu B into it", *m->path ? m->path : "anonymous",
+            m->perms, sz, (unsigned long)(a - m->lo));
+    }
+
+done_maps:
+    free(maps);
+done:
+    rt_inside_end();
+    return pl;
+}
+
+nb_place nb_locate(const void *p) {
+    return locate(p, (uintptr_t)__builtin_frame_address(0) + 16);
+}
+
+nb_place nb__where(const void *p, const char *label, int print) {
+    nb_place pl = locate(p, (uintptr_t)__builtin_frame_address(0) + 16);
+    if (print) {
+        rt_inside_begin();
+        printf("%s = %p: %s\n", label && *label ? label : "address", p, pl.text);
+        fflush(stdout);
+        rt_inside_end();
+    }
+    return pl;
+}
