@@ -228,8 +228,7 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
         snprintf(evalue, sizeof evalue, "%s (%s)%s%s", signal_words(sig), signal_name(sig),
                  *how ? ": " : "", how);
     }
-    send_crash("Crash", evalue, uc,
-               "The cell was stopped; the session is as it was before this cell.");
+    send_crash("Crash", evalue, uc, NULL);
     /* SA_RESETHAND restored the default action: die of the same signal. */
     if (sig == SIGABRT || si->si_code <= 0) raise(sig);
 }
@@ -239,7 +238,7 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx) {
     (void)si;
     char evalue[160];
     snprintf(evalue, sizeof evalue, "the cell ran longer than %g s (the %%timeout limit)", crash_timeout);
-    send_crash("TimeoutError", evalue, ctx, "The cell was stopped; the session is as it was before this cell.");
+    send_crash("TimeoutError", evalue, ctx, NULL);
     signal(SIGKILL, SIG_DFL);
     raise(SIGKILL);
 }

@@ -16,6 +16,14 @@
  *   {"op":"execute","code":STR,"count":INT}
  *        compile and run one cell. Exactly one "done" event answers it,
  *        unless the process running the cell dies (see "ready").
+ *   {"op":"input_reply","value":STR} or {"op":"input_reply","eof":true}
+ *        the answer to an "input_request" (eof: the client allows none).
+ *   {"op":"complete","code":STR,"cursor_pos":INT}
+ *        answered by {"ev":"complete_reply","matches":[STR...],
+ *        "cursor_start":INT,"cursor_end":INT} (positions in code points).
+ *   {"op":"inspect","code":STR,"cursor_pos":INT,"detail_level":INT}
+ *        answered by {"ev":"inspect_reply","found":BOOL,"data":{MIME:STR}}.
+ *        complete and inspect are sent only while no cell runs.
  *   {"op":"shutdown"}   exit at once (no reply).
  *
  * Events (worker -> kernel), field "ev":
@@ -30,11 +38,25 @@
  *   {"ev":"done","status":"ok"|"error",
  *    "ename":STR,"evalue":STR,"traceback":[STR...],      (error only)
  *    "result":{"text/plain":STR,...}|null,               (trailing expression)
- *    "diagnostics":STR|null}                              (compiler warnings)
+ *    "diagnostics":STR|null,                              (compiler warnings)
+ *    "measure":{compile_ns,run_ns,cpu_ns,allocs,...},     (the cell ran)
+ *    "measure_line":{"text/plain":STR,"text/html":STR},   (%measure on)
+ *    "timing":{snapshot_ns,compile_ns,run_ns},
+ *    "main_status":INT}                                   (the cell ran main)
  *        the cell finished. Its stdout and stderr were flushed before this
- *        event was written, so the kernel drains those pipes, then replies.
+ *        event was written, so the kernel drains those pipes, then replies;
+ *        measure, timing and main_status go to the reply's metadata.ckernel.
+ *   {"ev":"input_request","prompt":STR,"password":BOOL}
+ *        the cell reads stdin: answer with "input_reply".
+ *   {"ev":"display","data":{MIME:DATA},"display_id":STR}  (id optional)
+ *   {"ev":"update_display","data":{...},"display_id":STR}
+ *   {"ev":"clear_output","wait":BOOL}
+ *        the runtime shows something (nb.h); stdout was flushed first.
+ *   {"ev":"crash","ename":STR,"evalue":STR,"traceback":[STR...]}
+ *        the process running the cell is about to die of a signal (or a
+ *        %timeout) and says why (crash.c); its death follows.
  *
- * A worker that dies while running a cell sends nothing: the kernel learns
+ * A worker that dies while running a cell sends no "done": the kernel learns
  * of it by waitpid (it is the worker's subreaper) and, if "started" named a
  * snapshot, waits for that snapshot's "ready"; otherwise it starts a new
  * worker. Either way the cell ends in an error naming how the process died.

@@ -63,6 +63,11 @@ static pid_t fork_snapshot(void) {
     if (getppid() == parent) {
         int sig;
         sigwait(&usr1, &sig);
+    } else {
+        /* it died before we could wait: a SIGUSR1 may be pending, and
+         * must not kill us when the mask is restored */
+        struct timespec zero = { 0, 0 };
+        while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     }
     /* Re-parented to the kernel (its subreaper): die with it from now on. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -263,9 +263,21 @@ def run(kc, code, timeout=10, **kw):
     return collect(kc, msg_id, timeout)
 
 
+def is_measure_line(m):
+    """The measurement line the kernel shows under every cell that ran."""
+    return (m["msg_type"] == "display_data"
+            and m["content"]["data"].get("text/plain", "").startswith("compile "))
+
+
+def measure_lines(msgs):
+    return [m for m in msgs if is_measure_line(m)]
+
+
 def outputs(msgs):
-    """The iopub messages that are not status or execute_input."""
-    return [m for m in msgs if m["msg_type"] not in ("status", "execute_input")]
+    """The iopub messages that are not status, execute_input or the
+    measurement line (tests of the measurement read it on purpose)."""
+    return [m for m in msgs
+            if m["msg_type"] not in ("status", "execute_input") and not is_measure_line(m)]
 
 
 def stream_text(msgs, name="stdout"):

@@ -1,0 +1,505 @@
+/* worker.c - spawns, supervises and talks to the worker process.
+ *
+ * Owns the kernel's side of ipc.h: the worker's pipes (fds 1-4), its
+ * process group, reaping (the kernel is a child subreaper, so snapshots and
+ * orphans of cells come back to it), crash recovery and interrupts. It
+ * knows nothing of Jupyter messages: handlers.c gets streams and the end of
+ * each cell through worker_hooks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "channels.h"
+#include "ipc.h"
+#include "log.h"
+#include "wire.h"
+#include "worker.h"
+
+#define READ_CHUNK     65536          /* one read() of cell output */
+#define TURN_MAX       (1u << 20)     /* output forwarded per stream per loop turn */
+#define START_TIMEOUT_MS    10000
+#define TAKEOVER_TIMEOUT_MS 3000
+
+enum { OUT, ERR };
+static const char *const stream_names[] = { "stdout", "stderr" };
+
+static struct {
+    worker_hooks hooks;
+    pid_t pid;              /* the worker: the process that takes requests */
+    pid_t pgid;             /* its process group: snapshots and cell children too */
+    int req_fd, ev_fd, out_fd[2];
+    ipc_reader ev;
+    char held[2][4];        /* an incomplete UTF-8 sequence left by the last read */
+    size_t n_held[2];
+    char *buf;              /* TURN_MAX + 4 bytes for reading output */
+    /* the running cell */
+    int running;
+    pid_t run_pid;          /* from "started" (the worker until then) */
+    pid_t snapshot;         /* from "started": takes over if run_pid dies */
+    int started;            /* "started" has come */
+    int interrupt_pending;  /* interrupted before "started": kill on it */
+    int interrupted;
+    int took_over;          /* the snapshot's "ready" came */
+    json_t *crash;          /* the error to end the cell with, once recovered */
+    json_t *last_words;     /* the dying process's own "crash" event, if it sent one */
+    int stopping;
+} W = { .req_fd = -1, .ev_fd = -1, .out_fd = { -1, -1 } };
+
+static void on_output_fd(int fd, void *ud);
+static void on_event_fd(int fd, void *ud);
+static void handle_event(json_t *ev);
+
+int worker_init(const worker_hooks *hooks) {
+    W.hooks = *hooks;
+    ipc_reader_init(&W.ev);
+    W.buf = malloc(TURN_MAX + 4);
+    if (!W.buf) return -1;
+    /* Snapshots the worker forks must come back to us when their parent
+     * dies, so that one can take over (ipc.h). */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+        log_error("prctl(PR_SET_CHILD_SUBREAPER): %m");
+        return -1;
+    }
+    return 0;
+}
+
+int worker_busy(void) { return W.running; }
+
+/* ---------------------------------------------------------------- output */
+
+/* Read what one output pipe holds now (up to TURN_MAX) and hand it on as
+ * one piece of valid UTF-8. Returns the bytes read; closes the pipe at end
+ * of file. */
+static size_t read_output(int which) {
+    int fd = W.out_fd[which];
+    if (fd < 0) return 0;
+    size_t len = W.n_held[which], got = 0;
+    memcpy(W.buf, W.held[which], len);
+    int eof = 0;
+    while (len < TURN_MAX) {
+        size_t want = TURN_MAX - len < READ_CHUNK ? TURN_MAX - len : READ_CHUNK;
+        ssize_t n = read(fd, W.buf + len, want);
+        if (n > 0) { len += (size_t)n; got += (size_t)n; continue; }
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) eof = 1;
+        break;
+    }
+    size_t used = 0, text_len = 0;
+    char *text = wire_utf8_clean(W.buf, len, eof, &used, &text_len);
+    if (!text) used = len;                         /* out of memory: drop it */
+    W.n_held[which] = len - used;                  /* at most 3 bytes */
+    memcpy(W.held[which], W.buf + used, W.n_held[which]);
+    if (text && text_len && W.hooks.on_stream)
+        W.hooks.on_stream(stream_names[which], text, text_len, W.hooks.ud);
+    free(text);
+    if (eof) {
+        channels_unwatch_fd(fd);
+        close(fd);
+        W.out_fd[which] = -1;
+        W.n_held[which] = 0;
+    }
+    return got;
+}
+
+static void on_output_fd(int fd, void *ud) {
+    (void)fd;
+    read_output((int)(long)ud);
+}
+
+/* The worker flushed stdout and stderr before its "done": take all of it
+ * so that the output comes before the result. */
+static void drain_output(void) {
+    for (int i = 0; i < 2; i++)
+        while (read_output(i) > 0) {}
+}
+
+/* ---------------------------------------------------------------- spawning */
+
+static void close_fd(int *fd) {
+    if (*fd < 0) return;
+    channels_unwatch_fd(*fd);
+    close(*fd);
+    *fd = -1;
+}
+
+static void close_pipes(void) {
+    close_fd(&W.req_fd);
+    close_fd(&W.ev_fd);
+    close_fd(&W.out_fd[OUT]);
+    close_fd(&W.out_fd[ERR]);
+    W.n_held[OUT] = W.n_held[ERR] = 0;
+    ipc_reader_free(&W.ev);
+    ipc_reader_init(&W.ev);
+}
+
+/* The worker binary: $CKERNEL_WORKER, else ckernel-worker next to us. */
+static int worker_path(char *path, size_t n) {
+    const char *env = getenv("CKERNEL_WORKER");
+    if (env && *env) return snprintf(path, n, "%s", env) < (int)n ? 0 : -1;
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len < 0) return -1;
+    self[len] = '\0';
+    return snprintf(path, n, "%s/ckernel-worker", dirname(self)) < (int)n ? 0 : -1;
+}
+
+/* Fork and exec the worker with the fds of ipc.h. Only async-signal-safe
+ * calls happen in the child: the kernel has threads. */
+static int spawn(void) {
+    char path[PATH_MAX];
+    if (worker_path(path, sizeof path) < 0) { log_error("cannot find the worker binary"); return -1; }
+    int p_out[2], p_err[2], p_req[2], p_ev[2];
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0 || pipe2(p_out, O_CLOEXEC) || pipe2(p_err, O_CLOEXEC) ||
+        pipe2(p_req, O_CLOEXEC) || pipe2(p_ev, O_CLOEXEC)) {
+        log_error("cannot create the worker's pipes: %m");
+        return -1;     /* a leak of a few fds on a path that ends the kernel's usefulness */
+    }
+    pid_t pid = fork();
+    if (pid < 0) { log_error("fork: %m"); return -1; }
+    if (pid == 0) {
+        setpgid(0, 0);
+        int src[5] = { devnull, p_out[1], p_err[1], p_req[0], p_ev[1] };
+        for (int i = 0; i < 5; i++)            /* out of the way of 0..4 first */
+            src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10);
+        for (int i = 0; i < 5; i++)
+            if (src[i] < 0 || dup2(src[i], i) < 0) _exit(126);
+        close_range(5, ~0U, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);   /* the kernel blocks some */
+        signal(SIGPIPE, SIG_DFL);                /* and ignores this one */
+        char *const argv[] = { (char *)"ckernel-worker", NULL };
+        execv(path, argv);
+        static const char msg[] = "ckernel-worker: exec failed\n";
+        ssize_t ignored = write(2, msg, sizeof msg - 1);
+        (void)ignored;
+        _exit(127);
+    }
+    setpgid(pid, pid);              /* also here: no race with the first kill */
+    close(devnull);
+    close(p_out[1]); close(p_err[1]); close(p_req[0]); close(p_ev[1]);
+    W.pid = W.pgid = pid;
+    W.req_fd = p_req[1];
+    W.ev_fd = p_ev[0];
+    W.out_fd[OUT] = p_out[0];
+    W.out_fd[ERR] = p_err[0];
+    int readers[3] = { W.ev_fd, W.out_fd[OUT], W.out_fd[ERR] };
+    for (int i = 0; i < 3; i++)
+        fcntl(readers[i], F_SETFL, fcntl(readers[i], F_GETFL) | O_NONBLOCK);
+    channels_watch_fd(W.ev_fd, on_event_fd, NULL);
+    channels_watch_fd(W.out_fd[OUT], on_output_fd, (void *)(long)OUT);
+    channels_watch_fd(W.out_fd[ERR], on_output_fd, (void *)(long)ERR);
+    log_info("spawned worker %s as pid %d", path, (int)pid);
+    return 0;
+}
+
+static void kill_group(void) {
+    if (W.pgid > 0) kill(-W.pgid, SIGKILL);
+    W.pid = W.pgid = 0;
+}
+
+static long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* All writers of the event pipe are gone: nothing more can come on it. */
+static void events_closed(void) {
+    close_fd(&W.ev_fd);
+}
+
+/* Read events for up to TIMEOUT_MS until one with "ev" == EV arrives (new
+ * reference) or, if PID is set, until PID is seen to have died. Other
+ * events met on the way are handled as usual. */
+static json_t *wait_event(const char *ev, int timeout_ms, pid_t pid) {
+    long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        json_t *msg;
+        while ((msg = ipc_reader_next(&W.ev))) {
+            const char *name = json_string_value(json_object_get(msg, "ev"));
+            if (name && !strcmp(name, ev)) return msg;
+            handle_event(msg);
+            json_decref(msg);
+        }
+        long left = deadline - now_ms();
+        if (left <= 0 || W.ev_fd < 0) return NULL;
+        if (pid > 0 && waitpid(pid, NULL, WNOHANG) == pid) return NULL;
+        struct pollfd p = { W.ev_fd, POLLIN, 0 };
+        if (poll(&p, 1, left < 100 ? (int)left : 100) < 0 && errno != EINTR) return NULL;
+        if (ipc_reader_fill(&W.ev, W.ev_fd) < 0) events_closed();
+    }
+}
+
+int worker_start(void) {
+    if (spawn() < 0) return -1;
+    json_t *ready = wait_event("ready", START_TIMEOUT_MS, 0);
+    if (ready) {
+        json_decref(ready);
+        return 0;
+    }
+    /* Say why in the kernel's log: the worker wrote it to its stderr. */
+    ssize_t n = W.out_fd[ERR] >= 0 ? read(W.out_fd[ERR], W.buf, 4096) : 0;
+    while (n > 0 && (W.buf[n - 1] == '\n' || W.buf[n - 1] == '\r')) n--;
+    log_error("the worker did not become ready%s%.*s", n > 0 ? ": " : "",
+              n > 0 ? (int)n : 0, W.buf);
+    kill_group();
+    close_pipes();
+    return -1;
+}
+
+/* ---------------------------------------------------------------- cells */
+
+int worker_execute(const char *code, int count) {
+    if (W.running) return -1;
+    if (W.pid <= 0 && worker_start() < 0) return -1;
+    json_t *req = json_pack("{s:s, s:s, s:i}", "op", "execute", "code", code, "count", count);
+    int rc = req ? ipc_send(W.req_fd, req) : -1;
+    json_decref(req);
+    if (rc < 0) {
+        log_error("cannot send the cell to the worker: %s", strerror(-rc));
+        return -1;
+    }
+    W.running = 1;
+    json_decref(W.last_words);
+    W.last_words = NULL;
+    W.run_pid = W.pid;
+    W.snapshot = 0;
+    W.started = W.interrupt_pending = W.interrupted = W.took_over = 0;
+    return 0;
+}
+
+int worker_input_reply(const char *value) {
+    if (!W.running || W.req_fd < 0) return -1;
+    json_t *rep = value ? json_pack("{s:s, s:s}", "op", "input_reply", "value", value)
+                        : json_pack("{s:s, s:b}", "op", "input_reply", "eof", 1);
+    int rc = rep ? ipc_send(W.req_fd, rep) : -1;
+    json_decref(rep);
+    return rc < 0 ? -1 : 0;
+}
+
+json_t *worker_ask(json_t *req, const char *reply_ev, int timeout_ms) {
+    if (W.running || W.pid <= 0 || W.req_fd < 0) return NULL;
+    if (ipc_send(W.req_fd, req) < 0) return NULL;
+    json_t *ev = wait_event(reply_ev, timeout_ms, 0);
+    if (!ev) log_warn("the worker did not answer \"%s\" in time", reply_ev);
+    return ev;
+}
+
+static void end_cell(json_t *done) {
+    drain_output();
+    W.running = 0;
+    W.run_pid = W.snapshot = 0;
+    json_decref(W.crash);
+    W.crash = NULL;
+    if (W.hooks.on_done) W.hooks.on_done(done, W.hooks.ud);
+}
+
+static void kill_running(void) {
+    W.interrupted = 1;
+    if (W.run_pid > 0) kill(W.run_pid, SIGKILL);
+}
+
+static void handle_event(json_t *ev) {
+    const char *name = json_string_value(json_object_get(ev, "ev"));
+    json_int_t pid = json_integer_value(json_object_get(ev, "pid"));
+    if (!name) {
+        log_warn("worker event without \"ev\"");
+    } else if (!strcmp(name, "started")) {
+        if (!W.running) return;
+        W.started = 1;
+        if (pid > 0) W.run_pid = (pid_t)pid;
+        W.snapshot = (pid_t)json_integer_value(json_object_get(ev, "snapshot"));
+        if (W.interrupt_pending) kill_running();
+    } else if (!strcmp(name, "done")) {
+        if (!W.running || W.crash) {
+            log_warn("worker sent \"done\" with no cell running; ignored");
+            return;
+        }
+        end_cell(ev);
+    } else if (!strcmp(name, "input_request")) {
+        if (!W.running) return;
+        if (W.hooks.on_input)
+            W.hooks.on_input(json_string_value(json_object_get(ev, "prompt")) ?: "",
+                             json_is_true(json_object_get(ev, "password")), W.hooks.ud);
+        else
+            worker_input_reply(NULL);
+    } else if (!strcmp(name, "crash")) {
+        /* crash.c explains the death before it happens; the wait status
+         * that follows confirms it */
+        if (!W.running) return;
+        json_decref(W.last_words);
+        W.last_words = json_incref(ev);
+    } else if (!strcmp(name, "display") || !strcmp(name, "update_display") ||
+               !strcmp(name, "clear_output")) {
+        if (!W.running) return;
+        drain_output();              /* what the cell printed first comes first */
+        if (W.hooks.on_display) W.hooks.on_display(ev, W.hooks.ud);
+    } else if (!strcmp(name, "ready")) {
+        if (pid > 0) W.pid = (pid_t)pid;
+        if (!json_is_true(json_object_get(ev, "takeover")) || !W.running) return;
+        /* The snapshot is the worker now, with the state from before the
+         * cell; cell_died ends the cell once the old process is reaped. */
+        log_info("snapshot %d took over", (int)pid);
+        W.took_over = 1;
+        W.snapshot = 0;
+    } else {
+        log_warn("unknown worker event \"%s\"", name);
+    }
+}
+
+static void on_event_fd(int fd, void *ud) {
+    (void)ud;
+    int rc = ipc_reader_fill(&W.ev, fd);
+    json_t *msg;
+    while ((msg = ipc_reader_next(&W.ev))) {
+        handle_event(msg);
+        json_decref(msg);
+    }
+    if (rc < 0 && W.ev_fd == fd) events_closed();
+}
+
+/* ---------------------------------------------------------------- deaths */
+
+/* The error a cell ends with when process PID, running it, died with wait
+ * STATUS; cell_died adds a line on what became of the session. */
+static json_t *death_error(pid_t pid, int status) {
+    char evalue[160], what[320];
+    const char *ename;
+    json_t *words = W.last_words;
+    W.last_words = NULL;
+    if (words && !W.interrupted && json_is_array(json_object_get(words, "traceback"))) {
+        /* the process said why it died (crash.c): use its words */
+        json_t *err = json_pack("{s:s, s:O, s:O, s:O, s:n, s:n}", "status", "error",
+                                "ename", json_object_get(words, "ename"),
+                                "evalue", json_object_get(words, "evalue"),
+                                "traceback", json_object_get(words, "traceback"),
+                                "result", "diagnostics");
+        json_decref(words);
+        if (err) return err;
+    }
+    json_decref(words);
+    if (W.interrupted) {
+        ename = "KeyboardInterrupt";
+        snprintf(evalue, sizeof evalue, "interrupted by the user");
+        snprintf(what, sizeof what, "The cell was stopped (its process %d was killed).", (int)pid);
+    } else if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        const char *abbrev = sigabbrev_np(sig);
+        ename = "Crash";
+        snprintf(evalue, sizeof evalue, "%s (SIG%s)", strsignal(sig), abbrev ? abbrev : "?");
+        snprintf(what, sizeof what, "The process running the cell (pid %d) was killed by signal %d: %s.",
+                 (int)pid, sig, evalue);
+    } else {
+        ename = "Exit";
+        snprintf(evalue, sizeof evalue, "the cell called exit(%d)", WEXITSTATUS(status));
+        snprintf(what, sizeof what, "The process running the cell (pid %d) exited with status %d.",
+                 (int)pid, WEXITSTATUS(status));
+    }
+    char head[256];
+    snprintf(head, sizeof head, "%s: %s", ename, evalue);
+    return json_pack("{s:s, s:s, s:s, s:[s, s], s:n, s:n}", "status", "error",
+                     "ename", ename, "evalue", evalue, "traceback", head, what,
+                     "result", "diagnostics");
+}
+
+static void add_line(json_t *err, const char *line) {
+    json_array_append_new(json_object_get(err, "traceback"), json_string(line));
+}
+
+/* Throw away the old worker and all it started; start a new one. */
+static void restart_worker(void) {
+    kill_group();
+    close_pipes();
+    if (!W.stopping && worker_start() < 0)
+        log_error("no worker: the next cell will try again");
+}
+
+/* The process running the cell died: recover a worker, then end the cell. */
+static void cell_died(pid_t pid, int status) {
+    drain_output();                  /* what it printed before dying, before the pipes go */
+    W.crash = death_error(pid, status);
+    if (!W.took_over && W.snapshot > 0 && kill(W.snapshot, 0) == 0) {
+        json_t *ready = wait_event("ready", TAKEOVER_TIMEOUT_MS, W.snapshot);
+        if (ready) {
+            handle_event(ready);      /* sets took_over */
+            json_decref(ready);
+        }
+    }
+    if (W.took_over) {
+        add_line(W.crash, "The worker went back to the state from before this cell: "
+                          "what earlier cells defined is still there.");
+    } else {
+        add_line(W.crash, "A new worker was started: what earlier cells defined is lost.");
+        restart_worker();
+    }
+    json_t *err = W.crash;
+    W.crash = NULL;
+    end_cell(err);
+    json_decref(err);
+}
+
+void worker_reap(void) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (W.stopping) continue;
+        /* The dead process wrote "started" (naming its snapshot), maybe
+         * "done", before it died: read them before judging the death. */
+        if (W.ev_fd >= 0 && (pid == W.pid || pid == W.run_pid)) on_event_fd(W.ev_fd, NULL);
+        if (W.running && !W.crash && (pid == W.run_pid || pid == W.pid)) {
+            cell_died(pid, status);
+        } else if (pid == W.pid) {
+            log_warn("the worker (pid %d) died while idle; starting a new one", (int)pid);
+            restart_worker();
+        } else if (pid == W.snapshot) {
+            W.snapshot = 0;
+        }
+        /* Anything else: an orphan a cell left behind, now reaped. */
+    }
+}
+
+void worker_interrupt(void) {
+    if (!W.running) return;          /* an idle interrupt does nothing */
+    if (W.ev_fd >= 0) on_event_fd(W.ev_fd, NULL);   /* the cell may have just ended */
+    if (!W.running) return;
+    if (W.started || W.interrupt_pending) kill_running();   /* twice: no waiting */
+    else W.interrupt_pending = 1;
+}
+
+void worker_stop(void) {
+    W.stopping = 1;
+    pid_t pgid = W.pgid;
+    if (W.req_fd >= 0) {
+        json_t *bye = json_pack("{s:s}", "op", "shutdown");
+        ipc_send(W.req_fd, bye);
+        json_decref(bye);
+    }
+    kill_group();
+    /* Reap until the group is gone: members whose parent died are handed
+     * to us (the subreaper) a moment later, so poll for a short while. */
+    for (long end = now_ms() + 2000; pgid > 0 && now_ms() < end;) {
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+        if (kill(-pgid, 0) < 0 && errno == ESRCH) break;
+        usleep(2000);
+    }
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    close_pipes();
+    json_decref(W.crash);
+    W.crash = NULL;
+    json_decref(W.last_words);
+    W.last_words = NULL;
+    ipc_reader_free(&W.ev);
+    free(W.buf);
+    W.buf = NULL;
+}
