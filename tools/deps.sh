@@ -19,9 +19,13 @@ need libcmocka-dev                # C unit tests (tests/unit) with a real test r
 need python3-jupyter-client python3-zmq  # protocol tests talk to the kernel as a front end
 need python3-jupyter-kernel-test  # the Jupyter protocol conformance suite
 need python3-pytest               # runs the Python tests
+need clang libclang-rt-14-dev     # `make fuzz` (in `make test`): libFuzzer targets built with
+                                  # -fsanitize=fuzzer,address,undefined (tests/fuzz)
 need python3-nbconvert python3-nbclient jupyter-nbconvert  # execute notebooks headless
                                   # (tests/notebooks); the last has `jupyter nbconvert`
 need python3-ipykernel            # Python's reference kernel: tests compare against it
+need xpython                      # xeus-python, a native (C++) kernel: `make bench` measures
+                                  # ckernel against it and ipykernel
 need jupyter-notebook             # `make run` opens the notebooks (JupyterLab if installed)
 need jupyter-console              # try the kernel in a terminal: jupyter console --kernel c
 need jupyter-client               # `jupyter kernelspec list` shows where the kernel is
