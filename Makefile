@@ -62,12 +62,14 @@ $(BUILD)/bin/ckernel: $(KERNEL_OBJ)
 
 # libtcc with its allocator calls renamed to the compile arena's
 # (compile.c): fork does not copy that memory, so compiling after a
-# snapshot costs no copy-on-write faults.
+# snapshot costs no copy-on-write faults. Its exit() on running out of
+# memory becomes a compile error instead of the worker's death.
 LIBTCC_A := /usr/lib/x86_64-linux-gnu/libtcc.a
 $(BUILD)/libtcc-ck.a: $(LIBTCC_A)
 	@mkdir -p $(dir $@)
 	objcopy --redefine-sym malloc=ck_tcc_malloc --redefine-sym calloc=ck_tcc_calloc \
-	        --redefine-sym realloc=ck_tcc_realloc --redefine-sym free=ck_tcc_free $< $@
+	        --redefine-sym realloc=ck_tcc_realloc --redefine-sym free=ck_tcc_free \
+	        --redefine-sym exit=ck_tcc_exit $< $@
 
 $(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a
 	@mkdir -p $(dir $@)

@@ -5,6 +5,7 @@
  * delete each state right after relocation (a live state costs ~8.5 KiB and
  * 1.6 mappings), and lets us patch old function entries in place. */
 #include <libtcc.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 
 struct compile_unit {
     TCCState *s;
+    int abandoned;          /* libtcc gave up half way: its state is not to be touched */
+    compile_diag_fn diag;
+    void *opaque;
 };
 
 static struct {
@@ -134,8 +138,14 @@ static void tccmem_reset(void) {
     }
 }
 
+void compile_reserve(void) {
+    if (!tccmem.base) ck_tcc_free(tccmem_alloc(1));
+    if (!arena.base) arena_alloc(0);
+}
+
 void compile_after_fork(void) {
     memset(&tccmem, 0, sizeof tccmem);  /* the region was not copied */
+    compile_reserve();
 }
 
 int compile_in_arena(const void *addr) {
@@ -180,6 +190,8 @@ compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaqu
     u->s = tcc_new();
     if (!u->s) { free(u); return NULL; }
     tcc_set_error_func(u->s, opaque, diag);
+    u->diag = diag;
+    u->opaque = opaque;
     /* libtcc: -g/-b must come before tcc_set_output_type */
     tcc_set_options(u->s, "-std=c11");
     if (*libc_stub_option()) tcc_set_options(u->s, libc_stub_option());
@@ -198,16 +210,38 @@ int compile_add_library(compile_unit *u, const char *name) {
     return tcc_add_library(u->s, name) < 0 ? -1 : 0;
 }
 
+/* libtcc calls exit() when it runs out of memory; the Makefile renames
+ * that call to ck_tcc_exit, which jumps back here instead: the unit is
+ * abandoned, and its memory goes with the compiler region's reset. */
+static jmp_buf *tcc_exit_to;
+
+void ck_tcc_exit(int status) {
+    if (tcc_exit_to) longjmp(*tcc_exit_to, 1);
+    exit(status);
+}
+
 int compile_source(compile_unit *u, const char *src) {
-    if (tcc_compile_string(u->s, src) < 0) return -1;
+    jmp_buf env;
+    if (setjmp(env)) {
+        tcc_exit_to = NULL;
+        u->abandoned = 1;
+        if (u->diag) u->diag(u->opaque, "tcc: error: the compiler ran out of memory (see %memory)");
+        return -1;
+    }
+    tcc_exit_to = &env;
+    int rc = -1;
+    if (tcc_compile_string(u->s, src) < 0) goto out;
     int size = tcc_relocate(u->s, NULL);
-    if (size < 0) return -1;
+    if (size < 0) goto out;
     void *mem = arena_alloc((size_t)size);
     if (!mem) {
         log_error("code arena: out of memory");
-        return -1;
+        goto out;
     }
-    return tcc_relocate(u->s, mem) < 0 ? -1 : 0;
+    rc = tcc_relocate(u->s, mem) < 0 ? -1 : 0;
+out:
+    tcc_exit_to = NULL;
+    return rc;
 }
 
 void *compile_symbol(compile_unit *u, const char *name) {
@@ -216,7 +250,7 @@ void *compile_symbol(compile_unit *u, const char *name) {
 
 void compile_free(compile_unit *u) {
     if (!u) return;
-    tcc_delete(u->s);
+    if (!u->abandoned) tcc_delete(u->s);
     free(u);
     tccmem_reset();
 }

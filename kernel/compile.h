@@ -29,6 +29,10 @@ void compile_free(compile_unit *u);
  * arena is known; enough for the usual session. */
 int compile_in_arena(const void *addr);
 
+/* Map the compiler's and the code's regions now, so that a memory limit
+ * set afterwards counts them as already there. */
+void compile_reserve(void);
+
 /* In a forked child, before its first compile: the compiler's memory
  * region is not inherited. */
 void compile_after_fork(void);

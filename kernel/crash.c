@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <ucontext.h>
@@ -15,8 +16,12 @@
 #include "compile.h"
 #include "crash.h"
 #include "ipc.h"
+#include "nb_internal.h"
 
 static const session *crash_session;
+static unsigned long crash_memory_mib;
+
+void crash_set_memory_limit(unsigned long mib) { crash_memory_mib = mib; }
 static double crash_timeout;
 
 static char out[16384];     /* the event's JSON */
@@ -155,6 +160,20 @@ static void put_backtrace(const ucontext_t *uc) {
     uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
     int shown = 0, frames = 0;
     put(",\"Cell functions on the stack (innermost first):\"");
+    /* A fault in a leaf function of libc (memset, strlen) leaves the
+     * cell's return address at the top of the stack, outside the chain. */
+    uintptr_t top;
+    struct iovec tl = { &top, sizeof top }, tr = { (void *)uc->uc_mcontext.gregs[REG_RSP], sizeof top };
+    if (crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) != 'f' &&
+        process_vm_readv(getpid(), &tl, 1, &tr, 1, 0) == (ssize_t)sizeof top &&
+        session_symbolize(crash_session, (void *)top, &name, &off, NULL) == 'f') {
+        snprintf(line, sizeof line, "  (in a library function called from) %s%s + %lu", name,
+                 strchr(name, ' ') ? "" : "()", off);
+        put(",\"");
+        put_json(line);
+        put("\"");
+        shown++;
+    }
     for (int depth = 0; depth < 100000 && pc; depth++) {
         if (crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
             frames++;
@@ -181,7 +200,7 @@ static void put_backtrace(const ucontext_t *uc) {
         put_json(line);
         put("\"");
     }
-    if (frames == 0) put(",\"  (none: the fault is outside cell code)\"");
+    if (frames == 0 && shown == 0) put(",\"  (none: the fault is outside cell code)\"");
 }
 
 static void send_crash(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra) {
@@ -228,7 +247,14 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
         snprintf(evalue, sizeof evalue, "%s (%s)%s%s", signal_words(sig), signal_name(sig),
                  *how ? ": " : "", how);
     }
-    send_crash("Crash", evalue, uc, NULL);
+    char note[200];
+    size_t failed = nb_internal_failed_alloc(0);
+    if (failed && crash_memory_mib)
+        snprintf(note, sizeof note, "Note: a request for %zu bytes of memory failed in this cell: cells may "
+                 "map %lu MiB (%%memory sets it).", failed, crash_memory_mib);
+    else if (failed)
+        snprintf(note, sizeof note, "Note: a request for %zu bytes of memory failed in this cell.", failed);
+    send_crash("Crash", evalue, uc, failed ? note : NULL);
     /* SA_RESETHAND restored the default action: die of the same signal. */
     if (sig == SIGABRT || si->si_code <= 0) raise(sig);
 }

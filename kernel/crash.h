@@ -17,5 +17,7 @@ void crash_install(const session *s);
 /* Stop any cell that runs longer than SECONDS (0: no limit), from now on. */
 void crash_arm_timeout(double seconds);
 void crash_disarm_timeout(void);
+/* What cells may map (MiB, 0: no limit), to name in a crash report. */
+void crash_set_memory_limit(unsigned long mib);
 
 #endif

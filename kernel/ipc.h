@@ -32,9 +32,10 @@
  *        (takeover false) and by a snapshot that takes over after the
  *        process running a cell died (takeover true): from then on PID is
  *        the worker, with the state it had before that cell.
- *   {"ev":"started","pid":INT,"snapshot":INT}
+ *   {"ev":"started","pid":INT,"snapshot":INT,"output_limit":INT}
  *        a cell begins in process PID; SNAPSHOT is the pid of the sleeping
- *        copy that takes over if PID dies (0 if there is none).
+ *        copy that takes over if PID dies (0 if there is none). The kernel
+ *        forwards at most OUTPUT_LIMIT bytes of its output (0: no limit).
  *   {"ev":"done","status":"ok"|"error",
  *    "ename":STR,"evalue":STR,"traceback":[STR...],      (error only)
  *    "result":{"text/plain":STR,...}|null,               (trailing expression)

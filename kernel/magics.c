@@ -2,6 +2,7 @@
  *
  * Owns the syntax of magics and their help text; what each one does is
  * worker_main.c's business. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ const char *magics_help(void) {
         "  %reset                   forget every definition of the session\n"
         "  %measure off|on|verbose  the measurement line under each cell\n"
         "  %timeout SECONDS         stop any cell that runs longer (0: no limit)\n"
-        "  %memory MIB              limit the worker's memory (0: no limit)\n"
+        "  %memory MIB              memory cells may map, beyond the worker's own (0: no limit)\n"
+        "  %output MIB              output a cell may print before it is cut (0: no limit)\n"
         "  %%file NAME              write the rest of the cell to the file NAME\n"
         "  %help                    this list\n";
 }
@@ -51,6 +53,7 @@ int magics_parse(const char *code, magics *m) {
     memset(m, 0, sizeof *m);
     m->timeout = -1;
     m->memory_mib = -1;
+    m->output_mib = -1;
     m->code = strdup(code);
     char *p = m->code;
     for (;;) {
@@ -104,6 +107,10 @@ int magics_parse(const char *code, magics *m) {
             char *e;
             m->timeout = strtod(rest, &e);
             if (!*rest || *e || m->timeout < 0) return fail(m, "%%timeout takes seconds, not '%s'", rest);
+        } else if (strcmp(name, "output") == 0) {
+            char *e;
+            m->output_mib = strtol(rest, &e, 10);
+            if (!*rest || *e || m->output_mib < 0) return fail(m, "%%output takes MiB, not '%s'", rest);
         } else if (strcmp(name, "memory") == 0) {
             char *e;
             m->memory_mib = strtol(rest, &e, 10);
@@ -115,6 +122,25 @@ int magics_parse(const char *code, magics *m) {
         memset(line, ' ', len);
         if (!end) break;
         p = end + 1;
+    }
+    /* A magic below C is a mistake C would report obscurely: say it. */
+    int lineno = 1;
+    for (const char *q = m->code; *q; q++) {
+        if (q == m->code || q[-1] == '\n') {
+            const char *t = q;
+            while (*t == ' ' || *t == '\t') t++;
+            if (t[0] == '%' && (isalpha((unsigned char)t[1]) || (t[1] == '%' && isalpha((unsigned char)t[2])))) {
+                char what[64];
+                size_t n = strcspn(t, " \t\n");
+                snprintf(what, sizeof what, "%.*s", (int)(n < 40 ? n : 40), t);
+                char *e = NULL;
+                if (asprintf(&e, "line %d: %s: magics go at the top of the cell, before any C", lineno, what) < 0)
+                    e = NULL;
+                m->error = e;
+                return -1;
+            }
+        }
+        if (*q == '\n') lineno++;
     }
     return 0;
 }

@@ -9,7 +9,8 @@
  *   %reset                   forget every definition
  *   %measure off|on|verbose  the measurement line under each cell
  *   %timeout SECONDS         wall-time limit for each cell (0: none)
- *   %memory MIB              memory limit for the worker (0: none)
+ *   %memory MIB              memory cells may map beyond the worker's own (0: none)
+ *   %output MIB              output a cell may print before it is cut (0: none)
  *   %%file NAME              write the rest of the cell to NAME, run nothing
  *   %help                    this list
  *
@@ -28,6 +29,7 @@ typedef struct {
     char *measure;          /* "off", "on", "verbose", or NULL */
     double timeout;         /* seconds; < 0 unchanged */
     long memory_mib;        /* < 0 unchanged */
+    long output_mib;        /* < 0 unchanged */
     int who, reset, help;
     char *error;            /* set when a magic is unknown or malformed */
 } magics;

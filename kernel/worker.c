@@ -49,6 +49,8 @@ static struct {
     int interrupt_pending;  /* interrupted before "started": kill on it */
     int interrupted;
     int took_over;          /* the snapshot's "ready" came */
+    long long out_limit;    /* bytes of output to forward (%output; 0: all) */
+    long long out_sent;     /* forwarded so far */
     json_t *crash;          /* the error to end the cell with, once recovered */
     json_t *last_words;     /* the dying process's own "crash" event, if it sent one */
     int stopping;
@@ -98,8 +100,23 @@ static size_t read_output(int which) {
     if (!text) used = len;                         /* out of memory: drop it */
     W.n_held[which] = len - used;                  /* at most 3 bytes */
     memcpy(W.held[which], W.buf + used, W.n_held[which]);
-    if (text && text_len && W.hooks.on_stream)
+    if (text && text_len && W.hooks.on_stream && W.running && W.out_limit > 0 &&
+        W.out_sent + (long long)text_len > W.out_limit) {
+        /* Past the cell's output limit: what is read is dropped, once with
+         * a note, so the client and the kernel stay responsive. */
+        if (W.out_sent < W.out_limit) {
+            char note[200];
+            snprintf(note, sizeof note, "\n[ckernel: the cell's output passed %lld MiB and is cut here; "
+                     "%%output MIB sets the limit]\n", W.out_limit >> 20);
+            W.hooks.on_stream("stderr", note, strlen(note), W.hooks.ud);
+        }
+        W.out_sent = W.out_limit;
+        text_len = 0;
+    }
+    if (text && text_len && W.hooks.on_stream) {
+        W.out_sent += (long long)text_len;
         W.hooks.on_stream(stream_names[which], text, text_len, W.hooks.ud);
+    }
     free(text);
     if (eof) {
         channels_unwatch_fd(fd);
@@ -271,6 +288,7 @@ int worker_execute(const char *code, int count) {
         return -1;
     }
     W.running = 1;
+    W.out_sent = W.out_limit = 0;
     json_decref(W.last_words);
     W.last_words = NULL;
     W.run_pid = W.pid;
@@ -320,6 +338,7 @@ static void handle_event(json_t *ev) {
         W.started = 1;
         if (pid > 0) W.run_pid = (pid_t)pid;
         W.snapshot = (pid_t)json_integer_value(json_object_get(ev, "snapshot"));
+        W.out_limit = json_integer_value(json_object_get(ev, "output_limit"));
         if (W.interrupt_pending) kill_running();
     } else if (!strcmp(name, "done")) {
         if (!W.running || W.crash) {

@@ -85,6 +85,30 @@ static void set_error(session_result *r, const char *ename, const char *evalue) 
     r->ntraceback = 1;
 }
 
+/* The memory limit (%memory) counts what cells may map beyond what the
+ * worker maps already (its reserved compiler and code regions among it):
+ * RLIMIT_AS becomes the current size plus BYTES. */
+static int set_memory_limit(rlim_t bytes) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) < 0) return -1;
+    rlim_t now = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f && fscanf(f, "%lu", &pages) == 1) now = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+    if (f) fclose(f);
+    rl.rlim_cur = bytes == RLIM_INFINITY ? rl.rlim_max : now + bytes;
+    crash_set_memory_limit(bytes == RLIM_INFINITY ? 0 : (unsigned long)(bytes >> 20));
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) rl.rlim_cur = rl.rlim_max;
+    return setrlimit(RLIMIT_AS, &rl);
+}
+
+/* A runaway allocation loop should fail, not make the machine swap: by
+ * default cells may map half of the machine's memory. */
+static void set_default_memory_limit(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && size > 0) set_memory_limit((rlim_t)pages * (rlim_t)size / 2);
+}
+
 /* ---------------------------------------------------------------- stdin
  *
  * A cell's stdin asks the kernel for each line: an input_request event,
@@ -140,6 +164,7 @@ static void stdin_reset(void) {
 
 static double cell_timeout;          /* %timeout, seconds; 0: none */
 static int measure_mode = 1;         /* %measure: 0 off, 1 on, 2 verbose */
+static long output_limit = 10L << 20; /* %output, bytes a cell may print; 0: none */
 
 /* ------------------------------------------------- the runtime's hooks */
 
@@ -219,18 +244,12 @@ static int apply_magics(session *s, magics *m, session_result *r) {
             return -1;
         }
     }
-    if (m->memory_mib >= 0) {
-        struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-        if (m->memory_mib > 0) rl.rlim_cur = rl.rlim_max = (rlim_t)m->memory_mib << 20;
-        struct rlimit cur;
-        getrlimit(RLIMIT_AS, &cur);
-        rl.rlim_max = cur.rlim_max;
-        if (setrlimit(RLIMIT_AS, &rl) < 0) {
-            set_error(r, "MagicError", "cannot set the memory limit");
-            return -1;
-        }
+    if (m->memory_mib >= 0 && set_memory_limit(m->memory_mib > 0 ? (rlim_t)m->memory_mib << 20 : RLIM_INFINITY) < 0) {
+        set_error(r, "MagicError", "cannot set the memory limit");
+        return -1;
     }
     if (m->timeout >= 0) cell_timeout = m->timeout;
+    if (m->output_mib >= 0) output_limit = m->output_mib << 20;
     if (m->measure) measure_mode = strcmp(m->measure, "off") == 0 ? 0 : strcmp(m->measure, "on") == 0 ? 1 : 2;
     if (m->who) session_who(s, stdout);
     return 0;
@@ -274,8 +293,9 @@ static void execute(session *s, json_t *req) {
             session_result_free(&r);
             return;
         }
-        send_event(json_pack("{s:s, s:i, s:i}", "ev", "started", "pid", (int)getpid(),
-                             "snapshot", (int)snap));
+        send_event(json_pack("{s:s, s:i, s:i, s:I}", "ev", "started", "pid", (int)getpid(),
+                             "snapshot", (int)snap, "output_limit", (json_int_t)output_limit));
+        nb_internal_failed_alloc(1);
         crash_arm_timeout(cell_timeout);
         session_commit_run(s, pc, &r);
         crash_disarm_timeout();
@@ -381,6 +401,8 @@ int main(void) {
     if (getppid() != kernel) return 0;
     setvbuf(stdout, NULL, _IOLBF, 0);    /* cells' output streams while they run */
 
+    compile_reserve();
+    set_default_memory_limit();
     session *s = session_new();
     crash_install(s);
     nb_internal_set_sink(on_display, NULL);

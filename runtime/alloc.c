@@ -241,9 +241,20 @@ static uint64_t note_free(void *p, const void *site, int count, const void **all
 
 #define SITE __builtin_extract_return_addr(__builtin_return_address(0))
 
+/* The size of the last request that failed, for the crash report: a cell
+ * that runs into the memory limit usually dies on the NULL it got. */
+static volatile size_t failed_size;
+
+size_t nb_internal_failed_alloc(int reset) {
+    size_t n = failed_size;
+    if (reset) failed_size = 0;
+    return n;
+}
+
 void *malloc(size_t n) {
     void *p = __libc_malloc(n);
     if (p) note_alloc(p, n, SITE, 0);
+    else if (n) failed_size = n;
     return p;
 }
 
@@ -256,6 +267,7 @@ void free(void *p) {
 void *calloc(size_t k, size_t n) {
     void *p = __libc_calloc(k, n);
     if (p) note_alloc(p, k * n, SITE, 0);
+    else if (k && n) failed_size = k * n;
     return p;
 }
 
@@ -275,6 +287,7 @@ static void *do_realloc(void *p, size_t n, const void *site) {
     uint64_t old = note_free(p, site, 0, &old_site);
     void *q = __libc_realloc(p, n);
     if (!q) {
+        failed_size = n;
         if (old != ~(uint64_t)0) {     /* P is untouched: put it back */
             shard *s = shard_of((uintptr_t)p);
             lock(&s->lock);

@@ -28,6 +28,9 @@ int nb_internal_main_status(int *status);
 /* The argv (NULL-terminated, borrowed until replaced) a cell's main()
  * receives; NULL restores { "cell", NULL }. */
 void nb_internal_set_args(char **argv);
+/* The size of the last allocation request that failed (0: none), and
+ * forget it if RESET. Safe in a signal handler. */
+size_t nb_internal_failed_alloc(int reset);
 
 /* ------------------------------------------------------------ measuring */
 
