@@ -22,7 +22,7 @@ KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
               kernel/channels.c kernel/handlers.c kernel/history.c \
               kernel/worker.c kernel/lexer.c kernel/ipc.c
 # The worker process: compiles and runs cells; the runtime is linked in and
-# exported (-rdynamic) so cells can call it.
+# exported (runtime/exports.list) so cells can call it.
 WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/complete.c kernel/strmap.c \
               kernel/compile.c kernel/headers.c kernel/lexer.c kernel/ipc.c runtime/nb.c \
               runtime/alloc.c runtime/stack.c runtime/measure.c runtime/bench.c runtime/where.c \
@@ -71,9 +71,9 @@ $(BUILD)/libtcc-ck.a: $(LIBTCC_A)
 	        --redefine-sym realloc=ck_tcc_realloc --redefine-sym free=ck_tcc_free \
 	        --redefine-sym exit=ck_tcc_exit $< $@
 
-$(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a
+$(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a runtime/exports.list
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -rdynamic -Wl,-z,now $(WORKER_OBJ) -o $@ $(WORKER_LIBS)
+	$(CC) $(CFLAGS) -Wl,--dynamic-list=runtime/exports.list -Wl,-z,now $(WORKER_OBJ) -o $@ $(WORKER_LIBS)
 
 # The kernelspec points at the binary's absolute path, so that
 # JUPYTER_PATH=$PWD/build/share/jupyter finds a working kernel.

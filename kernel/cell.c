@@ -93,16 +93,30 @@ static char *span(const toks *ts, size_t a, size_t b, const unsigned char *drop)
 }
 
 /* Tokens [a, b) joined by single spaces, skipping those DROP marks. */
+/* Whether a blank goes between tokens A and B when declarations are
+ * written out: `char **argv`, `int f(int a, int b)`, `void (*cb)(int)`. */
+static int blank_between(const token *a, const token *b) {
+    if (b->kind == TOK_PUNCT && (tok_is(b, ",") || tok_is(b, ";") || tok_is(b, ")") ||
+                                 tok_is(b, "]") || tok_is(b, "[")))
+        return 0;
+    if (a->kind == TOK_PUNCT && (tok_is(a, "(") || tok_is(a, "[") || tok_is(a, "*")))
+        return 0;
+    if (tok_is(b, "(")) return a->kind == TOK_IDENT && (word_in(a, basic_types) || word_in(a, qualifiers));
+    return 1;
+}
+
 static char *joined(const toks *ts, size_t a, size_t b, const unsigned char *drop) {
     size_t len = 1;
     for (size_t i = a; i < b; i++) len += ts->t[i].len + 1;
     char *out = malloc(len), *p = out;
     if (!out) return NULL;
+    const token *prev = NULL;
     for (size_t i = a; i < b; i++) {
         if (drop && drop[i]) continue;
-        if (p != out) *p++ = ' ';
+        if (prev && blank_between(prev, &ts->t[i])) *p++ = ' ';
         memcpy(p, ts->t[i].start, ts->t[i].len);
         p += ts->t[i].len;
+        prev = &ts->t[i];
     }
     *p = 0;
     return out;

@@ -15,7 +15,10 @@
 #include "compile.h"
 #include "log.h"
 
-#define ARENA_CHUNK (64u << 20)
+/* One reservation for all cells (pages cost only when touched): cells
+ * address earlier cells' globals directly, RIP-relative, which reaches
+ * +-2 GiB, so the arena must not be split across distant mappings. */
+#define ARENA_CHUNK ((size_t)1 << 30)
 
 struct compile_unit {
     TCCState *s;

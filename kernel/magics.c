@@ -25,20 +25,32 @@ const char *magics_help(void) {
         "  %help                    this list\n";
 }
 
-/* Split ARGS on blanks into a NULL-terminated vector. */
+/* Split ARGS into a NULL-terminated vector of words, as a shell would:
+ * blanks separate, '...' and "..." quote, a backslash escapes one char. */
 static char **split_words(const char *args) {
     size_t cap = 8, n = 0;
     char **v = calloc(cap, sizeof *v);
-    char *copy = strdup(args), *save = NULL;
-    for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+    char *word = malloc(strlen(args) + 1);
+    const char *p = args;
+    for (;;) {
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p) break;
+        size_t len = 0;
+        char quote = 0;
+        for (; *p && (quote || (*p != ' ' && *p != '\t')); p++) {
+            if (quote && *p == quote) quote = 0;
+            else if (!quote && (*p == '\'' || *p == '"')) quote = *p;
+            else if (*p == '\\' && p[1] && quote != '\'') word[len++] = *++p;
+            else word[len++] = *p;
+        }
         if (n + 2 > cap) {
             cap *= 2;
             v = realloc(v, cap * sizeof *v);
         }
-        v[n++] = strdup(w);
+        v[n++] = strndup(word, len);
     }
     v[n] = NULL;
-    free(copy);
+    free(word);
     return v;
 }
 

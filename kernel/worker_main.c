@@ -356,9 +356,11 @@ static void execute(session *s, json_t *req) {
 /* Jupyter counts cursor positions in code points; C strings in bytes. */
 static size_t cp_to_byte(const char *s, size_t cp) {
     size_t i = 0;
-    for (; s[i] && cp; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80 && i > 0) cp--;
-    while (s[i] && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
+    while (s[i] && cp) {
+        i++;                             /* past a lead byte ... */
+        while (((unsigned char)s[i] & 0xC0) == 0x80) i++;   /* ... and its continuation */
+        cp--;
+    }
     return i;
 }
 

@@ -74,16 +74,33 @@ static void quote_string(FILE *f, const char *s) {
     if (len == n && n == 200) fputs("...", f);
 }
 
+static void show(const char *named, const char *kind, unsigned long size, va_list ap);
+
 void nb__show(const char *kind, unsigned long size, ...) {
     va_list ap;
     va_start(ap, size);
+    show(NULL, kind, size, ap);
+    va_end(ap);
+}
+
+void nb__show_as(const char *type, const char *kind, unsigned long size, ...) {
+    va_list ap;
+    va_start(ap, size);
+    show(type, kind, size, ap);
+    va_end(ap);
+}
+
+/* KIND says how to read the value; NAMED, when given, is the type's name
+ * as the declaration spelled it (size_t rather than unsigned long). */
+static void show(const char *named, const char *kind, unsigned long size, va_list ap) {
+    if (kind[0] == '?' && !kind[1] && size == 1) return;   /* void, or a function: no value */
     char *text = NULL;
     size_t len = 0;
     rt_inside_begin();                   /* the runtime's memory, not the cell's */
     FILE *f = open_memstream(&text, &len);
-    if (!f) { va_end(ap); rt_inside_end(); return; }
+    if (!f) { rt_inside_end(); return; }
     char k = kind[0];
-    const char *type = kind[1] == ':' ? kind + 2 : kind;
+    const char *type = named ? named : kind[1] == ':' ? kind + 2 : kind;
     if (k != '?') fprintf(f, "(%s) ", type);
     switch (k) {
     case 'i':
@@ -118,7 +135,6 @@ void nb__show(const char *kind, unsigned long size, ...) {
         fprintf(f, "{ %lu bytes }", size);
         break;
     }
-    va_end(ap);
     fclose(f);
     free(result_text);
     result_text = text;

@@ -3,7 +3,7 @@
  * Cells see this header only: nb_* and NB_* are the public API, nb__* are
  * internals that macros and the kernel's generated code call. The runtime
  * lives in the worker process and is exported to cells by the linker
- * (-rdynamic). This text is parsed before every cell, by tcc: it includes
+ * (runtime/exports.list). This text is parsed before every cell, by tcc: it includes
  * no system header and uses plain C only.
  *
  * Ownership: strings passed in are borrowed (copied if kept); strings in
@@ -166,6 +166,8 @@ void nb__zero(void *dst, unsigned long n);
  * (signed/unsigned integer of SIZE bytes), b (bool), c (char), f (double),
  * F (long double), s (char *), p (pointer), ? (not read: shown by size). */
 void nb__show(const char *kind, unsigned long size, ...);
+/* The same, naming the type TYPE as its declaration spelled it. */
+void nb__show_as(const char *type, const char *kind, unsigned long size, ...);
 
 /* Run a cell's main(argc, argv); exit() inside it ends the program, not
  * the worker. */
