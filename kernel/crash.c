@@ -239,6 +239,10 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
         snprintf(evalue, sizeof evalue, "%s (%s): %s of address 0x%lx%s%s%s: %s",
                  signal_words(sig), signal_name(sig), write ? "write" : "read", (unsigned long)addr,
                  *how ? " (" : "", how, *how ? ")" : "", where);
+    } else if (sig == SIGABRT && nb_internal_check_failure()) {
+        send_crash("CheckFailed", nb_internal_check_failure(), uc, NULL);
+        raise(sig);
+        return;
     } else if (sig == SIGABRT) {
         snprintf(evalue, sizeof evalue, "%s (%s): abort() was called (a failed assert() or nb_check() does that; "
                  "glibc also aborts when it finds the heap corrupted, e.g. after a double free)",

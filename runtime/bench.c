@@ -222,18 +222,24 @@ nb_result nb_bench(const char *name, void (*fn)(nb_b *b)) { return nb_bench_ctx(
 
 /* ------------------------------------------------------- claims, keep */
 
+/* The failed claim, for the worker's crash report (nb_internal.h). */
+static char check_message[512];
+
+const char *nb_internal_check_failure(void) { return check_message[0] ? check_message : NULL; }
+
 void nb__check_failed(const char *cond, int line, const char *fmt, ...) {
     fflush(stdout);
-    fputs("nb_check failed: ", stderr);
+    char claim[300] = "";
     if (fmt && *fmt) {
         va_list ap;
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vsnprintf(claim, sizeof claim, fmt, ap);
         va_end(ap);
-        fprintf(stderr, " (%s does not hold, line %d)\n", cond, line);
+        snprintf(check_message, sizeof check_message, "%s (%s does not hold, line %d)", claim, cond, line);
     } else {
-        fprintf(stderr, "%s (line %d)\n", cond, line);
+        snprintf(check_message, sizeof check_message, "%s does not hold (line %d)", cond, line);
     }
+    fprintf(stderr, "nb_check failed: %s\n", check_message);
     fflush(stderr);
     abort();
 }

@@ -31,6 +31,9 @@ void nb_internal_set_args(char **argv);
 /* The size of the last allocation request that failed (0: none), and
  * forget it if RESET. Safe in a signal handler. */
 size_t nb_internal_failed_alloc(int reset);
+/* The claim an nb_check() found false in this process (it then aborts),
+ * or NULL. */
+const char *nb_internal_check_failure(void);
 
 /* ------------------------------------------------------------ measuring */
 
