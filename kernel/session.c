@@ -663,10 +663,10 @@ static void complete_array(session *s, const char *name, unsigned long length) {
     long at = find_entry(s, name);
     if (at < 0) return;
     entry *e = &s->e[at];
-    char *hole = strstr(e->type_text, "[ ]");
+    char *hole = strstr(e->type_text, "[]");
     if (!hole) return;
     char *t = NULL;
-    if (asprintf(&t, "%.*s[%lu]%s", (int)(hole - e->type_text), e->type_text, length, hole + 3) < 0) return;
+    if (asprintf(&t, "%.*s[%lu]%s", (int)(hole - e->type_text), e->type_text, length, hole + 2) < 0) return;
     free(e->type_text);
     free(e->text);
     e->type_text = t;
