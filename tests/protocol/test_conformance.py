@@ -42,20 +42,43 @@ class CKernelTests(jkt.KernelTests):
         "int a[3) ;",
     ]
 
-    # jupyter_kernel_test runs its history test only when code_execute_result
-    # is set (it executes those cells and looks them up), and it then also
-    # demands an execute_result for them. Trailing expressions come in a
-    # later issue, so test_history below runs the same checks on cells of
-    # our own instead.
-    supported_history_operations = ("tail", "range", "search")
-    history_cells = ["for (int hist_i = 0; hist_i < 1; hist_i++) ;"]
-    # A glob, as the messaging spec says: `?` one character, `*` any run.
-    code_history_pattern = "for (int hist_i = ?; *"
+    # The session of this class's kernel includes these from the start, so
+    # that completion and inspection of libc names do not depend on the
+    # order in which the suite runs its tests.
+    setup_code = "#include <stdio.h>\n#include <stdlib.h>"
 
-    def test_history(self):
-        saved = self.code_execute_result
-        try:
-            self.code_execute_result = [{"code": c} for c in self.history_cells]
-            super().test_history()
-        finally:
-            self.code_execute_result = saved
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        msg_id = cls.kc.execute(cls.setup_code, allow_stdin=False)
+        reply = conftest.shell_reply(cls.kc, msg_id)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        conftest.iopub_until_idle(cls.kc, msg_id)
+
+    # Issue 3: a trailing expression without ';' shows its value and type.
+    code_execute_result = [
+        {"code": "6*7", "result": "(int) 42"},
+        {"code": "0.5", "result": "(double) 0.5"},
+        {"code": '"hello"', "result": '(char *) "hello"'},
+        {"code": "sizeof(struct { int a; double b; char c; })", "result": "(size_t) 24"},
+        {"code": "(_Bool)1", "result": "(bool) true"},
+        {"code": "'a'", "result": "(int) 97"},
+        {"code": "-3L", "result": "(long) -3"},
+        {"code": "(char)65", "result": "(char) 'A' (65)"},
+        {"code": "NULL", "result": "(void *) NULL"},
+    ]
+
+    completion_samples = [
+        {"text": "whi", "matches": {"while"}},
+        {"text": "unsig", "matches": {"unsigned"}},
+        {"text": "pri", "matches": {"printf"}},
+        {"text": "EXIT_", "matches": {"EXIT_FAILURE", "EXIT_SUCCESS"}},
+        {"text": "int zq_local = 1;\nzq_lo", "matches": {"zq_local"}},
+    ]
+
+    code_inspect_sample = "printf"
+
+    # History: the cells of code_execute_result; a glob, as the messaging
+    # spec says: `?` one character, `*` any run. Only "6*7" matches it.
+    supported_history_operations = ("tail", "range", "search")
+    code_history_pattern = "6?7"
