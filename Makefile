@@ -36,7 +36,8 @@ SPEC_DIR := $(BUILD)/share/jupyter/kernels/c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
-        bench bench-smoke fuzz test-reliability soak
+        bench bench-smoke fuzz test-reliability soak \
+        test-frontends test-browser notebooks
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
 
@@ -98,7 +99,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/obj/kernel/main
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory test-unit test-protocol test-notebooks bench-smoke test-reliability fuzz
+	@$(MAKE) --no-print-directory test-unit test-protocol test-notebooks bench-smoke test-reliability fuzz \
+	    test-frontends $(if $(wildcard /usr/bin/chromium),test-browser)
 
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
@@ -108,6 +110,21 @@ test-protocol: all
 
 test-notebooks: all
 	cd tests && $(PY) -m pytest -q notebooks
+
+# jupyter console in a terminal (tmux), and the HTML export (tools/notebooks.sh).
+test-frontends: all
+	cd tests && $(PY) -m pytest -q frontends
+
+# JupyterLab (built from npm once, into build/frontends) and classic Notebook in
+# headless Chromium, @jupyterlab/services from Node, tools/run.sh. `make test`
+# runs it when /usr/bin/chromium exists. Screenshots: build/screenshots/.
+test-browser: all
+	tests/browser/run.sh
+
+# Execute every bundled notebook headless; HTML (C highlighted, SVG intact)
+# and the executed .ipynb go to build/notebooks/.
+notebooks: all
+	tools/notebooks.sh $(BUILD)/notebooks
 
 # Crashes, interrupts, limits and hostile cells (tests/reliability).
 test-reliability: all

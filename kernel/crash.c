@@ -160,22 +160,33 @@ static void put_backtrace(const ucontext_t *uc) {
     uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
     int shown = 0, frames = 0;
     put(",\"Cell functions on the stack (innermost first):\"");
-    /* A fault in a leaf function of libc (memset, strlen) leaves the
-     * cell's return address at the top of the stack, outside the chain. */
-    uintptr_t top;
-    struct iovec tl = { &top, sizeof top }, tr = { (void *)uc->uc_mcontext.gregs[REG_RSP], sizeof top };
-    if (crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) != 'f' &&
-        process_vm_readv(getpid(), &tl, 1, &tr, 1, 0) == (ssize_t)sizeof top &&
-        session_symbolize(crash_session, (void *)top, &name, &off, NULL) == 'f') {
-        snprintf(line, sizeof line, "  (in a library function called from) %s%s + %lu", name,
-                 strchr(name, ' ') ? "" : "()", off);
-        put(",\"");
-        put_json(line);
-        put("\"");
-        shown++;
+    /* A fault or signal inside libc (memset, raise, abort), which keeps no
+     * frame pointers, leaves the innermost cell function's return address
+     * somewhere between the stack pointer and the frame chain: the first
+     * word there that points into cell code just after a call. */
+    uintptr_t innermost = 0;
+    if (crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) != 'f') {
+        uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        uintptr_t end = fp > sp && fp - sp < (64u << 10) ? fp + 16 : sp + (16u << 10);
+        static uintptr_t words[2048];
+        struct iovec l = { words, end - sp < sizeof words ? end - sp : sizeof words }, r = { (void *)sp, l.iov_len };
+        ssize_t got = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+        for (size_t i = 0; got > 0 && i < (size_t)got / sizeof *words; i++) {
+            uintptr_t ra = words[i];
+            if (session_symbolize(crash_session, (void *)ra, &name, &off, NULL) != 'f' || off < 6) continue;
+            const unsigned char *c = (const unsigned char *)ra;
+            if (!(c[-5] == 0xE8 || c[-2] == 0xFF || c[-3] == 0xFF || c[-6] == 0xFF)) continue;
+            innermost = ra;
+            snprintf(line, sizeof line, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+            put(",\"");
+            put_json(line);
+            put("\"");
+            shown++;
+            break;
+        }
     }
     for (int depth = 0; depth < 100000 && pc; depth++) {
-        if (crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
+        if (pc != innermost && crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
             frames++;
             if (shown < 12) {
                 snprintf(line, sizeof line, name[0] == 't' && strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
@@ -232,7 +243,11 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
     const ucontext_t *uc = ctx;
     char evalue[512], where[256];
     const char *how = code_words(sig, si->si_code);
-    if (sig == SIGSEGV || sig == SIGBUS) {
+    if (si->si_code <= 0 && sig != SIGABRT) {
+        /* sent by raise() or kill(), not by a fault: no address to blame */
+        snprintf(evalue, sizeof evalue, "%s (%s), raised by the program (raise or kill)",
+                 signal_words(sig), signal_name(sig));
+    } else if (sig == SIGSEGV || sig == SIGBUS) {
         uintptr_t addr = (uintptr_t)si->si_addr;
         int write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
         describe_address(addr, where, sizeof where);

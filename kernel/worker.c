@@ -5,6 +5,7 @@
  * orphans of cells come back to it), crash recovery and interrupts. It
  * knows nothing of Jupyter messages: handlers.c gets streams and the end of
  * each cell through worker_hooks. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -220,8 +221,34 @@ static int spawn(void) {
     return 0;
 }
 
+/* SIGKILL every process below PID, depth first, from /proc's children
+ * lists. The kernel is the subreaper, so a cell's double-forked daemon
+ * (setsid: out of the worker's process group) is its child by now. */
+static void kill_descendants(pid_t pid, int depth) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *tasks = opendir(path);
+    if (!tasks || depth > 32) { if (tasks) closedir(tasks); return; }
+    struct dirent *t;
+    while ((t = readdir(tasks))) {
+        if (t->d_name[0] == '.') continue;
+        char file[320];
+        snprintf(file, sizeof file, "/proc/%d/task/%.255s/children", (int)pid, t->d_name);
+        FILE *f = fopen(file, "r");
+        if (!f) continue;
+        int child;
+        while (fscanf(f, "%d", &child) == 1) {
+            kill_descendants(child, depth + 1);
+            kill(child, SIGKILL);
+        }
+        fclose(f);
+    }
+    closedir(tasks);
+}
+
 static void kill_group(void) {
     if (W.pgid > 0) kill(-W.pgid, SIGKILL);
+    kill_descendants(getpid(), 0);
     W.pid = W.pgid = 0;
 }
 

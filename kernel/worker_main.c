@@ -8,6 +8,7 @@
  * with the session exactly as it was before that cell, and takes over.
  * The worker never touches ZeroMQ: the kernel speaks Jupyter. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -63,13 +64,15 @@ static pid_t fork_snapshot(void) {
     if (getppid() == parent) {
         int sig;
         sigwait(&usr1, &sig);
-    } else {
-        /* it died before we could wait: a SIGUSR1 may be pending, and
-         * must not kill us when the mask is restored */
-        struct timespec zero = { 0, 0 };
-        while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     }
-    /* Re-parented to the kernel (its subreaper): die with it from now on. */
+    /* The thread that forked us died, but other threads of its process (a
+     * cell's) may live on a moment, and we would be handed to one of them
+     * first: wait until the whole process is gone and we belong to the
+     * kernel (its subreaper), drop any second SIGUSR1, then die with the
+     * kernel from now on. */
+    for (int i = 0; getppid() == parent && i < 20000; i++) usleep(100);
+    struct timespec zero = { 0, 0 };
+    while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     compile_after_fork();
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -153,6 +156,20 @@ static void stdin_install(void) {
     cookie_io_functions_t io = { .read = stdin_read };
     FILE *f = fopencookie(NULL, "r", io);
     if (f) stdin = f;
+}
+
+/* A cell may close fd 1 or 2; later cells must still reach the kernel.
+ * Copies made at start put them back if they are gone. */
+static int saved_out = -1, saved_err = -1;
+
+static void output_save(void) {
+    saved_out = fcntl(1, F_DUPFD_CLOEXEC, 20);
+    saved_err = fcntl(2, F_DUPFD_CLOEXEC, 20);
+}
+
+static void output_restore(void) {
+    if (fcntl(1, F_GETFD) < 0 && saved_out >= 0) { dup2(saved_out, 1); clearerr(stdout); }
+    if (fcntl(2, F_GETFD) < 0 && saved_err >= 0) { dup2(saved_err, 2); clearerr(stderr); }
 }
 
 /* What one cell typed and did not read is not the next cell's input. */
@@ -304,6 +321,7 @@ static void execute(session *s, json_t *req) {
     }
     nb_internal_set_args(NULL);
     stdin_reset();
+    output_restore();
     magics_free(&m);
 
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
@@ -405,6 +423,7 @@ int main(void) {
 
     compile_reserve();
     set_default_memory_limit();
+    output_save();
     session *s = session_new();
     crash_install(s);
     nb_internal_set_sink(on_display, NULL);

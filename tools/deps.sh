@@ -26,9 +26,15 @@ need python3-nbconvert python3-nbclient jupyter-nbconvert  # execute notebooks h
 need python3-ipykernel            # Python's reference kernel: tests compare against it
 need xpython                      # xeus-python, a native (C++) kernel: `make bench` measures
                                   # ckernel against it and ipykernel
-need jupyter-notebook             # `make run` opens the notebooks (JupyterLab if installed)
+need jupyter-notebook             # classic Notebook: test-browser drives it; `make run`
+                                  # opens it if JupyterLab cannot be built
 need jupyter-console              # try the kernel in a terminal: jupyter console --kernel c
 need jupyter-client               # `jupyter kernelspec list` shows where the kernel is
+need python3-jupyter-server python3-jupyterlab-server  # serve JupyterLab's front end,
+                                  # built from npm (tools/build_lab.sh): `make run`, test-browser
+need chromium                     # make test-browser: JupyterLab and Notebook in headless
+                                  # Chromium, driven by playwright-core (from npm)
+need tmux                         # tests/frontends: jupyter console in a real terminal
 
 # One dpkg-query for all: "ii <name>" for each installed package.
 # shellcheck disable=SC2086

@@ -1,0 +1,151 @@
+"""Issue 4, items 1 and 2: every way a cell can kill its process ends that
+cell with an error that explains it, and the next cell sees the session as
+it was before the crashing cell (each crashing cell first changes g_state,
+which must come back as 1234).
+
+The explanation must name the signal in words, say where the faulting
+address lies (for faults that have one) and list the cell's functions on
+the stack (for crashes a signal handler can see)."""
+import re
+import time
+
+import pytest
+
+from conftest import assert_state, error_text, errors, run, setup_state, stderr_text
+
+# id: (cell, patterns the error text must match, function the backtrace
+# must name or None). Each cell sets g_state = 99 before crashing.
+CRASHES = {
+    "SIGSEGV-null": (
+        "void crash_segv(void) { int *p = (int *)0x10; *p = 1; }\n"
+        "g_state = 99;\ncrash_segv();",
+        [r"Segmentation fault", r"0x10\b", r"NULL pointer"], "crash_segv"),
+    "SIGSEGV-unmapped": (
+        "void crash_wild(void) { volatile int *p = (int *)0x7e0000000000; int v = *p; printf(\"%d\", v); }\n"
+        "g_state = 99;\ncrash_wild();",
+        [r"Segmentation fault", r"(?i)read", r"(?i)not mapped|unmapped|no memory is mapped"], "crash_wild"),
+    "SIGSEGV-readonly": (
+        "void crash_ro(void) { *(volatile char *)printf = 0; }\n"
+        "g_state = 99;\ncrash_ro();",
+        [r"Segmentation fault", r"(?i)write", r"libc"], "crash_ro"),
+    "SIGBUS": (
+        "#include <sys/mman.h>\n"
+        "void crash_bus(void) {\n"
+        "    FILE *f = tmpfile(); ftruncate(fileno(f), 100);\n"
+        "    volatile char *p = mmap(0, 8192, PROT_READ, MAP_SHARED, fileno(f), 0);\n"
+        "    char c = p[5000]; (void)c;\n}\n"
+        "g_state = 99;\ncrash_bus();",
+        [r"Bus error", r"(?i)mapped file"], "crash_bus"),
+    "SIGFPE": (
+        "void crash_fpe(void) { volatile int z = 0; printf(\"%d\", 1 / z); }\n"
+        "g_state = 99;\ncrash_fpe();",
+        [r"(?i)(arithmetic|floating[- ]point) exception", r"(?i)division by zero"], "crash_fpe"),
+    "SIGILL": (
+        "void crash_ill(void) { __asm__(\"ud2\"); }\n"
+        "g_state = 99;\ncrash_ill();",
+        [r"Illegal instruction"], "crash_ill"),
+    "abort": (
+        "void crash_abort(void) { abort(); }\n"
+        "g_state = 99;\ncrash_abort();",
+        [r"Abort", r"abort\(\)"], "crash_abort"),
+    "assert": (
+        "#include <assert.h>\n"
+        "void crash_assert(void) { assert(g_state == 1); }\n"
+        "g_state = 99;\ncrash_assert();",
+        [r"Abort"], "crash_assert"),
+    "recursion": (
+        "int crash_recurse(int n) { volatile char pad[64]; pad[0] = n; return crash_recurse(n + 1) + pad[0]; }\n"
+        "g_state = 99;\ncrash_recurse(0);",
+        [r"Segmentation fault", r"(?i)stack overflow"], "crash_recurse"),
+    "exit": (
+        "g_state = 99;\nexit(3);",
+        [r"exit", r"\b3\b"], None),
+    "_exit": (
+        "g_state = 99;\n_exit(4);",
+        [r"exit", r"\b4\b"], None),
+    "raise-SIGSEGV": (
+        "void crash_raise(void) { raise(SIGSEGV); }\n"
+        "g_state = 99;\ncrash_raise();",
+        [r"Segmentation fault"], "crash_raise"),
+    "kill-SIGKILL": (
+        "void crash_kill(void) { kill(getpid(), SIGKILL); }\n"
+        "g_state = 99;\ncrash_kill();",
+        [r"\bKilled\b"], None),
+}
+
+
+@pytest.mark.parametrize("kind", list(CRASHES))
+def test_crash_is_a_cell_error_and_state_is_kept(state_kernel, kind):
+    km, kc = state_kernel
+    code, patterns, function = CRASHES[kind]
+    t0 = time.monotonic()
+    reply, msgs = run(kc, code, timeout=20)
+    took = time.monotonic() - t0
+    if reply["status"] == "ok":
+        setup_state(kc)                 # it did not crash: repair for the next tests
+    assert reply["status"] == "error", f"{kind}: reply {reply}"
+    errs = errors(msgs)
+    assert len(errs) == 1, f"{kind}: expected one error output, got {errs}"
+    assert errs[0]["ename"] == reply["ename"] and errs[0]["evalue"] == reply["evalue"]
+    text = error_text(errs[0])
+    for pat in patterns:
+        assert re.search(pat, text), f"{kind}: error does not match {pat!r}:\n{text}"
+    if function:
+        assert re.search(rf"^\s*{function}\(\)", text, re.M), (
+            f"{kind}: no backtrace line naming {function}():\n{text}")
+    assert took < 10, f"{kind}: the crash took {took:.1f} s to report"
+    assert km.is_alive()
+    assert_state(kc)
+
+
+def test_assert_message_reaches_stderr(state_kernel):
+    """glibc prints the failed assertion before abort(): it must not be lost
+    with the dying process."""
+    km, kc = state_kernel
+    reply, msgs = run(kc, '#include <assert.h>\nassert(g_state == 5 && "the answer");', timeout=20)
+    assert reply["status"] == "error"
+    assert re.search(r"Assertion .*g_state == 5.* failed", stderr_text(msgs)), stderr_text(msgs)
+    assert_state(kc)
+
+
+def test_raise_does_not_invent_an_address(state_kernel):
+    """raise(SIGSEGV) has no faulting address (si_code <= 0): the text must
+    not describe one."""
+    km, kc = state_kernel
+    reply, msgs = run(kc, "raise(SIGSEGV);", timeout=20)
+    assert reply["status"] == "error"
+    text = error_text(errors(msgs)[0])
+    assert "Segmentation fault" in text
+    assert not re.search(r"of address 0x", text), text
+    assert_state(kc)
+
+
+def test_output_before_a_crash_is_kept(state_kernel):
+    km, kc = state_kernel
+    reply, msgs = run(kc, 'printf("before the crash\\n"); fflush(stdout);\n*(volatile int *)0 = 1;',
+                      timeout=20)
+    assert reply["status"] == "error"
+    assert "before the crash" in "".join(
+        m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
+    assert_state(kc)
+
+
+def test_many_crashes_in_a_row(state_kernel):
+    """Twenty crashes back to back: each one an error, the state intact."""
+    km, kc = state_kernel
+    for i in range(20):
+        reply, _ = run(kc, f"g_state = {i};\n*(volatile int *)0 = {i};", timeout=20)
+        assert reply["status"] == "error", reply
+    assert_state(kc)
+
+
+def test_crash_in_a_later_defined_function_keeps_earlier_redefinitions(state_kernel):
+    """A cell that both redefines a function and crashes keeps neither the
+    new definition nor the new global."""
+    km, kc = state_kernel
+    reply, _ = run(kc, "int twice(int x) { return 3 * x; }\nint g_new = 5;\n*(volatile int *)0 = 1;",
+                   timeout=20)
+    assert reply["status"] == "error"
+    assert_state(kc)
+    reply, msgs = run(kc, "g_new", timeout=10)
+    assert reply["status"] == "error", "g_new from the crashed cell survived"
