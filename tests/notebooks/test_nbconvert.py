@@ -97,6 +97,12 @@ def test_state_across_cells(tmp_path):
         assert re.search(r":1\b|line 1\b", text), text  # its line in the cell
 
 
+def measure_lines(cell):
+    """The measurement line(s) the kernel shows under a cell that ran."""
+    return [o for o in cell.outputs if o["output_type"] == "display_data"
+            and o["data"].get("text/plain", "").startswith("compile ")]
+
+
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
 def test_bundled_notebook_runs(path, tmp_path):
     nb = execute(path, tmp_path)
@@ -104,3 +110,9 @@ def test_bundled_notebook_runs(path, tmp_path):
         assert cell.execution_count is not None, f"cell {i} did not run"
         if "raises-exception" not in tags(cell):
             assert errors(cell) == [], f"cell {i}: {cell.source!r}\n{errors(cell)}"
+            # every cell that ran shows what it measured (a cell that only
+            # configures the kernel with magics runs no C)
+            if not cell.source.lstrip().startswith("%"):
+                lines = measure_lines(cell)
+                assert len(lines) == 1, f"cell {i}: {cell.source!r}: no measurement line"
+                assert "text/html" in lines[0]["data"] and "heap" in lines[0]["data"]["text/plain"]
