@@ -31,6 +31,7 @@ int wire_ctx_init(wire_ctx *w, const char *key, size_t key_len, const char *sess
 }
 
 void wire_ctx_free(wire_ctx *w) {
+    EVP_MAC_CTX_free(w->keyed);
     if (w->key) OPENSSL_cleanse(w->key, w->key_len);
     free(w->key);
     memset(w, 0, sizeof *w);
@@ -38,24 +39,35 @@ void wire_ctx_free(wire_ctx *w) {
 
 /* ---------------------------------------------------------------- signing */
 
-/* Raw HMAC-SHA256 of the four parts, through OpenSSL 3's EVP_MAC. */
-static int hmac_parts(const wire_ctx *w, const wire_frame parts[4], unsigned char mac[32]) {
-    int ok = 0;
+/* HMAC-SHA256 with W's key, set up once: fetching the algorithm and
+ * keying it cost more than hashing a message. */
+static EVP_MAC_CTX *keyed_ctx(const wire_ctx *w) {
+    if (w->keyed) return w->keyed;
     EVP_MAC *algo = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *ctx = algo ? EVP_MAC_CTX_new(algo) : NULL;
+    EVP_MAC_free(algo);                 /* the context keeps its own reference */
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
         OSSL_PARAM_construct_end(),
     };
-    size_t out_len = 0;
-    if (ctx && EVP_MAC_init(ctx, w->key, w->key_len, params)) {
-        ok = 1;
-        for (int i = 0; i < 4 && ok; i++)
-            ok = EVP_MAC_update(ctx, parts[i].data, parts[i].len);
-        ok = ok && EVP_MAC_final(ctx, mac, &out_len, 32) && out_len == 32;
+    if (ctx && !EVP_MAC_init(ctx, w->key, w->key_len, params)) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
     }
+    ((wire_ctx *)w)->keyed = ctx;       /* a cache: the key is what it is */
+    return ctx;
+}
+
+/* Raw HMAC-SHA256 of the four parts, through OpenSSL 3's EVP_MAC. */
+static int hmac_parts(const wire_ctx *w, const wire_frame parts[4], unsigned char mac[32]) {
+    EVP_MAC_CTX *keyed = keyed_ctx(w);
+    EVP_MAC_CTX *ctx = keyed ? EVP_MAC_CTX_dup(keyed) : NULL;
+    size_t out_len = 0;
+    int ok = ctx != NULL;
+    for (int i = 0; i < 4 && ok; i++)
+        ok = EVP_MAC_update(ctx, parts[i].data, parts[i].len);
+    ok = ok && EVP_MAC_final(ctx, mac, &out_len, 32) && out_len == 32;
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(algo);
     return ok ? 0 : -1;
 }
 

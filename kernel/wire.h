@@ -30,6 +30,7 @@ typedef struct wire_ctx {
     unsigned char *key;         /* owned; key_len 0 = messages are not signed */
     size_t key_len;
     char session[37];           /* uuid of this kernel run */
+    struct evp_mac_ctx_st *keyed;   /* HMAC-SHA256 with the key set, copied per message */
 } wire_ctx;
 
 typedef struct wire_msg {
