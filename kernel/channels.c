@@ -158,14 +158,10 @@ int channels_poll(int timeout_ms) {
         log_error("zmq_poll: %s", zmq_strerror(errno));
         return -1;
     }
-    /* One message per socket per turn keeps control ahead of a busy shell,
-     * and lets a handler hold shell before the next request is read. */
-    for (int i = 0; i < n_socks && ch_state.running; i++) {
-        if (!(items[i].revents & ZMQ_POLLIN)) continue;
-        if (socks[i] == CH_SHELL && ch_state.hold_shell) continue;
-        dispatch_socket(socks[i]);
-    }
-    /* Callbacks may unwatch fds (a worker restart does): look each up again. */
+    /* Fds first: a signal (SIGINT sent while idle) or the end of a cell
+     * must be taken before a request that arrived in the same turn, or an
+     * idle interrupt would stop the next cell. Callbacks may unwatch fds
+     * (a worker restart does): look each up again. */
     for (int i = n_socks; i < n && ch_state.running; i++) {
         if (!(items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) continue;
         for (int j = 0; j < ch_state.n_fds; j++) {
@@ -174,6 +170,13 @@ int channels_poll(int timeout_ms) {
                 break;
             }
         }
+    }
+    /* One message per socket per turn keeps control ahead of a busy shell,
+     * and lets a handler hold shell before the next request is read. */
+    for (int i = 0; i < n_socks && ch_state.running; i++) {
+        if (!(items[i].revents & ZMQ_POLLIN)) continue;
+        if (socks[i] == CH_SHELL && ch_state.hold_shell) continue;
+        dispatch_socket(socks[i]);
     }
     return 0;
 }

@@ -346,7 +346,15 @@ static void set_error(session_result *r, const char *ename, const char *evalue, 
     while (p && *p) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        r->traceback[r->ntraceback++] = strndup(p, len);
+        /* front ends show the traceback, not ename: lead with it, as
+         * Python kernels do ("CompileError: line 3: error: ...") */
+        if (r->ntraceback == 0) {
+            char *first = NULL;
+            if (asprintf(&first, "%s: %.*s", ename, (int)len, p) < 0) first = strndup(p, len);
+            r->traceback[r->ntraceback++] = first;
+        } else {
+            r->traceback[r->ntraceback++] = strndup(p, len);
+        }
         p = e ? e + 1 : p + len;
     }
 }

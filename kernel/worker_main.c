@@ -84,7 +84,7 @@ static void set_error(session_result *r, const char *ename, const char *evalue) 
     r->ename = strdup(ename);
     r->evalue = strdup(evalue);
     r->traceback = calloc(1, sizeof(char *));
-    r->traceback[0] = strdup(evalue);
+    if (asprintf(&r->traceback[0], "%s: %s", ename, evalue) < 0) r->traceback[0] = strdup(evalue);
     r->ntraceback = 1;
 }
 

@@ -173,7 +173,7 @@ def test_failed_definition_in_middle_keeps_nothing(kc):
                   "int broken(void) { return nope; }\n",
               "CompileError", "line 4: error: 'nope' undeclared")
     assert plain_traceback(c.error) == [
-        "line 4: error: 'nope' undeclared",
+        "CompileError: line 4: error: 'nope' undeclared",
         "    4 | int broken(void) { return nope; }",
         "      |                           ^~~~",
     ]
@@ -734,7 +734,7 @@ def test_compile_error_exact(kc):
     c = fails(kc, 'printf("%d\\n", f());\n\nx = 3;\n', "CompileError",
               "line 3: error: 'x' undeclared")
     assert plain_traceback(c.error) == [
-        "line 3: error: 'x' undeclared",
+        "CompileError: line 3: error: 'x' undeclared",
         "    3 | x = 3;",
         "      | ^",
     ]
