@@ -1,0 +1,71 @@
+"""The measurement under every cell, read from execute_reply metadata
+(ckernel.measure) and from the measurement line, for cells whose figures
+are known exactly."""
+from .conftest import measure_lines, run
+
+
+def measure(kc, code, **kw):
+    reply, msgs = run(kc, code, allow_stdin=False, **kw)
+    assert reply["status"] == "ok", reply
+    return reply, msgs
+
+
+def figures(kc, code):
+    # the reply's metadata carries the figures; jupyter_client puts the
+    # reply's metadata beside its content, so ask for the whole message
+    msg_id = kc.execute(code, allow_stdin=False)
+    while True:
+        m = kc.get_shell_msg(timeout=20)
+        if m["parent_header"].get("msg_id") == msg_id:
+            break
+    assert m["content"]["status"] == "ok", m["content"]
+    return m["metadata"]["ckernel"]["measure"]
+
+
+def test_free_malloc_loop_is_counted_exactly(kc):
+    run(kc, "#include <stdlib.h>\n#include <stdio.h>")
+    m = figures(kc, "for (int i = 0; i < 100; i++) free(malloc(32));")
+    assert (m["allocs"], m["alloc_bytes"], m["frees"], m["live_delta_bytes"]) == (100, 3200, 100, 0), m
+    assert m["peak_live_bytes"] == 32, m
+    assert m["run_ns"] > 0 and m["compile_ns"] > 0, m
+
+
+def test_live_bytes_and_libc_allocations(kc):
+    run(kc, "#include <stdlib.h>\n#include <stdio.h>\n#include <string.h>")
+    m = figures(kc, "char *kept = malloc(48);")
+    assert (m["allocs"], m["alloc_bytes"], m["frees"], m["live_delta_bytes"]) == (1, 48, 0, 48), m
+    # strdup allocates inside libc: it is counted too
+    m = figures(kc, "char *dup = strdup(\"hello\"); free(dup);")
+    assert (m["allocs"], m["alloc_bytes"], m["frees"]) == (1, 6, 1), m
+
+
+def test_a_64_kib_stack_array_is_measured(kc):
+    run(kc, "void deep(void) { volatile char a[65536]; a[0] = 1; a[65535] = 2; }")
+    m = figures(kc, "deep();")
+    assert 65536 <= m["stack_peak_bytes"] < 65536 + 4096, m
+
+
+def test_a_cell_that_only_prints(kc):
+    run(kc, "#include <stdio.h>")
+    # the first output makes libc allocate stdout's buffer, on the cell's
+    # behalf: that is counted; from then on printing allocates nothing
+    m = figures(kc, 'printf("first\\n");')
+    assert m["allocs"] <= 1 and m["frees"] == 0, m
+    reply, msgs = measure(kc, 'printf("hi\\n");')
+    lines = measure_lines(msgs)
+    assert len(lines) == 1, msgs
+    text = lines[0]["content"]["data"]["text/plain"]
+    assert text.startswith("compile ") and "heap 0 allocs" in text and "stack " in text, text
+    assert "text/html" in lines[0]["content"]["data"]
+    assert lines[0]["content"]["metadata"] == {}
+
+
+def test_measure_off_hides_the_line_but_keeps_the_figures(kc):
+    reply, msgs = measure(kc, "%measure off\nint quiet = 1;")
+    assert measure_lines(msgs) == []
+    m = figures(kc, "quiet++;")
+    assert m["allocs"] == 0
+    reply, msgs = measure(kc, "%measure verbose\nquiet++;")
+    text = measure_lines(msgs)[0]["content"]["data"]["text/plain"]
+    assert "cpu " in text and "rss " in text, text
+    measure(kc, "%measure on")
