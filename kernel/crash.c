@@ -189,7 +189,13 @@ static void put_backtrace(const ucontext_t *uc) {
         if (pc != innermost && crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
             frames++;
             if (shown < 12) {
-                snprintf(line, sizeof line, name[0] == 't' && strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+                int cnt, ln;
+                if (session_where_defined(crash_session, name, &cnt, &ln) && cnt > 0)
+                    snprintf(line, sizeof line, "  %s() + %lu, defined in cell [%d], line %d", name, off, cnt, ln);
+                else if (session_where_defined(crash_session, name, &cnt, &ln))
+                    snprintf(line, sizeof line, "  %s() + %lu, defined at line %d of its cell", name, off, ln);
+                else
+                    snprintf(line, sizeof line, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
                 put(",\"");
                 put_json(line);
                 put("\"");

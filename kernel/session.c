@@ -30,6 +30,7 @@ typedef struct {
     unsigned long size;     /* globals: sizeof */
     char *doc;              /* the comment above its definition */
     unsigned long gen;      /* the commit that made it */
+    int count, line;        /* the cell (execution count) and line that defined it */
 } entry;
 
 struct session {
@@ -43,6 +44,7 @@ struct session {
     char *headers;          /* the preprocessed headers of the last cell (a copy) */
     strmap index;           /* key -> entry; rebuilt after each commit */
     unsigned long gen;      /* commits so far */
+    int count;              /* execution count of the cell being run */
 };
 
 /* ------------------------------------------------------------- utilities */
@@ -615,6 +617,7 @@ struct session_cell {
 
 static void entry_set(entry *e, const cell_item *it, void *addr) {
     memset(e, 0, sizeof *e);
+    e->line = it->line;
     e->kind = it->kind;
     for (int k = 0; k < it->nkeys; k++) e->keys[k] = strdup(it->keys[k]);
     e->nkeys = it->nkeys;
@@ -648,6 +651,7 @@ static void commit_items(session *s, session_cell *pc, buf *notices) {
         entry_clear(e);
         if (in_place) {
             entry_set(&out[n], &c->items[by], pc->addr[by]);
+            out[n].count = s->count;
             out[n++].gen = s->gen;
             placed[by] = 1;
         }
@@ -655,6 +659,7 @@ static void commit_items(session *s, session_cell *pc, buf *notices) {
     for (size_t j = 0; j < c->n; j++)
         if (pc->plans[j] == PLAN_NEW && !placed[j]) {
             entry_set(&out[n], &c->items[j], pc->addr[j]);
+            out[n].count = s->count;
             out[n++].gen = s->gen;
         }
     free(s->e);
@@ -928,6 +933,16 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
     *offset = (unsigned long)(a - (const char *)best->addr);
     if (size && best->kind == ITEM_GLOBAL) *size = best->size;
     return best->kind == ITEM_GLOBAL ? 'g' : 'f';
+}
+
+void session_set_count(session *s, int count) { s->count = count; }
+
+int session_where_defined(const session *s, const char *name, int *count, int *line) {
+    long e = find_entry(s, name);
+    if (e < 0 || !s->e[e].line) return 0;
+    *count = s->e[e].count;
+    *line = s->e[e].line;
+    return 1;
 }
 
 size_t session_size(const session *s) { return s->n; }

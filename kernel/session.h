@@ -61,6 +61,12 @@ void session_reset(session *s);
  * a signal handler may call it. */
 int session_symbolize(const session *s, const void *addr, const char **name, unsigned long *offset,
                       unsigned long *size);
+/* The execution count of the cell about to be prepared (for the record). */
+void session_set_count(session *s, int count);
+/* Where NAME was defined: the cell's execution count and its line there.
+ * 0 if unknown. Reads only (a signal handler may call it). */
+int session_where_defined(const session *s, const char *name, int *count, int *line);
+
 /* A read-only look at entry I of the session (for completion). The
  * strings are borrowed until the next cell. */
 typedef struct {

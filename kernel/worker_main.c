@@ -287,6 +287,7 @@ static void execute(session *s, json_t *req) {
         fflush(stdout);
     }
     if (rc == 0) {
+        session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
         pc = session_prepare(s, m.code, m.cflags, &r);
     }
     char *argv0[64];
