@@ -735,7 +735,10 @@ def test_worker_killed_while_idle(kernel):
     workers = {p: start for p, start in process_tree(kpid).items() if p != kpid}
     assert workers, "no worker process found"
     for p in workers:
-        os.kill(p, 9)
+        try:
+            os.kill(p, 9)
+        except ProcessLookupError:
+            pass          # the last cell's snapshot, on its way out already
     assert not wait_gone(workers, 2), "worker survived SIGKILL"
     reply, _ = run(kc, "int w1 = 1;", timeout=10)          # may report the death
     reply, msgs = run(kc, '#include <stdio.h>\nprintf("back\\n");', timeout=10)
