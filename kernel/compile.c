@@ -4,6 +4,7 @@
  * cells are bump-allocated from. Keeping code outside the TCCState lets us
  * delete each state right after relocation (a live state costs ~8.5 KiB and
  * 1.6 mappings), and lets us patch old function entries in place. */
+#include <elf.h>
 #include <libtcc.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include "compile.h"
 #include "log.h"
@@ -61,6 +63,8 @@ static void *arena_alloc(size_t size) {
  * then; free rolls back only the newest block. */
 
 #define TCCMEM_SIZE ((size_t)1 << 30)
+
+static jmp_buf *tcc_exit_to;         /* where ck_tcc_exit returns to (compile_source) */
 #define TCCMEM_KEEP ((size_t)32 << 20)     /* stays resident between cells */
 
 static struct {
@@ -205,6 +209,86 @@ compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaqu
     return u;
 }
 
+/* ----------------------------------------------------------- line tables
+ *
+ * Code compiled to memory carries no debug information that libtcc lets
+ * us read. After a crash, the unit is compiled once more, with -g, to an
+ * object in memory (a memfd), and its stabs give each function's lines:
+ * N_FUN names a function, N_SLINE gives a line and the offset into the
+ * function where its code starts. libtcc's code does not change with -g. */
+
+typedef struct { uint32_t strx; uint8_t type, other; uint16_t desc; uint32_t value; } stab;
+enum { N_FUN = 0x24, N_SLINE = 0x44 };
+
+static int lines_from_object(const unsigned char *obj, size_t len, const char *const *names,
+                             const unsigned long *offsets, int *lines, size_t n) {
+    if (len < sizeof(Elf64_Ehdr) || memcmp(obj, ELFMAG, SELFMAG) != 0) return -1;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)obj;
+    if (eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > len || eh->e_shstrndx >= eh->e_shnum) return -1;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(obj + eh->e_shoff);
+    const char *shstr = (const char *)obj + sh[eh->e_shstrndx].sh_offset;
+    const stab *st = NULL;
+    const char *str = NULL;
+    size_t nst = 0;
+    for (int i = 0; i < eh->e_shnum; i++) {
+        if (sh[i].sh_offset + sh[i].sh_size > len) return -1;
+        const char *nm = shstr + sh[i].sh_name;
+        if (!strcmp(nm, ".stab")) { st = (const stab *)(obj + sh[i].sh_offset); nst = sh[i].sh_size / sizeof *st; }
+        if (!strcmp(nm, ".stabstr")) str = (const char *)obj + sh[i].sh_offset;
+    }
+    if (!st || !str) return -1;
+    for (size_t f = 0; f < n; f++) {
+        size_t nlen = strlen(names[f]);
+        int in = 0, best = 0;
+        for (size_t i = 0; i < nst; i++) {
+            if (st[i].type == N_FUN) {
+                const char *fn = str + st[i].strx;
+                in = strncmp(fn, names[f], nlen) == 0 && fn[nlen] == ':';
+            } else if (in && st[i].type == N_SLINE && st[i].value <= offsets[f]) {
+                best = st[i].desc;
+            }
+        }
+        lines[f] = best;
+    }
+    return 0;
+}
+
+int compile_lines(const char *src, const char *options, const char *const *names,
+                  const unsigned long *offsets, int *lines, size_t n) {
+    for (size_t i = 0; i < n; i++) lines[i] = 0;
+    int fd = memfd_create("ckernel-lines", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    TCCState *s = tcc_new();
+    if (!s) { close(fd); return -1; }
+    tcc_set_error_func(s, NULL, NULL);
+    tcc_set_options(s, "-std=c11 -g");
+    if (options && *options) tcc_set_options(s, options);
+    tcc_set_output_type(s, TCC_OUTPUT_OBJ);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    jmp_buf env;
+    int rc = -1;
+    if (setjmp(env) == 0) {
+        tcc_exit_to = &env;
+        if (tcc_compile_string(s, src) == 0 && tcc_output_file(s, path) == 0) rc = 0;
+    }
+    tcc_exit_to = NULL;
+    if (rc == 0) {
+        off_t len = lseek(fd, 0, SEEK_END);
+        void *obj = len > 0 ? mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+        if (obj != MAP_FAILED) {
+            rc = lines_from_object(obj, (size_t)len, names, offsets, lines, n);
+            munmap(obj, (size_t)len);
+        } else {
+            rc = -1;
+        }
+        tcc_delete(s);
+    }
+    tccmem_reset();                      /* after an exit() jump, the state is simply dropped */
+    close(fd);
+    return rc;
+}
+
 void compile_add_symbol(compile_unit *u, const char *name, const void *addr) {
     tcc_add_symbol(u->s, name, addr);
 }
@@ -216,7 +300,6 @@ int compile_add_library(compile_unit *u, const char *name) {
 /* libtcc calls exit() when it runs out of memory; the Makefile renames
  * that call to ck_tcc_exit, which jumps back here instead: the unit is
  * abandoned, and its memory goes with the compiler region's reset. */
-static jmp_buf *tcc_exit_to;
 
 void ck_tcc_exit(int status) {
     if (tcc_exit_to) longjmp(*tcc_exit_to, 1);

@@ -37,6 +37,13 @@ void compile_reserve(void);
  * region is not inherited. */
 void compile_after_fork(void);
 
+/* The cell lines of N code addresses: for each, the function NAMES[i]
+ * of SRC and the byte OFFSETS[i] into it; LINES[i] gets the line (0 if
+ * unknown). SRC is compiled again, with -g, to an object, whose stabs are
+ * read; nothing of it is kept. 0 or -1. */
+int compile_lines(const char *src, const char *options, const char *const *names,
+                  const unsigned long *offsets, int *lines, size_t n);
+
 /* Make every call to the function at OLD go to NEW: a 13-byte
  * `movabs r11, NEW; jmp r11` over OLD's entry (tcc's smallest function is
  * 13 bytes; r11 is scratch in the SysV ABI and carries no argument, unlike

@@ -27,6 +27,14 @@ static double crash_timeout;
 static char out[16384];     /* the event's JSON */
 static size_t out_len;
 
+/* The cell frames shown, for the kernel to ask their lines of (ipc.h). */
+static struct { const char *name; unsigned long off; } frames[16];
+static int nframes;
+
+static void note_frame(const char *name, unsigned long off) {
+    if (nframes < 16) { frames[nframes].name = name; frames[nframes].off = off; nframes++; }
+}
+
 static void put(const char *s) {
     size_t n = strlen(s);
     if (out_len + n >= sizeof out) n = sizeof out - 1 - out_len;
@@ -177,6 +185,7 @@ static void put_backtrace(const ucontext_t *uc) {
             const unsigned char *c = (const unsigned char *)ra;
             if (!(c[-5] == 0xE8 || c[-2] == 0xFF || c[-3] == 0xFF || c[-6] == 0xFF)) continue;
             innermost = ra;
+            note_frame(name, off);
             snprintf(line, sizeof line, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
             put(",\"");
             put_json(line);
@@ -190,6 +199,7 @@ static void put_backtrace(const ucontext_t *uc) {
             frames++;
             if (shown < 12) {
                 int cnt, ln;
+                note_frame(name, off);
                 if (session_where_defined(crash_session, name, &cnt, &ln) && cnt > 0)
                     snprintf(line, sizeof line, "  %s() + %lu, defined in cell [%d], line %d", name, off, cnt, ln);
                 else if (session_where_defined(crash_session, name, &cnt, &ln))
@@ -236,7 +246,16 @@ static void send_crash(const char *ename, const char *evalue, const ucontext_t *
         put_json(extra);
         put("\"");
     }
+    nframes = 0;
     if (uc) put_backtrace(uc);
+    put("],\"frames\":[");
+    for (int i = 0; i < nframes; i++) {
+        char num[32];
+        put(i ? ",[\"" : "[\"");
+        put_json(frames[i].name);
+        snprintf(num, sizeof num, "\",%lu]", frames[i].off);
+        put(num);
+    }
     put("]}");
     uint32_t len = (uint32_t)out_len;
     char head[4];

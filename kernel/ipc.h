@@ -53,9 +53,15 @@
  *   {"ev":"update_display","data":{...},"display_id":STR}
  *   {"ev":"clear_output","wait":BOOL}
  *        the runtime shows something (nb.h); stdout was flushed first.
- *   {"ev":"crash","ename":STR,"evalue":STR,"traceback":[STR...]}
+ *   {"ev":"crash","ename":STR,"evalue":STR,"traceback":[STR...],
+ *    "frames":[[NAME,OFFSET]...]}
  *        the process running the cell is about to die of a signal (or a
- *        %timeout) and says why (crash.c); its death follows.
+ *        %timeout) and says why (crash.c); its death follows. FRAMES are
+ *        the cell functions of the traceback, innermost first.
+ *   {"op":"lines","code":STR,"frames":[[NAME,OFFSET]...]}
+ *        asked of the snapshot that took over: answered by
+ *        {"ev":"lines_reply","lines":[INT...]}, the crashed cell's line of
+ *        each frame (0: not in that cell).
  *
  * A worker that dies while running a cell sends no "done": the kernel learns
  * of it by waitpid (it is the worker's subreaper) and, if "started" named a

@@ -937,6 +937,36 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
 
 void session_set_count(session *s, int count) { s->count = count; }
 
+int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
+                  const unsigned long *offsets, int *lines, size_t n) {
+    /* the unit exactly as session_prepare built it: same session, same cell */
+    cell c = {0};
+    if (cell_split(code, &c) < 0) return -1;
+    plan *plans = calloc(c.n + 1, sizeof *plans);
+    unsigned char *dropped = calloc(s->n + 1, 1);
+    strmap defined = {0};
+    plan_cell(s, &c, plans, &defined, dropped);
+    int has_expression = c.n && c.items[c.n - 1].kind == ITEM_EXPRESSION;
+    diag_ctx d = { .s = s, .c = &c, .code = code, .defined = &defined, .dropped = dropped };
+    char *options = NULL;
+    if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
+        options = NULL;
+    char *src = build_unit(s, &c, plans, &d, has_expression, options);
+    const char **fn = calloc(n + 1, sizeof *fn);
+    for (size_t i = 0; i < n; i++)          /* the statements' function has a name of its own */
+        fn[i] = strcmp(names[i], "the cell's statements") == 0 ? "__ck_run" : names[i];
+    int rc = compile_lines(src, options, fn, offsets, lines, n);
+    free(fn);
+    free(src);
+    free(options);
+    diag_reset(&d);
+    strmap_free(&defined);
+    free(dropped);
+    free(plans);
+    cell_free(&c);
+    return rc;
+}
+
 int session_where_defined(const session *s, const char *name, int *count, int *line) {
     long e = find_entry(s, name);
     if (e < 0 || !s->e[e].line) return 0;

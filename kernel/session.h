@@ -67,6 +67,13 @@ void session_set_count(session *s, int count);
  * 0 if unknown. Reads only (a signal handler may call it). */
 int session_where_defined(const session *s, const char *name, int *count, int *line);
 
+/* After a crash, in the snapshot that took over (whose session is the one
+ * CODE was compiled against): the cell lines of code addresses given as a
+ * function NAMES[i] ("the cell's statements" included) and byte OFFSETS[i]
+ * into it; LINES[i] is 0 where the function is not this cell's. 0 or -1. */
+int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
+                  const unsigned long *offsets, int *lines, size_t n);
+
 /* A read-only look at entry I of the session (for completion). The
  * strings are borrowed until the next cell. */
 typedef struct {

@@ -26,6 +26,7 @@
 #include "worker.h"
 
 #define READ_CHUNK     65536          /* one read() of cell output */
+#define LINES_TIMEOUT_MS 1500           /* a crashed cell's lines: one more compile */
 #define TURN_MAX       (1u << 20)     /* output forwarded per stream per loop turn */
 #define START_TIMEOUT_MS    10000
 #define TAKEOVER_TIMEOUT_MS 3000
@@ -54,6 +55,8 @@ static struct {
     long long out_sent;     /* forwarded so far */
     json_t *crash;          /* the error to end the cell with, once recovered */
     json_t *last_words;     /* the dying process's own "crash" event, if it sent one */
+    json_t *frames;         /* its cell frames, [[name, offset]...], for their lines */
+    char *code;             /* the running cell, to find those lines in */
     int stopping;
 } W = { .req_fd = -1, .ev_fd = -1, .out_fd = { -1, -1 } };
 
@@ -315,6 +318,8 @@ int worker_execute(const char *code, int count) {
         return -1;
     }
     W.running = 1;
+    free(W.code);
+    W.code = strdup(code);
     W.out_sent = W.out_limit = 0;
     json_decref(W.last_words);
     W.last_words = NULL;
@@ -424,6 +429,8 @@ static json_t *death_error(pid_t pid, int status) {
     const char *ename;
     json_t *words = W.last_words;
     W.last_words = NULL;
+    json_decref(W.frames);
+    W.frames = words ? json_incref(json_object_get(words, "frames")) : NULL;
     if (words && !W.interrupted && json_is_array(json_object_get(words, "traceback"))) {
         /* the process said why it died (crash.c): use its words */
         json_t *err = json_pack("{s:s, s:O, s:O, s:O, s:n, s:n}", "status", "error",
@@ -471,6 +478,40 @@ static void restart_worker(void) {
         log_error("no worker: the next cell will try again");
 }
 
+/* Ask the snapshot that took over (it has the session the cell was
+ * compiled against) which line of the cell each crashed frame was on, and
+ * add it to the frame's line of ERR's traceback: "  f() + 24" becomes
+ * "  f() + 24, line 3 of this cell". */
+static void add_lines_of_frames(json_t *err) {
+    if (!json_array_size(W.frames) || !W.code || W.req_fd < 0) return;
+    json_t *req = json_pack("{s:s, s:s, s:O}", "op", "lines", "code", W.code, "frames", W.frames);
+    int sent = req && ipc_send(W.req_fd, req) == 0;
+    json_decref(req);
+    json_t *rep = sent ? wait_event("lines_reply", LINES_TIMEOUT_MS, 0) : NULL;
+    json_t *lines = json_object_get(rep, "lines");
+    json_t *tb = json_object_get(err, "traceback");
+    for (size_t i = 0; i < json_array_size(lines) && i < json_array_size(W.frames); i++) {
+        json_int_t line = json_integer_value(json_array_get(lines, i));
+        json_t *f = json_array_get(W.frames, i);
+        const char *name = json_string_value(json_array_get(f, 0));
+        if (line <= 0 || !name) continue;
+        char head[300];
+        snprintf(head, sizeof head, strchr(name, ' ') ? "  %s + %lld" : "  %s() + %lld", name,
+                 (long long)json_integer_value(json_array_get(f, 1)));
+        for (size_t k = 0; k < json_array_size(tb); k++) {
+            const char *t = json_string_value(json_array_get(tb, k));
+            size_t hl = strlen(head);
+            if (!t || strncmp(t, head, hl) != 0 || (t[hl] && t[hl] != ',')) continue;
+            char *with = NULL;
+            if (asprintf(&with, "%s, line %lld of this cell", head, (long long)line) >= 0)
+                json_array_set_new(tb, k, json_string(with));
+            free(with);
+            break;
+        }
+    }
+    json_decref(rep);
+}
+
 /* The process running the cell died: recover a worker, then end the cell. */
 static void cell_died(pid_t pid, int status) {
     drain_output();                  /* what it printed before dying, before the pipes go */
@@ -483,6 +524,7 @@ static void cell_died(pid_t pid, int status) {
         }
     }
     if (W.took_over) {
+        add_lines_of_frames(W.crash);
         add_line(W.crash, "The worker went back to the state from before this cell: "
                           "what earlier cells defined is still there.");
     } else {
@@ -545,6 +587,10 @@ void worker_stop(void) {
     W.crash = NULL;
     json_decref(W.last_words);
     W.last_words = NULL;
+    json_decref(W.frames);
+    W.frames = NULL;
+    free(W.code);
+    W.code = NULL;
     ipc_reader_free(&W.ev);
     free(W.buf);
     W.buf = NULL;

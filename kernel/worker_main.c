@@ -414,6 +414,34 @@ static void inspect(session *s, json_t *req) {
     send_event(ev);
 }
 
+/* {"op":"lines","code":STR,"frames":[[NAME,OFFSET],...]}: the cell lines
+ * of a crashed cell's frames (see session_lines). */
+static void lines(session *s, json_t *req) {
+    const char *code = json_string_value(json_object_get(req, "code"));
+    json_t *frames = json_object_get(req, "frames");
+    size_t n = json_array_size(frames);
+    const char **names = calloc(n + 1, sizeof *names);
+    unsigned long *offsets = calloc(n + 1, sizeof *offsets);
+    int *found = calloc(n + 1, sizeof *found);
+    for (size_t i = 0; i < n; i++) {
+        json_t *f = json_array_get(frames, i);
+        names[i] = json_string_value(json_array_get(f, 0));
+        if (!names[i]) names[i] = "";
+        offsets[i] = (unsigned long)json_integer_value(json_array_get(f, 1));
+    }
+    magics m;
+    memset(&m, 0, sizeof m);
+    json_t *out = json_array();
+    if (code && magics_parse(code, &m) == 0 &&
+        session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
+        for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+    magics_free(&m);
+    send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
+    free(names);
+    free(offsets);
+    free(found);
+}
+
 int main(void) {
     log_set_role("ckernel-worker");
     setpgid(0, 0);                       /* the kernel kills the whole group */
@@ -441,6 +469,8 @@ int main(void) {
             complete(s, req);
         } else if (op && strcmp(op, "inspect") == 0) {
             inspect(s, req);
+        } else if (op && strcmp(op, "lines") == 0) {
+            lines(s, req);
         } else if (op && strcmp(op, "input_reply") == 0) {
             /* an answer that came after its cell ended: nobody waits for it */
         } else if (op && strcmp(op, "shutdown") == 0) {
