@@ -149,3 +149,23 @@ def test_crash_in_a_later_defined_function_keeps_earlier_redefinitions(state_ker
     assert_state(kc)
     reply, msgs = run(kc, "g_new", timeout=10)
     assert reply["status"] == "error", "g_new from the crashed cell survived"
+
+
+def test_backtrace_gives_the_cells_own_lines(state_kernel):
+    """Each frame of the crashed cell names its line in that cell (the
+    snapshot recompiles the cell with -g and reads the stabs)."""
+    km, kc = state_kernel
+    code = ("void lines_inner(int *p) {\n"
+            "    int unused = 1;\n"
+            "    *p = 42;\n"                       # line 3
+            "}\n"
+            "void lines_outer(int *p) { lines_inner(p); }\n"   # line 5
+            "\n"
+            "lines_outer(0);\n")                 # line 7
+    reply, msgs = run(kc, code)
+    assert reply["status"] == "error"
+    tb = "\n".join(errors(msgs)[0]["traceback"])
+    assert re.search(r"lines_inner\(\) \+ \d+, line 3 of this cell", tb), tb
+    assert re.search(r"lines_outer\(\) \+ \d+, line 5 of this cell", tb), tb
+    assert re.search(r"the cell's statements \+ \d+, line 7 of this cell", tb), tb
+    assert_state(kc)
