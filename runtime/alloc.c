@@ -65,6 +65,14 @@ typedef struct {
 } __attribute__((aligned(64))) shard;
 
 static shard shards[SHARDS];
+
+/* Blocks are recorded only while a cell runs (rt_alloc_track): what the
+ * worker allocates between cells is not the cell's, and recording it
+ * would write to the table's pages right after each snapshot is forked,
+ * a copy-on-write fault each. Frees are always looked up (a read). */
+static int tracking;
+
+void rt_alloc_track(int on) { tracking = on; }
 static int64_t live_bytes, peak_bytes;
 static __thread int inside;
 
@@ -96,9 +104,17 @@ static inline void unlock(int *l) {
 
 /* fork() in one thread while another holds a shard lock would leave the
  * child's lock held forever: hold them all across fork. */
-static void lock_all(void) { for (unsigned i = 0; i < SHARDS; i++) lock(&shards[i].lock); }
+static void lock_all(void) {
+    if (!threaded()) return;
+    for (unsigned i = 0; i < SHARDS; i++) lock(&shards[i].lock);
+}
 static void unlock_all(void) {
-    for (unsigned i = SHARDS; i-- > 0;) __atomic_store_n(&shards[i].lock, 0, __ATOMIC_RELEASE);
+    if (!threaded()) return;
+    /* write only what is set: every page written after the worker's fork
+     * costs a copy-on-write fault, and single-threaded nothing is locked */
+    for (unsigned i = SHARDS; i-- > 0;)
+        if (__atomic_load_n(&shards[i].lock, __ATOMIC_RELAXED))
+            __atomic_store_n(&shards[i].lock, 0, __ATOMIC_RELEASE);
 }
 
 __attribute__((constructor)) static void alloc_init(void) {
@@ -196,6 +212,7 @@ static inline void live_add(int64_t d) {
 /* ---------------------------------------------------------- bookkeeping */
 
 static void note_alloc(void *p, size_t n, const void *site, int is_realloc) {
+    if (!tracking) return;
     uintptr_t a = (uintptr_t)p;
     shard *s = shard_of(a);
     int internal = inside > 0;
@@ -297,6 +314,7 @@ static void *do_realloc(void *p, size_t n, const void *site) {
         return NULL;
     }
     /* Count the free of the old block, then the new allocation. */
+    if (!tracking) return q;
     shard *s = shard_of((uintptr_t)q);
     int counted = old != ~(uint64_t)0 && !(old & INTERNAL);
     size_t oldsize = old == ~(uint64_t)0 ? 0 : (size_t)(old & ~INTERNAL);

@@ -38,6 +38,7 @@ __attribute__((noinline)) static void begin_counters(void) {
     cell.cpu0 = cpu_ns();
     rt_alloc_totals_get(&cell.t0, 1);
     cell.live0 = rt_alloc_mark_peak();
+    rt_alloc_track(1);
     cell.start = rt_now_ns();
 }
 
@@ -63,6 +64,7 @@ static uint64_t rss_now(void) {
 
 __attribute__((noinline)) static void end_counters(nb_measure *m, uint64_t stack, int ok) {
     uint64_t end = rt_now_ns();
+    rt_alloc_track(0);
     memset(m, 0, sizeof *m);
     m->run_ns = end - cell.start;
     m->stack_peak_bytes = stack;

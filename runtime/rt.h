@@ -18,6 +18,8 @@
  * own: not counted, and neither are their frees. Calls nest. */
 RT_HIDDEN void rt_inside_begin(void);
 RT_HIDDEN void rt_inside_end(void);
+/* Record allocations (while a cell runs) or not. */
+RT_HIDDEN void rt_alloc_track(int on);
 
 /* Running totals since the process started (the runtime's own excluded). */
 typedef struct rt_alloc_totals {
