@@ -13,6 +13,10 @@ typedef struct {
     const char *src;
     token *t;
     size_t n;
+    /* per token: leave it out of a declaration's text (static, a tag's
+     * body); kept all zero between declarations, so that each one clears
+     * only its own range: a cell of thousands stays linear */
+    unsigned char *drop, *tdrop;
 } toks;
 
 static int is(const toks *ts, size_t i, const char *text) {
@@ -381,8 +385,7 @@ static size_t split_declaration(const toks *ts, size_t i, cell *c) {
         if (is(ts, j, "{") && !saw_assign && j > dstart && is(ts, j - 1, ")")) {
             /* a function definition: the body ends the item */
             size_t body_end = skip_group(ts, j);
-            unsigned char *drop = calloc(ts->n, 1);
-            if (!drop) return ts->n;
+            unsigned char *drop = ts->drop;
             for (size_t k = i; k < dstart; k++)
                 if (is(ts, k, "static")) drop[k] = 1;    /* persists: needs external linkage */
             cell_item *it = add_item(c, ITEM_FUNCTION, line);
@@ -394,7 +397,7 @@ static size_t split_declaration(const toks *ts, size_t i, cell *c) {
                 size_t name = declarator_name(ts, dstart, j);
                 if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
             }
-            free(drop);
+            memset(drop + i, 0, dstart - i);
             return body_end;
         }
         if (t->kind == TOK_PUNCT && t->len == 1 && strchr("([{", t->start[0])) j = skip_group(ts, j);
@@ -455,22 +458,23 @@ static size_t split_declaration(const toks *ts, size_t i, cell *c) {
 
     /* Variables and prototypes: one item per declarator. The specifiers are
      * repeated for each; a tag body already emitted is replaced by the tag. */
-    unsigned char *drop = calloc(ts->n, 1);
-    if (!drop) return end;
+    unsigned char *drop = ts->drop;
     int is_extern = 0;
     for (size_t k = i; k < dstart; k++) {
         if (is(ts, k, "static")) drop[k] = 1;
         if (is(ts, k, "extern")) is_extern = 1;
     }
-    if (tag_at != (size_t)-1 && tag_key(ts, tag_at)) {
+    char *named_tag = tag_at != (size_t)-1 ? tag_key(ts, tag_at) : NULL;
+    if (named_tag) {
         /* keep `struct P`, drop `{ ... }` */
         for (size_t k = tag_at; k < tag_end; k++)
             if (is(ts, k, "{")) { for (size_t m = k; m < tag_end; m++) drop[m] = 1; break; }
     }
+    free(named_tag);
     char *specs = span(ts, i, dstart, drop);
-    unsigned char *tdrop = calloc(ts->n, 1);      /* for the type text: no storage class */
-    if (!tdrop || !specs) { free(drop); free(tdrop); free(specs); return end; }
-    memcpy(tdrop, drop, ts->n);
+    unsigned char *tdrop = ts->tdrop;             /* for the type text: no storage class */
+    if (!specs) { memset(drop + i, 0, dstart - i); return end; }
+    memcpy(tdrop + i, drop + i, dstart - i);
     for (size_t k = i; k < dstart; k++)
         if (is(ts, k, "extern") || is(ts, k, "register") || is(ts, k, "auto")) tdrop[k] = 1;
 
@@ -518,8 +522,8 @@ static size_t split_declaration(const toks *ts, size_t i, cell *c) {
         a = k + 1;
     }
     free(specs);
-    free(drop);
-    free(tdrop);
+    memset(drop + i, 0, dstart - i);
+    memset(tdrop + i, 0, dstart - i);
     return end;
 }
 
@@ -575,9 +579,17 @@ static char *leading_comment(const char *src, const char *at) {
 /* ------------------------------------------------------------------- split */
 
 int cell_split(const char *code, cell *out) {
-    toks ts = { code, NULL, 0 };
+    toks ts = { code, NULL, 0, NULL, NULL };
     ts.t = lexer_tokenize(code, &ts.n, NULL);
     if (!ts.t) return -1;
+    ts.drop = calloc(ts.n + 1, 1);
+    ts.tdrop = calloc(ts.n + 1, 1);
+    if (!ts.drop || !ts.tdrop) {
+        free(ts.drop);
+        free(ts.tdrop);
+        free(ts.t);
+        return -1;
+    }
     size_t i = 0;
     while (i < ts.n) {
         const token *t = &ts.t[i];
@@ -614,11 +626,9 @@ int cell_split(const char *code, cell *out) {
         i = j;
     }
     free(ts.t);
+    free(ts.drop);
+    free(ts.tdrop);
     return 0;
-}
-
-const char *cell_item_name(const cell_item *it) {
-    return it->nkeys ? it->keys[0] : NULL;
 }
 
 void cell_free(cell *c) {

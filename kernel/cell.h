@@ -53,7 +53,4 @@ typedef struct {
 int cell_split(const char *code, cell *out);
 void cell_free(cell *c);
 
-/* The name an item defines first (its first key), or NULL. */
-const char *cell_item_name(const cell_item *it);
-
 #endif

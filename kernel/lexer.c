@@ -141,6 +141,7 @@ token *lexer_tokenize(const char *src, size_t *count, int *unterminated) {
         t->kind = TOK_PUNCT;
         t->len = 1;
         for (int i = 0; punct_long[i]; i++) {
+            if (punct_long[i][0] != *p) continue;
             size_t l = strlen(punct_long[i]);
             if (strncmp(p, punct_long[i], l) == 0) { t->len = l; break; }
         }
