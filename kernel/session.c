@@ -36,6 +36,8 @@ typedef struct {
 struct session {
     entry *e;
     size_t n, cap;
+    entry *spare;           /* commit_items builds the next list here, then swaps */
+    size_t spare_cap;
     char *options;          /* extra compiler options for every cell (%cflags) */
     char **libs;            /* %lib: linked into every cell */
     size_t nlibs;
@@ -633,9 +635,16 @@ static void entry_set(entry *e, const cell_item *it, void *addr) {
  * place. Entries plan_cell dropped go, each with a note in NOTICES. */
 static void commit_items(session *s, session_cell *pc, buf *notices) {
     const cell *c = &pc->c;
-    entry *out = calloc(s->n + c->n + 1, sizeof *out);
+    size_t need = s->n + c->n + 1;
+    if (s->spare_cap < need) {           /* reused: fresh pages would fault every cell */
+        entry *grown = realloc(s->spare, need * sizeof *grown);
+        if (!grown) abort();
+        s->spare = grown;
+        s->spare_cap = need;
+    }
+    entry *out = s->spare;
     unsigned char *placed = calloc(c->n + 1, 1);
-    if (!out || !placed) abort();
+    if (!placed) abort();
     s->gen++;
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++) {
@@ -662,11 +671,12 @@ static void commit_items(session *s, session_cell *pc, buf *notices) {
             out[n].count = s->count;
             out[n++].gen = s->gen;
         }
-    free(s->e);
     free(placed);
+    s->spare = s->e;
+    s->spare_cap = s->cap;
     s->e = out;
+    s->cap = need;
     s->n = n;
-    s->cap = s->n + c->n + 1;
     reindex(s);
 }
 
