@@ -43,7 +43,7 @@ struct session {
     size_t nlibs;
     void **runs;            /* each cell's statement function, for backtraces */
     size_t nruns;
-    char *headers;          /* the preprocessed headers of the last cell (a copy) */
+    char *headers;          /* the session's preprocessed headers, for completion (a copy) */
     strmap index;           /* key -> entry; rebuilt after each commit */
     unsigned long gen;      /* commits so far */
     int count;              /* execution count of the cell being run */
