@@ -10,13 +10,6 @@
 #include "complete.h"
 #include "lexer.h"
 
-static const char *const keywords[] = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
-    "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
-    "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
-    "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Alignas",
-    "_Alignof", "_Bool", "_Generic", "_Noreturn", "_Static_assert", NULL
-};
 
 /* ------------------------------------------------------- header index */
 
@@ -244,7 +237,7 @@ void complete_at(session *s, const char *code, size_t cursor, completion *out) {
             free(owned);
         }
     } else {
-        for (int i = 0; keywords[i]; i++) add_match(&l, keywords[i], strlen(keywords[i]), prefix, plen);
+        for (int i = 0; lexer_keywords[i]; i++) add_match(&l, lexer_keywords[i], strlen(lexer_keywords[i]), prefix, plen);
         for (size_t i = 0, n = session_size(s); i < n; i++) {
             session_view v;
             session_get(s, i, &v);
@@ -311,7 +304,7 @@ char *inspect_at(session *s, const char *code, size_t cursor) {
         const header_name *h = hidx_find(name);
         if (h && asprintf(&out, "%s\n\n(declared in the included headers)", h->decl) < 0) out = NULL;
     }
-    for (int i = 0; keywords[i] && !out; i++)
-        if (strcmp(keywords[i], name) == 0 && asprintf(&out, "%s: a C keyword", name) < 0) out = NULL;
+    for (int i = 0; lexer_keywords[i] && !out; i++)
+        if (strcmp(lexer_keywords[i], name) == 0 && asprintf(&out, "%s: a C keyword", name) < 0) out = NULL;
     return out;
 }

@@ -229,26 +229,9 @@ static int h_is_complete(channel ch, wire_msg *req) {
 
 /* ---------------------------------------------------------------- complete */
 
-static const char *const c_keywords[] = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
-    "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
-    "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
-    "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Alignas",
-    "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Noreturn",
-    "_Static_assert", "_Thread_local",
-};
 
 static int is_ident_char(unsigned char c) {
     return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* Byte offset of code point POS in UTF-8 text S (messaging 5.2+: cursor_pos
- * counts unicode code points), clamped to the end. */
-static size_t byte_offset(const char *s, long pos) {
-    size_t i = 0;
-    for (long cp = 0; s[i] && cp < pos; cp++)
-        do i++; while (((unsigned char)s[i] & 0xC0) == 0x80);
-    return i;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -277,15 +260,15 @@ static int h_complete(channel ch, wire_msg *req) {
         return DONE;
     }
     json_decref(ans);
-    size_t end = json_is_integer(jpos) ? byte_offset(code, (long)json_integer_value(jpos)) : strlen(code);
+    size_t end = json_is_integer(jpos) ? lexer_byte_offset(code, (size_t)json_integer_value(jpos)) : strlen(code);
     size_t start = end;
     while (start > 0 && is_ident_char((unsigned char)code[start - 1])) start--;
     const char *word = code + start;
     size_t wlen = end - start;
 
     json_t *set = json_object();    /* names as keys: no duplicates */
-    for (size_t i = 0; i < sizeof c_keywords / sizeof *c_keywords; i++)
-        if (!strncmp(c_keywords[i], word, wlen)) json_object_set_new(set, c_keywords[i], json_true());
+    for (size_t i = 0; lexer_keywords[i]; i++)
+        if (!strncmp(lexer_keywords[i], word, wlen)) json_object_set_new(set, lexer_keywords[i], json_true());
     /* The inputs so far, then this code (less the word being typed). */
     for (size_t h = 0; h <= history_count(); h++) {
         const char *src = h < history_count() ? history_input(h) : code;

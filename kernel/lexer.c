@@ -8,6 +8,28 @@
 #include <string.h>
 #include "lexer.h"
 
+const char *const lexer_keywords[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
+    "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
+    "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
+    "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Alignas",
+    "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Noreturn",
+    "_Static_assert", "_Thread_local", NULL
+};
+
+size_t lexer_byte_offset(const char *s, size_t cp) {
+    size_t i = 0;
+    for (; s[i] && cp; cp--)
+        do i++; while (((unsigned char)s[i] & 0xC0) == 0x80);
+    return i;
+}
+
+size_t lexer_code_points(const char *s, size_t bytes) {
+    size_t cp = 0;
+    for (size_t i = 0; i < bytes && s[i]; i++) cp += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return cp;
+}
+
 int tok_is(const token *t, const char *text) {
     size_t n = strlen(text);
     return t->len == n && memcmp(t->start, text, n) == 0;

@@ -31,6 +31,15 @@ token *lexer_tokenize(const char *src, size_t *count, int *unterminated);
 
 int tok_is(const token *t, const char *text);
 
+/* C's keywords, NULL-terminated (completion offers them). */
+extern const char *const lexer_keywords[];
+
+/* Jupyter counts cursor positions in code points, C strings in bytes:
+ * the byte offset of code point CP of UTF-8 text S (clamped to its end),
+ * and the number of code points in its first BYTES bytes. */
+size_t lexer_byte_offset(const char *s, size_t cp);
+size_t lexer_code_points(const char *s, size_t bytes);
+
 typedef enum { LEX_COMPLETE, LEX_INCOMPLETE, LEX_INVALID } lex_status;
 
 /* Jupyter's is_complete for C. INCOMPLETE when a bracket or comment is

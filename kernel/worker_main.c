@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "magics.h"
 #include "nb_internal.h"
+#include "lexer.h"
 #include "log.h"
 #include "session.h"
 
@@ -372,41 +373,24 @@ static void execute(session *s, json_t *req) {
 
 /* ------------------------------------------------ completion, inspection */
 
-/* Jupyter counts cursor positions in code points; C strings in bytes. */
-static size_t cp_to_byte(const char *s, size_t cp) {
-    size_t i = 0;
-    while (s[i] && cp) {
-        i++;                             /* past a lead byte ... */
-        while (((unsigned char)s[i] & 0xC0) == 0x80) i++;   /* ... and its continuation */
-        cp--;
-    }
-    return i;
-}
-
-static size_t byte_to_cp(const char *s, size_t b) {
-    size_t cp = 0;
-    for (size_t i = 0; i < b && s[i]; i++) cp += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return cp;
-}
-
 static void complete(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     if (!code) code = "";
-    size_t cursor = cp_to_byte(code, (size_t)json_integer_value(json_object_get(req, "cursor_pos")));
+    size_t cursor = lexer_byte_offset(code, (size_t)json_integer_value(json_object_get(req, "cursor_pos")));
     completion c;
     complete_at(s, code, cursor, &c);
     json_t *m = json_array();
     for (size_t i = 0; i < c.n; i++) json_array_append_new(m, json_string(c.matches[i]));
     send_event(json_pack("{s:s, s:o, s:I, s:I}", "ev", "complete_reply", "matches", m,
-                         "cursor_start", (json_int_t)byte_to_cp(code, c.start),
-                         "cursor_end", (json_int_t)byte_to_cp(code, c.end)));
+                         "cursor_start", (json_int_t)lexer_code_points(code, c.start),
+                         "cursor_end", (json_int_t)lexer_code_points(code, c.end)));
     complete_free(&c);
 }
 
 static void inspect(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     if (!code) code = "";
-    size_t cursor = cp_to_byte(code, (size_t)json_integer_value(json_object_get(req, "cursor_pos")));
+    size_t cursor = lexer_byte_offset(code, (size_t)json_integer_value(json_object_get(req, "cursor_pos")));
     char *text = inspect_at(s, code, cursor);
     json_t *ev = json_pack("{s:s, s:b}", "ev", "inspect_reply", "found", text != NULL);
     json_object_set_new(ev, "data", text ? json_pack("{s:s}", "text/plain", text) : json_object());
