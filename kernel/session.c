@@ -42,6 +42,7 @@ struct session {
     char **libs;            /* %lib: linked into every cell */
     size_t nlibs;
     void **runs;            /* each cell's statement function, for backtraces */
+    void **text_ends;       /* and where that cell's code ends (its data follows) */
     size_t nruns;
     char *headers;          /* the session's preprocessed headers, for completion (a copy) */
     strmap index;           /* key -> entry; rebuilt after each commit */
@@ -507,6 +508,9 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
             strcmp(c->items[j].keys[0], "main") == 0)
             buf_puts(&b, "nb__run_main((int (*)(int, char **))main);\n");
     buf_puts(&b, "}\n");
+    /* libtcc lays functions out in order: this one marks where the unit's
+     * code ends and its data (static locals, literals) begins */
+    buf_puts(&b, "void __ck_text_end(void) {}\n");
     return b.s;
 }
 
@@ -615,6 +619,7 @@ struct session_cell {
     unsigned long *length;       /* per item: an unsized array's length */
     unsigned long *size;         /* per item: a global's size */
     void (*run)(void);
+    void *text_end;              /* __ck_text_end: the end of the unit's code */
 };
 
 static void entry_set(entry *e, const cell_item *it, void *addr) {
@@ -814,6 +819,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
         }
     }
     pc->run = (void (*)(void))compile_symbol(u, "__ck_run");
+    pc->text_end = compile_symbol(u, "__ck_text_end");
     compile_free(u);
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
     diag_reset(&d);
@@ -846,9 +852,12 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
         if (it->unsized && pc->length[j]) complete_array(s, it->keys[0], pc->length[j]);
     }
     r->notices = notices.s;
+    void **ends = realloc(s->text_ends, (s->nruns + 1) * sizeof *ends);
+    if (ends) s->text_ends = ends;
     void **runs = realloc(s->runs, (s->nruns + 1) * sizeof *runs);
-    if (runs) {
+    if (runs && ends) {
         s->runs = runs;
+        s->text_ends[s->nruns] = pc->text_end;
         s->runs[s->nruns++] = (void *)pc->run;
     }
     /* begin and end in this one frame: the stack is measured below it */
@@ -915,6 +924,17 @@ void session_who(const session *s, FILE *out) {
     }
 }
 
+/* Whether A, found after the function at START, lies past the end of
+ * START's unit's code: then it is that unit's data, not code. Reads only. */
+static int past_code(const session *s, const void *start, const char *a) {
+    const char *end = NULL;
+    for (size_t i = 0; i < s->nruns; i++) {
+        const char *e = s->text_ends[i];
+        if (e && e > (const char *)start && (!end || e < end)) end = e;
+    }
+    return end && a >= end;
+}
+
 int session_symbolize(const session *s, const void *addr, const char **name, unsigned long *offset,
                       unsigned long *size) {
     if (size) *size = 0;
@@ -934,11 +954,13 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
     for (size_t i = 0; i < s->nruns; i++)
         if ((const char *)s->runs[i] <= a && (!run || (const char *)s->runs[i] > run)) run = s->runs[i];
     if (run && compile_in_arena(addr) && (!best || (best->kind == ITEM_FUNCTION && run > (const char *)best->addr))) {
+        if (past_code(s, run, a)) return 0;
         *name = "the cell's statements";
         *offset = (unsigned long)(a - run);
         return 'f';
     }
     if (!best) return 0;
+    if (best->kind == ITEM_FUNCTION && past_code(s, best->addr, a)) return 0;
     *name = best->keys[0];
     *offset = (unsigned long)(a - (const char *)best->addr);
     if (size && best->kind == ITEM_GLOBAL) *size = best->size;

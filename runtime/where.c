@@ -260,8 +260,8 @@ static nb_place locate(const void *p, uintptr_t caller_sp) {
     } else if (m->perms[2] == 'x') {
         if (anon && looks_like_string(p))
             set(&pl, NB_RODATA, "read-only data: a string literal or constant of a cell");
-        else if (anon)
-            set(&pl, NB_CODE, "code: cell code (no function known here)");
+        else if (anon)      /* cells' code and data share one mapping; no function holds it */
+            set(&pl, NB_GLOBAL, "global data: a static variable or constant of a cell");
         else if (has_sym)
             set(&pl, NB_CODE, "code: %s%s in %s", name, off, obj);
         else
