@@ -7,26 +7,7 @@ cell, every figure comes from a cell's output (never typed into the prose),
 claims are checked with nb_check on exact counts where possible and with
 wide margins where they are times. `make notebooks` / nbconvert executes it.
 """
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parents[1] / "01-memory-model-overview.ipynb"
-
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def c(src, tags=None):
-    cell = new_code_cell(src.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    cells.append(cell)
-
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
 
 # ---------------------------------------------------------------- intro
 
@@ -41,27 +22,14 @@ functions call each other, counts `malloc` and `free` exactly, shows what it
 means for a pointer to **escape** its function, and times a stack buffer
 against a heap one.
 
-Every cell shows a **measurement line** under it: compile and run time, the
-heap traffic while it ran (allocations, bytes, frees, live bytes, peak), the
-deepest the stack went, and page faults. Read that line as part of the
-answer. Where the text makes a claim, a cell checks it with `nb_check`: if
-the claim did not hold on your machine, that cell would fail.
-
-One thing to know about cells: a variable declared at a cell's top level is
-a **global** (later cells see it). To show a local variable, the examples
-declare it inside a function.
-""")
+""" + MEASURE_INTRO)
 
 c(r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Heap allocations made while running STMT: exact, from the allocator's own counters. */
-#define ALLOCS_OF(stmt) ({ unsigned long long a0_ = nb_heap().allocs; stmt; nb_heap().allocs - a0_; })
-/* Bytes requested from the heap while running STMT. */
-#define BYTES_OF(stmt) ({ unsigned long long b0_ = nb_heap().alloc_bytes; stmt; nb_heap().alloc_bytes - b0_; })
-""")
+""" + ALLOC_MACROS)
 
 # ------------------------------------------------------ 1. address space
 
@@ -457,10 +425,4 @@ The next notebook, `02-stack-heap-examples`, goes through the everyday
 patterns one at a time.
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"name": "c", "display_name": "C (tcc)", "language": "c"},
-    "language_info": {"name": "c"},
-})
-nbformat.validate(nb)
-nbformat.write(nb, OUT)
-print(f"wrote {OUT} ({len(cells)} cells, {sum(c.cell_type == 'code' for c in cells)} code)")
+write("01-memory-model-overview.ipynb")

@@ -8,26 +8,7 @@ the prose), claims are checked with nb_check on exact counts where possible
 and with wide margins where they are times. `make notebooks` / nbconvert
 executes it.
 """
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parents[1] / "02-stack-heap-examples.ipynb"
-
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def c(src, tags=None):
-    cell = new_code_cell(src.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    cells.append(cell)
-
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
 
 # ---------------------------------------------------------------- intro
 
@@ -40,16 +21,7 @@ patterns one at a time: locals, results that outlive their function,
 parameters and return values, structs, "interfaces", arrays, "closures",
 big variables, globals.
 
-Every cell shows a **measurement line** under it: compile and run time, the
-heap traffic while it ran (allocations, bytes, frees, live bytes, peak), the
-deepest the stack went, and page faults. Read that line as part of the
-answer. Where the text makes a claim, a cell checks it with `nb_check`: if
-the claim did not hold on your machine, that cell would fail.
-
-One thing to know about cells: a variable declared at a cell's top level is
-a **global** (later cells see it). To show a local variable, the examples
-declare it inside a function.
-""")
+""" + MEASURE_INTRO)
 
 c(r"""
 #include <stdio.h>
@@ -58,11 +30,7 @@ c(r"""
 #include <alloca.h>
 #include <sys/resource.h>
 
-/* Heap allocations made while running STMT: exact, from the allocator's own counters. */
-#define ALLOCS_OF(stmt) ({ unsigned long long a0_ = nb_heap().allocs; stmt; nb_heap().allocs - a0_; })
-/* Bytes requested from the heap while running STMT. */
-#define BYTES_OF(stmt) ({ unsigned long long b0_ = nb_heap().alloc_bytes; stmt; nb_heap().alloc_bytes - b0_; })
-""")
+""" + ALLOC_MACROS)
 
 # ------------------------------------------------- 1. stays on the stack
 
@@ -951,10 +919,4 @@ What the cells showed:
   kernel, and the session goes back to where it was (section 8).
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"name": "c", "display_name": "C (tcc)", "language": "c"},
-    "language_info": {"name": "c"},
-})
-nbformat.validate(nb)
-nbformat.write(nb, OUT)
-print(f"wrote {OUT} ({len(cells)} cells, {sum(c.cell_type == 'code' for c in cells)} code)")
+write("02-stack-heap-examples.ipynb")

@@ -1,0 +1,51 @@
+"""What the notebook generators share (gen_NN.py): cell builders, the
+writer with the C kernel's metadata, and the text and macros every notebook
+opens with."""
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+cells = []
+
+# How to read a cell's output; every notebook's introduction ends with it.
+MEASURE_INTRO = r"""Every cell shows a **measurement line** under it: compile and run time, the
+heap traffic while it ran (allocations, bytes, frees, live bytes, peak), the
+deepest the stack went, and page faults. Read that line as part of the
+answer. Where the text makes a claim, a cell checks it with `nb_check`: if
+the claim did not hold on your machine, that cell would fail.
+
+One thing to know about cells: a variable declared at a cell's top level is
+a **global** (later cells see it). To show a local variable, the examples
+declare it inside a function.
+"""
+
+# Exact heap counters around a statement, for the setup cell.
+ALLOC_MACROS = r"""/* Heap allocations made while running STMT: exact, from the allocator's own counters. */
+#define ALLOCS_OF(stmt) ({ unsigned long long a0_ = nb_heap().allocs; stmt; nb_heap().allocs - a0_; })
+/* Bytes requested from the heap while running STMT. */
+#define BYTES_OF(stmt) ({ unsigned long long b0_ = nb_heap().alloc_bytes; stmt; nb_heap().alloc_bytes - b0_; })
+"""
+
+
+def md(text):
+    cells.append(new_markdown_cell(text.strip("\n")))
+
+
+def c(src, tags=None):
+    cell = new_code_cell(src.strip("\n"))
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    cells.append(cell)
+
+
+def write(name):
+    """Write the cells as notebooks/NAME, unexecuted, for the C kernel."""
+    out = Path(__file__).resolve().parents[1] / name
+    nb = new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "c", "display_name": "C (tcc)", "language": "c"},
+        "language_info": {"name": "c"},
+    })
+    nbformat.validate(nb)
+    nbformat.write(nb, out)
+    print(f"wrote {out} ({len(cells)} cells, {sum(x.cell_type == 'code' for x in cells)} code)")
