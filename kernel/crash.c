@@ -50,6 +50,7 @@ static void put_json(const char *s) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; esc[2] = 0; put(esc); }
         else if (c < 32) { snprintf(esc, sizeof esc, "\\u%04x", c); put(esc); }
+        else if (c >= 0xF5) put("?");      /* never UTF-8; 0xFF marks frames (ipc.h) */
         else { esc[0] = (char)c; esc[1] = 0; put(esc); }
     }
 }
@@ -258,9 +259,9 @@ static void send_crash(const char *ename, const char *evalue, const ucontext_t *
     }
     put("]}");
     uint32_t len = (uint32_t)out_len;
-    char head[4];
-    memcpy(head, &len, 4);
-    struct iovec iov[2] = { { head, 4 }, { out, out_len } };
+    char head[IPC_HEADER] = IPC_MAGIC;
+    memcpy(head + 4, &len, 4);
+    struct iovec iov[2] = { { head, IPC_HEADER }, { out, out_len } };
     (void)writev(IPC_EVENT_FD, iov, 2);
 }
 

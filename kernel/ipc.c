@@ -37,26 +37,37 @@ static int read_all(int fd, char *p, size_t n) {
     return 0;
 }
 
+/* Every frame starts with IPC_MAGIC. Its bytes 0xFF and 0xFE never occur
+ * in UTF-8, so never inside a JSON body: after garbage (a cell can write to
+ * the event pipe) the reader finds the next real frame by looking for them. */
+static const char magic[4] = IPC_MAGIC;
+
 int ipc_send(int fd, json_t *msg) {
     char *text = json_dumps(msg, JSON_COMPACT);
     if (!text) return -ENOMEM;
     size_t n = strlen(text);
-    char *frame = malloc(4 + n);
+    char *frame = malloc(IPC_HEADER + n);
     if (!frame) { free(text); return -ENOMEM; }
     uint32_t len = (uint32_t)n;
-    memcpy(frame, &len, 4);          /* x86_64 and friends: little-endian */
-    memcpy(frame + 4, text, n);
-    int rc = write_all(fd, frame, 4 + n);   /* one write: keeps frames whole */
+    memcpy(frame, magic, 4);
+    memcpy(frame + 4, &len, 4);      /* x86_64 and friends: little-endian */
+    memcpy(frame + IPC_HEADER, text, n);
+    int rc = write_all(fd, frame, IPC_HEADER + n);   /* one write: keeps frames whole */
     free(frame);
     free(text);
     return rc;
 }
 
 json_t *ipc_recv(int fd) {
+    char head[IPC_HEADER];
     uint32_t len;
-    if (read_all(fd, (char *)&len, 4) < 0) return NULL;
-    if (len > IPC_MAX_MESSAGE) return NULL;
-    char *text = malloc(len);
+    if (read_all(fd, head, IPC_HEADER) < 0) return NULL;
+    memcpy(&len, head + 4, 4);
+    if (memcmp(head, magic, 4) || len > IPC_MAX_MESSAGE) {
+        log_error("ipc: broken frame from the kernel");
+        return NULL;
+    }
+    char *text = malloc(len ? len : 1);
     if (!text) return NULL;
     if (read_all(fd, text, len) < 0) { free(text); return NULL; }
     json_error_t err;
@@ -92,22 +103,43 @@ int ipc_reader_fill(ipc_reader *r, int fd) {
     }
 }
 
+static void drop(ipc_reader *r, size_t n) {
+    memmove(r->buf, r->buf + n, r->len - n);
+    r->len -= n;
+    r->checked = 0;
+}
+
+/* Skip what cannot be a frame: up to the next IPC_MAGIC after the first
+ * byte, or all but a tail that may be the start of one. */
+static void skip_garbage(ipc_reader *r) {
+    const char *next = r->len > 1 ? memmem(r->buf + 1, r->len - 1, magic, 4) : NULL;
+    size_t n = next ? (size_t)(next - r->buf) : (r->len > 3 ? r->len - 3 : 1);
+    if (!next)
+        while (n < r->len && (unsigned char)r->buf[n] != 0xFF) n++;
+    log_error("ipc: %zu bytes that are not a frame from the worker, skipped", n);
+    drop(r, n);
+}
+
 json_t *ipc_reader_next(ipc_reader *r) {
-    while (r->len >= 4) {
+    while (r->len > 0) {
+        if (memcmp(r->buf, magic, r->len < 4 ? r->len : 4)) { skip_garbage(r); continue; }
+        if (r->len < IPC_HEADER) return NULL;
         uint32_t len;
-        memcpy(&len, r->buf, 4);
-        if (len > IPC_MAX_MESSAGE) {         /* a broken peer: drop it all */
-            log_error("ipc: frame of %u bytes, dropping buffer", len);
-            r->len = 0;
-            return NULL;
-        }
-        if (r->len < 4 + (size_t)len) return NULL;
+        memcpy(&len, r->buf + 4, 4);
+        if (len > IPC_MAX_MESSAGE) { skip_garbage(r); continue; }
+        /* a body is a JSON object in UTF-8: a 0xFF in it is a new frame
+         * begun inside a broken one (checked: the part already looked at) */
+        size_t body = r->len - IPC_HEADER < len ? r->len - IPC_HEADER : len;
+        if ((body > 0 && r->buf[IPC_HEADER] != '{') ||
+            memchr(r->buf + IPC_HEADER + r->checked, 0xFF, body - r->checked)) { skip_garbage(r); continue; }
+        r->checked = body;
+        if (body < len) return NULL;
         json_error_t err;
-        json_t *msg = json_loadb(r->buf + 4, len, 0, &err);
-        memmove(r->buf, r->buf + 4 + len, r->len - 4 - len);
-        r->len -= 4 + len;
-        if (msg) return msg;
-        log_warn("ipc: bad message: %s", err.text);
+        json_t *msg = json_loadb(r->buf + IPC_HEADER, len, 0, &err);
+        drop(r, IPC_HEADER + len);
+        if (json_is_object(msg)) return msg;
+        log_warn("ipc: bad message: %s", msg ? "not an object" : err.text);
+        json_decref(msg);
     }
     return NULL;
 }

@@ -1,9 +1,9 @@
 /* ipc.h - messages between the kernel process and its worker process.
  *
- * Each message is one JSON object, sent as a 4-byte little-endian length
- * followed by that many bytes of compact JSON. Both ends use these calls;
- * the worker reads blocking, the kernel reads from its poll loop through an
- * ipc_reader that never blocks.
+ * Each message is one JSON object, sent as the 4 bytes IPC_MAGIC, a 4-byte
+ * little-endian length and that many bytes of compact JSON (valid UTF-8).
+ * Both ends use these calls; the worker reads blocking, the kernel reads
+ * from its poll loop through an ipc_reader that never blocks.
  *
  * File descriptors of the worker (set up by the kernel before exec):
  *   0  /dev/null (cells read end of file; input_request comes later)
@@ -77,6 +77,8 @@
 #define IPC_REQUEST_FD 3
 #define IPC_EVENT_FD   4
 #define IPC_MAX_MESSAGE (64u << 20)   /* larger lengths mean a broken peer */
+#define IPC_MAGIC "\xff\xfe" "ck"     /* bytes UTF-8 never has: frames can be found again */
+#define IPC_HEADER 8                  /* magic + length */
 
 /* Send MSG (borrowed) on FD; blocks until written. 0 or -errno. */
 int ipc_send(int fd, json_t *msg);
@@ -89,6 +91,7 @@ json_t *ipc_recv(int fd);
 typedef struct ipc_reader {
     char *buf;
     size_t len, cap;
+    size_t checked;     /* body bytes of an incomplete frame seen to hold no 0xFF */
 } ipc_reader;
 
 void ipc_reader_init(ipc_reader *r);
@@ -97,7 +100,8 @@ void ipc_reader_free(ipc_reader *r);
  * 0 if none were waiting, -1 at end of file or on error. */
 int ipc_reader_fill(ipc_reader *r, int fd);
 /* The next complete message (new reference), or NULL if none is complete.
- * A malformed message is logged and skipped. */
+ * Anything else (garbage, broken frames, JSON that is not an object) is
+ * logged and skipped up to the next frame's magic. */
 json_t *ipc_reader_next(ipc_reader *r);
 
 #endif

@@ -142,9 +142,14 @@ def connection_seeds():
 
 
 def ipc_seeds():
+    magic = b"\xff\xfeck"
+
+    def head(n):
+        return magic + struct.pack("<I", n)
+
     def ev(obj):
         b = json.dumps(obj).encode()
-        return struct.pack("<I", len(b)) + b
+        return head(len(b)) + b
     ready = ev({"ev": "ready", "pid": 123, "takeover": False})
     done = ev({"ev": "done", "status": "ok", "result": {"text/plain": "1"}, "diagnostics": None})
     crash = ev({"ev": "crash", "ename": "Crash", "evalue": "Segmentation fault", "traceback": ["a", "b"]})
@@ -152,12 +157,17 @@ def ipc_seeds():
         "ready": b"\x03" + ready,
         "sequence": bytes([len(ready) + 2]) + ready + done + crash,
         "split_header": b"\x02" + done,
-        "bad_json": b"\x00" + struct.pack("<I", 5) + b"{bad}" + done,
-        "huge_len": b"\x00" + struct.pack("<I", 0xFFFFFFFF) + b"{}",
-        "too_big": b"\x00" + struct.pack("<I", (64 << 20) + 1) + b"{}" + ready,
-        "zero_len": b"\x00" + struct.pack("<I", 0) + ready,
-        "scalar": b"\x00" + struct.pack("<I", 1) + b"1",
+        "bad_json": b"\x00" + head(5) + b"{bad}" + done,
+        "huge_len": b"\x00" + head(0xFFFFFFFF) + b"{}",
+        "too_big": b"\x00" + head((64 << 20) + 1) + b"{}" + ready,
+        "zero_len": b"\x00" + head(0) + ready,
+        "scalar": b"\x00" + head(1) + b"1",
         "partial": b"\x00" + ready[:-3],
+        # what a cell may write to the event pipe before the worker's own frames
+        "garbage_first": b"\x05" + b"\xff\xff\xff\x7f garbage" + done,
+        "old_framing": b"\x00" + struct.pack("<I", 5) + b"{bad}" + ready,
+        "forged_partial": b"\x10" + head(100) + b'{"ev"' + done,
+        "magic_prefix_tail": b"\x00" + done + b"\xff\xfe",
     }
     return s
 

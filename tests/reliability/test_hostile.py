@@ -131,6 +131,9 @@ def test_ignoring_the_alarm_does_not_defeat_timeout(fresh_kernel):
     # the worker's event pipe to the kernel: garbage, then a huge length
     'write(4, "\\xff\\xff\\xff\\x7f garbage", 12);',
     'write(4, "\\x05\\x00\\x00\\x00{bad}", 9); write(4, "\\x02\\x00\\x00\\x00[]", 6);',
+    # a frame that looks right but never ends (ipc.h: frames start with ff fe 'c' 'k')
+    'write(4, "\\xff\\xfeck\\x00\\x10\\x00\\x00{\\"ev\\":", 14);',
+    'write(4, "\\xff\\xfeck\\x0f\\x00\\x00\\x00{\\"ev\\":\\"done\\"}", 23);',
     # the request pipe from the kernel, closed
     'close(3);',
     # every global of the worker executable (runtime, session, libtcc)
