@@ -64,13 +64,16 @@ $(BUILD)/bin/ckernel: $(KERNEL_OBJ)
 # libtcc with its allocator calls renamed to the compile arena's
 # (compile.c): fork does not copy that memory, so compiling after a
 # snapshot costs no copy-on-write faults. Its exit() on running out of
-# memory becomes a compile error instead of the worker's death.
+# memory becomes a compile error instead of the worker's death. Its
+# zero-initialised statics (token hash table, value stack: 150 KiB) go to
+# page-aligned section ck_tcc_bss, which fork does not copy either.
 LIBTCC_A := /usr/lib/x86_64-linux-gnu/libtcc.a
-$(BUILD)/libtcc-ck.a: $(LIBTCC_A)
+$(BUILD)/libtcc-ck.a: $(LIBTCC_A) Makefile
 	@mkdir -p $(dir $@)
 	objcopy --redefine-sym malloc=ck_tcc_malloc --redefine-sym calloc=ck_tcc_calloc \
 	        --redefine-sym realloc=ck_tcc_realloc --redefine-sym free=ck_tcc_free \
-	        --redefine-sym exit=ck_tcc_exit $< $@
+	        --redefine-sym exit=ck_tcc_exit \
+	        --rename-section .bss=ck_tcc_bss --set-section-alignment .bss=4096 $< $@
 
 $(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a runtime/exports.list
 	@mkdir -p $(dir $@)

@@ -145,13 +145,34 @@ static void tccmem_reset(void) {
     }
 }
 
+/* libtcc's zero-initialised statics, in a section of their own (see the
+ * Makefile): compiling rewrites some 40 pages of them, and each would cost
+ * a fault after every snapshot fork. Between compiles, with no TCCState
+ * alive, they may as well be zero, as at start-up: so a snapshot gets them
+ * zero-filled (MADV_WIPEONFORK) and the worker's pages stay its own. */
+extern char __start_ck_tcc_bss[], __stop_ck_tcc_bss[], _end[];
+
+static void tcc_statics_wipe_on_fork(void) {
+    static int done;
+    if (done) return;
+    done = 1;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)__start_ck_tcc_bss, hi = (uintptr_t)__stop_ck_tcc_bss;
+    /* only whole pages that hold nothing else: the section must be last */
+    if ((lo & (page - 1)) || hi < (uintptr_t)_end ||
+        madvise((void *)lo, ((hi + page - 1) & ~(page - 1)) - lo, MADV_WIPEONFORK) < 0)
+        log_warn("libtcc's statics are copied at each fork (section not page-aligned or not last)");
+}
+
 void compile_reserve(void) {
     if (!tccmem.base) ck_tcc_free(tccmem_alloc(1));
     if (!arena.base) arena_alloc(0);
+    tcc_statics_wipe_on_fork();
 }
 
 void compile_after_fork(void) {
     memset(&tccmem, 0, sizeof tccmem);  /* the region was not copied */
+    /* wiped again at the next fork: the mapping keeps the flag */
     compile_reserve();
 }
 
