@@ -135,6 +135,8 @@ void *ck_tcc_realloc(void *p, size_t size) {
     return q;
 }
 
+void *compile_scratch_realloc(void *p, size_t size) { return ck_tcc_realloc(p, size); }
+
 /* After tcc_delete: all of libtcc's memory is free. */
 static void tccmem_reset(void) {
     tccmem.used = 0;

@@ -25,6 +25,12 @@ void *compile_symbol(compile_unit *u, const char *name);
 /* Free the compiler state; the relocated code and data stay. */
 void compile_free(compile_unit *u);
 
+/* Grow P (NULL: a new block) to SIZE bytes of scratch memory in the
+ * compiler's region, which fork does not copy: for a unit's source text,
+ * built just before compiling it. Everything of it is freed by the next
+ * compile_free or compile_lines; never pass it to free(). */
+void *compile_scratch_realloc(void *p, size_t size);
+
 /* Whether ADDR lies in cell code or data. Only the newest chunk of the
  * arena is known; enough for the usual session. */
 int compile_in_arena(const void *addr);

@@ -52,13 +52,15 @@ struct session {
 
 /* ------------------------------------------------------------- utilities */
 
-typedef struct { char *s; size_t len, cap; } buf;
+/* scratch: in the compiler's memory (compile_scratch_realloc), gone at
+ * the next compile_free */
+typedef struct { char *s; size_t len, cap; int scratch; } buf;
 
 static void buf_add(buf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (b->len + n + 1 > cap) cap *= 2;
-        char *p = realloc(b->s, cap);
+        char *p = b->scratch ? compile_scratch_realloc(b->s, cap) : realloc(b->s, cap);
         if (!p) abort();
         b->s = p;
         b->cap = cap;
@@ -393,7 +395,7 @@ static const char *cached_headers(const session *s, const char *options, unsigne
 
 static char *build_unit(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
                         const char *options) {
-    buf b = {0};
+    buf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
     size_t tu_line = 1;
     buf_puts(&b, "#line 1 \"<ckernel>\"\n");
     buf_puts(&b, nb_header_text);
@@ -729,7 +731,7 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
     char *src = build_unit(s, c, plans, d, show, options);
     if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
     compile_unit *u = compile_new(options, on_diag, d);
-    if (!u) { free(src); return NULL; }
+    if (!u) return NULL;
     for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
     /* Bind earlier definitions, except those this cell defines anew. */
     for (size_t i = 0; i < s->n; i++) {
@@ -739,7 +741,6 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
     }
     compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
     int rc = compile_source(u, src);
-    free(src);
     if (rc < 0 || d->nerrors) {
         compile_free(u);
         return NULL;
@@ -989,7 +990,6 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
         fn[i] = strcmp(names[i], "the cell's statements") == 0 ? "__ck_run" : names[i];
     int rc = compile_lines(src, options, fn, offsets, lines, n);
     free(fn);
-    free(src);
     free(options);
     diag_reset(&d);
     strmap_free(&defined);
