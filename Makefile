@@ -42,10 +42,11 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
 
 # The worker's stand-in for libc.so (see kernel/compile.c): libc is loaded
-# in the worker already, so cells need not parse it again.
-$(BUILD)/lib/ckernel/libc.so:
+# in the worker already, so cells need not parse it again. Empty: libtcc
+# reads a linker script one byte a syscall, for every cell.
+$(BUILD)/lib/ckernel/libc.so: Makefile
 	@mkdir -p $(dir $@)
-	echo '/* ckernel: libc is loaded in the worker; cells resolve it with dlsym */' > $@
+	: > $@
 
 $(BUILD)/obj/%.o: %.c $(wildcard kernel/*.h runtime/*.h)
 	@mkdir -p $(dir $@)

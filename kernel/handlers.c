@@ -185,17 +185,20 @@ static int h_execute(channel ch, wire_msg *req) {
         exec_count++;
         history_add(exec_count, code);
     }
-    /* Messaging 5.3: busy (already sent) before execute_input. */
-    if (!silent)
-        channels_publish("execute_input", req->header, json_pack("{s:s, s:i}",
-                         "code", code, "execution_count", exec_count));
     cur.silent = silent;
     cur.stop_on_error = bool_or(req->content, "stop_on_error", 1);
     cur.allow_stdin = bool_or(req->content, "allow_stdin", 0);
     cur.active = 1;
     wire_msg_move(&cur.req, req);    /* CODE stays valid: it moved along */
     channels_hold_shell(1);          /* later shell requests wait their turn */
-    if (worker_execute(code, exec_count) < 0) {
+    /* The worker starts compiling while we publish execute_input (busy
+     * went first, messaging 5.3); its output is read only after we return
+     * to the poll loop, so it still comes after execute_input. */
+    int started = worker_execute(code, exec_count);
+    if (!silent)
+        channels_publish("execute_input", cur.req.header, json_pack("{s:s, s:i}",
+                         "code", code, "execution_count", exec_count));
+    if (started < 0) {
         json_t *err = json_pack("{s:s, s:s, s:s, s:[s]}", "status", "error",
                                 "ename", "WorkerError",
                                 "evalue", "the worker process could not be started",
