@@ -571,19 +571,38 @@ def table(res, a, names):
     if timers is None:
         rows.append(["per cell: kernel timers", "", "not reported"] + blank + ["", "", ""])
     else:
-        for key, v in timers.items():
+        for key, label in TIMER_ROWS:
+            if key not in timers:
+                continue
             text, met = g.get("timer:" + key, ("", None))
-            rows.append([f"per cell `n++;`: {key}", "ms", fmt(v, MS)] + blank
+            unit, v = ("", f"{timers[key]:g}") if key == "compiles" else ("ms", fmt(timers[key], MS))
+            rows.append([f"per cell `n++;`: {label}", unit, v] + blank
                         + ["", text, "" if not text else "met" if met else "MISSED"])
         if rt is not None:
-            rest = rt - sum(v for key, v in timers.items() if key in ("snapshot", "compile", "run"))
-            rows.append(["per cell `n++;`: rest (messaging, IPC, parse)", "ms", fmt(rest, MS)]
+            worker = [k for k in WORKER_PHASES if k in timers] or ["snapshot", "compile", "run"]
+            rest = rt - sum(timers.get(k, 0) for k in worker)
+            rows.append(["per cell `n++;`: rest (kernel, messaging, client)", "ms", fmt(rest, MS)]
                         + blank + ["", "", ""])
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
     out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(r) for r in rows]
     return "\n".join(out)
+
+
+# The worker's timers (metadata.ckernel.timing, kernel/ipc.h), in the order
+# they happen; the phases in WORKER_PHASES add up to the worker's part.
+TIMER_ROWS = [
+    ("prepare", "worker: magics, split, compile"),
+    ("compile", "  of which compile (unit + libtcc)"),
+    ("compiles", "  libtcc runs per cell"),
+    ("snapshot", "worker: snapshot fork"),
+    ("after_fork", "worker: fork to \"started\" sent"),
+    ("cell", "worker: commit, run, measure"),
+    ("run", "  of which the cell's code"),
+    ("reply", "worker: the reply event"),
+]
+WORKER_PHASES = ("prepare", "snapshot", "after_fork", "cell", "reply")
 
 
 def machine():

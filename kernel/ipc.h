@@ -42,11 +42,18 @@
  *    "diagnostics":STR|null,                              (compiler warnings)
  *    "measure":{compile_ns,run_ns,cpu_ns,allocs,...},     (the cell ran)
  *    "measure_line":{"text/plain":STR,"text/html":STR},   (%measure on)
- *    "timing":{snapshot_ns,compile_ns,run_ns},
+ *    "timing":{snapshot_ns,compile_ns,run_ns,prepare_ns,after_fork_ns,
+ *              cell_ns,reply_ns,compiles},
  *    "main_status":INT}                                   (the cell ran main)
  *        the cell finished. Its stdout and stderr were flushed before this
  *        event was written, so the kernel drains those pipes, then replies;
  *        measure, timing and main_status go to the reply's metadata.ckernel.
+ *        timing: magics, split and compile (prepare_ns, of which compile_ns:
+ *        building the unit and libtcc); the snapshot's fork (snapshot_ns);
+ *        from the fork to "started" sent (after_fork_ns); commit, run and
+ *        measurement (cell_ns, of which run_ns: the cell's code); building
+ *        this event (reply_ns); compiles: libtcc runs (2 when the first,
+ *        with only the declarations the cell seemed to need, said anything).
  *   {"ev":"input_request","prompt":STR,"password":BOOL}
  *        the cell reads stdin: answer with "input_reply".
  *   {"ev":"display","data":{MIME:DATA},"display_id":STR}  (id optional)

@@ -12,6 +12,8 @@
 #include <time.h>
 #include "cell.h"
 #include "compile.h"
+#include "decls.h"
+#include "lexer.h"
 #include "headers.h"
 #include "strmap.h"
 #include "session.h"
@@ -105,6 +107,13 @@ static void reindex(session *s) {
 /* Directive keys (cell.c): "#include <x>", "#NAME" for a macro, "##if..." for a group. */
 static int is_system_include(const char *key) {
     return key && strncmp(key, "#include <", 10) == 0;
+}
+
+/* A directive line (from '#') that is an #include. */
+static int is_include_directive(const char *line) {
+    line++;
+    while (*line == ' ' || *line == '\t') line++;
+    return strncmp(line, "include", 7) == 0;
 }
 
 static int is_macro_key(const char *key) {
@@ -247,6 +256,7 @@ struct diag_ctx {
     size_t nprelude;
     buf errors, warnings;
     int nerrors;
+    int ndiags;             /* messages of any kind */
     char *first_error;
 };
 
@@ -307,6 +317,7 @@ static void report_at(diag_ctx *d, buf *out, int line, const char *msg, int is_e
  * message quotes when it can be found on that line. */
 static void on_diag(void *opaque, const char *msg) {
     diag_ctx *d = opaque;
+    d->ndiags++;
     const char *last = strrchr(msg, '\n');
     const char *m = last ? last + 1 : msg;
     int is_error = strstr(m, ": warning: ") == NULL;
@@ -393,19 +404,25 @@ static const char *cached_headers(const session *s, const char *options, unsigne
     return text;
 }
 
+static void emit_to_buf(void *ud, const char *text, size_t len) { buf_add(ud, text, len); }
+
+/* TEXT, or with SOME only the parts of it that the code in USERS needs. */
+static void put_declarations(buf *b, const char *text, int some, const char *const *users, size_t n) {
+    decls *ix = some ? decls_for(text) : NULL;
+    if (ix) decls_select(ix, users, n, emit_to_buf, b);
+    else buf_puts(b, text);
+}
+
+/* The translation unit for cell C: nb.h, the session's system headers,
+ * the prelude of earlier definitions, the cell's items and its run
+ * function. With SOME, of nb.h and the headers only what the rest uses
+ * (decls.h). In scratch memory (buf.scratch). */
 static char *build_unit(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
-                        const char *options) {
+                        const char *options, int some) {
     buf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
     size_t tu_line = 1;
-    buf_puts(&b, "#line 1 \"<ckernel>\"\n");
-    buf_puts(&b, nb_header_text);
-
     unsigned char *cached = calloc(s->n + 1, 1);
     const char *text = cached_headers(s, options, cached);
-    if (text) {
-        buf_puts(&b, "\n#line 1 \"<headers>\"\n");
-        buf_puts(&b, text);
-    }
     buf_puts(&b, "\n#line 1 \"<session>\"\n");
 
     /* The prelude: every entry the cell does not redefine. A directive the
@@ -513,7 +530,29 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
     /* libtcc lays functions out in order: this one marks where the unit's
      * code ends and its data (static locals, literals) begins */
     buf_puts(&b, "void __ck_text_end(void) {}\n");
-    return b.s;
+
+    /* A header included after the cached ones may include some of them
+     * again, and only their include guards (macros no code names) stop it */
+    if (some && strstr(b.s, "include")) {
+        size_t n = 0;
+        token *t = lexer_tokenize(b.s, &n, NULL);
+        for (size_t i = 0; t && i < n && some; i++)
+            if (t[i].kind == TOK_DIRECTIVE && is_include_directive(t[i].start)) some = 0;
+        free(t);
+    }
+    /* the headers' part first: the session's macros cached with them may
+     * use nb.h */
+    buf headers = { .scratch = 1 };
+    if (text) {
+        buf_puts(&headers, "\n#line 1 \"<headers>\"\n");
+        put_declarations(&headers, text, some, (const char *[]){ b.s }, 1);
+    }
+    buf unit = { .scratch = 1 };
+    buf_puts(&unit, "#line 1 \"<ckernel>\"\n");
+    put_declarations(&unit, nb_header_text, some, (const char *[]){ headers.s, b.s }, 2);
+    if (headers.s) buf_add(&unit, headers.s, headers.len);
+    buf_add(&unit, b.s, b.len);
+    return unit.s;
 }
 
 /* The type a global's declaration gives it, for a trailing expression
@@ -726,26 +765,38 @@ static void diag_reset(diag_ctx *d) {
 
 /* Compile cell C against S, showing its trailing value if SHOW. The unit,
  * or NULL with D holding the messages. */
+static int compiles;     /* of the cell being prepared (session_result.compiles) */
+
 static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, diag_ctx *d,
                                   int show, const char *options) {
-    char *src = build_unit(s, c, plans, d, show, options);
-    if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
-    compile_unit *u = compile_new(options, on_diag, d);
-    if (!u) return NULL;
-    for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
-    /* Bind earlier definitions, except those this cell defines anew. */
-    for (size_t i = 0; i < s->n; i++) {
-        const entry *e = &s->e[i];
-        if (!e->addr) continue;
-        if (strmap_get(d->defined, e->keys[0]) < 0 && !d->dropped[i]) compile_add_symbol(u, e->keys[0], e->addr);
+    /* First with only the declarations the cell uses; if that says
+     * anything at all, the guess may have been wrong: again with all. */
+    for (int some = !getenv("CKERNEL_ALL_DECLS"); ; some = 0) {
+        char *src = build_unit(s, c, plans, d, show, options, some);
+        if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
+        compile_unit *u = compile_new(options, on_diag, d);
+        if (!u) return NULL;
+        for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
+        /* Bind earlier definitions, except those this cell defines anew. */
+        for (size_t i = 0; i < s->n; i++) {
+            const entry *e = &s->e[i];
+            if (!e->addr) continue;
+            if (strmap_get(d->defined, e->keys[0]) < 0 && !d->dropped[i]) compile_add_symbol(u, e->keys[0], e->addr);
+        }
+        compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
+        int rc = compile_source(u, src);
+        compiles++;
+        if (some && (rc < 0 || d->ndiags)) {
+            compile_free(u);
+            diag_reset(d);
+            continue;
+        }
+        if (rc < 0 || d->nerrors) {
+            compile_free(u);
+            return NULL;
+        }
+        return u;
     }
-    compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
-    int rc = compile_source(u, src);
-    if (rc < 0 || d->nerrors) {
-        compile_free(u);
-        return NULL;
-    }
-    return u;
 }
 
 static void session_cell_free(session_cell *pc) {
@@ -767,6 +818,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
         options = NULL;
     uint64_t t0 = now_ns();
+    compiles = 0;
     session_cell *pc = calloc(1, sizeof *pc);
     if (!pc || cell_split(code, &pc->c) < 0) {
         free(pc);
@@ -797,6 +849,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
         diag_reset(&d);
         session_cell_free(pc);
         r->compile_ns = now_ns() - t0;
+        r->compiles = compiles;
         return NULL;
     }
     /* Read what the commit needs, then free the compiler: only the code
@@ -825,6 +878,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
     diag_reset(&d);
     r->compile_ns = now_ns() - t0;
+    r->compiles = compiles;
     return pc;
 }
 
@@ -984,7 +1038,7 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
     char *options = NULL;
     if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
         options = NULL;
-    char *src = build_unit(s, &c, plans, &d, has_expression, options);
+    char *src = build_unit(s, &c, plans, &d, has_expression, options, 0);
     const char **fn = calloc(n + 1, sizeof *fn);
     for (size_t i = 0; i < n; i++)          /* the statements' function has a name of its own */
         fn[i] = strcmp(names[i], "the cell's statements") == 0 ? "__ck_run" : names[i];

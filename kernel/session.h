@@ -30,6 +30,8 @@ typedef struct {
     char *result_text;      /* the trailing expression's value, or NULL */
     int main_ran, main_status;  /* the cell defined and ran main() */
     unsigned long long compile_ns, run_ns;   /* build+compile+relocate; the run */
+    int compiles;           /* libtcc runs it took: more than 1 when the try with
+                             * only the declarations it seemed to use said anything */
     int measured;           /* the cell ran: MEASURE holds its figures */
     nb_measure measure;
 } session_result;

@@ -287,10 +287,13 @@ static void execute(session *s, json_t *req) {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
+    uint64_t t_prep = now_ns();
     if (rc == 0) {
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
         pc = session_prepare(s, m.code, m.cflags, &r);
     }
+    t_prep = now_ns() - t_prep;
+    uint64_t t_started = 0, t_run = 0, t_fin = 0;    /* timing (ipc.h) */
     char *argv0[64];
     if (m.args) {
         /* argv[0] is the program's name; %args gives argv[1..] */
@@ -314,13 +317,17 @@ static void execute(session *s, json_t *req) {
         }
         send_event(json_pack("{s:s, s:i, s:i, s:I}", "ev", "started", "pid", (int)getpid(),
                              "snapshot", (int)snap, "output_limit", (json_int_t)output_limit));
+        t_started = now_ns() - t0 - snapshot_ns;
+        t_run = now_ns();
         nb_internal_failed_alloc(1);
         crash_arm_timeout(cell_timeout);
         session_commit_run(s, pc, &r);
         crash_disarm_timeout();
         fflush(stdout);
         fflush(stderr);
+        t_run = now_ns() - t_run;
     }
+    t_fin = now_ns();
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
@@ -347,8 +354,11 @@ static void execute(session *s, json_t *req) {
             json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
         }
     }
-    json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I}", "snapshot_ns", (json_int_t)snapshot_ns,
-                        "compile_ns", (json_int_t)r.compile_ns, "run_ns", (json_int_t)r.run_ns));
+    json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+                        "snapshot_ns", (json_int_t)snapshot_ns, "compile_ns", (json_int_t)r.compile_ns,
+                        "run_ns", (json_int_t)r.run_ns, "prepare_ns", (json_int_t)t_prep,
+                        "after_fork_ns", (json_int_t)t_started, "cell_ns", (json_int_t)t_run,
+                        "reply_ns", (json_int_t)(now_ns() - t_fin), "compiles", r.compiles));
     if (!r.ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));

@@ -1,7 +1,7 @@
 """The measurement under every cell, read from execute_reply metadata
 (ckernel.measure) and from the measurement line, for cells whose figures
 are known exactly."""
-from .conftest import measure_lines, run
+from .conftest import measure_lines, run, shell_reply
 
 
 def measure(kc, code, **kw):
@@ -13,11 +13,7 @@ def measure(kc, code, **kw):
 def figures(kc, code):
     # the reply's metadata carries the figures; jupyter_client puts the
     # reply's metadata beside its content, so ask for the whole message
-    msg_id = kc.execute(code, allow_stdin=False)
-    while True:
-        m = kc.get_shell_msg(timeout=20)
-        if m["parent_header"].get("msg_id") == msg_id:
-            break
+    m = shell_reply(kc, kc.execute(code, allow_stdin=False), timeout=20)
     assert m["content"]["status"] == "ok", m["content"]
     return m["metadata"]["ckernel"]["measure"]
 
