@@ -6,22 +6,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "ipc.h"
 #include "log.h"
-
-static int write_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 static int read_all(int fd, char *p, size_t n) {
     while (n > 0) {
@@ -42,19 +30,39 @@ static int read_all(int fd, char *p, size_t n) {
  * the event pipe) the reader finds the next real frame by looking for them. */
 static const char magic[4] = IPC_MAGIC;
 
+int ipc_send_text(int fd, const char *json, size_t n) {
+    char head[IPC_HEADER];
+    uint32_t len = (uint32_t)n;
+    memcpy(head, magic, 4);
+    memcpy(head + 4, &len, 4);      /* x86_64 and friends: little-endian */
+    struct iovec iov[2] = { { head, sizeof head }, { (void *)json, n } };
+    size_t left = sizeof head + n;
+    /* one writev keeps a frame whole in the pipe (below PIPE_BUF, or as
+     * the only writer); the loop finishes one that was cut short */
+    while (left > 0) {
+        ssize_t w = writev(fd, iov, 2);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        left -= (size_t)w;
+        for (int i = 0; i < 2 && w > 0; i++) {
+            size_t k = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
+            iov[i].iov_base = (char *)iov[i].iov_base + k;
+            iov[i].iov_len -= k;
+            w -= (ssize_t)k;
+        }
+    }
+    return 0;
+}
+
 int ipc_send(int fd, json_t *msg) {
     char *text = json_dumps(msg, JSON_COMPACT);
     if (!text) return -ENOMEM;
-    size_t n = strlen(text);
-    char *frame = malloc(IPC_HEADER + n);
-    if (!frame) { free(text); return -ENOMEM; }
-    uint32_t len = (uint32_t)n;
-    memcpy(frame, magic, 4);
-    memcpy(frame + 4, &len, 4);      /* x86_64 and friends: little-endian */
-    memcpy(frame + IPC_HEADER, text, n);
-    int rc = write_all(fd, frame, IPC_HEADER + n);   /* one write: keeps frames whole */
-    free(frame);
-    free(text);
+    int rc = ipc_send_text(fd, text, strlen(text));
+    json_free_t release;                /* jansson's allocator made it (jsonmem.c) */
+    json_get_alloc_funcs(NULL, &release);
+    release(text);
     return rc;
 }
 

@@ -89,6 +89,9 @@
 
 /* Send MSG (borrowed) on FD; blocks until written. 0 or -errno. */
 int ipc_send(int fd, json_t *msg);
+/* The same for a message already in JSON text (N bytes, valid UTF-8):
+ * no allocation, for the worker's hot path. */
+int ipc_send_text(int fd, const char *json, size_t n);
 
 /* Read one message from FD, blocking. New reference, or NULL on end of
  * file or error. */

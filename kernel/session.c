@@ -681,6 +681,12 @@ static void entry_set(entry *e, const cell_item *it, void *addr) {
  * place. Entries plan_cell dropped go, each with a note in NOTICES. */
 static void commit_items(session *s, session_cell *pc, buf *notices) {
     const cell *c = &pc->c;
+    /* A cell of statements only (the usual kind) changes no entry: the
+     * arrays and index stay as they are, and their pages unwritten. */
+    int changes = 0;
+    for (size_t j = 0; j < c->n && !changes; j++) changes = pc->plans[j] == PLAN_NEW;
+    for (size_t i = 0; i < s->n && !changes; i++) changes = pc->dropped[i] != 0;
+    if (!changes && pc->defined.n == 0) return;
     size_t need = s->n + c->n + 1;
     if (s->spare_cap < need) {           /* reused: fresh pages would fault every cell */
         entry *grown = realloc(s->spare, need * sizeof *grown);

@@ -24,6 +24,7 @@
 #include "complete.h"
 #include "crash.h"
 #include "ipc.h"
+#include "jsonmem.h"
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
@@ -76,6 +77,7 @@ static pid_t fork_snapshot(void) {
     while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     compile_after_fork();
+    jsonmem_after_fork();
     sigprocmask(SIG_SETMASK, &old, NULL);
     return -1;
 }
@@ -273,7 +275,9 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     return 0;
 }
 
-static void execute(session *s, json_t *req) {
+/* Serve an execute request. 1 in a snapshot that took over after the
+ * cell's process died (REQ is gone: it was in jsonmem's region), else 0. */
+static int execute(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     session_result r;
     memset(&r, 0, sizeof r);
@@ -313,10 +317,13 @@ static void execute(session *s, json_t *req) {
         if (snap < 0) {                   /* we are the copy, and the cell died */
             send_ready(1);
             session_result_free(&r);
-            return;
+            return 1;
         }
-        send_event(json_pack("{s:s, s:i, s:i, s:I}", "ev", "started", "pid", (int)getpid(),
-                             "snapshot", (int)snap, "output_limit", (json_int_t)output_limit));
+        /* by hand: every page written after the fork costs a fault */
+        char started[160];
+        int n = snprintf(started, sizeof started, "{\"ev\":\"started\",\"pid\":%d,\"snapshot\":%d,"
+                         "\"output_limit\":%lld}", (int)getpid(), (int)snap, (long long)output_limit);
+        if (ipc_send_text(IPC_EVENT_FD, started, (size_t)n) < 0) _exit(0);
         t_started = now_ns() - t0 - snapshot_ns;
         t_run = now_ns();
         nb_internal_failed_alloc(1);
@@ -379,6 +386,7 @@ static void execute(session *s, json_t *req) {
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
     if (snap > 0) waitpid(snap, NULL, 0);
+    return 0;
 }
 
 /* ------------------------------------------------ completion, inspection */
@@ -444,6 +452,7 @@ int main(void) {
     if (getppid() != kernel) return 0;
     setvbuf(stdout, NULL, _IOLBF, 0);    /* cells' output streams while they run */
 
+    jsonmem_install();
     compile_reserve();
     set_default_memory_limit();
     output_save();
@@ -456,9 +465,10 @@ int main(void) {
     for (;;) {
         json_t *req = ipc_recv(IPC_REQUEST_FD);
         if (!req) return 0;              /* the kernel closed the pipe */
+        jsonmem_request_begin();
         const char *op = json_string_value(json_object_get(req, "op"));
         if (op && strcmp(op, "execute") == 0) {
-            execute(s, req);
+            if (execute(s, req)) continue;   /* a snapshot took over: REQ is gone with its memory */
         } else if (op && strcmp(op, "complete") == 0) {
             complete(s, req);
         } else if (op && strcmp(op, "inspect") == 0) {
