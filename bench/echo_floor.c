@@ -45,6 +45,7 @@ static void *bind_socket(void *ctx, int type, json_t *cf, const char *port_key) 
              (long long)json_integer_value(json_object_get(cf, port_key)));
     int linger = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_SNDHWM, &(int){ 0 }, sizeof(int));   /* as the kernel: drop nothing */
     if (!s || zmq_bind(s, ep) != 0) die(ep);
     return s;
 }

@@ -69,6 +69,10 @@ int channels_open(const connection *conn, const wire_ctx *w) {
             return -1;
         }
         zmq_setsockopt(ch_state.sock[i], ZMQ_LINGER, &linger, sizeof linger);
+        /* PUB and ROUTER drop what is sent past the high-water mark (1000
+         * messages): a slow client would lose outputs and replies of a Run
+         * All. Unlimited: they wait in memory until it reads them. */
+        zmq_setsockopt(ch_state.sock[i], ZMQ_SNDHWM, &(int){ 0 }, sizeof(int));
         if (ipv6) zmq_setsockopt(ch_state.sock[i], ZMQ_IPV6, &ipv6, sizeof ipv6);
         if (zmq_bind(ch_state.sock[i], ep) < 0) {
             log_error("cannot bind %s to %s: %s", ch_names[i], ep, zmq_strerror(errno));
