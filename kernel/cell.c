@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cell.h"
+#include "compile.h"
 #include "lexer.h"
 
 typedef struct {
@@ -578,18 +579,22 @@ static char *leading_comment(const char *src, const char *at) {
 
 /* ------------------------------------------------------------------- split */
 
+/* The token arrays, megabytes for a long cell, are scratch memory of the
+ * compiler's (compile.h): heap pages would each cost a fault after every
+ * snapshot fork. They go with the next compile_free. */
+static void *zeroed_scratch(size_t n) {
+    void *p = compile_scratch_realloc(NULL, n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
 int cell_split(const char *code, cell *out) {
     toks ts = { code, NULL, 0, NULL, NULL };
-    ts.t = lexer_tokenize(code, &ts.n, NULL);
+    ts.t = lexer_tokenize_with(code, &ts.n, NULL, compile_scratch_realloc);
     if (!ts.t) return -1;
-    ts.drop = calloc(ts.n + 1, 1);
-    ts.tdrop = calloc(ts.n + 1, 1);
-    if (!ts.drop || !ts.tdrop) {
-        free(ts.drop);
-        free(ts.tdrop);
-        free(ts.t);
-        return -1;
-    }
+    ts.drop = zeroed_scratch(ts.n + 1);
+    ts.tdrop = zeroed_scratch(ts.n + 1);
+    if (!ts.drop || !ts.tdrop) return -1;
     size_t i = 0;
     while (i < ts.n) {
         const token *t = &ts.t[i];
@@ -625,9 +630,6 @@ int cell_split(const char *code, cell *out) {
         it->text = span(&ts, i, j, NULL);
         i = j;
     }
-    free(ts.t);
-    free(ts.drop);
-    free(ts.tdrop);
     return 0;
 }
 

@@ -49,7 +49,10 @@ typedef struct {
 } cell;
 
 /* Split CODE into OUT (which the caller zero-initialises). 0 on success,
- * -1 when out of memory. Never fails on bad C: the compiler judges that. */
+ * -1 when out of memory. Never fails on bad C: the compiler judges that.
+ * Its working memory is the compiler's scratch (compile_scratch_realloc),
+ * given back by the next compile_free: split a cell just before its
+ * compile. */
 int cell_split(const char *code, cell *out);
 void cell_free(cell *c);
 

@@ -13,7 +13,8 @@
  * selection, and if that gives any diagnostic at all, compiles again with
  * the whole text (session.c), so a wrong guess costs time, never meaning.
  *
- * Lives in the worker. Indexes are cached by text (decls_for). */
+ * Lives in the worker. Indexes are cached by text (decls_for); building
+ * one uses the compiler's scratch memory, so it happens before a compile. */
 #ifndef CK_DECLS_H
 #define CK_DECLS_H
 

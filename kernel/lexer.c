@@ -61,8 +61,13 @@ static const char *skip_quoted(const char *p, char quote, int *line) {
 }
 
 token *lexer_tokenize(const char *src, size_t *count, int *unterminated) {
+    return lexer_tokenize_with(src, count, unterminated, realloc);
+}
+
+token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
+                           void *(*grow)(void *, size_t)) {
     size_t n = 0, cap = 64;
-    token *toks = malloc(cap * sizeof *toks);
+    token *toks = grow(NULL, cap * sizeof *toks);
     if (!toks) return NULL;
     if (unterminated) *unterminated = 0;
     const char *p = src;
@@ -88,8 +93,8 @@ token *lexer_tokenize(const char *src, size_t *count, int *unterminated) {
         }
         if (n + 1 >= cap) {
             cap *= 2;
-            token *t = realloc(toks, cap * sizeof *toks);
-            if (!t) { free(toks); return NULL; }
+            token *t = grow(toks, cap * sizeof *toks);
+            if (!t) { if (grow == realloc) free(toks); return NULL; }
             toks = t;
         }
         token *t = &toks[n];

@@ -28,6 +28,10 @@ typedef struct {
  * string, char or comment ends the token stream and sets *UNTERMINATED
  * (may be NULL) to the kind of thing left open: 's', 'c', '*' or 0. */
 token *lexer_tokenize(const char *src, size_t *count, int *unterminated);
+/* The same with the array grown by GROW (realloc's contract; the caller
+ * frees the array as GROW's memory wants). */
+token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
+                           void *(*grow)(void *, size_t));
 
 int tok_is(const token *t, const char *text);
 
