@@ -174,7 +174,8 @@ void compile_reserve(void) {
 
 void compile_after_fork(void) {
     memset(&tccmem, 0, sizeof tccmem);  /* the region was not copied */
-    /* wiped again at the next fork: the mapping keeps the flag */
+    /* libtcc's statics came zero-filled, as at start-up, and will be
+     * again at this process's forks: the mapping keeps the flag */
     compile_reserve();
 }
 
