@@ -11,7 +11,9 @@
  * the number live when the request arrived (jsonmem_request_begin), all
  * memory since goes back at once, so a cell that sends a million events
  * reuses the same few pages. Blocks too large for what is left come from
- * malloc. */
+ * malloc. A lock makes it safe for the threads a cell leaves running,
+ * which may display while the worker serves a request. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,31 +31,40 @@ static struct {
     long live, baseline;   /* allocations not yet freed; live at the mark */
 } jm;
 
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int owns(const void *p) {
     return jm.base && (const unsigned char *)p >= jm.base && (const unsigned char *)p < jm.base + REGION;
 }
 
 static void *jm_malloc(size_t size) {
     size_t need = (size + 15) & ~(size_t)15;
-    if (!jm.base || need > REGION - jm.used) return malloc(size);
-    void *p = jm.base + jm.used;
-    jm.used += need;
-    if (jm.used > jm.peak) jm.peak = jm.used;
-    jm.live++;
-    return p;
+    pthread_mutex_lock(&lock);
+    void *p = NULL;
+    if (jm.base && need <= REGION - jm.used) {
+        p = jm.base + jm.used;
+        jm.used += need;
+        if (jm.used > jm.peak) jm.peak = jm.used;
+        jm.live++;
+    }
+    pthread_mutex_unlock(&lock);
+    return p ? p : malloc(size);
 }
 
 static void jm_free(void *p) {
     if (!p) return;
     if (!owns(p)) { free(p); return; }
-    if (--jm.live > jm.baseline) return;
-    if (jm.live < jm.baseline) jm.baseline = jm.live;   /* the request itself went */
-    jm.used = jm.live == 0 ? 0 : jm.mark;
-    if (jm.live == 0) jm.mark = 0;
-    if (jm.used == 0 && jm.peak > KEEP) {
-        madvise(jm.base + KEEP, jm.peak - KEEP, MADV_DONTNEED);
-        jm.peak = KEEP;
+    pthread_mutex_lock(&lock);
+    if (--jm.live <= jm.baseline) {
+        if (jm.live < jm.baseline) jm.baseline = jm.live;   /* the request itself went */
+        jm.used = jm.live == 0 ? 0 : jm.mark;
+        if (jm.live == 0) jm.mark = 0;
+        if (jm.used == 0 && jm.peak > KEEP) {
+            madvise(jm.base + KEEP, jm.peak - KEEP, MADV_DONTNEED);
+            jm.peak = KEEP;
+        }
     }
+    pthread_mutex_unlock(&lock);
 }
 
 void jsonmem_install(void) {
@@ -65,12 +76,16 @@ void jsonmem_install(void) {
 }
 
 void jsonmem_request_begin(void) {
+    pthread_mutex_lock(&lock);
     jm.mark = jm.used;
     jm.baseline = jm.live;
+    pthread_mutex_unlock(&lock);
 }
 
 void jsonmem_after_fork(void) {
-    /* the region came zero-filled: what lived in it is gone */
+    /* the region came zero-filled: what lived in it is gone; and the lock
+     * may have been held by a thread that did not come along */
+    pthread_mutex_init(&lock, NULL);
     jm.used = jm.peak = jm.mark = 0;
     jm.live = jm.baseline = 0;
 }

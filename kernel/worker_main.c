@@ -9,6 +9,7 @@
  * The worker never touches ZeroMQ: the kernel speaks Jupyter. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -37,9 +38,26 @@ static uint64_t now_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* One event at a time on the pipe: threads a cell left running may
+ * display while the worker sends, and a frame over PIPE_BUF bytes could
+ * interleave with another. */
+static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void send_event_text(const char *json, size_t n) {
+    pthread_mutex_lock(&events_lock);
+    int rc = ipc_send_text(IPC_EVENT_FD, json, n);
+    pthread_mutex_unlock(&events_lock);
+    if (rc < 0) _exit(0);                              /* the kernel is gone */
+}
+
 static void send_event(json_t *ev) {
-    if (ipc_send(IPC_EVENT_FD, ev) < 0) _exit(0);     /* the kernel is gone */
+    char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     json_decref(ev);
+    if (!text) return;
+    send_event_text(text, strlen(text));
+    json_free_t release;                               /* jansson's allocator (jsonmem.h) */
+    json_get_alloc_funcs(NULL, &release);
+    release(text);
 }
 
 static void send_ready(int takeover) {
@@ -78,6 +96,7 @@ static pid_t fork_snapshot(void) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     compile_after_fork();
     jsonmem_after_fork();
+    pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
     sigprocmask(SIG_SETMASK, &old, NULL);
     return -1;
 }
@@ -323,7 +342,7 @@ static int execute(session *s, json_t *req) {
         char started[160];
         int n = snprintf(started, sizeof started, "{\"ev\":\"started\",\"pid\":%d,\"snapshot\":%d,"
                          "\"output_limit\":%lld}", (int)getpid(), (int)snap, (long long)output_limit);
-        if (ipc_send_text(IPC_EVENT_FD, started, (size_t)n) < 0) _exit(0);
+        send_event_text(started, (size_t)n);
         t_started = now_ns() - t0 - snapshot_ns;
         t_run = now_ns();
         nb_internal_failed_alloc(1);
