@@ -65,7 +65,16 @@ static int in_list(const char *const *list, const char *s, size_t n) {
 }
 
 static int is_keyword(const char *s, size_t n) {
-    return in_list(lexer_keywords, s, n) || in_list(not_names, s, n);
+    static strmap words;                 /* both lists, for one lookup a token */
+    if (!words.n) {
+        for (const char *const *w = lexer_keywords; *w; w++) strmap_put(&words, *w, 1);
+        for (const char *const *w = not_names; *w; w++) strmap_put(&words, *w, 1);
+    }
+    char key[32];
+    if (n >= sizeof key) return 0;
+    memcpy(key, s, n);
+    key[n] = 0;
+    return strmap_get(&words, key) >= 0;
 }
 
 /* The id of name S[0..N), added if new; (size_t)-1 if out of memory. */
