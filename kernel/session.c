@@ -45,7 +45,7 @@ struct session {
     size_t nlibs;
     void **runs;            /* each cell's statement function, for backtraces */
     void **text_ends;       /* and where that cell's code ends (its data follows) */
-    size_t nruns;
+    size_t nruns, runs_cap;
     char *headers;          /* the session's preprocessed headers, for completion (a copy) */
     strmap index;           /* key -> entry; rebuilt after each commit */
     unsigned long gen;      /* commits so far */
@@ -913,11 +913,15 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
         if (it->unsized && pc->length[j]) complete_array(s, it->keys[0], pc->length[j]);
     }
     r->notices = notices.s;
-    void **ends = realloc(s->text_ends, (s->nruns + 1) * sizeof *ends);
-    if (ends) s->text_ends = ends;
-    void **runs = realloc(s->runs, (s->nruns + 1) * sizeof *runs);
-    if (runs && ends) {
-        s->runs = runs;
+    if (s->nruns == s->runs_cap) {        /* doubling: a realloc a cell moved them often */
+        size_t cap = s->runs_cap ? 2 * s->runs_cap : 64;
+        void **ends = realloc(s->text_ends, cap * sizeof *ends);
+        if (ends) s->text_ends = ends;
+        void **runs = ends ? realloc(s->runs, cap * sizeof *runs) : NULL;
+        if (runs) s->runs = runs;
+        if (runs && ends) s->runs_cap = cap;
+    }
+    if (s->nruns < s->runs_cap) {
         s->text_ends[s->nruns] = pc->text_end;
         s->runs[s->nruns++] = (void *)pc->run;
     }

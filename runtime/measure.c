@@ -150,7 +150,11 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
     if (m->major_faults) snprintf(major, sizeof major, " (%llu major)", (unsigned long long)m->major_faults);
     const char *dot = " \xc2\xb7 ";
 
-    rt_buf t = {0}, h = {0};
+    /* kept from cell to cell: growing new ones wrote fresh heap pages,
+     * each a fault after the worker's snapshot fork */
+    static rt_buf t, h;
+    t.len = h.len = 0;
+    t.failed = h.failed = 0;
     rt_buf_printf(&t, "compile %s%srun %s%sheap %llu alloc%s / %s, %llu free%s, live %s%s, peak %s%sstack %s%sfaults %llu%s",
                   compile, dot, run, dot, (unsigned long long)m->allocs, m->allocs == 1 ? "" : "s", bytes,
                   (unsigned long long)m->frees, m->frees == 1 ? "" : "s", sign, live, peak, dot, stack, dot, faults, major);
@@ -193,9 +197,6 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
     rt_buf_puts(&h, "</div>");
     copy_out(text, n, &t);
     copy_out(html, hn, &h);
-    int len = (int)t.len;
-    rt_buf_free(&t);
-    rt_buf_free(&h);
     rt_inside_end();
-    return len;
+    return (int)t.len;
 }

@@ -75,7 +75,8 @@ void nb_internal_cell_end(nb_measure *m);
  * and a small HTML rendering, readable in light and dark themes, into HTML
  * (HN bytes; may be NULL). VERBOSE adds CPU time, RSS and the allocation
  * size histogram (text: a second line). Returns the length of TEXT, as
- * snprintf does (truncated output is still terminated). */
+ * snprintf does (truncated output is still terminated). One thread at a
+ * time: it keeps its working buffers between calls. */
 int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, size_t n,
                                char *html, size_t hn);
 
