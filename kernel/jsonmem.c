@@ -7,12 +7,14 @@
  * over memory a snapshot gets zero-filled (MADV_WIPEONFORK), so the fork
  * does not write-protect it and writing it costs nothing.
  *
- * Frees are counted, not done: when the allocations live fall back to
- * the number live when the request arrived (jsonmem_request_begin), all
- * memory since goes back at once, so a cell that sends a million events
- * reuses the same few pages. Blocks too large for what is left come from
- * malloc. A lock makes it safe for the threads a cell leaves running,
- * which may display while the worker serves a request. */
+ * Frees are counted, not done. What was allocated before the request
+ * arrived (jsonmem_request_begin: the request itself) lies below a mark;
+ * when every block above the mark has been freed, all memory above it goes
+ * back at once, and all of it when nothing is left below either. So a cell
+ * that sends a million events reuses the same few pages. Blocks too large
+ * for what is left come from malloc. A lock makes it safe for the threads
+ * a cell leaves running, which may display while the worker serves a
+ * request. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,7 +30,7 @@ static struct {
     unsigned char *base;
     size_t used, peak;
     size_t mark;           /* used when the request arrived */
-    long live, baseline;   /* allocations not yet freed; live at the mark */
+    long below, above;     /* blocks not yet freed, below and above the mark */
 } jm;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -45,7 +47,7 @@ static void *jm_malloc(size_t size) {
         p = jm.base + jm.used;
         jm.used += need;
         if (jm.used > jm.peak) jm.peak = jm.used;
-        jm.live++;
+        jm.above++;
     }
     pthread_mutex_unlock(&lock);
     return p ? p : malloc(size);
@@ -55,10 +57,11 @@ static void jm_free(void *p) {
     if (!p) return;
     if (!owns(p)) { free(p); return; }
     pthread_mutex_lock(&lock);
-    if (--jm.live <= jm.baseline) {
-        if (jm.live < jm.baseline) jm.baseline = jm.live;   /* the request itself went */
-        jm.used = jm.live == 0 ? 0 : jm.mark;
-        if (jm.live == 0) jm.mark = 0;
+    if ((unsigned char *)p < jm.base + jm.mark) jm.below--;
+    else jm.above--;
+    if (jm.above == 0) {
+        jm.used = jm.mark;                 /* nothing above the mark lives */
+        if (jm.below == 0) jm.used = jm.mark = 0;
         if (jm.used == 0 && jm.peak > KEEP) {
             madvise(jm.base + KEEP, jm.peak - KEEP, MADV_DONTNEED);
             jm.peak = KEEP;
@@ -78,7 +81,8 @@ void jsonmem_install(void) {
 void jsonmem_request_begin(void) {
     pthread_mutex_lock(&lock);
     jm.mark = jm.used;
-    jm.baseline = jm.live;
+    jm.below += jm.above;
+    jm.above = 0;
     pthread_mutex_unlock(&lock);
 }
 
@@ -87,5 +91,5 @@ void jsonmem_after_fork(void) {
      * may have been held by a thread that did not come along */
     pthread_mutex_init(&lock, NULL);
     jm.used = jm.peak = jm.mark = 0;
-    jm.live = jm.baseline = 0;
+    jm.below = jm.above = 0;
 }
