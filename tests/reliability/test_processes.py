@@ -112,3 +112,19 @@ def test_nothing_survives_the_kernel_being_killed():
         assert_gone({p: s for p, s in procs.items() if p != kernel_pid(km)}, "the kernel was killed")
     finally:
         stop_kernel(km, kc)
+
+
+def test_a_forked_child_that_runs_off_the_cell_ends_there():
+    """`fork(); printf(...)`, as a first lesson on processes writes it: both
+    print, the child ends with the cell, and the session goes on as before
+    (the child never acts as the worker)."""
+    km, kc = start_kernel()
+    try:
+        run_ok(kc, "#include <stdio.h>\n#include <unistd.h>\n#include <sys/wait.h>\nint forks = 1;")
+        out = run_ok(kc, 'pid_t child = fork();\nprintf("%s\\n", child == 0 ? "child" : "parent");\n'
+                         'if (child > 0) waitpid(child, 0, 0);\nforks++;')
+        assert sorted(out.split()) == ["child", "parent"], out
+        for i in range(3):
+            assert run_ok(kc, 'printf("%d %d\\n", forks, getpid() > 0);') == "2 1\n"
+    finally:
+        stop_kernel(km, kc)
