@@ -1,6 +1,7 @@
 """What the notebook generators share (gen_NN.py): cell builders, the
 writer with the C kernel's metadata, and the text and macros every notebook
 opens with."""
+import hashlib
 from pathlib import Path
 
 import nbformat
@@ -42,6 +43,12 @@ def c(src, tags=None):
 def write(name):
     """Write the cells as notebooks/NAME, unexecuted, for the C kernel."""
     out = Path(__file__).resolve().parents[1] / name
+    # ids from the cells' text (and how often it came before), so that
+    # regenerating changes only the ids of cells whose text changed
+    seen = {}
+    for cell in cells:
+        n = seen[cell.source] = seen.get(cell.source, 0) + 1
+        cell.id = hashlib.sha1(f"{n}:{cell.source}".encode()).hexdigest()[:8]
     nb = new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "c", "display_name": "C (tcc)", "language": "c"},
         "language_info": {"name": "c"},
