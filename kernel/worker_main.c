@@ -51,13 +51,12 @@ static void send_event_text(const char *json, size_t n) {
 }
 
 static void send_event(json_t *ev) {
-    char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    if (!ev) return;
+    pthread_mutex_lock(&events_lock);
+    int rc = ipc_send(IPC_EVENT_FD, ev);
+    pthread_mutex_unlock(&events_lock);
     json_decref(ev);
-    if (!text) return;
-    send_event_text(text, strlen(text));
-    json_free_t release;                               /* jansson's allocator (jsonmem.h) */
-    json_get_alloc_funcs(NULL, &release);
-    release(text);
+    if (rc < 0 && rc != -ENOMEM) _exit(0);             /* the kernel is gone */
 }
 
 static void send_ready(int takeover) {

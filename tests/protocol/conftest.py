@@ -198,33 +198,28 @@ def flush(kc):
                 break
 
 
-def shell_reply(kc, msg_id, timeout=10):
-    """The shell reply to MSG_ID; replies to other requests are dropped."""
+def _reply(get, channel, msg_id, timeout):
+    """The reply to MSG_ID read with GET; replies to other requests are dropped."""
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise TimeoutError(f"no shell reply to {msg_id} within {timeout} s")
+            raise TimeoutError(f"no {channel} reply to {msg_id} within {timeout} s")
         try:
-            msg = kc.get_shell_msg(timeout=left)
+            msg = get(timeout=left)
         except Empty:
             continue
         if msg["parent_header"].get("msg_id") == msg_id:
             return msg
+
+
+def shell_reply(kc, msg_id, timeout=10):
+    """The shell reply to MSG_ID; replies to other requests are dropped."""
+    return _reply(kc.get_shell_msg, "shell", msg_id, timeout)
 
 
 def control_reply(kc, msg_id, timeout=10):
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError(f"no control reply to {msg_id} within {timeout} s")
-        try:
-            msg = kc.get_control_msg(timeout=left)
-        except Empty:
-            continue
-        if msg["parent_header"].get("msg_id") == msg_id:
-            return msg
+    return _reply(kc.get_control_msg, "control", msg_id, timeout)
 
 
 def iopub_until_idle(kc, msg_id, timeout=10):

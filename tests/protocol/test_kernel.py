@@ -419,30 +419,18 @@ def test_interrupt_by_control_message(kernel):
     assert run_ok(kc, 'printf("%d\\n", g);') == "41\n"
 
 
-def test_interrupt_restores_state_before_the_cell(kernel):
+@pytest.mark.parametrize("includes, cell", [
+    # the cell's own change is undone
+    ("", "g = 99;\n" + LOOP),
+    # SIGINT ignored: the kernel kills the process anyway
+    ("#include <signal.h>\n", "signal(SIGINT, SIG_IGN);\n" + LOOP),
+    # blocked in a system call
+    ("#include <unistd.h>\n", 'printf("looping\\n"); fflush(stdout);\nsleep(30);'),
+], ids=["restores_state_before_the_cell", "cell_that_ignores_sigint", "blocking_syscall"])
+def test_interrupt(kernel, includes, cell):
     km, kc = kernel
-    run_ok(kc, "#include <stdio.h>\nint g = 41;")
-    msg_id, seen = start_loop(kc, "g = 99;\n" + LOOP)
-    t0 = time.monotonic()
-    km.interrupt_kernel()
-    finish_interrupted(kc, msg_id, t0, seen)
-    assert run_ok(kc, 'printf("%d\\n", g);') == "41\n"
-
-
-def test_interrupt_cell_that_ignores_sigint(kernel):
-    km, kc = kernel
-    run_ok(kc, "#include <stdio.h>\n#include <signal.h>\nint g = 41;")
-    msg_id, seen = start_loop(kc, "signal(SIGINT, SIG_IGN);\n" + LOOP)
-    t0 = time.monotonic()
-    km.interrupt_kernel()
-    finish_interrupted(kc, msg_id, t0, seen)
-    assert run_ok(kc, 'printf("%d\\n", g);') == "41\n"
-
-
-def test_interrupt_blocking_syscall(kernel):
-    km, kc = kernel
-    run_ok(kc, "#include <stdio.h>\n#include <unistd.h>\nint g = 41;")
-    msg_id, seen = start_loop(kc, 'printf("looping\\n"); fflush(stdout);\nsleep(30);')
+    run_ok(kc, "#include <stdio.h>\n" + includes + "int g = 41;")
+    msg_id, seen = start_loop(kc, cell)
     t0 = time.monotonic()
     km.interrupt_kernel()
     finish_interrupted(kc, msg_id, t0, seen)

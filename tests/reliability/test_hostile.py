@@ -11,6 +11,17 @@ from conftest import (
 )
 
 
+def interrupt_a_busy_cell(km, kc):
+    """Start an endless loop, interrupt it: it ends in error within a second."""
+    msg_id = kc.execute('printf("running\\n"); fflush(stdout);\nfor (;;) {}')
+    wait_stream(kc, msg_id, "running")
+    t0 = time.monotonic()
+    interrupt_by_signal(km)
+    assert shell_reply(kc, msg_id, timeout=10)["content"]["status"] == "error"
+    assert time.monotonic() - t0 < 1.0
+    iopub_until_idle(kc, msg_id)
+
+
 def serving(kc, tries=3):
     """The kernel still runs cells: a fresh definition, and its value as
     the cell's result (which does not depend on the cell's stdout)."""
@@ -87,13 +98,7 @@ def test_thread_that_keeps_running(fresh_kernel):
     assert reply["status"] == "error"
     assert_state(kc)
     # an interrupt with the thread running
-    msg_id = kc.execute('printf("running\\n"); fflush(stdout);\nfor (;;) {}')
-    wait_stream(kc, msg_id, "running")
-    t0 = time.monotonic()
-    interrupt_by_signal(km)
-    assert shell_reply(kc, msg_id, timeout=10)["content"]["status"] == "error"
-    assert time.monotonic() - t0 < 1.0
-    iopub_until_idle(kc, msg_id)
+    interrupt_a_busy_cell(km, kc)
     serving(kc)
 
 
@@ -104,13 +109,7 @@ def test_blocking_sigint_for_the_session(fresh_kernel):
     setup_state(kc)
     run_ok(kc, 'sigset_t all; sigfillset(&all); sigprocmask(SIG_BLOCK, &all, 0);\n'
                'signal(SIGINT, SIG_IGN); signal(SIGTERM, SIG_IGN);')
-    msg_id = kc.execute('printf("running\\n"); fflush(stdout);\nfor (;;) {}')
-    wait_stream(kc, msg_id, "running")
-    t0 = time.monotonic()
-    interrupt_by_signal(km)
-    assert shell_reply(kc, msg_id, timeout=10)["content"]["status"] == "error"
-    assert time.monotonic() - t0 < 1.0
-    iopub_until_idle(kc, msg_id)
+    interrupt_a_busy_cell(km, kc)
     reply, _ = run(kc, "g_state = 99;\n*(volatile int *)0 = 1;", timeout=15)
     assert reply["status"] == "error"
     assert_state(kc)
