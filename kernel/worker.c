@@ -53,6 +53,7 @@ static struct {
     int took_over;          /* the snapshot's "ready" came */
     long long out_limit;    /* bytes of output to forward (%output; 0: all) */
     long long out_sent;     /* forwarded so far */
+    int out_cut;            /* output was dropped, and the note said so */
     json_t *crash;          /* the error to end the cell with, once recovered */
     json_t *last_words;     /* the dying process's own "crash" event, if it sent one */
     json_t *frames;         /* its cell frames, [[name, offset]...], for their lines */
@@ -108,7 +109,8 @@ static size_t read_output(int which) {
         W.out_sent + (long long)text_len > W.out_limit) {
         /* Past the cell's output limit: what is read is dropped, once with
          * a note, so the client and the kernel stay responsive. */
-        if (W.out_sent < W.out_limit) {
+        if (!W.out_cut) {                 /* also when the limit came late ("started") */
+            W.out_cut = 1;
             char note[200];
             snprintf(note, sizeof note, "\n[ckernel: the cell's output passed %lld MiB and is cut here; "
                      "%%output MIB sets the limit]\n", W.out_limit >> 20);
@@ -321,6 +323,7 @@ int worker_execute(const char *code, int count) {
     free(W.code);
     W.code = strdup(code);
     W.out_sent = W.out_limit = 0;
+    W.out_cut = 0;
     json_decref(W.last_words);
     W.last_words = NULL;
     W.run_pid = W.pid;
