@@ -37,7 +37,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 .PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
         bench bench-smoke fuzz test-reliability soak \
-        test-frontends test-browser notebooks
+        test-frontends test-browser notebooks test-repeat
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
 
@@ -129,6 +129,14 @@ test-browser: all
 # and the executed .ipynb go to build/notebooks/.
 notebooks: all
 	tools/notebooks.sh $(BUILD)/notebooks
+
+# Suites run N times in a row, with runs and failures per suite: finds the
+# flaky test before CI does (tools/test_repeat.sh; run it with the machine
+# loaded, e.g. `stress-ng --cpu 2` beside it).
+N      ?= 10
+SUITES ?= browser reliability notebooks protocol
+test-repeat: all
+	@N=$(N) SUITES="$(SUITES)" tools/test_repeat.sh
 
 # Crashes, interrupts, limits and hostile cells (tests/reliability).
 test-reliability: all

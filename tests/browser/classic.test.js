@@ -64,10 +64,12 @@ test('classic Notebook: run all, error, edit, interrupt, restart', async () => {
   // Run All from the Cell menu
   await page.click('#celllink');
   await page.click('#run_all_cells > a');
-  await until(async () => { const m = await model();
-    return m.idle && !m.running && m.cells.filter(c => c.type === 'code').every(c => c.count !== null) && m; },
-  60000, 'Run All did not finish');
-  let m = await model();
+  // done when every code cell ran and the last one's output is in (the
+  // Notebook sets a count from execute_input, before the output arrives)
+  const welcomeDone = m => m.idle && !m.running && m.cells.filter(c => c.type === 'code').every(c => c.count !== null) &&
+    /4 squared is 16\n/.test(m.cells.map(stdout).join(''));
+  let m = await until(async () => { const m = await model(); return welcomeDone(m) && m; },
+    60000, 'Run All did not finish with the output of every cell');
   const all = m.cells.map(stdout).join('');
   assert.match(all, /^0\n1\n2\n/m);
   assert.match(all, /4 squared is 16\n/);
@@ -78,17 +80,19 @@ test('classic Notebook: run all, error, edit, interrupt, restart', async () => {
 
   // a compile error: one error output, ename CompileError, drawn as an error
   const ie = await appendAndRun('int broken = ;');
-  const ce = await waitCell(ie, c => c.count !== null);
+  const ce = await waitCell(ie, c => c.count !== null && errorsOf(c).length > 0, 30000, 'the compile error');
   assert.deepEqual(errorsOf(ce).map(e => e.ename), ['CompileError']);
   const errText = await cellLoc(ie).locator('.output_error').innerText();
   assert.match(errText, /int broken = ;/);
 
   // edit the first code cell (n = 4) and rerun it and the loop
+  const countBefore = m.cells[first].count;
   await cellLoc(first).locator('.CodeMirror').click();
   await page.keyboard.press('Control+A');
   await page.keyboard.type('#include <stdio.h>\nint n = 4;');
   await page.keyboard.press('Control+Enter');
-  await waitCell(first, c => /n = 4/.test(c.source) && c.count !== null);
+  // ('*' while it runs, then the new count)
+  await waitCell(first, c => /n = 4/.test(c.source) && typeof c.count === 'number' && c.count > countBefore);
   await cellLoc(loop).locator('.CodeMirror').click();
   await page.keyboard.press('Control+Enter');
   const cl = await waitCell(loop, c => stdout(c) === '0\n1\n2\n3\n', 30000, 'the loop after the edit');
@@ -96,9 +100,10 @@ test('classic Notebook: run all, error, edit, interrupt, restart', async () => {
 
   // an endless loop, stopped with the toolbar's interrupt button
   const il = await appendAndRun('for (;;);');
+  // the kernel has the request once it says busy; an interrupt that comes
+  // before the loop starts is held by the kernel until it does
   await until(() => page.evaluate(() => !!document.querySelector('#kernel_indicator_icon.kernel_busy_icon')),
     10000, 'the loop did not start');
-  await page.waitForTimeout(300);
   const t0 = Date.now();
   await button('interrupt-kernel').click();
   const ci = await waitCell(il, c => c.count !== null && errorsOf(c).length > 0, 10000, 'the interrupted loop');
@@ -106,15 +111,17 @@ test('classic Notebook: run all, error, edit, interrupt, restart', async () => {
   assert.deepEqual(errorsOf(ci).map(e => e.ename), ['KeyboardInterrupt']);
   await shot(page, 'classic.png');
 
-  // restart from the toolbar, confirm: the global n is gone
+  // restart from the toolbar, confirm: the global n is gone. Done when the
+  // Notebook says the restarted kernel is ready (not when the old one is idle).
+  await page.evaluate(() => { window.ckRestarted = false;
+    Jupyter.notebook.events.one('kernel_ready.Kernel', () => { window.ckRestarted = true; }); });
   await button('confirm-restart-kernel').click();
   await page.locator('.modal-dialog button.btn-danger').click();
-  await until(() => page.evaluate(() => Jupyter.notebook.kernel.is_connected() &&
+  await until(() => page.evaluate(() => window.ckRestarted && Jupyter.notebook.kernel.is_connected() &&
     !!document.querySelector('#kernel_indicator_icon.kernel_idle_icon')), 30000, 'restart');
-  await page.waitForTimeout(500);
   await cellLoc(loop).locator('.CodeMirror').click();
   await page.keyboard.press('Control+Enter');
-  const cr = await waitCell(loop, c => c.count === 1, 30000, 'the loop after the restart');
+  const cr = await waitCell(loop, c => c.count === 1 && errorsOf(c).length > 0, 30000, 'the loop after the restart');
   assert.deepEqual(errorsOf(cr).map(e => e.ename), ['CompileError'], '`n` survived the restart');
   assert.deepEqual(page.problems, []);
 });

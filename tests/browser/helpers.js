@@ -77,7 +77,7 @@ function contrastInPage(el) {
   const fg = bg.map((v, i) => v * (1 - fa) + fc[i] * fa);
   const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
   const css = c => `rgb(${c.map(Math.round).join(', ')})`;
-  return { ratio: +((a + 0.05) / (b + 0.05)).toFixed(2), fg: css(fg), bg: css(bg) };
+  return { ratio: +((a + 0.05) / (b + 0.05)).toFixed(2), fg: css(fg), bg: css(bg), bgLuminance: +lum(bg).toFixed(3) };
 }
 
 // Poll FN (async, returns a truthy value when done) until it is, or fail

@@ -43,13 +43,13 @@ const errorsOf = cell => cell.outputs.filter(o => o.output_type === 'error');
 const codeCells = m => m.cells.map((c, i) => ({ ...c, index: i })).filter(c => c.type === 'code');
 const cellLoc = i => page.locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell').nth(i);
 
-async function idle(ms = 30000) {
-  // the kernel is idle and no cell is queued or running, twice 300 ms apart
-  // (Run All sends cells one by one; the kernel is idle between some)
-  const settled = async () => { const m = await model();
-    return m.status === 'idle' && !m.cells.some(c => c.state === 'running'); };
-  await until(async () => await settled() && await new Promise(r => setTimeout(r, 300)).then(settled),
-    ms, 'the kernel did not become idle, or a cell stayed queued');
+// Run All is done when every code cell has its count (JupyterLab sets it
+// from the execute_reply, once the cell's output is in), none is queued or
+// running, and the kernel is idle.
+async function allRan(ms) {
+  return until(async () => { const m = await model();
+    return m.status === 'idle' && codeCells(m).every(c => c.count !== null && c.state !== 'running') && m; },
+  ms, 'Run All did not run every code cell');
 }
 
 async function openNotebook(name) {
@@ -84,7 +84,7 @@ async function appendAndRun(code) {
 async function waitCellDone(i, ms = 30000) {
   return until(async () => {
     const m = await model();
-    return m.status === 'idle' && m.cells[i].count !== null && m.cells[i];
+    return m.status === 'idle' && m.cells[i].count !== null && m.cells[i].state !== 'running' && m.cells[i];
   }, ms, `cell ${i} did not finish`);
 }
 
@@ -116,8 +116,7 @@ for (const name of BUNDLED) {
     assert.ok(hl.colours >= 2, `no syntax colours in the first code cell (${hl.colours})`);
 
     await menu('Run', 'Run All Cells');
-    await idle(120000);
-    const m = await model();
+    const m = await allRan(120000);
     for (const c of codeCells(m)) {
       const where = `${name} cell ${c.index}: ${c.source.slice(0, 80)}`;
       assert.notEqual(c.count, null, `${where}: did not run`);
@@ -233,8 +232,18 @@ test('stream, compile error, value, SVG; edit and rerun; interrupt; restart; the
                   error: `.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]`,
                   code: '.cm-line',
                   measurement: '.jp-OutputArea-output[data-mime-type="text/html"]' };
+    // A theme's colours may fade in (CSS transitions): measured once the
+    // background has the theme's brightness and two reads in a row agree.
+    // (A style that turns transitions off breaks JupyterLab's theme switch.)
+    const dark = theme === 'dark';
     for (const [what, s] of Object.entries(sel)) {
-      const c = await page.locator(`.jp-NotebookPanel:visible ${s}`).first().evaluate(contrastInPage);
+      let prev = null;
+      const c = await until(async () => {
+        const c = await page.locator(`.jp-NotebookPanel:visible ${s}`).first().evaluate(contrastInPage);
+        const settled = (c.bgLuminance < 0.5) === dark && prev && prev.fg === c.fg && prev.bg === c.bg;
+        prev = c;
+        return settled && c;
+      }, 20000, `the ${what} colours did not settle on the ${theme} theme`);
       console.log(`contrast ${theme} ${what}: ${c.ratio} (${c.fg} on ${c.bg})`);
       assert.ok(c.ratio >= 4.5, `${what} text is hard to read in the ${theme} theme: ${JSON.stringify(c)}`);
     }
@@ -248,7 +257,6 @@ test('stream, compile error, value, SVG; edit and rerun; interrupt; restart; the
   await page.locator('.lm-Menu-item[data-command="apputils:change-theme"]', { hasText: 'JupyterLab Dark' }).first().click();
   await until(() => page.evaluate(() => document.body.dataset.jpThemeLight === 'false'), 20000,
     'the dark theme did not apply');
-  await page.waitForTimeout(500);   // CSS transitions
   await checkReadable('dark');
   await shot(page, 'lab-dark.png');
   await page.evaluate(() => window.jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }));
@@ -256,8 +264,9 @@ test('stream, compile error, value, SVG; edit and rerun; interrupt; restart; the
 
   // 6. an endless loop, stopped with the toolbar's interrupt button
   const il = await appendAndRun('for (;;);');
+  // the kernel has the request once it says busy; an interrupt that comes
+  // before the loop starts is held by the kernel until it does
   await until(async () => (await model()).status === 'busy', 10000, 'the loop did not start');
-  await page.waitForTimeout(500);
   const t0 = Date.now();
   await toolbar('notebook:interrupt-kernel');
   const cl = await waitCellDone(il, 10000);
@@ -273,10 +282,15 @@ test('stream, compile error, value, SVG; edit and rerun; interrupt; restart; the
   assert.equal(stdout((await model()).cells[1]), 'line 0\nline 1\nline 2\nline 3\nline 4\n');
 
   // 7. restart from the toolbar (and confirm the dialog): definitions are gone
+  // done when the kernel went through 'restarting' and is idle again (not
+  // when the old one still says idle)
+  await page.evaluate(() => { const ctx = window.jupyterapp.shell.currentWidget.sessionContext;
+    window.ckRestarting = false;
+    ctx.statusChanged.connect((_, s) => { if (s === 'restarting' || s === 'autorestarting') window.ckRestarting = true; }); });
   await toolbar('notebook:restart-kernel');
   await page.locator('.jp-Dialog .jp-mod-accept').click();
-  await page.waitForTimeout(300);
-  await until(async () => (await model()).status === 'idle', 30000, 'kernel did not come back after restart');
+  await until(async () => await page.evaluate(() => window.ckRestarting) && (await model()).status === 'idle',
+    30000, 'kernel did not come back after restart');
   await cellLoc(1).locator('.cm-content').click();
   await page.keyboard.press('Control+Enter');
   const cr = await waitCellDone(1);

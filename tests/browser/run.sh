@@ -49,12 +49,19 @@ start() {  # start NAME PORT CMD...: run a server in the background, log to $wor
         >"$work/$name.log" 2>&1 &
     pids+=($!)
 }
-wait_up() {  # wait_up PORT: until the server answers /api/status
-    for _ in $(seq 1 150); do
-        curl -sf "http://127.0.0.1:$1/api/status?token=$token" >/dev/null && return 0
-        sleep 0.2
-    done
-    echo "server on port $1 did not come up" >&2; return 1
+wait_up() {  # wait_up PORT: until the server answers /api/status. Python, not
+             # curl: a fresh Debian need not have curl, and Debian's python3 is a dependency.
+    $PY -c '
+import sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/api/status?token={sys.argv[2]}"
+end = time.monotonic() + 120
+while time.monotonic() < end:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit(1)' "$1" "$token" || { echo "server on port $1 did not answer in 120 s" >&2; return 1; }
 }
 
 lab_port=$(free_port); classic_port=$(free_port); plain_port=$(free_port)

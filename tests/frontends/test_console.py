@@ -87,8 +87,9 @@ def test_multiline_function_typed_line_by_line(console):
     s = console.wait_for(r"^\s+\.\.\.:")
     console.type("return a + b;")
     console.enter()
-    time.sleep(0.5)                     # time for a wrong early run to show
-    s = console.screen()
+    # the console asked the kernel (is_complete) and drew what it answered:
+    # a second continuation prompt, where a wrong early run shows In [3]
+    s = console.wait_for(r"^\s+\.\.\.:.*\n\s+\.\.\.:|^In \[3\]:")
     assert prompts(s) == ["1", "2"], f"ran before the function was complete:\n{s}"
     assert "error" not in s, s
 
