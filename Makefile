@@ -20,7 +20,7 @@ WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 # The kernel process: everything about Jupyter.
 KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
               kernel/channels.c kernel/handlers.c kernel/history.c \
-              kernel/worker.c kernel/lexer.c kernel/ipc.c
+              kernel/worker.c kernel/lexer.c kernel/ipc.c kernel/replay.c
 # The worker process: compiles and runs cells; the runtime is linked in and
 # exported (runtime/exports.list) so cells can call it.
 WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/complete.c kernel/strmap.c \
@@ -157,9 +157,9 @@ FUZZ_CC    := clang
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ikernel -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=undefined
 FUZZ_BINS  := $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_connection $(BUILD)/fuzz/fuzz_ipc
-$(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c kernel/wire.c kernel/wire.h kernel/log.h
+$(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c kernel/wire.c kernel/wire.h kernel/replay.c kernel/replay.h kernel/log.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_wire.c kernel/wire.c -o $@ -ljansson -lcrypto -lzmq -luuid
+	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_wire.c kernel/wire.c kernel/replay.c -o $@ -ljansson -lcrypto -lzmq -luuid
 $(BUILD)/fuzz/fuzz_connection: tests/fuzz/fuzz_connection.c kernel/connection.c kernel/connection.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_connection.c kernel/connection.c -o $@ -ljansson

@@ -84,7 +84,8 @@ int main(int argc, char **argv) {
     uuid_unparse_lower(u, session);
     wire_ctx w;
     int rc = 1;
-    if (sfd < 0 || wire_ctx_init(&w, conn.key, conn.key_len, session) < 0) {
+    if (sfd < 0 || wire_ctx_init(&w, conn.key, conn.key_len, session) < 0 ||
+        wire_ctx_refuse_replays(&w) < 0) {
         log_error("cannot set up signals or keys");
         connection_free(&conn);
         return 1;

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include "log.h"
+#include "replay.h"
 #include "wire.h"
 
 #define WIRE_MAX_FRAMES 4096
@@ -30,7 +31,13 @@ int wire_ctx_init(wire_ctx *w, const char *key, size_t key_len, const char *sess
     return 0;
 }
 
+int wire_ctx_refuse_replays(wire_ctx *w) {
+    if (!w->seen) w->seen = replay_new();
+    return w->seen ? 0 : -1;
+}
+
 void wire_ctx_free(wire_ctx *w) {
+    replay_free(w->seen);
     EVP_MAC_CTX_free(w->keyed);
     if (w->key) OPENSSL_cleanse(w->key, w->key_len);
     free(w->key);
@@ -152,6 +159,10 @@ int wire_decode(const wire_ctx *w, const wire_frame *frames, size_t n,
     if (!wire_verify(w, frames[d + 1].data, frames[d + 1].len, parts)) {
         *why = frames[d + 1].len ? "bad signature" : "missing signature";
         return -1;
+    }
+    if (w->key_len && w->seen) {
+        int seen = replay_seen(w->seen, frames[d + 1].data, frames[d + 1].len);
+        if (seen) { *why = seen > 0 ? "replayed: its signature was seen before" : "out of memory"; return -1; }
     }
     json_t *j[4] = {0};
     for (int i = 0; i < 4; i++) {

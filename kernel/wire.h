@@ -31,6 +31,7 @@ typedef struct wire_ctx {
     size_t key_len;
     char session[37];           /* uuid of this kernel run */
     struct evp_mac_ctx_st *keyed;   /* HMAC-SHA256 with the key set, copied per message */
+    struct replay_set *seen;    /* signatures seen (replay.h), or NULL: replays not checked */
 } wire_ctx;
 
 typedef struct wire_msg {
@@ -46,6 +47,9 @@ typedef struct wire_msg {
 /* Copy KEY (KEY_LEN bytes) and SESSION into W. 0 or -1 (out of memory). */
 int wire_ctx_init(wire_ctx *w, const char *key, size_t key_len, const char *session);
 void wire_ctx_free(wire_ctx *w);
+/* From now on wire_decode drops a signed message whose signature it has
+ * seen before (a replay), as jupyter_client does. 0 or -1. */
+int wire_ctx_refuse_replays(wire_ctx *w);
 
 /* HMAC-SHA256 over the four JSON frames PARTS (header, parent_header,
  * metadata, content), as lowercase hex in OUT (65 bytes, NUL-terminated).

@@ -866,6 +866,64 @@ def test_wrong_signature_shutdown_on_control_is_ignored(kernel):
         sock.close()
 
 
+def replies_until(sock, key, msg_id, timeout=10.0):
+    """Every (header, content) of the replies on SOCK up to and including the
+    reply to MSG_ID (the kernel answers a socket in order)."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not sock.poll(int((deadline - time.monotonic()) * 1000) + 1):
+            break
+        frames = sock.recv_multipart()
+        i = frames.index(DELIM)
+        header, parent = json.loads(frames[i + 2]), json.loads(frames[i + 3])
+        got.append((header, json.loads(frames[i + 5])))
+        if parent.get("msg_id") == msg_id:
+            return got
+    pytest.fail(f"no reply to {msg_id} in {timeout} s; got {[h['msg_type'] for h, _ in got]}")
+
+
+def send_twice_then_ask(sock, key, parts):
+    """Send the signed message PARTS twice, then a fresh kernel_info_request;
+    the types of the replies up to the last one's."""
+    sock.send_multipart(signed(key, parts))
+    sock.send_multipart(signed(key, parts))         # the replay
+    last_id, last = message_frames("kernel_info_request")
+    sock.send_multipart(signed(key, last))
+    return [h["msg_type"] for h, _ in replies_until(sock, key, last_id)]
+
+
+def test_replayed_execute_runs_once(kernel):
+    """A correctly signed execute_request sent twice runs once, as with
+    jupyter_client's Session: the copy is dropped unanswered."""
+    km, kc = kernel
+    _, key = connection(km)
+    run_ok(kc, "int replayed = 0;")
+    flush(kc)
+    sock = raw_socket(km, "shell")
+    try:
+        _, parts = message_frames("execute_request", {
+            "code": "replayed++;", "silent": False, "store_history": True,
+            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        got = send_twice_then_ask(sock, key, parts)
+        assert got == ["execute_reply", "kernel_info_reply"], got
+    finally:
+        sock.close()
+    assert run_ok(kc, 'printf("%d\\n", replayed);') == "1\n"
+
+
+def test_replayed_control_message_answered_once(kernel):
+    km, _ = kernel
+    _, key = connection(km)
+    sock = raw_socket(km, "control")
+    try:
+        _, parts = message_frames("kernel_info_request")
+        got = send_twice_then_ask(sock, key, parts)
+        assert got == ["kernel_info_reply", "kernel_info_reply"], got
+    finally:
+        sock.close()
+
+
 def test_missing_signature_frame_is_ignored(kernel):
     km, kc = kernel
     _, key = connection(km)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include "replay.h"
 #include "wire.h"
 
 #define F(s) ((wire_frame){ (unsigned char *)(s), sizeof(s) - 1 })
@@ -108,6 +109,50 @@ static void round_trip(void **state) {
     json_decref(parent);
     json_decref(content);
     wire_ctx_free(&w);
+}
+
+/* The same signed message decoded twice: the second is a replay. */
+static void replay_is_dropped(void **state) {
+    (void)state;
+    wire_ctx w;
+    wire_ctx_init(&w, "k3y", 3, "0123");
+    assert_int_equal(wire_ctx_refuse_replays(&w), 0);
+    json_t *header = wire_header_new(&w, "execute_request"), *content = json_object();
+    wire_frame *frames;
+    size_t n;
+    assert_int_equal(wire_encode(&w, NULL, 0, header, NULL, NULL, content, &frames, &n), 0);
+    wire_msg m;
+    const char *why = NULL;
+    assert_int_equal(wire_decode(&w, frames, n, &m, &why), 0);
+    wire_msg_free(&m);
+    assert_int_equal(wire_decode(&w, frames, n, &m, &why), -1);
+    assert_non_null(strstr(why, "replayed"));
+    wire_frames_free(frames, n);
+    json_decref(header);
+    json_decref(content);
+    wire_ctx_free(&w);
+}
+
+/* The set forgets the oldest first, and only once it holds REPLAY_HISTORY;
+ * what it holds is found again after removals moved entries in the table. */
+static void replay_set_forgets_oldest(void **state) {
+    (void)state;
+    replay_set *r = replay_new();
+    assert_non_null(r);
+    char sig[65];
+    for (int i = 0; i < REPLAY_HISTORY + 1000; i++) {
+        snprintf(sig, sizeof sig, "%064d", i);
+        assert_int_equal(replay_seen(r, (unsigned char *)sig, 64), 0);
+    }
+    for (int i = 0; i < 1000; i++) {              /* forgotten: new again */
+        snprintf(sig, sizeof sig, "%064d", i);
+        assert_int_equal(replay_seen(r, (unsigned char *)sig, 64), 0);
+    }
+    for (int i = 2000; i < REPLAY_HISTORY + 1000; i += 7) {   /* still held */
+        snprintf(sig, sizeof sig, "%064d", i);
+        assert_int_equal(replay_seen(r, (unsigned char *)sig, 64), 1);
+    }
+    replay_free(r);
 }
 
 static void buffers_after_content(void **state) {
@@ -246,6 +291,8 @@ int main(void) {
         cmocka_unit_test(sign_message_vector),
         cmocka_unit_test(verify_rejects),
         cmocka_unit_test(round_trip),
+        cmocka_unit_test(replay_is_dropped),
+        cmocka_unit_test(replay_set_forgets_oldest),
         cmocka_unit_test(buffers_after_content),
         cmocka_unit_test(rejects_bad_messages),
         cmocka_unit_test(header_fields),
