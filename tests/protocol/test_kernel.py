@@ -778,6 +778,12 @@ def message_frames(msg_type, content=None, session="raw-test"):
     return header["msg_id"], parts
 
 
+def execute_frames(code):
+    return message_frames("execute_request", {
+        "code": code, "silent": False, "store_history": True,
+        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+
+
 def signed(key, parts):
     return [DELIM, sign(key, parts)] + parts
 
@@ -839,9 +845,7 @@ def test_wrong_signature_execute_does_not_run(kernel):
     sock = raw_socket(km, "shell")
     try:
         # A signature of the right length, one hex digit off.
-        _, parts = message_frames("execute_request", {
-            "code": 'int wrong_sig_ran = 1;', "silent": False, "store_history": True,
-            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        _, parts = execute_frames("int wrong_sig_ran = 1;")
         sig = bytearray(sign(key, parts))
         sig[-1:] = b"0" if sig[-1:] != b"0" else b"1"
         sock.send_multipart([DELIM, bytes(sig)] + parts)
@@ -902,9 +906,7 @@ def test_replayed_execute_runs_once(kernel):
     flush(kc)
     sock = raw_socket(km, "shell")
     try:
-        _, parts = message_frames("execute_request", {
-            "code": "replayed++;", "silent": False, "store_history": True,
-            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        _, parts = execute_frames("replayed++;")
         got = send_twice_then_ask(sock, key, parts)
         assert got == ["execute_reply", "kernel_info_reply"], got
     finally:
