@@ -156,7 +156,9 @@ FUZZ_TIME  ?= 20
 FUZZ_CC    := clang
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ikernel -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=undefined
-FUZZ_BINS  := $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_connection $(BUILD)/fuzz/fuzz_ipc
+FUZZ_BINS  := $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_connection $(BUILD)/fuzz/fuzz_ipc \
+              $(BUILD)/fuzz/fuzz_cell
+FUZZ_CELL_SRC := kernel/magics.c kernel/lexer.c kernel/cell.c kernel/decls.c kernel/strmap.c
 $(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c kernel/wire.c kernel/wire.h kernel/replay.c kernel/replay.h kernel/log.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_wire.c kernel/wire.c kernel/replay.c -o $@ -ljansson -lcrypto -lzmq -luuid
@@ -167,8 +169,12 @@ $(BUILD)/fuzz/fuzz_ipc: tests/fuzz/fuzz_ipc.c kernel/ipc.c kernel/ipc.h kernel/l
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_ipc.c kernel/ipc.c -o $@ -ljansson
 
+$(BUILD)/fuzz/fuzz_cell: tests/fuzz/fuzz_cell.c $(FUZZ_CELL_SRC) $(wildcard kernel/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_cell.c $(FUZZ_CELL_SRC) -o $@
+
 fuzz: $(FUZZ_BINS)
-	@set -e; for t in wire connection ipc; do \
+	@set -e; for t in wire connection ipc cell; do \
 	  secs=$(FUZZ_TIME); [ $$t = wire ] || secs=$$(( $(FUZZ_TIME) / 4 + 1 )); \
 	  mkdir -p $(BUILD)/fuzz/new-$$t; echo "== fuzz_$$t for $$secs s"; \
 	  $(BUILD)/fuzz/fuzz_$$t -max_total_time=$$secs -timeout=10 -print_final_stats=1 \

@@ -25,6 +25,11 @@ const char *magics_help(void) {
         "  %help                    this list\n";
 }
 
+static void free_words(char **v) {
+    for (size_t i = 0; v && v[i]; i++) free(v[i]);
+    free(v);
+}
+
 /* Split ARGS into a NULL-terminated vector of words, as a shell would:
  * blanks separate, '...' and "..." quote, a backslash escapes one char. */
 static char **split_words(const char *args) {
@@ -102,8 +107,10 @@ int magics_parse(const char *code, magics *m) {
             }
         } else if (strcmp(name, "lib") == 0) {
             if (!*rest) return fail(m, "%s", "%lib needs library names, e.g. %lib m pthread");
+            free_words(m->libs);                 /* a repeated magic: the last one counts */
             m->libs = split_words(rest);
         } else if (strcmp(name, "args") == 0) {
+            free_words(m->args);
             m->args = split_words(rest);
         } else if (strcmp(name, "who") == 0) {
             m->who = 1;
@@ -114,6 +121,7 @@ int magics_parse(const char *code, magics *m) {
         } else if (strcmp(name, "measure") == 0) {
             if (strcmp(rest, "off") && strcmp(rest, "on") && strcmp(rest, "verbose"))
                 return fail(m, "%%measure takes off, on or verbose, not '%s'", rest);
+            free(m->measure);
             m->measure = strdup(rest);
         } else if (strcmp(name, "timeout") == 0) {
             char *e;
@@ -155,11 +163,6 @@ int magics_parse(const char *code, magics *m) {
         if (*q == '\n') lineno++;
     }
     return 0;
-}
-
-static void free_words(char **v) {
-    for (size_t i = 0; v && v[i]; i++) free(v[i]);
-    free(v);
 }
 
 void magics_free(magics *m) {

@@ -172,6 +172,37 @@ def ipc_seeds():
     return s
 
 
+def cell_seeds():
+    """What users type: every program in tests/programs and every code cell
+    of the bundled notebooks, plus the texts that once broke the splitter."""
+    repo = os.path.dirname(os.path.dirname(HERE))
+    s = {}
+    progs = os.path.join(repo, "tests", "programs")
+    for f in sorted(os.listdir(progs)):
+        if f.endswith(".c"):
+            with open(os.path.join(progs, f), "rb") as fh:
+                s["program_" + f[:-2]] = fh.read()
+    nbdir = os.path.join(repo, "notebooks")
+    for nb in sorted(os.listdir(nbdir)):
+        if not nb.endswith(".ipynb"):
+            continue
+        with open(os.path.join(nbdir, nb)) as fh:
+            cells = json.load(fh)["cells"]
+        for i, c in enumerate(cells):
+            if c["cell_type"] == "code":
+                s[f"nb{nb[:2]}_{i:03d}"] = "".join(c["source"]).encode()
+    s.update({
+        "utf8_ident": "int Lef\u00e8vre = 2;\nLef\u00e8vre + 1".encode(),
+        "macro_defs": b"#define DEF(n) int f##n(void) { return n; }\nDEF(1)\nDEF(2)\n",
+        "main_in_if": b"#include <stdio.h>\n#if 1\nint main(void) { puts(\"hi\"); return 0; }\n#endif\n",
+        "label_error": b"void f(void)\n{\nlab: ;\n  return 1 +;\n}\n",
+        "magics": b"%cflags -O2 -DX=1\n%lib m\n%args a 'b c'\n%timeout 1.5\nint x;\n",
+        "open_comment": b"int x = 1; /* never closed",
+        "nul_inside": b"int a = 1;\x00int b = 2;",
+    })
+    return s
+
+
 def write(name, seeds):
     d = os.path.join(HERE, "corpus", name)
     shutil.rmtree(d, ignore_errors=True)
@@ -185,3 +216,4 @@ if __name__ == "__main__":
     write("wire", wire_seeds())
     write("connection", connection_seeds())
     write("ipc", ipc_seeds())
+    write("cell", cell_seeds())
