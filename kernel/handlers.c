@@ -72,6 +72,17 @@ static const char *str_or(json_t *obj, const char *key, const char *dflt) {
     return s ? s : dflt;
 }
 
+/* The cell line of the first NUL character in the string KEY of OBJ, or 0
+ * if it has none (JSON may carry "\u0000"; C strings end there). */
+static int nul_line(json_t *obj, const char *key) {
+    json_t *v = json_object_get(obj, key);
+    const char *s = json_string_value(v);
+    if (!s || strlen(s) == json_string_length(v)) return 0;
+    int line = 1;
+    for (const char *p = s; *p; p++) line += *p == '\n';
+    return line;
+}
+
 static int bool_or(json_t *obj, const char *key, int dflt) {
     json_t *v = json_object_get(obj, key);
     return json_is_boolean(v) ? json_is_true(v) : dflt;
@@ -194,11 +205,21 @@ static int h_execute(channel ch, wire_msg *req) {
     /* The worker starts compiling while we publish execute_input (busy
      * went first, messaging 5.3); its output is read only after we return
      * to the poll loop, so it still comes after execute_input. */
-    int started = worker_execute(code, exec_count);
+    /* A NUL in the source: tcc stops there with this error; the worker,
+     * which gets the cell as a C string, would see only the part before. */
+    int nul = nul_line(cur.req.content, "code");
+    int started = nul ? 0 : worker_execute(code, exec_count);
     if (!silent)
         channels_publish("execute_input", cur.req.header, json_pack("{s:s, s:i}",
                          "code", code, "execution_count", exec_count));
-    if (started < 0) {
+    if (nul) {
+        char what[96];
+        snprintf(what, sizeof what, "line %d: error: unrecognized character \\x00", nul);
+        json_t *err = json_pack("{s:s, s:s, s:s, s:[s+]}", "status", "error", "ename", "CompileError",
+                                "evalue", what, "traceback", "CompileError: ", what);
+        finish_cell(err);
+        json_decref(err);
+    } else if (started < 0) {
         json_t *err = json_pack("{s:s, s:s, s:s, s:[s]}", "status", "error",
                                 "ename", "WorkerError",
                                 "evalue", "the worker process could not be started",

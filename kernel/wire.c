@@ -166,7 +166,7 @@ int wire_decode(const wire_ctx *w, const wire_frame *frames, size_t n,
     }
     json_t *j[4] = {0};
     for (int i = 0; i < 4; i++) {
-        j[i] = json_loadb((const char *)parts[i].data, parts[i].len, JSON_DECODE_ANY, NULL);
+        j[i] = json_loadb((const char *)parts[i].data, parts[i].len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         if (!j[i]) { *why = "malformed JSON"; goto fail; }
     }
     if (!json_is_object(j[0])) { *why = "header is not an object"; goto fail; }

@@ -1110,3 +1110,15 @@ def test_restart_clears_state_and_old_processes(kernel):
     reply, _ = run(kc, "before_restart = 2;")
     assert reply["status"] == "error", "state survived a restart"
     assert run_ok(kc, '#include <stdio.h>\nprintf("fresh\\n");') == "fresh\n"
+
+
+def test_nul_in_a_cell_is_a_compile_error(kernel):
+    """JSON may carry U+0000 in the code; tcc stops at it with this error
+    (gcc ignores it with a warning). The kernel used to drop the whole
+    message as malformed, and the client waited for a reply forever."""
+    _, kc = kernel
+    reply, msgs = run(kc, "int before_nul = 1;\nint a = 1;\0 int b = 2;")
+    assert reply["status"] == "error"
+    assert reply["ename"] == "CompileError"
+    assert reply["evalue"] == "line 2: error: unrecognized character \\x00", reply["evalue"]
+    assert run_ok(kc, 'printf("still here\\n");') == "still here\n"
