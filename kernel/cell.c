@@ -495,6 +495,15 @@ static size_t split_declaration(const toks *ts, size_t i, cell *c) {
         }
         int is_func = name != (size_t)-1 && is(ts, name + 1, "(");
         char *decl = span(ts, a, eq, NULL);
+        if (name == (size_t)-1 && !is_extern) {
+            /* no name to keep (`int x = 1, 2;`): file scope as written, so
+             * the compiler says what is wrong; nothing of it persists */
+            cell_item *bad = add_item(c, ITEM_OTHER, ts->t[a < ts->n ? a : i].line);
+            if (bad && decl) bad->text = xprintf("%s %s;", specs, decl);
+            free(decl);
+            a = k + 1;
+            continue;
+        }
         cell_item *it = add_item(c, is_func || is_extern ? ITEM_DECLARATION : ITEM_GLOBAL,
                                  ts->t[a < ts->n ? a : i].line);
         if (!it || !decl) { free(decl); break; }

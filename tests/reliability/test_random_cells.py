@@ -12,6 +12,8 @@ CKERNEL_FUZZ_SEED and CKERNEL_FUZZ_CELLS choose others (e.g. for a long run).
 import os
 import random
 
+import pytest
+
 from conftest import assert_state, run
 
 SEED = int(os.environ.get("CKERNEL_FUZZ_SEED", "20261203"))
@@ -90,6 +92,26 @@ def cell(r):
     text = "\n".join(parts)
     # a magic is not C, and %reset would rightly forget the state checked here
     return "\n".join(" " + line if line.lstrip().startswith("%") else line for line in text.split("\n"))
+
+
+# Cells the random test found that lost the session (or the reply), kept
+# as they were found: each must end in a clean error or run, and leave the
+# session as it was.
+FOUND = {
+    "declarator without a name": "int qq = 1, 2;",
+    "NUL in the source": "int a = 1;\0 int b = 2;",
+    "goto an undefined label": 'struct U { unsigned m; int b : 3; };\n"\\x41\\101";\n#warning fuzz\ngoto lab;',
+    "UTF-8 identifier and a recursive struct":
+        "struct S { struct S m; int b : 3; };\nfloat \u03c0 = 0x1f;\n{  }\n/* unterminated",
+}
+
+
+@pytest.mark.parametrize("code", FOUND.values(), ids=FOUND.keys())
+def test_cells_the_random_test_found(state_kernel, code):
+    _, kc = state_kernel
+    reply, _ = run(kc, code, timeout=30)
+    assert reply["status"] in ("ok", "error")
+    assert_state(kc)
 
 
 def test_random_cells_never_lose_the_session(state_kernel):
