@@ -159,8 +159,17 @@ test('round trip through the server, with and without TCP_NODELAY', async () => 
     const withNodelay = median(a), without = median(b);
     console.log(`round trip of an empty cell through jupyter_server (median): ` +
       `with TCP_NODELAY ${withNodelay.toFixed(2)} ms, without ${without.toFixed(2)} ms`);
-    // Nagle's algorithm plus delayed ACKs add about 40 ms to each round trip
-    assert.ok(withNodelay + 20 < without, `TCP_NODELAY gains nothing: ${withNodelay} vs ${without} ms`);
+    // Nagle's algorithm plus delayed ACKs add up to 40 ms to a round trip
+    // without TCP_NODELAY. Load adds tens of ms to both (so no fixed margin);
+    // the pairs were run alternately, so the faster of each pair says which
+    // server is quicker whatever the machine does: a sign test. Without a
+    // difference about 30 of the 60 pairs would favour TCP_NODELAY; 40 or
+    // more happen by chance less than once in a hundred runs. (How fast it
+    // is belongs to make bench.)
+    const wins = a.filter((t, i) => t < b[i]).length;
+    console.log(`TCP_NODELAY was faster in ${wins} of ${a.length} alternating pairs`);
+    assert.ok(wins >= 40, `TCP_NODELAY gains nothing: faster in ${wins} of ${a.length} pairs ` +
+      `(medians ${withNodelay.toFixed(2)} vs ${without.toFixed(2)} ms)`);
   } finally {
     await plain.close();
   }
