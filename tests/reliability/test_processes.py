@@ -10,7 +10,8 @@ import time
 import pytest
 
 from conftest import (
-    alive, describe, kernel_family, kernel_pid, run_ok, start_kernel, stop_kernel, wait_gone,
+    _stat, alive, describe, kernel_family, kernel_pid, run, run_ok, start_kernel, stdout_text,
+    stop_kernel, wait_gone,
 )
 
 SPAWN = r"""
@@ -20,14 +21,17 @@ SPAWN = r"""
 if (fork() == 0) { sleep(300); _exit(0); }
 /* a child that ignores SIGTERM and SIGHUP */
 if (fork() == 0) { signal(SIGTERM, SIG_IGN); signal(SIGHUP, SIG_IGN); sleep(300); _exit(0); }
-/* a daemon: double fork, new session, new process group */
-if (fork() == 0) { setsid(); if (fork() == 0) { sleep(300); _exit(0); } _exit(0); }
+/* a daemon: double fork, new session, new process group; it says its pid */
+int daemon_pipe[2]; pipe(daemon_pipe);
+if (fork() == 0) { setsid(); if (fork() == 0) { int me = getpid(); write(daemon_pipe[1], &me, sizeof me);
+                                                sleep(300); _exit(0); } _exit(0); }
+int daemon_pid = 0; read(daemon_pipe[0], &daemon_pid, sizeof daemon_pid);
 /* children that exit at once and are never waited for: zombies */
 for (int i = 0; i < 3; i++) if (fork() == 0) _exit(0);
 /* a thread that runs on */
 void *spin(void *a) { for (;;) usleep(1000); return a; }
 pthread_t t; pthread_create(&t, 0, spin, 0);
-printf("spawned\n");
+printf("spawned; daemon %d\n", daemon_pid);
 """
 
 
@@ -47,22 +51,35 @@ def assert_gone(procs, when):
     assert not left, f"left after {when}: {describe(left)}"
 
 
-def spawn_and_wait(km, kc, expect=5):
-    """Run SPAWN; return the kernel's processes once the daemon is there."""
-    assert "spawned" in run_ok(kc, SPAWN, timeout=15)
-    deadline = time.monotonic() + 5
+def family_with(km, pids, timeout=30):
+    """The kernel's processes once all of PIDS are among them (a child is
+    counted from when the kernel's tree shows it); fail saying what was found."""
+    deadline = time.monotonic() + timeout
     while True:
         procs = kernel_family(km)
-        # kernel, worker, 2 sleepers, the daemon
-        if len(alive(procs)) >= expect or time.monotonic() > deadline:
+        missing = set(pids) - set(alive(procs))
+        if not missing:
             return procs
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{sorted(missing)} not among the kernel's processes "
+                                 f"({describe(alive(procs))}); their /proc stat: "
+                                 f"{ {p: _stat(p) for p in missing} }")
         time.sleep(0.02)
+
+
+def spawn_and_wait(km, kc):
+    """Run SPAWN; return the kernel's processes once the daemon is among them."""
+    out = run_ok(kc, SPAWN, timeout=15)
+    daemon = int(out.split("daemon")[1])
+    assert daemon > 0, out
+    return family_with(km, [daemon])
 
 
 def test_nothing_survives_shutdown():
     km, kc = start_kernel()
     try:
         procs = spawn_and_wait(km, kc)
+        # kernel, worker, 2 sleepers, the daemon (zombies are not alive)
         assert len(alive(procs)) >= 5, f"only found {describe(alive(procs))}"
     finally:
         stop_kernel(km, kc)
@@ -75,11 +92,17 @@ def test_nothing_survives_a_crash_then_shutdown():
     km, kc = start_kernel()
     try:
         run_ok(kc, "int keep = 1;")
-        kc.execute_interactive(
-            "if (fork() == 0) { setsid(); sleep(300); _exit(0); }\n"
-            "if (fork() == 0) { sleep(300); _exit(0); }\n"
-            "usleep(50000);\n*(volatile int *)0 = 1;", timeout=15)
-        procs = kernel_family(km)
+        # each child says its pid before the cell crashes
+        reply, msgs = run(kc,
+            "#include <stdio.h>\n#include <unistd.h>\nint kids[2]; pipe(kids);\n"
+            "if (fork() == 0) { setsid(); int me = getpid(); write(kids[1], &me, sizeof me); sleep(300); _exit(0); }\n"
+            "if (fork() == 0) { int me = getpid(); write(kids[1], &me, sizeof me); sleep(300); _exit(0); }\n"
+            "int a = 0, b = 0; read(kids[0], &a, sizeof a); read(kids[0], &b, sizeof b);\n"
+            'printf("kids %d %d\\n", a, b); fflush(stdout);\n'
+            "*(volatile int *)0 = 1;", timeout=15)
+        assert reply["ename"] == "Crash", reply
+        kids = [int(w) for w in stdout_text(msgs).split()[1:3]]
+        procs = family_with(km, kids)
         assert run_ok(kc, 'printf("%d\\n", keep);') == "1\n"
     finally:
         stop_kernel(km, kc)
