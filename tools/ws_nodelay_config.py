@@ -10,6 +10,8 @@ def _patch(cls):
 
     def open(self, *a, **kw):
         self.set_nodelay(True)
+        # said in the server's log, so a test can see the option was set
+        self.log.info("ckernel: TCP_NODELAY set on a kernel websocket")
         return orig(self, *a, **kw)
 
     open._nodelay_patched = True

@@ -81,6 +81,7 @@ export CK_TOKEN=$token CK_LAB_URL=http://127.0.0.1:$lab_port \
        CK_LAB_PLAIN_URL=http://127.0.0.1:$plain_port \
        CK_CLASSIC_URL=http://127.0.0.1:$classic_port \
        CK_NOTEBOOK_DIR=$work/nb CK_SHOTS=$repo/build/screenshots \
+       CK_LAB_LOG=$work/lab.log CK_LAB_PLAIN_LOG=$work/lab-plain.log \
        NODE_PATH=$repo/build/frontends/node_modules
 
 tests=("$@")
