@@ -25,6 +25,7 @@
 struct compile_unit {
     TCCState *s;
     int abandoned;          /* libtcc gave up half way: its state is not to be touched */
+    int failed;             /* the compile reported an error */
     compile_diag_fn diag;
     void *opaque;
 };
@@ -164,6 +165,16 @@ static void tcc_statics_wipe_on_fork(void) {
     if ((lo & (page - 1)) || hi < (uintptr_t)_end ||
         madvise((void *)lo, ((hi + page - 1) & ~(page - 1)) - lo, MADV_WIPEONFORK) < 0)
         log_warn("libtcc's statics are copied at each fork (section not page-aligned or not last)");
+}
+
+/* libtcc 0.9.27 leaves some of its statics pointing into the state it
+ * deletes when a compile fails half way (the labels of the function it was
+ * in, for one): the next compile then reads freed memory. With no state
+ * alive they may be zero, as at start-up (see tcc_statics_wipe_on_fork),
+ * so after a failure they are zeroed. Only then: the pages would otherwise
+ * be written, and fault, after every snapshot fork. */
+static void tcc_statics_clear(void) {
+    memset(__start_ck_tcc_bss, 0, (size_t)(__stop_ck_tcc_bss - __start_ck_tcc_bss));
 }
 
 void compile_reserve(void) {
@@ -308,6 +319,7 @@ int compile_lines(const char *src, const char *options, const char *const *names
         }
         tcc_delete(s);
     }
+    if (rc < 0) tcc_statics_clear();
     tccmem_reset();                      /* after an exit() jump, the state is simply dropped */
     close(fd);
     return rc;
@@ -351,6 +363,7 @@ int compile_source(compile_unit *u, const char *src) {
     rc = tcc_relocate(u->s, mem) < 0 ? -1 : 0;
 out:
     tcc_exit_to = NULL;
+    u->failed = rc < 0;
     return rc;
 }
 
@@ -361,6 +374,7 @@ void *compile_symbol(compile_unit *u, const char *name) {
 void compile_free(compile_unit *u) {
     if (!u) return;
     if (!u->abandoned) tcc_delete(u->s);
+    if (u->abandoned || u->failed) tcc_statics_clear();
     free(u);
     tccmem_reset();
 }

@@ -169,8 +169,8 @@ static int mentions(const char *text, const char *key) {
     snprintf(word, sizeof word, "%s", space ? space + 1 : key);   /* the tag's name */
     size_t n = strlen(word);
     for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
-        if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_')) continue;
-        if (isalnum((unsigned char)p[n]) || p[n] == '_') continue;
+        if (p > text && lexer_ident_char((unsigned char)p[-1])) continue;
+        if (lexer_ident_char((unsigned char)p[n])) continue;
         if (!space) return 1;
         /* a tag: the keyword must come before it */
         const char *q = p;
@@ -278,8 +278,8 @@ static int line_using(const char *code, const char *name) {
     int line = 1;
     for (const char *p = code; *p; p++) {
         if (*p == '\n') { line++; continue; }
-        if (strncmp(p, name, n) == 0 && (p == code || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
-            !(isalnum((unsigned char)p[n]) || p[n] == '_'))
+        if (strncmp(p, name, n) == 0 && (p == code || !lexer_ident_char((unsigned char)p[-1])) &&
+            !lexer_ident_char((unsigned char)p[n]))
             return line;
     }
     return 0;
@@ -311,6 +311,17 @@ static void report_at(diag_ctx *d, buf *out, int line, const char *msg, int is_e
     }
 }
 
+/* The names the unit adds for a global X (__ck_size_X, __ck_len_X) are
+ * the user's X in a message. */
+static void hide_internal_names(char *msg) {
+    static const char *const prefixes[] = { "__ck_size_", "__ck_len_", NULL };
+    for (int i = 0; prefixes[i]; i++) {
+        size_t n = strlen(prefixes[i]);
+        for (char *p = strstr(msg, prefixes[i]); p; p = strstr(p, prefixes[i]))
+            memmove(p, p + n, strlen(p + n) + 1);
+    }
+}
+
 /* libtcc's messages look like "cell:3: error: 'x' undeclared"; some carry
  * "In file included from" lines first. Turn them into the cell's terms:
  * "line 3: error: ...", the source line, and a caret under the name the
@@ -325,6 +336,7 @@ static void on_diag(void *opaque, const char *msg) {
     int line = 0;
     char kindmsg[1024], name[256];
     if (sscanf(m, "cell:%d: %1023[^\n]", &line, kindmsg) == 2) {
+        hide_internal_names(kindmsg);
         report_at(d, out, line, kindmsg, is_error);
     } else if (sscanf(m, "<session>:%d: %1023[^\n]", &line, kindmsg) == 2) {
         /* a definition from an earlier cell no longer compiles */
@@ -413,6 +425,30 @@ static void put_declarations(buf *b, const char *text, int some, const char *con
     else buf_puts(b, text);
 }
 
+/* The cell's global J at file scope: its definition without the
+ * initializer (that runs with the statements), and its size and length
+ * for later cells. A name defined twice with initializers gets one here
+ * too, so that the compiler says "redefinition of 'x'" as tcc would. */
+static void put_global(buf *b, const cell *c, size_t j) {
+    const cell_item *it = &c->items[j], *first = NULL;
+    int inits = 0;              /* initialised definitions of its name */
+    for (size_t k = 0; k < c->n && it->nkeys; k++) {
+        const cell_item *o = &c->items[k];
+        if (o->kind != ITEM_GLOBAL || !o->nkeys || strcmp(o->keys[0], it->keys[0])) continue;
+        if (k < j && !first) first = o;
+        inits += o->init != NULL;
+    }
+    size_t len = strlen(it->text);
+    if (inits > 1 && it->init && !it->unsized && len && it->text[len - 1] == ';')
+        buf_printf(b, "#line %d \"cell\"\n%.*s = {0};\n", it->line, (int)(len - 1), it->text);
+    else
+        buf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+    if (first || !it->nkeys || (it->unsized && !it->init)) return;   /* `int a[];` has no size yet */
+    buf_printf(b, "unsigned long __ck_size_%s = sizeof %s;\n", it->keys[0], it->keys[0]);
+    if (it->unsized)
+        buf_printf(b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n", it->keys[0], it->keys[0], it->keys[0]);
+}
+
 /* The translation unit for cell C: nb.h, the session's system headers,
  * the prelude of earlier definitions, the cell's items and its run
  * function. With SOME, of nb.h and the headers only what the rest uses
@@ -476,12 +512,8 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
         }
         if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
-        buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
-        if (it->kind == ITEM_GLOBAL && it->nkeys)      /* for crash reports and nb_where */
-            buf_printf(&b, "unsigned long __ck_size_%s = sizeof %s;\n", it->keys[0], it->keys[0]);
-        if (it->kind == ITEM_GLOBAL && it->unsized)   /* later cells need its length */
-            buf_printf(&b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n",
-                       it->keys[0], it->keys[0], it->keys[0]);
+        if (it->kind == ITEM_GLOBAL) put_global(&b, c, j);
+        else buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
     }
     free(emitted);
     free(cached);
@@ -561,7 +593,7 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
 static char *declared_type(const session *s, const cell *c, const diag_ctx *d, const char *expr) {
     char name[256];
     size_t a = strspn(expr, " \t\n"), n = 0;
-    while (isalnum((unsigned char)expr[a + n]) || expr[a + n] == '_') n++;
+    while (lexer_ident_char((unsigned char)expr[a + n])) n++;
     if (n == 0 || n >= sizeof name || expr[a + n + strspn(expr + a + n, " \t\n")]) return NULL;
     snprintf(name, sizeof name, "%.*s", (int)n, expr + a);
     const char *type_text = NULL, *proto = NULL;
@@ -585,8 +617,8 @@ static char *declared_type(const session *s, const cell *c, const diag_ctx *d, c
         /* drop the name from the declarator: "int *p" -> "int *" */
         const char *at = NULL;
         for (const char *q = strstr(type_text, name); q; q = strstr(q + 1, name))
-            if ((q == type_text || !(isalnum((unsigned char)q[-1]) || q[-1] == '_')) &&
-                !(isalnum((unsigned char)q[n]) || q[n] == '_'))
+            if ((q == type_text || !lexer_ident_char((unsigned char)q[-1])) &&
+                !lexer_ident_char((unsigned char)q[n]))
                 at = q;
         if (at && asprintf(&out, "%.*s%s", (int)(at - type_text), type_text, at + n) >= 0) {
             size_t len = strlen(out);
@@ -850,6 +882,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     }
     free(options);
     if (!u) {
+        if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;   /* tcc shows them too */
         set_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
         diag_reset(&d);

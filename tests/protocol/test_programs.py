@@ -1,0 +1,67 @@
+"""Issue 20: every program `tcc -run` runs, a cell runs the same, and
+compiling never loses the session.
+
+Each test is one finding of the issue, as the smallest cell that showed
+it, followed by a cell that must still work. The corpus of whole programs
+(tests/programs/) runs in test_cells.py.
+"""
+import re
+
+from .test_cells import cell, fails, ok
+
+AFTER = ("int after_it = 41;", "after_it + 1", "(int) 42")
+
+
+def still_works(kc):
+    """The session goes on: a global defined now is there in the next cell."""
+    ok(kc, AFTER[0])
+    ok(kc, AFTER[1], result=AFTER[2])
+
+
+# 3. UTF-8 identifiers are whole names --------------------------------------
+
+def test_utf8_identifiers_in_the_first_cell(kc):
+    ok(kc, '#include <stdio.h>\nint Lefèvre = 2;\nint café(int x) { return x + Lefèvre; }\n'
+           'printf("%d\\n", café(40));', stdout="42\n")
+    ok(kc, "Lefèvre", result="(int) 2")
+    still_works(kc)
+
+
+# 5. A compile error inside a function with a label --------------------------
+
+def test_error_in_a_function_with_a_label_costs_only_the_cell(kc):
+    fails(kc, "void f(void)\n{\nlab: ;\n  return 1 +;\n}", "CompileError")
+    ok(kc, "int x = 1;")
+    ok(kc, "x + 1", result="(int) 2")
+    fails(kc, "int g(void) { again: goto again; return ; + }", "CompileError")
+    still_works(kc)
+
+
+# 7. Diagnostics: as tcc gives them -------------------------------------------
+
+def test_warnings_before_an_error_are_shown(kc):
+    c = fails(kc, "int f(void) { int *p = 5; return 0; }\nint g(void) { return 1 + ; }", "CompileError",
+              re.compile(r"line 2: error: identifier expected"))
+    assert "line 1: warning: assignment makes pointer from integer without a cast" in c.stderr, c
+    still_works(kc)
+
+
+def test_a_global_defined_twice_is_named_as_written(kc):
+    c = fails(kc, "int xxx = 1;\nint xxx = 2;", "CompileError", re.compile(r"redefinition of 'xxx'"))
+    assert "__ck" not in c.error["evalue"] + "".join(c.error["traceback"]), c
+    still_works(kc)
+
+
+def test_a_tentative_array_alone_compiles(kc):
+    ok(kc, "int xxx[];")
+    still_works(kc)
+
+
+# 8. Options a cell cannot honour are refused ----------------------------------
+
+def test_cflags_a_cell_cannot_honour_are_refused(kc):
+    fails(kc, "%cflags -b\nint q;", "MagicError", re.compile(r"-b: not supported: bounds checking"))
+    fails(kc, "%cflags --session -bt", "MagicError", re.compile(r"-bt: not supported"))
+    fails(kc, "%cflags -o out.o\nint q;", "MagicError", re.compile(r"-o: not supported"))
+    ok(kc, "%cflags -DX=3 -Wall\nX", result="(int) 3")
+    still_works(kc)
