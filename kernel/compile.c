@@ -203,9 +203,7 @@ int compile_in_arena(const void *addr) {
  * before the output type is searched before the system's directories. */
 /* libc_nonshared.a's functions, which the real libc.so script would link
  * and which glibc keeps hidden: cells get these instead. */
-extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 extern int __cxa_at_quick_exit(void (*fn)(void *), void *dso);
-static int cell_atexit(void (*fn)(void)) { return __cxa_atexit((void (*)(void *))fn, NULL, NULL); }
 static int cell_at_quick_exit(void (*fn)(void)) { return __cxa_at_quick_exit((void (*)(void *))fn, NULL); }
 
 static const char *libc_stub_option(void) {
@@ -237,7 +235,6 @@ compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaqu
     /* libtcc: -g/-b must come before tcc_set_output_type */
     tcc_set_options(u->s, "-std=c11");
     if (*libc_stub_option()) tcc_set_options(u->s, libc_stub_option());
-    tcc_add_symbol(u->s, "atexit", (void *)cell_atexit);
     tcc_add_symbol(u->s, "at_quick_exit", (void *)cell_at_quick_exit);
     if (options && *options) tcc_set_options(u->s, options);
     tcc_set_output_type(u->s, TCC_OUTPUT_MEMORY);

@@ -449,6 +449,61 @@ static void put_global(buf *b, const cell *c, size_t j) {
         buf_printf(b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n", it->keys[0], it->keys[0], it->keys[0]);
 }
 
+/* The priority of a function's __attribute__((WHICH)) or
+ * __attribute__((WHICH(N))) in TEXT, its head up to the body: N, 65536
+ * without one (after all numbered ones, as gcc orders them), or -1. */
+static long structor_priority(const char *text, const char *which) {
+    const char *body = strchr(text, '{');
+    size_t n = strlen(which);
+    const char *a = strstr(text, "__attribute__");
+    for (const char *p = a ? strstr(a, which) : NULL; p && (!body || p < body); p = strstr(p + n, which)) {
+        if (lexer_ident_char((unsigned char)p[-1]) || lexer_ident_char((unsigned char)p[n])) continue;
+        const char *q = p + n;
+        while (*q == ' ' || *q == '_') q++;
+        return *q == '(' ? strtol(q + 1, NULL, 10) : 65536;
+    }
+    return -1;
+}
+
+/* Whether the cell defines the function NAME. */
+static int cell_defines_function(const cell *c, const char *name) {
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_FUNCTION && c->items[j].nkeys && !strcmp(c->items[j].keys[0], name))
+            return 1;
+    return 0;
+}
+
+/* Calls to the cell's constructors (WHICH "constructor": lowest priority
+ * first, then in order of definition) or destructors (highest first, then
+ * last defined first), as a program's start and end run them: libtcc
+ * relocates .init_array and .fini_array but never runs them. The
+ * attribute may be on the definition or on a prototype in the cell. */
+static void put_structors(buf *b, const cell *c, const char *which) {
+    int dtor = which[0] == 'd';
+    long *prio = calloc(c->n + 1, sizeof *prio);
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        prio[j] = -1;
+        if ((it->kind == ITEM_FUNCTION || it->kind == ITEM_DECLARATION) && it->nkeys &&
+            cell_defines_function(c, it->keys[0]))
+            prio[j] = structor_priority(it->text, which);
+        for (size_t k = 0; k < j && prio[j] >= 0; k++)     /* once a name */
+            if (prio[k] >= 0 && !strcmp(c->items[k].keys[0], it->keys[0])) prio[j] = -1;
+    }
+    for (;;) {                          /* the next priority, and each function of it */
+        long p = -1;
+        for (size_t j = 0; j < c->n; j++)
+            if (prio[j] >= 0 && (p < 0 || (dtor ? prio[j] > p : prio[j] < p))) p = prio[j];
+        if (p < 0) break;
+        for (size_t i = 0; i < c->n; i++) {
+            size_t j = dtor ? c->n - 1 - i : i;
+            if (prio[j] == p) buf_printf(b, "%s();\n", c->items[j].keys[0]);
+            if (prio[j] == p) prio[j] = -1;
+        }
+    }
+    free(prio);
+}
+
 /* The translation unit for cell C: nb.h, the session's system headers,
  * the prelude of earlier definitions, the cell's items and its run
  * function. With SOME, of nb.h and the headers only what the rest uses
@@ -520,6 +575,7 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
 
     /* The run function: statements and initializers, in order. */
     buf_puts(&b, "void __ck_run(void) {\n");
+    put_structors(&b, c, "constructor");
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         if (it->kind == ITEM_STATEMENT) {
@@ -558,6 +614,8 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
         if (c->items[j].kind == ITEM_FUNCTION && c->items[j].nkeys &&
             strcmp(c->items[j].keys[0], "main") == 0)
             buf_puts(&b, "nb__run_main((int (*)(int, char **))main);\n");
+    buf_puts(&b, "nb__program_end();\n");
+    put_structors(&b, c, "destructor");
     buf_puts(&b, "}\n");
     /* libtcc lays functions out in order: this one marks where the unit's
      * code ends and its data (static locals, literals) begins */
@@ -822,6 +880,8 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
             if (strmap_get(d->defined, e->keys[0]) < 0 && !d->dropped[i]) compile_add_symbol(u, e->keys[0], e->addr);
         }
         compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
+        compile_add_symbol(u, "atexit", (void *)nb__atexit);      /* ... and runs its handlers */
+        compile_add_symbol(u, "on_exit", (void *)nb__on_exit);
         int rc = compile_source(u, src);
         compiles++;
         if (some && (rc < 0 || d->ndiags)) {

@@ -65,3 +65,27 @@ def test_cflags_a_cell_cannot_honour_are_refused(kc):
     fails(kc, "%cflags -o out.o\nint q;", "MagicError", re.compile(r"-o: not supported"))
     ok(kc, "%cflags -DX=3 -Wall\nX", result="(int) 3")
     still_works(kc)
+
+
+# 4. A program's start and end happen within its cell --------------------------
+
+STRUCTORS = r'''#include <stdio.h>
+#include <stdlib.h>
+__attribute__((constructor)) static void a(void) { puts("ctor a"); }
+void early(void) __attribute__((constructor(101)));
+void early(void) { puts("ctor 101"); }
+__attribute__((destructor)) static void d(void) { puts("dtor d"); }
+__attribute__((destructor)) static void e(void) { puts("dtor e"); }
+void bye(void) { puts("bye"); }
+void bye2(int status, void *arg) { printf("on_exit %d %s\n", status, (char *)arg); }
+int main(void) { atexit(bye); on_exit(bye2, "x"); puts("main"); exit(3); }
+'''
+
+
+def test_constructors_exit_handlers_and_destructors_run_in_their_cell(kc):
+    ok(kc, STRUCTORS, stdout="ctor 101\nctor a\nmain\non_exit 3 x\nbye\ndtor e\ndtor d\n")
+    # the handlers went with their program: an unrelated exit() runs none
+    fails(kc, "exit(0);", "Exit")
+    ok(kc, '#include <stdio.h>\nvoid h(void) { puts("h"); }\natexit(h);\nputs("cell");', stdout="cell\nh\n")
+    ok(kc, 'puts("next");', stdout="next\n")
+    still_works(kc)
