@@ -224,6 +224,8 @@ static const char *libc_stub_option(void) {
     return option;
 }
 
+static void quiet(void *opaque, const char *msg) { (void)opaque; (void)msg; }
+
 compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaque) {
     compile_unit *u = calloc(1, sizeof *u);
     if (!u) return NULL;
@@ -362,6 +364,35 @@ out:
     tcc_exit_to = NULL;
     u->failed = rc < 0;
     return rc;
+}
+
+/* libtcc 0.9.27 writes preprocessed text to the FILE its state took from
+ * `stdout` when it was made (tcc_new): a memory stream for the while. */
+char *compile_preprocess(const char *src, const char *options) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len), *saved = stdout;
+    if (!out) return NULL;
+    stdout = out;
+    TCCState *s = tcc_new();
+    stdout = saved;
+    int rc = -1;
+    jmp_buf env;
+    if (s && setjmp(env) == 0) {
+        tcc_exit_to = &env;
+        tcc_set_error_func(s, NULL, quiet);
+        tcc_set_options(s, "-std=c11");
+        if (options && *options) tcc_set_options(s, options);
+        tcc_set_output_type(s, TCC_OUTPUT_PREPROCESS);
+        rc = tcc_compile_string(s, src);
+        tcc_delete(s);
+    }
+    tcc_exit_to = NULL;
+    fclose(out);
+    if (rc < 0) tcc_statics_clear();
+    tccmem_reset();
+    if (rc < 0) { free(text); return NULL; }
+    return text;
 }
 
 void *compile_symbol(compile_unit *u, const char *name) {

@@ -13,6 +13,7 @@
 #include "cell.h"
 #include "compile.h"
 #include "decls.h"
+#include "expand.h"
 #include "lexer.h"
 #include "headers.h"
 #include "strmap.h"
@@ -288,6 +289,8 @@ static int line_using(const char *code, const char *name) {
 /* Report MSG (kind and text, e.g. "error: 'x' undeclared") at cell LINE:
  * the line's source, and a caret under the name the message quotes. */
 static void report_at(diag_ctx *d, buf *out, int line, const char *msg, int is_error) {
+    int last = count_lines(d->code) + 1;
+    if (line > last) line = last;      /* the unit's own code after the cell: its end */
     buf_printf(out, "line %d: %s\n", line, msg);
     char *src = cell_line(d->code, line);
     if (src) {
@@ -504,6 +507,9 @@ static void put_structors(buf *b, const cell *c, const char *which) {
     free(prio);
 }
 
+static void put_run_function(buf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show);
+static char *with_headers(buf *b, const char *text, int some);
+
 /* The translation unit for cell C: nb.h, the session's system headers,
  * the prelude of earlier definitions, the cell's items and its run
  * function. With SOME, of nb.h and the headers only what the rest uses
@@ -569,63 +575,78 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
         if (it->kind == ITEM_GLOBAL) put_global(&b, c, j);
         else buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        if (it->open_end) break;              /* the compiler reaches the end there */
     }
     free(emitted);
     free(cached);
+    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show);
+    return with_headers(&b, text, some);
+}
 
-    /* The run function: statements and initializers, in order. */
-    buf_puts(&b, "void __ck_run(void) {\n");
-    put_structors(&b, c, "constructor");
+/* The statement that shows the value of the trailing expression IT. */
+static void put_value(buf *b, const session *s, const cell *c, diag_ctx *d, const cell_item *it) {
+    /* _Generic names the type without evaluating; the value goes
+     * through varargs, so arrays decay and it is evaluated once. A
+     * bare name of a global keeps the type its declaration spelled
+     * (size_t, not unsigned long); a function shows its prototype. */
+    int is_sizeof = strncmp(it->text, "sizeof", 6) == 0;
+    char *named = declared_type(s, c, d, it->text);
+    if (named && named[0] == '(') {
+        buf_printf(b, "#line %d \"cell\"\nnb__show_as(\"%s\", \"p:\", sizeof(void *), (void *)(%s));\n",
+                   it->line, named + 1, it->text);
+        free(named);
+        return;
+    }
+    if (named) buf_printf(b, "#line %d \"cell\"\nnb__show_as(\"%s\", _Generic((%s)", it->line, named, it->text);
+    else buf_printf(b, "#line %d \"cell\"\nnb__show(_Generic((%s)", it->line, it->text);
+    free(named);
+    if (is_sizeof) buf_puts(b, ", default: \"u:size_t\"");
+    else add_generic_types(b, s, c, d);
+    buf_printf(b, "), sizeof(%s), (%s));\n", it->text, it->text);
+}
+
+/* The cell's run function: its constructors, statements and initializers
+ * in order, main, the exit handlers, its destructors. */
+static void put_run_function(buf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
+    buf_puts(b, "void __ck_run(void) {\n");
+    put_structors(b, c, "constructor");
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         if (it->kind == ITEM_STATEMENT) {
-            buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+            buf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
         } else if (it->kind == ITEM_EXPRESSION && show) {
-            /* _Generic names the type without evaluating; the value goes
-             * through varargs, so arrays decay and it is evaluated once. A
-             * bare name of a global keeps the type its declaration spelled
-             * (size_t, not unsigned long); a function shows its prototype. */
-            int is_sizeof = strncmp(it->text, "sizeof", 6) == 0;
-            char *named = declared_type(s, c, d, it->text);
-            if (named && named[0] == '(') {
-                buf_printf(&b, "#line %d \"cell\"\nnb__show_as(\"%s\", \"p:\", sizeof(void *), (void *)(%s));\n",
-                           it->line, named + 1, it->text);
-                free(named);
-                continue;
-            }
-            if (named) buf_printf(&b, "#line %d \"cell\"\nnb__show_as(\"%s\", _Generic((%s)", it->line, named, it->text);
-            else buf_printf(&b, "#line %d \"cell\"\nnb__show(_Generic((%s)", it->line, it->text);
-            free(named);
-            if (is_sizeof) buf_puts(&b, ", default: \"u:size_t\"");
-            else add_generic_types(&b, s, c, d);
-            buf_printf(&b, "), sizeof(%s), (%s));\n", it->text, it->text);
+            put_value(b, s, c, d, it);
         } else if (it->kind == ITEM_EXPRESSION) {
-            buf_printf(&b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
+            buf_printf(b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
         } else if (it->kind == ITEM_GLOBAL && !it->unsized) {
             const char *name = it->keys[0];
             if (it->init)
-                buf_printf(&b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign((void *)&%s, &__ck_v, sizeof %s); }\n",
+                buf_printf(b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign((void *)&%s, &__ck_v, sizeof %s); }\n",
                            it->init_line, name, it->init, name, name);
             else if (plans[j] == PLAN_REINIT)
-                buf_printf(&b, "nb__zero((void *)&%s, sizeof %s);\n", name, name);
+                buf_printf(b, "nb__zero((void *)&%s, sizeof %s);\n", name, name);
         }
     }
     for (size_t j = 0; j < c->n; j++)
         if (c->items[j].kind == ITEM_FUNCTION && c->items[j].nkeys &&
             strcmp(c->items[j].keys[0], "main") == 0)
-            buf_puts(&b, "nb__run_main((int (*)(int, char **))main);\n");
-    buf_puts(&b, "nb__program_end();\n");
-    put_structors(&b, c, "destructor");
-    buf_puts(&b, "}\n");
+            buf_puts(b, "nb__run_main((int (*)(int, char **))main);\n");
+    buf_puts(b, "nb__program_end();\n");
+    put_structors(b, c, "destructor");
+    buf_puts(b, "}\n");
     /* libtcc lays functions out in order: this one marks where the unit's
      * code ends and its data (static locals, literals) begins */
-    buf_puts(&b, "void __ck_text_end(void) {}\n");
+    buf_puts(b, "void __ck_text_end(void) {}\n");
+}
 
+/* The unit: nb.h and the session's system headers (with SOME, only
+ * what the code in B uses), then B. In scratch memory. */
+static char *with_headers(buf *b, const char *text, int some) {
     /* A header included after the cached ones may include some of them
      * again, and only their include guards (macros no code names) stop it */
-    if (some && strstr(b.s, "include")) {
+    if (some && strstr(b->s, "include")) {
         size_t n = 0;
-        token *t = lexer_tokenize(b.s, &n, NULL);
+        token *t = lexer_tokenize(b->s, &n, NULL);
         for (size_t i = 0; t && i < n && some; i++)
             if (t[i].kind == TOK_DIRECTIVE && is_include_directive(t[i].start)) some = 0;
         free(t);
@@ -635,13 +656,13 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
     buf headers = { .scratch = 1 };
     if (text) {
         buf_puts(&headers, "\n#line 1 \"<headers>\"\n");
-        put_declarations(&headers, text, some, (const char *[]){ b.s }, 1);
+        put_declarations(&headers, text, some, (const char *[]){ b->s }, 1);
     }
     buf unit = { .scratch = 1 };
     buf_puts(&unit, "#line 1 \"<ckernel>\"\n");
-    put_declarations(&unit, nb_header_text, some, (const char *[]){ headers.s, b.s }, 2);
+    put_declarations(&unit, nb_header_text, some, (const char *[]){ headers.s, b->s }, 2);
     if (headers.s) buf_add(&unit, headers.s, headers.len);
-    buf_add(&unit, b.s, b.len);
+    buf_add(&unit, b->s, b->len);
     return unit.s;
 }
 
@@ -897,6 +918,47 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
     }
 }
 
+/* ------------------------------------------------------------- split */
+
+static int session_is_macro(void *ud, const char *name, size_t len) {
+    char key[300];
+    if (len + 2 > sizeof key) return 0;
+    snprintf(key, sizeof key, "#%.*s", (int)len, name);
+    long e = find_entry(ud, key);
+    return e >= 0 && ((const session *)ud)->e[e].kind == ITEM_DIRECTIVE;
+}
+
+/* The text that defines the session's macros, for the preprocessor:
+ * nb.h, the system headers (preprocessed, their macros kept) and the
+ * session's other directives, in order. A new string. */
+static char *macro_context(const session *s, const char *options) {
+    buf b = {0};
+    buf_puts(&b, nb_header_text);
+    unsigned char *cached = calloc(s->n + 1, 1);
+    const char *text = cached_headers(s, options, cached);
+    if (text) buf_puts(&b, text);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].kind == ITEM_DIRECTIVE && !(cached && cached[i])) {
+            buf_puts(&b, s->e[i].text);
+            buf_puts(&b, "\n");
+        }
+    free(cached);
+    return b.s;
+}
+
+/* Split CODE into OUT; preprocessed first where that decides what is a
+ * definition (expand.h). */
+static int split_cell(const session *s, const char *code, const char *options, cell *out) {
+    if (!expand_needed(code, session_is_macro, (void *)s)) return cell_split(code, out);
+    char *context = macro_context(s, options);
+    char *expanded = expand_cell(context, code, options);
+    free(context);
+    if (expanded && getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s\n-- the cell, preprocessed --\n", expanded);
+    int rc = cell_split(expanded ? expanded : code, out);
+    free(expanded);
+    return rc;
+}
+
 static void session_cell_free(session_cell *pc) {
     if (!pc) return;
     cell_free(&pc->c);
@@ -918,7 +980,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     uint64_t t0 = now_ns();
     compiles = 0;
     session_cell *pc = calloc(1, sizeof *pc);
-    if (!pc || cell_split(code, &pc->c) < 0) {
+    if (!pc || split_cell(s, code, options, &pc->c) < 0) {
         free(pc);
         set_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
         return NULL;
@@ -1130,17 +1192,17 @@ void session_set_count(session *s, int count) { s->count = count; }
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n) {
     /* the unit exactly as session_prepare built it: same session, same cell */
+    char *options = NULL;
+    if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
+        options = NULL;
     cell c = {0};
-    if (cell_split(code, &c) < 0) return -1;
+    if (split_cell(s, code, options, &c) < 0) { free(options); return -1; }
     plan *plans = calloc(c.n + 1, sizeof *plans);
     unsigned char *dropped = calloc(s->n + 1, 1);
     strmap defined = {0};
     plan_cell(s, &c, plans, &defined, dropped);
     int has_expression = c.n && c.items[c.n - 1].kind == ITEM_EXPRESSION;
     diag_ctx d = { .s = s, .c = &c, .code = code, .defined = &defined, .dropped = dropped };
-    char *options = NULL;
-    if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
-        options = NULL;
     char *src = build_unit(s, &c, plans, &d, has_expression, options, 0);
     const char **fn = calloc(n + 1, sizeof *fn);
     for (size_t i = 0; i < n; i++)          /* the statements' function has a name of its own */

@@ -89,3 +89,30 @@ def test_constructors_exit_handlers_and_destructors_run_in_their_cell(kc):
     ok(kc, '#include <stdio.h>\nvoid h(void) { puts("h"); }\natexit(h);\nputs("cell");', stdout="cell\nh\n")
     ok(kc, 'puts("next");', stdout="next\n")
     still_works(kc)
+
+
+# 1. main inside a preprocessor conditional ------------------------------------
+
+def test_main_inside_a_conditional_is_called(kc):
+    ok(kc, '#include <stdio.h>\n#if 1\nint main(void) { puts("hello from main"); return 0; }\n#endif',
+       stdout="hello from main\n")
+    ok(kc, '#include <stdio.h>\n#define SECOND\n#if defined FIRST\nint main(void) { puts("first"); return 0; }\n'
+           '#elif defined SECOND\nint main(void) { puts("second"); return 0; }\n#endif', stdout="second\n")
+    # what the branch defined is the session's, as if written without it
+    ok(kc, "#ifndef LIMIT\n#define LIMIT 7\nint limit(void) { return LIMIT; }\n#endif")
+    ok(kc, "limit() + LIMIT", result="(int) 14")
+    ok(kc, "#ifdef LIMIT\nint from_branch = 5;\n#else\nint from_branch = 6;\n#endif\nfrom_branch",
+       result="(int) 5")
+    still_works(kc)
+
+
+# 2. Definitions made by a macro ----------------------------------------------
+
+def test_definitions_made_by_a_macro_are_definitions(kc):
+    ok(kc, '#include <stdio.h>\n#define DEF(n) int f##n(void) { return n; }\nDEF(1)\nDEF(2)\n'
+           'int main(void) { printf("%d\\n", f1() + f2()); return 0; }', stdout="3\n")
+    ok(kc, "f1() + f2()", result="(int) 3")           # later cells see them
+    ok(kc, "#define COUNTER(name) int name##_count = 10;\nCOUNTER(apples)")
+    ok(kc, "apples_count++;")
+    ok(kc, "apples_count", result="(int) 11")         # one storage, kept
+    still_works(kc)

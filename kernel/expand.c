@@ -1,0 +1,232 @@
+/* expand.c - a cell as the preprocessor leaves it, line for line (expand.h).
+ *
+ * Owns the choice of which cells are preprocessed before splitting and the
+ * mapping of the preprocessor's output back onto the cell's lines. Knows
+ * nothing of the session: its macros come as a callback and a context. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "compile.h"
+#include "expand.h"
+#include "lexer.h"
+
+/* The directive's name ("if" for "#  if X") and its length. */
+static size_t directive_name(const token *t, const char **name) {
+    const char *p = t->start + 1, *e = t->start + t->len;
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    *name = p;
+    while (p < e && lexer_ident_char((unsigned char)*p)) p++;
+    return (size_t)(p - *name);
+}
+
+static int name_is(const char *name, size_t n, const char *word) {
+    return n == strlen(word) && memcmp(name, word, n) == 0;
+}
+
+static int is_conditional(const token *t) {
+    const char *w;
+    size_t n = directive_name(t, &w);
+    return name_is(w, n, "if") || name_is(w, n, "ifdef") || name_is(w, n, "ifndef") ||
+           name_is(w, n, "elif") || name_is(w, n, "else") || name_is(w, n, "endif");
+}
+
+/* The name a #define defines, or 0. */
+static size_t defined_name(const token *t, const char **name) {
+    const char *w;
+    size_t n = directive_name(t, &w);
+    if (!name_is(w, n, "define")) return 0;
+    const char *p = w + n, *e = t->start + t->len;
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    *name = p;
+    while (p < e && lexer_ident_char((unsigned char)*p)) p++;
+    return (size_t)(p - *name);
+}
+
+/* ------------------------------------------------------------ the choice */
+
+typedef struct {
+    const token *t;
+    size_t n;
+    expand_is_macro_fn is_macro;
+    void *ud;
+} scan;
+
+/* Whether the identifier T is a macro: defined by a directive of the cell
+ * before it, or by the session. */
+static int is_macro(const scan *sc, const token *t) {
+    for (const token *d = sc->t; d < t; d++) {
+        const char *name = NULL;
+        size_t n = d->kind == TOK_DIRECTIVE ? defined_name(d, &name) : 0;
+        if (n == t->len && memcmp(name, t->start, n) == 0) return 1;
+    }
+    return sc->is_macro && sc->is_macro(sc->ud, t->start, t->len);
+}
+
+int expand_needed(const char *code, expand_is_macro_fn is_macro_fn, void *ud) {
+    scan sc = { NULL, 0, is_macro_fn, ud };
+    token *t = lexer_tokenize_with(code, &sc.n, NULL, compile_scratch_realloc);
+    if (!t) return 0;
+    sc.t = t;
+    int depth = 0, in_init = 0, needed = 0;
+    for (size_t i = 0; i < sc.n && !needed; i++) {
+        const token *k = &t[i];
+        if (k->kind == TOK_DIRECTIVE) {
+            needed = depth == 0 && is_conditional(k);
+        } else if (k->kind == TOK_PUNCT && k->len == 1 && strchr("([{", k->start[0])) {
+            depth++;
+        } else if (k->kind == TOK_PUNCT && k->len == 1 && strchr(")]}", k->start[0])) {
+            if (depth > 0 && --depth == 0 && k->start[0] == '}') in_init = 0;
+        } else if (depth == 0 && tok_is(k, "=")) {
+            in_init = 1;
+        } else if (depth == 0 && tok_is(k, ";")) {
+            in_init = 0;
+        } else if (depth == 0 && !in_init && k->kind == TOK_IDENT) {
+            needed = is_macro(&sc, k);
+        }
+    }
+    return needed;
+}
+
+/* ------------------------------------------------------- the expansion */
+
+typedef struct {
+    char **text;            /* per cell line (1-based): the preprocessed text */
+    unsigned char *kept;    /* per cell line: its directive is in effect */
+    int n;
+    int *orig;              /* per input line of the cell part: its cell line,
+                               negated for a directive's marker */
+    int nin;
+} lines;
+
+static void line_append(lines *l, int at, const char *s, size_t len) {
+    if (at < 1 || at > l->n || len == 0) return;
+    char *old = l->text[at];
+    size_t ol = old ? strlen(old) : 0;
+    char *t = realloc(old, ol + len + 2);
+    if (!t) return;
+    if (ol) t[ol++] = ' ';
+    memcpy(t + ol, s, len);
+    t[ol + len] = 0;
+    l->text[at] = t;
+}
+
+static void put_input_line(lines *l, int in, const char *s, size_t len) {
+    if (in < 1 || in > l->nin) return;
+    int at = l->orig[in];
+    if (at > 0) line_append(l, at, s, len);
+    else if (at < 0 && len >= 14 && memcmp(s + len - 14, "__ck_directive", 14) == 0) l->kept[-at] = 1;
+}
+
+/* Sort the preprocessor's OUT onto the cell's lines. The cell part starts
+ * after the line SENTINEL; a line marker (# N "file") says which input
+ * line comes next (libtcc writes none for #line, hence the sentinel). */
+static void map_output(const char *out, lines *l) {
+    int line = 0, in_cell = 0;
+    for (const char *p = out; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        int n;
+        char file[16];
+        if (p[0] == '#' && sscanf(p, "# %d \"%15[^\"]\"", &n, file) == 2) {
+            line = n;
+            in_cell = strcmp(file, "cell") == 0;
+        } else if (len == 16 && memcmp(p, "__ck_cell_begins", 16) == 0) {
+            line = 2;
+            in_cell = 1;
+        } else {
+            if (in_cell) put_input_line(l, line, p, len);
+            line++;
+        }
+        p += len + (e != NULL);
+    }
+}
+
+/* The input: CONTEXT, a sentinel, then CODE with a marker line before each
+ * directive that is not a conditional: the marker comes out only where the
+ * directive is in effect. Records in L which cell line each input line is. */
+static char *marked_input(const char *context, const char *code, const token *t, size_t n, lines *l) {
+    char *in = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&in, &len);
+    if (!f) return NULL;
+    fprintf(f, "%s\n#line 1 \"cell\"\n__ck_cell_begins\n", context ? context : "");
+    int inl = 2, line = 1;           /* the next input line, and its cell line */
+    const char *at = code;
+    for (size_t i = 0; i <= n; i++) {
+        int marker = i < n && t[i].kind == TOK_DIRECTIVE && !is_conditional(&t[i]);
+        if (i < n && !marker) continue;
+        const char *upto = i < n ? t[i].start : code + strlen(code);
+        for (const char *p = at; p < upto; p++)
+            if (*p == '\n' && inl <= l->nin) l->orig[inl++] = line++;
+        fwrite(at, 1, (size_t)(upto - at), f);
+        if (i == n) break;
+        fputs("__ck_directive\n", f);
+        if (inl <= l->nin) l->orig[inl++] = -line;
+        at = upto;
+    }
+    if (inl <= l->nin) l->orig[inl] = line;
+    fclose(f);
+    return in;
+}
+
+/* The cell again: each directive in effect as written, every other line
+ * as the preprocessor left it. */
+static char *rebuild(const token *t, size_t n, lines *l) {
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) return NULL;
+    int line = 1;
+    for (size_t i = 0; i <= n; i++) {
+        int marked = i < n && t[i].kind == TOK_DIRECTIVE && !is_conditional(&t[i]);
+        if (i < n && !marked) continue;
+        int upto = marked ? t[i].line : l->n + 1;
+        for (; line < upto && line <= l->n; line++)
+            fprintf(f, "%s%s", l->text[line] ? l->text[line] : "", line < l->n ? "\n" : "");
+        if (upto > l->n) break;
+        int span = 1;
+        for (size_t k = 0; k < t[i].len; k++) span += t[i].start[k] == '\n';
+        if (l->kept[upto]) fwrite(t[i].start, 1, t[i].len, f);     /* its newlines with it */
+        else for (int k = 1; k < span; k++) fputc('\n', f);
+        line = upto + span;
+        if (line <= l->n) fputc('\n', f);
+    }
+    fclose(f);
+    return out;
+}
+
+static int lines_init(lines *l, const char *code, size_t ndirectives) {
+    l->n = 1;
+    for (const char *p = code; *p; p++) l->n += *p == '\n';
+    l->nin = l->n + (int)ndirectives + 1;
+    l->text = calloc((size_t)l->n + 2, sizeof *l->text);
+    l->kept = calloc((size_t)l->n + 2, 1);
+    l->orig = calloc((size_t)l->nin + 2, sizeof *l->orig);
+    return l->text && l->kept && l->orig ? 0 : -1;
+}
+
+static void lines_free(lines *l) {
+    for (int i = 0; l->text && i <= l->n; i++) free(l->text[i]);
+    free(l->text);
+    free(l->kept);
+    free(l->orig);
+}
+
+char *expand_cell(const char *context, const char *code, const char *options) {
+    size_t n = 0;
+    token *t = lexer_tokenize(code, &n, NULL);
+    if (!t) return NULL;
+    lines l = {0};
+    char *result = NULL;
+    char *in = lines_init(&l, code, n) == 0 ? marked_input(context, code, t, n, &l) : NULL;
+    char *out = in ? compile_preprocess(in, options) : NULL;
+    if (out) {
+        map_output(out, &l);
+        result = rebuild(t, n, &l);
+    }
+    free(in);
+    free(out);
+    lines_free(&l);
+    free(t);
+    return result;
+}
