@@ -18,7 +18,7 @@ const char *magics_help(void) {
         "  %who                     list what the session defines, with types\n"
         "  %reset                   forget every definition of the session\n"
         "  %measure off|on|verbose  the measurement line under each cell\n"
-        "  %timeout SECONDS         stop any cell that runs longer (0: no limit)\n"
+        "  %timeout SECONDS         stop any cell that compiles and runs longer (0: no limit)\n"
         "  %memory MIB              memory cells may map, beyond the worker's own (0: no limit)\n"
         "  %output MIB              output a cell may print before it is cut (0: no limit)\n"
         "  %%file NAME              write the rest of the cell to the file NAME\n"

@@ -606,7 +606,7 @@ static void put_value(buf *b, const session *s, const cell *c, diag_ctx *d, cons
 }
 
 /* The cell's run function: its constructors, statements and initializers
- * in order, main, the exit handlers, its destructors. */
+ * in order, then main; and its destructors, in a function of their own. */
 static void put_run_function(buf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
     buf_puts(b, "void __ck_run(void) {\n");
     put_structors(b, c, "constructor");
@@ -631,7 +631,9 @@ static void put_run_function(buf *b, const session *s, const cell *c, const plan
         if (c->items[j].kind == ITEM_FUNCTION && c->items[j].nkeys &&
             strcmp(c->items[j].keys[0], "main") == 0)
             buf_puts(b, "nb__run_main((int (*)(int, char **))main);\n");
-    buf_puts(b, "nb__program_end();\n");
+    buf_puts(b, "}\n");
+    /* after the exit handlers (session_commit_run): the destructors */
+    buf_puts(b, "void __ck_fini(void) {\n");
     put_structors(b, c, "destructor");
     buf_puts(b, "}\n");
     /* libtcc lays functions out in order: this one marks where the unit's
@@ -771,6 +773,7 @@ struct session_cell {
     unsigned long *length;       /* per item: an unsized array's length */
     unsigned long *size;         /* per item: a global's size */
     void (*run)(void);
+    void (*fini)(void);          /* the cell's destructors */
     void *text_end;              /* __ck_text_end: the end of the unit's code */
 };
 
@@ -1034,6 +1037,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
         }
     }
     pc->run = (void (*)(void))compile_symbol(u, "__ck_run");
+    pc->fini = (void (*)(void))compile_symbol(u, "__ck_fini");
     pc->text_end = compile_symbol(u, "__ck_text_end");
     compile_free(u);
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
@@ -1084,6 +1088,8 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
     nb_internal_cell_begin();
     uint64_t t1 = now_ns();
     if (pc->run) pc->run();
+    nb__program_end();                    /* the program's exit handlers, then */
+    if (pc->fini) pc->fini();             /* its destructors */
     r->run_ns = now_ns() - t1;
     nb_internal_cell_end(&r->measure);
     r->measure.compile_ns = r->compile_ns;

@@ -1,10 +1,10 @@
 /* standard macros decide the code: __STDC_VERSION__, INT_MAX, EOF */
 #include <stdio.h>
 #include <limits.h>
-#if __STDC_VERSION__ >= 199901L
-static const char *std = "C99 or later";
+#if __STDC_VERSION__ >= 201112L
+static const char *std = "C11 or later";
 #else
-static const char *std = "before C99";
+static const char *std = "before C11";
 #endif
 #if INT_MAX == 2147483647
 #define INT_BITS 32

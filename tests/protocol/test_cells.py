@@ -956,13 +956,14 @@ def test_program(programs_kernel, name):
 @pytest.mark.skipif(shutil.which("tcc") is None, reason="tcc is not installed")
 @pytest.mark.parametrize("name", program_names())
 def test_program_under_tcc_run(name):
-    """The expected output is what `tcc -run` prints (NAME.notcc says why
-    where it cannot be: tcc -run 0.9.27 runs no constructors)."""
+    """The expected output is what `tcc -std=c11 -run` prints, C11 as cells
+    are compiled (NAME.notcc says why where it cannot be: tcc -run 0.9.27
+    runs no constructors)."""
     why = program_file(name, ".notcc")
     if why is not None:
         pytest.skip(why.strip())
     args = (program_file(name, ".args") or "").split()
-    p = subprocess.run(["tcc", "-run", name + ".c"] + args, cwd=PROGRAMS_DIR, capture_output=True,
+    p = subprocess.run(["tcc", "-std=c11", "-run", name + ".c"] + args, cwd=PROGRAMS_DIR, capture_output=True,
                        text=True, timeout=20, stdin=subprocess.DEVNULL)
     expected = expected_diagnostics(name)
     got = [f"line {m.group(1)}: {m.group(2)}" for m in TCC_DIAG.finditer(p.stderr)]

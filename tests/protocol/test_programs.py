@@ -6,8 +6,10 @@ it, followed by a cell that must still work. The corpus of whole programs
 (tests/programs/) runs in test_cells.py.
 """
 import re
+import time
 
-from .test_cells import cell, fails, ok
+from .conftest import control_reply, iopub_until_idle, shell_reply
+from .test_cells import fails, ok
 
 AFTER = ("int after_it = 41;", "after_it + 1", "(int) 42")
 
@@ -115,4 +117,41 @@ def test_definitions_made_by_a_macro_are_definitions(kc):
     ok(kc, "#define COUNTER(name) int name##_count = 10;\nCOUNTER(apples)")
     ok(kc, "apples_count++;")
     ok(kc, "apples_count", result="(int) 11")         # one storage, kept
+    still_works(kc)
+
+
+# 6. A compile that hangs ends with its cell -----------------------------------
+
+# libtcc 0.9.27 deadlocks on this pragma (tcc -run hangs too)
+HANGING_COMPILE = '#pragma comment(option, "-Wl,-z")\nint x;'
+
+
+def wait_busy(kc, msg_id, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = kc.get_iopub_msg(timeout=timeout)
+        if (m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "status"
+                and m["content"]["execution_state"] == "busy"):
+            return
+    raise TimeoutError("the kernel never went busy")
+
+
+def test_timeout_covers_a_hanging_compile(kc):
+    ok(kc, "int keep = 5;")
+    fails(kc, "%timeout 1\n" + HANGING_COMPILE, "TimeoutError", timeout=10)
+    ok(kc, "%timeout 0\nkeep", result="(int) 5")
+    still_works(kc)
+
+
+def test_interrupt_stops_a_hanging_compile(kc):
+    ok(kc, "int keep = 5;")
+    msg_id = kc.execute(HANGING_COMPILE)
+    wait_busy(kc, msg_id)
+    msg = kc.session.msg("interrupt_request", {})
+    kc.control_channel.send(msg)
+    reply = shell_reply(kc, msg_id, timeout=10)["content"]
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    iopub_until_idle(kc, msg_id)
+    assert control_reply(kc, msg["header"]["msg_id"])["content"]["status"] == "ok"
+    ok(kc, "keep", result="(int) 5")
     still_works(kc)
