@@ -42,6 +42,16 @@ static size_t defined_name(const token *t, const char **name) {
     return (size_t)(p - *name);
 }
 
+/* Whether T is #include "x.c": a file of the program, not a header. */
+static int includes_c_file(const token *t) {
+    const char *w;
+    size_t n = directive_name(t, &w);
+    if (!name_is(w, n, "include")) return 0;
+    const char *q = memchr(w, '"', t->len - (size_t)(w - t->start));
+    const char *e = q ? memchr(q + 1, '"', t->len - (size_t)(q + 1 - t->start)) : NULL;
+    return e && e - q > 2 && e[-2] == '.' && e[-1] == 'c';
+}
+
 /* ------------------------------------------------------------ the choice */
 
 typedef struct {
@@ -71,7 +81,7 @@ int expand_needed(const char *code, expand_is_macro_fn is_macro_fn, void *ud) {
     for (size_t i = 0; i < sc.n && !needed; i++) {
         const token *k = &t[i];
         if (k->kind == TOK_DIRECTIVE) {
-            needed = depth == 0 && is_conditional(k);
+            needed = depth == 0 && (is_conditional(k) || includes_c_file(k));
         } else if (k->kind == TOK_PUNCT && k->len == 1 && strchr("([{", k->start[0])) {
             depth++;
         } else if (k->kind == TOK_PUNCT && k->len == 1 && strchr(")]}", k->start[0])) {
@@ -96,6 +106,10 @@ typedef struct {
     int *orig;              /* per input line of the cell part: its cell line,
                                negated for a directive's marker */
     int nin;
+    unsigned char *spliced; /* per cell line: an #include "x.c" whose text is there */
+    unsigned char *free_line;   /* per cell line: blank at top level, no directive */
+    char *sys_includes;     /* "#include <x>" lines the spliced files need, '\n' after each */
+    size_t sys_len;
 } lines;
 
 static void line_append(lines *l, int at, const char *s, size_t len) {
@@ -117,27 +131,98 @@ static void put_input_line(lines *l, int in, const char *s, size_t len) {
     else if (at < 0 && len >= 14 && memcmp(s + len - 14, "__ck_directive", 14) == 0) l->kept[-at] = 1;
 }
 
+/* Where the preprocessor is: the cell, a file the cell includes with
+ * #include "x.c" (spliced: its text goes onto the include's line), a
+ * system header such a file includes (the cell needs the #include), or
+ * any other file (its text is not the cell's). */
+enum { IN_CELL, IN_SPLICED, IN_SYSTEM_OF_SPLICED, IN_OTHER };
+
+static int ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* The name a system header is included by: its path less the directory
+ * libtcc found it in. */
+static const char *header_name(const char *path) {
+    static const char *const dirs[] = {
+        "/usr/lib/x86_64-linux-gnu/tcc/include/", "/usr/local/include/x86_64-linux-gnu/",
+        "/usr/local/include/", "/usr/include/x86_64-linux-gnu/", "/usr/include/", NULL
+    };
+    for (int i = 0; dirs[i]; i++)
+        if (strncmp(path, dirs[i], strlen(dirs[i])) == 0) return path + strlen(dirs[i]);
+    return NULL;
+}
+
+static void need_system_include(lines *l, const char *path) {
+    const char *name = header_name(path);
+    char line[600];
+    int n = name ? snprintf(line, sizeof line, "#include <%s>\n", name) : 0;
+    if (n <= 0 || (size_t)n >= sizeof line || (l->sys_includes && strstr(l->sys_includes, line))) return;
+    char *t = realloc(l->sys_includes, l->sys_len + (size_t)n + 1);
+    if (!t) return;
+    memcpy(t + l->sys_len, line, (size_t)n + 1);
+    l->sys_includes = t;
+    l->sys_len += (size_t)n;
+}
+
+/* The kind of file PATH entered from a file of kind FROM. */
+static int entered(lines *l, int from, const char *path) {
+    if (from == IN_CELL) return ends_with(path, ".c") ? IN_SPLICED : IN_OTHER;
+    if (from != IN_SPLICED) return IN_OTHER;
+    if (path[0] != '/' || ends_with(path, ".c")) return IN_SPLICED;
+    need_system_include(l, path);
+    return IN_SYSTEM_OF_SPLICED;
+}
+
 /* Sort the preprocessor's OUT onto the cell's lines. The cell part starts
- * after the line SENTINEL; a line marker (# N "file") says which input
- * line comes next (libtcc writes none for #line, hence the sentinel). */
+ * after the line __ck_cell_begins; a line marker (# N "file" flags) says
+ * which input line comes next, and flag 1 or 2 that a file was entered or
+ * left (libtcc writes none for #line, hence the sentinel). */
 static void map_output(const char *out, lines *l) {
-    int line = 0, in_cell = 0;
+    int line = 0, depth = -1, anchor = 0;
+    int kind[64];
     for (const char *p = out; *p;) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        int n;
-        char file[16];
-        if (p[0] == '#' && sscanf(p, "# %d \"%15[^\"]\"", &n, file) == 2) {
+        int n, flag = 0;
+        char file[512];
+        if (p[0] == '#' && sscanf(p, "# %d \"%511[^\"]\" %d", &n, file, &flag) >= 2) {
+            if (flag == 1 && depth >= 0 && depth < 63) {
+                if (depth == 0 && line >= 1 && line <= l->nin) anchor = l->orig[line];
+                depth++;
+                kind[depth] = entered(l, kind[depth - 1], file);
+                if (kind[depth] == IN_SPLICED && anchor > 0) l->spliced[anchor] = 1;
+            } else if (flag == 2 && depth > 0) {
+                depth--;
+            }
             line = n;
-            in_cell = strcmp(file, "cell") == 0;
         } else if (len == 16 && memcmp(p, "__ck_cell_begins", 16) == 0) {
             line = 2;
-            in_cell = 1;
+            depth = 0;
+            kind[0] = IN_CELL;
         } else {
-            if (in_cell) put_input_line(l, line, p, len);
+            if (depth == 0) put_input_line(l, line, p, len);
+            else if (depth > 0 && kind[depth] == IN_SPLICED && anchor > 0) line_append(l, anchor, p, len);
             line++;
         }
         p += len + (e != NULL);
+    }
+}
+
+/* The #include <x> lines spliced files need go on blank top-level lines
+ * before the first splice: there the cell's numbering stays as it was. */
+static void place_system_includes(lines *l) {
+    int first = 0;
+    for (int i = 1; i <= l->n && !first; i++) if (l->spliced[i]) first = i;
+    for (char *p = l->sys_includes; p && *p;) {
+        char *e = strchr(p, '\n');
+        int at = 0;
+        for (int i = first - 1; i >= 1 && !at; i--)
+            if (l->free_line[i] && !l->text[i]) at = i;
+        if (!at) break;                   /* no room: the compile will say what is missing */
+        l->text[at] = strndup(p, (size_t)(e - p));
+        p = e + 1;
     }
 }
 
@@ -186,7 +271,8 @@ static char *rebuild(const token *t, size_t n, lines *l) {
         if (upto > l->n) break;
         int span = 1;
         for (size_t k = 0; k < t[i].len; k++) span += t[i].start[k] == '\n';
-        if (l->kept[upto]) fwrite(t[i].start, 1, t[i].len, f);     /* its newlines with it */
+        if (l->spliced[upto]) fputs(l->text[upto] ? l->text[upto] : "", f);
+        else if (l->kept[upto]) fwrite(t[i].start, 1, t[i].len, f);     /* its newlines with it */
         else for (int k = 1; k < span; k++) fputc('\n', f);
         line = upto + span;
         if (line <= l->n) fputc('\n', f);
@@ -195,14 +281,32 @@ static char *rebuild(const token *t, size_t n, lines *l) {
     return out;
 }
 
-static int lines_init(lines *l, const char *code, size_t ndirectives) {
+/* Which lines hold nothing at top level: no token, outside braces. */
+static void find_free_lines(lines *l, const token *t, size_t n) {
+    int depth = 0, line = 1;
+    for (size_t i = 0; i <= n; i++) {
+        int upto = i < n ? t[i].line : l->n + 1;
+        for (; line < upto && line <= l->n; line++) l->free_line[line] = depth == 0;
+        if (i == n) break;
+        line = t[i].line + 1;
+        for (size_t k = 0; k < t[i].len; k++) line += t[i].start[k] == '\n';
+        if (t[i].kind == TOK_PUNCT && tok_is(&t[i], "{")) depth++;
+        if (t[i].kind == TOK_PUNCT && tok_is(&t[i], "}") && depth > 0) depth--;
+    }
+}
+
+static int lines_init(lines *l, const char *code, const token *t, size_t n) {
     l->n = 1;
     for (const char *p = code; *p; p++) l->n += *p == '\n';
-    l->nin = l->n + (int)ndirectives + 1;
+    l->nin = l->n + (int)n + 1;
     l->text = calloc((size_t)l->n + 2, sizeof *l->text);
     l->kept = calloc((size_t)l->n + 2, 1);
+    l->spliced = calloc((size_t)l->n + 2, 1);
+    l->free_line = calloc((size_t)l->n + 2, 1);
     l->orig = calloc((size_t)l->nin + 2, sizeof *l->orig);
-    return l->text && l->kept && l->orig ? 0 : -1;
+    if (!l->text || !l->kept || !l->spliced || !l->free_line || !l->orig) return -1;
+    find_free_lines(l, t, n);
+    return 0;
 }
 
 static void lines_free(lines *l) {
@@ -210,6 +314,9 @@ static void lines_free(lines *l) {
     free(l->text);
     free(l->kept);
     free(l->orig);
+    free(l->spliced);
+    free(l->free_line);
+    free(l->sys_includes);
 }
 
 char *expand_cell(const char *context, const char *code, const char *options) {
@@ -218,10 +325,11 @@ char *expand_cell(const char *context, const char *code, const char *options) {
     if (!t) return NULL;
     lines l = {0};
     char *result = NULL;
-    char *in = lines_init(&l, code, n) == 0 ? marked_input(context, code, t, n, &l) : NULL;
+    char *in = lines_init(&l, code, t, n) == 0 ? marked_input(context, code, t, n, &l) : NULL;
     char *out = in ? compile_preprocess(in, options) : NULL;
     if (out) {
         map_output(out, &l);
+        place_system_includes(&l);
         result = rebuild(t, n, &l);
     }
     free(in);

@@ -897,7 +897,7 @@ def program_cell(name):
 
 @pytest.fixture(scope="module")
 def programs_kernel():
-    km, kc = start_kernel()
+    km, kc = start_kernel(cwd=PROGRAMS_DIR)      # for #include "include/x.c"
     yield kc
     stop_kernel(km, kc)
 

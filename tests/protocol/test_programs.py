@@ -108,6 +108,16 @@ def test_main_inside_a_conditional_is_called(kc):
     still_works(kc)
 
 
+def test_main_from_an_included_c_file_is_called(kc, tmp_path):
+    other = tmp_path / "other.c"
+    ok(kc, f"%%file {other}\n#include <stdio.h>\nstatic int helper(void) {{ return 42; }}\n"
+           "int main(void) { printf(\"%d\\n\", helper()); return 0; }",
+       stdout=f"Wrote 112 bytes to {other}\n")
+    ok(kc, f'/* the program is in another file */\n#include "{other}"', stdout="42\n")
+    ok(kc, "helper() + 1", result="(int) 43")          # what it defined is the session's
+    still_works(kc)
+
+
 # 2. Definitions made by a macro ----------------------------------------------
 
 def test_definitions_made_by_a_macro_are_definitions(kc):
