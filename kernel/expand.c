@@ -57,23 +57,53 @@ static int includes_c_file(const token *t) {
 typedef struct {
     const token *t;
     size_t n;
-    expand_is_macro_fn is_macro;
+    expand_macro_fn macro;
     void *ud;
 } scan;
 
-/* Whether the identifier T is a macro: defined by a directive of the cell
- * before it, or by the session. */
-static int is_macro(const scan *sc, const token *t) {
+/* Whether a macro whose #define is DEF (LEN bytes) may expand to a
+ * definition where it starts a top-level chunk: its replacement does not
+ * begin as a statement does (do, if, a call, a bracket). */
+static int may_define(const char *def, size_t len) {
+    const char *p = def + 1, *e = def + len;
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    if (e - p < 6 || memcmp(p, "define", 6) != 0) return 0;
+    p += 6;
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    while (p < e && lexer_ident_char((unsigned char)*p)) p++;
+    if (p < e && *p == '(') p = memchr(p, ')', (size_t)(e - p));
+    if (!p) return 0;
+    char *body = strndup(p + (*p == ')'), (size_t)(e - p) - (*p == ')'));
+    size_t n = 0;
+    token *t = body ? lexer_tokenize(body, &n, NULL) : NULL;
+    static const char *const statements[] = {
+        "do", "if", "for", "while", "switch", "return", "break", "continue", "goto", NULL
+    };
+    int define = t && n > 0 && t[0].kind == TOK_IDENT && !(n > 1 && tok_is(&t[1], "("));
+    for (int i = 0; define && statements[i]; i++) define = !tok_is(&t[0], statements[i]);
+    free(t);
+    free(body);
+    return define;
+}
+
+/* Whether the identifier T is a macro that matters to splitting: defined
+ * by a directive of the cell before it, or by the session; at the start of
+ * a chunk (AT_START) only one that may expand to a definition. */
+static int is_macro(const scan *sc, const token *t, int at_start) {
+    const char *def = NULL;
+    size_t len = 0;
     for (const token *d = sc->t; d < t; d++) {
         const char *name = NULL;
         size_t n = d->kind == TOK_DIRECTIVE ? defined_name(d, &name) : 0;
-        if (n == t->len && memcmp(name, t->start, n) == 0) return 1;
+        if (n == t->len && memcmp(name, t->start, n) == 0) def = d->start, len = d->len;
     }
-    return sc->is_macro && sc->is_macro(sc->ud, t->start, t->len);
+    if (!def && sc->macro) def = sc->macro(sc->ud, t->start, t->len);
+    if (def && !len) len = strcspn(def, "\n");
+    return def && (!at_start || may_define(def, len));
 }
 
-int expand_needed(const char *code, expand_is_macro_fn is_macro_fn, void *ud) {
-    scan sc = { NULL, 0, is_macro_fn, ud };
+int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
+    scan sc = { NULL, 0, macro, ud };
     token *t = lexer_tokenize_with(code, &sc.n, NULL, compile_scratch_realloc);
     if (!t) return 0;
     sc.t = t;
@@ -91,7 +121,9 @@ int expand_needed(const char *code, expand_is_macro_fn is_macro_fn, void *ud) {
         } else if (depth == 0 && tok_is(k, ";")) {
             in_init = 0;
         } else if (depth == 0 && !in_init && k->kind == TOK_IDENT) {
-            needed = is_macro(&sc, k);
+            int at_start = i == 0 || tok_is(&t[i - 1], ";") || tok_is(&t[i - 1], "}") ||
+                           t[i - 1].kind == TOK_DIRECTIVE;
+            needed = is_macro(&sc, k, at_start);
         }
     }
     return needed;

@@ -17,13 +17,15 @@
 
 #include <stddef.h>
 
-/* Whether NAME (LEN bytes) is a macro the session defines. */
-typedef int (*expand_is_macro_fn)(void *ud, const char *name, size_t len);
+/* The #define of the session's macro NAME (LEN bytes), or NULL. */
+typedef const char *(*expand_macro_fn)(void *ud, const char *name, size_t len);
 
-/* Whether CODE needs preprocessing to be split: a conditional at top
- * level, or a macro (the cell's own, or IS_MACRO's) used at top level
- * outside brackets and initializers, where it may make a definition. */
-int expand_needed(const char *code, expand_is_macro_fn is_macro, void *ud);
+/* Whether CODE needs preprocessing to be split: a conditional or an
+ * #include "x.c" at top level, or a macro (the cell's own, or MACRO's) at
+ * top level outside brackets and initializers where it may make a
+ * definition: inside a declaration, or starting a chunk when its
+ * replacement does not begin as a statement (`SWAP(a, b);` does not). */
+int expand_needed(const char *code, expand_macro_fn macro, void *ud);
 
 /* CODE preprocessed after CONTEXT (the text that defines the session's
  * macros), with OPTIONS; NULL when it does not preprocess (the compile

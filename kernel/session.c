@@ -923,12 +923,13 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
 
 /* ------------------------------------------------------------- split */
 
-static int session_is_macro(void *ud, const char *name, size_t len) {
+static const char *session_macro(void *ud, const char *name, size_t len) {
     char key[300];
-    if (len + 2 > sizeof key) return 0;
+    if (len + 2 > sizeof key) return NULL;
     snprintf(key, sizeof key, "#%.*s", (int)len, name);
     long e = find_entry(ud, key);
-    return e >= 0 && ((const session *)ud)->e[e].kind == ITEM_DIRECTIVE;
+    const entry *en = e >= 0 ? &((const session *)ud)->e[e] : NULL;
+    return en && en->kind == ITEM_DIRECTIVE ? en->text : NULL;
 }
 
 /* The text that defines the session's macros, for the preprocessor:
@@ -952,7 +953,7 @@ static char *macro_context(const session *s, const char *options) {
 /* Split CODE into OUT; preprocessed first where that decides what is a
  * definition (expand.h). */
 static int split_cell(const session *s, const char *code, const char *options, cell *out) {
-    if (!expand_needed(code, session_is_macro, (void *)s)) return cell_split(code, out);
+    if (!expand_needed(code, session_macro, (void *)s)) return cell_split(code, out);
     char *context = macro_context(s, options);
     char *expanded = expand_cell(context, code, options);
     free(context);
