@@ -59,6 +59,8 @@ typedef struct {
     size_t n;
     expand_macro_fn macro;
     void *ud;
+    const token **defines;  /* the cell's #define lines so far */
+    size_t ndefines;
 } scan;
 
 /* Whether a macro whose #define is DEF (LEN bytes) may expand to a
@@ -92,9 +94,10 @@ static int may_define(const char *def, size_t len) {
 static int is_macro(const scan *sc, const token *t, int at_start) {
     const char *def = NULL;
     size_t len = 0;
-    for (const token *d = sc->t; d < t; d++) {
+    for (size_t i = 0; i < sc->ndefines; i++) {
+        const token *d = sc->defines[i];
         const char *name = NULL;
-        size_t n = d->kind == TOK_DIRECTIVE ? defined_name(d, &name) : 0;
+        size_t n = defined_name(d, &name);
         if (n == t->len && memcmp(name, t->start, n) == 0) def = d->start, len = d->len;
     }
     if (!def && sc->macro) def = sc->macro(sc->ud, t->start, t->len);
@@ -103,14 +106,18 @@ static int is_macro(const scan *sc, const token *t, int at_start) {
 }
 
 int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
-    scan sc = { NULL, 0, macro, ud };
+    scan sc = { NULL, 0, macro, ud, NULL, 0 };
     token *t = lexer_tokenize_with(code, &sc.n, NULL, compile_scratch_realloc);
     if (!t) return 0;
     sc.t = t;
+    sc.defines = compile_scratch_realloc(NULL, (sc.n + 1) * sizeof *sc.defines);
+    if (!sc.defines) return 0;
     int depth = 0, in_init = 0, needed = 0;
     for (size_t i = 0; i < sc.n && !needed; i++) {
         const token *k = &t[i];
         if (k->kind == TOK_DIRECTIVE) {
+            const char *name;
+            if (defined_name(k, &name)) sc.defines[sc.ndefines++] = k;
             needed = depth == 0 && (is_conditional(k) || includes_c_file(k));
         } else if (k->kind == TOK_PUNCT && k->len == 1 && strchr("([{", k->start[0])) {
             depth++;

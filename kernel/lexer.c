@@ -41,8 +41,6 @@ static const char *const punct_long[] = {
     "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "##", NULL
 };
 
-int lexer_ident_start(int c) { return isalpha(c) || c == '_' || c == '$' || c >= 0x80; }
-int lexer_ident_char(int c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
 #define is_ident_start lexer_ident_start
 #define is_ident_char lexer_ident_char
 

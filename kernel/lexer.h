@@ -7,6 +7,7 @@
 #ifndef CK_LEXER_H
 #define CK_LEXER_H
 
+#include <ctype.h>
 #include <stddef.h>
 
 typedef enum {
@@ -37,8 +38,8 @@ int tok_is(const token *t, const char *text);
 /* Whether byte C (as unsigned char) may start or continue an identifier.
  * Bytes of UTF-8 sequences (0x80 and up) may, as tcc 0.9.27 accepts them:
  * `int Lefèvre;` is one name. */
-int lexer_ident_start(int c);
-int lexer_ident_char(int c);
+static inline int lexer_ident_start(int c) { return isalpha(c) || c == '_' || c == '$' || c >= 0x80; }
+static inline int lexer_ident_char(int c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
 
 /* C's keywords, NULL-terminated (completion offers them). */
 extern const char *const lexer_keywords[];

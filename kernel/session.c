@@ -428,25 +428,41 @@ static void put_declarations(buf *b, const char *text, int some, const char *con
     else buf_puts(b, text);
 }
 
+/* The cell's globals by name: the first item of each, and the names
+ * defined with an initializer more than once. Keys are the items'. */
+typedef struct { strmap first, first_init, init_twice; } global_names;
+
+static void global_names_of(const cell *c, global_names *g) {
+    memset(g, 0, sizeof *g);
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (it->kind != ITEM_GLOBAL || !it->nkeys) continue;
+        strmap_put(&g->first, it->keys[0], (long)j);
+        if (it->init && strmap_get(&g->first_init, it->keys[0]) >= 0) strmap_put(&g->init_twice, it->keys[0], 1);
+        if (it->init) strmap_put(&g->first_init, it->keys[0], (long)j);
+    }
+}
+
+static void global_names_free(global_names *g) {
+    strmap_free(&g->first);
+    strmap_free(&g->first_init);
+    strmap_free(&g->init_twice);
+}
+
 /* The cell's global J at file scope: its definition without the
  * initializer (that runs with the statements), and its size and length
  * for later cells. A name defined twice with initializers gets one here
  * too, so that the compiler says "redefinition of 'x'" as tcc would. */
-static void put_global(buf *b, const cell *c, size_t j) {
-    const cell_item *it = &c->items[j], *first = NULL;
-    int inits = 0;              /* initialised definitions of its name */
-    for (size_t k = 0; k < c->n && it->nkeys; k++) {
-        const cell_item *o = &c->items[k];
-        if (o->kind != ITEM_GLOBAL || !o->nkeys || strcmp(o->keys[0], it->keys[0])) continue;
-        if (k < j && !first) first = o;
-        inits += o->init != NULL;
-    }
+static void put_global(buf *b, const cell *c, size_t j, const global_names *g) {
+    const cell_item *it = &c->items[j];
+    if (!it->nkeys) { buf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text); return; }
     size_t len = strlen(it->text);
-    if (inits > 1 && it->init && !it->unsized && len && it->text[len - 1] == ';')
+    if (it->init && !it->unsized && strmap_get(&g->init_twice, it->keys[0]) >= 0 && len && it->text[len - 1] == ';')
         buf_printf(b, "#line %d \"cell\"\n%.*s = {0};\n", it->line, (int)(len - 1), it->text);
     else
         buf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
-    if (first || !it->nkeys || (it->unsized && !it->init)) return;   /* `int a[];` has no size yet */
+    if (strmap_get(&g->first, it->keys[0]) != (long)j || (it->unsized && !it->init))
+        return;                          /* said once a name; `int a[];` has no size yet */
     buf_printf(b, "unsigned long __ck_size_%s = sizeof %s;\n", it->keys[0], it->keys[0]);
     if (it->unsized)
         buf_printf(b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n", it->keys[0], it->keys[0], it->keys[0]);
@@ -487,9 +503,9 @@ static void put_structors(buf *b, const cell *c, const char *which) {
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         prio[j] = -1;
-        if ((it->kind == ITEM_FUNCTION || it->kind == ITEM_DECLARATION) && it->nkeys &&
-            cell_defines_function(c, it->keys[0]))
+        if ((it->kind == ITEM_FUNCTION || it->kind == ITEM_DECLARATION) && it->nkeys)
             prio[j] = structor_priority(it->text, which);
+        if (prio[j] >= 0 && !cell_defines_function(c, it->keys[0])) prio[j] = -1;
         for (size_t k = 0; k < j && prio[j] >= 0; k++)     /* once a name */
             if (prio[k] >= 0 && !strcmp(c->items[k].keys[0], it->keys[0])) prio[j] = -1;
     }
@@ -565,6 +581,8 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
     }
 
     /* The cell's file-scope items, in its order. */
+    global_names globals;
+    global_names_of(c, &globals);
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         if (!emitted[j] && it->kind == ITEM_DIRECTIVE && is_macro_key(it->keys[0])) {
@@ -573,10 +591,11 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
         }
         if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
-        if (it->kind == ITEM_GLOBAL) put_global(&b, c, j);
+        if (it->kind == ITEM_GLOBAL) put_global(&b, c, j, &globals);
         else buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
         if (it->open_end) break;              /* the compiler reaches the end there */
     }
+    global_names_free(&globals);
     free(emitted);
     free(cached);
     if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show);
