@@ -5,9 +5,12 @@ would. Three parts:
 
 * scenarios: edit-and-rerun sequences (define, use, redefine, rerun out of
   order, change a type, fail a compile, recover), every output asserted;
-* the classic programs of tests/programs/: NAME.c pasted whole into one
-  cell must print exactly NAME.out (NAME.args: %args for main; NAME.pre: a
-  cell run first, which defines some of the program's names differently);
+* the programs of tests/programs/: NAME.c pasted whole into one cell
+  after %reset must print exactly NAME.out and give exactly the messages
+  of NAME.diag (NAME.args: %args for main; NAME.pre: a cell run first,
+  which defines some of the program's names differently; include/: files
+  the programs include), and a cell after it must still work; each is
+  also run with `tcc -std=c11 -run` (NAME.notcc: why not);
 * magics, stdin, completion and inspection.
 
 Tests marked xfail describe what issue 3 asks for and the kernel does not
