@@ -50,9 +50,11 @@ static const char *const paren_specs[] = {
 };
 static const char *const tags[] = { "struct", "union", "enum", NULL };
 
-/* Index after the bracket that closes the one at I (or ts->n). */
-static size_t skip_group(const toks *ts, size_t i) {
+/* Index after the bracket that closes the one at I (or ts->n, and
+ * *CLOSED 0, when none does; CLOSED may be NULL). */
+static size_t group_end(const toks *ts, size_t i, int *closed) {
     int depth = 0;
+    if (closed) *closed = 1;
     for (; i < ts->n; i++) {
         const token *t = &ts->t[i];
         if (t->kind != TOK_PUNCT || t->len != 1) continue;
@@ -62,7 +64,20 @@ static size_t skip_group(const toks *ts, size_t i) {
             if (--depth == 0) return i + 1;
         }
     }
+    if (closed) *closed = 0;
     return ts->n;
+}
+
+static size_t skip_group(const toks *ts, size_t i) { return group_end(ts, i, NULL); }
+
+/* Index of the '(' that opens the group whose ')' is at I. */
+static size_t skip_group_back(const toks *ts, size_t i) {
+    int depth = 0;
+    for (;; i--) {
+        if (is(ts, i, ")")) depth++;
+        else if (is(ts, i, "(") && --depth == 0) return i;
+        if (i == 0) return 0;
+    }
 }
 
 /* ---------------------------------------------------------------- strings */
@@ -368,6 +383,32 @@ static void add_enum_keys(const toks *ts, size_t tag_at, size_t tag_end, cell_it
     }
 }
 
+/* A K&R definition, `int add(a, b) int a, b; { ... }`: J follows a
+ * parameter list of names only, and declarations of them come before the
+ * body. The index of the body's '{', or (size_t)-1. */
+static size_t knr_body(const toks *ts, size_t j) {
+    if (j == 0 || !is(ts, j - 1, ")") || !is_kind(ts, j, TOK_IDENT) || word_in(&ts->t[j], paren_specs))
+        return (size_t)-1;
+    if (!word_in(&ts->t[j], basic_types) && !word_in(&ts->t[j], qualifiers) && !word_in(&ts->t[j], tags) &&
+        !is_kind(ts, j + 1, TOK_IDENT) && !is(ts, j + 1, "*"))
+        return (size_t)-1;                     /* not a declaration of a parameter */
+    size_t open = j - 1;
+    while (open > 0 && !is(ts, open, "(")) {
+        const token *t = &ts->t[open];
+        if (t->kind == TOK_IDENT ? word_in(t, basic_types) || word_in(t, qualifiers)
+                                 : !is(ts, open, ",") && !is(ts, open, ")"))
+            return (size_t)-1;
+        open--;
+    }
+    if (open == 0 || !is_kind(ts, open - 1, TOK_IDENT)) return (size_t)-1;
+    for (size_t k = j; k < ts->n; k++) {
+        if (is(ts, k, "{")) return k;
+        if (is(ts, k, "=") || is(ts, k, "}") || ts->t[k].kind == TOK_DIRECTIVE) return (size_t)-1;
+        if (is(ts, k, "(") || is(ts, k, "[")) k = skip_group(ts, k) - 1;
+    }
+    return (size_t)-1;
+}
+
 /* A declaration or function definition starting at I. */
 static size_t split_declaration(const toks *ts, size_t i, cell *c) {
     size_t tag_at, tag_end;
@@ -383,17 +424,23 @@ static size_t split_declaration(const toks *ts, size_t i, cell *c) {
         if (is(ts, j, ";")) break;
         if (is(ts, j, "=")) saw_assign = 1;
         if (t->kind == TOK_DIRECTIVE) break;
-        if (is(ts, j, "{") && !saw_assign && j > dstart && is(ts, j - 1, ")")) {
-            /* a function definition: the body ends the item */
-            size_t body_end = skip_group(ts, j);
+        size_t knr = saw_assign ? (size_t)-1 : knr_body(ts, j);
+        if (knr != (size_t)-1 || (is(ts, j, "{") && !saw_assign && j > dstart && is(ts, j - 1, ")"))) {
+            /* a function definition: the body ends the item; a K&R one is
+             * known to later cells as `int add();` */
+            int closed;
+            size_t body_end = group_end(ts, knr != (size_t)-1 ? knr : j, &closed);
             unsigned char *drop = ts->drop;
             for (size_t k = i; k < dstart; k++)
                 if (is(ts, k, "static")) drop[k] = 1;    /* persists: needs external linkage */
             cell_item *it = add_item(c, ITEM_FUNCTION, line);
             if (it) {
+                it->open_end = !closed;
                 it->text = span(ts, i, body_end, drop);
-                char *head = joined(ts, i, j, drop);
-                it->proto = head ? xprintf("%s;", head) : NULL;
+                size_t head_end = j;
+                if (knr != (size_t)-1) head_end = skip_group_back(ts, j - 1);
+                char *head = joined(ts, i, head_end, drop);
+                it->proto = head ? xprintf(knr != (size_t)-1 ? "%s();" : "%s;", head) : NULL;
                 free(head);
                 size_t name = declarator_name(ts, dstart, j);
                 if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
@@ -599,8 +646,16 @@ static void *zeroed_scratch(size_t n) {
 
 int cell_split(const char *code, cell *out) {
     toks ts = { code, NULL, 0, NULL, NULL };
-    ts.t = lexer_tokenize_with(code, &ts.n, NULL, compile_scratch_realloc);
+    int unterminated = 0;
+    ts.t = lexer_tokenize_with(code, &ts.n, &unterminated, compile_scratch_realloc);
     if (!ts.t) return -1;
+    if (unterminated == '*') {
+        /* a comment that never ends: the compiler says so, as for tcc */
+        cell_item *it = add_item(out, ITEM_OTHER, 1);
+        if (it) it->text = xstrndup(code, strlen(code));
+        if (it) it->open_end = 1;
+        return it ? 0 : -1;
+    }
     ts.drop = zeroed_scratch(ts.n + 1);
     ts.tdrop = zeroed_scratch(ts.n + 1);
     if (!ts.drop || !ts.tdrop) return -1;

@@ -25,6 +25,7 @@
 struct compile_unit {
     TCCState *s;
     int abandoned;          /* libtcc gave up half way: its state is not to be touched */
+    int failed;             /* the compile reported an error */
     compile_diag_fn diag;
     void *opaque;
 };
@@ -166,6 +167,16 @@ static void tcc_statics_wipe_on_fork(void) {
         log_warn("libtcc's statics are copied at each fork (section not page-aligned or not last)");
 }
 
+/* libtcc 0.9.27 leaves some of its statics pointing into the state it
+ * deletes when a compile fails half way (the labels of the function it was
+ * in, for one): the next compile then reads freed memory. With no state
+ * alive they may be zero, as at start-up (see tcc_statics_wipe_on_fork),
+ * so after a failure they are zeroed. Only then: the pages would otherwise
+ * be written, and fault, after every snapshot fork. */
+static void tcc_statics_clear(void) {
+    memset(__start_ck_tcc_bss, 0, (size_t)(__stop_ck_tcc_bss - __start_ck_tcc_bss));
+}
+
 void compile_reserve(void) {
     if (!tccmem.base) ck_tcc_free(tccmem_alloc(1));
     if (!arena.base) arena_alloc(0);
@@ -192,9 +203,7 @@ int compile_in_arena(const void *addr) {
  * before the output type is searched before the system's directories. */
 /* libc_nonshared.a's functions, which the real libc.so script would link
  * and which glibc keeps hidden: cells get these instead. */
-extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 extern int __cxa_at_quick_exit(void (*fn)(void *), void *dso);
-static int cell_atexit(void (*fn)(void)) { return __cxa_atexit((void (*)(void *))fn, NULL, NULL); }
 static int cell_at_quick_exit(void (*fn)(void)) { return __cxa_at_quick_exit((void (*)(void *))fn, NULL); }
 
 static const char *libc_stub_option(void) {
@@ -215,6 +224,8 @@ static const char *libc_stub_option(void) {
     return option;
 }
 
+static void quiet(void *opaque, const char *msg) { (void)opaque; (void)msg; }
+
 compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaque) {
     compile_unit *u = calloc(1, sizeof *u);
     if (!u) return NULL;
@@ -226,7 +237,6 @@ compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaqu
     /* libtcc: -g/-b must come before tcc_set_output_type */
     tcc_set_options(u->s, "-std=c11");
     if (*libc_stub_option()) tcc_set_options(u->s, libc_stub_option());
-    tcc_add_symbol(u->s, "atexit", (void *)cell_atexit);
     tcc_add_symbol(u->s, "at_quick_exit", (void *)cell_at_quick_exit);
     if (options && *options) tcc_set_options(u->s, options);
     tcc_set_output_type(u->s, TCC_OUTPUT_MEMORY);
@@ -308,6 +318,7 @@ int compile_lines(const char *src, const char *options, const char *const *names
         }
         tcc_delete(s);
     }
+    if (rc < 0) tcc_statics_clear();
     tccmem_reset();                      /* after an exit() jump, the state is simply dropped */
     close(fd);
     return rc;
@@ -351,7 +362,37 @@ int compile_source(compile_unit *u, const char *src) {
     rc = tcc_relocate(u->s, mem) < 0 ? -1 : 0;
 out:
     tcc_exit_to = NULL;
+    u->failed = rc < 0;
     return rc;
+}
+
+/* libtcc 0.9.27 writes preprocessed text to the FILE its state took from
+ * `stdout` when it was made (tcc_new): a memory stream for the while. */
+char *compile_preprocess(const char *src, const char *options) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len), *saved = stdout;
+    if (!out) return NULL;
+    stdout = out;
+    TCCState *s = tcc_new();
+    stdout = saved;
+    int rc = -1;
+    jmp_buf env;
+    if (s && setjmp(env) == 0) {
+        tcc_exit_to = &env;
+        tcc_set_error_func(s, NULL, quiet);
+        tcc_set_options(s, "-std=c11");
+        if (options && *options) tcc_set_options(s, options);
+        tcc_set_output_type(s, TCC_OUTPUT_PREPROCESS);
+        rc = tcc_compile_string(s, src);
+        tcc_delete(s);
+    }
+    tcc_exit_to = NULL;
+    fclose(out);
+    if (rc < 0) tcc_statics_clear();
+    tccmem_reset();
+    if (rc < 0) { free(text); return NULL; }
+    return text;
 }
 
 void *compile_symbol(compile_unit *u, const char *name) {
@@ -361,6 +402,7 @@ void *compile_symbol(compile_unit *u, const char *name) {
 void compile_free(compile_unit *u) {
     if (!u) return;
     if (!u->abandoned) tcc_delete(u->s);
+    if (u->abandoned || u->failed) tcc_statics_clear();
     free(u);
     tccmem_reset();
 }

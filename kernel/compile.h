@@ -25,6 +25,10 @@ void *compile_symbol(compile_unit *u, const char *name);
 /* Free the compiler state; the relocated code and data stay. */
 void compile_free(compile_unit *u);
 
+/* SRC preprocessed (as tcc -E) with OPTIONS: a new string the caller
+ * frees, or NULL when it does not preprocess (#error, a missing header). */
+char *compile_preprocess(const char *src, const char *options);
+
 /* Grow P (NULL: a new block) to SIZE bytes of scratch memory in the
  * compiler's region, which fork does not copy: for a unit's source text,
  * built just before compiling it. Everything of it is freed by the next

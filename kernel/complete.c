@@ -10,6 +10,9 @@
 #include "complete.h"
 #include "lexer.h"
 
+/* A byte of a C identifier (UTF-8 ones included, as for tcc). */
+static int is_word(int c) { return lexer_ident_char(c) && c != '$'; }
+
 
 /* ------------------------------------------------------- header index */
 
@@ -61,7 +64,7 @@ static void hidx_build(const char *text) {
             while (*p == ' ') p++;
             if (strncmp(p, "define ", 7) == 0) {
                 const char *nm = p + 7, *e = nm;
-                while (isalnum((unsigned char)*e) || *e == '_') e++;
+                while (is_word((unsigned char)*e)) e++;
                 hidx_add(nm, (size_t)(e - nm), t[i].start, t[i].len);
             }
             start = i + 1;
@@ -123,7 +126,6 @@ static void add_match(strlist *l, const char *s, size_t len, const char *prefix,
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int is_word(int c) { return isalnum(c) || c == '_'; }
 
 /* The type name a declaration gives NAME in TEXT: "struct node" or "Point". */
 static int type_of(const char *text, const char *name, char *out, size_t n) {

@@ -113,9 +113,9 @@ static void each_identifier(const char *p, size_t len, void (*fn)(void *ud, cons
     const char *end = p + len;
     while (p < end) {
         unsigned char c = (unsigned char)*p;
-        if (isalpha(c) || c == '_' || c == '$') {
+        if (lexer_ident_start(c)) {
             const char *s = p;
-            while (p < end && (isalnum((unsigned char)*p) || *p == '_' || *p == '$')) p++;
+            while (p < end && lexer_ident_char((unsigned char)*p)) p++;
             fn(ud, s, (size_t)(p - s));
         } else if (isdigit(c) || (c == '.' && p + 1 < end && isdigit((unsigned char)p[1]))) {
             while (p < end && (isalnum((unsigned char)*p) || *p == '.' || *p == '_' ||
@@ -159,7 +159,7 @@ static void index_directive(decls *ix, const token *t, size_t chunk) {
     if ((wn == 6 && !memcmp(w, "define", 6)) || (wn == 5 && !memcmp(w, "undef", 5))) {
         while (p < end && (*p == ' ' || *p == '\t')) p++;
         const char *n = p;
-        while (p < end && (isalnum((unsigned char)*p) || *p == '_' || *p == '$')) p++;
+        while (p < end && lexer_ident_char((unsigned char)*p)) p++;
         if (p > n) add_decl(ix, intern(ix, n, (size_t)(p - n)), chunk, 0);
     }
     directive_ctx c = { ix, chunk };

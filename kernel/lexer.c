@@ -41,8 +41,8 @@ static const char *const punct_long[] = {
     "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "##", NULL
 };
 
-static int is_ident_start(int c) { return isalpha(c) || c == '_' || c == '$'; }
-static int is_ident_char(int c) { return isalnum(c) || c == '_' || c == '$'; }
+#define is_ident_start lexer_ident_start
+#define is_ident_char lexer_ident_char
 
 /* Skip a quoted literal starting at P (the quote). Returns the position after
  * the closing quote, or NULL if the line or text ends first. */

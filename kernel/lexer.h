@@ -7,6 +7,7 @@
 #ifndef CK_LEXER_H
 #define CK_LEXER_H
 
+#include <ctype.h>
 #include <stddef.h>
 
 typedef enum {
@@ -34,6 +35,11 @@ token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
                            void *(*grow)(void *, size_t));
 
 int tok_is(const token *t, const char *text);
+/* Whether byte C (as unsigned char) may start or continue an identifier.
+ * Bytes of UTF-8 sequences (0x80 and up) may, as tcc 0.9.27 accepts them:
+ * `int Lefèvre;` is one name. */
+static inline int lexer_ident_start(int c) { return isalpha(c) || c == '_' || c == '$' || c >= 0x80; }
+static inline int lexer_ident_char(int c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
 
 /* C's keywords, NULL-terminated (completion offers them). */
 extern const char *const lexer_keywords[];

@@ -18,7 +18,7 @@ const char *magics_help(void) {
         "  %who                     list what the session defines, with types\n"
         "  %reset                   forget every definition of the session\n"
         "  %measure off|on|verbose  the measurement line under each cell\n"
-        "  %timeout SECONDS         stop any cell that runs longer (0: no limit)\n"
+        "  %timeout SECONDS         stop any cell that compiles and runs longer (0: no limit)\n"
         "  %memory MIB              memory cells may map, beyond the worker's own (0: no limit)\n"
         "  %output MIB              output a cell may print before it is cut (0: no limit)\n"
         "  %%file NAME              write the rest of the cell to the file NAME\n"
@@ -66,6 +66,41 @@ static int fail(magics *m, const char *fmt, const char *what) {
     return -1;
 }
 
+/* Options a cell cannot honour: it is always compiled to memory and run
+ * in the worker beside earlier cells. Each says why, rather than being
+ * accepted and ignored (tcc would do what it asks). */
+static const struct { const char *option; int prefix; const char *why; } refused_options[] = {
+    { "-b", 0, "bounds checking needs tcc's own run-time (tcc -run wires it in); cells run in the "
+               "worker, whose malloc counts the heap, and earlier cells' pointers would go unchecked" },
+    { "-bt", 1, "backtraces come from ckernel's crash report, not from tcc's run-time" },
+    { "-run", 0, "a cell is always compiled to memory and run" },
+    { "-c", 0, "a cell is always compiled to memory and run, never to a file" },
+    { "-E", 0, "a cell is always compiled to memory and run, never only preprocessed" },
+    { "-o", 1, "a cell is always compiled to memory and run, never to a file" },
+    { "-shared", 0, "a cell is always compiled to memory and run, never to a library" },
+    { "-r", 0, "a cell is always compiled to memory and run, never to an object" },
+    { "-static", 0, "cells link against the worker's own libraries" },
+    { "-M", 1, "a cell is always compiled to memory and run; there are no dependency files" },
+    { NULL, 0, NULL }
+};
+
+/* The error for the first option of FLAGS that a cell cannot honour, or
+ * NULL when there is none (a new string: the caller frees it). */
+static char *refused_cflag(const char *flags) {
+    char **words = split_words(flags);
+    char *e = NULL;
+    for (size_t i = 0; words[i] && !e; i++)
+        for (int k = 0; refused_options[k].option && !e; k++) {
+            const char *o = refused_options[k].option;
+            size_t n = strlen(o);
+            if (refused_options[k].prefix ? strncmp(words[i], o, n) == 0 : strcmp(words[i], o) == 0)
+                if (asprintf(&e, "%%cflags %s: not supported: %s", words[i], refused_options[k].why) < 0) e = NULL;
+        }
+    for (size_t i = 0; words[i]; i++) free(words[i]);
+    free(words);
+    return e;
+}
+
 int magics_parse(const char *code, magics *m) {
     memset(m, 0, sizeof *m);
     m->timeout = -1;
@@ -96,6 +131,7 @@ int magics_parse(const char *code, magics *m) {
             memmove(m->code, body, strlen(body) + 1);
             return 0;
         } else if (strcmp(name, "cflags") == 0) {
+            if ((m->error = refused_cflag(rest))) return -1;
             if (strncmp(rest, "--session", 9) == 0 && (rest[9] == 0 || rest[9] == ' ')) {
                 const char *f = rest + 9;
                 while (*f == ' ') f++;

@@ -13,6 +13,7 @@
 #include "cell.h"
 #include "compile.h"
 #include "decls.h"
+#include "expand.h"
 #include "lexer.h"
 #include "headers.h"
 #include "strmap.h"
@@ -169,8 +170,8 @@ static int mentions(const char *text, const char *key) {
     snprintf(word, sizeof word, "%s", space ? space + 1 : key);   /* the tag's name */
     size_t n = strlen(word);
     for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
-        if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_')) continue;
-        if (isalnum((unsigned char)p[n]) || p[n] == '_') continue;
+        if (p > text && lexer_ident_char((unsigned char)p[-1])) continue;
+        if (lexer_ident_char((unsigned char)p[n])) continue;
         if (!space) return 1;
         /* a tag: the keyword must come before it */
         const char *q = p;
@@ -278,8 +279,8 @@ static int line_using(const char *code, const char *name) {
     int line = 1;
     for (const char *p = code; *p; p++) {
         if (*p == '\n') { line++; continue; }
-        if (strncmp(p, name, n) == 0 && (p == code || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
-            !(isalnum((unsigned char)p[n]) || p[n] == '_'))
+        if (strncmp(p, name, n) == 0 && (p == code || !lexer_ident_char((unsigned char)p[-1])) &&
+            !lexer_ident_char((unsigned char)p[n]))
             return line;
     }
     return 0;
@@ -288,6 +289,8 @@ static int line_using(const char *code, const char *name) {
 /* Report MSG (kind and text, e.g. "error: 'x' undeclared") at cell LINE:
  * the line's source, and a caret under the name the message quotes. */
 static void report_at(diag_ctx *d, buf *out, int line, const char *msg, int is_error) {
+    int last = count_lines(d->code) + 1;
+    if (line > last) line = last;      /* the unit's own code after the cell: its end */
     buf_printf(out, "line %d: %s\n", line, msg);
     char *src = cell_line(d->code, line);
     if (src) {
@@ -311,6 +314,17 @@ static void report_at(diag_ctx *d, buf *out, int line, const char *msg, int is_e
     }
 }
 
+/* The names the unit adds for a global X (__ck_size_X, __ck_len_X) are
+ * the user's X in a message. */
+static void hide_internal_names(char *msg) {
+    static const char *const prefixes[] = { "__ck_size_", "__ck_len_", NULL };
+    for (int i = 0; prefixes[i]; i++) {
+        size_t n = strlen(prefixes[i]);
+        for (char *p = strstr(msg, prefixes[i]); p; p = strstr(p, prefixes[i]))
+            memmove(p, p + n, strlen(p + n) + 1);
+    }
+}
+
 /* libtcc's messages look like "cell:3: error: 'x' undeclared"; some carry
  * "In file included from" lines first. Turn them into the cell's terms:
  * "line 3: error: ...", the source line, and a caret under the name the
@@ -325,6 +339,7 @@ static void on_diag(void *opaque, const char *msg) {
     int line = 0;
     char kindmsg[1024], name[256];
     if (sscanf(m, "cell:%d: %1023[^\n]", &line, kindmsg) == 2) {
+        hide_internal_names(kindmsg);
         report_at(d, out, line, kindmsg, is_error);
     } else if (sscanf(m, "<session>:%d: %1023[^\n]", &line, kindmsg) == 2) {
         /* a definition from an earlier cell no longer compiles */
@@ -413,6 +428,104 @@ static void put_declarations(buf *b, const char *text, int some, const char *con
     else buf_puts(b, text);
 }
 
+/* The cell's globals by name: the first item of each, and the names
+ * defined with an initializer more than once. Keys are the items'. */
+typedef struct { strmap first, first_init, init_twice; } global_names;
+
+static void global_names_of(const cell *c, global_names *g) {
+    memset(g, 0, sizeof *g);
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (it->kind != ITEM_GLOBAL || !it->nkeys) continue;
+        strmap_put(&g->first, it->keys[0], (long)j);
+        if (it->init && strmap_get(&g->first_init, it->keys[0]) >= 0) strmap_put(&g->init_twice, it->keys[0], 1);
+        if (it->init) strmap_put(&g->first_init, it->keys[0], (long)j);
+    }
+}
+
+static void global_names_free(global_names *g) {
+    strmap_free(&g->first);
+    strmap_free(&g->first_init);
+    strmap_free(&g->init_twice);
+}
+
+/* The cell's global J at file scope: its definition without the
+ * initializer (that runs with the statements), and its size and length
+ * for later cells. A name defined twice with initializers gets one here
+ * too, so that the compiler says "redefinition of 'x'" as tcc would. */
+static void put_global(buf *b, const cell *c, size_t j, const global_names *g) {
+    const cell_item *it = &c->items[j];
+    if (!it->nkeys) { buf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text); return; }
+    size_t len = strlen(it->text);
+    if (it->init && !it->unsized && strmap_get(&g->init_twice, it->keys[0]) >= 0 && len && it->text[len - 1] == ';')
+        buf_printf(b, "#line %d \"cell\"\n%.*s = {0};\n", it->line, (int)(len - 1), it->text);
+    else
+        buf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+    if (strmap_get(&g->first, it->keys[0]) != (long)j || (it->unsized && !it->init))
+        return;                          /* said once a name; `int a[];` has no size yet */
+    buf_printf(b, "unsigned long __ck_size_%s = sizeof %s;\n", it->keys[0], it->keys[0]);
+    if (it->unsized)
+        buf_printf(b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n", it->keys[0], it->keys[0], it->keys[0]);
+}
+
+/* The priority of a function's __attribute__((WHICH)) or
+ * __attribute__((WHICH(N))) in TEXT, its head up to the body: N, 65536
+ * without one (after all numbered ones, as gcc orders them), or -1. */
+static long structor_priority(const char *text, const char *which) {
+    const char *body = strchr(text, '{');
+    size_t n = strlen(which);
+    const char *a = strstr(text, "__attribute__");
+    for (const char *p = a ? strstr(a, which) : NULL; p && (!body || p < body); p = strstr(p + n, which)) {
+        if (lexer_ident_char((unsigned char)p[-1]) || lexer_ident_char((unsigned char)p[n])) continue;
+        const char *q = p + n;
+        while (*q == ' ' || *q == '_') q++;
+        return *q == '(' ? strtol(q + 1, NULL, 10) : 65536;
+    }
+    return -1;
+}
+
+/* Whether the cell defines the function NAME. */
+static int cell_defines_function(const cell *c, const char *name) {
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_FUNCTION && c->items[j].nkeys && !strcmp(c->items[j].keys[0], name))
+            return 1;
+    return 0;
+}
+
+/* Calls to the cell's constructors (WHICH "constructor": lowest priority
+ * first, then in order of definition) or destructors (highest first, then
+ * last defined first), as a program's start and end run them: libtcc
+ * relocates .init_array and .fini_array but never runs them. The
+ * attribute may be on the definition or on a prototype in the cell. */
+static void put_structors(buf *b, const cell *c, const char *which) {
+    int dtor = which[0] == 'd';
+    long *prio = calloc(c->n + 1, sizeof *prio);
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        prio[j] = -1;
+        if ((it->kind == ITEM_FUNCTION || it->kind == ITEM_DECLARATION) && it->nkeys)
+            prio[j] = structor_priority(it->text, which);
+        if (prio[j] >= 0 && !cell_defines_function(c, it->keys[0])) prio[j] = -1;
+        for (size_t k = 0; k < j && prio[j] >= 0; k++)     /* once a name */
+            if (prio[k] >= 0 && !strcmp(c->items[k].keys[0], it->keys[0])) prio[j] = -1;
+    }
+    for (;;) {                          /* the next priority, and each function of it */
+        long p = -1;
+        for (size_t j = 0; j < c->n; j++)
+            if (prio[j] >= 0 && (p < 0 || (dtor ? prio[j] > p : prio[j] < p))) p = prio[j];
+        if (p < 0) break;
+        for (size_t i = 0; i < c->n; i++) {
+            size_t j = dtor ? c->n - 1 - i : i;
+            if (prio[j] == p) buf_printf(b, "%s();\n", c->items[j].keys[0]);
+            if (prio[j] == p) prio[j] = -1;
+        }
+    }
+    free(prio);
+}
+
+static void put_run_function(buf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show);
+static char *with_headers(buf *b, const char *text, int some);
+
 /* The translation unit for cell C: nb.h, the session's system headers,
  * the prelude of earlier definitions, the cell's items and its run
  * function. With SOME, of nb.h and the headers only what the rest uses
@@ -468,6 +581,8 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
     }
 
     /* The cell's file-scope items, in its order. */
+    global_names globals;
+    global_names_of(c, &globals);
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         if (!emitted[j] && it->kind == ITEM_DIRECTIVE && is_macro_key(it->keys[0])) {
@@ -476,66 +591,83 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
         }
         if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
-        buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
-        if (it->kind == ITEM_GLOBAL && it->nkeys)      /* for crash reports and nb_where */
-            buf_printf(&b, "unsigned long __ck_size_%s = sizeof %s;\n", it->keys[0], it->keys[0]);
-        if (it->kind == ITEM_GLOBAL && it->unsized)   /* later cells need its length */
-            buf_printf(&b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n",
-                       it->keys[0], it->keys[0], it->keys[0]);
+        if (it->kind == ITEM_GLOBAL) put_global(&b, c, j, &globals);
+        else buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        if (it->open_end) break;              /* the compiler reaches the end there */
     }
+    global_names_free(&globals);
     free(emitted);
     free(cached);
+    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show);
+    return with_headers(&b, text, some);
+}
 
-    /* The run function: statements and initializers, in order. */
-    buf_puts(&b, "void __ck_run(void) {\n");
+/* The statement that shows the value of the trailing expression IT. */
+static void put_value(buf *b, const session *s, const cell *c, diag_ctx *d, const cell_item *it) {
+    /* _Generic names the type without evaluating; the value goes
+     * through varargs, so arrays decay and it is evaluated once. A
+     * bare name of a global keeps the type its declaration spelled
+     * (size_t, not unsigned long); a function shows its prototype. */
+    int is_sizeof = strncmp(it->text, "sizeof", 6) == 0;
+    char *named = declared_type(s, c, d, it->text);
+    if (named && named[0] == '(') {
+        buf_printf(b, "#line %d \"cell\"\nnb__show_as(\"%s\", \"p:\", sizeof(void *), (void *)(%s));\n",
+                   it->line, named + 1, it->text);
+        free(named);
+        return;
+    }
+    if (named) buf_printf(b, "#line %d \"cell\"\nnb__show_as(\"%s\", _Generic((%s)", it->line, named, it->text);
+    else buf_printf(b, "#line %d \"cell\"\nnb__show(_Generic((%s)", it->line, it->text);
+    free(named);
+    if (is_sizeof) buf_puts(b, ", default: \"u:size_t\"");
+    else add_generic_types(b, s, c, d);
+    buf_printf(b, "), sizeof(%s), (%s));\n", it->text, it->text);
+}
+
+/* The cell's run function: its constructors, statements and initializers
+ * in order, then main; and its destructors, in a function of their own. */
+static void put_run_function(buf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
+    buf_puts(b, "void __ck_run(void) {\n");
+    put_structors(b, c, "constructor");
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         if (it->kind == ITEM_STATEMENT) {
-            buf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+            buf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
         } else if (it->kind == ITEM_EXPRESSION && show) {
-            /* _Generic names the type without evaluating; the value goes
-             * through varargs, so arrays decay and it is evaluated once. A
-             * bare name of a global keeps the type its declaration spelled
-             * (size_t, not unsigned long); a function shows its prototype. */
-            int is_sizeof = strncmp(it->text, "sizeof", 6) == 0;
-            char *named = declared_type(s, c, d, it->text);
-            if (named && named[0] == '(') {
-                buf_printf(&b, "#line %d \"cell\"\nnb__show_as(\"%s\", \"p:\", sizeof(void *), (void *)(%s));\n",
-                           it->line, named + 1, it->text);
-                free(named);
-                continue;
-            }
-            if (named) buf_printf(&b, "#line %d \"cell\"\nnb__show_as(\"%s\", _Generic((%s)", it->line, named, it->text);
-            else buf_printf(&b, "#line %d \"cell\"\nnb__show(_Generic((%s)", it->line, it->text);
-            free(named);
-            if (is_sizeof) buf_puts(&b, ", default: \"u:size_t\"");
-            else add_generic_types(&b, s, c, d);
-            buf_printf(&b, "), sizeof(%s), (%s));\n", it->text, it->text);
+            put_value(b, s, c, d, it);
         } else if (it->kind == ITEM_EXPRESSION) {
-            buf_printf(&b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
+            buf_printf(b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
         } else if (it->kind == ITEM_GLOBAL && !it->unsized) {
             const char *name = it->keys[0];
             if (it->init)
-                buf_printf(&b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign((void *)&%s, &__ck_v, sizeof %s); }\n",
+                buf_printf(b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign((void *)&%s, &__ck_v, sizeof %s); }\n",
                            it->init_line, name, it->init, name, name);
             else if (plans[j] == PLAN_REINIT)
-                buf_printf(&b, "nb__zero((void *)&%s, sizeof %s);\n", name, name);
+                buf_printf(b, "nb__zero((void *)&%s, sizeof %s);\n", name, name);
         }
     }
     for (size_t j = 0; j < c->n; j++)
         if (c->items[j].kind == ITEM_FUNCTION && c->items[j].nkeys &&
             strcmp(c->items[j].keys[0], "main") == 0)
-            buf_puts(&b, "nb__run_main((int (*)(int, char **))main);\n");
-    buf_puts(&b, "}\n");
+            buf_puts(b, "nb__run_main((int (*)(int, char **))main);\n");
+    buf_puts(b, "}\n");
+    /* after the exit handlers (session_commit_run): the destructors */
+    buf_puts(b, "void __ck_fini(void) {\n");
+    put_structors(b, c, "destructor");
+    buf_puts(b, "}\n");
     /* libtcc lays functions out in order: this one marks where the unit's
      * code ends and its data (static locals, literals) begins */
-    buf_puts(&b, "void __ck_text_end(void) {}\n");
+    buf_puts(b, "void __ck_text_end(void) {}\n");
+}
 
+/* The unit: nb.h and the session's system headers (with SOME, only
+ * what the code in B uses), then B. In scratch memory. */
+static char *with_headers(buf *b, const char *text, int some) {
     /* A header included after the cached ones may include some of them
      * again, and only their include guards (macros no code names) stop it */
-    if (some && strstr(b.s, "include")) {
+    if (some && strstr(b->s, "include")) {
         size_t n = 0;
-        token *t = lexer_tokenize(b.s, &n, NULL);
+        token *t = lexer_tokenize(b->s, &n, NULL);
         for (size_t i = 0; t && i < n && some; i++)
             if (t[i].kind == TOK_DIRECTIVE && is_include_directive(t[i].start)) some = 0;
         free(t);
@@ -545,13 +677,13 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
     buf headers = { .scratch = 1 };
     if (text) {
         buf_puts(&headers, "\n#line 1 \"<headers>\"\n");
-        put_declarations(&headers, text, some, (const char *[]){ b.s }, 1);
+        put_declarations(&headers, text, some, (const char *[]){ b->s }, 1);
     }
     buf unit = { .scratch = 1 };
     buf_puts(&unit, "#line 1 \"<ckernel>\"\n");
-    put_declarations(&unit, nb_header_text, some, (const char *[]){ headers.s, b.s }, 2);
+    put_declarations(&unit, nb_header_text, some, (const char *[]){ headers.s, b->s }, 2);
     if (headers.s) buf_add(&unit, headers.s, headers.len);
-    buf_add(&unit, b.s, b.len);
+    buf_add(&unit, b->s, b->len);
     return unit.s;
 }
 
@@ -561,7 +693,7 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
 static char *declared_type(const session *s, const cell *c, const diag_ctx *d, const char *expr) {
     char name[256];
     size_t a = strspn(expr, " \t\n"), n = 0;
-    while (isalnum((unsigned char)expr[a + n]) || expr[a + n] == '_') n++;
+    while (lexer_ident_char((unsigned char)expr[a + n])) n++;
     if (n == 0 || n >= sizeof name || expr[a + n + strspn(expr + a + n, " \t\n")]) return NULL;
     snprintf(name, sizeof name, "%.*s", (int)n, expr + a);
     const char *type_text = NULL, *proto = NULL;
@@ -585,8 +717,8 @@ static char *declared_type(const session *s, const cell *c, const diag_ctx *d, c
         /* drop the name from the declarator: "int *p" -> "int *" */
         const char *at = NULL;
         for (const char *q = strstr(type_text, name); q; q = strstr(q + 1, name))
-            if ((q == type_text || !(isalnum((unsigned char)q[-1]) || q[-1] == '_')) &&
-                !(isalnum((unsigned char)q[n]) || q[n] == '_'))
+            if ((q == type_text || !lexer_ident_char((unsigned char)q[-1])) &&
+                !lexer_ident_char((unsigned char)q[n]))
                 at = q;
         if (at && asprintf(&out, "%.*s%s", (int)(at - type_text), type_text, at + n) >= 0) {
             size_t len = strlen(out);
@@ -660,6 +792,7 @@ struct session_cell {
     unsigned long *length;       /* per item: an unsized array's length */
     unsigned long *size;         /* per item: a global's size */
     void (*run)(void);
+    void (*fini)(void);          /* the cell's destructors */
     void *text_end;              /* __ck_text_end: the end of the unit's code */
 };
 
@@ -790,6 +923,8 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
             if (strmap_get(d->defined, e->keys[0]) < 0 && !d->dropped[i]) compile_add_symbol(u, e->keys[0], e->addr);
         }
         compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
+        compile_add_symbol(u, "atexit", (void *)nb__atexit);      /* ... and runs its handlers */
+        compile_add_symbol(u, "on_exit", (void *)nb__on_exit);
         int rc = compile_source(u, src);
         compiles++;
         if (some && (rc < 0 || d->ndiags)) {
@@ -803,6 +938,48 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         }
         return u;
     }
+}
+
+/* ------------------------------------------------------------- split */
+
+static const char *session_macro(void *ud, const char *name, size_t len) {
+    char key[300];
+    if (len + 2 > sizeof key) return NULL;
+    snprintf(key, sizeof key, "#%.*s", (int)len, name);
+    long e = find_entry(ud, key);
+    const entry *en = e >= 0 ? &((const session *)ud)->e[e] : NULL;
+    return en && en->kind == ITEM_DIRECTIVE ? en->text : NULL;
+}
+
+/* The text that defines the session's macros, for the preprocessor:
+ * nb.h, the system headers (preprocessed, their macros kept) and the
+ * session's other directives, in order. A new string. */
+static char *macro_context(const session *s, const char *options) {
+    buf b = {0};
+    buf_puts(&b, nb_header_text);
+    unsigned char *cached = calloc(s->n + 1, 1);
+    const char *text = cached_headers(s, options, cached);
+    if (text) buf_puts(&b, text);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].kind == ITEM_DIRECTIVE && !(cached && cached[i])) {
+            buf_puts(&b, s->e[i].text);
+            buf_puts(&b, "\n");
+        }
+    free(cached);
+    return b.s;
+}
+
+/* Split CODE into OUT; preprocessed first where that decides what is a
+ * definition (expand.h). */
+static int split_cell(const session *s, const char *code, const char *options, cell *out) {
+    if (!expand_needed(code, session_macro, (void *)s)) return cell_split(code, out);
+    char *context = macro_context(s, options);
+    char *expanded = expand_cell(context, code, options);
+    free(context);
+    if (expanded && getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s\n-- the cell, preprocessed --\n", expanded);
+    int rc = cell_split(expanded ? expanded : code, out);
+    free(expanded);
+    return rc;
 }
 
 static void session_cell_free(session_cell *pc) {
@@ -826,7 +1003,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     uint64_t t0 = now_ns();
     compiles = 0;
     session_cell *pc = calloc(1, sizeof *pc);
-    if (!pc || cell_split(code, &pc->c) < 0) {
+    if (!pc || split_cell(s, code, options, &pc->c) < 0) {
         free(pc);
         set_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
         return NULL;
@@ -850,6 +1027,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     }
     free(options);
     if (!u) {
+        if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;   /* tcc shows them too */
         set_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
         diag_reset(&d);
@@ -879,6 +1057,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
         }
     }
     pc->run = (void (*)(void))compile_symbol(u, "__ck_run");
+    pc->fini = (void (*)(void))compile_symbol(u, "__ck_fini");
     pc->text_end = compile_symbol(u, "__ck_text_end");
     compile_free(u);
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
@@ -929,6 +1108,8 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
     nb_internal_cell_begin();
     uint64_t t1 = now_ns();
     if (pc->run) pc->run();
+    nb__program_end();                    /* the program's exit handlers, then */
+    if (pc->fini) pc->fini();             /* its destructors */
     r->run_ns = now_ns() - t1;
     nb_internal_cell_end(&r->measure);
     r->measure.compile_ns = r->compile_ns;
@@ -1037,17 +1218,17 @@ void session_set_count(session *s, int count) { s->count = count; }
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n) {
     /* the unit exactly as session_prepare built it: same session, same cell */
+    char *options = NULL;
+    if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
+        options = NULL;
     cell c = {0};
-    if (cell_split(code, &c) < 0) return -1;
+    if (split_cell(s, code, options, &c) < 0) { free(options); return -1; }
     plan *plans = calloc(c.n + 1, sizeof *plans);
     unsigned char *dropped = calloc(s->n + 1, 1);
     strmap defined = {0};
     plan_cell(s, &c, plans, &defined, dropped);
     int has_expression = c.n && c.items[c.n - 1].kind == ITEM_EXPRESSION;
     diag_ctx d = { .s = s, .c = &c, .code = code, .defined = &defined, .dropped = dropped };
-    char *options = NULL;
-    if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
-        options = NULL;
     char *src = build_unit(s, &c, plans, &d, has_expression, options, 0);
     const char **fn = calloc(n + 1, sizeof *fn);
     for (size_t i = 0; i < n; i++)          /* the statements' function has a name of its own */

@@ -293,6 +293,25 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     return 0;
 }
 
+/* Fork the snapshot, tell the kernel which process runs the cell, and
+ * arm the %timeout. The snapshot's pid, 0 without one, or -1 in the
+ * snapshot once it has taken over. */
+static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
+    fflush(NULL);                         /* nothing buffered may be copied */
+    uint64_t t0 = now_ns();
+    pid_t snap = fork_snapshot();
+    *snapshot_ns = now_ns() - t0;
+    if (snap < 0) return -1;
+    /* by hand: every page written after the fork costs a fault */
+    char started[160];
+    int n = snprintf(started, sizeof started, "{\"ev\":\"started\",\"pid\":%d,\"snapshot\":%d,"
+                     "\"output_limit\":%lld}", (int)getpid(), (int)snap, (long long)output_limit);
+    send_event_text(started, (size_t)n);
+    *started_ns = now_ns() - t0 - *snapshot_ns;
+    crash_arm_timeout(cell_timeout);
+    return snap;
+}
+
 /* Serve an execute request. 1 in a snapshot that took over after the
  * cell's process died (REQ is gone: it was in jsonmem's region), else 0. */
 static int execute(session *s, json_t *req) {
@@ -309,13 +328,8 @@ static int execute(session *s, json_t *req) {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
-    uint64_t t_prep = now_ns();
-    if (rc == 0) {
-        session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
-        pc = session_prepare(s, m.code, m.cflags, &r);
-    }
-    t_prep = now_ns() - t_prep;
-    uint64_t t_started = 0, t_run = 0, t_fin = 0;    /* timing (ipc.h) */
+    uint64_t t_started = 0, t_run = 0, t_fin = 0, t_prep = 0;    /* timing (ipc.h) */
+    uint64_t snapshot_ns = 0;
     char *argv0[64];
     if (m.args) {
         /* argv[0] is the program's name; %args gives argv[1..] */
@@ -325,38 +339,35 @@ static int execute(session *s, json_t *req) {
         argv0[n] = NULL;
         nb_internal_set_args(argv0);
     }
-    pid_t snap = 0;
-    uint64_t snapshot_ns = 0;
+    /* The snapshot comes before the compile: an interrupt, a %timeout or
+     * a crash while compiling (libtcc can hang: #pragma comment(option))
+     * then costs the cell and nothing else. */
+    pid_t snap = rc == 0 ? start_cell(&snapshot_ns, &t_started) : 0;
+    if (snap < 0) {                       /* we are the copy, and the cell died */
+        send_ready(1);
+        session_result_free(&r);
+        return 1;
+    }
+    if (rc == 0) {
+        t_prep = now_ns();
+        session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        pc = session_prepare(s, m.code, m.cflags, &r);
+        t_prep = now_ns() - t_prep;
+    }
     if (pc) {
-        fflush(NULL);                     /* nothing buffered may be copied */
-        uint64_t t0 = now_ns();
-        snap = fork_snapshot();
-        snapshot_ns = now_ns() - t0;
-        if (snap < 0) {                   /* we are the copy, and the cell died */
-            send_ready(1);
-            session_result_free(&r);
-            return 1;
-        }
-        /* by hand: every page written after the fork costs a fault */
-        char started[160];
-        int n = snprintf(started, sizeof started, "{\"ev\":\"started\",\"pid\":%d,\"snapshot\":%d,"
-                         "\"output_limit\":%lld}", (int)getpid(), (int)snap, (long long)output_limit);
-        send_event_text(started, (size_t)n);
-        t_started = now_ns() - t0 - snapshot_ns;
         t_run = now_ns();
         nb_internal_failed_alloc(1);
-        crash_arm_timeout(cell_timeout);
         pid_t me = getpid();
         session_commit_run(s, pc, &r);
         if (getpid() != me) {             /* a child the cell forked ran off its end: */
             fflush(NULL);                 /* it ends as a program's would, and never */
             _exit(0);                     /* serves the kernel's requests */
         }
-        crash_disarm_timeout();
         fflush(stdout);
         fflush(stderr);
         t_run = now_ns() - t_run;
     }
+    crash_disarm_timeout();
     t_fin = now_ns();
     nb_internal_set_args(NULL);
     stdin_reset();

@@ -167,8 +167,47 @@ void nb__run_main(int (*main_fn)(int, char **)) {
     fflush(stdout);
 }
 
+/* The program's exit handlers. Registering writes these statics, after
+ * the snapshot fork; a cell that registers none leaves their page alone. */
+#define NB_EXIT_HANDLERS 64             /* POSIX asks for at least 32 */
+static struct { void (*fn)(void); void (*on)(int, void *); void *arg; } exit_handlers[NB_EXIT_HANDLERS];
+static int nexit_handlers;
+
+int nb__atexit(void (*fn)(void)) {
+    if (nexit_handlers == NB_EXIT_HANDLERS) return -1;
+    exit_handlers[nexit_handlers].fn = fn;
+    exit_handlers[nexit_handlers].on = NULL;
+    nexit_handlers++;
+    return 0;
+}
+
+int nb__on_exit(void (*fn)(int, void *), void *arg) {
+    if (nexit_handlers == NB_EXIT_HANDLERS) return -1;
+    exit_handlers[nexit_handlers].fn = NULL;
+    exit_handlers[nexit_handlers].on = fn;
+    exit_handlers[nexit_handlers].arg = arg;
+    nexit_handlers++;
+    return 0;
+}
+
+static void run_exit_handlers(int status) {
+    while (nexit_handlers > 0) {           /* a handler may register another */
+        int i = --nexit_handlers;
+        if (exit_handlers[i].on) exit_handlers[i].on(status, exit_handlers[i].arg);
+        else exit_handlers[i].fn();
+    }
+    fflush(stdout);
+}
+
+void nb__program_end(void) {
+    if (nexit_handlers) run_exit_handlers(main_ran ? main_status : 0);
+}
+
 void nb__exit(int status) {
-    if (!in_main) exit(status);
+    if (!in_main) {
+        run_exit_handlers(status);
+        exit(status);
+    }
     main_status = status;
     longjmp(main_exit, 1);
 }

@@ -173,5 +173,11 @@ void nb__show_as(const char *type, const char *kind, unsigned long size, ...);
  * the worker. */
 void nb__run_main(int (*main_fn)(int, char **));
 void nb__exit(int status) __attribute__((noreturn));
+/* A cell's atexit and on_exit: the handlers belong to the cell's program
+ * and run, last registered first, when its main returns or calls exit(),
+ * or at the end of the cell (nb__program_end, which the worker calls). */
+int nb__atexit(void (*fn)(void));
+int nb__on_exit(void (*fn)(int status, void *arg), void *arg);
+void nb__program_end(void);
 
 #endif

@@ -134,10 +134,11 @@ def kernel_pid(km):
 # Starting and stopping kernels.
 # --------------------------------------------------------------------------
 
-def start_kernel():
+def start_kernel(cwd=None):
+    """A kernel (and its client), running in CWD if given."""
     km = KernelManager(kernel_name=KERNEL_NAME)
     km.shutdown_wait_time = 3
-    km.start_kernel()
+    km.start_kernel(**({"cwd": cwd} if cwd else {}))
     kc = km.client()
     kc.start_channels()
     try:

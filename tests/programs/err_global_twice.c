@@ -1,0 +1,4 @@
+/* a compile error: a global defined twice with initializers */
+int xxx = 1;
+int xxx = 2;
+int main(void) { return xxx; }

@@ -1,0 +1,3 @@
+/* a compile error: too many arguments */
+static int sq(int x) { return x * x; }
+int main(void) { return sq(1, 2); }
