@@ -101,8 +101,13 @@ static void describe_address(uintptr_t addr, char *buf, size_t n) {
     unsigned long off;
     int kind = crash_session ? session_symbolize(crash_session, (void *)addr, &name, &off, NULL) : 0;
     int mapped = find_mapping(addr, &m, &stack);
+    int cell = 0;
+    compile_part part = compile_part_of((void *)addr, &cell);
     if (addr < 4096) {
         snprintf(buf, n, "a NULL pointer (nothing is ever mapped near 0)");
+    } else if (part == COMPILE_LITERAL) {
+        snprintf(buf, n, "read-only data: a string literal (or other constant) of cell %d; "
+                 "a compiled program keeps literals read-only too", cell);
     } else if (kind == 'g') {
         snprintf(buf, n, "inside the global '%s' (byte %lu)", name, off);
     } else if (kind == 'f') {
@@ -116,6 +121,10 @@ static void describe_address(uintptr_t addr, char *buf, size_t n) {
         snprintf(buf, n, "on the stack (%lu bytes below its top)", (unsigned long)(m.hi - addr));
     } else if (strcmp(m.name, "[heap]") == 0) {
         snprintf(buf, n, "in the heap (%s)", m.perms);
+    } else if (part == COMPILE_CODE || part == COMPILE_STUBS) {
+        snprintf(buf, n, "in the code of cell %d (read+execute, never writable)", cell);
+    } else if (part == COMPILE_DATA || part == COMPILE_BSS) {
+        snprintf(buf, n, "in the %s of cell %d", part == COMPILE_DATA ? "data" : "bss", cell);
     } else if (compile_in_arena((void *)addr)) {
         snprintf(buf, n, "in cell code or data (%s)", m.perms);
     } else if (m.name[0]) {

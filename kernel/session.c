@@ -782,6 +782,7 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
         compile_unit *u = compile_new(options, on_diag, d);
         if (!u) return NULL;
+        compile_set_cell(u, s->count);
         for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
         /* Bind earlier definitions, except those this cell defines anew. */
         for (size_t i = 0; i < s->n; i++) {

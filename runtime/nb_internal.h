@@ -116,7 +116,8 @@ void nb_internal_set_sink(nb_sink_fn fn, void *opaque);
 typedef enum nb_sym_kind {
     NB_SYM_FUNCTION = 1,            /* a cell's function */
     NB_SYM_DATA = 2,                /* a cell's global or static variable */
-    NB_SYM_RODATA = 3               /* a cell's constant data (string literals), if known */
+    NB_SYM_RODATA = 3,              /* a cell's literals (read-only) */
+    NB_SYM_BSS = 4                  /* a cell's zero-initialised global or static */
 } nb_sym_kind;
 
 /* Say whether ADDR lies in something the cells defined: return 1 and fill
