@@ -25,6 +25,7 @@
 #include "compile.h"
 #include "layout.h"
 #include "log.h"
+#include "nb_internal.h"
 
 /* One reservation for all cells (pages cost only when touched): cells
  * address earlier cells' globals directly, RIP-relative, which reaches
@@ -58,6 +59,7 @@ static void *arena_alloc(size_t size) {
         void *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) return NULL;
+        nb_internal_set_cell_region(p, (char *)p + chunk);   /* one region in nb_memory_map */
         arena.base = p;
         arena.used = 0;
         arena.size = chunk;

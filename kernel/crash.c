@@ -240,7 +240,22 @@ static void put_backtrace(const ucontext_t *uc) {
     if (frames == 0 && shown == 0) put(",\"  (none: the fault is outside cell code)\"");
 }
 
-static void send_crash(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra) {
+/* "The block was allocated at:" and the cell function SITE is in, as a
+ * frame (the snapshot adds its line). */
+static void put_site(const void *site) {
+    const char *name;
+    unsigned long off;
+    if (!crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
+    char line[256];
+    note_frame(name, off);
+    snprintf(line, sizeof line, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+    put(",\"The block was allocated at:\",\"");
+    put_json(line);
+    put("\"");
+}
+
+static void send_crash(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra,
+                       const void *site) {
     out_len = 0;
     put("{\"ev\":\"crash\",\"ename\":\"");
     put_json(ename);
@@ -257,6 +272,7 @@ static void send_crash(const char *ename, const char *evalue, const ucontext_t *
         put("\"");
     }
     nframes = 0;
+    if (site) put_site(site);
     if (uc) put_backtrace(uc);
     put("],\"frames\":[");
     for (int i = 0; i < nframes; i++) {
@@ -290,7 +306,13 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
                  signal_words(sig), signal_name(sig), write ? "write" : "read", (unsigned long)addr,
                  *how ? " (" : "", how, *how ? ")" : "", where);
     } else if (sig == SIGABRT && nb_internal_check_failure()) {
-        send_crash("CheckFailed", nb_internal_check_failure(), uc, NULL);
+        send_crash("CheckFailed", nb_internal_check_failure(), uc, NULL, NULL);
+        raise(sig);
+        return;
+    } else if (sig == SIGABRT && nb_internal_heap_damage(NULL)) {
+        const void *site;
+        const char *what = nb_internal_heap_damage(&site);
+        send_crash("HeapCorruption", what, uc, NULL, site);
         raise(sig);
         return;
     } else if (sig == SIGABRT) {
@@ -308,7 +330,7 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
                  "map %lu MiB (%%memory sets it).", failed, crash_memory_mib);
     else if (failed)
         snprintf(note, sizeof note, "Note: a request for %zu bytes of memory failed in this cell.", failed);
-    send_crash("Crash", evalue, uc, failed ? note : NULL);
+    send_crash("Crash", evalue, uc, failed ? note : NULL, NULL);
     /* SA_RESETHAND restored the default action: die of the same signal. */
     if (sig == SIGABRT || si->si_code <= 0) raise(sig);
 }
@@ -318,7 +340,7 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx) {
     (void)si;
     char evalue[160];
     snprintf(evalue, sizeof evalue, "the cell ran longer than %g s (the %%timeout limit)", crash_timeout);
-    send_crash("TimeoutError", evalue, ctx, NULL);
+    send_crash("TimeoutError", evalue, ctx, NULL, NULL);
     signal(SIGKILL, SIG_DFL);
     raise(SIGKILL);
 }

@@ -932,6 +932,7 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
     if (pc->run) pc->run();
     r->run_ns = now_ns() - t1;
     nb_internal_cell_end(&r->measure);
+    nb_internal_heap_check();      /* a block written past its end ends the cell as a crash */
     r->measure.compile_ns = r->compile_ns;
     r->measure.run_ns = r->run_ns;
     r->measured = 1;

@@ -21,6 +21,15 @@
 static nb_symbolizer_fn symbolizer;
 static void *symbolizer_opaque;
 
+static uintptr_t cells_lo, cells_hi;
+
+void nb_internal_set_cell_region(const void *lo, const void *hi) {
+    cells_lo = (uintptr_t)lo;
+    cells_hi = (uintptr_t)hi;
+}
+
+int rt_in_cell_region(uintptr_t a) { return a >= cells_lo && a < cells_hi; }
+
 void nb_internal_set_symbolizer(nb_symbolizer_fn fn, void *opaque) {
     symbolizer = fn;
     symbolizer_opaque = opaque;
