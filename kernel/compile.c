@@ -72,9 +72,17 @@ static void *arena_alloc(size_t size) {
 /* ------------------------------------------------------- units' parts */
 
 typedef struct {
+    uintptr_t addr;
+    unsigned long size;
+    char *name;
+} unit_static;
+
+typedef struct {
     uintptr_t lo, text, ro, ro_end, data, bss, end, hi;   /* boundaries, in order */
     int cell;
     int protected;          /* 0: laid out as one read-write-execute block */
+    unit_static *statics;   /* named statics, for nb_where */
+    size_t nstatics;
 } unit_parts;
 
 static struct {
@@ -114,10 +122,37 @@ compile_part compile_part_of(const void *addr, int *cell) {
     return COMPILE_STUBS;                       /* the GOT */
 }
 
+int compile_static_of(const void *addr, const char **name, const void **start, unsigned long *size) {
+    uintptr_t a = (uintptr_t)addr;
+    const unit_parts *u = parts_find(a);
+    for (size_t i = 0; u && i < u->nstatics; i++) {
+        const unit_static *st = &u->statics[i];
+        if (a >= st->addr && a - st->addr < (st->size ? st->size : 1)) {
+            *name = st->name;
+            *start = (const void *)st->addr;
+            *size = st->size;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Keep where the named statics of OBJ ended up in unit P. */
+static void keep_statics(unit_parts *p, const unsigned char *obj, size_t len) {
+    layout_static found[64];
+    size_t n = layout_statics(obj, len, found, sizeof found / sizeof *found);
+    if (n > sizeof found / sizeof *found) n = sizeof found / sizeof *found;
+    p->statics = n ? calloc(n, sizeof *p->statics) : NULL;
+    for (size_t i = 0; p->statics && i < n; i++) {
+        p->statics[p->nstatics++] = (unit_static){ (found[i].in_bss ? p->bss : p->data) + found[i].value,
+                                                   found[i].size, strdup(found[i].name) };
+    }
+}
+
 /* Give each part of a unit relocated at MEM (SIZE bytes) its protection:
  * code, literals and the linker's tables (PLT, GOT) read+execute, never
  * writable; data and bss read-write. */
-static void protect_unit(compile_unit *u, unsigned char *mem, size_t size) {
+static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, const unsigned char *obj, size_t len) {
     unit_parts p = { .lo = (uintptr_t)mem, .hi = (uintptr_t)mem + ((size + PAGE - 1) & ~(PAGE - 1)),
                      .cell = u->cell };
     p.text = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_TEXT);
@@ -133,6 +168,7 @@ static void protect_unit(compile_unit *u, unsigned char *mem, size_t size) {
         (p.lo == p.data || mprotect(mem, p.data - p.lo, PROT_READ | PROT_EXEC) == 0) &&
         (p.end == p.hi || mprotect((void *)p.end, p.hi - p.end, PROT_READ | PROT_EXEC) == 0)) {
         p.protected = 1;
+        keep_statics(&p, obj, len);
     } else {
         log_warn("a unit's memory is left read-write-execute (its layout was not as expected)");
         mprotect(mem, p.hi - p.lo, PROT_READ | PROT_WRITE | PROT_EXEC);
@@ -468,7 +504,7 @@ static int link_object(compile_unit *u, const char *path, const unsigned char *o
     }
     if (tcc_relocate(u->link, mem) < 0) return -1;
     if (laid_out) {
-        protect_unit(u, mem, (size_t)size);
+        protect_unit(u, mem, (size_t)size, obj, len);
     } else {                             /* as tcc laid it out: one block */
         unit_parts p = { .lo = (uintptr_t)mem, .hi = (uintptr_t)mem + (size_t)size, .cell = u->cell };
         mprotect(mem, (size_t)size, PROT_READ | PROT_WRITE | PROT_EXEC);

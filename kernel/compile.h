@@ -46,6 +46,9 @@ typedef enum {
     COMPILE_STUBS           /* the linker's tables (GOT, PLT) and libtcc1's helpers */
 } compile_part;
 compile_part compile_part_of(const void *addr, int *cell);
+/* The named static (a static variable in a function, or at file scope)
+ * that holds ADDR: 1 with its name, start and size, else 0. */
+int compile_static_of(const void *addr, const char **name, const void **start, unsigned long *size);
 
 /* Whether ADDR lies in cell code or data. Only the newest chunk of the
  * arena is known; enough for the usual session. */

@@ -177,3 +177,20 @@ unsigned char *layout_object(const unsigned char *obj, size_t len, size_t *out_l
     *out_len = p.total;
     return out;
 }
+
+size_t layout_statics(const unsigned char *obj, size_t len, layout_static *out, size_t max) {
+    object o;
+    if (open_object(&o, obj, len) < 0) return 0;
+    const Elf64_Sym *sym = (const Elf64_Sym *)(o.obj + o.sh[o.symtab].sh_offset);
+    size_t n = o.sh[o.symtab].sh_size / sizeof *sym, found = 0;
+    for (size_t i = 0; i < n; i++) {
+        const Elf64_Sym *s = &sym[i];
+        const char *name = symbol_name(&o, s);
+        if (ELF64_ST_BIND(s->st_info) != STB_LOCAL || ELF64_ST_TYPE(s->st_info) != STT_OBJECT || !*name ||
+            strncmp(name, "L.", 2) == 0 || (s->st_shndx != o.data && s->st_shndx != o.bss))
+            continue;
+        if (found < max) out[found] = (layout_static){ s->st_shndx == o.bss, s->st_value, s->st_size, name };
+        found++;
+    }
+    return found;
+}

@@ -35,4 +35,15 @@
 unsigned char *layout_object(const unsigned char *obj, size_t len, size_t *out_len,
                              void *(*alloc)(size_t));
 
+/* A named static object of the unit (a static variable in a function, or
+ * at file scope): in .data or .bss, VALUE bytes in. */
+typedef struct {
+    int in_bss;
+    unsigned long value, size;
+    const char *name;       /* points into the object */
+} layout_static;
+
+/* Up to MAX of OBJ's named statics into OUT; how many there are. */
+size_t layout_statics(const unsigned char *obj, size_t len, layout_static *out, size_t max);
+
 #endif

@@ -256,7 +256,13 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
         return 1;
     }
     if (in_data) {
-        snprintf(name, n, "a static variable of cell %d", cell);
+        const char *st;
+        if (compile_static_of(addr, &st, start, &sz)) {
+            snprintf(name, n, "%s (a static of cell %d)", st, cell);
+            *size = sz;
+        } else {
+            snprintf(name, n, "a static variable of cell %d", cell);
+        }
         *kind = data_kind;
         return 1;
     }
