@@ -48,25 +48,32 @@ static struct {
 
 #define PAGE ((size_t)4096)
 
-/* Memory for SIZE bytes of relocated code and data, whole pages (each
- * unit's parts get protections of their own). A chunk is reserved lazily
- * (MAP_NORESERVE: pages cost only when touched), read-write: code pages
- * are made executable unit by unit. */
-static void *arena_alloc(size_t size) {
-    size = (size + PAGE - 1) & ~(PAGE - 1);
-    if (!arena.base || arena.used + size > arena.size) {
-        size_t chunk = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+/* Memory for SIZE bytes of relocated code and data. PAGED: starting on
+ * a page of its own (a unit with data: its parts get protections of their
+ * own); else right after the last unit, 64-byte aligned, sharing its last
+ * read+execute page. A chunk is reserved lazily (MAP_NORESERVE: pages
+ * cost only when touched), read-write: code pages are made read+execute
+ * unit by unit. */
+static void *arena_alloc(size_t size, int paged) {
+    size_t start = paged ? (arena.used + PAGE - 1) & ~(PAGE - 1) : (arena.used + 63) & ~(size_t)63;
+    if (!arena.base || start + size > arena.size) {
+        size_t chunk = size > ARENA_CHUNK ? (size + PAGE - 1) & ~(PAGE - 1) : ARENA_CHUNK;
         void *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) return NULL;
         nb_internal_set_cell_region(p, (char *)p + chunk);   /* one region in nb_memory_map */
         arena.base = p;
-        arena.used = 0;
         arena.size = chunk;
+        start = 0;
     }
-    void *p = arena.base + arena.used;
-    arena.used += size;
-    return p;
+    arena.used = start + size;
+    return arena.base + start;
+}
+
+/* The whole pages that hold [P, P + N). */
+static void page_span(const void *p, size_t n, uintptr_t *lo, size_t *len) {
+    *lo = (uintptr_t)p & ~(PAGE - 1);
+    *len = (((uintptr_t)p + n + PAGE - 1) & ~(PAGE - 1)) - *lo;
 }
 
 /* ------------------------------------------------------- units' parts */
@@ -151,10 +158,11 @@ static void keep_statics(unit_parts *p, const unsigned char *obj, size_t len) {
 
 /* Give each part of a unit relocated at MEM (SIZE bytes) its protection:
  * code, literals and the linker's tables (PLT, GOT) read+execute, never
- * writable; data and bss read-write. */
-static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, const unsigned char *obj, size_t len) {
-    unit_parts p = { .lo = (uintptr_t)mem, .hi = (uintptr_t)mem + ((size + PAGE - 1) & ~(PAGE - 1)),
-                     .cell = u->cell };
+ * writable; data and bss read-write. A unit without data (RW 0) is all
+ * read+execute, pages shared with its neighbours. */
+static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, int rw,
+                         const unsigned char *obj, size_t len) {
+    unit_parts p = { .lo = (uintptr_t)mem, .hi = (uintptr_t)mem + size, .cell = u->cell };
     p.text = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_TEXT);
     p.ro = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_RO);
     p.ro_end = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_RO_END);
@@ -163,15 +171,24 @@ static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, const
     p.end = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_END);
     int ordered = p.lo <= p.text && p.text <= p.ro && p.ro <= p.ro_end && p.ro_end <= p.data &&
                   p.data <= p.bss && p.bss <= p.end && p.end <= p.hi;
-    int aligned = !((p.data | p.end) & (PAGE - 1));
-    if (ordered && aligned &&
-        (p.lo == p.data || mprotect(mem, p.data - p.lo, PROT_READ | PROT_EXEC) == 0) &&
-        (p.end == p.hi || mprotect((void *)p.end, p.hi - p.end, PROT_READ | PROT_EXEC) == 0)) {
+    uintptr_t lo;
+    size_t span;
+    page_span(mem, size, &lo, &span);
+    int ok;
+    if (!rw) {
+        p.data = p.bss = p.end;          /* nothing to write: no data, no bss */
+        ok = ordered && mprotect((void *)lo, span, PROT_READ | PROT_EXEC) == 0;
+    } else {
+        ok = ordered && !((p.lo | p.data | p.end) & (PAGE - 1)) &&
+             (p.lo == p.data || mprotect(mem, p.data - p.lo, PROT_READ | PROT_EXEC) == 0) &&
+             mprotect((void *)p.end, lo + span - p.end, PROT_READ | PROT_EXEC) == 0;
+    }
+    if (ok) {
         p.protected = 1;
         keep_statics(&p, obj, len);
     } else {
         log_warn("a unit's memory is left read-write-execute (its layout was not as expected)");
-        mprotect(mem, p.hi - p.lo, PROT_READ | PROT_WRITE | PROT_EXEC);
+        mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
     }
     parts_add(&p);
 }
@@ -296,7 +313,7 @@ static void tcc_statics_wipe_on_fork(void) {
 
 void compile_reserve(void) {
     if (!tccmem.base) ck_tcc_free(tccmem_alloc(1));
-    if (!arena.base) arena_alloc(0);
+    if (!arena.base) arena_alloc(0, 1);
     tcc_statics_wipe_on_fork();
 }
 
@@ -492,22 +509,36 @@ static unsigned char *unit_object(compile_unit *u, const char *path, size_t *len
 }
 
 /* Link the object OBJ (LEN bytes) into the arena. 0 or -1. */
-static int link_object(compile_unit *u, const char *path, const unsigned char *obj, size_t len, int laid_out) {
+/* Link the object OBJ (LEN bytes) into the arena; LAID_OUT by
+ * layout_object, with data to write if RW. 0 or -1. */
+static int link_object(compile_unit *u, const char *path, const unsigned char *obj, size_t len,
+                       int laid_out, int rw) {
     if (ftruncate(object_fd, 0) < 0 || pwrite(object_fd, obj, len, 0) != (ssize_t)len) return -1;
     if (tcc_add_file(u->link, path) < 0) return -1;
     int size = tcc_relocate(u->link, NULL);
     if (size < 0) return -1;
-    void *mem = arena_alloc((size_t)size);
+    /* page-aligned when anything is: libtcc aligns addresses, not offsets */
+    int paged = !laid_out || rw;
+    unsigned char *mem = arena_alloc((size_t)size, paged);
     if (!mem) {
         log_error("code arena: out of memory");
         return -1;
     }
-    if (tcc_relocate(u->link, mem) < 0) return -1;
+    uintptr_t lo;
+    size_t span;
+    page_span(mem, (size_t)size, &lo, &span);
+    /* the first page may be the last unit's, read+execute and maybe
+     * running in a cell's thread: writable, and still executable */
+    if (!paged) mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
+    if (tcc_relocate(u->link, mem) < 0) {
+        if (!paged) mprotect((void *)lo, span, PROT_READ | PROT_EXEC);
+        return -1;
+    }
     if (laid_out) {
-        protect_unit(u, mem, (size_t)size, obj, len);
+        protect_unit(u, mem, (size_t)size, rw, obj, len);
     } else {                             /* as tcc laid it out: one block */
         unit_parts p = { .lo = (uintptr_t)mem, .hi = (uintptr_t)mem + (size_t)size, .cell = u->cell };
-        mprotect(mem, (size_t)size, PROT_READ | PROT_WRITE | PROT_EXEC);
+        mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
         parts_add(&p);
     }
     return 0;
@@ -528,9 +559,10 @@ int compile_source(compile_unit *u, const char *src) {
     if (tcc_compile_string(u->s, src) < 0 || object_path(path, sizeof path) < 0) goto out;
     unsigned char *obj = unit_object(u, path, &len);
     if (!obj) goto out;
-    unsigned char *laid = layout_object(obj, len, &laid_len, ck_tcc_malloc);
+    int rw = 1;
+    unsigned char *laid = layout_object(obj, len, &laid_len, &rw, ck_tcc_malloc);
     if (!laid) log_warn("a unit's object was not as expected: its literals stay writable");
-    rc = laid ? link_object(u, path, laid, laid_len, 1) : link_object(u, path, obj, len, 0);
+    rc = laid ? link_object(u, path, laid, laid_len, 1, rw) : link_object(u, path, obj, len, 0, 1);
 out:
     tcc_exit_to = NULL;
     return rc;

@@ -81,6 +81,21 @@ static int is_literal(const object *o, const Elf64_Sym *s) {
     return 1;
 }
 
+/* Whether the unit needs read-write pages: a named object or a kept
+ * literal in .data, anything in .bss, a common symbol, or a relocation
+ * in .data. Moved literals leave nothing behind that needs writing. */
+static int needs_rw(const object *o) {
+    if (o->sh[o->bss].sh_size || o->data_rela >= 0) return 1;
+    const Elf64_Sym *sym = (const Elf64_Sym *)(o->obj + o->sh[o->symtab].sh_offset);
+    size_t n = o->sh[o->symtab].sh_size / sizeof *sym;
+    for (size_t i = 0; i < n; i++) {
+        if (sym[i].st_shndx == SHN_COMMON) return 1;
+        if (sym[i].st_shndx == o->data && ELF64_ST_TYPE(sym[i].st_info) != STT_SECTION && !is_literal(o, &sym[i]))
+            return 1;
+    }
+    return 0;
+}
+
 static size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
 static const char *const markers[] = { LAYOUT_TEXT, LAYOUT_RO, LAYOUT_RO_END, LAYOUT_DATA, LAYOUT_BSS, LAYOUT_END };
@@ -141,14 +156,15 @@ static void write_symbols(const object *o, const plan *p, unsigned char *out, in
     }
 }
 
-static void write_headers(const object *o, const plan *p, unsigned char *out) {
+static void write_headers(const object *o, const plan *p, unsigned char *out, int rw) {
     int n = o->eh->e_shnum, shstr = o->eh->e_shstrndx;
     const Elf64_Shdr *names = &o->sh[shstr];
     memcpy(out + p->at_shstr, o->obj + names->sh_offset, names->sh_size);
     memcpy(out + p->at_shstr + names->sh_size, new_name, sizeof new_name);
     Elf64_Shdr *sh = (Elf64_Shdr *)(out + p->at_sh);
     memcpy(sh, o->sh, (size_t)n * sizeof *sh);
-    sh[o->data].sh_addralign = PAGE;
+    if (rw) sh[o->data].sh_addralign = PAGE;
+    else sh[o->data].sh_size = 0;        /* only moved literals were there */
     sh[o->text].sh_offset = p->at_text;
     sh[o->text].sh_size = p->text;
     sh[o->symtab].sh_offset = p->at_sym;
@@ -158,22 +174,24 @@ static void write_headers(const object *o, const plan *p, unsigned char *out) {
     sh[shstr].sh_offset = p->at_shstr;
     sh[shstr].sh_size = p->shstrtab;
     sh[n] = (Elf64_Shdr){ .sh_name = (uint32_t)names->sh_size, .sh_type = SHT_NOBITS,
-                          .sh_flags = SHF_ALLOC | SHF_WRITE, .sh_offset = p->at_sh, .sh_addralign = PAGE };
+                          .sh_flags = SHF_ALLOC | SHF_WRITE, .sh_offset = p->at_sh, .sh_addralign = rw ? PAGE : 16 };
     Elf64_Ehdr *eh = (Elf64_Ehdr *)out;
     eh->e_shoff = p->at_sh;
     eh->e_shnum = (uint16_t)(n + 1);
 }
 
-unsigned char *layout_object(const unsigned char *obj, size_t len, size_t *out_len, void *(*alloc)(size_t)) {
+unsigned char *layout_object(const unsigned char *obj, size_t len, size_t *out_len, int *rw,
+                             void *(*alloc)(size_t)) {
     object o;
     if (open_object(&o, obj, len) < 0) return NULL;
+    *rw = needs_rw(&o);
     plan p = plan_output(&o);
     unsigned char *out = alloc(p.total);
     if (!out) return NULL;
     memset(out, 0, p.total);
     memcpy(out, obj, len);
     write_symbols(&o, &p, out, o.eh->e_shnum);
-    write_headers(&o, &p, out);
+    write_headers(&o, &p, out, *rw);
     *out_len = p.total;
     return out;
 }

@@ -14,8 +14,8 @@
  * Code, literals and the linker's tables can then be read+execute, never
  * writable, as a classic text segment; data and bss read-write. A unit
  * adds at most one read-write island to the arena's mappings, and a unit
- * without data none: the snapshot fork's cost grows with the number of
- * mappings. Global marker symbols give each boundary after relocation.
+ * without data none, nor a page of its own: the snapshot fork's cost
+ * grows with the number of mappings and pages. Global marker symbols give each boundary after relocation.
  * Literals that hold relocations (a compound literal with pointers, which C
  * lets a program write) stay in .data. */
 #ifndef CK_LAYOUT_H
@@ -31,8 +31,11 @@
 #define LAYOUT_END "__ck_sec_end"     /* end of .bss, page-aligned: the GOT follows */
 
 /* The rewritten object, in memory from ALLOC (never freed here), its
- * length in *OUT_LEN; NULL if OBJ is not an object as tcc writes them. */
-unsigned char *layout_object(const unsigned char *obj, size_t len, size_t *out_len,
+ * length in *OUT_LEN; NULL if OBJ is not an object as tcc writes them.
+ * *RW tells whether the unit has anything to write (data, bss): if not,
+ * nothing is page-aligned, and the whole unit can share read+execute
+ * pages with the units before and after it. */
+unsigned char *layout_object(const unsigned char *obj, size_t len, size_t *out_len, int *rw,
                              void *(*alloc)(size_t));
 
 /* A named static object of the unit (a static variable in a function, or
