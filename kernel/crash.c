@@ -168,6 +168,18 @@ static const char *signal_name(int sig) {
     }
 }
 
+/* "  f() + 24" for a frame in cell code, with where f was defined when an
+ * earlier cell defined it. */
+static void frame_text(const char *name, unsigned long off, char *line, size_t n) {
+    int cnt, ln;
+    if (session_where_defined(crash_session, name, &cnt, &ln) && cnt > 0)
+        snprintf(line, n, "  %s() + %lu, defined in cell [%d], line %d", name, off, cnt, ln);
+    else if (session_where_defined(crash_session, name, &cnt, &ln))
+        snprintf(line, n, "  %s() + %lu, defined at line %d of its cell", name, off, ln);
+    else
+        snprintf(line, n, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+}
+
 /* The cell functions on the stack, innermost first, by the frame-pointer
  * chain that tcc always keeps. */
 static void put_backtrace(const ucontext_t *uc) {
@@ -208,14 +220,8 @@ static void put_backtrace(const ucontext_t *uc) {
         if (pc != innermost && crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
             frames++;
             if (shown < 12) {
-                int cnt, ln;
                 note_frame(name, off);
-                if (session_where_defined(crash_session, name, &cnt, &ln) && cnt > 0)
-                    snprintf(line, sizeof line, "  %s() + %lu, defined in cell [%d], line %d", name, off, cnt, ln);
-                else if (session_where_defined(crash_session, name, &cnt, &ln))
-                    snprintf(line, sizeof line, "  %s() + %lu, defined at line %d of its cell", name, off, ln);
-                else
-                    snprintf(line, sizeof line, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+                frame_text(name, off, line, sizeof line);
                 put(",\"");
                 put_json(line);
                 put("\"");
@@ -248,7 +254,7 @@ static void put_site(const void *site) {
     if (!crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
     char line[256];
     note_frame(name, off);
-    snprintf(line, sizeof line, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+    frame_text(name, off, line, sizeof line);
     put(",\"The block was allocated at:\",\"");
     put_json(line);
     put("\"");
