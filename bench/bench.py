@@ -437,11 +437,14 @@ def bench_kernel(name, spec, lang, a, log):
             def heap():
                 # issue 11: the counting allocator against glibc's own
                 # malloc+free, in the same cell (nb_bench_heap, nb.h)
-                secs = 0.02 if a.smoke else 0.2
+                # the fastest of the interleaved runs: the machine's load
+                # only ever adds time, to either side
+                secs = 0.02 if a.smoke else 0.5
                 _, _, out = cells.one("#include <stdio.h>\n"
                                       f"nb_bench_time({secs});\n"
                                       "nb_heap_cost hc = nb_bench_heap(64);\n"
-                                      'printf("heapcost %.6g %.6g\\n", hc.counted.ns_per_op, hc.glibc.ns_per_op);')
+                                      'printf("heapcost %.6g %.6g\\n", hc.counted.min_ns_per_op, '
+                                      "hc.glibc.min_ns_per_op);")
                 m = re.search(r"heapcost (\S+) (\S+)", out)
                 fig["heap_counted"], fig["heap_glibc"] = float(m.group(1)) / 1e9, float(m.group(2)) / 1e9
             attempt("heap", heap)
@@ -498,8 +501,8 @@ ROWS = [
     ("compile_lps", "compile {compile_lines}-line cell (kernel timer)", 1e-6, "M lines/s", False, True, False),
     ("compile_wall_lps", "compile {compile_lines}-line cell (wall, to idle, 1st)", 1e-6, "M lines/s", False, True, False),
     ("compile_wall_lps_3rd", "the same, 3rd such cell in the session (wall)", 1e-6, "M lines/s", False, True, False),
-    ("heap_counted", "malloc+free 64 B, the counting allocator (median)", 1e9, "ns", True, True, False),
-    ("heap_glibc", "malloc+free 64 B, glibc's own, same run (median)", 1e9, "ns", True, True, False),
+    ("heap_counted", "malloc+free 64 B, the counting allocator (fastest run)", 1e9, "ns", True, True, False),
+    ("heap_glibc", "malloc+free 64 B, glibc's own, interleaved (fastest run)", 1e9, "ns", True, True, False),
     ("output_mbps", "output {output_mb:g} MB in one cell", 1, "MB/s", False, False, False),
     ("output_messages", "output: stream messages", 1, "", True, False, False),
     ("output_lost", "output: bytes lost on the way", 1, "bytes", True, False, False),

@@ -65,9 +65,10 @@ void nb_bench_chart(void);
 void *nb_libc_malloc(unsigned long n);
 void nb_libc_free(void *p);
 /* What malloc+free of SIZE bytes costs, both ways, as nb_bench measures
- * (two Benchmark lines): through the counting allocator every malloc of a
- * cell goes through, and through glibc's own. A notebook that shows a heap
- * figure can say which it is, or show both. */
+ * (two Benchmark lines; the two ways' runs interleaved, so that the
+ * machine's load weighs on both alike): through the counting allocator
+ * every malloc of a cell goes through, and through glibc's own. A notebook
+ * that shows a heap figure can say which it is, or show both. */
 typedef struct nb_heap_cost { nb_result counted, glibc; } nb_heap_cost;
 nb_heap_cost nb_bench_heap(unsigned long size);
 
