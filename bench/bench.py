@@ -8,7 +8,7 @@ work, driven by the same client with the same number of messages, so that
 every figure can be read as overhead above what the client itself costs.
 
 It prints one table (each figure for each kernel, ckernel's ratio to the
-best other kernel, the goals from issue 6 next to the figures) and writes
+best other kernel, the goals from issues 6 and 11 next to the figures) and writes
 every figure, the raw samples and the machine to a JSON file under build/.
 
     make bench                       the full run (a few minutes)
@@ -30,6 +30,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -432,6 +433,22 @@ def bench_kernel(name, spec, lang, a, log):
                     fig["compile_lps"] = None
             attempt("compile", compile_)
 
+        if lang == "c" and spec != "floor":
+            def heap():
+                # issue 11: the counting allocator against glibc's own
+                # malloc+free, in the same cell (nb_bench_heap, nb.h)
+                # the fastest of the interleaved runs: the machine's load
+                # only ever adds time, to either side
+                secs = 0.02 if a.smoke else 0.5
+                _, _, out = cells.one("#include <stdio.h>\n"
+                                      f"nb_bench_time({secs});\n"
+                                      "nb_heap_cost hc = nb_bench_heap(64);\n"
+                                      'printf("heapcost %.6g %.6g\\n", hc.counted.min_ns_per_op, '
+                                      "hc.glibc.min_ns_per_op);")
+                m = re.search(r"heapcost (\S+) (\S+)", out)
+                fig["heap_counted"], fig["heap_glibc"] = float(m.group(1)) / 1e9, float(m.group(2)) / 1e9
+            attempt("heap", heap)
+
         if spec != "floor":
             def output():
                 # MB/s reaching the client. A kernel that sends each write as
@@ -484,6 +501,8 @@ ROWS = [
     ("compile_lps", "compile {compile_lines}-line cell (kernel timer)", 1e-6, "M lines/s", False, True, False),
     ("compile_wall_lps", "compile {compile_lines}-line cell (wall, to idle, 1st)", 1e-6, "M lines/s", False, True, False),
     ("compile_wall_lps_3rd", "the same, 3rd such cell in the session (wall)", 1e-6, "M lines/s", False, True, False),
+    ("heap_counted", "malloc+free 64 B, the counting allocator (fastest run)", 1e9, "ns", True, True, False),
+    ("heap_glibc", "malloc+free 64 B, glibc's own, interleaved (fastest run)", 1e9, "ns", True, True, False),
     ("output_mbps", "output {output_mb:g} MB in one cell", 1, "MB/s", False, False, False),
     ("output_messages", "output: stream messages", 1, "", True, False, False),
     ("output_lost", "output: bytes lost on the way", 1, "bytes", True, False, False),
@@ -521,6 +540,10 @@ def goals(res):
         ("timer:compile", "<= 0.3 ms",
          None if "compile" not in timers else timers["compile"] <= 0.3e-3),
         ("rss_idle", "< 10 MiB", None if c.get("rss_idle") is None else c["rss_idle"] < 10 * 2**20),
+        # issue 11
+        ("heap_counted", "<= 1.3x glibc's own",
+         None if c.get("heap_counted") is None or c.get("heap_glibc") is None
+         else c["heap_counted"] <= 1.3 * c["heap_glibc"]),
     ]
     return out
 

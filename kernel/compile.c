@@ -1,9 +1,17 @@
 /* compile.c - libtcc for cells (see compile.h).
  *
- * Owns the code arena: one large read-write-execute mapping that relocated
- * cells are bump-allocated from. Keeping code outside the TCCState lets us
- * delete each state right after relocation (a live state costs ~8.5 KiB and
- * 1.6 mappings), and lets us patch old function entries in place. */
+ * Owns the code arena: one large mapping that relocated cells are
+ * bump-allocated from, a whole number of pages each. Keeping code outside
+ * the TCCState lets us delete each state right after relocation (a live
+ * state costs ~8.5 KiB and 1.6 mappings), and lets us patch old function
+ * entries in place.
+ *
+ * A unit is compiled to a relocatable object in memory, rewritten so that
+ * its literals leave .data for the code's pages (layout.c), and linked into
+ * the arena by a second libtcc state; then each part gets the protection of
+ * a classic linked program's segments: code, literals and the linker's
+ * tables read+execute, never writable; data and bss read-write. The parts
+ * of every unit are kept (compile_part_of). */
 #include <elf.h>
 #include <libtcc.h>
 #include <setjmp.h>
@@ -15,7 +23,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include "compile.h"
+#include "layout.h"
 #include "log.h"
+#include "nb_internal.h"
 
 /* One reservation for all cells (pages cost only when touched): cells
  * address earlier cells' globals directly, RIP-relative, which reaches
@@ -23,9 +33,11 @@
 #define ARENA_CHUNK ((size_t)1 << 30)
 
 struct compile_unit {
-    TCCState *s;
+    TCCState *s;            /* compiles the cell to an object */
+    TCCState *link;         /* links the laid-out object into the arena */
     int abandoned;          /* libtcc gave up half way: its state is not to be touched */
     int failed;             /* the compile reported an error */
+    int cell;               /* the execution count, for compile_part_of */
     compile_diag_fn diag;
     void *opaque;
 };
@@ -35,22 +47,151 @@ static struct {
     size_t used, size;
 } arena;
 
-/* Memory for SIZE bytes of relocated code and data, 64-byte aligned. A
- * chunk is reserved lazily (MAP_NORESERVE: pages cost only when touched). */
-static void *arena_alloc(size_t size) {
-    size = (size + 63) & ~(size_t)63;
-    if (!arena.base || arena.used + size > arena.size) {
-        size_t chunk = size > ARENA_CHUNK ? size : ARENA_CHUNK;
-        void *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE | PROT_EXEC,
+#define PAGE ((size_t)4096)
+
+/* Memory for SIZE bytes of relocated code and data. PAGED: starting on
+ * a page of its own (a unit with data: its parts get protections of their
+ * own); else right after the last unit, 64-byte aligned, sharing its last
+ * read+execute page. A chunk is reserved lazily (MAP_NORESERVE: pages
+ * cost only when touched), read-write: code pages are made read+execute
+ * unit by unit. */
+static void *arena_alloc(size_t size, int paged) {
+    size_t start = paged ? (arena.used + PAGE - 1) & ~(PAGE - 1) : (arena.used + 63) & ~(size_t)63;
+    if (!arena.base || start + size > arena.size) {
+        size_t chunk = size > ARENA_CHUNK ? (size + PAGE - 1) & ~(PAGE - 1) : ARENA_CHUNK;
+        void *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) return NULL;
+        nb_internal_set_cell_region(p, (char *)p + chunk);   /* one region in nb_memory_map */
         arena.base = p;
-        arena.used = 0;
         arena.size = chunk;
+        start = 0;
     }
-    void *p = arena.base + arena.used;
-    arena.used += size;
-    return p;
+    arena.used = start + size;
+    return arena.base + start;
+}
+
+/* The whole pages that hold [P, P + N). */
+static void page_span(const void *p, size_t n, uintptr_t *lo, size_t *len) {
+    *lo = (uintptr_t)p & ~(PAGE - 1);
+    *len = (((uintptr_t)p + n + PAGE - 1) & ~(PAGE - 1)) - *lo;
+}
+
+/* ------------------------------------------------------- units' parts */
+
+typedef struct {
+    uintptr_t addr;
+    unsigned long size;
+    char *name;
+} unit_static;
+
+typedef struct {
+    uintptr_t lo, text, ro, ro_end, data, bss, end, hi;   /* boundaries, in order */
+    int cell;
+    int protected;          /* 0: laid out as one read-write-execute block */
+    unit_static *statics;   /* named statics, for nb_where */
+    size_t nstatics;
+} unit_parts;
+
+static struct {
+    unit_parts *v;
+    size_t n, cap;
+} parts;
+
+static void parts_add(const unit_parts *u) {
+    if (parts.n == parts.cap) {
+        size_t cap = parts.cap ? 2 * parts.cap : 64;
+        unit_parts *v = realloc(parts.v, cap * sizeof *v);
+        if (!v) return;
+        parts.v = v;
+        parts.cap = cap;
+    }
+    parts.v[parts.n++] = *u;
+}
+
+static const unit_parts *parts_find(uintptr_t a) {
+    for (size_t i = parts.n; i-- > 0;)
+        if (parts.v[i].lo <= a && a < parts.v[i].hi) return &parts.v[i];
+    return NULL;
+}
+
+compile_part compile_part_of(const void *addr, int *cell) {
+    uintptr_t a = (uintptr_t)addr;
+    const unit_parts *u = parts_find(a);
+    if (!u) return COMPILE_NONE;
+    if (cell) *cell = u->cell;
+    if (!u->protected) return COMPILE_UNKNOWN;
+    if (a < u->text) return COMPILE_STUBS;      /* libtcc1's helpers, when linked */
+    if (a < u->ro) return COMPILE_CODE;
+    if (a < u->ro_end) return COMPILE_LITERAL;
+    if (a < u->data) return COMPILE_STUBS;      /* more helpers, the PLT */
+    if (a < u->bss) return COMPILE_DATA;
+    if (a < u->end) return COMPILE_BSS;
+    return COMPILE_STUBS;                       /* the GOT */
+}
+
+int compile_static_of(const void *addr, const char **name, const void **start, unsigned long *size) {
+    uintptr_t a = (uintptr_t)addr;
+    const unit_parts *u = parts_find(a);
+    for (size_t i = 0; u && i < u->nstatics; i++) {
+        const unit_static *st = &u->statics[i];
+        if (a >= st->addr && a - st->addr < (st->size ? st->size : 1)) {
+            *name = st->name;
+            *start = (const void *)st->addr;
+            *size = st->size;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Keep where the named statics of OBJ ended up in unit P. */
+static void keep_statics(unit_parts *p, const unsigned char *obj, size_t len) {
+    layout_static found[64];
+    size_t n = layout_statics(obj, len, found, sizeof found / sizeof *found);
+    if (n > sizeof found / sizeof *found) n = sizeof found / sizeof *found;
+    p->statics = n ? calloc(n, sizeof *p->statics) : NULL;
+    for (size_t i = 0; p->statics && i < n; i++) {
+        p->statics[p->nstatics++] = (unit_static){ (found[i].in_bss ? p->bss : p->data) + found[i].value,
+                                                   found[i].size, strdup(found[i].name) };
+    }
+}
+
+/* Give each part of a unit relocated at MEM (SIZE bytes) its protection:
+ * code, literals and the linker's tables (PLT, GOT) read+execute, never
+ * writable; data and bss read-write. A unit without data (RW 0) is all
+ * read+execute, pages shared with its neighbours. */
+static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, int rw,
+                         const unsigned char *obj, size_t len) {
+    unit_parts p = { .lo = (uintptr_t)mem, .hi = (uintptr_t)mem + size, .cell = u->cell };
+    p.text = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_TEXT);
+    p.ro = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_RO);
+    p.ro_end = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_RO_END);
+    p.data = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_DATA);
+    p.bss = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_BSS);
+    p.end = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_END);
+    int ordered = p.lo <= p.text && p.text <= p.ro && p.ro <= p.ro_end && p.ro_end <= p.data &&
+                  p.data <= p.bss && p.bss <= p.end && p.end <= p.hi;
+    uintptr_t lo;
+    size_t span;
+    page_span(mem, size, &lo, &span);
+    int ok;
+    if (!rw) {
+        p.data = p.bss = p.end;          /* nothing to write: no data, no bss */
+        ok = ordered && mprotect((void *)lo, span, PROT_READ | PROT_EXEC) == 0;
+    } else {
+        ok = ordered && !((p.lo | p.data | p.end) & (PAGE - 1)) &&
+             (p.lo == p.data || mprotect(mem, p.data - p.lo, PROT_READ | PROT_EXEC) == 0) &&
+             mprotect((void *)p.end, lo + span - p.end, PROT_READ | PROT_EXEC) == 0;
+    }
+    if (ok) {
+        p.protected = 1;
+        keep_statics(&p, obj, len);
+    } else {
+        log_warn("a unit's memory is left read-write-execute (its layout was not as expected)");
+        mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
+    }
+    parts_add(&p);
 }
 
 /* ------------------------------------------------- the compiler's memory
@@ -65,7 +206,11 @@ static void *arena_alloc(size_t size) {
 
 #define TCCMEM_SIZE ((size_t)1 << 30)
 
-static jmp_buf *tcc_exit_to;         /* where ck_tcc_exit returns to (compile_source) */
+static jmp_buf *tcc_exit_to;
+
+/* One memory file for units' objects, reused: written by tcc, read back,
+ * rewritten, read by the linking state. */
+static int object_fd = -1;         /* where ck_tcc_exit returns to (compile_source) */
 #define TCCMEM_KEEP ((size_t)32 << 20)     /* stays resident between cells */
 
 static struct {
@@ -179,12 +324,14 @@ static void tcc_statics_clear(void) {
 
 void compile_reserve(void) {
     if (!tccmem.base) ck_tcc_free(tccmem_alloc(1));
-    if (!arena.base) arena_alloc(0);
+    if (!arena.base) arena_alloc(0, 1);
     tcc_statics_wipe_on_fork();
 }
 
 void compile_after_fork(void) {
     memset(&tccmem, 0, sizeof tccmem);  /* the region was not copied */
+    if (object_fd >= 0) close(object_fd);   /* shared with the parent: one of our own */
+    object_fd = -1;
     /* libtcc's statics came zero-filled, as at start-up, and will be
      * again at this process's forks: the mapping keeps the flag */
     compile_reserve();
@@ -230,18 +377,30 @@ compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaqu
     compile_unit *u = calloc(1, sizeof *u);
     if (!u) return NULL;
     u->s = tcc_new();
-    if (!u->s) { free(u); return NULL; }
+    u->link = tcc_new();
+    if (!u->s || !u->link) {
+        if (u->s) tcc_delete(u->s);
+        if (u->link) tcc_delete(u->link);
+        free(u);
+        return NULL;
+    }
     tcc_set_error_func(u->s, opaque, diag);
+    tcc_set_error_func(u->link, opaque, diag);
     u->diag = diag;
     u->opaque = opaque;
     /* libtcc: -g/-b must come before tcc_set_output_type */
     tcc_set_options(u->s, "-std=c11");
-    if (*libc_stub_option()) tcc_set_options(u->s, libc_stub_option());
-    tcc_add_symbol(u->s, "at_quick_exit", (void *)cell_at_quick_exit);
     if (options && *options) tcc_set_options(u->s, options);
-    tcc_set_output_type(u->s, TCC_OUTPUT_MEMORY);
+    tcc_set_output_type(u->s, TCC_OUTPUT_OBJ);
+    /* -xb: the object's path (/proc/self/fd/N) has no extension to tell */
+    tcc_set_options(u->link, "-xb");
+    if (*libc_stub_option()) tcc_set_options(u->link, libc_stub_option());
+    tcc_set_output_type(u->link, TCC_OUTPUT_MEMORY);
+    tcc_add_symbol(u->link, "at_quick_exit", (void *)cell_at_quick_exit);
     return u;
 }
+
+void compile_set_cell(compile_unit *u, int cell) { u->cell = cell; }
 
 /* ----------------------------------------------------------- line tables
  *
@@ -325,11 +484,11 @@ int compile_lines(const char *src, const char *options, const char *const *names
 }
 
 void compile_add_symbol(compile_unit *u, const char *name, const void *addr) {
-    tcc_add_symbol(u->s, name, addr);
+    tcc_add_symbol(u->link, name, addr);
 }
 
 int compile_add_library(compile_unit *u, const char *name) {
-    return tcc_add_library(u->s, name) < 0 ? -1 : 0;
+    return tcc_add_library(u->link, name) < 0 ? -1 : 0;
 }
 
 /* libtcc calls exit() when it runs out of memory; the Makefile renames
@@ -339,6 +498,61 @@ int compile_add_library(compile_unit *u, const char *name) {
 void ck_tcc_exit(int status) {
     if (tcc_exit_to) longjmp(*tcc_exit_to, 1);
     exit(status);
+}
+
+static int object_path(char *path, size_t n) {
+    if (object_fd < 0) object_fd = memfd_create("ckernel-unit", MFD_CLOEXEC);
+    if (object_fd < 0) return -1;
+    snprintf(path, n, "/proc/self/fd/%d", object_fd);
+    return 0;
+}
+
+/* The object of the compiled unit U, in the compiler's memory; its length
+ * in *LEN. NULL on failure. */
+static unsigned char *unit_object(compile_unit *u, const char *path, size_t *len) {
+    if (tcc_output_file(u->s, path) < 0) return NULL;
+    off_t end = lseek(object_fd, 0, SEEK_END);
+    if (end <= 0) return NULL;
+    unsigned char *obj = ck_tcc_malloc((size_t)end);
+    if (!obj || pread(object_fd, obj, (size_t)end, 0) != end) return NULL;
+    *len = (size_t)end;
+    return obj;
+}
+
+/* Link the object OBJ (LEN bytes) into the arena. 0 or -1. */
+/* Link the object OBJ (LEN bytes) into the arena; LAID_OUT by
+ * layout_object, with data to write if RW. 0 or -1. */
+static int link_object(compile_unit *u, const char *path, const unsigned char *obj, size_t len,
+                       int laid_out, int rw) {
+    if (ftruncate(object_fd, 0) < 0 || pwrite(object_fd, obj, len, 0) != (ssize_t)len) return -1;
+    if (tcc_add_file(u->link, path) < 0) return -1;
+    int size = tcc_relocate(u->link, NULL);
+    if (size < 0) return -1;
+    /* page-aligned when anything is: libtcc aligns addresses, not offsets */
+    int paged = !laid_out || rw;
+    unsigned char *mem = arena_alloc((size_t)size, paged);
+    if (!mem) {
+        log_error("code arena: out of memory");
+        return -1;
+    }
+    uintptr_t lo;
+    size_t span;
+    page_span(mem, (size_t)size, &lo, &span);
+    /* the first page may be the last unit's, read+execute and maybe
+     * running in a cell's thread: writable, and still executable */
+    if (!paged) mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
+    if (tcc_relocate(u->link, mem) < 0) {
+        if (!paged) mprotect((void *)lo, span, PROT_READ | PROT_EXEC);
+        return -1;
+    }
+    if (laid_out) {
+        protect_unit(u, mem, (size_t)size, rw, obj, len);
+    } else {                             /* as tcc laid it out: one block */
+        unit_parts p = { .lo = (uintptr_t)mem, .hi = (uintptr_t)mem + (size_t)size, .cell = u->cell };
+        mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
+        parts_add(&p);
+    }
+    return 0;
 }
 
 int compile_source(compile_unit *u, const char *src) {
@@ -351,15 +565,15 @@ int compile_source(compile_unit *u, const char *src) {
     }
     tcc_exit_to = &env;
     int rc = -1;
-    if (tcc_compile_string(u->s, src) < 0) goto out;
-    int size = tcc_relocate(u->s, NULL);
-    if (size < 0) goto out;
-    void *mem = arena_alloc((size_t)size);
-    if (!mem) {
-        log_error("code arena: out of memory");
-        goto out;
-    }
-    rc = tcc_relocate(u->s, mem) < 0 ? -1 : 0;
+    char path[64];
+    size_t len = 0, laid_len = 0;
+    if (tcc_compile_string(u->s, src) < 0 || object_path(path, sizeof path) < 0) goto out;
+    unsigned char *obj = unit_object(u, path, &len);
+    if (!obj) goto out;
+    int rw = 1;
+    unsigned char *laid = layout_object(obj, len, &laid_len, &rw, ck_tcc_malloc);
+    if (!laid) log_warn("a unit's object was not as expected: its literals stay writable");
+    rc = laid ? link_object(u, path, laid, laid_len, 1, rw) : link_object(u, path, obj, len, 0, 1);
 out:
     tcc_exit_to = NULL;
     u->failed = rc < 0;
@@ -396,23 +610,32 @@ char *compile_preprocess(const char *src, const char *options) {
 }
 
 void *compile_symbol(compile_unit *u, const char *name) {
-    return tcc_get_symbol(u->s, name);
+    return tcc_get_symbol(u->link, name);
 }
 
 void compile_free(compile_unit *u) {
     if (!u) return;
-    if (!u->abandoned) tcc_delete(u->s);
+    if (!u->abandoned) {
+        tcc_delete(u->s);
+        tcc_delete(u->link);
+    }
     if (u->abandoned || u->failed) tcc_statics_clear();
     free(u);
     tccmem_reset();
 }
 
+/* Code pages are read+execute: open the patched bytes' pages for writing
+ * just while patching. */
 void compile_redirect(void *old_fn, void *new_fn) {
     unsigned char *p = old_fn;
     uint64_t target = (uint64_t)(uintptr_t)new_fn;
     unsigned char code[13] = { 0x49, 0xBB };          /* movabs r11, imm64 */
     memcpy(code + 2, &target, 8);
     code[10] = 0x41; code[11] = 0xFF; code[12] = 0xE3; /* jmp r11 */
+    const unit_parts *u = parts_find((uintptr_t)p);
+    uintptr_t lo = (uintptr_t)p & ~(PAGE - 1), hi = ((uintptr_t)p + sizeof code + PAGE - 1) & ~(PAGE - 1);
+    int opened = u && u->protected && mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC) == 0;
     memcpy(p, code, sizeof code);
+    if (opened) mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC);
     __builtin___clear_cache((char *)p, (char *)p + sizeof code);
 }

@@ -35,6 +35,25 @@ char *compile_preprocess(const char *src, const char *options);
  * compile_free or compile_lines; never pass it to free(). */
 void *compile_scratch_realloc(void *p, size_t size);
 
+/* Tell compile_part_of which cell (execution count) U is compiled for. */
+void compile_set_cell(compile_unit *u, int cell);
+
+/* The part of a relocated unit that holds ADDR, from its sections (never
+ * from the bytes); *CELL (if not NULL) gets the unit's cell. */
+typedef enum {
+    COMPILE_NONE,           /* not in any unit */
+    COMPILE_UNKNOWN,        /* in a unit laid out as tcc does: one block */
+    COMPILE_CODE,           /* read+execute */
+    COMPILE_DATA,           /* initialised globals and statics, read-write */
+    COMPILE_BSS,            /* zero-initialised ones, read-write */
+    COMPILE_LITERAL,        /* string literals and other anonymous constants, read+execute */
+    COMPILE_STUBS           /* the linker's tables (GOT, PLT) and libtcc1's helpers */
+} compile_part;
+compile_part compile_part_of(const void *addr, int *cell);
+/* The named static (a static variable in a function, or at file scope)
+ * that holds ADDR: 1 with its name, start and size, else 0. */
+int compile_static_of(const void *addr, const char **name, const void **start, unsigned long *size);
+
 /* Whether ADDR lies in cell code or data. Only the newest chunk of the
  * arena is known; enough for the usual session. */
 int compile_in_arena(const void *addr);
@@ -55,7 +74,8 @@ int compile_lines(const char *src, const char *options, const char *const *names
                   const unsigned long *offsets, int *lines, size_t n);
 
 /* Make every call to the function at OLD go to NEW: a 13-byte
- * `movabs r11, NEW; jmp r11` over OLD's entry (tcc's smallest function is
+ * `movabs r11, NEW; jmp r11` over OLD's entry, its page made writable
+ * just for the patch (tcc's smallest function is
  * 13 bytes; r11 is scratch in the SysV ABI and carries no argument, unlike
  * rax, which holds the vector-register count of variadic calls). */
 void compile_redirect(void *old_fn, void *new_fn);

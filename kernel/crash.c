@@ -101,8 +101,13 @@ static void describe_address(uintptr_t addr, char *buf, size_t n) {
     unsigned long off;
     int kind = crash_session ? session_symbolize(crash_session, (void *)addr, &name, &off, NULL) : 0;
     int mapped = find_mapping(addr, &m, &stack);
+    int cell = 0;
+    compile_part part = compile_part_of((void *)addr, &cell);
     if (addr < 4096) {
         snprintf(buf, n, "a NULL pointer (nothing is ever mapped near 0)");
+    } else if (part == COMPILE_LITERAL) {
+        snprintf(buf, n, "read-only data: a string literal (or other constant) of cell %d; "
+                 "a compiled program keeps literals read-only too", cell);
     } else if (kind == 'g') {
         snprintf(buf, n, "inside the global '%s' (byte %lu)", name, off);
     } else if (kind == 'f') {
@@ -116,6 +121,10 @@ static void describe_address(uintptr_t addr, char *buf, size_t n) {
         snprintf(buf, n, "on the stack (%lu bytes below its top)", (unsigned long)(m.hi - addr));
     } else if (strcmp(m.name, "[heap]") == 0) {
         snprintf(buf, n, "in the heap (%s)", m.perms);
+    } else if (part == COMPILE_CODE || part == COMPILE_STUBS) {
+        snprintf(buf, n, "in the code of cell %d (read+execute, never writable)", cell);
+    } else if (part == COMPILE_DATA || part == COMPILE_BSS) {
+        snprintf(buf, n, "in the %s of cell %d", part == COMPILE_DATA ? "data" : "bss", cell);
     } else if (compile_in_arena((void *)addr)) {
         snprintf(buf, n, "in cell code or data (%s)", m.perms);
     } else if (m.name[0]) {
@@ -159,6 +168,18 @@ static const char *signal_name(int sig) {
     }
 }
 
+/* "  f() + 24" for a frame in cell code, with where f was defined when an
+ * earlier cell defined it. */
+static void frame_text(const char *name, unsigned long off, char *line, size_t n) {
+    int cnt, ln;
+    if (session_where_defined(crash_session, name, &cnt, &ln) && cnt > 0)
+        snprintf(line, n, "  %s() + %lu, defined in cell [%d], line %d", name, off, cnt, ln);
+    else if (session_where_defined(crash_session, name, &cnt, &ln))
+        snprintf(line, n, "  %s() + %lu, defined at line %d of its cell", name, off, ln);
+    else
+        snprintf(line, n, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+}
+
 /* The cell functions on the stack, innermost first, by the frame-pointer
  * chain that tcc always keeps. */
 static void put_backtrace(const ucontext_t *uc) {
@@ -199,14 +220,8 @@ static void put_backtrace(const ucontext_t *uc) {
         if (pc != innermost && crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
             frames++;
             if (shown < 12) {
-                int cnt, ln;
                 note_frame(name, off);
-                if (session_where_defined(crash_session, name, &cnt, &ln) && cnt > 0)
-                    snprintf(line, sizeof line, "  %s() + %lu, defined in cell [%d], line %d", name, off, cnt, ln);
-                else if (session_where_defined(crash_session, name, &cnt, &ln))
-                    snprintf(line, sizeof line, "  %s() + %lu, defined at line %d of its cell", name, off, ln);
-                else
-                    snprintf(line, sizeof line, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+                frame_text(name, off, line, sizeof line);
                 put(",\"");
                 put_json(line);
                 put("\"");
@@ -231,7 +246,22 @@ static void put_backtrace(const ucontext_t *uc) {
     if (frames == 0 && shown == 0) put(",\"  (none: the fault is outside cell code)\"");
 }
 
-static void send_crash(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra) {
+/* "The block was allocated at:" and the cell function SITE is in, as a
+ * frame (the snapshot adds its line). */
+static void put_site(const void *site) {
+    const char *name;
+    unsigned long off;
+    if (!crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
+    char line[256];
+    note_frame(name, off);
+    frame_text(name, off, line, sizeof line);
+    put(",\"The block was allocated at:\",\"");
+    put_json(line);
+    put("\"");
+}
+
+static void send_crash(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra,
+                       const void *site) {
     out_len = 0;
     put("{\"ev\":\"crash\",\"ename\":\"");
     put_json(ename);
@@ -248,6 +278,7 @@ static void send_crash(const char *ename, const char *evalue, const ucontext_t *
         put("\"");
     }
     nframes = 0;
+    if (site) put_site(site);
     if (uc) put_backtrace(uc);
     put("],\"frames\":[");
     for (int i = 0; i < nframes; i++) {
@@ -281,7 +312,13 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
                  signal_words(sig), signal_name(sig), write ? "write" : "read", (unsigned long)addr,
                  *how ? " (" : "", how, *how ? ")" : "", where);
     } else if (sig == SIGABRT && nb_internal_check_failure()) {
-        send_crash("CheckFailed", nb_internal_check_failure(), uc, NULL);
+        send_crash("CheckFailed", nb_internal_check_failure(), uc, NULL, NULL);
+        raise(sig);
+        return;
+    } else if (sig == SIGABRT && nb_internal_heap_damage(NULL)) {
+        const void *site;
+        const char *what = nb_internal_heap_damage(&site);
+        send_crash("HeapCorruption", what, uc, NULL, site);
         raise(sig);
         return;
     } else if (sig == SIGABRT) {
@@ -299,7 +336,7 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
                  "map %lu MiB (%%memory sets it).", failed, crash_memory_mib);
     else if (failed)
         snprintf(note, sizeof note, "Note: a request for %zu bytes of memory failed in this cell.", failed);
-    send_crash("Crash", evalue, uc, failed ? note : NULL);
+    send_crash("Crash", evalue, uc, failed ? note : NULL, NULL);
     /* SA_RESETHAND restored the default action: die of the same signal. */
     if (sig == SIGABRT || si->si_code <= 0) raise(sig);
 }
@@ -309,7 +346,7 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx) {
     (void)si;
     char evalue[160];
     snprintf(evalue, sizeof evalue, "the cell ran longer than %g s (the %%timeout limit)", crash_timeout);
-    send_crash("TimeoutError", evalue, ctx, NULL);
+    send_crash("TimeoutError", evalue, ctx, NULL, NULL);
     signal(SIGKILL, SIG_DFL);
     raise(SIGKILL);
 }

@@ -915,6 +915,7 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
         compile_unit *u = compile_new(options, on_diag, d);
         if (!u) return NULL;
+        compile_set_cell(u, s->count);
         for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
         /* Bind earlier definitions, except those this cell defines anew. */
         for (size_t i = 0; i < s->n; i++) {
@@ -1112,6 +1113,7 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
     if (pc->fini) pc->fini();             /* its destructors */
     r->run_ns = now_ns() - t1;
     nb_internal_cell_end(&r->measure);
+    nb_internal_heap_check();      /* a block written past its end ends the cell as a crash */
     r->measure.compile_ns = r->compile_ns;
     r->measure.run_ns = r->run_ns;
     r->measured = 1;

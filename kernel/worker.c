@@ -309,6 +309,11 @@ int worker_start(void) {
 
 /* ---------------------------------------------------------------- cells */
 
+/* Said at the start of the next cell after a worker was lost with its
+ * session, so that nobody wonders where the definitions went. */
+static const char *lost_note;
+
+
 int worker_execute(const char *code, int count) {
     if (W.running) return -1;
     if (W.pid <= 0 && worker_start() < 0) return -1;
@@ -329,6 +334,8 @@ int worker_execute(const char *code, int count) {
     W.run_pid = W.pid;
     W.snapshot = 0;
     W.started = W.interrupt_pending = W.interrupted = W.took_over = 0;
+    if (lost_note && W.hooks.on_stream) W.hooks.on_stream("stderr", lost_note, strlen(lost_note), W.hooks.ud);
+    lost_note = NULL;
     return 0;
 }
 
@@ -531,7 +538,10 @@ static void cell_died(pid_t pid, int status) {
         add_line(W.crash, "The worker went back to the state from before this cell: "
                           "what earlier cells defined is still there.");
     } else {
-        add_line(W.crash, "A new worker was started: what earlier cells defined is lost.");
+        add_line(W.crash, "The worker and its snapshot were both lost: a new worker was started, "
+                          "and what earlier cells defined is lost.");
+        lost_note = "Note: the previous cell lost the worker and its snapshot: this session started "
+                    "afresh, and what cells before it defined is gone.\n";
         restart_worker();
     }
     json_t *err = W.crash;
@@ -552,6 +562,8 @@ void worker_reap(void) {
             cell_died(pid, status);
         } else if (pid == W.pid) {
             log_warn("the worker (pid %d) died while idle; starting a new one", (int)pid);
+            lost_note = "Note: the worker died between cells: a new one was started, and what "
+                        "earlier cells defined is gone.\n";
             restart_worker();
         } else if (pid == W.snapshot) {
             W.snapshot = 0;

@@ -228,17 +228,51 @@ static void on_display(void *opaque, const nb_display *d) {
     send_event(ev);
 }
 
+/* What the cells defined at ADDR: the part (code, data, bss, literals)
+ * from the unit's sections, the name from the session's symbols. */
 static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *kind,
                      const void **start, size_t *size) {
+    int cell = 0;
+    compile_part part = compile_part_of(addr, &cell);
+    int in_data = part == COMPILE_DATA || part == COMPILE_BSS;
+    int data_kind = part == COMPILE_BSS ? NB_SYM_BSS : NB_SYM_DATA;
+    *start = addr;
+    *size = 0;
+    if (part == COMPILE_LITERAL) {
+        snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
+        *kind = NB_SYM_RODATA;
+        return 1;
+    }
     const char *nm;
     unsigned long off, sz;
     int k = session_symbolize(opaque, addr, &nm, &off, &sz);
-    if (!k) return 0;
-    snprintf(name, n, "%s", nm);
-    *kind = k == 'g' ? NB_SYM_DATA : NB_SYM_FUNCTION;
-    *start = (const char *)addr - off;
-    *size = sz;
-    return 1;
+    if (k && !(in_data && k == 'f')) {
+        snprintf(name, n, "%s", nm);
+        /* a session's global may sit in bss only because its initializer
+         * runs with the cell's statements: no bss/data split for names */
+        *kind = k == 'g' ? NB_SYM_DATA : NB_SYM_FUNCTION;
+        *start = (const char *)addr - off;
+        *size = sz;
+        return 1;
+    }
+    if (in_data) {
+        const char *st;
+        if (compile_static_of(addr, &st, start, &sz)) {
+            snprintf(name, n, "%s (a static of cell %d)", st, cell);
+            *size = sz;
+        } else {
+            snprintf(name, n, "a static variable of cell %d", cell);
+        }
+        *kind = data_kind;
+        return 1;
+    }
+    if (part == COMPILE_CODE || part == COMPILE_STUBS) {
+        snprintf(name, n, part == COMPILE_CODE ? "code of cell %d" : "the call stubs of cell %d", cell);
+        *kind = NB_SYM_FUNCTION;
+        *size = 1;                   /* known: not "the nearest function below" */
+        return 1;
+    }
+    return 0;
 }
 
 static json_t *measure_json(const nb_measure *m) {

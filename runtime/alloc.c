@@ -1,52 +1,74 @@
-/* alloc.c - the process's malloc family, counted.
+/* alloc.c - the process's malloc family, counted and guarded.
  *
  * The worker defines malloc, free, calloc, realloc, reallocarray,
- * posix_memalign, aligned_alloc, memalign, valloc and pvalloc, so every
- * allocation in the process comes here: the cell's own, and those libc
- * makes on its behalf (strdup, fopen, printf's buffers, qsort). Each call
- * goes on to glibc's allocator (__libc_malloc and friends) unchanged: no
- * headers are added to blocks, so memory from either side may be freed by
- * the other. What this file adds is bookkeeping:
- *   - a table of live blocks (address -> requested size, allocating call
- *     site), which gives live bytes exactly and lets nb_where name a block;
- *   - a small ring of recently freed blocks per shard (use after free);
- *   - counters: allocations, frees, bytes, a size histogram, live bytes
- *     and their peak. They run for the whole process; a cell's figures
- *     are differences (measure.c).
- * The table is split in 64 shards by address, each with its own spinlock,
- * so threads rarely wait for each other; its memory comes from mmap, never
- * from malloc. Blocks allocated while the runtime itself works (rt_inside)
- * are marked, and neither they nor their frees are counted.
+ * posix_memalign, aligned_alloc, memalign, valloc, pvalloc and
+ * malloc_usable_size, so every allocation in the process comes here: the
+ * cell's own, and those libc makes on its behalf (strdup, fopen, printf's
+ * buffers, qsort). Each goes on to glibc's allocator (__libc_malloc and
+ * friends) for a little more room:
+ *   - a 32-byte header before the block: the requested size and flags, the
+ *     allocating call site, the block's slot in the live list, its distance
+ *     from glibc's block, and a tag (TAG ^ address) that tells our blocks
+ *     from any other pointer handed to free;
+ *   - 16 guard bytes after its last byte, checked when it is freed or
+ *     reallocated and, for every live block, when a cell ends
+ *     (nb_internal_heap_check): a write past the end is caught in the cell
+ *     that made it, and ends that cell as a crash does.
+ * Blocks allocated while a cell runs are also kept in a dense live list
+ * (the header holds the slot; free swaps the last entry in), which gives
+ * nb_where its blocks and the cell-end check its work. Counters (
+ * allocations, frees, bytes, a size histogram, live bytes and their peak)
+ * run for the whole process; a cell's figures are differences
+ * (measure.c). A small ring remembers recently freed blocks (use after
+ * free, double free). Blocks allocated while the runtime itself works
+ * (rt_inside) are marked, and neither they nor their frees are counted.
  *
- * Must not: call anything that may allocate while holding a shard lock. */
+ * Speed: the header replaces a hash table of live blocks, which cost about
+ * twice glibc's own malloc+free; now the bookkeeping is a few stores (see
+ * README, Speed). While the process has one thread nothing is locked; once
+ * a thread was started, one spinlock guards the list and the counters.
+ *
+ * Must not: call anything that may allocate while holding the lock. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/single_threaded.h>
+#include <unistd.h>
+#include "nb_internal.h"
 #include "rt.h"
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
-extern void *__libc_valloc(size_t);
-extern void *__libc_pvalloc(size_t);
 extern void __libc_free(void *);
 
-#define SHARD_BITS 6
-#define SHARDS (1u << SHARD_BITS)
-#define RING 16                        /* recently freed blocks per shard */
-#define TABLE_MIN 256                  /* entries in a shard's first table */
-#define INTERNAL ((uint64_t)1 << 63)   /* size flag: the runtime's own block */
+#define HDR 32
+#define GUARD 16
+#define TAG 0x6e6b636b616c6c63ull           /* "ckkernel-ish": any odd pattern */
+#define FREED_TAG 0x6465657266216b63ull
+#define NO_SLOT 0xffffffffu
+#define INTERNAL ((uint64_t)1 << 63)        /* size flag: the runtime's own block */
+#define TRACKED ((uint64_t)1 << 62)         /* size flag: allocated while a cell ran */
+#define SIZE_MASK (TRACKED - 1)
+#define RING 64                             /* recently freed blocks remembered */
+#define G0 0xfdfdfdfd5aa5c33cull            /* the guard's two words */
+#define G1 0x3cc3a55afdfdfdfdull
 
 typedef struct {
-    uintptr_t addr;                    /* 0: empty slot */
-    uint64_t size;                     /* requested size | INTERNAL */
+    uint64_t size;                          /* requested | INTERNAL | TRACKED */
     const void *site;
-} entry;
+    uint32_t slot;                          /* in the live list, or NO_SLOT */
+    uint32_t offset;                        /* from glibc's block to ours */
+    uint64_t tag;                           /* TAG ^ address; FREED_TAG ^ address once freed */
+} header;
+_Static_assert(sizeof(header) == HDR, "the header keeps blocks 16-byte aligned");
 
 typedef struct {
     uintptr_t addr;
@@ -54,142 +76,105 @@ typedef struct {
     const void *site, *free_site;
 } freed;
 
-typedef struct {
+static struct {
     int lock;
-    entry *tab;
-    size_t cap, used;
+    uintptr_t *live;                        /* tracked live blocks */
+    size_t nlive, cap;
     uint64_t allocs, frees, reallocs, alloc_bytes, freed_bytes;
     uint64_t hist[NB_HIST_BUCKETS];
+    int64_t peak_bytes;                     /* of alloc_bytes - freed_bytes */
     freed ring[RING];
     unsigned ring_next;
-} __attribute__((aligned(64))) shard;
+} A;
 
-static shard shards[SHARDS];
-
-/* Blocks are recorded only while a cell runs (rt_alloc_track): what the
- * worker allocates between cells is not the cell's, and recording it
- * would write to the table's pages right after each snapshot is forked,
- * a copy-on-write fault each. Frees are always looked up (a read). */
+/* Blocks are listed only while a cell runs (rt_alloc_track): what the
+ * worker allocates between cells is not the cell's, and listing it would
+ * write to the list's pages right after each snapshot is forked, a
+ * copy-on-write fault each. */
 static int tracking;
-
-void rt_alloc_track(int on) { tracking = on; }
-static int64_t live_bytes, peak_bytes;
 static __thread int inside;
 
+void rt_alloc_track(int on) { tracking = on; }
 void rt_inside_begin(void) { inside++; }
 void rt_inside_end(void) { inside--; }
 
 /* ------------------------------------------------------------ locking */
 
 /* Locked instructions cost some 20 ns each on this kind of virtual
- * machine, four times what glibc's malloc takes: while the process has one
+ * machine, more than glibc's malloc takes: while the process has one
  * thread (glibc keeps the flag; it stays clear once a thread was started)
- * the locks and atomic updates are skipped. */
+ * nothing is locked. */
 static inline int threaded(void) { return !__libc_single_threaded; }
 
-static inline void lock(int *l) {
+static inline void lock(void) {
     if (!threaded()) return;
     unsigned spins = 0;
-    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
+    while (__atomic_exchange_n(&A.lock, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&A.lock, __ATOMIC_RELAXED)) {
             if (++spins > 200) sched_yield();
             else __builtin_ia32_pause();
         }
     }
 }
 
-static inline void unlock(int *l) {
-    if (threaded()) __atomic_store_n(l, 0, __ATOMIC_RELEASE);
+static inline void unlock(void) {
+    if (threaded()) __atomic_store_n(&A.lock, 0, __ATOMIC_RELEASE);
 }
 
-/* fork() in one thread while another holds a shard lock would leave the
- * child's lock held forever: hold them all across fork. */
-static void lock_all(void) {
-    if (!threaded()) return;
-    for (unsigned i = 0; i < SHARDS; i++) lock(&shards[i].lock);
-}
-static void unlock_all(void) {
-    if (!threaded()) return;
-    /* write only what is set: every page written after the worker's fork
-     * costs a copy-on-write fault, and single-threaded nothing is locked */
-    for (unsigned i = SHARDS; i-- > 0;)
-        if (__atomic_load_n(&shards[i].lock, __ATOMIC_RELAXED))
-            __atomic_store_n(&shards[i].lock, 0, __ATOMIC_RELEASE);
+/* fork() in one thread while another holds the lock would leave the
+ * child's lock held forever: hold it across fork. */
+static void before_fork(void) { lock(); }
+static void after_fork(void) {
+    /* write only if set: every page written after the worker's fork costs
+     * a copy-on-write fault */
+    if (__atomic_load_n(&A.lock, __ATOMIC_RELAXED)) __atomic_store_n(&A.lock, 0, __ATOMIC_RELEASE);
 }
 
 __attribute__((constructor)) static void alloc_init(void) {
-    pthread_atfork(lock_all, unlock_all, unlock_all);
+    pthread_atfork(before_fork, after_fork, after_fork);
     /* Bind glibc's functions now: the dynamic linker's lazy resolver would
      * otherwise run (kilobytes of stack) inside the first cell to allocate. */
     __libc_free(__libc_malloc(1));
     __libc_free(__libc_calloc(1, 1));
     __libc_free(__libc_realloc(NULL, 1));
-    __libc_free(__libc_memalign(16, 1));
-    __libc_free(__libc_valloc(1));
-    __libc_free(__libc_pvalloc(1));
+    __libc_free(__libc_memalign(64, 1));
 }
 
-/* -------------------------------------------------------------- table */
+/* ------------------------------------------------------- blocks' parts */
 
-static inline uint64_t mix(uintptr_t a) { return (uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull; }
-static inline shard *shard_of(uintptr_t a) { return &shards[mix(a) >> (64 - SHARD_BITS)]; }
-static inline size_t home(const shard *s, uintptr_t a) { return (size_t)(mix(a) >> 16) & (s->cap - 1); }
+static inline header *hdr(const void *p) { return (header *)((char *)p - HDR); }
+static inline int ours(const void *p) { return hdr(p)->tag == (TAG ^ (uintptr_t)p); }
+static inline size_t size_of(const header *h) { return (size_t)(h->size & SIZE_MASK); }
 
-static int grow(shard *s) {
-    size_t cap = s->cap ? s->cap * 2 : TABLE_MIN;
-    entry *t = mmap(NULL, cap * sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (t == MAP_FAILED) return -1;
-    entry *old = s->tab;
-    size_t oldcap = s->cap;
-    s->tab = t;
-    s->cap = cap;
-    for (size_t i = 0; i < oldcap; i++) {
-        if (!old[i].addr) continue;
-        size_t j = home(s, old[i].addr);
-        while (t[j].addr) j = (j + 1) & (cap - 1);
-        t[j] = old[i];
-    }
-    if (old) munmap(old, oldcap * sizeof *old);
-    return 0;
+/* Two 8-byte stores, read back as two 8-byte loads: a 16-byte store read
+ * in halves is not forwarded on this kind of CPU (a stall of some 15
+ * cycles, as long as all the bookkeeping). */
+static inline void guard_put(char *end) {
+    uint64_t g0 = G0, g1 = G1;
+    memcpy(end, &g0, 8);
+    __asm__ volatile("" ::: "memory");      /* keep the stores apart */
+    memcpy(end + 8, &g1, 8);
 }
 
-/* Lock held. The slot of A, or -1. */
-static long find(const shard *s, uintptr_t a) {
-    if (!s->cap) return -1;
-    for (size_t i = home(s, a);; i = (i + 1) & (s->cap - 1)) {
-        if (s->tab[i].addr == a) return (long)i;
-        if (!s->tab[i].addr) return -1;
-    }
+/* How many of the guard bytes at END differ from the pattern. */
+static __attribute__((noinline)) int guard_changed(const unsigned char *end) {
+    uint64_t want[2] = { G0, G1 };
+    const unsigned char *w = (const unsigned char *)want;
+    int last = 0;
+    for (int i = 0; i < GUARD; i++)
+        if (end[i] != w[i]) last = i + 1;
+    return last;
 }
 
-/* Lock held. Returns the old entry's size|flags if A was already there
- * (it should not be), else ~0. */
-static uint64_t insert(shard *s, uintptr_t a, uint64_t size, const void *site) {
-    if ((s->used + 1) * 2 > s->cap && grow(s) < 0 && s->used + 1 >= s->cap) return ~(uint64_t)0;
-    size_t i = home(s, a);
-    while (s->tab[i].addr && s->tab[i].addr != a) i = (i + 1) & (s->cap - 1);
-    uint64_t old = ~(uint64_t)0;
-    if (s->tab[i].addr) old = s->tab[i].size;
-    else s->used++;
-    s->tab[i] = (entry){ a, size, site };
-    return old;
-}
-
-/* Lock held. Remove slot I (backward-shift deletion keeps probing exact). */
-static void remove_at(shard *s, size_t i) {
-    size_t mask = s->cap - 1;
-    for (size_t j = i;;) {
-        j = (j + 1) & mask;
-        if (!s->tab[j].addr) break;
-        size_t k = home(s, s->tab[j].addr);
-        /* can the entry at J move to the hole at I? */
-        if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
-            s->tab[i] = s->tab[j];
-            i = j;
-        }
-    }
-    s->tab[i].addr = 0;
-    s->used--;
+/* How many guard bytes after P's block were changed (0: intact). */
+static inline int guard_damage(const void *p, const header *h) {
+    const char *end = (const char *)p + size_of(h);
+    uint64_t g0, g1;
+    memcpy(&g0, end, 8);
+    __asm__ volatile("" ::: "memory");      /* two loads, as stored */
+    memcpy(&g1, end + 8, 8);
+    if (__builtin_expect(g0 == G0 && g1 == G1, 1)) return 0;
+    return guard_changed((const unsigned char *)end);
 }
 
 static inline unsigned bucket(size_t n) {
@@ -197,61 +182,159 @@ static inline unsigned bucket(size_t n) {
     return b < NB_HIST_BUCKETS ? b : NB_HIST_BUCKETS - 1;
 }
 
-static inline void live_add(int64_t d) {
-    if (!threaded()) {
-        live_bytes += d;
-        if (live_bytes > peak_bytes) peak_bytes = live_bytes;
-        return;
+/* ---------------------------------------------------------- the live list */
+
+static int list_grow(void) {
+    size_t cap = A.cap ? A.cap * 2 : 4096;
+    uintptr_t *v = A.live ? mremap(A.live, A.cap * sizeof *v, cap * sizeof *v, MREMAP_MAYMOVE)
+                          : mmap(NULL, cap * sizeof *v, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (v == MAP_FAILED) return -1;
+    A.live = v;
+    A.cap = cap;
+    return 0;
+}
+
+/* Lock held. */
+static inline void list_add(uintptr_t p, header *h) {
+    if (A.nlive == A.cap && list_grow() < 0) { h->slot = NO_SLOT; return; }
+    h->slot = (uint32_t)A.nlive;
+    A.live[A.nlive++] = p;
+}
+
+/* Lock held. */
+static inline void list_remove(header *h) {
+    uint32_t i = h->slot;
+    if (i == NO_SLOT || i >= A.nlive) return;
+    uintptr_t last = A.live[--A.nlive];
+    if (i < A.nlive) {
+        A.live[i] = last;
+        hdr((void *)last)->slot = i;
     }
-    int64_t now = __atomic_add_fetch(&live_bytes, d, __ATOMIC_RELAXED);
-    if (d <= 0) return;
-    int64_t p = __atomic_load_n(&peak_bytes, __ATOMIC_RELAXED);
-    while (now > p && !__atomic_compare_exchange_n(&peak_bytes, &p, now, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
+    h->slot = NO_SLOT;
 }
 
 /* ---------------------------------------------------------- bookkeeping */
 
-static void note_alloc(void *p, size_t n, const void *site, int is_realloc) {
-    if (!tracking) return;
-    uintptr_t a = (uintptr_t)p;
-    shard *s = shard_of(a);
-    int internal = inside > 0;
-    lock(&s->lock);
-    uint64_t old = insert(s, a, n | (internal ? INTERNAL : 0), site);
-    if (!internal) {
-        s->allocs++;
-        s->alloc_bytes += n;
-        s->reallocs += (uint64_t)is_realloc;
-        s->hist[bucket(n)]++;
-    }
-    unlock(&s->lock);
-    int64_t d = internal ? 0 : (int64_t)n;
-    if (old != ~(uint64_t)0 && !(old & INTERNAL)) d -= (int64_t)old;   /* a stale entry */
-    if (d) live_add(d);
+/* Lock held. Counts an allocation of N bytes (if it is the cell's). Live
+ * bytes are alloc_bytes - freed_bytes: both count the same blocks. */
+static inline void count_alloc(size_t n, int internal, int is_realloc) {
+    if (internal) return;
+    A.allocs++;
+    A.alloc_bytes += n;
+    A.reallocs += (uint64_t)is_realloc;
+    A.hist[bucket(n)]++;
+    int64_t live = (int64_t)(A.alloc_bytes - A.freed_bytes);
+    if (live > A.peak_bytes) A.peak_bytes = live;
 }
 
-/* Take A out of the table. Returns its size|flags, or ~0 if unknown. The
- * free is counted (if the block was) and remembered in the ring when
- * COUNT. */
-static uint64_t note_free(void *p, const void *site, int count, const void **alloc_site) {
-    uintptr_t a = (uintptr_t)p;
-    shard *s = shard_of(a);
-    lock(&s->lock);
-    long i = find(s, a);
-    if (i < 0) { unlock(&s->lock); return ~(uint64_t)0; }
-    entry e = s->tab[i];
-    if (alloc_site) *alloc_site = e.site;
-    remove_at(s, (size_t)i);
-    if (count) {
-        if (!(e.size & INTERNAL)) {
-            s->frees++;
-            s->freed_bytes += e.size;
-        }
-        s->ring[s->ring_next++ % RING] = (freed){ a, (size_t)(e.size & ~INTERNAL), e.site, site };
+/* Make glibc's block BASE ours: the block starts OFFSET bytes in. Each
+ * header field is written once (a field written twice, or a 16-byte store
+ * read in halves, stalls the next load of it). */
+static inline __attribute__((always_inline)) void *adopt(char *base, size_t offset, size_t n,
+                                                          const void *site, int is_realloc) {
+    char *p = base + offset;
+    header *h = hdr(p);
+    int internal = inside > 0, track = tracking;
+    h->size = n | (internal ? INTERNAL : 0) | (track ? TRACKED : 0);
+    h->site = site;
+    h->offset = (uint32_t)offset;
+    h->tag = TAG ^ (uintptr_t)p;
+    guard_put(p + n);
+    if (!track) {
+        h->slot = NO_SLOT;
+        return p;
     }
-    unlock(&s->lock);
-    if (count && !(e.size & INTERNAL)) live_add(-(int64_t)e.size);
-    return e.size;
+    lock();
+    list_add((uintptr_t)p, h);
+    count_alloc(n, internal, is_realloc);
+    unlock();
+    return p;
+}
+
+/* Take P's tracked block out of the books and remember it as freed
+ * (untracked blocks are the worker's, freed between cells: writing here
+ * then would cost a copy-on-write fault). */
+static inline void forget(const void *p, header *h, const void *site) {
+    if (!(h->size & TRACKED)) return;
+    size_t n = size_of(h);
+    lock();
+    list_remove(h);
+    if (!(h->size & INTERNAL)) {
+        A.frees++;
+        A.freed_bytes += n;
+    }
+    A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p, n, h->site, site };
+    unlock();
+}
+
+/* --------------------------------------------------------- heap damage */
+
+static char damage[600];
+static const void *damage_site;
+
+const char *nb_internal_heap_damage(const void **site) {
+    if (site) *site = damage_site;
+    return damage[0] ? damage : NULL;
+}
+
+static void describe_block(char *out, size_t n, const void *p, size_t size, const void *site) {
+    char where[160];
+    rt_code_name(site, where, sizeof where);
+    snprintf(out, n, "the block of %zu B at %p, allocated in %s", size, p, *where ? where : "?");
+}
+
+/* A corrupted heap ends the cell as a crash does (crash.c reads DAMAGE):
+ * the snapshot from before the cell takes over. */
+__attribute__((noreturn)) static void heap_damaged(void) {
+    abort();
+}
+
+static __attribute__((noreturn)) void overflow_found(const void *p, const header *h, int bytes, const char *when) {
+    char block[300];
+    damage_site = h->site;
+    describe_block(block, sizeof block, p, size_of(h), h->site);
+    snprintf(damage, sizeof damage,
+             "a write past the end of %s: %s%d byte%s after its end %s overwritten (found %s)",
+             block, bytes == GUARD ? "at least " : "", bytes, bytes == 1 ? "" : "s",
+             bytes == 1 ? "was" : "were", when);
+    heap_damaged();
+}
+
+static inline void check_block(const void *p, const header *h, const char *when) {
+    int bytes = guard_damage(p, h);
+    if (__builtin_expect(bytes != 0, 0)) overflow_found(p, h, bytes, when);
+}
+
+/* P was freed before (its header says so): a double free. */
+static __attribute__((noreturn)) void double_free(const void *p, const char *what) {
+    char block[300] = "a block", fsite[160] = "?";
+    for (unsigned r = 1; r <= RING && r <= A.ring_next; r++) {
+        const freed *f = &A.ring[(A.ring_next - r) % RING];
+        if (f->addr != (uintptr_t)p) continue;
+        describe_block(block, sizeof block, p, f->size, f->site);
+        rt_code_name(f->free_site, fsite, sizeof fsite);
+        damage_site = f->site;
+        break;
+    }
+    snprintf(damage, sizeof damage, "%s of a block already freed (double free): %s, freed before in %s",
+             what, block, fsite);
+    heap_damaged();
+}
+
+static inline int was_freed(const void *p) { return hdr(p)->tag == (FREED_TAG ^ (uintptr_t)p); }
+
+int nb_internal_heap_check(void) {
+    lock();
+    for (size_t i = 0; i < A.nlive; i++) {
+        const void *p = (const void *)A.live[i];
+        int bytes = guard_damage(p, hdr(p));
+        if (bytes) {
+            unlock();
+            overflow_found(p, hdr(p), bytes, "when the cell ended");
+        }
+    }
+    unlock();
+    return 0;
 }
 
 /* ------------------------------------------------------ the malloc family */
@@ -268,65 +351,118 @@ size_t nb_internal_failed_alloc(int reset) {
     return n;
 }
 
-void *malloc(size_t n) {
-    void *p = __libc_malloc(n);
-    if (p) note_alloc(p, n, SITE, 0);
-    else if (n) failed_size = n;
-    return p;
+static inline int too_big(size_t n, size_t extra) {
+    if (n <= SIZE_MAX - extra) return 0;
+    failed_size = n;
+    errno = ENOMEM;
+    return 1;
 }
 
+static inline void *do_malloc(size_t n, const void *site) {
+    if (too_big(n, HDR + GUARD)) return NULL;
+    char *base = __libc_malloc(n + HDR + GUARD);
+    if (__builtin_expect(!base, 0)) { failed_size = n ? n : 1; return NULL; }
+    return adopt(base, HDR, n, site, 0);
+}
+
+static inline void do_free(void *p, const void *site) {
+    header *h = hdr(p);
+    if (__builtin_expect(!ours(p), 0)) {
+        if (was_freed(p)) double_free(p, "free()");
+        __libc_free(p);                /* not ours: glibc's to judge */
+        return;
+    }
+    check_block(p, h, "when it was freed");
+    forget(p, h, site);
+    h->tag = FREED_TAG ^ (uintptr_t)p;
+    __libc_free((char *)p - h->offset);
+}
+
+void *malloc(size_t n) { return do_malloc(n, SITE); }
+
 void free(void *p) {
-    if (!p) return;
-    note_free(p, SITE, 1, NULL);
-    __libc_free(p);
+    if (p) do_free(p, SITE);
 }
 
 void *calloc(size_t k, size_t n) {
-    void *p = __libc_calloc(k, n);
-    if (p) note_alloc(p, k * n, SITE, 0);
-    else if (k && n) failed_size = k * n;
-    return p;
+    size_t total;
+    if (__builtin_mul_overflow(k, n, &total)) {
+        failed_size = SIZE_MAX;
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (too_big(total, HDR + GUARD)) return NULL;
+    char *base = __libc_calloc(1, total + HDR + GUARD);
+    if (!base) { failed_size = total ? total : 1; return NULL; }
+    return adopt(base, HDR, total, SITE, 0);
+}
+
+/* An aligned block: ALIGN above 16 puts the block ALIGN bytes into glibc's
+ * (the header just before it). */
+static void *do_aligned(size_t align, size_t n, const void *site) {
+    if (align <= 16) return do_malloc(n, site);
+    if (align > UINT32_MAX || too_big(n, align + GUARD)) return NULL;
+    char *base = __libc_memalign(align, n + align + GUARD);
+    if (!base) { failed_size = n ? n : 1; return NULL; }
+    return adopt(base, align, n, site, 0);
+}
+
+/* Lock held. glibc's realloc moved (or kept) P's block, header and all,
+ * to Q: count the free of the old size and the allocation of N, keep the
+ * list's slot, write the new header and guard. */
+static void moved(const void *p, char *q, header *h, size_t n, const void *site) {
+    size_t old = size_of(h);
+    int internal = inside > 0;
+    if ((h->size & TRACKED) && !(h->size & INTERNAL)) {
+        A.frees++;
+        A.freed_bytes += old;
+    }
+    if ((h->size & TRACKED) && q != (const char *)p)
+        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p, old, h->site, site };
+    if (h->slot != NO_SLOT && tracking) A.live[h->slot] = (uintptr_t)q;
+    else if (h->slot != NO_SLOT) list_remove(h);
+    else if (tracking) list_add((uintptr_t)q, h);
+    h->size = n | (internal ? INTERNAL : 0) | (tracking ? TRACKED : 0);
+    if (tracking) count_alloc(n, internal, 1);
+    h->site = site;
+    h->tag = TAG ^ (uintptr_t)q;
+    guard_put(q + n);
 }
 
 static void *do_realloc(void *p, size_t n, const void *site) {
-    if (!p) {
-        void *q = __libc_malloc(n);
-        if (q) note_alloc(q, n, site, 0);
+    if (!p) return do_malloc(n, site);
+    if (n == 0) {                      /* glibc: frees P, returns NULL */
+        do_free(p, site);
+        return NULL;
+    }
+    if (!ours(p)) {
+        if (was_freed(p)) double_free(p, "realloc()");
+        return __libc_realloc(p, n);
+    }
+    header *h = hdr(p);
+    check_block(p, h, "when it was reallocated");
+    if (h->offset != HDR) {            /* an aligned block: glibc would not keep its offset */
+        size_t old = size_of(h);
+        void *q = do_malloc(n, site);
+        if (q) {
+            memcpy(q, p, old < n ? old : n);
+            do_free(p, site);
+        }
         return q;
     }
-    if (n == 0) {                      /* glibc: frees P, returns NULL */
-        note_free(p, site, 1, NULL);
-        __libc_free(p);
-        return NULL;
-    }
-    /* Out of the table before glibc may hand P to another thread. */
-    const void *old_site = NULL;
-    uint64_t old = note_free(p, site, 0, &old_site);
-    void *q = __libc_realloc(p, n);
-    if (!q) {
+    if (too_big(n, HDR + GUARD)) return NULL;
+    /* Locked across glibc's realloc: once it moved the block, P's memory
+     * may be another thread's, and nobody may read its header meanwhile. */
+    lock();
+    char *base = __libc_realloc((char *)p - HDR, n + HDR + GUARD);
+    if (!base) {
+        unlock();
         failed_size = n;
-        if (old != ~(uint64_t)0) {     /* P is untouched: put it back */
-            shard *s = shard_of((uintptr_t)p);
-            lock(&s->lock);
-            insert(s, (uintptr_t)p, old, old_site);
-            unlock(&s->lock);
-        }
-        return NULL;
+        return NULL;                   /* P is untouched */
     }
-    /* Count the free of the old block, then the new allocation. */
-    if (!tracking) return q;
-    shard *s = shard_of((uintptr_t)q);
-    int counted = old != ~(uint64_t)0 && !(old & INTERNAL);
-    size_t oldsize = old == ~(uint64_t)0 ? 0 : (size_t)(old & ~INTERNAL);
-    lock(&s->lock);
-    if (counted) {
-        s->frees++;
-        s->freed_bytes += oldsize;
-    }
-    if (q != p && old != ~(uint64_t)0) s->ring[s->ring_next++ % RING] = (freed){ (uintptr_t)p, oldsize, old_site, site };
-    unlock(&s->lock);
-    if (counted) live_add(-(int64_t)oldsize);
-    note_alloc(q, n, site, 1);
+    char *q = base + HDR;
+    moved(p, q, hdr(q), n, site);
+    unlock();
     return q;
 }
 
@@ -344,10 +480,9 @@ void *reallocarray(void *p, size_t k, size_t n) {
 int posix_memalign(void **out, size_t align, size_t n) {
     if (align % sizeof(void *) || (align & (align - 1)) || !align) return EINVAL;
     int saved = errno;
-    void *p = __libc_memalign(align, n);
+    void *p = do_aligned(align, n, SITE);
     if (!p) return ENOMEM;
     errno = saved;
-    note_alloc(p, n, SITE, 0);
     *out = p;
     return 0;
 }
@@ -357,50 +492,52 @@ void *aligned_alloc(size_t align, size_t n) {
         errno = EINVAL;
         return NULL;
     }
-    void *p = __libc_memalign(align, n);
-    if (p) note_alloc(p, n, SITE, 0);
-    return p;
+    return do_aligned(align, n, SITE);
 }
 
-void *memalign(size_t align, size_t n) {
-    void *p = __libc_memalign(align, n);
-    if (p) note_alloc(p, n, SITE, 0);
-    return p;
-}
+void *memalign(size_t align, size_t n) { return do_aligned(align, n, SITE); }
 
-void *valloc(size_t n) {
-    void *p = __libc_valloc(n);
-    if (p) note_alloc(p, n, SITE, 0);
-    return p;
-}
+void *valloc(size_t n) { return do_aligned((size_t)sysconf(_SC_PAGESIZE), n, SITE); }
 
 void *pvalloc(size_t n) {
-    void *p = __libc_pvalloc(n);
-    if (p) note_alloc(p, n, SITE, 0);
-    return p;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (too_big(n, page)) return NULL;
+    return do_aligned(page, (n + page - 1) & ~(page - 1), SITE);
+}
+
+void *nb_libc_malloc(unsigned long n) { return __libc_malloc(n); }
+void nb_libc_free(void *p) { __libc_free(p); }
+
+/* Ours: the requested size (the guard is not the program's to use). */
+size_t malloc_usable_size(void *p) {
+    if (!p) return 0;
+    if (ours(p)) return size_of(hdr(p));
+    static size_t (*glibc)(void *);
+    if (!glibc) glibc = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+    return glibc ? glibc(p) : 0;
 }
 
 /* ----------------------------------------------------------- read back */
 
 void rt_alloc_totals_get(rt_alloc_totals *t, int with_hist) {
     memset(t, 0, sizeof *t);
-    for (unsigned i = 0; i < SHARDS; i++) {
-        shard *s = &shards[i];
-        t->allocs += __atomic_load_n(&s->allocs, __ATOMIC_RELAXED);
-        t->frees += __atomic_load_n(&s->frees, __ATOMIC_RELAXED);
-        t->reallocs += __atomic_load_n(&s->reallocs, __ATOMIC_RELAXED);
-        t->alloc_bytes += __atomic_load_n(&s->alloc_bytes, __ATOMIC_RELAXED);
-        t->freed_bytes += __atomic_load_n(&s->freed_bytes, __ATOMIC_RELAXED);
-        if (with_hist)
-            for (unsigned b = 0; b < NB_HIST_BUCKETS; b++) t->hist[b] += __atomic_load_n(&s->hist[b], __ATOMIC_RELAXED);
-    }
-    t->live = __atomic_load_n(&live_bytes, __ATOMIC_RELAXED);
-    t->peak = __atomic_load_n(&peak_bytes, __ATOMIC_RELAXED);
+    lock();
+    t->allocs = A.allocs;
+    t->frees = A.frees;
+    t->reallocs = A.reallocs;
+    t->alloc_bytes = A.alloc_bytes;
+    t->freed_bytes = A.freed_bytes;
+    if (with_hist) memcpy(t->hist, A.hist, sizeof t->hist);
+    t->live = (int64_t)(A.alloc_bytes - A.freed_bytes);
+    t->peak = A.peak_bytes;
+    unlock();
 }
 
 int64_t rt_alloc_mark_peak(void) {
-    int64_t now = __atomic_load_n(&live_bytes, __ATOMIC_RELAXED);
-    __atomic_store_n(&peak_bytes, now, __ATOMIC_RELAXED);
+    lock();
+    int64_t now = (int64_t)(A.alloc_bytes - A.freed_bytes);
+    A.peak_bytes = now;
+    unlock();
     return now;
 }
 
@@ -411,47 +548,23 @@ static int holds(uintptr_t lo, size_t size, uintptr_t p) {
 int rt_alloc_find(const void *ptr, rt_block *b) {
     uintptr_t p = (uintptr_t)ptr;
     memset(b, 0, sizeof *b);
-    /* the common case: the start of a block */
-    shard *s = shard_of(p);
-    lock(&s->lock);
-    long i = find(s, p);
-    if (i >= 0) {
-        *b = (rt_block){ (const void *)p, (size_t)(s->tab[i].size & ~INTERNAL), s->tab[i].site, NULL };
-        unlock(&s->lock);
-        return 1;
-    }
-    unlock(&s->lock);
-    /* inside a block: look through every shard */
     int found = 0;
-    for (unsigned k = 0; k < SHARDS && !found; k++) {
-        s = &shards[k];
-        lock(&s->lock);
-        for (size_t j = 0; j < s->cap; j++) {
-            const entry *e = &s->tab[j];
-            if (e->addr && holds(e->addr, (size_t)(e->size & ~INTERNAL), p)) {
-                *b = (rt_block){ (const void *)e->addr, (size_t)(e->size & ~INTERNAL), e->site, NULL };
-                found = 1;
-                break;
-            }
+    lock();
+    for (size_t i = 0; i < A.nlive && !found; i++) {
+        const header *h = hdr((void *)A.live[i]);
+        if (holds(A.live[i], size_of(h), p)) {
+            *b = (rt_block){ (const void *)A.live[i], size_of(h), h->site, NULL };
+            found = 1;
         }
-        unlock(&s->lock);
     }
-    if (found) return 1;
     /* recently freed: the newest match wins */
-    unsigned best_age = ~0u;
-    for (unsigned k = 0; k < SHARDS; k++) {
-        s = &shards[k];
-        lock(&s->lock);
-        for (unsigned r = 1; r <= RING && r <= s->ring_next; r++) {
-            const freed *f = &s->ring[(s->ring_next - r) % RING];
-            if (f->addr && holds(f->addr, f->size, p) && r < best_age) {
-                best_age = r;
-                *b = (rt_block){ (const void *)f->addr, f->size, f->site, f->free_site };
-                found = 2;
-                break;
-            }
+    for (unsigned r = 1; !found && r <= RING && r <= A.ring_next; r++) {
+        const freed *f = &A.ring[(A.ring_next - r) % RING];
+        if (f->addr && holds(f->addr, f->size, p)) {
+            *b = (rt_block){ (const void *)f->addr, f->size, f->site, f->free_site };
+            found = 2;
         }
-        unlock(&s->lock);
     }
+    unlock();
     return found;
 }

@@ -220,6 +220,84 @@ nb_result nb_bench_ctx(const char *name, void (*fn)(nb_b *b), void *ctx) {
 
 nb_result nb_bench(const char *name, void (*fn)(nb_b *b)) { return nb_bench_ctx(name, fn, NULL); }
 
+/* ------------------------------------------------------ the heap's cost */
+
+/* One way to allocate: both are called through pointers, so both loops
+ * pay the same for the call. The empty asm keeps a block from being
+ * dropped unused at no cost of its own. */
+typedef struct {
+    unsigned long size;
+    void *(*alloc)(unsigned long);
+    void (*release)(void *);
+} heap_way;
+
+static void heap_loop(nb_b *b) {
+    const heap_way *w = b->ctx;
+    for (long i = 0; i < b->n; i++) {
+        void *p = w->alloc(w->size);
+        __asm__ volatile("" : : "r"(p) : "memory");
+        w->release(p);
+    }
+}
+
+/* One timed run of N operations of W: ns, bytes and allocations per op. */
+static void heap_run(const heap_way *w, long n, double *ns, double *bytes, double *allocs) {
+    nb_b b = { .n = n, .ctx = (void *)w };
+    unsigned long long a0, by0, a1, by1;
+    heap_now(&a0, &by0);
+    long long t0 = nb_now_ns();
+    heap_loop(&b);
+    long long t1 = nb_now_ns();
+    heap_now(&a1, &by1);
+    *ns = (double)(t1 - t0) / (double)n;
+    *bytes = (double)(by1 - by0) / (double)n;
+    *allocs = (double)(a1 - a0) / (double)n;
+}
+
+/* Operations per run so that a run takes GOAL ns. */
+static long heap_calibrate(const heap_way *w, double goal) {
+    double ns, bytes, allocs;
+    for (long n = 1000;; n *= 10) {
+        heap_run(w, n, &ns, &bytes, &allocs);
+        if (ns * (double)n >= goal / 10 || n >= 100000000L) {
+            double want = goal / (ns > 0 ? ns : 1);
+            return want < 1 ? 1 : want > 1e9 ? 1000000000L : (long)want;
+        }
+    }
+}
+
+/* The figures of runs already timed, reported as nb_bench reports. */
+static nb_result heap_report(const char *name, long n, const double *ns, const double *bytes,
+                             const double *allocs) {
+    nb__bench_begin(name, NULL);
+    cur.b.n = n;
+    memcpy(cur.ns, ns, sizeof cur.ns);
+    memcpy(cur.bytes, bytes, sizeof cur.bytes);
+    memcpy(cur.allocs, allocs, sizeof cur.allocs);
+    finish();
+    return last;
+}
+
+/* The two ways' runs interleaved, in turns, so that the machine's load
+ * weighs on both alike. */
+nb_heap_cost nb_bench_heap(unsigned long size) {
+    const heap_way way[2] = { { size, malloc, free }, { size, nb_libc_malloc, nb_libc_free } };
+    long n = heap_calibrate(&way[0], bench_seconds * 1e9 / ROUNDS / 2);
+    double ns[2][ROUNDS], bytes[2][ROUNDS], allocs[2][ROUNDS];
+    for (int r = 0; r < ROUNDS; r++)
+        for (int k = 0; k < 2; k++) {
+            int w = (r + k) % 2;
+            heap_run(&way[w], n, &ns[w][r], &bytes[w][r], &allocs[w][r]);
+        }
+    char name[64];
+    nb_heap_cost c;
+    snprintf(name, sizeof name, "MallocFree%luCounted", size);
+    c.counted = heap_report(name, n, ns[0], bytes[0], allocs[0]);
+    snprintf(name, sizeof name, "MallocFree%luGlibc", size);
+    c.glibc = heap_report(name, n, ns[1], bytes[1], allocs[1]);
+    return c;
+}
+
 /* ------------------------------------------------------- claims, keep */
 
 /* The failed claim, for the worker's crash report (nb_internal.h). */

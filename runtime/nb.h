@@ -58,6 +58,19 @@ void nb_start_timer(nb_b *b);
 void nb_reset_timer(nb_b *b);
 /* Draw the benchmarks run in this cell as a bar chart (SVG) with error bars. */
 void nb_bench_chart(void);
+/* glibc's own malloc and free, past the kernel's counting allocator (no
+ * header, no guard bytes, not counted): a block from one goes back to the
+ * other. Every other malloc in a cell is counted and guarded, which costs
+ * time (see nb_bench_heap). */
+void *nb_libc_malloc(unsigned long n);
+void nb_libc_free(void *p);
+/* What malloc+free of SIZE bytes costs, both ways, as nb_bench measures
+ * (two Benchmark lines; the two ways' runs interleaved, so that the
+ * machine's load weighs on both alike): through the counting allocator
+ * every malloc of a cell goes through, and through glibc's own. A notebook
+ * that shows a heap figure can say which it is, or show both. */
+typedef struct nb_heap_cost { nb_result counted, glibc; } nb_heap_cost;
+nb_heap_cost nb_bench_heap(unsigned long size);
 
 /* Fail the cell with "nb_check failed: MESSAGE" on stderr (then abort())
  * unless COND holds. MESSAGE, optional, is a printf format literal. */

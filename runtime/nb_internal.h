@@ -31,6 +31,13 @@ void nb_internal_set_args(char **argv);
 /* The size of the last allocation request that failed (0: none), and
  * forget it if RESET. Safe in a signal handler. */
 size_t nb_internal_failed_alloc(int reset);
+/* Check the guard bytes after every live block of the cells (alloc.c);
+ * a damaged one ends the process as a crash (abort), after which
+ * nb_internal_heap_damage says what was found. Returns 0. */
+int nb_internal_heap_check(void);
+/* What heap damage was found (a write past a block's end, a double
+ * free), or NULL; *SITE gets the damaged block's allocating call site. */
+const char *nb_internal_heap_damage(const void **site);
 /* The claim an nb_check() found false in this process (it then aborts),
  * or NULL. */
 const char *nb_internal_check_failure(void);
@@ -116,7 +123,8 @@ void nb_internal_set_sink(nb_sink_fn fn, void *opaque);
 typedef enum nb_sym_kind {
     NB_SYM_FUNCTION = 1,            /* a cell's function */
     NB_SYM_DATA = 2,                /* a cell's global or static variable */
-    NB_SYM_RODATA = 3               /* a cell's constant data (string literals), if known */
+    NB_SYM_RODATA = 3,              /* a cell's literals (read-only) */
+    NB_SYM_BSS = 4                  /* a cell's zero-initialised global or static */
 } nb_sym_kind;
 
 /* Say whether ADDR lies in something the cells defined: return 1 and fill
@@ -126,6 +134,11 @@ typedef enum nb_sym_kind {
  * lock it holds could be wanted by another allocating thread. */
 typedef int (*nb_symbolizer_fn)(void *opaque, const void *addr, char *name, size_t n,
                                 int *kind, const void **start, size_t *size);
+
+/* The mapping cells' code and data are relocated into (the worker's
+ * arena): nb_memory_map draws it as the cells' region, whatever each
+ * page's protection. */
+void nb_internal_set_cell_region(const void *lo, const void *hi);
 
 /* Install the symbolizer used by nb_where and nb_memory_map (NULL: none). */
 void nb_internal_set_symbolizer(nb_symbolizer_fn fn, void *opaque);

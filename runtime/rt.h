@@ -82,6 +82,8 @@ RT_HIDDEN int rt_symbolize(const void *addr, char *name, size_t n, int *kind,
 /* A name for code address P: a cell's function, or the shared object's
  * symbol ("strdup"), or "" if none. */
 RT_HIDDEN void rt_code_name(const void *p, char *name, size_t n);
+/* Whether A lies in the cells' region (nb_internal_set_cell_region). */
+RT_HIDDEN int rt_in_cell_region(uintptr_t a);
 
 /* ----------------------------------------------------------------- svg.c */
 

@@ -46,7 +46,7 @@ static gkind kind_of(const rt_map *m, const char *exe) {
     if (strcmp(m->path, "[stack]") == 0) return G_STACK;
     if (m->path[0] == '[') return G_KERNEL;
     if (m->path[0] == '/') return strcmp(m->path, exe) == 0 ? G_PROGRAM : G_LIBRARY;
-    if (m->perms[2] == 'x') return G_CELLS;
+    if (m->perms[2] == 'x' || rt_in_cell_region(m->lo)) return G_CELLS;
     return G_ANON;
 }
 

@@ -21,6 +21,15 @@
 static nb_symbolizer_fn symbolizer;
 static void *symbolizer_opaque;
 
+static uintptr_t cells_lo, cells_hi;
+
+void nb_internal_set_cell_region(const void *lo, const void *hi) {
+    cells_lo = (uintptr_t)lo;
+    cells_hi = (uintptr_t)hi;
+}
+
+int rt_in_cell_region(uintptr_t a) { return a >= cells_lo && a < cells_hi; }
+
 void nb_internal_set_symbolizer(nb_symbolizer_fn fn, void *opaque) {
     symbolizer = fn;
     symbolizer_opaque = opaque;
@@ -130,20 +139,6 @@ const char *nb_region_name(nb_region r) {
     return "?";
 }
 
-/* A printable, terminated string at P (a literal), read safely. */
-static int looks_like_string(const void *p) {
-    char buf[64];
-    struct iovec local = { buf, sizeof buf }, remote = { (void *)p, sizeof buf };
-    ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-    if (r <= 0) return 0;
-    for (ssize_t i = 0; i < r; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        if (c == 0) return i > 0;
-        if (c < 32 && c != '\n' && c != '\t') return 0;
-    }
-    return 1;
-}
-
 static void set(nb_place *pl, nb_region r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set(nb_place *pl, nb_region r, const char *fmt, ...) {
     pl->region = r;
@@ -227,16 +222,15 @@ static nb_place locate(const void *p, uintptr_t caller_sp) {
         if (start) { pl.base = start; pl.offset = (long)(a - (uintptr_t)start); }
         pl.size = size;
         if (pl.offset) snprintf(off, sizeof off, " (+%ld)", pl.offset);
-        /* A symbolizer that does not know where a function ends names the
-         * last function for the constant data after the code: a pointer
-         * into a function's middle at a printable string is a literal. */
-        if (kind == NB_SYM_FUNCTION && !size && pl.offset > 0 && looks_like_string(p))
-            set(&pl, NB_RODATA, "read-only data: a string literal of a cell");
-        else if (kind == NB_SYM_FUNCTION) set(&pl, NB_CODE, "code: function %s%s", name, off);
+        /* the kind comes from the unit's sections, never from the bytes */
+        if (kind == NB_SYM_FUNCTION && strncmp(name, "code of", 7) && strncmp(name, "the call", 8))
+            set(&pl, NB_CODE, "code: function %s%s", name, off);
+        else if (kind == NB_SYM_FUNCTION) set(&pl, NB_CODE, "code: %s", name);
         else if (kind == NB_SYM_RODATA) set(&pl, NB_RODATA, "read-only data: %s%s", name, off);
         else {
             rt_fmt_bytes(sz, sizeof sz, (double)size);
-            set(&pl, NB_GLOBAL, "global data: %s%s%s%s", name, off, size ? ", of " : "", size ? sz : "");
+            set(&pl, NB_GLOBAL, "global data%s: %s%s%s%s", kind == NB_SYM_BSS ? " (bss, zero-initialised)" : "",
+                name, off, size ? ", of " : "", size ? sz : "");
         }
         goto done_maps;
     }
@@ -258,10 +252,8 @@ static nb_place locate(const void *p, uintptr_t caller_sp) {
     if (strcmp(m->path, "[heap]") == 0) {
         set(&pl, NB_MAPPING, "heap segment, outside any live block (free space or the allocator's own data)");
     } else if (m->perms[2] == 'x') {
-        if (anon && looks_like_string(p))
-            set(&pl, NB_RODATA, "read-only data: a string literal or constant of a cell");
-        else if (anon)      /* cells' code and data share one mapping; no function holds it */
-            set(&pl, NB_GLOBAL, "global data: a static variable or constant of a cell");
+        if (anon)           /* no unit's sections hold it: not what a cell compiled */
+            set(&pl, NB_MAPPING, "an executable anonymous mapping");
         else if (has_sym)
             set(&pl, NB_CODE, "code: %s%s in %s", name, off, obj);
         else

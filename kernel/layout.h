@@ -1,0 +1,52 @@
+/* layout.h - lay a cell's object out as a linked program's memory.
+ *
+ * libtcc 0.9.27 keeps string literals and other anonymous constants
+ * (symbols named L.<n>, local) in .data, beside the writable globals.
+ * Linking into memory, it puts the executable sections first (.text, then
+ * the PLT), then the others (.data, .bss, then sections it did not make
+ * itself, then the GOT). layout_object rewrites the relocatable object tcc
+ * writes for a unit so that, once linked into the arena:
+ *   - the literals are copied after the code, in .text (their symbols
+ *     point there; relocations follow);
+ *   - .data starts on a page of its own;
+ *   - an empty section after .bss starts a new page, so the GOT does not
+ *     share the pages of .bss.
+ * Code, literals and the linker's tables can then be read+execute, never
+ * writable, as a classic text segment; data and bss read-write. A unit
+ * adds at most one read-write island to the arena's mappings, and a unit
+ * without data none, nor a page of its own: the snapshot fork's cost
+ * grows with the number of mappings and pages. Global marker symbols give each boundary after relocation.
+ * Literals that hold relocations (a compound literal with pointers, which C
+ * lets a program write) stay in .data. */
+#ifndef CK_LAYOUT_H
+#define CK_LAYOUT_H
+
+#include <stddef.h>
+
+#define LAYOUT_TEXT "__ck_sec_text"   /* start of the unit's code */
+#define LAYOUT_RO "__ck_sec_ro"       /* start of the literals, after the code */
+#define LAYOUT_RO_END "__ck_sec_ro_end"   /* end of the literals */
+#define LAYOUT_DATA "__ck_sec_data"   /* start of .data (page-aligned) */
+#define LAYOUT_BSS "__ck_sec_bss"     /* start of .bss */
+#define LAYOUT_END "__ck_sec_end"     /* end of .bss, page-aligned: the GOT follows */
+
+/* The rewritten object, in memory from ALLOC (never freed here), its
+ * length in *OUT_LEN; NULL if OBJ is not an object as tcc writes them.
+ * *RW tells whether the unit has anything to write (data, bss): if not,
+ * nothing is page-aligned, and the whole unit can share read+execute
+ * pages with the units before and after it. */
+unsigned char *layout_object(const unsigned char *obj, size_t len, size_t *out_len, int *rw,
+                             void *(*alloc)(size_t));
+
+/* A named static object of the unit (a static variable in a function, or
+ * at file scope): in .data or .bss, VALUE bytes in. */
+typedef struct {
+    int in_bss;
+    unsigned long value, size;
+    const char *name;       /* points into the object */
+} layout_static;
+
+/* Up to MAX of OBJ's named statics into OUT; how many there are. */
+size_t layout_statics(const unsigned char *obj, size_t len, layout_static *out, size_t max);
+
+#endif
