@@ -49,6 +49,16 @@ RT_HIDDEN void rt_stack_begin(uintptr_t base);
 RT_HIDDEN uint64_t rt_stack_peak(int clean, int *ok);
 /* The cell's frame (0 outside a cell). */
 RT_HIDDEN uintptr_t rt_stack_base(void);
+/* Keep a runtime function's stack use out of the cell's figure: the
+ * public functions cells call open with RT_STACK_ENTER() and call
+ * RT_STACK_LEAVE() before every return (stack.c says how). */
+RT_HIDDEN uintptr_t rt_stack_enter(uintptr_t cell_sp);
+RT_HIDDEN void rt_stack_leave(uintptr_t token);
+#define RT_STACK_ENTER() uintptr_t rt_stack_token_ = rt_stack_enter((uintptr_t)__builtin_frame_address(0) + 16)
+#define RT_STACK_LEAVE() rt_stack_leave(rt_stack_token_)
+/* The body of a public function whose thin wrapper brackets it: out of
+ * line, so that its frame lies below the cell's and is wiped. */
+#define RT_BODY static __attribute__((noinline))
 
 /* --------------------------------------------------------------- buf.c */
 

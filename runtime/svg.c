@@ -295,14 +295,11 @@ static int split_labels(const char *s, char **out, int cap) {
     return n;
 }
 
-void nb__memory_map(const char *labels, ...) {
+RT_BODY void memory_map(const char *labels, va_list ap) {
     char *names[64];
     const void *ptrs[64] = {0};
     int n = split_labels(labels ? labels : "", names, 64);
-    va_list ap;
-    va_start(ap, labels);
     for (int i = 0; i < n; i++) ptrs[i] = va_arg(ap, const void *);
-    va_end(ap);
     rt_buf svg = {0}, text = {0};
     rt_memory_map((const char *const *)names, ptrs, n, &svg, &text);
     if (svg.s && text.s) {
@@ -314,6 +311,15 @@ void nb__memory_map(const char *labels, ...) {
     rt_inside_begin();
     for (int i = 0; i < n; i++) free(names[i]);
     rt_inside_end();
+}
+
+void nb__memory_map(const char *labels, ...) {
+    RT_STACK_ENTER();
+    va_list ap;
+    va_start(ap, labels);
+    memory_map(labels, ap);
+    va_end(ap);
+    RT_STACK_LEAVE();
 }
 
 /* ------------------------------------------------------ benchmark chart */
@@ -360,7 +366,7 @@ int rt_bench_chart(rt_buf *svg, rt_buf *text) {
     return 1;
 }
 
-void nb_bench_chart(void) {
+RT_BODY void bench_chart(void) {
     rt_buf svg = {0}, text = {0};
     if (!rt_bench_chart(&svg, &text)) {
         rt_inside_begin();
@@ -372,4 +378,10 @@ void nb_bench_chart(void) {
     }
     rt_buf_free(&svg);
     rt_buf_free(&text);
+}
+
+void nb_bench_chart(void) {
+    RT_STACK_ENTER();
+    bench_chart();
+    RT_STACK_LEAVE();
 }

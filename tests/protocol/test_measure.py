@@ -1,7 +1,7 @@
 """The measurement under every cell, read from execute_reply metadata
 (ckernel.measure) and from the measurement line, for cells whose figures
 are known exactly."""
-from .conftest import measure_lines, run, shell_reply
+from .conftest import measure_lines, run, run_ok, shell_reply
 
 
 def measure(kc, code, **kw):
@@ -65,3 +65,27 @@ def test_measure_off_hides_the_line_but_keeps_the_figures(kc):
     text = measure_lines(msgs)[0]["content"]["data"]["text/plain"]
     assert "cpu " in text and "rss " in text, text
     measure(kc, "%measure on")
+
+
+def test_the_runtime_frames_are_not_the_cells_stack(kc):
+    # nb_where reads /proc/self/maps and prints: kilobytes of stack that
+    # are the runtime's, not the cell's (issue 11, finding 5)
+    run(kc, "#include <stdio.h>")
+    m = figures(kc, "void one_local(void) { int local = 1; nb_where(&local); nb_keep(local); }\none_local();")
+    assert m["stack_peak_bytes"] < 1024, m
+    m = figures(kc, "void mapped(void) { int local = 1; nb_memory_map(&local); nb_keep(local); }\nmapped();")
+    assert m["stack_peak_bytes"] < 1024, m
+    m = figures(kc, "nb_table *t = nb_table_new(\"a|b\"); nb_table_row(t, \"%d|%d\", 1, 2); nb_table_show(t);")
+    assert m["stack_peak_bytes"] < 1024, m
+    m = figures(kc, "nb_bench_time(0.001);\nfor (NB_BENCH(b, \"sum\")) { for (long i = 0; i < b->n; i++) nb_keep(i); }")
+    assert m["stack_peak_bytes"] < 1024, m
+
+
+def test_a_deep_cell_is_measured_across_runtime_calls(kc):
+    # the cell's own depth before a runtime call is kept when the call
+    # wipes what the runtime wrote below it
+    run(kc, "void deep64(void) { volatile char a[65536]; a[0] = 1; a[65535] = 2; }")
+    m = figures(kc, "deep64(); nb_where(&deep64);")
+    assert 65536 <= m["stack_peak_bytes"] < 65536 + 4096, m
+    text = run_ok(kc, "deep64(); printf(\"peak %lu\\n\", nb_stack_peak());", allow_stdin=False)
+    assert 65536 <= int(text.split()[1]) < 65536 + 4096, text
