@@ -59,6 +59,7 @@ typedef struct {
     entry *tab;
     size_t cap, used;
     uint64_t allocs, frees, reallocs, alloc_bytes, freed_bytes;
+    uint64_t libc_allocs, libc_alloc_bytes, libc_frees;      /* of those, called from libc */
     uint64_t hist[NB_HIST_BUCKETS];
     freed ring[RING];
     unsigned ring_next;
@@ -223,6 +224,7 @@ static void note_alloc(void *p, size_t n, const void *site, int is_realloc) {
         s->alloc_bytes += n;
         s->reallocs += (uint64_t)is_realloc;
         s->hist[bucket(n)]++;
+        if (rt_from_libc(site)) { s->libc_allocs++; s->libc_alloc_bytes += n; }
     }
     unlock(&s->lock);
     int64_t d = internal ? 0 : (int64_t)n;
@@ -246,6 +248,7 @@ static uint64_t note_free(void *p, const void *site, int count, const void **all
         if (!(e.size & INTERNAL)) {
             s->frees++;
             s->freed_bytes += e.size;
+            s->libc_frees += (uint64_t)rt_from_libc(site);
         }
         s->ring[s->ring_next++ % RING] = (freed){ a, (size_t)(e.size & ~INTERNAL), e.site, site };
     }
@@ -322,6 +325,7 @@ static void *do_realloc(void *p, size_t n, const void *site) {
     if (counted) {
         s->frees++;
         s->freed_bytes += oldsize;
+        s->libc_frees += (uint64_t)rt_from_libc(site);
     }
     if (q != p && old != ~(uint64_t)0) s->ring[s->ring_next++ % RING] = (freed){ (uintptr_t)p, oldsize, old_site, site };
     unlock(&s->lock);
@@ -391,6 +395,9 @@ void rt_alloc_totals_get(rt_alloc_totals *t, int with_hist) {
         t->reallocs += __atomic_load_n(&s->reallocs, __ATOMIC_RELAXED);
         t->alloc_bytes += __atomic_load_n(&s->alloc_bytes, __ATOMIC_RELAXED);
         t->freed_bytes += __atomic_load_n(&s->freed_bytes, __ATOMIC_RELAXED);
+        t->libc_allocs += __atomic_load_n(&s->libc_allocs, __ATOMIC_RELAXED);
+        t->libc_alloc_bytes += __atomic_load_n(&s->libc_alloc_bytes, __ATOMIC_RELAXED);
+        t->libc_frees += __atomic_load_n(&s->libc_frees, __ATOMIC_RELAXED);
         if (with_hist)
             for (unsigned b = 0; b < NB_HIST_BUCKETS; b++) t->hist[b] += __atomic_load_n(&s->hist[b], __ATOMIC_RELAXED);
     }

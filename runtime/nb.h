@@ -75,6 +75,9 @@ typedef struct nb_heap_counts {
     unsigned long long allocs, frees, alloc_bytes, freed_bytes;
     long long live_bytes;            /* change since the cell began */
     unsigned long long peak_bytes;   /* highest live_bytes so far */
+    /* of ALLOCS and FREES, the calls libc's own code made (fopen's FILE,
+     * printf's buffer, strdup's copy, fclose) */
+    unsigned long long libc_allocs, libc_frees;
 } nb_heap_counts;
 nb_heap_counts nb_heap(void);
 /* Bytes of stack between the cell's frame and the caller's frame now. */

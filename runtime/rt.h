@@ -24,6 +24,7 @@ RT_HIDDEN void rt_alloc_track(int on);
 /* Running totals since the process started (the runtime's own excluded). */
 typedef struct rt_alloc_totals {
     uint64_t allocs, frees, reallocs, alloc_bytes, freed_bytes;
+    uint64_t libc_allocs, libc_alloc_bytes, libc_frees;  /* of those, calls made from libc's code */
     uint64_t hist[NB_HIST_BUCKETS];
     int64_t live;           /* bytes in live counted blocks */
     int64_t peak;           /* highest LIVE since rt_alloc_mark_peak */
@@ -31,6 +32,14 @@ typedef struct rt_alloc_totals {
 RT_HIDDEN void rt_alloc_totals_get(rt_alloc_totals *t, int with_hist);
 /* Restart the peak at the live level now; returns that level. */
 RT_HIDDEN int64_t rt_alloc_mark_peak(void);
+
+/* libc's machine code (set once, measure.c): a call of the malloc family
+ * whose return address lies there is libc's own (fopen's FILE, printf's
+ * buffer, strdup's copy), shown apart in the measurement. */
+RT_HIDDEN extern uintptr_t rt_libc_lo, rt_libc_hi;
+static inline int rt_from_libc(const void *site) {
+    return (uintptr_t)site - rt_libc_lo < rt_libc_hi - rt_libc_lo;
+}
 
 typedef struct rt_block {
     const void *addr;

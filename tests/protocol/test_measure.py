@@ -30,9 +30,30 @@ def test_live_bytes_and_libc_allocations(kc):
     run(kc, "#include <stdlib.h>\n#include <stdio.h>\n#include <string.h>")
     m = figures(kc, "char *kept = malloc(48);")
     assert (m["allocs"], m["alloc_bytes"], m["frees"], m["live_delta_bytes"]) == (1, 48, 0, 48), m
-    # strdup allocates inside libc: it is counted too
+    assert (m["libc_allocs"], m["libc_frees"]) == (0, 0), m
+    # strdup allocates inside libc: it is counted too, and shown as libc's;
+    # the free is the cell's own call
     m = figures(kc, "char *dup = strdup(\"hello\"); free(dup);")
     assert (m["allocs"], m["alloc_bytes"], m["frees"]) == (1, 6, 1), m
+    assert (m["libc_allocs"], m["libc_alloc_bytes"], m["libc_frees"]) == (1, 6, 0), m
+
+
+def test_libc_allocations_are_shown_apart(kc):
+    # two mallocs beside fopen/fgets/fclose: libc's FILE and buffer are
+    # counted, and said to be libc's (issue 11, finding 6)
+    run(kc, "#include <stdlib.h>\n#include <stdio.h>")
+    code = ("void *two[2];\n"
+            "two[0] = malloc(10); two[1] = malloc(20);\n"
+            "FILE *f = fopen(\"/proc/self/maps\", \"r\"); char line[256]; fgets(line, sizeof line, f); fclose(f);")
+    m = figures(kc, code)
+    assert m["allocs"] - m["libc_allocs"] == 2 and m["alloc_bytes"] - m["libc_alloc_bytes"] == 30, m
+    assert m["libc_allocs"] >= 2 and m["libc_frees"] == m["libc_allocs"] == m["frees"], m
+    reply, msgs = measure(kc, code)
+    text = measure_lines(msgs)[0]["content"]["data"]["text/plain"]
+    want = f"(libc's own: {m['libc_allocs']} allocs / {m['libc_alloc_bytes']} B, {m['libc_frees']} frees)"
+    assert want in text, text
+    m = figures(kc, "free(two[0]); free(two[1]);")
+    assert (m["frees"], m["libc_frees"]) == (2, 0), m
 
 
 def test_a_64_kib_stack_array_is_measured(kc):
