@@ -249,8 +249,9 @@ static uint64_t note_free(void *p, const void *site, int count, const void **all
             s->frees++;
             s->freed_bytes += e.size;
             s->libc_frees += (uint64_t)rt_from_libc(site);
+            /* the runtime's own blocks are no answer to nb_where */
+            s->ring[s->ring_next++ % RING] = (freed){ a, (size_t)e.size, e.site, site };
         }
-        s->ring[s->ring_next++ % RING] = (freed){ a, (size_t)(e.size & ~INTERNAL), e.site, site };
     }
     unlock(&s->lock);
     if (count && !(e.size & INTERNAL)) live_add(-(int64_t)e.size);

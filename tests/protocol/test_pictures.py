@@ -4,7 +4,7 @@ zoomed, a block malloc placed in its own mapping named as a heap block."""
 import re
 import xml.etree.ElementTree as ET
 
-from .conftest import errors, run
+from .conftest import errors, run, run_ok
 
 SVG = "{http://www.w3.org/2000/svg}"
 GLYPH_EM = 0.6        # the advance of a monospace glyph, in em
@@ -77,3 +77,17 @@ def test_memory_map_labels_stay_inside_with_long_expressions(kc):
                       "nb_memory_map(&a_variable_with_a_rather_long_name_for_a_label, "
                       "(char *)&a_variable_with_a_rather_long_name_for_a_label + 1);")
     assert_inside(svg)
+
+
+def test_a_freed_block_is_named_after_a_picture(kc):
+    # drawing the map allocates and frees the runtime's own buffers; a
+    # block of the cell allocated in their place, once freed, must not be
+    # mistaken for one of them
+    run(kc, "#include <stdlib.h>\nint *new_int(int v) { int *p = malloc(sizeof *p); *p = v; return p; }\n"
+            "int *good[8];")
+    assert svgs(kc, "nb_memory_map(good);")
+    run_ok(kc, "for (int i = 0; i < 8; i++) good[i] = new_int(i);")
+    out = run_ok(kc, "for (int i = 0; i < 8; i++) { free(good[i]); nb_where(good[i]); }")
+    lines = out.splitlines()
+    assert len(lines) == 8 and all("a freed block of 4 B (use after free!), allocated in new_int" in x
+                                   for x in lines), out
