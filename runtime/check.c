@@ -24,9 +24,11 @@ static int holds(const char *op, double a, double b) {
     return 0;
 }
 
-/* Whole numbers exactly (counts, bytes), others to four figures. */
+/* Whole numbers exactly (counts, bytes), others to four figures, never
+ * in exponent form below 1e15. */
 static void fmt_value(char *out, size_t n, double v) {
     if (v == (double)(long long)v && v > -1e15 && v < 1e15) snprintf(out, n, "%lld", (long long)v);
+    else if (v >= 1e4 && v < 1e15) snprintf(out, n, "%.0f", v);
     else snprintf(out, n, "%.4g", v);
 }
 
