@@ -257,6 +257,9 @@ static void draw_groups(const mmap_pic *pc, rt_buf *svg, rt_buf *text) {
         rt_buf_xml(svg, shown);
         if (g->kind == G_PROGRAM || g->kind == G_LIBRARY) rt_buf_printf(svg, " (%s)", kind_label(g->kind));
         rt_buf_puts(svg, "</text>");
+        if (g->kind == G_CELLS && g->marks && h >= 40)
+            rt_buf_printf(svg, "<text x=\"%.0f\" y=\"%.1f\" fill=\"#6b7280\">its marked objects: zoom below</text>",
+                          BX + 6, top + 28);
         rt_buf_printf(svg, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#374151\">%s</text>",
                       BX + BW - 6, top + (h < 26 ? h / 2 + 4 : h - 6), size);
         rt_buf_printf(svg, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#6b7280\">%s</text></g>\n",

@@ -471,11 +471,14 @@ nb_check_eq(on_stack.allocs_per_op, 0, "a stack buffer allocates nothing");
 nb_check_eq(on_heap.allocs_per_op, 1, "one malloc per operation");
 nb_check_eq(on_heap.bytes_per_op, 64, "of 64 B");
 nb_check_gt(on_heap.cpu_ns_per_op, 1.2 * on_stack.cpu_ns_per_op, "the heap buffer costs more CPU time");
+nb_check_ge(nb_heap().allocs, on_heap.runs * on_heap.n, "the measurement line counts every run's mallocs");
 """)
 
 md(r"""
-The allocation counts are exact. The times depend on the machine, but the
-order holds: a frame is made by moving the stack pointer, while every
+The allocation counts are exact. The measurement line of that cell counts
+millions of allocations: every `malloc` of every run `nb_bench` made, the
+timed runs of `n` operations each and the shorter ones before them that
+found `n`. The times depend on the machine, but the order holds: a frame is made by moving the stack pointer, while every
 `malloc` and every `free` is a call into the allocator, which keeps its
 books on each one. (Here the allocator is the kernel's counting wrapper
 around glibc's, which adds some bookkeeping of its own.) The chart above

@@ -93,7 +93,8 @@ nb_check_ge(frame_size, 100, "a frame holds at least its 100-byte local");
 md(r"""
 When a function returns, its frame is free for the next call: a thousand
 calls of `descend` from the same place land at exactly the same depths, and
-the stack figure in the measurement line is that of a single descent.
+the deepest the cell has gone after them is the bottom of a single
+descent.
 """)
 
 c(r"""
@@ -105,8 +106,10 @@ for (int k = 0; k < 1000; k++) {
     descend(0);
     same += memcmp(first, depth_at, sizeof first) == 0;
 }
+unsigned long deepest_after_1000 = nb_stack_peak();
 printf("calls that reused exactly the same frames: %d of 1000\n", same);
 nb_check_eq(same, 1000, "the same frames are reused, call after call");
+nb_check_lt(deepest_after_1000, depth_at[5] + frame_size, "a thousand descents went no deeper than one");
 """)
 
 # ------------------------------------------------- 2. must live on the heap
@@ -401,9 +404,9 @@ md(r"""
 
 C has no interfaces; the usual idiom is a table of function pointers shared
 by every value of a type, and a `void *` to the value itself: the same
-(type, data) pair a Go interface value holds. The table is a constant, the
-data pointer is the question: it can point at a value that already exists,
-or at a copy **boxed** on the heap.
+(type, data) pair a Go interface value holds. The table is one global per
+type; the data pointer is the question: it can point at a value that
+already exists, or at a copy **boxed** on the heap.
 """)
 
 c(r"""
@@ -543,9 +546,10 @@ nb_check_ge(alloca_deep, 100 * 1024, "alloca's space stays until the function re
 """)
 
 md(r"""
-Neither a VLA nor `alloca` can report failure: asking for more than the
-stack has left does not return `NULL`, it crashes (section 8). `malloc`
-returns `NULL` instead. For data that grows as it arrives, the usual answer
+Neither a VLA nor `alloca` has a way to report failure (there is no
+`NULL` to test): asking for more than the stack has left runs past its
+end, as the runaway recursion of section 8 does. `malloc` returns `NULL`
+instead. For data that grows as it arrives, the usual answer
 is a heap array that is **grown with `realloc`**. How much to grow it by
 decides how many reallocations and how many bytes it costs. Four
 strategies:
@@ -906,8 +910,8 @@ nb_check(nb_locate(greeting).region == NB_RODATA && nb_locate(greeting_copy).reg
 md(r"""
 A static local also gives a function somewhere to return a result without
 the heap, the way `asctime` and `strerror` once did. The price: every
-call shares the one buffer, so a second call overwrites the first result,
-and two threads cannot use it at once.
+call shares the one buffer, so a second call overwrites the first result
+(and so would a call from another thread).
 """)
 
 c(r"""
