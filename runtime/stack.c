@@ -173,7 +173,11 @@ void rt_stack_leave(uintptr_t token) {
     runtime_calls--;
     if (token == 1) return;
     uintptr_t sp = current_sp();
-    uintptr_t below = sp & ~(uintptr_t)(PAGE - 1);              /* whole pages below ours */
+    /* Whole pages from MARGIN below ours: the calls below (mincore,
+     * madvise) keep their frames above them. Without the margin, a
+     * stack pointer at a page's start put madvise's own return address
+     * on the page it gave back, and the call returned to address 0. */
+    uintptr_t below = (sp - MARGIN) & ~(uintptr_t)(PAGE - 1);
     uintptr_t limit = below < drop_top ? below : drop_top;
     uintptr_t page = limit > lo ? lowest_resident(lo, limit) : 0;
     if (page) madvise((void *)page, limit - page, MADV_DONTNEED);

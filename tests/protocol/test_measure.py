@@ -110,3 +110,14 @@ def test_a_deep_cell_is_measured_across_runtime_calls(kc):
     assert 65536 <= m["stack_peak_bytes"] < 65536 + 4096, m
     text = run_ok(kc, "deep64(); printf(\"peak %lu\\n\", nb_stack_peak());", allow_stdin=False)
     assert 65536 <= int(text.split()[1]) < 65536 + 4096, text
+
+
+def test_runtime_calls_at_every_stack_alignment(kc):
+    # the runtime wipes the stack below it on return: with the stack
+    # pointer at each 16-byte step of a page, no call may lose its own
+    # return address (one at a page's start once returned to address 0)
+    run(kc, "void at_depth(int pad) { volatile char buf[pad + 1]; buf[0] = 1;\n"
+            "    nb_keep(nb_locate((const void *)buf).region); nb_keep(nb_stack_peak()); }")
+    out = run_ok(kc, "for (int pad = 0; pad < 8192; pad += 16) at_depth(pad);\nputs(\"survived\");",
+                 allow_stdin=False)
+    assert out == "survived\n", out
