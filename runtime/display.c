@@ -319,7 +319,17 @@ RT_BODY void progress_show(long i, long n) {
     rt_buf_free(&text);
 }
 
+/* Most calls from a tight loop are rate-limited away: tell them apart
+ * before the stack bracket, whose system calls would cost more. */
+static int progress_skipped(long i, long n) {
+    if (n <= 0) n = 1;
+    if (i > n) i = n;
+    if (!progress.shown || i >= n || (progress.done && i < n)) return 0;
+    return rt_now_ns() - progress.last_ns < 100000000u;
+}
+
 void nb_progress(long i, long n) {
+    if (progress_skipped(i, n)) return;
     RT_STACK_ENTER();
     progress_show(i, n);
     RT_STACK_LEAVE();

@@ -126,7 +126,7 @@ void nb_internal_cell_end(nb_measure *m) {
 
 nb_heap_counts nb_heap(void) {
     nb_heap_counts c;
-    rt_alloc_totals t;
+    static __thread rt_alloc_totals t;   /* out of the frame: it is not the cell's stack */
     rt_alloc_totals_get(&t, 0);
     c.allocs = t.allocs - cell.t0.allocs;
     c.frees = t.frees - cell.t0.frees;
