@@ -200,7 +200,7 @@ kernel (`munmap`): afterwards no mapping holds its old address at all.
 """)
 
 c(r"""
-char *old_small, *old_big, *next_small[64];
+char *old_small, *old_big, *next_small[64], *one_mib;
 int came_back_at = 0;
 old_small = small_block;
 old_big = big_block;
@@ -216,13 +216,18 @@ printf("mapping that holds the freed big block: %s\n", maps_line(old_big, line, 
 nb_check_gt(came_back_at, 0, "the allocator hands the freed block out again");
 nb_check(!maps_line(old_big, line, sizeof line), "the big block's mapping went back to the kernel");
 small_block = big_block = NULL;
+one_mib = malloc(1 << 20);              /* kept until the next cell */
+show_in_heap("one_mib (1 MiB, after the free)", one_mib);
+nb_check(!in_heap_region(one_mib), "freeing the 64 MiB block did not raise the threshold");
 """)
 
 md(r"""
 The threshold is not fixed: when a program frees a mapped block, glibc
-raises it to that block's size (up to 32 MiB on 64-bit systems), on the
-guess that such sizes will come again and are cheaper from the heap. After
-the 136 KiB block is freed, the same request comes from the heap region.
+raises it to that block's size, on the guess that such sizes will come
+again and are cheaper from the heap, but only up to a ceiling (32 MiB on
+64-bit systems): freeing the 64 MiB block above left it where it was, as
+the 1 MiB request showed. After the 136 KiB block is freed, the same
+request comes from the heap region.
 `mallopt` then sets the threshold back to 128 KiB and fixes it there, so
 that the cells above show the same when they run again (this one would
 not: with a fixed threshold, freeing no longer moves it).
@@ -238,6 +243,8 @@ free(same_request);
 free(below_threshold);
 above_threshold = below_threshold = NULL;
 mallopt(M_MMAP_THRESHOLD, 128 << 10);
+free(one_mib);                          /* after mallopt: it moves the threshold no more */
+one_mib = NULL;
 """)
 
 # ------------------------------------------------------ 2. stack frames
