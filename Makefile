@@ -26,7 +26,7 @@ KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
 WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/layout.c kernel/complete.c kernel/strmap.c \
               kernel/compile.c kernel/expand.c kernel/headers.c kernel/decls.c kernel/jsonmem.c kernel/lexer.c kernel/ipc.c runtime/nb.c \
               runtime/alloc.c runtime/stack.c runtime/measure.c runtime/bench.c runtime/where.c \
-              runtime/svg.c runtime/display.c runtime/buf.c $(BUILD)/gen/nb_header.c
+              runtime/svg.c runtime/display.c runtime/buf.c runtime/check.c $(BUILD)/gen/nb_header.c
 
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(BUILD)/obj/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/obj/%.o)

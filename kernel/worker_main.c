@@ -276,10 +276,12 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
 }
 
 static json_t *measure_json(const nb_measure *m) {
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                      "compile_ns", (json_int_t)m->compile_ns, "run_ns", (json_int_t)m->run_ns,
                      "cpu_ns", (json_int_t)m->cpu_ns, "allocs", (json_int_t)m->allocs,
                      "frees", (json_int_t)m->frees, "alloc_bytes", (json_int_t)m->alloc_bytes,
+                     "libc_allocs", (json_int_t)m->libc_allocs, "libc_alloc_bytes", (json_int_t)m->libc_alloc_bytes,
+                     "libc_frees", (json_int_t)m->libc_frees,
                      "live_delta_bytes", (json_int_t)m->live_delta_bytes,
                      "peak_live_bytes", (json_int_t)m->peak_live_bytes,
                      "stack_peak_bytes", (json_int_t)m->stack_peak_bytes,

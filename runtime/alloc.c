@@ -81,6 +81,7 @@ static struct {
     uintptr_t *live;                        /* tracked live blocks */
     size_t nlive, cap;
     uint64_t allocs, frees, reallocs, alloc_bytes, freed_bytes;
+    uint64_t libc_allocs, libc_alloc_bytes, libc_frees;      /* of those, called from libc */
     uint64_t hist[NB_HIST_BUCKETS];
     int64_t peak_bytes;                     /* of alloc_bytes - freed_bytes */
     freed ring[RING];
@@ -217,10 +218,11 @@ static inline void list_remove(header *h) {
 
 /* Lock held. Counts an allocation of N bytes (if it is the cell's). Live
  * bytes are alloc_bytes - freed_bytes: both count the same blocks. */
-static inline void count_alloc(size_t n, int internal, int is_realloc) {
+static inline void count_alloc(size_t n, int internal, int is_realloc, const void *site) {
     if (internal) return;
     A.allocs++;
     A.alloc_bytes += n;
+    if (rt_from_libc(site)) { A.libc_allocs++; A.libc_alloc_bytes += n; }
     A.reallocs += (uint64_t)is_realloc;
     A.hist[bucket(n)]++;
     int64_t live = (int64_t)(A.alloc_bytes - A.freed_bytes);
@@ -246,7 +248,7 @@ static inline __attribute__((always_inline)) void *adopt(char *base, size_t offs
     }
     lock();
     list_add((uintptr_t)p, h);
-    count_alloc(n, internal, is_realloc);
+    count_alloc(n, internal, is_realloc, site);
     unlock();
     return p;
 }
@@ -262,8 +264,10 @@ static inline void forget(const void *p, header *h, const void *site) {
     if (!(h->size & INTERNAL)) {
         A.frees++;
         A.freed_bytes += n;
+        A.libc_frees += (uint64_t)rt_from_libc(site);
+        /* the runtime's own blocks are no answer to nb_where */
+        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p, n, h->site, site };
     }
-    A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p, n, h->site, site };
     unlock();
 }
 
@@ -416,14 +420,15 @@ static void moved(const void *p, char *q, header *h, size_t n, const void *site)
     if ((h->size & TRACKED) && !(h->size & INTERNAL)) {
         A.frees++;
         A.freed_bytes += old;
+        A.libc_frees += (uint64_t)rt_from_libc(site);
     }
-    if ((h->size & TRACKED) && q != (const char *)p)
+    if ((h->size & TRACKED) && !(h->size & INTERNAL) && q != (const char *)p)
         A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p, old, h->site, site };
     if (h->slot != NO_SLOT && tracking) A.live[h->slot] = (uintptr_t)q;
     else if (h->slot != NO_SLOT) list_remove(h);
     else if (tracking) list_add((uintptr_t)q, h);
     h->size = n | (internal ? INTERNAL : 0) | (tracking ? TRACKED : 0);
-    if (tracking) count_alloc(n, internal, 1);
+    if (tracking) count_alloc(n, internal, 1, site);
     h->site = site;
     h->tag = TAG ^ (uintptr_t)q;
     guard_put(q + n);
@@ -527,6 +532,9 @@ void rt_alloc_totals_get(rt_alloc_totals *t, int with_hist) {
     t->reallocs = A.reallocs;
     t->alloc_bytes = A.alloc_bytes;
     t->freed_bytes = A.freed_bytes;
+    t->libc_allocs = A.libc_allocs;
+    t->libc_alloc_bytes = A.libc_alloc_bytes;
+    t->libc_frees = A.libc_frees;
     if (with_hist) memcpy(t->hist, A.hist, sizeof t->hist);
     t->live = (int64_t)(A.alloc_bytes - A.freed_bytes);
     t->peak = A.peak_bytes;

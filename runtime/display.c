@@ -41,12 +41,21 @@ void rt_display_send(const nb_display *d) {
     rt_inside_end();
 }
 
-static void send2(nb_display_kind kind, const char *id, const char *m1, const char *d1,
+RT_BODY void send2_body(nb_display_kind kind, const char *id, const char *m1, const char *d1,
                   const char *m2, const char *d2) {
     nb_display d = { .kind = kind, .display_id = id };
     if (m1 && d1) { d.mime[d.n] = m1; d.data[d.n++] = d1; }
     if (m2 && d2) { d.mime[d.n] = m2; d.data[d.n++] = d2; }
     rt_display_send(&d);
+}
+
+/* Every display goes through here: the runtime's frames below it are not
+ * the cell's stack use. */
+static void send2(nb_display_kind kind, const char *id, const char *m1, const char *d1,
+                  const char *m2, const char *d2) {
+    RT_STACK_ENTER();
+    send2_body(kind, id, m1, d1, m2, d2);
+    RT_STACK_LEAVE();
 }
 
 void nb_display_mime(const char *display_id, const char *mime, const char *data) {
@@ -70,9 +79,15 @@ void nb_display_json(const char *json) {
     if (json) send2(NB_DISPLAY_SHOW, NULL, "application/json", json, "text/plain", json);
 }
 
-void nb_clear_output(int wait) {
+RT_BODY void clear_output(int wait) {
     nb_display d = { .kind = NB_DISPLAY_CLEAR, .wait = wait != 0 };
     rt_display_send(&d);
+}
+
+void nb_clear_output(int wait) {
+    RT_STACK_ENTER();
+    clear_output(wait);
+    RT_STACK_LEAVE();
 }
 
 /* -------------------------------------------------------------- base64 */
@@ -92,14 +107,20 @@ static void base64(rt_buf *out, const unsigned char *p, size_t n) {
     }
 }
 
-void nb_display_png(const void *png, unsigned long len) {
-    if (!png) return;
+RT_BODY void display_png(const void *png, unsigned long len) {
     rt_buf b = {0};
     base64(&b, png, len);
     char alt[64];
     snprintf(alt, sizeof alt, "<PNG image, %lu bytes>", len);
     if (b.s) send2(NB_DISPLAY_SHOW, NULL, "image/png", b.s, "text/plain", alt);
     rt_buf_free(&b);
+}
+
+void nb_display_png(const void *png, unsigned long len) {
+    if (!png) return;
+    RT_STACK_ENTER();
+    display_png(png, len);
+    RT_STACK_LEAVE();
 }
 
 /* -------------------------------------------------------------- tables */
@@ -146,8 +167,7 @@ static void table_add(nb_table *t, const char *line) {
     t->nrows++;
 }
 
-nb_table *nb_table_new(const char *header) {
-    if (!header) header = "";
+RT_BODY nb_table *table_new(const char *header) {
     nb_table *t = rt_alloc(sizeof *t);
     if (!t) return NULL;
     t->ncols = 1;
@@ -156,15 +176,28 @@ nb_table *nb_table_new(const char *header) {
     return t;
 }
 
-void nb_table_row(nb_table *t, const char *fmt, ...) {
-    if (!t || !fmt) return;
+nb_table *nb_table_new(const char *header) {
+    RT_STACK_ENTER();
+    nb_table *t = table_new(header ? header : "");
+    RT_STACK_LEAVE();
+    return t;
+}
+
+RT_BODY void table_row(nb_table *t, const char *fmt, va_list ap) {
     rt_buf b = {0};
-    va_list ap;
-    va_start(ap, fmt);
     rt_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
     table_add(t, b.s ? b.s : "");
     rt_buf_free(&b);
+}
+
+void nb_table_row(nb_table *t, const char *fmt, ...) {
+    if (!t || !fmt) return;
+    RT_STACK_ENTER();
+    va_list ap;
+    va_start(ap, fmt);
+    table_row(t, fmt, ap);
+    va_end(ap);
+    RT_STACK_LEAVE();
 }
 
 /* Numbers align right. */
@@ -182,8 +215,7 @@ static size_t utf8_width(const char *s) {
     return w;
 }
 
-void nb_table_show(nb_table *t) {
-    if (!t) return;
+RT_BODY void table_show(nb_table *t) {
     rt_buf html = {0}, text = {0};
     size_t width[64] = {0};
     int nc = t->ncols < 64 ? t->ncols : 64;
@@ -224,6 +256,13 @@ void nb_table_show(nb_table *t) {
     rt_inside_end();
 }
 
+void nb_table_show(nb_table *t) {
+    if (!t) return;
+    RT_STACK_ENTER();
+    table_show(t);
+    RT_STACK_LEAVE();
+}
+
 /* ------------------------------------------------------------ progress */
 
 static struct {
@@ -237,7 +276,7 @@ void rt_display_cell_begin(void) {
     progress.shown = progress.done = 0;
 }
 
-void nb_progress(long i, long n) {
+RT_BODY void progress_show(long i, long n) {
     uint64_t now = rt_now_ns();
     if (n <= 0) n = 1;
     if (i < 0) i = 0;
@@ -278,4 +317,20 @@ void nb_progress(long i, long n) {
     progress.done = i >= n;
     rt_buf_free(&html);
     rt_buf_free(&text);
+}
+
+/* Most calls from a tight loop are rate-limited away: tell them apart
+ * before the stack bracket, whose system calls would cost more. */
+static int progress_skipped(long i, long n) {
+    if (n <= 0) n = 1;
+    if (i > n) i = n;
+    if (!progress.shown || i >= n || (progress.done && i < n)) return 0;
+    return rt_now_ns() - progress.last_ns < 100000000u;
+}
+
+void nb_progress(long i, long n) {
+    if (progress_skipped(i, n)) return;
+    RT_STACK_ENTER();
+    progress_show(i, n);
+    RT_STACK_LEAVE();
 }

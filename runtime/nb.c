@@ -74,25 +74,29 @@ static void quote_string(FILE *f, const char *s) {
     if (len == n && n == 200) fputs("...", f);
 }
 
-static void show(const char *named, const char *kind, unsigned long size, va_list ap);
+RT_BODY void show(const char *named, const char *kind, unsigned long size, va_list ap);
 
 void nb__show(const char *kind, unsigned long size, ...) {
+    RT_STACK_ENTER();
     va_list ap;
     va_start(ap, size);
     show(NULL, kind, size, ap);
     va_end(ap);
+    RT_STACK_LEAVE();
 }
 
 void nb__show_as(const char *type, const char *kind, unsigned long size, ...) {
+    RT_STACK_ENTER();
     va_list ap;
     va_start(ap, size);
     show(type, kind, size, ap);
     va_end(ap);
+    RT_STACK_LEAVE();
 }
 
 /* KIND says how to read the value; NAMED, when given, is the type's name
  * as the declaration spelled it (size_t rather than unsigned long). */
-static void show(const char *named, const char *kind, unsigned long size, va_list ap) {
+RT_BODY void show(const char *named, const char *kind, unsigned long size, va_list ap) {
     if (kind[0] == '?' && !kind[1] && size == 1) return;   /* void, or a function: no value */
     char *text = NULL;
     size_t len = 0;

@@ -22,7 +22,7 @@ const char *nb_version(void);
 typedef struct nb_b {
     long n;
     void *ctx;                       /* nb_bench_ctx's CTX */
-    long long t0_, elapsed_;
+    long long t0_, elapsed_, cpu0_, cpu_elapsed_;
     unsigned long long a0_, bytes0_, allocs_, bytes_;
     int running_;
 } nb_b;
@@ -32,7 +32,9 @@ typedef struct nb_result {
     const char *name;
     long n;                          /* operations per timed run */
     int runs;                        /* timed runs of N operations */
-    double ns_per_op;                /* median */
+    double ns_per_op;                /* median (wall time) */
+    double cpu_ns_per_op;            /* median CPU time of the thread: what a busy
+                                        machine's other processes take is not in it */
     double min_ns_per_op, max_ns_per_op;
     double bytes_per_op, allocs_per_op;
     double spread;                   /* median absolute deviation, relative: 0.03 = 3% */
@@ -75,6 +77,17 @@ nb_heap_cost nb_bench_heap(unsigned long size);
 /* Fail the cell with "nb_check failed: MESSAGE" on stderr (then abort())
  * unless COND holds. MESSAGE, optional, is a printf format literal. */
 #define nb_check(cond, ...) ((cond) ? (void)0 : nb__check_failed(#cond, __LINE__, "" __VA_ARGS__))
+/* Claims that show what they compare: nb_check_gt(A, B, MESSAGE...) holds
+ * if A > B and prints "✓ MESSAGE: A = 29.4 > B = 11.2", each expression
+ * as written with its value; otherwise the cell fails as nb_check does,
+ * with the same figures. A and B are numbers (compared as double: counts
+ * up to 2^53 exactly). */
+#define nb_check_lt(a, b, ...) nb__check_cmp("<", (double)(a), (double)(b), #a, #b, __LINE__, "" __VA_ARGS__)
+#define nb_check_le(a, b, ...) nb__check_cmp("<=", (double)(a), (double)(b), #a, #b, __LINE__, "" __VA_ARGS__)
+#define nb_check_gt(a, b, ...) nb__check_cmp(">", (double)(a), (double)(b), #a, #b, __LINE__, "" __VA_ARGS__)
+#define nb_check_ge(a, b, ...) nb__check_cmp(">=", (double)(a), (double)(b), #a, #b, __LINE__, "" __VA_ARGS__)
+#define nb_check_eq(a, b, ...) nb__check_cmp("==", (double)(a), (double)(b), #a, #b, __LINE__, "" __VA_ARGS__)
+#define nb_check_ne(a, b, ...) nb__check_cmp("!=", (double)(a), (double)(b), #a, #b, __LINE__, "" __VA_ARGS__)
 /* Keep the value of X alive, so that the work computing it is not removed. */
 #define nb_keep(x) ({ __typeof__(x) nb__k_ = (x); nb__keep(&nb__k_, sizeof nb__k_); })
 
@@ -88,6 +101,9 @@ typedef struct nb_heap_counts {
     unsigned long long allocs, frees, alloc_bytes, freed_bytes;
     long long live_bytes;            /* change since the cell began */
     unsigned long long peak_bytes;   /* highest live_bytes so far */
+    /* of ALLOCS and FREES, the calls libc's own code made (fopen's FILE,
+     * printf's buffer, strdup's copy, fclose) */
+    unsigned long long libc_allocs, libc_frees;
 } nb_heap_counts;
 nb_heap_counts nb_heap(void);
 /* Bytes of stack between the cell's frame and the caller's frame now. */
@@ -166,6 +182,8 @@ void nb_table_show(nb_table *t);
 nb_b *nb__bench_begin(const char *name, void *ctx);
 int nb__bench_next(nb_b *b);
 void nb__check_failed(const char *cond, int line, const char *fmt, ...) __attribute__((noreturn));
+void nb__check_cmp(const char *op, double a, double b, const char *a_text, const char *b_text,
+                   int line, const char *fmt, ...);
 void nb__keep(const void *p, unsigned long n);
 nb_place nb__where(const void *p, const char *label, int print);
 void nb__memory_map(const char *labels, ...);

@@ -58,6 +58,9 @@ typedef struct nb_measure {
     uint64_t reallocs;              /* of which realloc (each counts once in allocs and, moved or not, once in frees) */
     uint64_t alloc_bytes;           /* bytes requested */
     uint64_t freed_bytes;           /* bytes of the blocks freed (their requested size) */
+    uint64_t libc_allocs;           /* of the allocs, those libc's own code made (fopen, printf, strdup) */
+    uint64_t libc_alloc_bytes;      /* ... and their bytes */
+    uint64_t libc_frees;            /* of the frees, those libc's own code made (fclose) */
     int64_t live_delta_bytes;       /* alloc_bytes - freed_bytes */
     uint64_t peak_live_bytes;       /* highest live bytes above the level at begin */
     uint64_t stack_peak_bytes;      /* deepest stack use below the frame that called begin */

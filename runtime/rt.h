@@ -24,6 +24,7 @@ RT_HIDDEN void rt_alloc_track(int on);
 /* Running totals since the process started (the runtime's own excluded). */
 typedef struct rt_alloc_totals {
     uint64_t allocs, frees, reallocs, alloc_bytes, freed_bytes;
+    uint64_t libc_allocs, libc_alloc_bytes, libc_frees;  /* of those, calls made from libc's code */
     uint64_t hist[NB_HIST_BUCKETS];
     int64_t live;           /* bytes in live counted blocks */
     int64_t peak;           /* highest LIVE since rt_alloc_mark_peak */
@@ -31,6 +32,14 @@ typedef struct rt_alloc_totals {
 RT_HIDDEN void rt_alloc_totals_get(rt_alloc_totals *t, int with_hist);
 /* Restart the peak at the live level now; returns that level. */
 RT_HIDDEN int64_t rt_alloc_mark_peak(void);
+
+/* libc's machine code (set once, measure.c): a call of the malloc family
+ * whose return address lies there is libc's own (fopen's FILE, printf's
+ * buffer, strdup's copy), shown apart in the measurement. */
+RT_HIDDEN extern uintptr_t rt_libc_lo, rt_libc_hi;
+static inline int rt_from_libc(const void *site) {
+    return (uintptr_t)site - rt_libc_lo < rt_libc_hi - rt_libc_lo;
+}
 
 typedef struct rt_block {
     const void *addr;
@@ -49,6 +58,16 @@ RT_HIDDEN void rt_stack_begin(uintptr_t base);
 RT_HIDDEN uint64_t rt_stack_peak(int clean, int *ok);
 /* The cell's frame (0 outside a cell). */
 RT_HIDDEN uintptr_t rt_stack_base(void);
+/* Keep a runtime function's stack use out of the cell's figure: the
+ * public functions cells call open with RT_STACK_ENTER() and call
+ * RT_STACK_LEAVE() before every return (stack.c says how). */
+RT_HIDDEN uintptr_t rt_stack_enter(uintptr_t cell_sp);
+RT_HIDDEN void rt_stack_leave(uintptr_t token);
+#define RT_STACK_ENTER() uintptr_t rt_stack_token_ = rt_stack_enter((uintptr_t)__builtin_frame_address(0) + 16)
+#define RT_STACK_LEAVE() rt_stack_leave(rt_stack_token_)
+/* The body of a public function whose thin wrapper brackets it: out of
+ * line, so that its frame lies below the cell's and is wiped. */
+#define RT_BODY static __attribute__((noinline))
 
 /* --------------------------------------------------------------- buf.c */
 

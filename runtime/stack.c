@@ -13,6 +13,15 @@
  * The floor is the frames of nb_internal_cell_end and this file (about
  * 100 bytes): a cell that used less shows that much.
  *
+ * The runtime's own functions that cells call (nb_where, nb_memory_map,
+ * displays, tables...) run below the cell's stack pointer too, and some
+ * take kilobytes (printf, /proc/self/maps). They are not the cell's: each
+ * brackets its work with RT_STACK_ENTER / RT_STACK_LEAVE. Entering records
+ * the cell's depth so far (its stack pointer at the call, or a deeper trace
+ * it left earlier); leaving wipes what the runtime wrote below (pages given
+ * back, the rest zeroed), so only the runtime's entry frame, a few words,
+ * stays in the figure.
+ *
  * Owns: the stack mapping's bounds and the cell's base frame. Only the
  * main thread's stack is measured. */
 #include <stdint.h>
@@ -29,6 +38,8 @@
 static uintptr_t base;           /* the cell's frame: everything below is the cell's */
 static uintptr_t lo, hi;         /* the stack mapping */
 static uintptr_t drop_top;       /* pages in [lo, drop_top) were dropped */
+static uint64_t recorded;        /* the cell's deepest use seen on entering the runtime */
+static int runtime_calls;        /* nesting of RT_STACK_ENTER on the main stack */
 
 static inline uintptr_t current_sp(void) {
     uintptr_t sp;
@@ -61,6 +72,8 @@ static int resident(uintptr_t page) {
 void rt_stack_begin(uintptr_t frame) {
     uintptr_t sp = current_sp();
     base = frame;
+    recorded = 0;
+    runtime_calls = 0;
     /* Unknown, or the worker went deeper than the mapping we knew. */
     if (!lo || sp < lo || sp >= hi || resident(lo)) {
         if (!find_stack(sp)) { lo = hi = drop_top = 0; return; }
@@ -105,13 +118,10 @@ static inline __attribute__((always_inline)) uintptr_t lowest_nonzero(uintptr_t 
     return to;
 }
 
-uint64_t rt_stack_peak(int clean, int *ok) {
-    uintptr_t sp = current_sp();
-    *ok = 0;
-    if (!base || !lo || !drop_top) return 0;
-    /* First the kept bytes above the dropped pages, before any call of
-     * ours leaves a return address there. */
-    uintptr_t top = sp < base ? sp : base;
+/* The lowest trace (non-zero word, or a touched page) below TOP, or TOP;
+ * *PAGE gets the lowest resident page below the dropped ones (0: none).
+ * SP is the caller's stack pointer (to re-read a grown mapping). */
+static uintptr_t deepest_trace(uintptr_t top, uintptr_t sp, uintptr_t *page_out) {
     uintptr_t deepest = lowest_nonzero(drop_top, top);
     uintptr_t page = drop_top > lo ? lowest_resident(lo, drop_top) : 0;
     if (page && page == lo) {
@@ -126,9 +136,53 @@ uint64_t rt_stack_peak(int clean, int *ok) {
         deepest = lowest_nonzero(page, page + PAGE);
         if (deepest == page + PAGE) deepest = page;     /* touched, all zero */
     }
+    *page_out = page;
+    return deepest;
+}
+
+uint64_t rt_stack_peak(int clean, int *ok) {
+    uintptr_t sp = current_sp();
+    *ok = 0;
+    if (!base || !lo || !drop_top) return 0;
+    /* First the kept bytes above the dropped pages, before any call of
+     * ours leaves a return address there. */
+    uintptr_t page;
+    uintptr_t deepest = deepest_trace(sp < base ? sp : base, sp, &page);
     if (clean && page && drop_top > page) madvise((void *)page, drop_top - page, MADV_DONTNEED);
     *ok = 1;
-    return deepest < base ? (uint64_t)(base - deepest) : 0;
+    uint64_t depth = deepest < base ? (uint64_t)(base - deepest) : 0;
+    return depth > recorded ? depth : recorded;
+}
+
+/* ------------------------------------------------ the runtime's frames */
+
+uintptr_t rt_stack_enter(uintptr_t cell_sp) {
+    uintptr_t sp = current_sp();
+    if (!base || !drop_top || sp < lo || sp >= hi) return 0;    /* no cell, or another thread */
+    if (runtime_calls++) return 1;                              /* nested: the outer one records */
+    uintptr_t page;
+    uintptr_t deepest = deepest_trace(sp, sp, &page);
+    if (deepest >= sp) deepest = cell_sp;       /* nothing deeper than the runtime's own frames */
+    uint64_t depth = deepest < base ? (uint64_t)(base - deepest) : 0;
+    if (depth > recorded) recorded = depth;
+    return cell_sp;
+}
+
+void rt_stack_leave(uintptr_t token) {
+    if (!token) return;
+    runtime_calls--;
+    if (token == 1) return;
+    uintptr_t sp = current_sp();
+    /* Whole pages from MARGIN below ours: the calls below (mincore,
+     * madvise) keep their frames above them. Without the margin, a
+     * stack pointer at a page's start put madvise's own return address
+     * on the page it gave back, and the call returned to address 0. */
+    uintptr_t below = (sp - MARGIN) & ~(uintptr_t)(PAGE - 1);
+    uintptr_t limit = below < drop_top ? below : drop_top;
+    uintptr_t page = limit > lo ? lowest_resident(lo, limit) : 0;
+    if (page) madvise((void *)page, limit - page, MADV_DONTNEED);
+    /* The rest up to our stack pointer, without calling anything. */
+    for (volatile uint64_t *w = (uint64_t *)limit; (uintptr_t)w < sp; w++) *w = 0;
 }
 
 unsigned long nb_stack_depth(void) {
@@ -137,6 +191,10 @@ unsigned long nb_stack_depth(void) {
 }
 
 unsigned long nb_stack_peak(void) {
+    RT_STACK_ENTER();
     int ok;
-    return (unsigned long)rt_stack_peak(0, &ok);
+    /* entering measured the cell's depth, without this call's frames */
+    unsigned long peak = rt_stack_token_ > 1 ? (unsigned long)recorded : (unsigned long)rt_stack_peak(0, &ok);
+    RT_STACK_LEAVE();
+    return peak;
 }

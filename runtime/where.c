@@ -279,17 +279,30 @@ done:
     return pl;
 }
 
-nb_place nb_locate(const void *p) {
-    return locate(p, (uintptr_t)__builtin_frame_address(0) + 16);
-}
-
-nb_place nb__where(const void *p, const char *label, int print) {
-    nb_place pl = locate(p, (uintptr_t)__builtin_frame_address(0) + 16);
+RT_BODY void where(nb_place *out, const void *p, const char *label, int print, uintptr_t caller_sp) {
+    *out = locate(p, caller_sp);
     if (print) {
         rt_inside_begin();
-        printf("%s = %p: %s\n", label && *label ? label : "address", p, pl.text);
+        printf("%s = %p: %s\n", label && *label ? label : "address", p, out->text);
         fflush(stdout);
         rt_inside_end();
     }
-    return pl;
+}
+
+/* The answer being returned: kept out of the wrappers' frames, which stay
+ * on the cell's stack after RT_STACK_LEAVE. */
+static __thread nb_place answer;
+
+nb_place nb_locate(const void *p) {
+    RT_STACK_ENTER();
+    where(&answer, p, NULL, 0, (uintptr_t)__builtin_frame_address(0) + 16);
+    RT_STACK_LEAVE();
+    return answer;
+}
+
+nb_place nb__where(const void *p, const char *label, int print) {
+    RT_STACK_ENTER();
+    where(&answer, p, label, print, (uintptr_t)__builtin_frame_address(0) + 16);
+    RT_STACK_LEAVE();
+    return answer;
 }

@@ -28,6 +28,8 @@ c(r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
+#include <sys/resource.h>
 
 """ + ALLOC_MACROS)
 
@@ -66,6 +68,12 @@ int square(int x) {                      /* machine code */
 md(r"""
 `nb_where` says where an address lives. None of these objects is on the
 stack or the heap, and none of them cost an allocation.
+
+(The stack figure of the cell below is the cell's own: `nb_where` and
+`nb_locate` return a description of the address, an `nb_place` struct of
+the size the cell prints, and tcc gives each of the eleven calls its own
+slot for it in the frame of the cell's statements; `printf` adds its
+frames.)
 """)
 
 c(r"""
@@ -78,60 +86,100 @@ nb_check(nb_locate(square).region == NB_CODE);
 nb_check(nb_locate(&counter).region == NB_GLOBAL && nb_locate(zeros).region == NB_GLOBAL);
 nb_check(nb_locate(&squares_taken).region == NB_GLOBAL, "a static lives with the globals");
 nb_check(nb_locate(motto).region == NB_RODATA);
-nb_check(nb_heap().allocs == 0);
+nb_check_eq(nb_heap().allocs, 0, "none of them cost an allocation");
+printf("sizeof(nb_place) = %zu B\n", sizeof(nb_place));
 """)
 
 md(r"""
-`malloc` serves a small request from the heap region. A big one (glibc's
-threshold is at most 32 MiB) gets a mapping of its own from the kernel with
-`mmap`, away from the heap. The process's own list of mappings,
-`/proc/self/maps`, names the heap region `[heap]`; the helper below looks an
-address up in it.
+`malloc` serves a small request from the heap region. A big one gets a
+mapping of its own from the kernel with `mmap`, away from the heap: with
+glibc, by default, a request of 128 KiB or more (the *mmap threshold*).
+The process's own list of mappings, `/proc/self/maps`, names the heap
+region `[heap]`; the helpers below look an address up in it.
 """)
 
 c(r"""
-/* Is P inside the mapping that /proc/self/maps names "[heap]"? */
-int in_heap_region(const void *p) {
+/* Copy the line of /proc/self/maps whose range holds P into LINE (N bytes);
+ * 0 if no mapping holds P. */
+int maps_line(const void *p, char *line, int n) {
     FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
     int found = 0;
-    while (f && fgets(line, sizeof line, f)) {
+    while (f && !found && fgets(line, n, f)) {
         unsigned long lo, hi;
-        if (strstr(line, "[heap]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
-            found |= (unsigned long)p >= lo && (unsigned long)p < hi;
+        found = sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (unsigned long)p >= lo && (unsigned long)p < hi;
     }
     if (f) fclose(f);
     return found;
+}
+/* Is P inside the mapping that /proc/self/maps names "[heap]"? */
+int in_heap_region(const void *p) {
+    char line[512];
+    return maps_line(p, line, sizeof line) && strstr(line, "[heap]") != NULL;
+}
+void show_in_heap(const char *name, const void *p) {
+    printf("%-26s in [heap]: %s\n", name, in_heap_region(p) ? "yes" : "no");
+}
+/* Minor page faults of the process so far. */
+long minor_faults(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
 }
 """)
 
 c(r"""
 char *small_block = malloc(64);
-char *big_block = malloc(64 << 20);
-nb_where(small_block);
+char *below_threshold = malloc(120 << 10);       /* 120 KiB */
+char *above_threshold = malloc(136 << 10);       /* 136 KiB */
+long faults_before = minor_faults();
+char *big_block = malloc(64 << 20);              /* 64 MiB */
+long big_block_faults = minor_faults() - faults_before;
+show_in_heap("small_block (64 B)", small_block);
+show_in_heap("below_threshold (120 KiB)", below_threshold);
+show_in_heap("above_threshold (136 KiB)", above_threshold);
+show_in_heap("big_block (64 MiB)", big_block);
 nb_where(big_block);
-printf("small block in [heap]: %s, big block in [heap]: %s\n",
-       in_heap_region(small_block) ? "yes" : "no", in_heap_region(big_block) ? "yes" : "no");
-nb_check(nb_locate(small_block).region == NB_HEAP && nb_locate(big_block).region == NB_HEAP);
-nb_check(in_heap_region(small_block) && !in_heap_region(big_block), "the big block has a mapping of its own");
+nb_check(in_heap_region(small_block) && in_heap_region(below_threshold), "small requests come from the heap region");
+nb_check(!in_heap_region(above_threshold) && !in_heap_region(big_block), "big ones get a mapping of their own");
+nb_check_lt(big_block_faults, 64, "mapping 64 MiB touches hardly any page");
 """)
 
 md(r"""
-Both are live heap blocks, so the measurement line shows the bytes still
-held. (The big block costs hardly any page faults: the kernel hands out its
-pages only when they are first written.)
+All four are live heap blocks, so the measurement line shows the bytes still
+held. Mapping the big block cost next to no page faults: the kernel hands
+out its pages only when they are first written.
+
+The line also counts more allocations than the four `malloc`s: the rest
+are libc's own, shown apart in parentheses. Every `in_heap_region` call
+opens `/proc/self/maps`, and `fopen` allocates the `FILE` and a buffer for
+it, which `fclose` frees again:
+""")
+
+c(r"""
+char line[512];
+nb_heap_counts one_lookup_before = nb_heap();
+maps_line(small_block, line, sizeof line);
+nb_heap_counts one_lookup = nb_heap();
+unsigned long long lookup_allocs = one_lookup.allocs - one_lookup_before.allocs;
+nb_check_eq(one_lookup.libc_allocs - one_lookup_before.libc_allocs, lookup_allocs, "every allocation of a lookup is libc's");
+nb_check_eq(one_lookup.libc_frees - one_lookup_before.libc_frees, lookup_allocs, "and libc frees them all again");
+""")
+
+md(r"""
 
 Now everything on one picture, with a local variable added: the stack at
 the top, libraries and mappings below it, the cells' code and globals, the
-heap, and the program at the bottom. Heights grow with the logarithm of a
-region's size, so the small regions stay visible.
+big block in its own mapping, the heap, and the program at the bottom.
+Heights grow with the logarithm of a region's size, so the small regions
+stay visible.
 
 One difference from a program built ahead of time: there, code, read-only
 data, data and bss are sections of the program file, loaded at the bottom
 just below the heap. Cells are compiled while the kernel runs, so the
 kernel keeps their code, literals and globals together in a region of its
-own ("cells' code + globals"). Our objects sit near its start, so their
-arrows meet at its lower edge.
+own ("cells' code + globals"). Our objects use a few KiB at its start, so
+their arrows meet at its lower edge of a 1 GiB box; the zoom under the map
+draws them side by side, in address order, with their sizes.
 """)
 
 c(r"""
@@ -144,16 +192,59 @@ place_everything();
 """)
 
 md(r"""
-Freeing a block gives it back. The measurement line shows the live bytes
-going down by what the previous cells held.
+Freeing a block gives it back, in two ways. A block from the heap region
+goes back to the allocator, which keeps freed blocks in lists by size and
+hands them out again: among the next requests of the same size, one gets
+the very same address. A block with a mapping of its own goes back to the
+kernel (`munmap`): afterwards no mapping holds its old address at all.
 """)
 
 c(r"""
-unsigned long long freed = nb_heap().freed_bytes;
+char *old_small, *old_big, *next_small[64], *one_mib;
+int came_back_at = 0;
+old_small = small_block;
+old_big = big_block;
 free(small_block);
 free(big_block);
+for (int k = 0; k < 64; k++) {
+    next_small[k] = malloc(64);
+    if (next_small[k] == old_small && !came_back_at) came_back_at = k + 1;
+}
+for (int k = 0; k < 64; k++) free(next_small[k]);
+printf("the freed 64 B block at %p came back at request %d of 64\n", (void *)old_small, came_back_at);
+printf("mapping that holds the freed big block: %s\n", maps_line(old_big, line, sizeof line) ? line : "none\n");
+nb_check_gt(came_back_at, 0, "the allocator hands the freed block out again");
+nb_check(!maps_line(old_big, line, sizeof line), "the big block's mapping went back to the kernel");
 small_block = big_block = NULL;
-nb_check(nb_heap().freed_bytes - freed == 64 + (64 << 20), "free returns exactly what malloc handed out");
+one_mib = malloc(1 << 20);              /* kept until the next cell */
+show_in_heap("one_mib (1 MiB, after the free)", one_mib);
+nb_check(!in_heap_region(one_mib), "freeing the 64 MiB block did not raise the threshold");
+""")
+
+md(r"""
+The threshold is not fixed: when a program frees a mapped block, glibc
+raises it to that block's size, on the guess that such sizes will come
+again and are cheaper from the heap, but only up to a ceiling (32 MiB on
+64-bit systems): freeing the 64 MiB block above left it where it was, as
+the 1 MiB request showed. After the 136 KiB block is freed, the same
+request comes from the heap region.
+`mallopt` then sets the threshold back to 128 KiB and fixes it there, so
+that the cells above show the same when they run again (this one would
+not: with a fixed threshold, freeing no longer moves it).
+""")
+
+c(r"""
+char *same_request;
+free(above_threshold);
+same_request = malloc(136 << 10);
+printf("a new 136 KiB block in [heap]: %s\n", in_heap_region(same_request) ? "yes" : "no");
+nb_check(in_heap_region(same_request), "the threshold rose to the freed block's size");
+free(same_request);
+free(below_threshold);
+above_threshold = below_threshold = NULL;
+mallopt(M_MMAP_THRESHOLD, 128 << 10);
+free(one_mib);                          /* after mallopt: it moves the threshold no more */
+one_mib = NULL;
 """)
 
 # ------------------------------------------------------ 2. stack frames
@@ -186,7 +277,7 @@ for (int i = 0; i < ntrace; i++)
     printf("%-18s %5lu B below the cell's frame\n", trace_what[i], trace_depth[i]);
 nb_check(trace_depth[0] < trace_depth[1] && trace_depth[1] < trace_depth[2], "each call goes deeper");
 nb_check(trace_depth[3] == trace_depth[1] && trace_depth[4] == trace_depth[0], "each return comes back to the same depth");
-nb_check(trace_depth[2] - trace_depth[1] >= 200, "inner's frame holds its 200-byte local");
+nb_check_ge(trace_depth[2] - trace_depth[1], 200, "inner's frame holds its 200-byte local");
 """)
 
 md(r"""
@@ -221,7 +312,7 @@ nb_table_show(t);
 unsigned long per_level = at[1] - at[0];
 for (int i = 1; i < 6; i++)
     nb_check(at[i] - at[0] == levels[i] * per_level, "every level costs the same bytes");
-nb_check(per_level >= 128, "a level holds at least its local array");
+nb_check_ge(per_level, 128, "a level holds at least its local array");
 """)
 
 md(r"""
@@ -235,8 +326,8 @@ unsigned long before = nb_stack_depth();
 dive(1000);
 unsigned long after = nb_stack_depth();
 printf("deepest so far: %lu B; before the dive: %lu B, after it: %lu B\n", nb_stack_peak(), before, after);
-nb_check(after == before, "the frames are gone after return");
-nb_check(nb_stack_peak() >= 1000 * per_level, "the measurement saw the whole dive");
+nb_check_eq(after, before, "the frames are gone after return");
+nb_check_ge(nb_stack_peak(), 1000 * per_level, "the measurement saw the whole dive");
 """)
 
 # ------------------------------------------------------ 3. malloc and free
@@ -270,8 +361,10 @@ nb_table_row(ht, "after 10 mallocs|%llu|%llu|%lld", h_all.allocs - h_start.alloc
 nb_table_row(ht, "after freeing every other one|%llu|%llu|%lld", h_half.allocs - h_start.allocs, h_half.frees - h_start.frees, h_half.live_bytes - h_start.live_bytes);
 nb_table_row(ht, "after freeing the rest|%llu|%llu|%lld", h_none.allocs - h_start.allocs, h_none.frees - h_start.frees, h_none.live_bytes - h_start.live_bytes);
 nb_table_show(ht);
-nb_check(h_all.allocs - h_start.allocs == NBLOCKS && h_all.live_bytes - h_start.live_bytes == (long long)asked);
-nb_check(h_none.frees - h_start.frees == NBLOCKS && h_none.live_bytes == h_start.live_bytes, "everything given back");
+nb_check_eq(h_all.allocs - h_start.allocs, NBLOCKS, "one allocation per malloc");
+nb_check_eq(h_all.live_bytes - h_start.live_bytes, asked, "live bytes are the bytes asked for");
+nb_check_eq(h_none.frees - h_start.frees, NBLOCKS, "one free per block");
+nb_check_eq(h_none.live_bytes - h_start.live_bytes, 0, "everything given back");
 """)
 
 md(r"""
@@ -282,7 +375,7 @@ at it any more). This one is kept in a global on purpose.
 
 c(r"""
 char *kept = malloc(1000);
-nb_check(nb_heap().live_bytes == 1000);
+nb_check_eq(nb_heap().live_bytes, 1000, "the block is still held");
 """)
 
 md(r"""
@@ -293,7 +386,7 @@ back down by the same amount.
 c(r"""
 free(kept);
 kept = NULL;
-nb_check(nb_heap().live_bytes == -1000);
+nb_check_eq(nb_heap().live_bytes, -1000, "this cell gave back what the last one kept");
 """)
 
 # ------------------------------------------------------------- 4. escape
@@ -355,7 +448,8 @@ md(r"""
 
 The same work, a 64-byte buffer filled and read, with the buffer in the
 frame or from `malloc`. `nb_bench` runs each many times and reports the
-time and the heap traffic per operation.
+median time and the heap traffic per operation; the check compares the
+median CPU time per operation, and prints it.
 """)
 
 c(r"""
@@ -380,16 +474,22 @@ c(r"""
 nb_result on_stack = nb_bench("Buffer64/stack", bench_stack);
 nb_result on_heap = nb_bench("Buffer64/heap", bench_heap);
 nb_bench_chart();
-nb_check(on_stack.allocs_per_op == 0 && on_stack.bytes_per_op == 0, "a stack buffer allocates nothing");
-nb_check(on_heap.allocs_per_op == 1 && on_heap.bytes_per_op == 64, "one malloc of 64 B per operation");
-nb_check(on_heap.min_ns_per_op > 1.2 * on_stack.min_ns_per_op, "the heap buffer costs more");
+nb_check_eq(on_stack.allocs_per_op, 0, "a stack buffer allocates nothing");
+nb_check_eq(on_heap.allocs_per_op, 1, "one malloc per operation");
+nb_check_eq(on_heap.bytes_per_op, 64, "of 64 B");
+nb_check_gt(on_heap.cpu_ns_per_op, 1.2 * on_stack.cpu_ns_per_op, "the heap buffer costs more CPU time");
+nb_check_ge(nb_heap().allocs, on_heap.runs * on_heap.n, "the measurement line counts every run's mallocs");
 """)
 
 md(r"""
-The allocation counts are exact. The times depend on the machine, but the
-order holds: a frame is made by moving the stack pointer, while `malloc`
-and `free` search and update the allocator's lists on every call. The
-chart above shows both, with whiskers from the fastest run to the slowest.
+The allocation counts are exact. The measurement line of that cell counts
+millions of allocations: every `malloc` of every run `nb_bench` made, the
+timed runs of `n` operations each and the shorter ones before them that
+found `n`. The times depend on the machine, but the order holds: a frame is made by moving the stack pointer, while every
+`malloc` and every `free` is a call into the allocator, which keeps its
+books on each one. (Here the allocator is the kernel's counting wrapper
+around glibc's, which adds some bookkeeping of its own.) The chart above
+shows both, with whiskers from the fastest run to the slowest.
 """)
 
 # ---------------------------------------------------------------- summary
@@ -404,7 +504,7 @@ md(r"""
 | global or static with a value | data | the whole program |
 | global or static without one | bss (zeros) | the whole program |
 | small `malloc` block | the heap region | until `free` |
-| big `malloc` block | its own `mmap` mapping | until `free` |
+| big `malloc` block (glibc: 128 KiB or more, by default) | its own `mmap` mapping | until `free` |
 | local variable | the function's stack frame | until the function returns |
 
 What the cells showed:
@@ -413,8 +513,12 @@ What the cells showed:
   `nb_memory_map` can tell which (section 1).
 - Frames are made on the way into a call and given back on the way out;
   a recursion costs the same bytes per level (section 2).
-- `malloc` and `free` can be counted exactly; what is not freed stays
-  live (section 3).
+- Small blocks come from the heap region and are reused after `free`; big
+  ones get a mapping of their own, which `free` gives back to the kernel,
+  and glibc moves its threshold as the program frees big blocks
+  (section 1).
+- `malloc` and `free` can be counted exactly, libc's own calls apart;
+  what is not freed stays live (section 3).
 - A pointer to a local must not escape its function: the frame is reused
   by the next call. Memory that must outlive a call comes from the heap
   (or static storage), and someone must free it (section 4).

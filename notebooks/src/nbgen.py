@@ -11,10 +11,15 @@ cells = []
 
 # How to read a cell's output; every notebook's introduction ends with it.
 MEASURE_INTRO = r"""Every cell shows a **measurement line** under it: compile and run time, the
-heap traffic while it ran (allocations, bytes, frees, live bytes, peak), the
-deepest the stack went, and page faults. Read that line as part of the
-answer. Where the text makes a claim, a cell checks it with `nb_check`: if
-the claim did not hold on your machine, that cell would fail.
+heap traffic while it ran (allocations, bytes, frees, live bytes, peak; in
+parentheses, the part that libc's own code asked for, such as the buffer
+`fopen` makes), the deepest the cell's own frames went into the stack, and
+page faults. Read that line as part of the answer. Where the text makes a
+claim, a cell checks it with `nb_check`: if the claim did not hold on your
+machine, that cell would fail. A check that compares two figures prints
+both (`✓ claim: a = 12 > b = 5`); claims about time compare the median
+CPU time per operation, which other programs on a busy machine do not
+inflate.
 
 One thing to know about cells: a variable declared at a cell's top level is
 a **global** (later cells see it). To show a local variable, the examples
@@ -26,6 +31,8 @@ ALLOC_MACROS = r"""/* Heap allocations made while running STMT: exact, from the 
 #define ALLOCS_OF(stmt) ({ unsigned long long a0_ = nb_heap().allocs; stmt; nb_heap().allocs - a0_; })
 /* Bytes requested from the heap while running STMT. */
 #define BYTES_OF(stmt) ({ unsigned long long b0_ = nb_heap().alloc_bytes; stmt; nb_heap().alloc_bytes - b0_; })
+/* Blocks freed while running STMT. */
+#define FREES_OF(stmt) ({ unsigned long long f0_ = nb_heap().frees; stmt; nb_heap().frees - f0_; })
 """
 
 
