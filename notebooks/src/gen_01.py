@@ -177,7 +177,9 @@ One difference from a program built ahead of time: there, code, read-only
 data, data and bss are sections of the program file, loaded at the bottom
 just below the heap. Cells are compiled while the kernel runs, so the
 kernel keeps their code, literals and globals together in a region of its
-own ("cells' code + globals"). Our objects use a few KiB at its start, so
+own ("cells' code + globals"), protected page by page as a program's
+sections are: code and literals can be read and executed, never written;
+globals can be written. Our objects use a few KiB at its start, so
 their arrows meet at its lower edge of a 1 GiB box; the zoom under the map
 draws them side by side, in address order, with their sizes.
 """)

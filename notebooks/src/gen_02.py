@@ -908,6 +908,23 @@ nb_check(nb_locate(greeting).region == NB_RODATA && nb_locate(greeting_copy).reg
 """)
 
 md(r"""
+"Must not be written" is enforced, as in a compiled program: the kernel
+puts a cell's literals on pages that can be read (and executed) but not
+written, so a write to one is a crash, named for what it hit. The session
+goes on as it was before the cell (this cell is tagged to raise).
+""")
+
+c(r"""
+char *writable_looking = (char *)greeting;   /* the cast hides the const, not the page */
+writable_looking[0] = 'J';
+""", tags=["raises-exception"])
+
+c(r"""
+printf("%s\n", greeting);
+nb_check(greeting[0] == 'h', "the literal is unchanged after the crash");
+""")
+
+md(r"""
 A static local also gives a function somewhere to return a result without
 the heap, the way `asctime` and `strerror` once did. The price: every
 call shares the one buffer, so a second call overwrites the first result
