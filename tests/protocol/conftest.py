@@ -134,20 +134,33 @@ def kernel_pid(km):
 # Starting and stopping kernels.
 # --------------------------------------------------------------------------
 
-def start_kernel(cwd=None):
-    """A kernel (and its client), running in CWD if given."""
-    km = KernelManager(kernel_name=KERNEL_NAME)
-    km.shutdown_wait_time = 3
-    km.start_kernel(**({"cwd": cwd} if cwd else {}))
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
-    except Exception:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-        raise
-    return km, kc
+def start_kernel(cwd=None, tries=3):
+    """A kernel (and its client), running in CWD if given.
+
+    jupyter_client picks free ports by binding and closing them; on a busy
+    machine another process can take one before the kernel binds it, and
+    the kernel exits ("Address already in use"). Only a kernel that died
+    before it answered is started again, on new ports, at most TRIES times:
+    a kernel that cannot start at all still fails every time."""
+    for attempt in range(tries):
+        km = KernelManager(kernel_name=KERNEL_NAME)
+        km.shutdown_wait_time = 3
+        km.start_kernel(**({"cwd": cwd} if cwd else {}))
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+            return km, kc
+        except RuntimeError as e:           # "Kernel died before replying to kernel_info"
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+            if attempt == tries - 1:
+                raise
+            print(f"kernel start {attempt + 1} failed ({e}); again on new ports")
+        except Exception:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+            raise
 
 
 def stop_kernel(km, kc):
