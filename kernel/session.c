@@ -571,8 +571,11 @@ static char *build_unit(const session *s, const cell *c, const plan *plans, diag
             /* Hidden: libtcc 0.9.27 reaches a default-visibility extern
              * through its PLT in float arithmetic (gy * gx reads the stub's
              * bytes); a hidden one is addressed directly, which works since
-             * all cell data lives in one code arena. */
-            buf_printf(&b, "extern %s __attribute__((visibility(\"hidden\")));\n", e->type_text);
+             * all cell data lives in one code arena. Spelled __attribute:
+             * glibc's <sys/cdefs.h> defines __attribute__ away for compilers
+             * that are not GCC, tcc among them, so after any system header
+             * __attribute__ said nothing and x + y of two doubles was wrong. */
+            buf_printf(&b, "extern %s __attribute((visibility(\"hidden\")));\n", e->type_text);
         } else {
             buf_puts(&b, e->text);
             buf_puts(&b, "\n");

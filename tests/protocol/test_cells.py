@@ -164,6 +164,17 @@ def test_globals_with_any_initializer_persist(kc):
        stdout="5 7 hello jello\n")
 
 
+def test_double_globals_after_a_system_header(kc):
+    """Arithmetic on two double globals of earlier cells, once a system
+    header is in: glibc defines __attribute__ away for tcc, which silently
+    dropped the kernel's own attribute and made x + y come out as x."""
+    ok(kc, "#include <stdio.h>\ndouble dx = 0.5, dy = 0.25;")
+    ok(kc, "dx + dy", result="(double) 0.75")
+    ok(kc, "dy * dx * 8", result="(double) 1")
+    ok(kc, "double dx = 0.5, dy = 0.25;")          # rerun: same figures
+    ok(kc, "dx + dy", result="(double) 0.75")
+
+
 def test_static_at_top_level(kc):
     ok(kc, "#include <stdio.h>\nstatic int hidden = 4;\n"
            "static int sfun(void) { static int calls; return hidden * 10 + ++calls; }\n"
