@@ -7,30 +7,35 @@
 #   make install    install binaries and kernelspec for the current user (PREFIX honoured)
 #   make bench      speed against ipykernel and xeus-python (README "Speed")
 
-CC      ?= cc
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Ikernel -Iruntime
-PREFIX  ?= $(HOME)/.local
-PY      := /usr/bin/python3
-BUILD   := build
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE
+PREFIX   ?= $(HOME)/.local
+PY       := /usr/bin/python3
+BUILD    := build
+# libtcc's static archive (Debian: libtcc-dev), found where the compiler looks.
+LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 
 KERNEL_LIBS := -lzmq -ljansson -lcrypto -luuid -lpthread
 WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 
-# The kernel process: everything about Jupyter.
-KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
-              kernel/channels.c kernel/handlers.c kernel/history.c \
-              kernel/worker.c kernel/lexer.c kernel/ipc.c kernel/replay.c
-# The worker process: compiles and runs cells; the runtime is linked in and
-# exported (runtime/exports.list) so cells can call it.
-WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/layout.c kernel/complete.c kernel/strmap.c \
-              kernel/compile.c kernel/expand.c kernel/headers.c kernel/decls.c kernel/jsonmem.c kernel/lexer.c kernel/ipc.c runtime/nb.c \
-              runtime/alloc.c runtime/stack.c runtime/measure.c runtime/bench.c runtime/where.c \
-              runtime/svg.c runtime/display.c runtime/buf.c runtime/check.c $(BUILD)/gen/nb_header.c
+# One folder a process (README "Layout"), each built by wildcard:
+#   kernel/   the Jupyter process;  worker/   the process that compiles and
+#   runs cells;  common/   what both link;  runtime/   the cells' library,
+#   linked into the worker and exported (runtime/exports.list) to cells.
+# A folder sees its own headers and those of the folders it may use, no more.
+COMMON_SRC := $(wildcard common/*.c)
+KERNEL_SRC := $(wildcard kernel/*.c) $(COMMON_SRC)
+WORKER_SRC := $(wildcard worker/*.c) $(wildcard runtime/*.c) $(COMMON_SRC) $(BUILD)/gen/nb_header.c
+HEADERS    := $(wildcard common/*.h kernel/*.h worker/*.h runtime/*.h)
+
+$(BUILD)/obj/common/%.o:  INCLUDES := -Icommon
+$(BUILD)/obj/kernel/%.o:  INCLUDES := -Ikernel -Icommon
+$(BUILD)/obj/worker/%.o:  INCLUDES := -Iworker -Icommon -Iruntime
+$(BUILD)/obj/runtime/%.o: INCLUDES := -Iruntime
 
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(BUILD)/obj/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/obj/%.o)
-ALL_OBJ    := $(sort $(KERNEL_OBJ) $(WORKER_OBJ))
 
 SPEC_DIR := $(BUILD)/share/jupyter/kernels/c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -41,16 +46,16 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
 
-# The worker's stand-in for libc.so (see kernel/compile.c): libc is loaded
+# The worker's stand-in for libc.so (see worker/compile.c): libc is loaded
 # in the worker already, so cells need not parse it again. Empty: libtcc
 # reads a linker script one byte a syscall, for every cell.
 $(BUILD)/lib/ckernel/libc.so: Makefile
 	@mkdir -p $(dir $@)
 	: > $@
 
-$(BUILD)/obj/%.o: %.c $(wildcard kernel/*.h runtime/*.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
 # Cells are compiled with runtime/nb.h; the worker carries its text.
 $(BUILD)/gen/nb_header.c: runtime/nb.h
@@ -63,12 +68,11 @@ $(BUILD)/bin/ckernel: $(KERNEL_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(KERNEL_LIBS)
 
 # libtcc with its allocator calls renamed to the compile arena's
-# (compile.c): fork does not copy that memory, so compiling after a
+# (worker/compile.c): fork does not copy that memory, so compiling after a
 # snapshot costs no copy-on-write faults. Its exit() on running out of
 # memory becomes a compile error instead of the worker's death. Its
 # zero-initialised statics (token hash table, value stack: 150 KiB) go to
 # page-aligned section ck_tcc_bss, which fork does not copy either.
-LIBTCC_A := /usr/lib/x86_64-linux-gnu/libtcc.a
 $(BUILD)/libtcc-ck.a: $(LIBTCC_A) Makefile
 	@mkdir -p $(dir $@)
 	objcopy --redefine-sym malloc=ck_tcc_malloc --redefine-sym calloc=ck_tcc_calloc \
@@ -96,10 +100,23 @@ run: deps
 	@$(MAKE) --no-print-directory install
 	@tools/run.sh "$(PREFIX)"
 
-# Unit tests: one cmocka program a module, linked with the objects it tests.
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/obj/kernel/main.o $(BUILD)/obj/kernel/worker_main.o,$(ALL_OBJ)) $(BUILD)/libtcc-ck.a
+# Unit tests: one cmocka program a module (tests/unit/test_<module>.c),
+# linked with the objects it tests and what those call, listed here.
+UNIT_connection := kernel/connection.o
+UNIT_wire       := kernel/wire.o kernel/replay.o common/log.o
+UNIT_lexer      := common/lexer.o
+UNIT_jsonmem    := worker/jsonmem.o
+UNIT_runtime    := $(patsubst %.c,%.o,$(wildcard runtime/*.c))
+UNIT_compile    := worker/compile.o worker/layout.o common/log.o $(UNIT_runtime)
+UNIT_expand     := worker/expand.o common/lexer.o $(UNIT_compile)
+UNIT_decls      := worker/decls.o worker/strmap.o common/lexer.o $(UNIT_compile)
+UNIT_INCLUDES   := -Icommon -Ikernel -Iworker -Iruntime
+UNIT_LIBS       := -lcmocka $(sort $(KERNEL_LIBS) $(WORKER_LIBS))
+
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(addprefix $(BUILD)/obj/,$$(UNIT_$$*)) $(BUILD)/libtcc-ck.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ -rdynamic -lcmocka $(sort $(KERNEL_LIBS) $(WORKER_LIBS))
+	$(CC) $(CFLAGS) $(UNIT_INCLUDES) $(filter %.c %.o,$^) -o $@ -rdynamic $(UNIT_LIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory all
@@ -154,24 +171,18 @@ soak: all
 # for each other one.
 FUZZ_TIME  ?= 20
 FUZZ_CC    := clang
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ikernel -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Icommon -Ikernel -Iworker -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=undefined
 FUZZ_BINS  := $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_connection $(BUILD)/fuzz/fuzz_ipc \
               $(BUILD)/fuzz/fuzz_cell
-FUZZ_CELL_SRC := kernel/magics.c kernel/lexer.c kernel/cell.c kernel/decls.c kernel/strmap.c
-$(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c kernel/wire.c kernel/wire.h kernel/replay.c kernel/replay.h kernel/log.h
+FUZZ_SRC_wire       := kernel/wire.c kernel/replay.c
+FUZZ_SRC_connection := kernel/connection.c
+FUZZ_SRC_ipc        := common/ipc.c
+FUZZ_SRC_cell       := worker/magics.c common/lexer.c worker/cell.c worker/decls.c worker/strmap.c
+FUZZ_LIBS           := -ljansson -lcrypto -lzmq -luuid
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_wire.c kernel/wire.c kernel/replay.c -o $@ -ljansson -lcrypto -lzmq -luuid
-$(BUILD)/fuzz/fuzz_connection: tests/fuzz/fuzz_connection.c kernel/connection.c kernel/connection.h
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_connection.c kernel/connection.c -o $@ -ljansson
-$(BUILD)/fuzz/fuzz_ipc: tests/fuzz/fuzz_ipc.c kernel/ipc.c kernel/ipc.h kernel/log.h
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_ipc.c kernel/ipc.c -o $@ -ljansson
-
-$(BUILD)/fuzz/fuzz_cell: tests/fuzz/fuzz_cell.c $(FUZZ_CELL_SRC) $(wildcard kernel/*.h)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_cell.c $(FUZZ_CELL_SRC) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS)
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for t in wire connection ipc cell; do \

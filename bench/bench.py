@@ -613,7 +613,7 @@ def table(res, a, names):
     return "\n".join(out)
 
 
-# The worker's timers (metadata.ckernel.timing, kernel/ipc.h), in the order
+# The worker's timers (metadata.ckernel.timing, common/ipc.h), in the order
 # they happen; the phases in WORKER_PHASES add up to the worker's part.
 TIMER_ROWS = [
     ("prepare", "worker: magics, split, compile"),

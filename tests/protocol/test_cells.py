@@ -774,7 +774,7 @@ def test_redefinition_in_one_cell_is_an_error(kc):
     assert plain_traceback(c.error)[1:] == ["    2 | int f(void) { return 2; }", "      |     ^"]
 
 
-@pytest.mark.xfail(reason="kernel/session.c or compile.c: some errors come without the caret "
+@pytest.mark.xfail(reason="worker/session.c or compile.c: some errors come without the caret "
                           "line ('int b = ;' gives 'identifier expected' and the source line "
                           "only)", strict=False)
 def test_syntax_error_has_a_caret(kc):

@@ -1,5 +1,5 @@
 """Each cell is compiled with only the header declarations it uses
-(kernel/decls.c), and again with all of them when that first try says
+(worker/decls.c), and again with all of them when that first try says
 anything: metadata.ckernel.timing.compiles tells which happened. Common
 cells must need one compile; the second try must be invisible to the user,
 whatever the first one said."""

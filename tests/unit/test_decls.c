@@ -1,4 +1,4 @@
-/* test_decls.c - unit tests of kernel/decls.c: which chunks of a header
+/* test_decls.c - unit tests of worker/decls.c: which chunks of a header
  * text decls_select keeps for a piece of code.
  *
  * Each case indexes a small text in the shapes glibc's preprocessed headers

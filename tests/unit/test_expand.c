@@ -1,4 +1,4 @@
-/* test_expand.c - unit tests of kernel/expand.c: which cells are
+/* test_expand.c - unit tests of worker/expand.c: which cells are
  * preprocessed before splitting, and that the result keeps every line on
  * its line, with the directives in effect as written.
  * Built and run by `make test-unit`. */

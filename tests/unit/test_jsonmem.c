@@ -1,4 +1,4 @@
-/* test_jsonmem.c - unit tests of kernel/jsonmem.c, jansson's memory in the
+/* test_jsonmem.c - unit tests of worker/jsonmem.c, jansson's memory in the
  * worker: memory is reused once a request's JSON is all freed, and never
  * while a block above the request's mark still lives (a display a cell's
  * thread is building when the request ends).

@@ -1,4 +1,4 @@
-/* test_lexer.c - unit tests of kernel/lexer.c: lexer_tokenize, tok_is and
+/* test_lexer.c - unit tests of common/lexer.c: lexer_tokenize, tok_is and
  * lexer_is_complete (the judge behind is_complete_request).
  *
  * One cmocka group; every case checks one behaviour the header promises.

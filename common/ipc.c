@@ -1,7 +1,7 @@
 /* ipc.c - length-prefixed JSON messages between kernel and worker (ipc.h).
  *
  * Owns framing only; what the messages mean is documented in ipc.h and
- * handled by worker.c (kernel side) and worker_main.c (worker side). */
+ * handled by kernel/worker.c (kernel side) and worker/main.c (worker side). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* crash.h - explain how a cell died, from inside the dying worker.
  *
  * The worker runs cells in the process that holds the session, so a crash
- * kills it and the snapshot takes over (worker_main.c). Just before it
+ * kills it and the snapshot takes over (worker/main.c). Just before it
  * dies, a signal handler on an alternate stack writes one "crash" event
  * (ipc.h) naming the signal in words, the faulting address and the region
  * it falls in, and the cell functions on the stack; then the signal takes

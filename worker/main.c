@@ -1,4 +1,4 @@
-/* worker_main.c - the worker process: compiles and runs cells.
+/* worker/main.c - the worker process: compiles and runs cells.
  *
  * The kernel starts it with the descriptors described in ipc.h. It owns
  * the session (session.c) and protects it with a snapshot: before each

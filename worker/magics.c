@@ -1,7 +1,7 @@
 /* magics.c - parse the `%` lines at the top of a cell (see magics.h).
  *
  * Owns the syntax of magics and their help text; what each one does is
- * worker_main.c's business. */
+ * worker/main.c's business. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

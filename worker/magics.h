@@ -14,7 +14,7 @@
  *   %%file NAME              write the rest of the cell to NAME, run nothing
  *   %help                    this list
  *
- * Lives in the worker. Parsing only; worker_main.c applies the result.
+ * Lives in the worker. Parsing only; worker/main.c applies the result.
  * Ownership: a magics struct owns its strings; magics_free frees them. */
 #ifndef CK_MAGICS_H
 #define CK_MAGICS_H
