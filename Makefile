@@ -42,7 +42,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 .PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
         bench bench-smoke fuzz test-reliability soak \
-        test-frontends test-browser notebooks test-repeat
+        test-frontends test-browser notebooks notebooks-src test-repeat
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
 
@@ -141,6 +141,11 @@ test-frontends: all
 # runs it when /usr/bin/chromium exists. Screenshots: build/screenshots/.
 test-browser: all
 	tests/browser/run.sh
+
+# Write every bundled notebook again from its generator, notebooks/src/gen_NN.py
+# (tests/notebooks/test_generators.py checks the committed ones are what they write).
+notebooks-src:
+	@set -e; for g in notebooks/src/gen_*.py; do $(PY) $$g; done
 
 # Execute every bundled notebook headless; HTML (C highlighted, SVG intact)
 # and the executed .ipynb go to build/notebooks/.

@@ -2,6 +2,7 @@
 writer with the C kernel's metadata, and the text and macros every notebook
 opens with."""
 import hashlib
+import os
 from pathlib import Path
 
 import nbformat
@@ -47,18 +48,34 @@ def c(src, tags=None):
     cells.append(cell)
 
 
-def write(name):
-    """Write the cells as notebooks/NAME, unexecuted, for the C kernel."""
-    out = Path(__file__).resolve().parents[1] / name
-    # ids from the cells' text (and how often it came before), so that
-    # regenerating changes only the ids of cells whose text changed
+# Where write() puts notebooks: notebooks/, or the folder in $NBGEN_OUT
+# (the test that the committed notebooks are what the generators write).
+OUT_DIR = Path(os.environ.get("NBGEN_OUT") or Path(__file__).resolve().parents[1])
+
+
+def content_ids():
+    """Ids from the cells' text (and how often it came before), so that
+    regenerating changes only the ids of cells whose text changed."""
     seen = {}
     for cell in cells:
         n = seen[cell.source] = seen.get(cell.source, 0) + 1
         cell.id = hashlib.sha1(f"{n}:{cell.source}".encode()).hexdigest()[:8]
+
+
+def index_ids():
+    """Ids cell-0, cell-1, ...: what 00-welcome was written with by hand."""
+    for i, cell in enumerate(cells):
+        cell.id = f"cell-{i}"
+
+
+def write(name, ids=content_ids, language_info=None):
+    """Write the cells as notebooks/NAME, unexecuted, for the C kernel.
+    LANGUAGE_INFO replaces the plain {"name": "c"}."""
+    out = OUT_DIR / name
+    ids()
     nb = new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "c", "display_name": "C (tcc)", "language": "c"},
-        "language_info": {"name": "c"},
+        "language_info": language_info or {"name": "c"},
     })
     nbformat.validate(nb)
     nbformat.write(nb, out)
