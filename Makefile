@@ -23,7 +23,8 @@ WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 #   kernel/   the Jupyter process;  worker/   the process that compiles and
 #   runs cells;  common/   what both link;  runtime/   the cells' library,
 #   linked into the worker and exported (runtime/exports.list) to cells.
-# A folder sees its own headers and those of the folders it may use, no more.
+# A folder sees its own headers and those of the folders it may use, no more
+# (runtime/ sees common/ for version.h only: it links nothing of common/).
 COMMON_SRC := $(wildcard common/*.c)
 KERNEL_SRC := $(wildcard kernel/*.c) $(COMMON_SRC)
 WORKER_SRC := $(wildcard worker/*.c) $(wildcard runtime/*.c) $(COMMON_SRC) $(BUILD)/gen/nb_header.c
@@ -32,7 +33,7 @@ HEADERS    := $(wildcard common/*.h kernel/*.h worker/*.h runtime/*.h)
 $(BUILD)/obj/common/%.o:  INCLUDES := -Icommon
 $(BUILD)/obj/kernel/%.o:  INCLUDES := -Ikernel -Icommon
 $(BUILD)/obj/worker/%.o:  INCLUDES := -Iworker -Icommon -Iruntime
-$(BUILD)/obj/runtime/%.o: INCLUDES := -Iruntime
+$(BUILD)/obj/runtime/%.o: INCLUDES := -Iruntime -Icommon
 
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(BUILD)/obj/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/obj/%.o)

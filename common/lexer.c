@@ -30,7 +30,7 @@ size_t lexer_code_points(const char *s, size_t bytes) {
     return cp;
 }
 
-int tok_is(const token *t, const char *text) {
+int lexer_tok_is(const token *t, const char *text) {
     size_t n = strlen(text);
     return t->len == n && memcmp(t->start, text, n) == 0;
 }
@@ -40,9 +40,6 @@ static const char *const punct_long[] = {
     "<<=", ">>=", "...", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=",
     "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "##", NULL
 };
-
-#define is_ident_start lexer_ident_start
-#define is_ident_char lexer_ident_char
 
 /* Skip a quoted literal starting at P (the quote). Returns the position after
  * the closing quote, or NULL if the line or text ends first. */
@@ -127,9 +124,9 @@ token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
         }
         at_line_start = 0;
 
-        if (is_ident_start((unsigned char)*p)) {
+        if (lexer_ident_start((unsigned char)*p)) {
             const char *q = p;
-            while (is_ident_char((unsigned char)*q)) q++;
+            while (lexer_ident_char((unsigned char)*q)) q++;
             size_t len = (size_t)(q - p);
             int prefix = (len == 1 && (*p == 'L' || *p == 'u' || *p == 'U')) ||
                          (len == 2 && p[0] == 'u' && p[1] == '8');
@@ -156,7 +153,7 @@ token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
         if (isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]))) {
             const char *q = p;
             /* a pp-number, as the standard defines it: 0x1e+5 is one token */
-            while (is_ident_char((unsigned char)*q) || *q == '.' ||
+            while (lexer_ident_char((unsigned char)*q) || *q == '.' ||
                    ((*q == '+' || *q == '-') && strchr("eEpP", q[-1])))
                 q++;
             t->kind = TOK_NUMBER;
@@ -190,9 +187,9 @@ static int ends_open(const token *t) {
         ":", ",", ".", "->", "&&", "||", "==", "!=", "<=", ">=", "<<", ">>",
         "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", NULL
     };
-    if (t->kind == TOK_IDENT) return tok_is(t, "else") || tok_is(t, "do");
+    if (t->kind == TOK_IDENT) return lexer_tok_is(t, "else") || lexer_tok_is(t, "do");
     if (t->kind != TOK_PUNCT) return 0;
-    for (int i = 0; ops[i]; i++) if (tok_is(t, ops[i])) return 1;
+    for (int i = 0; ops[i]; i++) if (lexer_tok_is(t, ops[i])) return 1;
     return 0;
 }
 
@@ -221,8 +218,8 @@ lex_status lexer_is_complete(const char *src, int *indent) {
             depth--;
             size_t o = stack_opener[depth];
             if (c == ')' && o > 0 && toks[o - 1].kind == TOK_IDENT &&
-                (tok_is(&toks[o - 1], "if") || tok_is(&toks[o - 1], "for") ||
-                 tok_is(&toks[o - 1], "while") || tok_is(&toks[o - 1], "switch")))
+                (lexer_tok_is(&toks[o - 1], "if") || lexer_tok_is(&toks[o - 1], "for") ||
+                 lexer_tok_is(&toks[o - 1], "while") || lexer_tok_is(&toks[o - 1], "switch")))
                 head_close = i;
         }
     }

@@ -34,7 +34,7 @@ token *lexer_tokenize(const char *src, size_t *count, int *unterminated);
 token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
                            void *(*grow)(void *, size_t));
 
-int tok_is(const token *t, const char *text);
+int lexer_tok_is(const token *t, const char *text);
 /* Whether byte C (as unsigned char) may start or continue an identifier.
  * Bytes of UTF-8 sequences (0x80 and up) may, as tcc 0.9.27 accepts them:
  * `int Lefèvre;` is one name. */

@@ -14,9 +14,10 @@
 #include "history.h"
 #include "lexer.h"
 #include "log.h"
+#include "monotime.h"
+#include "version.h"
 #include "worker.h"
 
-#define IMPLEMENTATION_VERSION "0.1.0"
 #define STOP_ON_ERROR_WINDOW_MS 20     /* see finish_cell */
 #define WORKER_ASK_MS 2000             /* longest wait for completion/inspection */
 
@@ -36,12 +37,6 @@ static struct {
 
 static void dispatch(channel ch, wire_msg *req);
 
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 static void publish_status(const char *state, json_t *parent) {
     channels_publish("status", parent, json_pack("{s:s}", "execution_state", state));
 }
@@ -54,8 +49,8 @@ static int h_kernel_info(channel ch, wire_msg *req) {
         "status", "ok",
         "protocol_version", WIRE_PROTOCOL_VERSION,
         "implementation", "ckernel",
-        "implementation_version", IMPLEMENTATION_VERSION,
-        "banner", "ckernel " IMPLEMENTATION_VERSION " - C cells compiled in memory "
+        "implementation_version", CK_VERSION,
+        "banner", "ckernel " CK_VERSION " - C cells compiled in memory "
                   "with tcc 0.9.27 (libtcc)",
         "help_links",
         "language_info",
@@ -131,9 +126,9 @@ static void finish_cell(json_t *done) {
     wire_msg *queued = NULL;
     size_t n_queued = 0, cap = 0;
     wire_msg next;
-    long deadline = now_ms() + STOP_ON_ERROR_WINDOW_MS;
-    while (!ok && cur.stop_on_error && now_ms() < deadline &&
-           channels_next_shell(&next, (int)(deadline - now_ms()))) {
+    long deadline = monotime_ms() + STOP_ON_ERROR_WINDOW_MS;
+    while (!ok && cur.stop_on_error && monotime_ms() < deadline &&
+           channels_next_shell(&next, (int)(deadline - monotime_ms()))) {
         if (n_queued == cap) {
             wire_msg *q = realloc(queued, (cap = cap ? 2 * cap : 8) * sizeof *q);
             if (!q) { wire_msg_free(&next); break; }
@@ -254,10 +249,6 @@ static int h_is_complete(channel ch, wire_msg *req) {
 /* ---------------------------------------------------------------- complete */
 
 
-static int is_ident_char(unsigned char c) {
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -286,7 +277,7 @@ static int h_complete(channel ch, wire_msg *req) {
     json_decref(ans);
     size_t end = json_is_integer(jpos) ? lexer_byte_offset(code, (size_t)json_integer_value(jpos)) : strlen(code);
     size_t start = end;
-    while (start > 0 && is_ident_char((unsigned char)code[start - 1])) start--;
+    while (start > 0 && lexer_ident_char((unsigned char)code[start - 1])) start--;
     const char *word = code + start;
     size_t wlen = end - start;
 

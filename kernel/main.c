@@ -16,10 +16,10 @@
 #include "connection.h"
 #include "handlers.h"
 #include "log.h"
+#include "version.h"
 #include "wire.h"
 #include "worker.h"
 
-#define CKERNEL_VERSION "0.1.0"
 #define PARENT_CHECK_MS 1000
 
 static void usage(FILE *out) {
@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
     /* HMAC needs no openssl.cnf: skipping it keeps the kernel smaller */
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--version")) { printf("ckernel %s\n", CKERNEL_VERSION); return 0; }
+        if (!strcmp(argv[i], "--version")) { printf("ckernel %s\n", CK_VERSION); return 0; }
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
         if (!strcmp(argv[i], "-f") && i + 1 < argc) conn_file = argv[++i];
         else if (!strncmp(argv[i], "--f=", 4)) conn_file = argv[i] + 4;

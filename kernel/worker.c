@@ -22,6 +22,7 @@
 #include "channels.h"
 #include "ipc.h"
 #include "log.h"
+#include "monotime.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -257,12 +258,6 @@ static void kill_group(void) {
     W.pid = W.pgid = 0;
 }
 
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 /* All writers of the event pipe are gone: nothing more can come on it. */
 static void events_closed(void) {
     close_fd(&W.ev_fd);
@@ -272,7 +267,7 @@ static void events_closed(void) {
  * reference) or, if PID is set, until PID is seen to have died. Other
  * events met on the way are handled as usual. */
 static json_t *wait_event(const char *ev, int timeout_ms, pid_t pid) {
-    long deadline = now_ms() + timeout_ms;
+    long deadline = monotime_ms() + timeout_ms;
     for (;;) {
         json_t *msg;
         while ((msg = ipc_reader_next(&W.ev))) {
@@ -281,7 +276,7 @@ static json_t *wait_event(const char *ev, int timeout_ms, pid_t pid) {
             handle_event(msg);
             json_decref(msg);
         }
-        long left = deadline - now_ms();
+        long left = deadline - monotime_ms();
         if (left <= 0 || W.ev_fd < 0) return NULL;
         if (pid > 0 && waitpid(pid, NULL, WNOHANG) == pid) return NULL;
         struct pollfd p = { W.ev_fd, POLLIN, 0 };
@@ -591,7 +586,7 @@ void worker_stop(void) {
     kill_group();
     /* Reap until the group is gone: members whose parent died are handed
      * to us (the subreaper) a moment later, so poll for a short while. */
-    for (long end = now_ms() + 2000; pgid > 0 && now_ms() < end;) {
+    for (long end = monotime_ms() + 2000; pgid > 0 && monotime_ms() < end;) {
         while (waitpid(-1, NULL, WNOHANG) > 0) {}
         if (kill(-pgid, 0) < 0 && errno == ESRCH) break;
         usleep(2000);

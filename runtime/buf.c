@@ -84,7 +84,7 @@ void rt_buf_free(rt_buf *b) {
     memset(b, 0, sizeof *b);
 }
 
-void rt_fmt_bytes(char *out, size_t n, double v) {
+void rt_buf_fmt_bytes(char *out, size_t n, double v) {
     const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
     int u = 0;
     double a = v < 0 ? -v : v;
@@ -93,7 +93,7 @@ void rt_fmt_bytes(char *out, size_t n, double v) {
     else snprintf(out, n, a < 10 ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-void rt_fmt_ns(char *out, size_t n, double ns) {
+void rt_buf_fmt_ns(char *out, size_t n, double ns) {
     if (ns < 1e3) snprintf(out, n, "%.0f ns", ns);
     else if (ns < 1e4) snprintf(out, n, "%.1f \xc2\xb5s", ns / 1e3);
     else if (ns < 1e7) snprintf(out, n, "%.2f ms", ns / 1e6);

@@ -293,10 +293,10 @@ RT_BODY void progress_show(long i, long n) {
     double elapsed = (double)(now - progress.start_ns);
     char when[48] = "", t[32];
     if (i >= n) {
-        rt_fmt_ns(t, sizeof t, elapsed);
+        rt_buf_fmt_ns(t, sizeof t, elapsed);
         snprintf(when, sizeof when, " \xc2\xb7 %s", t);
     } else if (i > 0 && elapsed > 0) {
-        rt_fmt_ns(t, sizeof t, elapsed / frac - elapsed);
+        rt_buf_fmt_ns(t, sizeof t, elapsed / frac - elapsed);
         snprintf(when, sizeof when, " \xc2\xb7 %s left", t);
     }
     char bar[21];

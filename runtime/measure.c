@@ -150,7 +150,7 @@ static void pow2_label(char *out, size_t n, int k) {
  * "3200 B", not "3.1 KiB"). */
 static void heap_bytes(char *out, size_t n, double v) {
     if (v > -10240 && v < 10240) snprintf(out, n, "%.0f B", v);
-    else rt_fmt_bytes(out, n, v);
+    else rt_buf_fmt_bytes(out, n, v);
 }
 
 /* " (libc's own: 8 allocs / 1178 B, 8 frees)": the part of the heap
@@ -178,15 +178,15 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
     rt_inside_begin();
     char compile[32], run[32], bytes[32], live[32], peak[32], stack[32], cpu[32], rss[32], libc[96];
     libc_note(libc, sizeof libc, m);
-    rt_fmt_ns(compile, sizeof compile, (double)m->compile_ns);
-    rt_fmt_ns(run, sizeof run, (double)m->run_ns);
+    rt_buf_fmt_ns(compile, sizeof compile, (double)m->compile_ns);
+    rt_buf_fmt_ns(run, sizeof run, (double)m->run_ns);
     heap_bytes(bytes, sizeof bytes, (double)m->alloc_bytes);
     heap_bytes(live, sizeof live, (double)m->live_delta_bytes);
     heap_bytes(peak, sizeof peak, (double)m->peak_live_bytes);
-    if (m->stack_measured) rt_fmt_bytes(stack, sizeof stack, (double)m->stack_peak_bytes);
+    if (m->stack_measured) rt_buf_fmt_bytes(stack, sizeof stack, (double)m->stack_peak_bytes);
     else snprintf(stack, sizeof stack, "?");
-    rt_fmt_ns(cpu, sizeof cpu, (double)m->cpu_ns);
-    rt_fmt_bytes(rss, sizeof rss, (double)m->rss_bytes);
+    rt_buf_fmt_ns(cpu, sizeof cpu, (double)m->cpu_ns);
+    rt_buf_fmt_bytes(rss, sizeof rss, (double)m->rss_bytes);
     const char *sign = m->live_delta_bytes >= 0 ? "+" : "";
     unsigned long long faults = (unsigned long long)(m->minor_faults + m->major_faults);
     char major[32] = "";

@@ -16,8 +16,9 @@
 #include "nb.h"
 #include "nb_internal.h"
 #include "rt.h"
+#include "version.h"
 
-const char *nb_version(void) { return "0.1.0"; }
+const char *nb_version(void) { return CK_VERSION; }
 
 void nb__assign(void *dst, const void *src, unsigned long n) { memmove(dst, src, n); }
 

@@ -81,11 +81,11 @@ RT_HIDDEN void rt_buf_vprintf(rt_buf *b, const char *fmt, va_list ap);
 RT_HIDDEN void rt_buf_xml(rt_buf *b, const char *s);
 RT_HIDDEN void rt_buf_free(rt_buf *b);
 /* "96 B", "1.2 KiB", ... and "0.30 ms", "1.21 ms", "4.2 µs", ... */
-RT_HIDDEN void rt_fmt_bytes(char *out, size_t n, double bytes);
-RT_HIDDEN void rt_fmt_ns(char *out, size_t n, double ns);
+RT_HIDDEN void rt_buf_fmt_bytes(char *out, size_t n, double bytes);
+RT_HIDDEN void rt_buf_fmt_ns(char *out, size_t n, double ns);
 RT_HIDDEN uint64_t rt_now_ns(void);
 
-/* --------------------------------------------------------------- where.c */
+/* ---------------------------------------------------------------- maps.c */
 
 typedef struct rt_map {
     uintptr_t lo, hi;
@@ -95,6 +95,9 @@ typedef struct rt_map {
 /* The process's mappings, in address order (caller frees *MAPS with
  * free() inside rt_inside). Returns the count, or -1. */
 RT_HIDDEN int rt_maps_read(rt_map **maps);
+
+/* --------------------------------------------------------------- where.c */
+
 /* Ask the worker's symbolizer; 1 if ADDR is in a cell's definition. */
 RT_HIDDEN int rt_symbolize(const void *addr, char *name, size_t n, int *kind,
                            const void **start, size_t *size);

@@ -245,7 +245,7 @@ static void draw_groups(const mmap_pic *pc, rt_buf *svg, rt_buf *text) {
         const group *g = &pc->g[i];
         double top = pc->top[i], h = pc->h[i];
         char size[32], lo[32], hi[32], shown[160];
-        rt_fmt_bytes(size, sizeof size, (double)(g->hi - g->lo));
+        rt_buf_fmt_bytes(size, sizeof size, (double)(g->hi - g->lo));
         snprintf(lo, sizeof lo, "%#lx", (unsigned long)g->lo);
         snprintf(hi, sizeof hi, "%#lx", (unsigned long)g->hi);
         rt_buf_printf(svg, "<g><title>%s-%s, %s</title>", lo, hi, size);
@@ -345,7 +345,7 @@ static const char *zfill(nb_region r) {
 /* Two lines under box K: the label, then what it is and its size. */
 static void zlines(const mmap_pic *pc, const zobj *o, char *l1, char *l2, size_t n) {
     char size[32] = "";
-    if (o->size_known) rt_fmt_bytes(size, sizeof size, (double)(o->hi - o->lo));
+    if (o->size_known) rt_buf_fmt_bytes(size, sizeof size, (double)(o->hi - o->lo));
     snprintf(l1, n, "%s", label_of(pc, o->j));
     snprintf(l2, n, "%s%s%s", nb_region_name(pc->where[o->j].region), *size ? ", " : "", size);
 }
@@ -359,7 +359,7 @@ static double draw_zoom(const mmap_pic *pc, double y, rt_buf *svg, rt_buf *text)
     for (int k = 0; k < n; k++) total += w[k] = zbox_w(&z[k]);
     double scale = total > avail ? avail / total : 1;
     char span[32], lo[32];
-    rt_fmt_bytes(span, sizeof span, (double)(z[n - 1].hi - z[0].lo));
+    rt_buf_fmt_bytes(span, sizeof span, (double)(z[n - 1].hi - z[0].lo));
     snprintf(lo, sizeof lo, "%#lx", (unsigned long)z[0].lo);
     rt_buf_printf(svg, "<text x=\"12\" y=\"%.1f\" font-weight=\"bold\" fill=\"#111827\">Zoom: the cells' objects above, in address order</text>"
                   "<text x=\"12\" y=\"%.1f\" fill=\"#6b7280\">%s from %s, not to scale: widths grow with log(size); a break: bytes between</text>\n",
@@ -552,7 +552,7 @@ static void fmt_allocs(char *out, size_t n, double a) {
 static void bench_label(char *out, size_t n, const nb_result *r, time_unit u) {
     char ns[32], bytes[32], allocs[32];
     fmt_in(ns, sizeof ns, r->ns_per_op, u);
-    rt_fmt_bytes(bytes, sizeof bytes, r->bytes_per_op);
+    rt_buf_fmt_bytes(bytes, sizeof bytes, r->bytes_per_op);
     fmt_allocs(allocs, sizeof allocs, r->allocs_per_op);
     snprintf(out, n, "%s/op \xc2\xb1%.0f%% \xc2\xb7 %s/op \xc2\xb7 %s", ns, r->spread * 100, bytes, allocs);
 }

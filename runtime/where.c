@@ -3,7 +3,7 @@
  * Sources, most precise first: the allocator's table of live and recently
  * freed blocks (alloc.c), the stack bounds and the cell's frame (stack.c),
  * the worker's symbolizer for what cells defined, the dynamic linker's
- * symbols (dladdr) for the worker and its libraries, and /proc/self/maps
+ * symbols (dladdr) for the worker and its libraries, and /proc/self/maps (maps.c)
  * with its permissions for everything else. Reading never faults: the
  * only bytes read at an unknown address are read through
  * process_vm_readv. */
@@ -42,47 +42,6 @@ int rt_symbolize(const void *addr, char *name, size_t n, int *kind, const void *
     *size = 0;
     if (n) name[0] = 0;
     return symbolizer(symbolizer_opaque, addr, name, n, kind, start, size) == 1;
-}
-
-/* --------------------------------------------------------------- maps */
-
-int rt_maps_read(rt_map **out) {
-    *out = NULL;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    rt_buf text = {0};
-    char chunk[4096];
-    ssize_t r;
-    while ((r = read(fd, chunk, sizeof chunk)) > 0) rt_buf_add(&text, chunk, (size_t)r);
-    close(fd);
-    if (!text.s) return -1;
-    size_t lines = 0;
-    for (size_t i = 0; i < text.len; i++) lines += text.s[i] == '\n';
-    rt_inside_begin();
-    rt_map *maps = calloc(lines + 1, sizeof *maps);
-    rt_inside_end();
-    int n = 0;
-    for (char *line = text.s; maps && line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next) *next++ = 0;
-        unsigned long lo, hi;
-        char perms[8] = "", path[512] = "";
-        int got = sscanf(line, "%lx-%lx %7s %*s %*s %*s %511[^\n]", &lo, &hi, perms, path);
-        if (got >= 3) {
-            rt_map *m = &maps[n++];
-            m->lo = lo;
-            m->hi = hi;
-            memcpy(m->perms, perms, 4);
-            m->perms[4] = 0;
-            char *p = path;
-            while (*p == ' ') p++;
-            snprintf(m->path, sizeof m->path, "%s", p);
-        }
-        line = next;
-    }
-    rt_buf_free(&text);
-    *out = maps;
-    return maps ? n : -1;
 }
 
 static const char *basename_of(const char *path) {
@@ -168,7 +127,7 @@ static nb_place locate(const void *p, uintptr_t caller_sp) {
         pl.size = b.size;
         pl.offset = (long)(a - (uintptr_t)b.addr);
         snprintf(pl.name, sizeof pl.name, "%s", site);
-        rt_fmt_bytes(sz, sizeof sz, (double)b.size);
+        rt_buf_fmt_bytes(sz, sizeof sz, (double)b.size);
         if (pl.offset) snprintf(off, sizeof off, ", %ld B into it", pl.offset);
         if (found == 1)
             set(&pl, NB_HEAP, "heap: a live block of %s%s, allocated in %s", sz, off, *site ? site : "?");
@@ -228,7 +187,7 @@ static nb_place locate(const void *p, uintptr_t caller_sp) {
         else if (kind == NB_SYM_FUNCTION) set(&pl, NB_CODE, "code: %s", name);
         else if (kind == NB_SYM_RODATA) set(&pl, NB_RODATA, "read-only data: %s%s", name, off);
         else {
-            rt_fmt_bytes(sz, sizeof sz, (double)size);
+            rt_buf_fmt_bytes(sz, sizeof sz, (double)size);
             set(&pl, NB_GLOBAL, "global data%s: %s%s%s%s", kind == NB_SYM_BSS ? " (bss, zero-initialised)" : "",
                 name, off, size ? ", of " : "", size ? sz : "");
         }
@@ -267,7 +226,7 @@ static nb_place locate(const void *p, uintptr_t caller_sp) {
     } else if (m->perms[0] == '-' && m->perms[1] == '-') {
         set(&pl, NB_MAPPING, "a no-access mapping (guard pages)");
     } else {
-        rt_fmt_bytes(sz, sizeof sz, (double)(m->hi - m->lo));
+        rt_buf_fmt_bytes(sz, sizeof sz, (double)(m->hi - m->lo));
         set(&pl, NB_MAPPING, "mapping: %s (%s, %s), %lu B into it", *m->path ? m->path : "anonymous",
             m->perms, sz, (unsigned long)(a - m->lo));
     }

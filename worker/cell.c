@@ -21,7 +21,7 @@ typedef struct {
 } toks;
 
 static int is(const toks *ts, size_t i, const char *text) {
-    return i < ts->n && tok_is(&ts->t[i], text);
+    return i < ts->n && lexer_tok_is(&ts->t[i], text);
 }
 
 static int is_kind(const toks *ts, size_t i, tok_kind k) {
@@ -30,7 +30,7 @@ static int is_kind(const toks *ts, size_t i, tok_kind k) {
 
 static int word_in(const token *t, const char *const *words) {
     if (t->kind != TOK_IDENT) return 0;
-    for (int i = 0; words[i]; i++) if (tok_is(t, words[i])) return 1;
+    for (int i = 0; words[i]; i++) if (lexer_tok_is(t, words[i])) return 1;
     return 0;
 }
 
@@ -116,12 +116,13 @@ static char *span(const toks *ts, size_t a, size_t b, const unsigned char *drop)
 /* Whether a blank goes between tokens A and B when declarations are
  * written out: `char **argv`, `int f(int a, int b)`, `void (*cb)(int)`. */
 static int blank_between(const token *a, const token *b) {
-    if (b->kind == TOK_PUNCT && (tok_is(b, ",") || tok_is(b, ";") || tok_is(b, ")") ||
-                                 tok_is(b, "]") || tok_is(b, "[")))
+    if (b->kind == TOK_PUNCT && (lexer_tok_is(b, ",") || lexer_tok_is(b, ";") ||
+                                 lexer_tok_is(b, ")") || lexer_tok_is(b, "]") || lexer_tok_is(b, "[")))
         return 0;
-    if (a->kind == TOK_PUNCT && (tok_is(a, "(") || tok_is(a, "[") || tok_is(a, "*")))
+    if (a->kind == TOK_PUNCT &&
+        (lexer_tok_is(a, "(") || lexer_tok_is(a, "[") || lexer_tok_is(a, "*")))
         return 0;
-    if (tok_is(b, "(")) return a->kind == TOK_IDENT && (word_in(a, basic_types) || word_in(a, qualifiers));
+    if (lexer_tok_is(b, "(")) return a->kind == TOK_IDENT && (word_in(a, basic_types) || word_in(a, qualifiers));
     return 1;
 }
 
@@ -283,7 +284,8 @@ static int starts_declaration(const toks *ts, size_t i) {
     const token *t = &ts->t[i];
     if (t->kind != TOK_IDENT) return 0;
     if (word_in(t, basic_types) || word_in(t, qualifiers) || word_in(t, tags) ||
-        word_in(t, paren_specs) || tok_is(t, "_Static_assert") || tok_is(t, "static_assert"))
+        word_in(t, paren_specs) || lexer_tok_is(t, "_Static_assert") ||
+        lexer_tok_is(t, "static_assert"))
         return 1;
     static const char *const stmt_words[] = {
         "if", "for", "while", "do", "switch", "return", "break", "continue",
@@ -317,13 +319,13 @@ static size_t specifiers_end(const toks *ts, size_t i, size_t *tag_at, size_t *t
     while (i < ts->n) {
         const token *t = &ts->t[i];
         if (t->kind != TOK_IDENT) break;
-        if (tok_is(t, "typedef")) { *is_typedef = 1; i++; continue; }
+        if (lexer_tok_is(t, "typedef")) { *is_typedef = 1; i++; continue; }
         if (word_in(t, qualifiers)) { i++; continue; }
         if (word_in(t, basic_types)) { saw_type = 1; i++; continue; }
         if (word_in(t, paren_specs)) {
             i++;
             if (is(ts, i, "(")) i = skip_group(ts, i);
-            if (tok_is(t, "__typeof__") || tok_is(t, "typeof") || tok_is(t, "__typeof")) saw_type = 1;
+            if (lexer_tok_is(t, "__typeof__") || lexer_tok_is(t, "typeof") || lexer_tok_is(t, "__typeof")) saw_type = 1;
             continue;
         }
         if (word_in(t, tags)) {
@@ -367,7 +369,7 @@ static char *tag_key(const toks *ts, size_t tag_at) {
 
 /* Enum constants are ordinary identifiers: list them as keys of the type. */
 static void add_enum_keys(const toks *ts, size_t tag_at, size_t tag_end, cell_item *it) {
-    if (!tok_is(&ts->t[tag_at], "enum")) return;
+    if (!lexer_tok_is(&ts->t[tag_at], "enum")) return;
     size_t i = tag_at;
     while (i < tag_end && !is(ts, i, "{")) i++;
     int expect_name = 1;

@@ -75,10 +75,10 @@ static void hidx_build(const char *text) {
             if (c == '(' || c == '{' || c == '[') depth++;
             else if (c == ')' || c == '}' || c == ']') depth--;
         }
-        if (depth != 0 || !(tok_is(&t[i], ";"))) continue;
+        if (depth != 0 || !(lexer_tok_is(&t[i], ";"))) continue;
         /* a declaration [start, i] */
         int is_typedef = 0;
-        for (size_t k = start; k < i; k++) if (tok_is(&t[k], "typedef")) is_typedef = 1;
+        for (size_t k = start; k < i; k++) if (lexer_tok_is(&t[k], "typedef")) is_typedef = 1;
         const char *ds = t[start].start, *de = t[i].start + 1;
         if (is_typedef) {
             for (size_t k = i; k > start; k--)
@@ -88,8 +88,8 @@ static void hidx_build(const char *text) {
             for (size_t k = start; k + 1 < i; k++) {
                 if (t[k].kind == TOK_PUNCT && t[k].len == 1 && strchr("({[", t[k].start[0])) d++;
                 if (t[k].kind == TOK_PUNCT && t[k].len == 1 && strchr(")}]", t[k].start[0])) d--;
-                if (d == 0 && t[k].kind == TOK_IDENT && tok_is(&t[k + 1], "(") &&
-                    !tok_is(&t[k], "__attribute__") && !tok_is(&t[k], "__asm__") && !tok_is(&t[k], "__typeof__")) {
+                if (d == 0 && t[k].kind == TOK_IDENT && lexer_tok_is(&t[k + 1], "(") &&
+                    !lexer_tok_is(&t[k], "__attribute__") && !lexer_tok_is(&t[k], "__asm__") && !lexer_tok_is(&t[k], "__typeof__")) {
                     hidx_add(t[k].start, t[k].len, ds, (size_t)(de - ds));
                     break;
                 }
@@ -134,14 +134,14 @@ static int type_of(const char *text, const char *name, char *out, size_t n) {
     if (!t) return 0;
     int found = 0;
     for (size_t i = 1; i < nt && !found; i++) {
-        if (t[i].kind != TOK_IDENT || !tok_is(&t[i], name)) continue;
+        if (t[i].kind != TOK_IDENT || !lexer_tok_is(&t[i], name)) continue;
         size_t j = i;
-        while (j > 0 && (tok_is(&t[j - 1], "*") || tok_is(&t[j - 1], "const"))) j--;
+        while (j > 0 && (lexer_tok_is(&t[j - 1], "*") || lexer_tok_is(&t[j - 1], "const"))) j--;
         if (j == 0 || t[j - 1].kind != TOK_IDENT) continue;
-        if (i + 1 < nt && !(tok_is(&t[i + 1], "=") || tok_is(&t[i + 1], ";") || tok_is(&t[i + 1], ",") ||
-                            tok_is(&t[i + 1], ")") || tok_is(&t[i + 1], "[")))
+        if (i + 1 < nt && !(lexer_tok_is(&t[i + 1], "=") || lexer_tok_is(&t[i + 1], ";") || lexer_tok_is(&t[i + 1], ",") ||
+                            lexer_tok_is(&t[i + 1], ")") || lexer_tok_is(&t[i + 1], "[")))
             continue;
-        if (j >= 2 && (tok_is(&t[j - 2], "struct") || tok_is(&t[j - 2], "union")))
+        if (j >= 2 && (lexer_tok_is(&t[j - 2], "struct") || lexer_tok_is(&t[j - 2], "union")))
             snprintf(out, n, "%.*s %.*s", (int)t[j - 2].len, t[j - 2].start, (int)t[j - 1].len, t[j - 1].start);
         else
             snprintf(out, n, "%.*s", (int)t[j - 1].len, t[j - 1].start);
@@ -157,20 +157,24 @@ static void add_members(strlist *l, const char *text, const char *prefix, size_t
     token *t = lexer_tokenize(text, &nt, NULL);
     if (!t) return;
     size_t i = 0;
-    while (i < nt && !tok_is(&t[i], "{")) i++;
+    while (i < nt && !lexer_tok_is(&t[i], "{")) i++;
     int depth = 0;
     const token *last = NULL;
     for (i++; i < nt; i++) {
-        if (tok_is(&t[i], "{") || tok_is(&t[i], "(") || tok_is(&t[i], "[")) { depth++; continue; }
-        if (tok_is(&t[i], ")") || tok_is(&t[i], "]")) { depth--; continue; }
-        if (tok_is(&t[i], "}")) { if (depth-- == 0) break; continue; }
-        if (t[i].kind == TOK_IDENT && depth <= 1 && !tok_is(&t[i], "const") && !tok_is(&t[i], "struct") &&
-            !tok_is(&t[i], "union") && !tok_is(&t[i], "unsigned"))
+        if (lexer_tok_is(&t[i], "{") || lexer_tok_is(&t[i], "(") || lexer_tok_is(&t[i], "[")) {
+            depth++;
+            continue;
+        }
+        if (lexer_tok_is(&t[i], ")") || lexer_tok_is(&t[i], "]")) { depth--; continue; }
+        if (lexer_tok_is(&t[i], "}")) { if (depth-- == 0) break; continue; }
+        if (t[i].kind == TOK_IDENT && depth <= 1 && !lexer_tok_is(&t[i], "const") &&
+            !lexer_tok_is(&t[i], "struct") && !lexer_tok_is(&t[i], "union") &&
+            !lexer_tok_is(&t[i], "unsigned"))
             last = &t[i];
-        if (depth == 0 && (tok_is(&t[i], ";") || tok_is(&t[i], ",") || tok_is(&t[i], ":"))) {
+        if (depth == 0 && (lexer_tok_is(&t[i], ";") || lexer_tok_is(&t[i], ",") || lexer_tok_is(&t[i], ":"))) {
             if (last) add_match(l, last->start, last->len, prefix, plen);
             last = NULL;
-            if (tok_is(&t[i], ":")) while (i + 1 < nt && !tok_is(&t[i + 1], ";") && !tok_is(&t[i + 1], ",")) i++;
+            if (lexer_tok_is(&t[i], ":")) while (i + 1 < nt && !lexer_tok_is(&t[i + 1], ";") && !lexer_tok_is(&t[i + 1], ",")) i++;
         }
     }
     free(t);
@@ -279,7 +283,7 @@ void complete_free(completion *c) {
     memset(c, 0, sizeof *c);
 }
 
-char *inspect_at(session *s, const char *code, size_t cursor) {
+char *complete_inspect_at(session *s, const char *code, size_t cursor) {
     size_t len = strlen(code);
     if (cursor > len) cursor = len;
     size_t a = cursor, b = cursor;

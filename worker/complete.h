@@ -24,6 +24,6 @@ void complete_free(completion *c);
 
 /* What is known of the name at byte CURSOR: its declaration and the
  * comment above its definition, as plain text (caller frees), or NULL. */
-char *inspect_at(session *s, const char *code, size_t cursor);
+char *complete_inspect_at(session *s, const char *code, size_t cursor);
 
 #endif

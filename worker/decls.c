@@ -196,59 +196,60 @@ static int index_tokens(decls *ix, const token *t, size_t n) {
             if (k->kind == TOK_IDENT) {
                 int kw = is_keyword(k->start, k->len);
                 if (kw) {
-                    if (tok_is(k, "typedef") && !braces) typedef_chunk = 1;
-                    if (!braces && (tok_is(k, "struct") || tok_is(k, "union"))) agg = 's';
-                    if (!braces && tok_is(k, "enum")) agg = 'e';
+                    if (lexer_tok_is(k, "typedef") && !braces) typedef_chunk = 1;
+                    if (!braces && (lexer_tok_is(k, "struct") || lexer_tok_is(k, "union")))
+                        agg = 's';
+                    if (!braces && lexer_tok_is(k, "enum")) agg = 'e';
                     continue;
                 }
                 size_t id = intern(ix, k->start, k->len);
                 add_use(ix, id);
-                int after_tag = prev && (tok_is(prev, "struct") || tok_is(prev, "union") || tok_is(prev, "enum"));
+                int after_tag = prev && (lexer_tok_is(prev, "struct") || lexer_tok_is(prev, "union") || lexer_tok_is(prev, "enum"));
                 const token *next = i + 1 < n ? &t[i + 1] : NULL;
                 if (after_tag) {
-                    if (!braces && next && (tok_is(next, "{") || tok_is(next, ";"))) add_decl(ix, id, chunk, 1);
-                } else if (enum_body && braces == 1 && !np && prev && (tok_is(prev, "{") || tok_is(prev, ","))) {
+                    if (!braces && next && (lexer_tok_is(next, "{") || lexer_tok_is(next, ";"))) add_decl(ix, id, chunk, 1);
+                } else if (enum_body && braces == 1 && !np && prev && (lexer_tok_is(prev, "{") || lexer_tok_is(prev, ","))) {
                     add_decl(ix, id, chunk, 0);             /* an enumerator */
-                } else if (!braces && !brackets && !skip && !in_init && !(prev && (tok_is(prev, ".") || tok_is(prev, "->"))) &&
+                } else if (!braces && !brackets && !skip && !in_init && !(prev && (lexer_tok_is(prev, ".") || lexer_tok_is(prev, "->"))) &&
                            (id == (size_t)-1 || !ix->is_typedef[id])) {
                     add_decl(ix, id, chunk, 0);
                 }
                 continue;
             }
             if (k->kind != TOK_PUNCT) continue;
-            if (tok_is(k, "(")) {
+            if (lexer_tok_is(k, "(")) {
                 /* after a name (not a type's) or a `)`: parameters; after
                  * an attribute word: no declarator; else grouping */
                 size_t pid = prev && prev->kind == TOK_IDENT && !is_keyword(prev->start, prev->len)
                              ? intern(ix, prev->start, prev->len) : (size_t)-1;
-                int params = prev && (tok_is(prev, ")") || in_list(paren_words, prev->start, prev->len) ||
+                int params = prev && (lexer_tok_is(prev, ")") || in_list(paren_words, prev->start, prev->len) ||
                                       (pid != (size_t)-1 && !ix->is_typedef[pid]));
                 if (np < (int)sizeof parens) parens[np] = params ? 'p' : 'g';
                 if (params) skip++;
                 np++;
-            } else if (tok_is(k, ")")) {
+            } else if (lexer_tok_is(k, ")")) {
                 if (np > 0) {
                     np--;
                     if (np < (int)sizeof parens && parens[np] == 'p') skip--;
                 }
-            } else if (tok_is(k, "[")) {
+            } else if (lexer_tok_is(k, "[")) {
                 brackets++;
-            } else if (tok_is(k, "]")) {
+            } else if (lexer_tok_is(k, "]")) {
                 if (brackets) brackets--;
-            } else if (tok_is(k, "{")) {
+            } else if (lexer_tok_is(k, "{")) {
                 if (!braces && !np) {
-                    fn_body = !in_init && prev && tok_is(prev, ")");
+                    fn_body = !in_init && prev && lexer_tok_is(prev, ")");
                     enum_body = agg == 'e' && !fn_body && !in_init;
                 }
                 braces++;
-            } else if (tok_is(k, "}")) {
+            } else if (lexer_tok_is(k, "}")) {
                 if (braces) braces--;
                 if (!braces && fn_body) { i++; break; }   /* a function definition ends here */
                 if (!braces) enum_body = 0;
             } else if (!braces && !np && !brackets) {
-                if (tok_is(k, "=")) in_init = 1;
-                else if (tok_is(k, ",")) in_init = 0;
-                else if (tok_is(k, ";")) { i++; break; }
+                if (lexer_tok_is(k, "=")) in_init = 1;
+                else if (lexer_tok_is(k, ",")) in_init = 0;
+                else if (lexer_tok_is(k, ";")) { i++; break; }
             }
         }
         ix->chunk[chunk] = (span){ (size_t)(t[first].start - ix->text),

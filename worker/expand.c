@@ -81,8 +81,8 @@ static int may_define(const char *def, size_t len) {
     static const char *const statements[] = {
         "do", "if", "for", "while", "switch", "return", "break", "continue", "goto", NULL
     };
-    int define = t && n > 0 && t[0].kind == TOK_IDENT && !(n > 1 && tok_is(&t[1], "("));
-    for (int i = 0; define && statements[i]; i++) define = !tok_is(&t[0], statements[i]);
+    int define = t && n > 0 && t[0].kind == TOK_IDENT && !(n > 1 && lexer_tok_is(&t[1], "("));
+    for (int i = 0; define && statements[i]; i++) define = !lexer_tok_is(&t[0], statements[i]);
     free(t);
     free(body);
     return define;
@@ -123,12 +123,12 @@ int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
             depth++;
         } else if (k->kind == TOK_PUNCT && k->len == 1 && strchr(")]}", k->start[0])) {
             if (depth > 0 && --depth == 0 && k->start[0] == '}') in_init = 0;
-        } else if (depth == 0 && tok_is(k, "=")) {
+        } else if (depth == 0 && lexer_tok_is(k, "=")) {
             in_init = 1;
-        } else if (depth == 0 && tok_is(k, ";")) {
+        } else if (depth == 0 && lexer_tok_is(k, ";")) {
             in_init = 0;
         } else if (depth == 0 && !in_init && k->kind == TOK_IDENT) {
-            int at_start = i == 0 || tok_is(&t[i - 1], ";") || tok_is(&t[i - 1], "}") ||
+            int at_start = i == 0 || lexer_tok_is(&t[i - 1], ";") || lexer_tok_is(&t[i - 1], "}") ||
                            t[i - 1].kind == TOK_DIRECTIVE;
             needed = is_macro(&sc, k, at_start);
         }
@@ -329,8 +329,8 @@ static void find_free_lines(lines *l, const token *t, size_t n) {
         if (i == n) break;
         line = t[i].line + 1;
         for (size_t k = 0; k < t[i].len; k++) line += t[i].start[k] == '\n';
-        if (t[i].kind == TOK_PUNCT && tok_is(&t[i], "{")) depth++;
-        if (t[i].kind == TOK_PUNCT && tok_is(&t[i], "}") && depth > 0) depth--;
+        if (t[i].kind == TOK_PUNCT && lexer_tok_is(&t[i], "{")) depth++;
+        if (t[i].kind == TOK_PUNCT && lexer_tok_is(&t[i], "}") && depth > 0) depth--;
     }
 }
 

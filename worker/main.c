@@ -30,13 +30,8 @@
 #include "nb_internal.h"
 #include "lexer.h"
 #include "log.h"
+#include "monotime.h"
 #include "session.h"
-
-static uint64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 /* One event at a time on the pipe: threads a cell left running may
  * display while the worker sends, and a frame over PIPE_BUF bytes could
@@ -98,15 +93,6 @@ static pid_t fork_snapshot(void) {
     pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
     sigprocmask(SIG_SETMASK, &old, NULL);
     return -1;
-}
-
-static void set_error(session_result *r, const char *ename, const char *evalue) {
-    r->ok = 0;
-    r->ename = strdup(ename);
-    r->evalue = strdup(evalue);
-    r->traceback = calloc(1, sizeof(char *));
-    if (asprintf(&r->traceback[0], "%s: %s", ename, evalue) < 0) r->traceback[0] = strdup(evalue);
-    r->ntraceback = 1;
 }
 
 /* The memory limit (%memory) counts what cells may map beyond what the
@@ -298,7 +284,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
         if (!f || fputs(m->code, f) < 0 || fclose(f) != 0) {
             char *e = NULL;
             if (asprintf(&e, "cannot write %s: %s", m->file, strerror(errno)) < 0) e = NULL;
-            set_error(r, "OSError", e ? e : "cannot write the file");
+            session_result_error(r, "OSError", e ? e : "cannot write the file", NULL);
             free(e);
             return -1;
         }
@@ -313,13 +299,13 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     for (size_t i = 0; m->libs && m->libs[i]; i++) {
         char *err = NULL;
         if (session_add_library(s, m->libs[i], &err) < 0) {
-            set_error(r, "LinkError", err ? err : "library not found");
+            session_result_error(r, "LinkError", err ? err : "library not found", NULL);
             free(err);
             return -1;
         }
     }
     if (m->memory_mib >= 0 && set_memory_limit(m->memory_mib > 0 ? (rlim_t)m->memory_mib << 20 : RLIM_INFINITY) < 0) {
-        set_error(r, "MagicError", "cannot set the memory limit");
+        session_result_error(r, "MagicError", "cannot set the memory limit", NULL);
         return -1;
     }
     if (m->timeout >= 0) cell_timeout = m->timeout;
@@ -334,16 +320,16 @@ static int apply_magics(session *s, magics *m, session_result *r) {
  * snapshot once it has taken over. */
 static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
     fflush(NULL);                         /* nothing buffered may be copied */
-    uint64_t t0 = now_ns();
+    uint64_t t0 = monotime_ns();
     pid_t snap = fork_snapshot();
-    *snapshot_ns = now_ns() - t0;
+    *snapshot_ns = monotime_ns() - t0;
     if (snap < 0) return -1;
     /* by hand: every page written after the fork costs a fault */
     char started[160];
     int n = snprintf(started, sizeof started, "{\"ev\":\"started\",\"pid\":%d,\"snapshot\":%d,"
                      "\"output_limit\":%lld}", (int)getpid(), (int)snap, (long long)output_limit);
     send_event_text(started, (size_t)n);
-    *started_ns = now_ns() - t0 - *snapshot_ns;
+    *started_ns = monotime_ns() - t0 - *snapshot_ns;
     crash_arm_timeout(cell_timeout);
     return snap;
 }
@@ -359,7 +345,7 @@ static int execute(session *s, json_t *req) {
     session_cell *pc = NULL;
     int rc = -1;
     if (magics_parse(code ? code : "", &m) < 0) {
-        set_error(&r, "MagicError", m.error);
+        session_result_error(&r, "MagicError", m.error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
@@ -385,13 +371,13 @@ static int execute(session *s, json_t *req) {
         return 1;
     }
     if (rc == 0) {
-        t_prep = now_ns();
+        t_prep = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
         pc = session_prepare(s, m.code, m.cflags, &r);
-        t_prep = now_ns() - t_prep;
+        t_prep = monotime_ns() - t_prep;
     }
     if (pc) {
-        t_run = now_ns();
+        t_run = monotime_ns();
         nb_internal_failed_alloc(1);
         pid_t me = getpid();
         session_commit_run(s, pc, &r);
@@ -401,10 +387,10 @@ static int execute(session *s, json_t *req) {
         }
         fflush(stdout);
         fflush(stderr);
-        t_run = now_ns() - t_run;
+        t_run = monotime_ns() - t_run;
     }
     crash_disarm_timeout();
-    t_fin = now_ns();
+    t_fin = monotime_ns();
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
@@ -435,7 +421,7 @@ static int execute(session *s, json_t *req) {
                         "snapshot_ns", (json_int_t)snapshot_ns, "compile_ns", (json_int_t)r.compile_ns,
                         "run_ns", (json_int_t)r.run_ns, "prepare_ns", (json_int_t)t_prep,
                         "after_fork_ns", (json_int_t)t_started, "cell_ns", (json_int_t)t_run,
-                        "reply_ns", (json_int_t)(now_ns() - t_fin), "compiles", r.compiles));
+                        "reply_ns", (json_int_t)(monotime_ns() - t_fin), "compiles", r.compiles));
     if (!r.ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));
@@ -479,7 +465,7 @@ static void inspect(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     if (!code) code = "";
     size_t cursor = lexer_byte_offset(code, (size_t)json_integer_value(json_object_get(req, "cursor_pos")));
-    char *text = inspect_at(s, code, cursor);
+    char *text = complete_inspect_at(s, code, cursor);
     json_t *ev = json_pack("{s:s, s:b}", "ev", "inspect_reply", "found", text != NULL);
     json_object_set_new(ev, "data", text ? json_pack("{s:s}", "text/plain", text) : json_object());
     free(text);

@@ -15,6 +15,7 @@
 #include "decls.h"
 #include "expand.h"
 #include "lexer.h"
+#include "monotime.h"
 #include "headers.h"
 #include "strmap.h"
 #include "session.h"
@@ -119,12 +120,6 @@ static int is_include_directive(const char *line) {
 
 static int is_macro_key(const char *key) {
     return key && key[0] == '#' && key[1] != '#' && strncmp(key, "#include", 8) != 0;
-}
-
-static uint64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 session *session_new(void) {
@@ -368,28 +363,27 @@ static void on_diag(void *opaque, const char *msg) {
     if (is_error) d->nerrors++;
 }
 
-static void set_error(session_result *r, const char *ename, const char *evalue, const char *trace) {
+/* R fails with ENAME and EVALUE. The lines of TRACE (NULL: EVALUE) are
+ * the traceback; front ends show it, not ename, so the first leads with
+ * it, as Python kernels do ("CompileError: line 3: error: ..."). */
+void session_result_error(session_result *r, const char *ename, const char *evalue, const char *trace) {
     r->ok = 0;
     r->ename = xstrdup(ename);
     r->evalue = xstrdup(evalue);
-    size_t n = 0;
-    for (const char *p = trace; p && *p; p++) n += *p == '\n';
-    r->traceback = calloc(n + 1, sizeof(char *));
+    if (!trace) trace = evalue ? evalue : "";
+    size_t n = 1;
+    for (const char *p = trace; *p; p++) n += *p == '\n';
+    if (!(r->traceback = calloc(n, sizeof(char *)))) return;
     const char *p = trace;
-    while (p && *p) {
+    do {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        /* front ends show the traceback, not ename: lead with it, as
-         * Python kernels do ("CompileError: line 3: error: ...") */
-        if (r->ntraceback == 0) {
-            char *first = NULL;
-            if (asprintf(&first, "%s: %.*s", ename, (int)len, p) < 0) first = strndup(p, len);
-            r->traceback[r->ntraceback++] = first;
-        } else {
-            r->traceback[r->ntraceback++] = strndup(p, len);
-        }
+        char *line = NULL;
+        if (r->ntraceback > 0 || asprintf(&line, "%s: %.*s", ename, (int)len, p) < 0)
+            line = strndup(p, len);
+        r->traceback[r->ntraceback++] = line;
         p = e ? e + 1 : p + len;
-    }
+    } while (*p);
 }
 
 /* Build the translation unit for cell C against session S. */
@@ -1004,12 +998,12 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     char *options = NULL;
     if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
         options = NULL;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = monotime_ns();
     compiles = 0;
     session_cell *pc = calloc(1, sizeof *pc);
     if (!pc || split_cell(s, code, options, &pc->c) < 0) {
         free(pc);
-        set_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
+        session_result_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
         return NULL;
     }
     cell *c = &pc->c;
@@ -1032,11 +1026,11 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     free(options);
     if (!u) {
         if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;   /* tcc shows them too */
-        set_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
+        session_result_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
         diag_reset(&d);
         session_cell_free(pc);
-        r->compile_ns = now_ns() - t0;
+        r->compile_ns = monotime_ns() - t0;
         r->compiles = compiles;
         return NULL;
     }
@@ -1066,7 +1060,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     compile_free(u);
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
     diag_reset(&d);
-    r->compile_ns = now_ns() - t0;
+    r->compile_ns = monotime_ns() - t0;
     r->compiles = compiles;
     return pc;
 }
@@ -1110,11 +1104,11 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
     }
     /* begin and end in this one frame: the stack is measured below it */
     nb_internal_cell_begin();
-    uint64_t t1 = now_ns();
+    uint64_t t1 = monotime_ns();
     if (pc->run) pc->run();
     nb__program_end();                    /* the program's exit handlers, then */
     if (pc->fini) pc->fini();             /* its destructors */
-    r->run_ns = now_ns() - t1;
+    r->run_ns = monotime_ns() - t1;
     nb_internal_cell_end(&r->measure);
     nb_internal_heap_check();      /* a block written past its end ends the cell as a crash */
     r->measure.compile_ns = r->compile_ns;

@@ -47,6 +47,9 @@ typedef struct session_cell session_cell;
 session_cell *session_prepare(session *s, const char *code, const char *cell_options, session_result *r);
 /* Make PC part of the session and run it; frees PC. */
 void session_commit_run(session *s, session_cell *pc, session_result *r);
+/* R fails with ENAME and EVALUE; the lines of TRACE (NULL: EVALUE) are the
+ * traceback, the first led by "ENAME: ". */
+void session_result_error(session_result *r, const char *ename, const char *evalue, const char *trace);
 void session_result_free(session_result *r);
 
 /* Compiler options for every later cell (%cflags --session); NULL clears. */

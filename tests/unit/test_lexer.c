@@ -1,4 +1,4 @@
-/* test_lexer.c - unit tests of common/lexer.c: lexer_tokenize, tok_is and
+/* test_lexer.c - unit tests of common/lexer.c: lexer_tokenize, lexer_tok_is and
  * lexer_is_complete (the judge behind is_complete_request).
  *
  * One cmocka group; every case checks one behaviour the header promises.
@@ -38,13 +38,13 @@ static void check_tokens(const char *src, const want_tok *want, size_t n) {
     }
     assert_int_equal(count, n);
     for (size_t i = 0; i < n; i++) {
-        if (t[i].kind != want[i].kind || !tok_is(&t[i], want[i].text) ||
+        if (t[i].kind != want[i].kind || !lexer_tok_is(&t[i], want[i].text) ||
             (want[i].line && t[i].line != want[i].line))
             print_error("token %zu: got kind %d '%.*s' line %d, want kind %d '%s' line %d\n",
                         i, t[i].kind, (int)t[i].len, t[i].start, t[i].line,
                         want[i].kind, want[i].text, want[i].line);
         assert_int_equal(t[i].kind, want[i].kind);
-        assert_true(tok_is(&t[i], want[i].text));
+        assert_true(lexer_tok_is(&t[i], want[i].text));
         if (want[i].line) assert_int_equal(t[i].line, want[i].line);
     }
     assert_int_equal(t[n].kind, TOK_EOF);
@@ -169,7 +169,7 @@ static void test_directive_continuation(void **state) {
     /* The directive spans the continuation and stops at the line's end. */
     assert_int_equal(t[0].len, strlen("#define M(a) \\\n    ((a) + 1)"));
     assert_int_equal(t[1].kind, TOK_IDENT);
-    assert_true(tok_is(&t[1], "int"));
+    assert_true(lexer_tok_is(&t[1], "int"));
     assert_int_equal(t[1].line, 3);
     free(t);
 }
@@ -262,11 +262,11 @@ static void test_tok_is(void **state) {
     token *t = lexer_tokenize("int intx", &count, NULL);
     assert_non_null(t);
     assert_int_equal(count, 2);
-    assert_true(tok_is(&t[0], "int"));
-    assert_false(tok_is(&t[0], "in"));
-    assert_false(tok_is(&t[0], "intx"));
-    assert_true(tok_is(&t[1], "intx"));
-    assert_false(tok_is(&t[1], "int"));
+    assert_true(lexer_tok_is(&t[0], "int"));
+    assert_false(lexer_tok_is(&t[0], "in"));
+    assert_false(lexer_tok_is(&t[0], "intx"));
+    assert_true(lexer_tok_is(&t[1], "intx"));
+    assert_false(lexer_tok_is(&t[1], "int"));
     free(t);
 }
 
