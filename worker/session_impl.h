@@ -1,0 +1,104 @@
+/* session_impl.h - what the files of the session share, and nothing else
+ * includes: session.c (the table of definitions, preparing and running a
+ * cell), unit.c (the translation unit built for a cell) and diag.c (the
+ * compiler's messages in the cell's terms). */
+#ifndef CK_SESSION_IMPL_H
+#define CK_SESSION_IMPL_H
+
+#include <stddef.h>
+#include "cell.h"
+#include "session.h"
+#include "strmap.h"
+#include "textbuf.h"
+
+extern const char nb_header_text[];        /* runtime/nb.h, built in */
+
+/* ---------------------------------------------------------------- session.c */
+
+/* One definition the session keeps: what later cells are compiled with. */
+typedef struct {
+    item_kind kind;
+    char *keys[ITEM_MAX_KEYS];
+    int nkeys;
+    char *text;             /* what later cells are compiled with */
+    char *type_text;        /* globals: to tell a re-definition from a new type */
+    void *addr;             /* functions and globals */
+    unsigned long size;     /* globals: sizeof */
+    char *doc;              /* the comment above its definition */
+    unsigned long gen;      /* the commit that made it */
+    int count, line;        /* the cell (execution count) and line that defined it */
+} entry;
+
+struct session {
+    entry *e;
+    size_t n, cap;
+    entry *spare;           /* commit_items builds the next list here, then swaps */
+    size_t spare_cap;
+    char *options;          /* extra compiler options for every cell (%cflags) */
+    char **libs;            /* %lib: linked into every cell */
+    size_t nlibs;
+    void **runs;            /* each cell's statement function, for backtraces */
+    void **text_ends;       /* and where that cell's code ends (its data follows) */
+    size_t nruns, runs_cap;
+    char *headers;          /* the session's preprocessed headers, for completion (a copy) */
+    strmap index;           /* key -> entry; rebuilt after each commit */
+    unsigned long gen;      /* commits so far */
+    int count;              /* execution count of the cell being run */
+};
+
+/* The entry that holds KEY, or -1. */
+static inline long session_find(const session *s, const char *key) {
+    return strmap_get(&s->index, key);
+}
+
+static inline int session_count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* How a cell's item relates to the session. */
+typedef enum {
+    PLAN_NEW,        /* defines something new, or replaces it with new storage */
+    PLAN_REINIT,     /* a global of the same type: same storage, value set again */
+    PLAN_KEEP_OLD,   /* a prototype of something already defined: nothing to do */
+    PLAN_LOCAL       /* statements and other items that do not persist */
+} plan;
+
+/* ----------------------------------------------------------------- diag.c */
+
+/* Where each line of the translation unit came from, for messages. */
+typedef struct diag_ctx {
+    const session *s;
+    const cell *c;
+    const char *code;
+    const strmap *defined;  /* key -> the cell's item that defines it anew */
+    const unsigned char *dropped;  /* per entry: goes with this cell (plan_cell) */
+    size_t *entry_line;     /* first TU line of each session entry in the prelude */
+    size_t *entry_of;       /* per prelude entry index in s->e */
+    size_t nprelude;
+    textbuf errors, warnings;
+    int nerrors;
+    int ndiags;             /* messages of any kind */
+    char *first_error;
+} diag_ctx;
+
+/* The compiler's message callback (compile_new): MSG in the cell's terms,
+ * added to D's errors or warnings. */
+void diag_on_message(void *opaque, const char *msg);
+/* Free what D gathered and clear it, keeping the cell it is about. */
+void diag_reset(diag_ctx *d);
+
+/* ----------------------------------------------------------------- unit.c */
+
+/* The translation unit for cell C against S (see unit.c); SHOW adds the
+ * statement that shows a trailing expression's value, SOME keeps only the
+ * declarations of nb.h and the headers that the rest uses. In scratch
+ * memory. Fills D's map of the unit's lines. */
+char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
+                 const char *options, int some);
+/* The session's system headers, preprocessed (headers.h); marks the
+ * entries they cover in CACHED (may be NULL). NULL when there are none. */
+const char *unit_cached_headers(const session *s, const char *options, unsigned char *cached);
+
+#endif

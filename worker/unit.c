@@ -1,0 +1,415 @@
+/* unit.c - the C translation unit compiled for a cell (session_impl.h).
+ *
+ * One unit a cell: nb.h and the session's system headers (with only the
+ * declarations the rest uses, decls.h), the prelude of earlier definitions
+ * (externs and prototypes, bound by address at link), the cell's own
+ * file-scope items with #line marks, and __ck_run: its statements, its
+ * globals' initializers, a trailing expression shown through _Generic, and
+ * main. Writes text only: compiling it is compile.c's, what the session
+ * keeps is session.c's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decls.h"
+#include "headers.h"
+#include "lexer.h"
+#include "session_impl.h"
+
+static char *declared_type(const session *s, const cell *c, const diag_ctx *d, const char *expr);
+static void add_generic_types(textbuf *b, const session *s, const cell *c, const diag_ctx *d);
+
+/* Directive keys (cell.c): "#include <x>", "#NAME" for a macro, "##if..." for a group. */
+static int is_system_include(const char *key) {
+    return key && strncmp(key, "#include <", 10) == 0;
+}
+
+/* A directive line (from '#') that is an #include. */
+static int is_include_directive(const char *line) {
+    line++;
+    while (*line == ' ' || *line == '\t') line++;
+    return strncmp(line, "include", 7) == 0;
+}
+
+static int is_macro_key(const char *key) {
+    return key && key[0] == '#' && key[1] != '#' && strncmp(key, "#include", 8) != 0;
+}
+
+/* System headers come preprocessed from the cache (headers.h): the
+ * #include <...> entries and the macros defined among them, up to the last
+ * such include. Marks those entries in CACHED (may be NULL) and returns the
+ * text, or NULL when there are none or they cannot be preprocessed (then
+ * the prelude has them as written). */
+const char *unit_cached_headers(const session *s, const char *options, unsigned char *cached) {
+    long last_include = -1;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].kind == ITEM_DIRECTIVE && is_system_include(s->e[i].keys[0])) last_include = (long)i;
+    if (last_include < 0) return NULL;
+    textbuf directives = {0};
+    for (long i = 0; i <= last_include; i++) {
+        const entry *e = &s->e[i];
+        if (e->kind != ITEM_DIRECTIVE || !(is_system_include(e->keys[0]) || is_macro_key(e->keys[0])))
+            continue;
+        textbuf_printf(&directives, "%s\n", e->text);
+        if (cached) cached[i] = 1;
+    }
+    const char *text = headers_text(directives.s, options);
+    free(directives.s);
+    if (!text && cached) memset(cached, 0, s->n + 1);
+    return text;
+}
+
+static void emit_to_buf(void *ud, const char *text, size_t len) { textbuf_add(ud, text, len); }
+
+/* TEXT, or with SOME only the parts of it that the code in USERS needs. */
+static void put_declarations(textbuf *b, const char *text, int some, const char *const *users, size_t n) {
+    decls *ix = some ? decls_for(text) : NULL;
+    if (ix) decls_select(ix, users, n, emit_to_buf, b);
+    else textbuf_puts(b, text);
+}
+
+/* The cell's globals by name: the first item of each, and the names
+ * defined with an initializer more than once. Keys are the items'. */
+typedef struct { strmap first, first_init, init_twice; } global_names;
+
+static void global_names_of(const cell *c, global_names *g) {
+    memset(g, 0, sizeof *g);
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (it->kind != ITEM_GLOBAL || !it->nkeys) continue;
+        strmap_put(&g->first, it->keys[0], (long)j);
+        if (it->init && strmap_get(&g->first_init, it->keys[0]) >= 0) strmap_put(&g->init_twice, it->keys[0], 1);
+        if (it->init) strmap_put(&g->first_init, it->keys[0], (long)j);
+    }
+}
+
+static void global_names_free(global_names *g) {
+    strmap_free(&g->first);
+    strmap_free(&g->first_init);
+    strmap_free(&g->init_twice);
+}
+
+/* The cell's global J at file scope: its definition without the
+ * initializer (that runs with the statements), and its size and length
+ * for later cells. A name defined twice with initializers gets one here
+ * too, so that the compiler says "redefinition of 'x'" as tcc would. */
+static void put_global(textbuf *b, const cell *c, size_t j, const global_names *g) {
+    const cell_item *it = &c->items[j];
+    if (!it->nkeys) { textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text); return; }
+    size_t len = strlen(it->text);
+    if (it->init && !it->unsized && strmap_get(&g->init_twice, it->keys[0]) >= 0 && len && it->text[len - 1] == ';')
+        textbuf_printf(b, "#line %d \"cell\"\n%.*s = {0};\n", it->line, (int)(len - 1), it->text);
+    else
+        textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+    if (strmap_get(&g->first, it->keys[0]) != (long)j || (it->unsized && !it->init))
+        return;                          /* said once a name; `int a[];` has no size yet */
+    textbuf_printf(b, "unsigned long __ck_size_%s = sizeof %s;\n", it->keys[0], it->keys[0]);
+    if (it->unsized)
+        textbuf_printf(b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n", it->keys[0], it->keys[0], it->keys[0]);
+}
+
+/* The priority of a function's __attribute__((WHICH)) or
+ * __attribute__((WHICH(N))) in TEXT, its head up to the body: N, 65536
+ * without one (after all numbered ones, as gcc orders them), or -1. */
+static long structor_priority(const char *text, const char *which) {
+    const char *body = strchr(text, '{');
+    size_t n = strlen(which);
+    const char *a = strstr(text, "__attribute__");
+    for (const char *p = a ? strstr(a, which) : NULL; p && (!body || p < body); p = strstr(p + n, which)) {
+        if (lexer_ident_char((unsigned char)p[-1]) || lexer_ident_char((unsigned char)p[n])) continue;
+        const char *q = p + n;
+        while (*q == ' ' || *q == '_') q++;
+        return *q == '(' ? strtol(q + 1, NULL, 10) : 65536;
+    }
+    return -1;
+}
+
+/* Whether the cell defines the function NAME. */
+static int cell_defines_function(const cell *c, const char *name) {
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_FUNCTION && c->items[j].nkeys && !strcmp(c->items[j].keys[0], name))
+            return 1;
+    return 0;
+}
+
+/* Calls to the cell's constructors (WHICH "constructor": lowest priority
+ * first, then in order of definition) or destructors (highest first, then
+ * last defined first), as a program's start and end run them: libtcc
+ * relocates .init_array and .fini_array but never runs them. The
+ * attribute may be on the definition or on a prototype in the cell. */
+static void put_structors(textbuf *b, const cell *c, const char *which) {
+    int dtor = which[0] == 'd';
+    long *prio = calloc(c->n + 1, sizeof *prio);
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        prio[j] = -1;
+        if ((it->kind == ITEM_FUNCTION || it->kind == ITEM_DECLARATION) && it->nkeys)
+            prio[j] = structor_priority(it->text, which);
+        if (prio[j] >= 0 && !cell_defines_function(c, it->keys[0])) prio[j] = -1;
+        for (size_t k = 0; k < j && prio[j] >= 0; k++)     /* once a name */
+            if (prio[k] >= 0 && !strcmp(c->items[k].keys[0], it->keys[0])) prio[j] = -1;
+    }
+    for (;;) {                          /* the next priority, and each function of it */
+        long p = -1;
+        for (size_t j = 0; j < c->n; j++)
+            if (prio[j] >= 0 && (p < 0 || (dtor ? prio[j] > p : prio[j] < p))) p = prio[j];
+        if (p < 0) break;
+        for (size_t i = 0; i < c->n; i++) {
+            size_t j = dtor ? c->n - 1 - i : i;
+            if (prio[j] == p) textbuf_printf(b, "%s();\n", c->items[j].keys[0]);
+            if (prio[j] == p) prio[j] = -1;
+        }
+    }
+    free(prio);
+}
+
+static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show);
+static char *with_headers(textbuf *b, const char *text, int some);
+
+/* The translation unit for cell C: nb.h, the session's system headers,
+ * the prelude of earlier definitions, the cell's items and its run
+ * function. With SOME, of nb.h and the headers only what the rest uses
+ * (decls.h). In scratch memory (textbuf.scratch). */
+char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
+                        const char *options, int some) {
+    textbuf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
+    size_t tu_line = 1;
+    unsigned char *cached = calloc(s->n + 1, 1);
+    const char *text = unit_cached_headers(s, options, cached);
+    textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
+
+    /* The prelude: every entry the cell does not redefine. A directive the
+     * cell redefines takes the old one's place, since later entries may
+     * expand its macro. */
+    d->entry_line = calloc(s->n + 1, sizeof(size_t));
+    d->entry_of = calloc(s->n + 1, sizeof(size_t));
+    unsigned char *emitted = calloc(c->n + 1, 1);
+    for (size_t i = 0; i < s->n; i++) {
+        const entry *e = &s->e[i];
+        long by = -1;
+        for (int k = 0; k < e->nkeys && by < 0; k++) by = strmap_get(d->defined, e->keys[k]);
+        if (cached[i]) {
+            /* in the cache: a cell's copy of an include adds nothing; its
+             * new value for a macro comes after, in the cell's own part */
+            if (by >= 0 && is_system_include(e->keys[0])) emitted[by] = 1;
+            continue;
+        }
+        if (d->dropped && d->dropped[i]) continue;
+        /* a directive or type the cell redefines takes the old one's place:
+         * entries after it (externs, prototypes) may use it */
+        if (by >= 0 && e->kind == c->items[by].kind && !emitted[by] &&
+            (e->kind == ITEM_DIRECTIVE || e->kind == ITEM_TYPE)) {
+            textbuf_printf(&b, "#line %d \"cell\"\n%s\n#line %zu \"<session>\"\n",
+                       c->items[by].line, c->items[by].text, tu_line);
+            emitted[by] = 1;
+            continue;
+        }
+        if (by >= 0) continue;
+        d->entry_line[d->nprelude] = tu_line;
+        d->entry_of[d->nprelude++] = i;
+        if (e->kind == ITEM_GLOBAL && e->type_text) {
+            /* Hidden: libtcc 0.9.27 reaches a default-visibility extern
+             * through its PLT in float arithmetic (gy * gx reads the stub's
+             * bytes); a hidden one is addressed directly, which works since
+             * all cell data lives in one code arena. Spelled __attribute:
+             * glibc's <sys/cdefs.h> defines __attribute__ away for compilers
+             * that are not GCC, tcc among them, so after any system header
+             * __attribute__ said nothing and x + y of two doubles was wrong. */
+            textbuf_printf(&b, "extern %s __attribute((visibility(\"hidden\")));\n", e->type_text);
+        } else {
+            textbuf_puts(&b, e->text);
+            textbuf_puts(&b, "\n");
+        }
+        tu_line += (size_t)session_count_lines(e->text) + 1;
+    }
+
+    /* The cell's file-scope items, in its order. */
+    global_names globals;
+    global_names_of(c, &globals);
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (!emitted[j] && it->kind == ITEM_DIRECTIVE && is_macro_key(it->keys[0])) {
+            long e = session_find(s, it->keys[0]);
+            if (e >= 0 && cached[e]) textbuf_printf(&b, "#undef %s\n", it->keys[0] + 1);
+        }
+        if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
+        if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
+        if (it->kind == ITEM_GLOBAL) put_global(&b, c, j, &globals);
+        else textbuf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        if (it->open_end) break;              /* the compiler reaches the end there */
+    }
+    global_names_free(&globals);
+    free(emitted);
+    free(cached);
+    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show);
+    return with_headers(&b, text, some);
+}
+
+/* The statement that shows the value of the trailing expression IT. */
+static void put_value(textbuf *b, const session *s, const cell *c, diag_ctx *d, const cell_item *it) {
+    /* _Generic names the type without evaluating; the value goes
+     * through varargs, so arrays decay and it is evaluated once. A
+     * bare name of a global keeps the type its declaration spelled
+     * (size_t, not unsigned long); a function shows its prototype. */
+    int is_sizeof = strncmp(it->text, "sizeof", 6) == 0;
+    char *named = declared_type(s, c, d, it->text);
+    if (named && named[0] == '(') {
+        textbuf_printf(b, "#line %d \"cell\"\nnb__show_as(\"%s\", \"p:\", sizeof(void *), (void *)(%s));\n",
+                   it->line, named + 1, it->text);
+        free(named);
+        return;
+    }
+    if (named) textbuf_printf(b, "#line %d \"cell\"\nnb__show_as(\"%s\", _Generic((%s)", it->line, named, it->text);
+    else textbuf_printf(b, "#line %d \"cell\"\nnb__show(_Generic((%s)", it->line, it->text);
+    free(named);
+    if (is_sizeof) textbuf_puts(b, ", default: \"u:size_t\"");
+    else add_generic_types(b, s, c, d);
+    textbuf_printf(b, "), sizeof(%s), (%s));\n", it->text, it->text);
+}
+
+/* The cell's run function: its constructors, statements and initializers
+ * in order, then main; and its destructors, in a function of their own. */
+static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
+    textbuf_puts(b, "void __ck_run(void) {\n");
+    put_structors(b, c, "constructor");
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (it->kind == ITEM_STATEMENT) {
+            textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        } else if (it->kind == ITEM_EXPRESSION && show) {
+            put_value(b, s, c, d, it);
+        } else if (it->kind == ITEM_EXPRESSION) {
+            textbuf_printf(b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
+        } else if (it->kind == ITEM_GLOBAL && !it->unsized) {
+            const char *name = it->keys[0];
+            if (it->init)
+                textbuf_printf(b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign((void *)&%s, &__ck_v, sizeof %s); }\n",
+                           it->init_line, name, it->init, name, name);
+            else if (plans[j] == PLAN_REINIT)
+                textbuf_printf(b, "nb__zero((void *)&%s, sizeof %s);\n", name, name);
+        }
+    }
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_FUNCTION && c->items[j].nkeys &&
+            strcmp(c->items[j].keys[0], "main") == 0)
+            textbuf_puts(b, "nb__run_main((int (*)(int, char **))main);\n");
+    textbuf_puts(b, "}\n");
+    /* after the exit handlers (session_commit_run): the destructors */
+    textbuf_puts(b, "void __ck_fini(void) {\n");
+    put_structors(b, c, "destructor");
+    textbuf_puts(b, "}\n");
+    /* libtcc lays functions out in order: this one marks where the unit's
+     * code ends and its data (static locals, literals) begins */
+    textbuf_puts(b, "void __ck_text_end(void) {}\n");
+}
+
+/* The unit: nb.h and the session's system headers (with SOME, only
+ * what the code in B uses), then B. In scratch memory. */
+static char *with_headers(textbuf *b, const char *text, int some) {
+    /* A header included after the cached ones may include some of them
+     * again, and only their include guards (macros no code names) stop it */
+    if (some && strstr(b->s, "include")) {
+        size_t n = 0;
+        token *t = lexer_tokenize(b->s, &n, NULL);
+        for (size_t i = 0; t && i < n && some; i++)
+            if (t[i].kind == TOK_DIRECTIVE && is_include_directive(t[i].start)) some = 0;
+        free(t);
+    }
+    /* the headers' part first: the session's macros cached with them may
+     * use nb.h */
+    textbuf headers = { .scratch = 1 };
+    if (text) {
+        textbuf_puts(&headers, "\n#line 1 \"<headers>\"\n");
+        put_declarations(&headers, text, some, (const char *[]){ b->s }, 1);
+    }
+    textbuf unit = { .scratch = 1 };
+    textbuf_puts(&unit, "#line 1 \"<ckernel>\"\n");
+    put_declarations(&unit, nb_header_text, some, (const char *[]){ headers.s, b->s }, 2);
+    if (headers.s) textbuf_add(&unit, headers.s, headers.len);
+    textbuf_add(&unit, b->s, b->len);
+    return unit.s;
+}
+
+/* The type a global's declaration gives it, for a trailing expression
+ * that is just its name: "size_t" for `size_t n`; for a function, "(" and
+ * its prototype; NULL otherwise (arrays too: they decay). */
+static char *declared_type(const session *s, const cell *c, const diag_ctx *d, const char *expr) {
+    char name[256];
+    size_t a = strspn(expr, " \t\n"), n = 0;
+    while (lexer_ident_char((unsigned char)expr[a + n])) n++;
+    if (n == 0 || n >= sizeof name || expr[a + n + strspn(expr + a + n, " \t\n")]) return NULL;
+    snprintf(name, sizeof name, "%.*s", (int)n, expr + a);
+    const char *type_text = NULL, *proto = NULL;
+    for (size_t j = 0; j < c->n; j++) {
+        const cell_item *it = &c->items[j];
+        if (!it->nkeys || strcmp(it->keys[0], name) != 0) continue;
+        if (it->kind == ITEM_GLOBAL) type_text = it->type_text;
+        if (it->kind == ITEM_FUNCTION) proto = it->proto;
+    }
+    long e = type_text || proto ? -1 : session_find(s, name);
+    if (e >= 0 && !(d->dropped && d->dropped[e])) {
+        if (s->e[e].kind == ITEM_GLOBAL) type_text = s->e[e].type_text;
+        if (s->e[e].kind == ITEM_FUNCTION) proto = s->e[e].text;
+    }
+    char *out = NULL;
+    if (proto) {
+        size_t len = strlen(proto);
+        while (len && (proto[len - 1] == ';' || proto[len - 1] == ' ')) len--;
+        if (asprintf(&out, "(%.*s", (int)len, proto) < 0) out = NULL;
+    } else if (type_text && !strchr(type_text, '[') && !strchr(type_text, '"')) {
+        /* drop the name from the declarator: "int *p" -> "int *" */
+        const char *at = NULL;
+        for (const char *q = strstr(type_text, name); q; q = strstr(q + 1, name))
+            if ((q == type_text || !lexer_ident_char((unsigned char)q[-1])) &&
+                !lexer_ident_char((unsigned char)q[n]))
+                at = q;
+        if (at && asprintf(&out, "%.*s%s", (int)(at - type_text), type_text, at + n) >= 0) {
+            size_t len = strlen(out);
+            while (len && out[len - 1] == ' ') out[--len] = 0;
+        }
+    }
+    if (out && strchr(out, '\\')) { free(out); out = NULL; }
+    return out;
+}
+
+/* The _Generic associations that name a value's type: C's arithmetic
+ * types, common pointers, and the struct and union types in scope (the
+ * prelude's and the cell's, by typedef name when they have one). A clash,
+ * such as two typedefs of one struct, fails the compile; the cell is then
+ * compiled again without showing its value. */
+static void add_type_name(textbuf *b, char *const *keys, int nkeys, const char *text) {
+    if (nkeys == 0 || (!strstr(text, "struct") && !strstr(text, "union"))) return;
+    if (strstr(text, "typedef") && !strchr(text, '}')) return;   /* typedef of a pointer, or a copy */
+    const char *name = keys[0];
+    for (int k = 0; k < nkeys; k++)
+        if (strncmp(keys[k], "struct ", 7) && strncmp(keys[k], "union ", 6)) name = keys[k];
+    textbuf_printf(b, ", %s: \"?:%s\", %s *: \"p:%s *\"", name, name, name, name);
+}
+
+static void add_generic_types(textbuf *b, const session *s, const cell *c, const diag_ctx *d) {
+    static const char *const base[] = {
+        "_Bool", "b:bool", "char", "c:char", "signed char", "i:signed char",
+        "unsigned char", "u:unsigned char", "short", "i:short",
+        "unsigned short", "u:unsigned short", "int", "i:int",
+        "unsigned int", "u:unsigned int", "long", "i:long",
+        "unsigned long", "u:unsigned long", "long long", "i:long long",
+        "unsigned long long", "u:unsigned long long", "float", "f:float",
+        "double", "f:double", "long double", "F:long double",
+        "char *", "s:char *", "const char *", "s:const char *",
+        "signed char *", "p:signed char *", "unsigned char *", "p:unsigned char *",
+        "void *", "p:void *", "const void *", "p:const void *",
+        "int *", "p:int *", "const int *", "p:const int *", "long *", "p:long *",
+        "unsigned int *", "p:unsigned int *", "unsigned long *", "p:unsigned long *",
+        "short *", "p:short *", "float *", "p:float *", "double *", "p:double *",
+        "char **", "p:char **", "const char **", "p:const char **",
+        "int **", "p:int **", "void **", "p:void **", NULL
+    };
+    for (int i = 0; base[i]; i += 2) textbuf_printf(b, ", %s: \"%s\"", base[i], base[i + 1]);
+    for (size_t i = 0; i < d->nprelude; i++) {
+        const entry *e = &s->e[d->entry_of[i]];
+        if (e->kind == ITEM_TYPE) add_type_name(b, e->keys, e->nkeys, e->text);
+    }
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_TYPE)
+            add_type_name(b, c->items[j].keys, c->items[j].nkeys, c->items[j].text);
+    textbuf_puts(b, ", default: \"?\"");
+}
