@@ -68,8 +68,8 @@ $(BUILD)/bin/ckernel: $(KERNEL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(KERNEL_LIBS)
 
-# libtcc with its allocator calls renamed to the compile arena's
-# (worker/compile.c): fork does not copy that memory, so compiling after a
+# libtcc with its allocator calls renamed to the compiler's memory
+# (worker/scratch.c): fork does not copy that memory, so compiling after a
 # snapshot costs no copy-on-write faults. Its exit() on running out of
 # memory becomes a compile error instead of the worker's death. Its
 # zero-initialised statics (token hash table, value stack: 150 KiB) go to
@@ -109,8 +109,8 @@ UNIT_lexer      := common/lexer.o
 UNIT_jsonmem    := worker/jsonmem.o
 UNIT_magics     := worker/magics.o
 UNIT_runtime    := $(patsubst %.c,%.o,$(wildcard runtime/*.c))
-UNIT_compile    := worker/compile.o worker/layout.o common/log.o $(UNIT_runtime)
-UNIT_cell       := worker/cell.o common/lexer.o $(UNIT_compile)
+UNIT_compile    := worker/compile.o worker/layout.o worker/scratch.o common/log.o $(UNIT_runtime)
+UNIT_cell       := worker/cell.o common/lexer.o worker/scratch.o
 UNIT_expand     := worker/expand.o common/lexer.o $(UNIT_compile)
 UNIT_decls      := worker/decls.o worker/strmap.o common/lexer.o $(UNIT_compile)
 UNIT_INCLUDES   := -Icommon -Ikernel -Iworker -Iruntime

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cell.h"
-#include "compile.h"
 #include "lexer.h"
+#include "scratch.h"
 
 typedef struct {
     const char *src;
@@ -641,7 +641,7 @@ static char *leading_comment(const char *src, const char *at) {
  * compiler's (compile.h): heap pages would each cost a fault after every
  * snapshot fork. They go with the next compile_free. */
 static void *zeroed_scratch(size_t n) {
-    void *p = compile_scratch_realloc(NULL, n);
+    void *p = scratch_realloc(NULL, n);
     if (p) memset(p, 0, n);
     return p;
 }
@@ -649,7 +649,7 @@ static void *zeroed_scratch(size_t n) {
 int cell_split(const char *code, cell *out) {
     toks ts = { code, NULL, 0, NULL, NULL };
     int unterminated = 0;
-    ts.t = lexer_tokenize_with(code, &ts.n, &unterminated, compile_scratch_realloc);
+    ts.t = lexer_tokenize_with(code, &ts.n, &unterminated, scratch_realloc);
     if (!ts.t) return -1;
     if (unterminated == '*') {
         /* a comment that never ends: the compiler says so, as for tcc */

@@ -52,7 +52,7 @@ typedef struct {
 
 /* Split CODE into OUT (which the caller zero-initialises). 0 on success,
  * -1 when out of memory. Never fails on bad C: the compiler judges that.
- * Its working memory is the compiler's scratch (compile_scratch_realloc),
+ * Its working memory is the compiler's scratch (scratch_realloc, scratch.h),
  * given back by the next compile_free: split a cell just before its
  * compile. */
 int cell_split(const char *code, cell *out);

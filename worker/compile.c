@@ -26,6 +26,7 @@
 #include "layout.h"
 #include "log.h"
 #include "nb_internal.h"
+#include "scratch.h"
 
 /* One reservation for all cells (pages cost only when touched): cells
  * address earlier cells' globals directly, RIP-relative, which reaches
@@ -194,104 +195,15 @@ static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, int r
     parts_add(&p);
 }
 
-/* ------------------------------------------------- the compiler's memory
+/* --------------------------------------- libtcc's state between compiles
  *
- * libtcc's malloc, calloc, realloc and free are renamed at build time (see
- * the Makefile) to the functions below. They carve from a region that fork
- * does not copy (MADV_DONTFORK): the worker forks a snapshot before every
- * cell, and without this each page the compiler writes afterwards costs a
- * copy-on-write fault, some 15 us here, milliseconds a cell. Everything
- * libtcc allocates is freed by tcc_delete, so the region is simply reset
- * then; free rolls back only the newest block. */
+ * Its memory is scratch.c's: libtcc's allocator calls are renamed to it. */
 
-#define TCCMEM_SIZE ((size_t)1 << 30)
-
-static jmp_buf *tcc_exit_to;
+static jmp_buf *tcc_exit_to;       /* where ck_tcc_exit returns to (compile_source) */
 
 /* One memory file for units' objects, reused: written by tcc, read back,
  * rewritten, read by the linking state. */
-static int object_fd = -1;         /* where ck_tcc_exit returns to (compile_source) */
-#define TCCMEM_KEEP ((size_t)32 << 20)     /* stays resident between cells */
-
-static struct {
-    unsigned char *base;
-    size_t used, peak;
-    void *last;
-} tccmem;
-
-typedef struct { size_t size, pad; } tccmem_header;
-
-static void *tccmem_alloc(size_t size) {
-    if (!tccmem.base) {
-        void *p = mmap(NULL, TCCMEM_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) return NULL;
-        madvise(p, TCCMEM_SIZE, MADV_DONTFORK);
-        tccmem.base = p;
-        tccmem.used = 0;
-    }
-    size_t need = sizeof(tccmem_header) + ((size + 15) & ~(size_t)15);
-    if (tccmem.used + need > TCCMEM_SIZE) return NULL;
-    tccmem_header *h = (tccmem_header *)(tccmem.base + tccmem.used);
-    h->size = size;
-    tccmem.used += need;
-    if (tccmem.used > tccmem.peak) tccmem.peak = tccmem.used;
-    tccmem.last = h + 1;
-    return h + 1;
-}
-
-static int tccmem_owns(const void *p) {
-    return tccmem.base && (const unsigned char *)p >= tccmem.base &&
-           (const unsigned char *)p < tccmem.base + TCCMEM_SIZE;
-}
-
-void *ck_tcc_malloc(size_t size) { return tccmem_alloc(size); }
-
-void *ck_tcc_calloc(size_t n, size_t size) {
-    void *p = tccmem_alloc(n * size);
-    if (p) memset(p, 0, n * size);      /* the region may hold old data */
-    return p;
-}
-
-void ck_tcc_free(void *p) {
-    if (!p || !tccmem_owns(p)) return;
-    if (p == tccmem.last) {
-        tccmem_header *h = (tccmem_header *)p - 1;
-        tccmem.used = (size_t)((unsigned char *)h - tccmem.base);
-        tccmem.last = NULL;
-    }
-}
-
-void *ck_tcc_realloc(void *p, size_t size) {
-    if (!p) return tccmem_alloc(size);
-    if (!tccmem_owns(p)) return NULL;
-    tccmem_header *h = (tccmem_header *)p - 1;
-    if (size == 0) { ck_tcc_free(p); return NULL; }
-    if (p == tccmem.last) {              /* the newest block grows in place */
-        size_t start = (size_t)((unsigned char *)h - tccmem.base);
-        size_t need = sizeof *h + ((size + 15) & ~(size_t)15);
-        if (start + need > TCCMEM_SIZE) return NULL;
-        h->size = size;
-        tccmem.used = start + need;
-        if (tccmem.used > tccmem.peak) tccmem.peak = tccmem.used;
-        return p;
-    }
-    void *q = tccmem_alloc(size);
-    if (q) memcpy(q, p, h->size < size ? h->size : size);
-    return q;
-}
-
-void *compile_scratch_realloc(void *p, size_t size) { return ck_tcc_realloc(p, size); }
-
-/* After tcc_delete: all of libtcc's memory is free. */
-static void tccmem_reset(void) {
-    tccmem.used = 0;
-    tccmem.last = NULL;
-    if (tccmem.peak > TCCMEM_KEEP) {
-        madvise(tccmem.base + TCCMEM_KEEP, tccmem.peak - TCCMEM_KEEP, MADV_DONTNEED);
-        tccmem.peak = TCCMEM_KEEP;
-    }
-}
+static int object_fd = -1;
 
 /* libtcc's zero-initialised statics, in a section of their own (see the
  * Makefile): compiling rewrites some 40 pages of them, and each would cost
@@ -323,13 +235,13 @@ static void tcc_statics_clear(void) {
 }
 
 void compile_reserve(void) {
-    if (!tccmem.base) ck_tcc_free(tccmem_alloc(1));
+    scratch_reserve();
     if (!arena.base) arena_alloc(0, 1);
     tcc_statics_wipe_on_fork();
 }
 
 void compile_after_fork(void) {
-    memset(&tccmem, 0, sizeof tccmem);  /* the region was not copied */
+    scratch_after_fork();
     if (object_fd >= 0) close(object_fd);   /* shared with the parent: one of our own */
     object_fd = -1;
     /* libtcc's statics came zero-filled, as at start-up, and will be
@@ -478,7 +390,7 @@ int compile_lines(const char *src, const char *options, const char *const *names
         tcc_delete(s);
     }
     if (rc < 0) tcc_statics_clear();
-    tccmem_reset();                      /* after an exit() jump, the state is simply dropped */
+    scratch_reset();                      /* after an exit() jump, the state is simply dropped */
     close(fd);
     return rc;
 }
@@ -604,7 +516,7 @@ char *compile_preprocess(const char *src, const char *options) {
     tcc_exit_to = NULL;
     fclose(out);
     if (rc < 0) tcc_statics_clear();
-    tccmem_reset();
+    scratch_reset();
     if (rc < 0) { free(text); return NULL; }
     return text;
 }
@@ -621,7 +533,7 @@ void compile_free(compile_unit *u) {
     }
     if (u->abandoned || u->failed) tcc_statics_clear();
     free(u);
-    tccmem_reset();
+    scratch_reset();
 }
 
 /* Code pages are read+execute: open the patched bytes' pages for writing

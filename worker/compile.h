@@ -29,12 +29,6 @@ void compile_free(compile_unit *u);
  * frees, or NULL when it does not preprocess (#error, a missing header). */
 char *compile_preprocess(const char *src, const char *options);
 
-/* Grow P (NULL: a new block) to SIZE bytes of scratch memory in the
- * compiler's region, which fork does not copy: for a unit's source text,
- * built just before compiling it. Everything of it is freed by the next
- * compile_free or compile_lines; never pass it to free(). */
-void *compile_scratch_realloc(void *p, size_t size);
-
 /* Tell compile_part_of which cell (execution count) U is compiled for. */
 void compile_set_cell(compile_unit *u, int cell);
 

@@ -6,9 +6,9 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include "compile.h"
 #include "decls.h"
 #include "lexer.h"
+#include "scratch.h"
 #include "strmap.h"
 
 typedef struct { size_t start, end; } span;
@@ -307,7 +307,7 @@ static decls *decls_new(const char *text) {
     decls *ix = calloc(1, sizeof *ix);
     if (!ix || !(ix->text = strdup(text))) { free(ix); return NULL; }
     size_t n = 0;       /* the tokens are the compiler's scratch (cell.c says why) */
-    token *t = lexer_tokenize_with(ix->text, &n, NULL, compile_scratch_realloc);
+    token *t = lexer_tokenize_with(ix->text, &n, NULL, scratch_realloc);
     int rc = t ? index_tokens(ix, t, n) : -1;
     if (rc < 0 || index_pairs(ix) < 0) { decls_free(ix); return NULL; }
     return ix;

@@ -9,6 +9,7 @@
 #include "compile.h"
 #include "expand.h"
 #include "lexer.h"
+#include "scratch.h"
 
 /* The directive's name ("if" for "#  if X") and its length. */
 static size_t directive_name(const token *t, const char **name) {
@@ -107,10 +108,10 @@ static int is_macro(const scan *sc, const token *t, int at_start) {
 
 int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
     scan sc = { NULL, 0, macro, ud, NULL, 0 };
-    token *t = lexer_tokenize_with(code, &sc.n, NULL, compile_scratch_realloc);
+    token *t = lexer_tokenize_with(code, &sc.n, NULL, scratch_realloc);
     if (!t) return 0;
     sc.t = t;
-    sc.defines = compile_scratch_realloc(NULL, (sc.n + 1) * sizeof *sc.defines);
+    sc.defines = scratch_realloc(NULL, (sc.n + 1) * sizeof *sc.defines);
     if (!sc.defines) return 0;
     int depth = 0, in_init = 0, needed = 0;
     for (size_t i = 0; i < sc.n && !needed; i++) {

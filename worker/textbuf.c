@@ -3,14 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "compile.h"
+#include "scratch.h"
 #include "textbuf.h"
 
 void textbuf_add(textbuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (b->len + n + 1 > cap) cap *= 2;
-        char *p = b->scratch ? compile_scratch_realloc(b->s, cap) : realloc(b->s, cap);
+        char *p = b->scratch ? scratch_realloc(b->s, cap) : realloc(b->s, cap);
         if (!p) abort();
         b->s = p;
         b->cap = cap;

@@ -2,7 +2,7 @@
  * memory, for the text the worker writes: translation units, messages.
  *
  * Ownership: S belongs to the buffer. A heap buffer's S is the caller's to
- * free(); a scratch one (.scratch = 1) lives in compile_scratch_realloc's
+ * free(); a scratch one (.scratch = 1) lives in scratch_realloc's
  * memory and is gone at the next compile_free. Out of memory aborts: the
  * snapshot takes over. */
 #ifndef CK_TEXTBUF_H

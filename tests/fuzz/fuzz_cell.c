@@ -22,7 +22,7 @@
 static void **blocks;
 static size_t n_blocks, cap_blocks;
 
-void *compile_scratch_realloc(void *p, size_t size) {
+void *scratch_realloc(void *p, size_t size) {
     void *q = realloc(p, size ? size : 1);
     if (!q) return NULL;
     for (size_t i = 0; p && i < n_blocks; i++)
