@@ -5,6 +5,7 @@
 #   make run        install what is missing, build, install the kernelspec, open the notebooks
 #   make test       install what is missing, build, run every test
 #   make install    install binaries and kernelspec for the current user (PREFIX honoured)
+#   make hub        JupyterHub for a class, with the kernel installed system-wide
 #   make bench      speed against ipykernel and xeus-python (README "Speed")
 
 CC      ?= cc
@@ -37,7 +38,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 .PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
         bench bench-smoke fuzz test-reliability soak \
-        test-frontends test-browser notebooks test-repeat
+        test-frontends test-browser notebooks test-repeat hub test-hub
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
 
@@ -95,6 +96,13 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory install
 	@tools/run.sh "$(PREFIX)"
+
+# A class on one JupyterHub (README "JupyterHub"): installs ckernel, its
+# kernelspec, JupyterLab and the notebooks under HUB_PREFIX and starts
+# Debian's JupyterHub with tools/hub/jupyterhub_config.py on 127.0.0.1:8000.
+HUB_PREFIX ?= /usr/local
+hub: deps
+	HUB_PREFIX=$(HUB_PREFIX) tools/hub/hub.sh
 
 # Unit tests: one cmocka program a module, linked with the objects it tests.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/obj/kernel/main.o $(BUILD)/obj/kernel/worker_main.o,$(ALL_OBJ)) $(BUILD)/libtcc-ck.a
