@@ -29,6 +29,7 @@
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "limits.h"
 #include "log.h"
 #include "session.h"
 
@@ -130,7 +131,7 @@ static int set_memory_limit(rlim_t bytes) {
  * default cells may map half of the machine's memory. */
 static void set_default_memory_limit(void) {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && size > 0) set_memory_limit((rlim_t)pages * (rlim_t)size / 2);
+    if (pages > 0 && size > 0) set_memory_limit(limits_memory_default((rlim_t)pages * (rlim_t)size / 2));
 }
 
 /* ---------------------------------------------------------------- stdin
@@ -282,6 +283,11 @@ static int apply_magics(session *s, magics *m, session_result *r) {
             return -1;
         }
     }
+    const char *over = limits_check(m);
+    if (over || limits_apply(m) < 0) {
+        set_error(r, "LimitError", over ? over : "cannot set the process limit");
+        return -1;
+    }
     if (m->memory_mib >= 0 && set_memory_limit(m->memory_mib > 0 ? (rlim_t)m->memory_mib << 20 : RLIM_INFINITY) < 0) {
         set_error(r, "MagicError", "cannot set the memory limit");
         return -1;
@@ -347,7 +353,9 @@ static int execute(session *s, json_t *req) {
         nb_internal_failed_alloc(1);
         crash_arm_timeout(cell_timeout);
         pid_t me = getpid();
+        limits_cell_begin();
         session_commit_run(s, pc, &r);
+        limits_cell_end();
         if (getpid() != me) {             /* a child the cell forked ran off its end: */
             fflush(NULL);                 /* it ends as a program's would, and never */
             _exit(0);                     /* serves the kernel's requests */
@@ -477,7 +485,9 @@ int main(void) {
 
     jsonmem_install();
     compile_reserve();
+    limits_init();
     set_default_memory_limit();
+    output_limit = limits_output_default(output_limit);
     output_save();
     session *s = session_new();
     crash_install(s);

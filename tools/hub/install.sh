@@ -16,6 +16,18 @@ make -C "$repo" --no-print-directory all
 make -C "$repo" --no-print-directory install PREFIX="$prefix" >/dev/null
 "$repo/tools/build_lab.sh"
 
+# The class's ceilings on every cell (README "Limits"), in the installed
+# kernelspec's "env": CKERNEL_MAX_* from the environment, or these.
+/usr/bin/python3 - "$prefix/share/jupyter/kernels/c/kernel.json" <<'PY'
+import json, os, sys
+defaults = {"CKERNEL_MAX_MEMORY_MIB": "1024", "CKERNEL_MAX_CPU_SECONDS": "120",
+            "CKERNEL_MAX_PROCESSES": "64", "CKERNEL_MAX_OUTPUT_MIB": "10"}
+spec = json.load(open(sys.argv[1]))
+spec["env"] = {k: os.environ.get(k, v) for k, v in defaults.items()}
+json.dump(spec, open(sys.argv[1], "w"), indent=1)
+print("limits for every kernel:", " ".join(f"{k}={v}" for k, v in spec["env"].items()))
+PY
+
 umask 022
 install -d "$share/lab-server/templates" "$share/notebooks"
 install -m 644 "$repo/tools/lab/serve_lab.py" "$repo/tools/ws_nodelay_config.py" "$share/lab-server/"
