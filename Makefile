@@ -104,6 +104,15 @@ HUB_PREFIX ?= /usr/local
 hub: deps
 	HUB_PREFIX=$(HUB_PREFIX) tools/hub/hub.sh
 
+# HUB_USERS users on a JupyterHub at once: notebook 02, trivial cells, one
+# user's fork bomb, malloc loop and 100 MB print (tests/hub/load.py; README
+# "JupyterHub"). As root it creates Unix accounts ckload01... and removes
+# them. Not part of `make test`: a minute or more.
+HUB_USERS ?= 10
+test-hub: deps
+	@$(MAKE) --no-print-directory all
+	$(PY) tests/hub/load.py --users $(HUB_USERS)
+
 # Unit tests: one cmocka program a module, linked with the objects it tests.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/obj/kernel/main.o $(BUILD)/obj/kernel/worker_main.o,$(ALL_OBJ)) $(BUILD)/libtcc-ck.a
 	@mkdir -p $(dir $@)
