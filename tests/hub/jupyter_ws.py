@@ -32,8 +32,8 @@ class Server:
         self.base = base.rstrip("/") + "/"
         self.token = token
 
-    async def request(self, method, path, body=None, timeout=60):
-        """The JSON answer, or None for 404."""
+    async def request(self, method, path, body=None, timeout=60, missing_ok=True):
+        """The JSON answer, or None for 404 when MISSING_OK."""
         req = HTTPRequest(self.base + path.lstrip("/"), method=method,
                           headers={"Authorization": f"token {self.token}", "Accept": "application/json"},
                           body=None if body is None and method == "GET" else json.dumps(body or {}),
@@ -41,23 +41,28 @@ class Server:
         try:
             resp = await AsyncHTTPClient().fetch(req)
         except HTTPClientError as e:
-            if e.code == 404:
+            if e.code == 404 and missing_ok:
                 return None
             raise RuntimeError(f"{method} {path}: {e.code} {e.response.body[:300] if e.response else ''}")
         return json.loads(resp.body) if resp.body else {}
 
     async def wait_up(self, timeout=60):
+        """Until the server answers (behind a hub's proxy: 404 until its
+        route is in)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                return await self.request("GET", "api/status", timeout=5)
+                status = await self.request("GET", "api/status", timeout=5)
+                if status is not None:
+                    return status
             except (OSError, RuntimeError):
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.2)
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.base} did not answer within {timeout} s")
+            await asyncio.sleep(0.2)
 
     async def start_kernel(self, name="c"):
-        return (await self.request("POST", "api/kernels", {"name": name}))["id"]
+        return (await self.request("POST", "api/kernels", {"name": name}, missing_ok=False))["id"]
 
     async def kernel(self, kernel_id):
         """The kernel's model (execution_state, last_activity), None once gone."""

@@ -237,6 +237,7 @@ async def measure(hub_url, token, names, fork_bomb):
             await asyncio.sleep(0.5)
     spawn_s = time.monotonic() - t_spawn
     servers = [Server(f"{hub_url}user/{n}/", token) for n in names]
+    await asyncio.gather(*(s.wait_up(timeout=120) for s in servers))
     t_k = time.monotonic()
     kids = await asyncio.gather(*(s.start_kernel() for s in servers))
     sockets = await asyncio.gather(*(s.connect(k) for s, k in zip(servers, kids)))
