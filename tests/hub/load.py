@@ -9,7 +9,10 @@ websocket API (as JupyterLab does). Then:
   2. every user runs 20 trivial cells, all at once;
   3. user 1 runs a fork bomb, a malloc loop and a 100 MB print at once
      (three kernels) while every other user runs notebook 02 again, in a
-     new kernel; their cells must end as they did in 1.
+     new kernel; their cells must end as they did in 1;
+  4. user 1 logs in through the hub's form in headless Chromium and runs
+     notebook 00 in JupyterLab (tests/hub/lab_hub.js; when Chromium is
+     installed).
 Reports cell latency (send to idle) p50/p99, failures (must be 0), memory
 per user and in total (PSS and RSS of each user's server, kernels and
 workers), and what became of the hostile cells. Exits 1 on any failure: a
@@ -290,7 +293,21 @@ async def measure(hub_url, token, names, fork_bomb):
         round(percentile(lat2, p) * 1000, 1) for p in (50, 99))
     for ws in sockets:
         ws.close()
+    res["lab_through_hub"] = await lab_in_browser(hub_url, names[0])
     return res
+
+
+async def lab_in_browser(hub_url, name):
+    """A student's visit in Chromium (tests/hub/lab_hub.js): the login form,
+    JupyterLab, Run All on notebook 00. "skipped" without Chromium."""
+    if not (os.path.exists("/usr/bin/chromium") and shutil.which("node")):
+        return "skipped: no /usr/bin/chromium or node"
+    os.makedirs(os.path.join(REPO, "build", "screenshots"), exist_ok=True)
+    proc = await asyncio.create_subprocess_exec(
+        "node", os.path.join(REPO, "tests", "hub", "lab_hub.js"), hub_url.rstrip("/"), name,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out = (await asyncio.wait_for(proc.communicate(), 300))[0].decode().strip()
+    return ("ok: " if proc.returncode == 0 else "FAILED: ") + out.splitlines()[-1] if out else "FAILED"
 
 
 def report(res):
@@ -311,6 +328,7 @@ def report(res):
     print(f"  the others meanwhile: p50 {res['attack_others_p50_ms']} ms, p99 {res['attack_others_p99_ms']} ms, "
           f"failures {len(res['attack_others_failures'])}, same results as before: "
           f"{res['attack_others_same_statuses']}")
+    print(f"JupyterLab through the hub in Chromium: {res['lab_through_hub']}")
     for f in res["notebook_failures"] + res["attack_others_failures"]:
         print("  FAILURE", f)
     missed = res["notebook_timing_claims_missed"] + res["attack_others_timing_claims_missed"]
@@ -351,7 +369,8 @@ def main():
     res["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     report(res)
     json.dump(res, open(os.path.join(work, f"result-{args.users}.json"), "w"), indent=1)
-    bad = res["notebook_failures"] or res["attack_others_failures"] or not res["attack_others_same_statuses"]
+    bad = (res["notebook_failures"] or res["attack_others_failures"] or not res["attack_others_same_statuses"]
+           or res["lab_through_hub"].startswith("FAILED"))
     sys.exit(1 if bad else 0)
 
 
