@@ -4,43 +4,18 @@
 // Run All on notebooks/00-welcome.ipynb with the C kernel (no error, output
 // in every cell that prints). Screenshot: build/screenshots/hub-lab.png.
 // Run by tests/hub/load.py when /usr/bin/chromium exists; needs the
-// playwright-core that tools/build_lab.sh installs in build/frontends.
+// playwright-core that tools/build_lab.sh installs in build/frontends
+// (NODE_PATH=build/frontends/node_modules, as tests/browser/run.sh sets).
 'use strict';
 const path = require('path');
 const REPO = path.resolve(__dirname, '..', '..');
-module.paths.unshift(path.join(REPO, 'build', 'frontends', 'node_modules'));
-const { chromium } = require('playwright-core');
+const { launch, until, notebookModel } = require(path.join(REPO, 'tests', 'browser', 'helpers'));
 
 const [hub, user, password = 'any'] = process.argv.slice(2);
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
-
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(what);
-    await new Promise(r => setTimeout(r, 250));
-  }
-}
-
-// The open notebook, read through JupyterLab's own model.
-const model = page => page.evaluate(() => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  const cells = panel.content.model.cells;
-  const out = [];
-  for (let i = 0; i < cells.length; i++) {
-    const c = cells.get(i);
-    out.push({ type: c.type, source: c.sharedModel.getSource(), count: c.executionCount ?? null,
-               state: c.executionState ?? null, outputs: c.type === 'code' ? c.outputs.toJSON() : [] });
-  }
-  return { cells: out, status: panel.sessionContext.session?.kernel?.status,
-           kernel: panel.sessionContext.kernelDisplayName };
-});
+const model = page => notebookModel(page).catch(() => null);
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true });
+  const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${hub}/hub/login`);
@@ -51,14 +26,14 @@ const model = page => page.evaluate(() => {
     console.log(`logged in; JupyterLab at ${page.url()}`);
     await page.goto(`${hub}/user/${user}/lab/tree/notebooks/00-welcome.ipynb?reset`);
     await page.locator('.jp-NotebookPanel:visible').first().waitFor({ timeout: 90000 });
-    await until(async () => { const m = await model(page); return m.status === 'idle' && m; },
+    await until(async () => { const m = await model(page); return m && m.status === 'idle' && m; },
       60000, 'the kernel never became idle');
     await page.locator('.lm-MenuBar-item', { hasText: 'Run' }).first().click();
     await page.locator('.lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel', { hasText: /^Run All Cells$/ }).first().click();
     const m = await until(async () => {
       const m = await model(page);
-      const code = m.cells.filter(c => c.type === 'code');
-      return m.status === 'idle' && code.every(c => c.count !== null && c.state !== 'running') && m;
+      return m && m.status === 'idle' &&
+        m.cells.every(c => c.type !== 'code' || (c.count !== null && c.state !== 'running')) && m;
     }, 120000, 'Run All did not finish');
     const code = m.cells.filter(c => c.type === 'code');
     const errors = code.filter(c => c.outputs.some(o => o.output_type === 'error'));

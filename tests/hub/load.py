@@ -305,7 +305,8 @@ async def lab_in_browser(hub_url, name):
     os.makedirs(os.path.join(REPO, "build", "screenshots"), exist_ok=True)
     proc = await asyncio.create_subprocess_exec(
         "node", os.path.join(REPO, "tests", "hub", "lab_hub.js"), hub_url.rstrip("/"), name,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env=dict(os.environ, NODE_PATH=os.path.join(REPO, "build", "frontends", "node_modules")))
     out = (await asyncio.wait_for(proc.communicate(), 300))[0].decode().strip()
     return ("ok: " if proc.returncode == 0 else "FAILED: ") + out.splitlines()[-1] if out else "FAILED"
 
