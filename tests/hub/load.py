@@ -124,28 +124,45 @@ def create_accounts(names, homes):
 
 
 def remove_accounts(homes):
-    """Every ckload account (also those a crashed run left) and the homes."""
-    for p in pwd.getpwall():
-        if p.pw_name.startswith(PREFIX) and p.pw_name[len(PREFIX):].isdigit():
-            subprocess.run(["pkill", "-KILL", "-u", p.pw_name], check=False)
-            subprocess.run(["userdel", p.pw_name], check=False, stderr=subprocess.DEVNULL)
+    """Every ckload account (also those a crashed run left) and the homes.
+    Leftover processes are found by their JUPYTERHUB_USER, not their uid:
+    in a chroot the same uid may belong to someone else outside."""
+    accounts = [p.pw_name for p in pwd.getpwall()
+                if p.pw_name.startswith(PREFIX) and p.pw_name[len(PREFIX):].isdigit()]
+    for pid in user_processes(accounts):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for name in accounts:
+        subprocess.run(["userdel", name], check=False, stderr=subprocess.DEVNULL)
     shutil.rmtree(homes, ignore_errors=True)
 
 
 # ---------------------------------------------------------- measurement
+
+def hub_user_of(pid):
+    """The JUPYTERHUB_USER a process was started for, or None."""
+    try:
+        env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+    except OSError:
+        return None
+    key = b"JUPYTERHUB_USER="
+    return next((e[len(key):].decode() for e in env if e.startswith(key)), None)
+
+
+def user_processes(names):
+    return [int(p) for p in filter(str.isdigit, os.listdir("/proc")) if hub_user_of(p) in names]
+
 
 def user_memory(names):
     """{name: [pss, rss, processes, pss of the C kernels alone]} over every
     process whose environment says JUPYTERHUB_USER=name (server, kernels,
     workers)."""
     found = {n: [0, 0, 0, 0] for n in names}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in user_processes(names):
+        user = hub_user_of(pid)
         try:
-            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
-            key = b"JUPYTERHUB_USER="
-            user = next((e[len(key):].decode() for e in env if e.startswith(key)), None)
-            if user not in found:
-                continue
             ckernel = open(f"/proc/{pid}/comm").read().startswith("ckernel")
             for line in open(f"/proc/{pid}/smaps_rollup"):
                 if line.startswith(("Pss:", "Rss:")):
@@ -153,7 +170,7 @@ def user_memory(names):
                     found[user][0 if line.startswith("Pss") else 1] += size
                     found[user][3] += size if ckernel and line.startswith("Pss") else 0
             found[user][2] += 1
-        except (OSError, StopIteration):
+        except (OSError, KeyError):
             continue
     return found
 
