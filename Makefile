@@ -24,7 +24,7 @@ KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
               kernel/worker.c kernel/lexer.c kernel/ipc.c kernel/replay.c
 # The worker process: compiles and runs cells; the runtime is linked in and
 # exported (runtime/exports.list) so cells can call it.
-WORKER_SRC := kernel/worker_main.c kernel/limits.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/complete.c kernel/strmap.c \
+WORKER_SRC := kernel/worker_main.c kernel/ceilings.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/complete.c kernel/strmap.c \
               kernel/compile.c kernel/headers.c kernel/decls.c kernel/jsonmem.c kernel/lexer.c kernel/ipc.c runtime/nb.c \
               runtime/alloc.c runtime/stack.c runtime/measure.c runtime/bench.c runtime/where.c \
               runtime/svg.c runtime/display.c runtime/buf.c $(BUILD)/gen/nb_header.c

@@ -29,7 +29,7 @@
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
-#include "limits.h"
+#include "ceilings.h"
 #include "log.h"
 #include "session.h"
 
@@ -131,7 +131,7 @@ static int set_memory_limit(rlim_t bytes) {
  * default cells may map half of the machine's memory. */
 static void set_default_memory_limit(void) {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && size > 0) set_memory_limit(limits_memory_default((rlim_t)pages * (rlim_t)size / 2));
+    if (pages > 0 && size > 0) set_memory_limit(ceilings_memory_default((rlim_t)pages * (rlim_t)size / 2));
 }
 
 /* ---------------------------------------------------------------- stdin
@@ -283,8 +283,8 @@ static int apply_magics(session *s, magics *m, session_result *r) {
             return -1;
         }
     }
-    const char *over = limits_check(m);
-    if (over || limits_apply(m) < 0) {
+    const char *over = ceilings_check(m);
+    if (over || ceilings_apply(m) < 0) {
         set_error(r, "LimitError", over ? over : "cannot set the process limit");
         return -1;
     }
@@ -344,18 +344,19 @@ static int execute(session *s, json_t *req) {
             return 1;
         }
         /* by hand: every page written after the fork costs a fault */
-        char started[160];
+        char started[200];
         int n = snprintf(started, sizeof started, "{\"ev\":\"started\",\"pid\":%d,\"snapshot\":%d,"
-                         "\"output_limit\":%lld}", (int)getpid(), (int)snap, (long long)output_limit);
+                         "\"output_limit\":%lld,\"cpu_limit\":%g}", (int)getpid(), (int)snap,
+                         (long long)output_limit, ceilings_cell_cpu());
         send_event_text(started, (size_t)n);
         t_started = now_ns() - t0 - snapshot_ns;
         t_run = now_ns();
         nb_internal_failed_alloc(1);
         crash_arm_timeout(cell_timeout);
         pid_t me = getpid();
-        limits_cell_begin();
+        ceilings_cell_begin();
         session_commit_run(s, pc, &r);
-        limits_cell_end();
+        ceilings_cell_end();
         if (getpid() != me) {             /* a child the cell forked ran off its end: */
             fflush(NULL);                 /* it ends as a program's would, and never */
             _exit(0);                     /* serves the kernel's requests */
@@ -485,9 +486,9 @@ int main(void) {
 
     jsonmem_install();
     compile_reserve();
-    limits_init();
+    ceilings_init();
     set_default_memory_limit();
-    output_limit = limits_output_default(output_limit);
+    output_limit = ceilings_output_default(output_limit);
     output_save();
     session *s = session_new();
     crash_install(s);

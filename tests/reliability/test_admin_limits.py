@@ -119,6 +119,22 @@ def test_cpu_ceiling_ends_a_busy_cell(limited):
     assert run_ok(kc, '#include <unistd.h>\nusleep(1500000);\nprintf("slept\\n");') == "slept\n"
 
 
+def test_cpu_ceiling_holds_when_a_cell_lifts_its_own_limit(limited):
+    """A cell may raise its soft RLIMIT_CPU and ignore SIGXCPU: the kernel,
+    which the cell cannot touch, watches the CPU time and stops it."""
+    km, kc = limited
+    t0 = time.monotonic()
+    reply, msgs = run(kc, "#include <sys/resource.h>\n#include <signal.h>\n"
+                          "struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY }; setrlimit(RLIMIT_CPU, &rl);\n"
+                          "signal(SIGXCPU, SIG_IGN);\n"
+                          "volatile unsigned long k = 0;\nfor (unsigned long i = 0; i < 1ul << 40; i++) k++;",
+                      timeout=60)
+    assert reply["status"] == "error" and reply["ename"] == "CPUTimeError", reply
+    assert "lifted its own" in error_text(errors(msgs)[0])
+    assert time.monotonic() - t0 < 20
+    assert run_ok(kc, 'printf("after\\n");') == "after\n"
+
+
 def test_output_ceiling_cuts_earlier(limited):
     km, kc = limited
     reply, msgs = run(kc, '#include <stdio.h>\nfor (int i = 0; i < 40000; i++) printf("%0100d\\n", i);',

@@ -1,4 +1,4 @@
-/* limits.c - the administrator's ceilings on cells (see limits.h).
+/* ceilings.c - the administrator's ceilings on cells (see ceilings.h).
  *
  * Owns the CKERNEL_MAX_* variables, the hard resource limits they set at
  * start, the per-cell CPU limit and the process-limit fork. Memory and
@@ -15,7 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "crash.h"
-#include "limits.h"
+#include "ceilings.h"
 #include "log.h"
 
 static struct {
@@ -91,7 +91,7 @@ static void on_cpu_limit(int sig) {
     crash_end_cell("CPUTimeError", evalue);
 }
 
-void limits_init(void) {
+void ceilings_init(void) {
     max.memory_mib = (long)env_number("CKERNEL_MAX_MEMORY_MIB");
     max.output_mib = (long)env_number("CKERNEL_MAX_OUTPUT_MIB");
     max.processes = (long)env_number("CKERNEL_MAX_PROCESSES");
@@ -110,12 +110,12 @@ void limits_init(void) {
     sigaction(SIGXCPU, &sa, NULL);
 }
 
-unsigned long long limits_memory_default(unsigned long long bytes) {
+unsigned long long ceilings_memory_default(unsigned long long bytes) {
     unsigned long long ceiling = (unsigned long long)max.memory_mib << 20;
     return max.memory_mib && ceiling < bytes ? ceiling : bytes;
 }
 
-long limits_output_default(long bytes) {
+long ceilings_output_default(long bytes) {
     return max.output_mib && (max.output_mib << 20) < bytes ? max.output_mib << 20 : bytes;
 }
 
@@ -129,7 +129,7 @@ static const char *over(const char *name, double asked, double maxv, const char 
     return why;
 }
 
-const char *limits_check(const magics *m) {
+const char *ceilings_check(const magics *m) {
     const char *why = over("memory", (double)m->memory_mib, (double)max.memory_mib, "CKERNEL_MAX_MEMORY_MIB");
     if (!why) why = over("output", (double)m->output_mib, (double)max.output_mib, "CKERNEL_MAX_OUTPUT_MIB");
     if (!why) why = over("cpu", m->cpu, max.cpu, "CKERNEL_MAX_CPU_SECONDS");
@@ -137,14 +137,16 @@ const char *limits_check(const magics *m) {
     return why;
 }
 
-int limits_apply(const magics *m) {
+int ceilings_apply(const magics *m) {
     if (m->cpu >= 0) cell_cpu = m->cpu;
     if (m->processes < 0) return 0;
     processes_limited = max.processes || m->processes;
     return set_processes(m->processes, 0);
 }
 
-void limits_cell_begin(void) {
+double ceilings_cell_cpu(void) { return cell_cpu; }
+
+void ceilings_cell_begin(void) {
     cell_pid = getpid();
     if (cell_cpu <= 0) return;
     struct rusage ru;
@@ -157,7 +159,7 @@ void limits_cell_begin(void) {
     setrlimit(RLIMIT_CPU, &rl);
 }
 
-void limits_cell_end(void) {
+void ceilings_cell_end(void) {
     struct rlimit rl;
     cell_pid = 0;
     if (getrlimit(RLIMIT_CPU, &rl) == 0 && rl.rlim_cur != rl.rlim_max) {
