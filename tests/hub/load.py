@@ -319,6 +319,9 @@ async def lab_in_browser(hub_url, name):
     JupyterLab, Run All on notebook 00. "skipped" without Chromium."""
     if not (os.path.exists("/usr/bin/chromium") and shutil.which("node")):
         return "skipped: no /usr/bin/chromium or node"
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    if int(version.lstrip("v").split(".")[0] or 0) < 20:       # playwright-core's "engines"
+        return f"skipped: node {version} is older than playwright-core needs (20; Debian 12 has 18)"
     os.makedirs(os.path.join(REPO, "build", "screenshots"), exist_ok=True)
     proc = await asyncio.create_subprocess_exec(
         "node", os.path.join(REPO, "tests", "hub", "lab_hub.js"), hub_url.rstrip("/"), name,
