@@ -100,9 +100,10 @@ def start_hub(work, prefix, auth, port, token):
                             env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def stop_hub(proc):
+def stop_hub(proc, work):
     """SIGTERM: the hub stops every user's server and its proxy
-    (cleanup_servers); then make sure of its process group."""
+    (cleanup_servers); then make sure of its process group, and of the
+    proxy, which runs in a session of its own."""
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(60)
@@ -113,6 +114,12 @@ def stop_hub(proc):
     except ProcessLookupError:
         pass
     proc.wait()
+    try:                 # only if that pid is still our proxy, not a pid reused since
+        pid = int(open(os.path.join(work, "state", "jupyterhub-proxy.pid")).read())
+        if b"configurable-http-proxy" in open(f"/proc/{pid}/cmdline", "rb").read():
+            os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
 
 
 def create_accounts(names, homes):
@@ -383,7 +390,7 @@ def main():
     try:
         res = asyncio.run(measure(f"http://127.0.0.1:{port}/", token, names, fork_bomb=root))
     finally:
-        stop_hub(hub)
+        stop_hub(hub, work)
         if root:
             remove_accounts(homes)
     res["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
