@@ -6,6 +6,7 @@
 #   make test       install what is missing, build, run every test
 #   make install    install binaries and kernelspec for the current user (PREFIX honoured)
 #   make hub        JupyterHub for a class, with the kernel installed system-wide
+#   make test-hub   that hub under load: HUB_USERS users at once (README "JupyterHub")
 #   make bench      speed against ipykernel and xeus-python (README "Speed")
 
 CC      ?= cc

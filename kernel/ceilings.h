@@ -1,7 +1,8 @@
 /* ceilings.h - the administrator's ceilings on every cell, which a student's
  * magics may lower and never raise.
  *
- * Set once for every kernel in the kernelspec's "env" (README "Limits"):
+ * Set once for every kernel in the kernelspec's "env" (README "Limits for
+ * every kernel"):
  *   CKERNEL_MAX_MEMORY_MIB    memory a cell may map (RLIMIT_AS, hard)
  *   CKERNEL_MAX_CPU_SECONDS   CPU seconds one cell may use (RLIMIT_CPU)
  *   CKERNEL_MAX_PROCESSES     processes the kernel's user may have beyond
