@@ -5,6 +5,8 @@
 #   make run        install what is missing, build, install the kernelspec, open the notebooks
 #   make test       install what is missing, build, run every test
 #   make install    install binaries and kernelspec for the current user (PREFIX honoured)
+#   make hub        JupyterHub for a class, with the kernel installed system-wide
+#   make test-hub   that hub under load: HUB_USERS users at once (README "JupyterHub")
 #   make bench      speed against ipykernel and xeus-python (README "Speed")
 
 CC      ?= cc
@@ -23,7 +25,7 @@ KERNEL_SRC := kernel/main.c kernel/log.c kernel/connection.c kernel/wire.c \
               kernel/worker.c kernel/lexer.c kernel/ipc.c kernel/replay.c
 # The worker process: compiles and runs cells; the runtime is linked in and
 # exported (runtime/exports.list) so cells can call it.
-WORKER_SRC := kernel/worker_main.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/layout.c kernel/complete.c kernel/strmap.c \
+WORKER_SRC := kernel/worker_main.c kernel/ceilings.c kernel/log.c kernel/cell.c kernel/session.c kernel/magics.c kernel/crash.c kernel/layout.c kernel/complete.c kernel/strmap.c \
               kernel/compile.c kernel/expand.c kernel/headers.c kernel/decls.c kernel/jsonmem.c kernel/lexer.c kernel/ipc.c runtime/nb.c \
               runtime/alloc.c runtime/stack.c runtime/measure.c runtime/bench.c runtime/where.c \
               runtime/svg.c runtime/display.c runtime/buf.c runtime/check.c $(BUILD)/gen/nb_header.c
@@ -37,7 +39,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 .PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
         bench bench-smoke fuzz test-reliability soak \
-        test-frontends test-browser notebooks test-repeat
+        test-frontends test-browser notebooks test-repeat hub test-hub
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
 
@@ -95,6 +97,22 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory install
 	@tools/run.sh "$(PREFIX)"
+
+# A class on one JupyterHub (README "JupyterHub"): installs ckernel, its
+# kernelspec, JupyterLab and the notebooks under HUB_PREFIX and starts
+# Debian's JupyterHub with tools/hub/jupyterhub_config.py on 127.0.0.1:8000.
+HUB_PREFIX ?= /usr/local
+hub: deps
+	HUB_PREFIX=$(HUB_PREFIX) tools/hub/hub.sh
+
+# HUB_USERS users on a JupyterHub at once: notebook 02, trivial cells, one
+# user's fork bomb, malloc loop and 100 MB print (tests/hub/load.py; README
+# "JupyterHub"). As root it creates Unix accounts ckload01... and removes
+# them. Not part of `make test`: a minute or more.
+HUB_USERS ?= 10
+test-hub: deps
+	@$(MAKE) --no-print-directory all
+	$(PY) tests/hub/load.py --users $(HUB_USERS)
 
 # Unit tests: one cmocka program a module, linked with the objects it tests.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/obj/kernel/main.o $(BUILD)/obj/kernel/worker_main.o,$(ALL_OBJ)) $(BUILD)/libtcc-ck.a

@@ -29,6 +29,7 @@
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "ceilings.h"
 #include "log.h"
 #include "session.h"
 
@@ -130,7 +131,7 @@ static int set_memory_limit(rlim_t bytes) {
  * default cells may map half of the machine's memory. */
 static void set_default_memory_limit(void) {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && size > 0) set_memory_limit((rlim_t)pages * (rlim_t)size / 2);
+    if (pages > 0 && size > 0) set_memory_limit(ceilings_memory_default((rlim_t)pages * (rlim_t)size / 2));
 }
 
 /* ---------------------------------------------------------------- stdin
@@ -318,6 +319,11 @@ static int apply_magics(session *s, magics *m, session_result *r) {
             return -1;
         }
     }
+    const char *over = ceilings_check(m);
+    if (over || ceilings_apply(m) < 0) {
+        set_error(r, "LimitError", over ? over : "cannot set the process limit");
+        return -1;
+    }
     if (m->memory_mib >= 0 && set_memory_limit(m->memory_mib > 0 ? (rlim_t)m->memory_mib << 20 : RLIM_INFINITY) < 0) {
         set_error(r, "MagicError", "cannot set the memory limit");
         return -1;
@@ -339,9 +345,10 @@ static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
     *snapshot_ns = now_ns() - t0;
     if (snap < 0) return -1;
     /* by hand: every page written after the fork costs a fault */
-    char started[160];
+    char started[200];
     int n = snprintf(started, sizeof started, "{\"ev\":\"started\",\"pid\":%d,\"snapshot\":%d,"
-                     "\"output_limit\":%lld}", (int)getpid(), (int)snap, (long long)output_limit);
+                     "\"output_limit\":%lld,\"cpu_limit\":%g}", (int)getpid(), (int)snap,
+                     (long long)output_limit, ceilings_cell_cpu());
     send_event_text(started, (size_t)n);
     *started_ns = now_ns() - t0 - *snapshot_ns;
     crash_arm_timeout(cell_timeout);
@@ -394,7 +401,9 @@ static int execute(session *s, json_t *req) {
         t_run = now_ns();
         nb_internal_failed_alloc(1);
         pid_t me = getpid();
+        ceilings_cell_begin();
         session_commit_run(s, pc, &r);
+        ceilings_cell_end();
         if (getpid() != me) {             /* a child the cell forked ran off its end: */
             fflush(NULL);                 /* it ends as a program's would, and never */
             _exit(0);                     /* serves the kernel's requests */
@@ -524,7 +533,9 @@ int main(void) {
 
     jsonmem_install();
     compile_reserve();
+    ceilings_init();
     set_default_memory_limit();
+    output_limit = ceilings_output_default(output_limit);
     output_save();
     session *s = session_new();
     crash_install(s);
