@@ -24,6 +24,7 @@ static struct {
 } max;                                 /* the ceilings; 0: none */
 static double cell_cpu;                /* %cpu or the ceiling; 0: none */
 static pid_t cell_pid;                 /* the process running a cell, or 0 */
+#define SIG_AT_PROCESS_LIMIT (SIGRTMIN + 5)   /* a child of the cell's fork failed at the limit */
 static int processes_limited;          /* a ceiling or %processes is in force */
 
 static double env_number(const char *name) {
@@ -146,8 +147,11 @@ int ceilings_apply(const magics *m) {
 
 double ceilings_cell_cpu(void) { return cell_cpu; }
 
+static void on_child_at_limit(int sig);
+
 void ceilings_cell_begin(void) {
     cell_pid = getpid();
+    if (processes_limited) signal(SIG_AT_PROCESS_LIMIT, on_child_at_limit);
     if (cell_cpu <= 0) return;
     struct rusage ru;
     struct rlimit rl;
@@ -168,21 +172,36 @@ void ceilings_cell_end(void) {
     }
 }
 
+static __attribute__((noreturn)) void end_at_process_limit(void) {
+    char evalue[200];
+    struct rlimit rl;
+    getrlimit(RLIMIT_NPROC, &rl);
+    snprintf(evalue, sizeof evalue, "fork() failed: the cell reached the limit of %llu processes for "
+             "this user (%%processes, CKERNEL_MAX_PROCESSES)", (unsigned long long)rl.rlim_cur);
+    crash_end_cell("ProcessLimitError", evalue);
+    _exit(137);
+}
+
+/* A child of the cell hit the limit and told the cell's process (below). */
+static void on_child_at_limit(int sig) {
+    (void)sig;
+    if (cell_pid && getpid() == cell_pid) end_at_process_limit();
+}
+
 /* Cells that call fork() get this one (runtime/exports.list): at the
  * process limit, a fork bomb ends as its cell's error rather than spinning
- * until a timeout. Children that fail keep fork()'s usual -1; they die
- * with the cell. */
+ * until a timeout, whichever of its processes hits the limit first (the
+ * cell's own may have finished its forks before its children reach it, on
+ * a busy machine often). Children that fail keep fork()'s usual -1; they
+ * die with the cell. */
 pid_t fork(void) {
     static pid_t (*libc_fork)(void);
     if (!libc_fork) libc_fork = (pid_t (*)(void))dlsym(RTLD_NEXT, "fork");
     pid_t pid = libc_fork();
-    if (pid < 0 && errno == EAGAIN && cell_pid && getpid() == cell_pid && processes_limited) {
-        char evalue[200];
-        struct rlimit rl;
-        getrlimit(RLIMIT_NPROC, &rl);
-        snprintf(evalue, sizeof evalue, "fork() failed: the cell reached the limit of %llu processes for "
-                 "this user (%%processes, CKERNEL_MAX_PROCESSES)", (unsigned long long)rl.rlim_cur);
-        crash_end_cell("ProcessLimitError", evalue);
+    if (pid < 0 && errno == EAGAIN && cell_pid && processes_limited) {
+        if (getpid() == cell_pid) end_at_process_limit();
+        kill(cell_pid, SIG_AT_PROCESS_LIMIT);
+        errno = EAGAIN;
     }
     return pid;
 }

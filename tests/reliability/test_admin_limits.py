@@ -164,6 +164,15 @@ def test_process_ceiling_ends_a_fork_bomb(tmp_path):
         run_ok(kc, "%processes 2")
         reply, _ = run(kc, "for (int i = 0; i < 4; i++) if (fork() == 0) { sleep(3); _exit(0); }", timeout=30)
         assert reply["ename"] == "ProcessLimitError", reply
+        # the bomb in a child: the cell's own process never fails a fork, a
+        # child does, and the cell still ends (on a busy machine the cell's
+        # forks of a bomb are often all done before its children hit the limit)
+        run_ok(kc, "%processes 6")
+        t0 = time.monotonic()
+        reply, _ = run(kc, "if (fork() == 0) { for (int i = 0; i < 8; i++) fork(); sleep(5); _exit(0); }\n"
+                           "sleep(5);", timeout=30)
+        assert reply.get("ename") == "ProcessLimitError", reply
+        assert time.monotonic() - t0 < 4.5, "the cell ran its sleep out: the child's failure was not seen"
     finally:
         stop_kernel(km, kc)
         if as_user:
