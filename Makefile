@@ -5,6 +5,8 @@
 #   make run        install what is missing, build, install the kernelspec, open the notebooks
 #   make test       install what is missing, build, run every test
 #   make install    install binaries and kernelspec for the current user (PREFIX honoured)
+#   make hub        JupyterHub for a class, with the kernel installed system-wide
+#   make test-hub   that hub under load: HUB_USERS users at once (README "JupyterHub")
 #   make bench      speed against ipykernel and xeus-python (README "Speed")
 
 CC       ?= cc
@@ -43,7 +45,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 .PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
         bench bench-smoke fuzz test-reliability soak \
-        test-frontends test-browser notebooks notebooks-src test-repeat
+        test-frontends test-browser notebooks notebooks-src test-repeat hub test-hub
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
 
@@ -100,6 +102,22 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory install
 	@tools/run.sh "$(PREFIX)"
+
+# A class on one JupyterHub (README "JupyterHub"): installs ckernel, its
+# kernelspec, JupyterLab and the notebooks under HUB_PREFIX and starts
+# Debian's JupyterHub with tools/hub/jupyterhub_config.py on 127.0.0.1:8000.
+HUB_PREFIX ?= /usr/local
+hub: deps
+	HUB_PREFIX=$(HUB_PREFIX) tools/hub/hub.sh
+
+# HUB_USERS users on a JupyterHub at once: notebook 02, trivial cells, one
+# user's fork bomb, malloc loop and 100 MB print (tests/hub/load.py; README
+# "JupyterHub"). As root it creates Unix accounts ckload01... and removes
+# them. Not part of `make test`: a minute or more.
+HUB_USERS ?= 10
+test-hub: deps
+	@$(MAKE) --no-print-directory all
+	$(PY) tests/hub/load.py --users $(HUB_USERS)
 
 # Unit tests: one cmocka program a module (tests/unit/test_<module>.c),
 # linked with the objects it tests and what those call, listed here.

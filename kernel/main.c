@@ -101,6 +101,7 @@ int main(int argc, char **argv) {
     pid_t parent = getppid();
     while (channels_running()) {
         if (channels_poll(PARENT_CHECK_MS) < 0) goto out;
+        worker_tick();
         if (getppid() != parent) {
             log_warn("the parent process died; shutting down");
             break;

@@ -31,6 +31,7 @@
 #define TURN_MAX       (1u << 20)     /* output forwarded per stream per loop turn */
 #define START_TIMEOUT_MS    10000
 #define TAKEOVER_TIMEOUT_MS 3000
+#define CPU_GRACE_S    2.0            /* past the CPU limit before the kernel steps in */
 
 enum { OUT, ERR };
 static const char *const stream_names[] = { "stdout", "stderr" };
@@ -53,6 +54,8 @@ static struct {
     int interrupted;
     int took_over;          /* the snapshot's "ready" came */
     long long out_limit;    /* bytes of output to forward (%output; 0: all) */
+    double cpu_limit;       /* CPU seconds the cell may use (0: no limit) */
+    double cpu_start;       /* the running process's CPU seconds at "started" */
     long long out_sent;     /* forwarded so far */
     int out_cut;            /* output was dropped, and the note said so */
     json_t *crash;          /* the error to end the cell with, once recovered */
@@ -365,6 +368,35 @@ static void kill_running(void) {
     if (W.run_pid > 0) kill(W.run_pid, SIGKILL);
 }
 
+/* CPU seconds (user + system) process PID has used, from /proc; -1 if gone. */
+static double cpu_seconds(pid_t pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');       /* the name may hold spaces and parentheses */
+    unsigned long long utime, stime;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+void worker_tick(void) {
+    if (!W.running || !W.started || W.cpu_limit <= 0 || W.interrupted || W.last_words) return;
+    double used = cpu_seconds(W.run_pid) - W.cpu_start;
+    if (used <= W.cpu_limit + CPU_GRACE_S) return;
+    /* RLIMIT_CPU should have ended it: the cell lifted its own limit */
+    char evalue[200];
+    snprintf(evalue, sizeof evalue, "the cell used more than %g s of CPU time (the %%cpu limit; "
+             "it lifted its own RLIMIT_CPU, so the kernel stopped it)", W.cpu_limit);
+    W.last_words = json_pack("{s:s, s:s, s:s, s:[s+]}", "ev", "crash", "ename", "CPUTimeError",
+                             "evalue", evalue, "traceback", "CPUTimeError: ", evalue);
+    kill(W.run_pid, SIGKILL);
+}
+
 static void handle_event(json_t *ev) {
     const char *name = json_string_value(json_object_get(ev, "ev"));
     json_int_t pid = json_integer_value(json_object_get(ev, "pid"));
@@ -376,6 +408,8 @@ static void handle_event(json_t *ev) {
         if (pid > 0) W.run_pid = (pid_t)pid;
         W.snapshot = (pid_t)json_integer_value(json_object_get(ev, "snapshot"));
         W.out_limit = json_integer_value(json_object_get(ev, "output_limit"));
+        W.cpu_limit = json_number_value(json_object_get(ev, "cpu_limit"));
+        W.cpu_start = cpu_seconds(W.run_pid);
         if (W.interrupt_pending) kill_running();
     } else if (!strcmp(name, "done")) {
         if (!W.running || W.crash) {

@@ -49,6 +49,9 @@ int worker_busy(void);
 /* Stop the running cell (SIGKILL to the process running it); its end
  * arrives through on_done as KeyboardInterrupt. Harmless when idle. */
 void worker_interrupt(void);
+/* Call about once a second: ends a cell that used more CPU than its
+ * limit ("cpu_limit" of "started") though it lifted its own RLIMIT_CPU. */
+void worker_tick(void);
 /* Reap every child that ended; call on SIGCHLD. */
 void worker_reap(void);
 /* Kill the worker's process group, reap it and close the pipes. */

@@ -34,6 +34,8 @@ need python3-jupyter-server python3-jupyterlab-server  # serve JupyterLab's fron
                                   # built from npm (tools/build_lab.sh): `make run`, test-browser
 need chromium                     # make test-browser: JupyterLab and Notebook in headless
                                   # Chromium, driven by playwright-core (from npm)
+need jupyterhub                   # `make hub`, `make test-hub`: a class on one server; brings
+                                  # node-configurable-http-proxy, its HTTP proxy
 need tmux                         # tests/frontends: jupyter console in a real terminal
 
 # One dpkg-query for all: "ii <name>" for each installed package.

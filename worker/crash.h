@@ -17,6 +17,9 @@ void crash_install(const session *s);
 /* Stop any cell that runs longer than SECONDS (0: no limit), from now on. */
 void crash_arm_timeout(double seconds);
 void crash_disarm_timeout(void);
+/* End the running cell with ENAME: EVALUE, from any context, signal
+ * handlers included; the snapshot takes over. Never returns. */
+void crash_end_cell(const char *ename, const char *evalue) __attribute__((noreturn));
 /* What cells may map (MiB, 0: no limit), to name in a crash report. */
 void crash_set_memory_limit(unsigned long mib);
 

@@ -21,6 +21,8 @@ const char *magics_help(void) {
         "  %timeout SECONDS         stop any cell that compiles and runs longer (0: no limit)\n"
         "  %memory MIB              memory cells may map, beyond the worker's own (0: no limit)\n"
         "  %output MIB              output a cell may print before it is cut (0: no limit)\n"
+        "  %cpu SECONDS             CPU time any cell may use (0: no limit)\n"
+        "  %processes N             processes cells may start beyond those running (0: no limit)\n"
         "  %%file NAME              write the rest of the cell to the file NAME\n"
         "  %help                    this list\n";
 }
@@ -106,6 +108,8 @@ int magics_parse(const char *code, magics *m) {
     m->timeout = -1;
     m->memory_mib = -1;
     m->output_mib = -1;
+    m->cpu = -1;
+    m->processes = -1;
     m->code = strdup(code);
     char *p = m->code;
     for (;;) {
@@ -163,6 +167,14 @@ int magics_parse(const char *code, magics *m) {
             char *e;
             m->timeout = strtod(rest, &e);
             if (!*rest || *e || m->timeout < 0) return fail(m, "%%timeout takes seconds, not '%s'", rest);
+        } else if (strcmp(name, "cpu") == 0) {
+            char *e;
+            m->cpu = strtod(rest, &e);
+            if (!*rest || *e || m->cpu < 0) return fail(m, "%%cpu takes seconds, not '%s'", rest);
+        } else if (strcmp(name, "processes") == 0) {
+            char *e;
+            m->processes = strtol(rest, &e, 10);
+            if (!*rest || *e || m->processes < 0) return fail(m, "%%processes takes a number, not '%s'", rest);
         } else if (strcmp(name, "output") == 0) {
             char *e;
             m->output_mib = strtol(rest, &e, 10);

@@ -11,6 +11,8 @@
  *   %timeout SECONDS         wall-time limit for each cell (0: none)
  *   %memory MIB              memory cells may map beyond the worker's own (0: none)
  *   %output MIB              output a cell may print before it is cut (0: none)
+ *   %cpu SECONDS             CPU time each cell may use (0: none)
+ *   %processes N             processes the user may start beyond those running (0: none)
  *   %%file NAME              write the rest of the cell to NAME, run nothing
  *   %help                    this list
  *
@@ -30,6 +32,8 @@ typedef struct {
     double timeout;         /* seconds; < 0 unchanged */
     long memory_mib;        /* < 0 unchanged */
     long output_mib;        /* < 0 unchanged */
+    double cpu;             /* seconds; < 0 unchanged */
+    long processes;         /* < 0 unchanged */
     int who, reset, help;
     char *error;            /* set when a magic is unknown or malformed */
 } magics;

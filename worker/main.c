@@ -29,6 +29,7 @@
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "ceilings.h"
 #include "log.h"
 #include "monotime.h"
 #include "session.h"
@@ -116,7 +117,7 @@ static int set_memory_limit(rlim_t bytes) {
  * default cells may map half of the machine's memory. */
 static void set_default_memory_limit(void) {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && size > 0) set_memory_limit((rlim_t)pages * (rlim_t)size / 2);
+    if (pages > 0 && size > 0) set_memory_limit(ceilings_memory_default((rlim_t)pages * (rlim_t)size / 2));
 }
 
 /* ---------------------------------------------------------------- stdin
@@ -304,6 +305,11 @@ static int apply_magics(session *s, magics *m, session_result *r) {
             return -1;
         }
     }
+    const char *over = ceilings_check(m);
+    if (over || ceilings_apply(m) < 0) {
+        session_result_error(r, "LimitError", over ? over : "cannot set the process limit", NULL);
+        return -1;
+    }
     if (m->memory_mib >= 0 && set_memory_limit(m->memory_mib > 0 ? (rlim_t)m->memory_mib << 20 : RLIM_INFINITY) < 0) {
         session_result_error(r, "MagicError", "cannot set the memory limit", NULL);
         return -1;
@@ -325,9 +331,10 @@ static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
     *snapshot_ns = monotime_ns() - t0;
     if (snap < 0) return -1;
     /* by hand: every page written after the fork costs a fault */
-    char started[160];
+    char started[200];
     int n = snprintf(started, sizeof started, "{\"ev\":\"started\",\"pid\":%d,\"snapshot\":%d,"
-                     "\"output_limit\":%lld}", (int)getpid(), (int)snap, (long long)output_limit);
+                     "\"output_limit\":%lld,\"cpu_limit\":%g}", (int)getpid(), (int)snap,
+                     (long long)output_limit, ceilings_cell_cpu());
     send_event_text(started, (size_t)n);
     *started_ns = monotime_ns() - t0 - *snapshot_ns;
     crash_arm_timeout(cell_timeout);
@@ -380,7 +387,9 @@ static int execute(session *s, json_t *req) {
         t_run = monotime_ns();
         nb_internal_failed_alloc(1);
         pid_t me = getpid();
+        ceilings_cell_begin();
         session_commit_run(s, pc, &r);
+        ceilings_cell_end();
         if (getpid() != me) {             /* a child the cell forked ran off its end: */
             fflush(NULL);                 /* it ends as a program's would, and never */
             _exit(0);                     /* serves the kernel's requests */
@@ -510,7 +519,9 @@ int main(void) {
 
     jsonmem_install();
     compile_reserve();
+    ceilings_init();
     set_default_memory_limit();
+    output_limit = ceilings_output_default(output_limit);
     output_save();
     session *s = session_new();
     crash_install(s);

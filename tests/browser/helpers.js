@@ -97,4 +97,22 @@ async function until(fn, ms, message) {
 // "compile 2.23 ms · run 0.10 ms · heap ... · stack ... · faults ..."
 const MEASURE = /^compile [\d.]+ \S+ · run /;
 
-module.exports = { MEASURE, REPO, env, launch, newPage, shot, runtimeHas, contrastInPage, until };
+// The notebook open in JupyterLab, read through its own model (window.jupyterapp).
+function notebookModel(page) {
+  return page.evaluate(() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = panel.content.model.cells;
+    const out = [];
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells.get(i);
+      out.push({ type: c.type, source: c.sharedModel.getSource(), count: c.executionCount ?? null,
+                 state: c.executionState ?? null,   // 'running' while queued or running
+                 tags: (c.getMetadata && c.getMetadata('tags')) || [],
+                 outputs: c.type === 'code' ? c.outputs.toJSON() : [] });
+    }
+    return { cells: out, status: panel.sessionContext.session?.kernel?.status,
+             kernel: panel.sessionContext.kernelDisplayName };
+  });
+}
+
+module.exports = { MEASURE, REPO, env, launch, newPage, shot, runtimeHas, contrastInPage, until, notebookModel };

@@ -9,7 +9,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
-const { env, launch, newPage, shot, runtimeHas, contrastInPage, until, MEASURE } = require('./helpers');
+const { env, launch, newPage, shot, runtimeHas, contrastInPage, until, notebookModel, MEASURE } = require('./helpers');
 
 const BASE = env('CK_LAB_URL');
 const TOKEN = env('CK_TOKEN');
@@ -21,20 +21,7 @@ before(async () => { browser = await launch(); page = await newPage(browser); })
 after(async () => { if (browser) await browser.close(); });
 
 // ---- reading the notebook that is open, through JupyterLab's own model ----
-const model = () => page.evaluate(() => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  const cells = panel.content.model.cells;
-  const out = [];
-  for (let i = 0; i < cells.length; i++) {
-    const c = cells.get(i);
-    out.push({ type: c.type, source: c.sharedModel.getSource(), count: c.executionCount ?? null,
-               state: c.executionState ?? null,   // 'running' while queued or running
-               tags: (c.getMetadata && c.getMetadata('tags')) || [],
-               outputs: c.type === 'code' ? c.outputs.toJSON() : [] });
-  }
-  return { cells: out, status: panel.sessionContext.session?.kernel?.status,
-           kernel: panel.sessionContext.kernelDisplayName };
-});
+const model = () => notebookModel(page);
 const stdout = cell => cell.outputs.filter(o => o.output_type === 'stream' && o.name === 'stdout')
   .map(o => Array.isArray(o.text) ? o.text.join('') : o.text).join('');
 const measureOf = cell => cell.outputs.filter(o => o.output_type === 'display_data' &&
