@@ -341,8 +341,13 @@ static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
     return snap;
 }
 
-/* Serve an execute request. 1 in a snapshot that took over after the
- * cell's process died (REQ is gone: it was in jsonmem's region), else 0. */
+/* What serving a request leaves to main's loop: nothing; nothing, and REQ
+ * is gone (a snapshot took over: it was in jsonmem's region); stop. */
+enum { SERVED, REQ_GONE, SHUT_DOWN };
+typedef int (*request_fn)(session *s, json_t *req);
+
+/* Serve an execute request. REQ_GONE in a snapshot that took over after
+ * the cell's process died, else SERVED. */
 static int execute(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     session_result r;
@@ -375,7 +380,7 @@ static int execute(session *s, json_t *req) {
     if (snap < 0) {                       /* we are the copy, and the cell died */
         send_ready(1);
         session_result_free(&r);
-        return 1;
+        return REQ_GONE;
     }
     if (rc == 0) {
         t_prep = monotime_ns();
@@ -451,12 +456,12 @@ static int execute(session *s, json_t *req) {
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
     if (snap > 0) waitpid(snap, NULL, 0);
-    return 0;
+    return SERVED;
 }
 
 /* ------------------------------------------------ completion, inspection */
 
-static void complete(session *s, json_t *req) {
+static int complete(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     if (!code) code = "";
     size_t cursor = lexer_byte_offset(code, (size_t)json_integer_value(json_object_get(req, "cursor_pos")));
@@ -468,9 +473,10 @@ static void complete(session *s, json_t *req) {
                          "cursor_start", (json_int_t)lexer_code_points(code, c.start),
                          "cursor_end", (json_int_t)lexer_code_points(code, c.end)));
     complete_free(&c);
+    return SERVED;
 }
 
-static void inspect(session *s, json_t *req) {
+static int inspect(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     if (!code) code = "";
     size_t cursor = lexer_byte_offset(code, (size_t)json_integer_value(json_object_get(req, "cursor_pos")));
@@ -479,11 +485,12 @@ static void inspect(session *s, json_t *req) {
     json_object_set_new(ev, "data", text ? json_pack("{s:s}", "text/plain", text) : json_object());
     free(text);
     send_event(ev);
+    return SERVED;
 }
 
 /* {"op":"lines","code":STR,"frames":[[NAME,OFFSET],...]}: the cell lines
  * of a crashed cell's frames (see session_lines). */
-static void lines(session *s, json_t *req) {
+static int lines(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     json_t *frames = json_object_get(req, "frames");
     size_t n = json_array_size(frames);
@@ -507,6 +514,40 @@ static void lines(session *s, json_t *req) {
     free(names);
     free(offsets);
     free(found);
+    return SERVED;
+}
+
+/* ------------------------------------------------------------ requests */
+
+/* An answer to input_request that came after its cell ended: nobody
+ * waits for it. */
+static int late_input_reply(session *s, json_t *req) {
+    (void)s;
+    (void)req;
+    return SERVED;
+}
+
+static int shut_down(session *s, json_t *req) {
+    (void)s;
+    (void)req;
+    return SHUT_DOWN;
+}
+
+/* The kernel's requests (common/ipc.h), one row each; kernel/worker.c
+ * sends them. */
+static const struct { const char *op; request_fn fn; } requests[] = {
+    { "execute",     execute },
+    { "complete",    complete },
+    { "inspect",     inspect },
+    { "lines",       lines },
+    { "input_reply", late_input_reply },
+    { "shutdown",    shut_down },
+};
+
+static request_fn request_for(const char *op) {
+    for (size_t i = 0; op && i < sizeof requests / sizeof *requests; i++)
+        if (!strcmp(requests[i].op, op)) return requests[i].fn;
+    return NULL;
 }
 
 int main(void) {
@@ -534,22 +575,11 @@ int main(void) {
         if (!req) return 0;              /* the kernel closed the pipe */
         jsonmem_request_begin();
         const char *op = json_string_value(json_object_get(req, "op"));
-        if (op && strcmp(op, "execute") == 0) {
-            if (execute(s, req)) continue;   /* a snapshot took over: REQ is gone with its memory */
-        } else if (op && strcmp(op, "complete") == 0) {
-            complete(s, req);
-        } else if (op && strcmp(op, "inspect") == 0) {
-            inspect(s, req);
-        } else if (op && strcmp(op, "lines") == 0) {
-            lines(s, req);
-        } else if (op && strcmp(op, "input_reply") == 0) {
-            /* an answer that came after its cell ended: nobody waits for it */
-        } else if (op && strcmp(op, "shutdown") == 0) {
-            json_decref(req);
-            return 0;
-        } else {
-            log_warn("unknown request '%s'", op ? op : "(none)");
-        }
+        request_fn fn = request_for(op);
+        if (!fn) log_warn("unknown request '%s'", op ? op : "(none)");
+        int rc = fn ? fn(s, req) : SERVED;
+        if (rc == REQ_GONE) continue;     /* a snapshot took over: REQ is gone with its memory */
         json_decref(req);
+        if (rc == SHUT_DOWN) return 0;
     }
 }
