@@ -285,7 +285,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
         if (!f || fputs(m->code, f) < 0 || fclose(f) != 0) {
             char *e = NULL;
             if (asprintf(&e, "cannot write %s: %s", m->file, strerror(errno)) < 0) e = NULL;
-            session_result_error(r, "OSError", e ? e : "cannot write the file", NULL);
+            session_result_error(r, CK_OS_ERROR, e ? e : "cannot write the file", NULL);
             free(e);
             return -1;
         }
@@ -300,18 +300,18 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     for (size_t i = 0; m->libs && m->libs[i]; i++) {
         char *err = NULL;
         if (session_add_library(s, m->libs[i], &err) < 0) {
-            session_result_error(r, "LinkError", err ? err : "library not found", NULL);
+            session_result_error(r, CK_LINK_ERROR, err ? err : "library not found", NULL);
             free(err);
             return -1;
         }
     }
     const char *over = ceilings_check(m);
     if (over || ceilings_apply(m) < 0) {
-        session_result_error(r, "LimitError", over ? over : "cannot set the process limit", NULL);
+        session_result_error(r, CK_LIMIT_ERROR, over ? over : "cannot set the process limit", NULL);
         return -1;
     }
     if (m->memory_mib >= 0 && set_memory_limit(m->memory_mib > 0 ? (rlim_t)m->memory_mib << 20 : RLIM_INFINITY) < 0) {
-        session_result_error(r, "MagicError", "cannot set the memory limit", NULL);
+        session_result_error(r, CK_MAGIC_ERROR, "cannot set the memory limit", NULL);
         return -1;
     }
     if (m->timeout >= 0) cell_timeout = m->timeout;
@@ -357,7 +357,7 @@ static int execute(session *s, json_t *req) {
     session_cell *pc = NULL;
     int rc = -1;
     if (magics_parse(code ? code : "", &m) < 0) {
-        session_result_error(&r, "MagicError", m.error, NULL);
+        session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
@@ -423,11 +423,9 @@ static int execute(session *s, json_t *req) {
         json_object_set_new(done, "measure", mj);
         if (measure_mode != MEASURE_OFF) {
             char text[1024], html[8192];
+            r.measure.main_ran = r.main_ran;
+            r.measure.main_status = r.main_status;
             nb_internal_format_measure(&r.measure, measure_mode == MEASURE_VERBOSE, text, sizeof text, html, sizeof html);
-            if (r.main_ran) {
-                size_t l = strlen(text);
-                snprintf(text + l, sizeof text - l, " · main returned %d", r.main_status);
-            }
             json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
         }
     }

@@ -137,11 +137,12 @@ static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defi
 
 /* ---------------------------------------------------------------- results */
 
-/* R fails with ENAME and EVALUE. The lines of TRACE (NULL: EVALUE) are
+/* R fails with error E and EVALUE. The lines of TRACE (NULL: EVALUE) are
  * the traceback; front ends show it, not ename, so the first leads with
  * it, as Python kernels do ("CompileError: line 3: error: ..."). */
-void session_result_error(session_result *r, const char *ename, const char *evalue, const char *trace) {
+void session_result_error(session_result *r, ck_error e, const char *evalue, const char *trace) {
     r->ok = 0;
+    const char *ename = ck_ename(e);
     r->ename = xstrdup(ename);
     r->evalue = xstrdup(evalue);
     if (!trace) trace = evalue ? evalue : "";
@@ -375,7 +376,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     session_cell *pc = calloc(1, sizeof *pc);
     if (!pc || split_cell(s, code, options, &pc->c) < 0) {
         free(pc);
-        session_result_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
+        session_result_error(r, CK_OUT_OF_MEMORY, "out of memory splitting the cell", "out of memory\n");
         return NULL;
     }
     cell *c = &pc->c;
@@ -398,7 +399,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     free(options);
     if (!u) {
         if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;   /* tcc shows them too */
-        session_result_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
+        session_result_error(r, CK_COMPILE_ERROR, d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
         diag_reset(&d);
         session_cell_free(pc);

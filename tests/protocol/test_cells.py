@@ -439,6 +439,9 @@ def test_main_return_status_is_shown(kc):
     assert reply["metadata"]["ckernel"]["main_status"] == 3, reply["metadata"]
     lines = [d["data"]["text/plain"] for d in c.displays]
     assert any(line.endswith(" · main returned 3") for line in lines), lines
+    # the HTML form says the same (one writer of both: runtime/measure.c)
+    html = [d["data"].get("text/html", "") for d in c.displays]
+    assert any(re.search(r"main returned <b[^>]*>3</b>", h) for h in html), html
 
 
 def test_args_magic_gives_argv(kc):
