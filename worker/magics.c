@@ -24,6 +24,9 @@ const char *magics_help(void) {
         "  %cpu SECONDS             CPU time any cell may use (0: no limit)\n"
         "  %processes N             processes cells may start beyond those running (0: no limit)\n"
         "  %%file NAME              write the rest of the cell to the file NAME\n"
+        "  %%cc gcc|clang [FLAGS]   compile this cell with gcc or clang (e.g. %%cc gcc -O2);\n"
+        "                           --remarks: optimisation remarks, --asm: machine code\n"
+        "  %asm NAME                the machine code of function NAME, with its cell lines\n"
         "  %help                    this list\n";
 }
 
@@ -134,6 +137,13 @@ int magics_parse(const char *code, magics *m) {
             char *body = end ? end + 1 : line + len;
             memmove(m->code, body, strlen(body) + 1);
             return 0;
+        } else if (strcmp(name, "%cc") == 0) {
+            free(m->cc);
+            m->cc = strdup(rest);
+        } else if (strcmp(name, "asm") == 0) {
+            if (!*rest || strpbrk(rest, " \t")) return fail(m, "%s", "%asm takes one function name: %asm NAME");
+            free(m->asm_name);
+            m->asm_name = strdup(rest);
         } else if (strcmp(name, "cflags") == 0) {
             if ((m->error = refused_cflag(rest))) return -1;
             if (strncmp(rest, "--session", 9) == 0 && (rest[9] == 0 || rest[9] == ' ')) {
@@ -142,7 +152,9 @@ int magics_parse(const char *code, magics *m) {
                 free(m->session_cflags);
                 m->session_cflags = strdup(f);
             } else {
-                free(m->cflags);
+                free(m->cc);
+    free(m->asm_name);
+    free(m->cflags);
                 m->cflags = strdup(rest);
             }
         } else if (strcmp(name, "lib") == 0) {

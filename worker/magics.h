@@ -14,6 +14,8 @@
  *   %cpu SECONDS             CPU time each cell may use (0: none)
  *   %processes N             processes the user may start beyond those running (0: none)
  *   %%file NAME              write the rest of the cell to NAME, run nothing
+ *   %%cc gcc|clang [FLAGS]   compile the cell with gcc or clang (cc.h)
+ *   %asm NAME                the machine code of function NAME
  *   %help                    this list
  *
  * Lives in the worker. Parsing only; worker/main.c applies the result.
@@ -28,6 +30,8 @@ typedef struct {
     char **libs;            /* NULL-terminated, or NULL */
     char **args;            /* NULL-terminated argv[1..], or NULL */
     char *file;             /* %%file NAME, or NULL */
+    char *cc;               /* %%cc: what follows it ("gcc -O2 --remarks"), or NULL */
+    char *asm_name;         /* %asm NAME, or NULL */
     char *measure;          /* "off", "on", "verbose", or NULL */
     double timeout;         /* seconds; < 0 unchanged */
     long memory_mib;        /* < 0 unchanged */

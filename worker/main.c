@@ -29,6 +29,7 @@
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "cc.h"
 #include "ceilings.h"
 #include "log.h"
 #include "monotime.h"
@@ -318,6 +319,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
     if (m->measure) measure_mode = strcmp(m->measure, "off") == 0 ? 0 : strcmp(m->measure, "on") == 0 ? 1 : 2;
     if (m->who) session_who(s, stdout);
+    if (m->asm_name) session_asm(s, m->asm_name);
     return 0;
 }
 
@@ -356,12 +358,18 @@ static int execute(session *s, json_t *req) {
     magics m;
     session_cell *pc = NULL;
     int rc = -1;
+    cc_spec cc = {0};
+    char *cc_error = NULL, *compiler = NULL;
     if (magics_parse(code ? code : "", &m) < 0) {
         session_result_error(&r, "MagicError", m.error, NULL);
+    } else if (m.cc && cc_parse(m.cc, &cc, &cc_error) < 0) {
+        session_result_error(&r, "MagicError", cc_error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
+    free(cc_error);
+    if (cc.compiler) compiler = cc_label(&cc);
     uint64_t t_started = 0, t_run = 0, t_fin = 0, t_prep = 0;    /* timing (ipc.h) */
     uint64_t snapshot_ns = 0;
     char *argv0[64];
@@ -385,7 +393,9 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) {
         t_prep = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        session_set_cc(s, cc.compiler ? &cc : NULL);
         pc = session_prepare(s, m.code, m.cflags, &r);
+        session_set_cc(s, NULL);
         t_prep = monotime_ns() - t_prep;
     }
     if (pc) {
@@ -428,6 +438,10 @@ static int execute(session *s, json_t *req) {
                 size_t l = strlen(text);
                 snprintf(text + l, sizeof text - l, " · main returned %d", r.main_status);
             }
+            if (compiler) {
+                size_t l = strlen(text);
+                snprintf(text + l, sizeof text - l, " · compiled by %s", compiler);
+            }
             json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
         }
     }
@@ -436,6 +450,9 @@ static int execute(session *s, json_t *req) {
                         "run_ns", (json_int_t)r.run_ns, "prepare_ns", (json_int_t)t_prep,
                         "after_fork_ns", (json_int_t)t_started, "cell_ns", (json_int_t)t_run,
                         "reply_ns", (json_int_t)(monotime_ns() - t_fin), "compiles", r.compiles));
+    if (compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(compiler));
+    free(compiler);
+    cc_spec_free(&cc);
     if (!r.ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));
@@ -506,9 +523,16 @@ static int lines(session *s, json_t *req) {
     magics m;
     memset(&m, 0, sizeof m);
     json_t *out = json_array();
-    if (code && magics_parse(code, &m) == 0 &&
-        session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-        for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+    cc_spec cc = {0};
+    char *cc_error = NULL;
+    if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
+        session_set_cc(s, cc.compiler ? &cc : NULL);
+        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
+            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        session_set_cc(s, NULL);
+    }
+    free(cc_error);
+    cc_spec_free(&cc);
     magics_free(&m);
     send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
     free(names);
