@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "channels.h"
+#include "errors.h"
 #include "handlers.h"
 #include "history.h"
 #include "lexer.h"
@@ -179,7 +180,7 @@ static int h_execute(channel ch, wire_msg *req) {
     if (ch != CH_SHELL || cur.active) {
         channels_reply(ch, req, "execute_reply", json_pack(
             "{s:s, s:i, s:s, s:s, s:[]}", "status", "error", "execution_count", exec_count,
-            "ename", "KernelError", "evalue", "execute_request is served on shell only",
+            "ename", ck_ename(CK_KERNEL_ERROR), "evalue", "execute_request is served on shell only",
             "traceback"), NULL);
         return DONE;
     }
@@ -210,15 +211,16 @@ static int h_execute(channel ch, wire_msg *req) {
     if (nul) {
         char what[96];
         snprintf(what, sizeof what, "line %d: error: unrecognized character \\x00", nul);
-        json_t *err = json_pack("{s:s, s:s, s:s, s:[s+]}", "status", "error", "ename", "CompileError",
-                                "evalue", what, "traceback", "CompileError: ", what);
+        const char *ename = ck_ename(CK_COMPILE_ERROR);
+        json_t *err = json_pack("{s:s, s:s, s:s, s:[s++]}", "status", "error", "ename", ename,
+                                "evalue", what, "traceback", ename, ": ", what);
         finish_cell(err);
         json_decref(err);
     } else if (started < 0) {
-        json_t *err = json_pack("{s:s, s:s, s:s, s:[s]}", "status", "error",
-                                "ename", "WorkerError",
+        const char *ename = ck_ename(CK_WORKER_ERROR);
+        json_t *err = json_pack("{s:s, s:s, s:s, s:[s+]}", "status", "error", "ename", ename,
                                 "evalue", "the worker process could not be started",
-                                "traceback", "WorkerError: the worker process could not be "
+                                "traceback", ename, ": the worker process could not be "
                                 "started (see the kernel's log)");
         finish_cell(err);
         json_decref(err);
@@ -387,7 +389,7 @@ static int h_unknown(channel ch, wire_msg *req) {
         char reply[256];
         snprintf(reply, sizeof reply, "%.*s_reply", (int)(len - suffix) > 200 ? 200 : (int)(len - suffix), type);
         channels_reply(ch, req, reply, json_pack("{s:s, s:s, s:s+, s:[]}",
-                       "status", "error", "ename", "UnknownMessageType",
+                       "status", "error", "ename", ck_ename(CK_UNKNOWN_MESSAGE_TYPE),
                        "evalue", "unknown message type: ", type, "traceback"), NULL);
     }
     return DONE;

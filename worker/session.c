@@ -139,11 +139,12 @@ static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defi
 
 /* ---------------------------------------------------------------- results */
 
-/* R fails with ENAME and EVALUE. The lines of TRACE (NULL: EVALUE) are
+/* R fails with error E and EVALUE. The lines of TRACE (NULL: EVALUE) are
  * the traceback; front ends show it, not ename, so the first leads with
  * it, as Python kernels do ("CompileError: line 3: error: ..."). */
-void session_result_error(session_result *r, const char *ename, const char *evalue, const char *trace) {
+void session_result_error(session_result *r, ck_error e, const char *evalue, const char *trace) {
     r->ok = 0;
+    const char *ename = ck_ename(e);
     r->ename = xstrdup(ename);
     r->evalue = xstrdup(evalue);
     if (!trace) trace = evalue ? evalue : "";
@@ -277,24 +278,24 @@ static void complete_array(session *s, const char *name, unsigned long length) {
 
 /* ------------------------------------------------------------------- run */
 
-/* Compile cell C against S, showing its trailing value if SHOW. The unit,
- * or NULL with D holding the messages. */
-static int compiles;     /* of the cell being prepared (session_result.compiles) */
-/* %%cc: what the compiler gave for the cell being prepared */
-static struct { unsigned char *obj; size_t len; char *remarks; } cc_out;
+/* %%cc: what the compiler gave for a cell: its object and remarks. */
+typedef struct { unsigned char *obj; size_t len; char *remarks; } cc_output;
 
-/* Compile SRC with the cell's %%cc compiler and link its object with U. */
+/* Compile SRC with the cell's %%cc compiler into OUT and link its object with U. */
 static int compile_with_cc(const session *s, compile_unit *u, const char *src, diag_ctx *d,
-                           const char *options) {
-    free(cc_out.obj);
-    free(cc_out.remarks);
-    memset(&cc_out, 0, sizeof cc_out);
-    cc_out.obj = cc_compile(s->cc, options, src, diag_on_message, d, &cc_out.len, &cc_out.remarks);
-    return cc_out.obj && !d->nerrors ? compile_object(u, cc_out.obj, cc_out.len) : -1;
+                           const char *options, cc_output *out) {
+    free(out->obj);
+    free(out->remarks);
+    memset(out, 0, sizeof *out);
+    out->obj = cc_compile(s->cc, options, src, diag_on_message, d, &out->len, &out->remarks);
+    return out->obj && !d->nerrors ? compile_object(u, out->obj, out->len) : -1;
 }
 
+/* Compile cell C against S, showing its trailing value if SHOW; each
+ * compile counts in *COMPILES; a %%cc cell's object goes to CC. The unit,
+ * or NULL with D holding the messages. */
 static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, diag_ctx *d,
-                                  int show, const char *options) {
+                                  int show, const char *options, int *compiles, cc_output *cc) {
     /* First with only the declarations the cell uses; if that says
      * anything at all, the guess may have been wrong: again with all. */
     for (int some = s->cc ? UNIT_FOR_CC : !getenv("CKERNEL_ALL_DECLS"); ; some = 0) {
@@ -313,8 +314,8 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
         compile_add_symbol(u, "atexit", (void *)nb__atexit);      /* ... and runs its handlers */
         compile_add_symbol(u, "on_exit", (void *)nb__on_exit);
-        int rc = s->cc ? compile_with_cc(s, u, src, d, options) : compile_source(u, src);
-        compiles++;
+        int rc = s->cc ? compile_with_cc(s, u, src, d, options, cc) : compile_source(u, src);
+        (*compiles)++;
         if (some == 1 && (rc < 0 || d->ndiags)) {
             compile_free(u);
             diag_reset(d);
@@ -386,16 +387,17 @@ static void session_cell_free(session_cell *pc) {
     free(pc);
 }
 
-/* %%cc: take the compiler's object into PC, and print the remarks and
- * listings the cell asked for. */
-static void show_cc_output(const session *s, session_cell *pc) {
+/* %%cc: take the compiler's object CC into PC, name the compiler in R,
+ * and print the remarks and listings the cell asked for. */
+static void show_cc_output(const session *s, session_cell *pc, cc_output *cc, session_result *r) {
     pc->label = cc_label(s->cc);
-    pc->obj = cc_out.obj;
-    pc->obj_len = cc_out.len;
-    cc_out.obj = NULL;
-    if (s->cc->remarks) cc_print_remarks(pc->label, pc->code, cc_out.remarks, pc->obj, pc->obj_len);
-    free(cc_out.remarks);
-    cc_out.remarks = NULL;
+    r->compiler = pc->label ? strdup(pc->label) : NULL;
+    pc->obj = cc->obj;
+    pc->obj_len = cc->len;
+    cc->obj = NULL;
+    if (s->cc->remarks) cc_print_remarks(pc->label, pc->code, cc->remarks, pc->obj, pc->obj_len);
+    free(cc->remarks);
+    cc->remarks = NULL;
     int functions = 0;
     for (size_t j = 0; s->cc->show_asm && j < pc->c.n; j++) {
         const cell_item *it = &pc->c.items[j];
@@ -421,11 +423,11 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
         options = NULL;
     uint64_t t0 = monotime_ns();
-    compiles = 0;
+    r->compiles = 0;
     session_cell *pc = calloc(1, sizeof *pc);
     if (!pc || split_cell(s, code, options, &pc->c) < 0) {
         free(pc);
-        session_result_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
+        session_result_error(r, CK_OUT_OF_MEMORY, "out of memory splitting the cell", "out of memory\n");
         return NULL;
     }
     cell *c = &pc->c;
@@ -438,22 +440,24 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     int has_expression = c->n && c->items[c->n - 1].kind == ITEM_EXPRESSION;
 
     diag_ctx d = { .s = s, .c = c, .code = code, .defined = &pc->defined, .dropped = pc->dropped };
-    compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options);
+    cc_output cc = {0};
+    compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options, &r->compiles, &cc);
     if (!u && has_expression) {
         /* The value could not be shown (an array, a clashing type name):
          * run the expression as a plain statement instead. */
         diag_reset(&d);
-        u = compile_cell(s, c, pc->plans, &d, 0, options);
+        u = compile_cell(s, c, pc->plans, &d, 0, options, &r->compiles, &cc);
     }
     free(options);
     if (!u) {
         if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;   /* tcc shows them too */
-        session_result_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
+        session_result_error(r, CK_COMPILE_ERROR, d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
         diag_reset(&d);
         session_cell_free(pc);
+        free(cc.obj);
+        free(cc.remarks);
         r->compile_ns = monotime_ns() - t0;
-        r->compiles = compiles;
         return NULL;
     }
     /* Read what the commit needs, then free the compiler: only the code
@@ -483,10 +487,9 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
     diag_reset(&d);
     r->compile_ns = monotime_ns() - t0;
-    r->compiles = compiles;
     pc->code = strdup(code);
     pc->options = cell_options ? strdup(cell_options) : NULL;
-    if (s->cc) show_cc_output(s, pc);
+    if (s->cc) show_cc_output(s, pc, &cc, r);
     return pc;
 }
 
@@ -786,5 +789,6 @@ void session_result_free(session_result *r) {
     free(r->diagnostics);
     free(r->notices);
     free(r->result_text);
+    free(r->compiler);
     memset(r, 0, sizeof *r);
 }
