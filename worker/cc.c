@@ -96,24 +96,43 @@ char *cc_label(const cc_spec *spec) {
 
 /* ------------------------------------------- tools in a private directory */
 
-typedef struct { char path[256]; } tmpdir;
+typedef struct { char path[400]; } tmpdir;
 
-static int tmpdir_make(tmpdir *t) {
+static const char *tmp_base(void) {
     const char *base = getenv("TMPDIR");
-    snprintf(t->path, sizeof t->path, "%s/ckernel-cc-XXXXXX", base && *base ? base : "/tmp");
+    return base && *base ? base : "/tmp";
+}
+
+/* Named by the process that made it, so that a snapshot taking over from
+ * a worker that died during a compile can remove what it left. */
+static int tmpdir_make(tmpdir *t) {
+    snprintf(t->path, sizeof t->path, "%.300s/ckernel-cc-%d-XXXXXX", tmp_base(), (int)getpid());
     return mkdtemp(t->path) ? 0 : -1;
 }
 
-static void tmpdir_remove(tmpdir *t) {
+static void tmpdir_remove(const tmpdir *t) {
     DIR *d = opendir(t->path);
     for (struct dirent *e; d && (e = readdir(d));) {
         if (e->d_name[0] == '.') continue;
-        char p[600];
+        char p[700];
         snprintf(p, sizeof p, "%s/%s", t->path, e->d_name);
         unlink(p);
     }
     if (d) closedir(d);
     rmdir(t->path);
+}
+
+void cc_clean_after(int pid) {
+    char prefix[64];
+    int n = snprintf(prefix, sizeof prefix, "ckernel-cc-%d-", pid);
+    DIR *d = opendir(tmp_base());
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, prefix, (size_t)n)) continue;
+        tmpdir t;
+        snprintf(t.path, sizeof t.path, "%.300s/%.90s", tmp_base(), e->d_name);
+        tmpdir_remove(&t);
+    }
+    if (d) closedir(d);
 }
 
 static int write_file(const char *path, const void *data, size_t len) {
@@ -155,7 +174,7 @@ static char **tool_environ(void) {
  * output in *OUT (caller frees). The exit status, or -1 with errno when
  * it could not start. */
 static int run_tool(char *const *argv, const tmpdir *dir, char **out) {
-    char path[300];
+    char path[512];
     snprintf(path, sizeof path, "%s/out", dir->path);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -288,7 +307,7 @@ unsigned char *cc_compile(const cc_spec *spec, const char *options, const char *
                           compile_diag_fn diag, void *opaque, size_t *len, char **remarks) {
     *remarks = NULL;
     tmpdir dir;
-    char msg[600], src_path[300], obj_path[300];
+    char msg[600], src_path[512], obj_path[512];
     if (tmpdir_make(&dir) < 0) {
         snprintf(msg, sizeof msg, "%s: error: no temporary directory: %s", spec->compiler, strerror(errno));
         diag(opaque, msg);
@@ -337,7 +356,7 @@ static const char *code_line(const char *code, int n, char *buf, size_t size) {
 static char *objdump(const unsigned char *obj, size_t len, const char *const *args) {
     tmpdir dir;
     if (tmpdir_make(&dir) < 0) return NULL;
-    char path[300], *argv[32], *out = NULL;
+    char path[512], *argv[32], *out = NULL;
     snprintf(path, sizeof path, "%s/cell.o", dir.path);
     int n = 0;
     argv[n++] = "objdump";
@@ -546,7 +565,7 @@ int cc_lines(const unsigned char *obj, size_t len, const char *const *names,
              const unsigned long *offsets, int *lines, size_t n) {
     tmpdir dir;
     if (tmpdir_make(&dir) < 0) return -1;
-    char path[300];
+    char path[512];
     snprintf(path, sizeof path, "%s/cell.o", dir.path);
     int rc = write_file(path, obj, len);
     for (size_t i = 0; i < n; i++) {

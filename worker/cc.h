@@ -66,4 +66,8 @@ int cc_print_asm(const unsigned char *obj, size_t len, const char *name, const c
 int cc_lines(const unsigned char *obj, size_t len, const char *const *names,
              const unsigned long *offsets, int *lines, size_t n);
 
+/* Remove the temporary directories process PID left (a worker that died
+ * while its compiler ran): called by the snapshot that takes over. */
+void cc_clean_after(int pid);
+
 #endif

@@ -1,11 +1,13 @@
 """%%cc gcc|clang: cells compiled by gcc or clang share the session with
 tcc's cells both ways (functions, globals, replacement), measure like any
 cell, crash with their cell lines, and show remarks and machine code."""
+import os
 import re
+import time
 
 import pytest
 
-from .conftest import error_text, errors, run, run_ok, shell_reply, stdout_text
+from .conftest import error_text, run, run_ok, shell_reply, start_kernel, stop_kernel
 
 T = 120  # seconds: gcc on a loaded 2-core machine; tests never time it
 
@@ -190,3 +192,31 @@ def test_an_interrupt_stops_a_compiled_loop(kernel):
     reply = shell_reply(kc, msg_id, timeout=T)
     assert reply["content"]["status"] == "error" and "Interrupt" in reply["content"]["ename"]
     assert value(kc, "kept") == "(int) 3"           # back to before the cell
+
+
+def test_the_compilers_files_are_removed_even_after_an_interrupt(tmp_path, monkeypatch):
+    """Each compile runs in a directory of its own under TMPDIR, removed at
+    once; a worker killed while its compiler runs (here gcc blocks reading
+    a FIFO the cell includes) leaves it to the snapshot that takes over."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    km, kc = start_kernel()
+    try:
+        ok(kc, HEADERS + "\nint kept = 1;")
+        assert value(kc, "%%cc gcc -O2\nkept + 1") == "(int) 2"
+        assert [p.name for p in tmp.iterdir()] == []
+        fifo = tmp_path / "blocks.h"
+        os.mkfifo(fifo)
+        msg_id = kc.execute(f'%%cc gcc\n#include "{fifo}"\nkept = 5;')
+        deadline = time.monotonic() + T          # until gcc is reading the FIFO
+        while not any(p.name.startswith("ckernel-cc-") and any(p.iterdir()) for p in tmp.iterdir()):
+            assert time.monotonic() < deadline, "the compile never started"
+            time.sleep(0.02)
+        km.interrupt_kernel()
+        reply = shell_reply(kc, msg_id, timeout=T)
+        assert reply["content"]["status"] == "error", reply["content"]
+        assert value(kc, "kept") == "(int) 1"
+        assert not [p for p in tmp.iterdir() if p.name.startswith("ckernel-cc-")]
+    finally:
+        stop_kernel(km, kc)
