@@ -29,6 +29,7 @@
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "cc.h"
 #include "ceilings.h"
 #include "log.h"
 #include "monotime.h"
@@ -90,6 +91,7 @@ static pid_t fork_snapshot(void) {
     while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     compile_after_fork();
+    cc_clean_after((int)parent);          /* a compiler's files, if it died compiling */
     jsonmem_after_fork();
     pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -324,6 +326,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
     if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
     if (m->who) session_who(s, stdout);
+    if (m->asm_name) session_asm(s, m->asm_name);
     return 0;
 }
 
@@ -372,6 +375,7 @@ static json_t *done_event(session_result *r, const cell_timing *t) {
             char text[1024], html[8192];
             r->measure.main_ran = r->main_ran;
             r->measure.main_status = r->main_status;
+            snprintf(r->measure.compiler, sizeof r->measure.compiler, "%s", r->compiler ? r->compiler : "");
             nb_internal_format_measure(&r->measure, measure_mode == MEASURE_VERBOSE, text, sizeof text,
                                        html, sizeof html);
             json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
@@ -382,6 +386,7 @@ static json_t *done_event(session_result *r, const cell_timing *t) {
                         "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
                         "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
                         "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
+    if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
     if (!r->ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r->ntraceback; i++) json_array_append_new(tb, json_string(r->traceback[i]));
@@ -436,12 +441,17 @@ static int execute(session *s, json_t *req) {
     magics m;
     session_cell *pc = NULL;
     int rc = -1;
+    cc_spec cc = {0};
+    char *cc_error = NULL;
     if (magics_parse(code ? code : "", &m) < 0) {
         session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
+    } else if (m.cc && cc_parse(m.cc, &cc, &cc_error) < 0) {
+        session_result_error(&r, CK_MAGIC_ERROR, cc_error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
+    free(cc_error);
     cell_timing t = { 0 };
     char *argv0[64];
     set_cell_args(m.args, argv0);
@@ -457,7 +467,9 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) {
         t.prepare = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        session_set_cc(s, cc.compiler ? &cc : NULL);
         pc = session_prepare(s, m.code, m.cflags, &r);
+        session_set_cc(s, NULL);
         t.prepare = monotime_ns() - t.prepare;
     }
     if (pc) run_cell(s, pc, &r, &t.cell);
@@ -467,6 +479,7 @@ static int execute(session *s, json_t *req) {
     stdin_reset();
     output_restore();
     magics_free(&m);
+    cc_spec_free(&cc);
 
     json_t *done = done_event(&r, &t);
     session_result_free(&r);
@@ -523,9 +536,16 @@ static int lines(session *s, json_t *req) {
     magics m;
     memset(&m, 0, sizeof m);
     json_t *out = json_array();
-    if (code && magics_parse(code, &m) == 0 &&
-        session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-        for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+    cc_spec cc = {0};
+    char *cc_error = NULL;
+    if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
+        session_set_cc(s, cc.compiler ? &cc : NULL);
+        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
+            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        session_set_cc(s, NULL);
+    }
+    free(cc_error);
+    cc_spec_free(&cc);
     magics_free(&m);
     send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
     free(names);
