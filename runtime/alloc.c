@@ -56,7 +56,8 @@ extern void __libc_free(void *);
 #define NO_SLOT 0xffffffffu
 #define INTERNAL ((uint64_t)1 << 63)        /* size flag: the runtime's own block */
 #define TRACKED ((uint64_t)1 << 62)         /* size flag: allocated while a cell ran */
-#define SIZE_MASK (TRACKED - 1)
+#define REPORTED ((uint64_t)1 << 61)        /* size flag: reported as a leak once (leaks.c) */
+#define SIZE_MASK (REPORTED - 1)
 #define RING 64                             /* recently freed blocks remembered */
 #define G0 0xfdfdfdfd5aa5c33cull            /* the guard's two words */
 #define G1 0x3cc3a55afdfdfdfdull
@@ -70,11 +71,15 @@ typedef struct {
 } header;
 _Static_assert(sizeof(header) == HDR, "the header keeps blocks 16-byte aligned");
 
+/* A freed block remembered. ADDR is kept as addr ^ HIDDEN, which is no
+ * pointer: the leak scan reads the runtime's data for pointers, and a
+ * freed block's address, reused by a new block, would keep it alive. */
 typedef struct {
     uintptr_t addr;
     size_t size;
     const void *site, *free_site;
 } freed;
+#define HIDDEN ((uintptr_t)0xa5a5000000000000ull)
 
 static struct {
     int lock;
@@ -266,7 +271,7 @@ static inline void forget(const void *p, header *h, const void *site) {
         A.freed_bytes += n;
         A.libc_frees += (uint64_t)rt_from_libc(site);
         /* the runtime's own blocks are no answer to nb_where */
-        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p, n, h->site, site };
+        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p ^ HIDDEN, n, h->site, site };
     }
     unlock();
 }
@@ -314,7 +319,7 @@ static __attribute__((noreturn)) void double_free(const void *p, const char *wha
     char block[300] = "a block", fsite[160] = "?";
     for (unsigned r = 1; r <= RING && r <= A.ring_next; r++) {
         const freed *f = &A.ring[(A.ring_next - r) % RING];
-        if (f->addr != (uintptr_t)p) continue;
+        if ((f->addr ^ HIDDEN) != (uintptr_t)p) continue;
         describe_block(block, sizeof block, p, f->size, f->site);
         rt_code_name(f->free_site, fsite, sizeof fsite);
         damage_site = f->site;
@@ -423,7 +428,7 @@ static void moved(const void *p, char *q, header *h, size_t n, const void *site)
         A.libc_frees += (uint64_t)rt_from_libc(site);
     }
     if ((h->size & TRACKED) && !(h->size & INTERNAL) && q != (const char *)p)
-        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p, old, h->site, site };
+        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p ^ HIDDEN, old, h->site, site };
     if (h->slot != NO_SLOT && tracking) A.live[h->slot] = (uintptr_t)q;
     else if (h->slot != NO_SLOT) list_remove(h);
     else if (tracking) list_add((uintptr_t)q, h);
@@ -568,11 +573,32 @@ int rt_alloc_find(const void *ptr, rt_block *b) {
     /* recently freed: the newest match wins */
     for (unsigned r = 1; !found && r <= RING && r <= A.ring_next; r++) {
         const freed *f = &A.ring[(A.ring_next - r) % RING];
-        if (f->addr && holds(f->addr, f->size, p)) {
-            *b = (rt_block){ (const void *)f->addr, f->size, f->site, f->free_site };
+        uintptr_t addr = f->addr ^ HIDDEN;
+        if (f->addr && holds(addr, f->size, p)) {
+            *b = (rt_block){ (const void *)addr, f->size, f->site, f->free_site };
             found = 2;
         }
     }
     unlock();
     return found;
 }
+
+/* ------------------------------------------------- the leak scan's view */
+
+void rt_alloc_lock(void) { lock(); }
+void rt_alloc_unlock(void) { unlock(); }
+
+const uintptr_t *rt_alloc_live(size_t *n) {
+    *n = A.nlive;
+    return A.live;
+}
+
+int rt_alloc_block_of(uintptr_t p, size_t *size, const void **site) {
+    const header *h = hdr((const void *)p);
+    *size = size_of(h);
+    *site = h->site;
+    if (h->size & (INTERNAL | REPORTED)) return 0;
+    return 1;
+}
+
+void rt_alloc_set_reported(uintptr_t p) { hdr((void *)p)->size |= REPORTED; }

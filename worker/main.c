@@ -26,6 +26,7 @@
 #include "crash.h"
 #include "ipc.h"
 #include "jsonmem.h"
+#include "leaks.h"
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
@@ -276,6 +277,24 @@ static json_t *measure_json(const nb_measure *m) {
                      "major_faults", (json_int_t)m->major_faults);
 }
 
+/* The leak figures (when the scan ran) into MJ, the list into DONE, and
+ * the list under the measurement line (TEXT, HTML). */
+static void add_leaks(session *s, const magics *m, int count, const nb_measure *me, json_t *mj, json_t *done,
+                      char *text, size_t tn, char *html, size_t hn) {
+    if (me->leaks_checked <= 0) return;
+    json_object_set_new(mj, "leaked_blocks", json_integer((json_int_t)me->leaked_blocks));
+    json_object_set_new(mj, "leaked_bytes", json_integer((json_int_t)me->leaked_bytes));
+    char *lt = NULL, *lh = NULL;
+    json_t *list = leaks_report(s, m->code, m->cflags, count, &lt, &lh);
+    json_object_set_new(done, "leaks", list ? list : json_array());
+    size_t l = strlen(text);
+    if (lt) snprintf(text + l, tn - l, "\n%s", lt);
+    l = strlen(html);
+    if (lh && l > 6 && strcmp(html + l - 6, "</div>") == 0) snprintf(html + l - 6, hn - l + 6, "<br>%s</div>", lh);
+    free(lt);
+    free(lh);
+}
+
 /* Do what the cell's magics say. 0 to go on and compile M->code, 1 when
  * the cell is done (R says how), -1 on an error in R. */
 static int apply_magics(session *s, magics *m, session_result *r) {
@@ -317,6 +336,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     if (m->timeout >= 0) cell_timeout = m->timeout;
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
     if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
+    if (m->leaks >= 0) leaks_enable(m->leaks);
     if (m->who) session_who(s, stdout);
     return 0;
 }
@@ -408,7 +428,6 @@ static int execute(session *s, json_t *req) {
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
-    magics_free(&m);
 
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
     json_object_set_new(done, "result", r.result_text
@@ -421,21 +440,24 @@ static int execute(session *s, json_t *req) {
             json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r.measure.max_rss_bytes));
         }
         json_object_set_new(done, "measure", mj);
-        if (measure_mode != MEASURE_OFF) {
-            char text[1024], html[8192];
-            nb_internal_format_measure(&r.measure, measure_mode == MEASURE_VERBOSE, text, sizeof text, html, sizeof html);
-            if (r.main_ran) {
-                size_t l = strlen(text);
-                snprintf(text + l, sizeof text - l, " · main returned %d", r.main_status);
-            }
-            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
+        char text[2048], html[12288];
+        nb_internal_format_measure(&r.measure, measure_mode == MEASURE_VERBOSE, text, sizeof text, html, sizeof html);
+        if (r.main_ran) {
+            size_t l = strlen(text);
+            snprintf(text + l, sizeof text - l, " · main returned %d", r.main_status);
         }
+        add_leaks(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r.measure, mj, done,
+                  text, sizeof text, html, sizeof html);
+        if (measure_mode != MEASURE_OFF)
+            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
     }
+    magics_free(&m);
     json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
                         "snapshot_ns", (json_int_t)snapshot_ns, "compile_ns", (json_int_t)r.compile_ns,
                         "run_ns", (json_int_t)r.run_ns, "prepare_ns", (json_int_t)t_prep,
                         "after_fork_ns", (json_int_t)t_started, "cell_ns", (json_int_t)t_run,
                         "reply_ns", (json_int_t)(monotime_ns() - t_fin), "compiles", r.compiles));
+    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)leaks_scan_ns()));
     if (!r.ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));
