@@ -38,6 +38,7 @@
 #define MAX_ROOTS 512
 #define MAX_THREADS 256
 #define ANSWER_NS 2000000000ll              /* a thread's time to answer STOP_SIGNAL */
+#define READ_BUDGET ((uint64_t)32 << 20)    /* heap bytes read at most: about 20 ms */
 
 typedef struct { uintptr_t lo, hi; } span;
 
@@ -109,11 +110,22 @@ static void scan_words(uintptr_t lo, uintptr_t hi) {
     for (uintptr_t a = lo; a + 8 <= hi; a += 8) mark(*(const uintptr_t *)a);
 }
 
-static void drain(void) {
+/* Read [LO, HI) if the budget allows: 0, or -1 (then what stays unmarked
+ * proves nothing). *READ counts the bytes. */
+static int scan_budgeted(uintptr_t lo, uintptr_t hi, uint64_t *read) {
+    *read += hi - lo;
+    if (*read > READ_BUDGET) return -1;
+    scan_words(lo, hi);
+    return 0;
+}
+
+/* Read the marked blocks' words, and theirs: 0, or -1 over the budget. */
+static int drain(uint64_t *read) {
     while (W.ntodo) {
         uint32_t i = W.todo[--W.ntodo];
-        scan_words(W.start[i], W.end[i]);
+        if (scan_budgeted(W.start[i], W.end[i], read) < 0) return -1;
     }
+    return 0;
 }
 
 /* ------------------------------------------------------------- roots */
@@ -393,16 +405,21 @@ long nb_internal_leak_scan(const nb_range *cells, size_t ncells, const nb_range 
     dl_iterate_phdr(segment_roots, NULL);         /* before stopping anyone: it takes a lock */
     rt_alloc_lock();
     long found = -1;
-    if (stop_threads() == 0 && take_blocks() == 0) {
+    if (stop_threads() < 0) {
+        found = NB_LEAKS_THREAD;
+    } else if (take_blocks() == 0) {
+        int over = 0;
+        uint64_t read = 0;                          /* the cells' globals and the heap */
         if (W.n) {
             span no[MAX_SKIP];
             size_t nno = skip_list(skip, nskip, no);
             for (size_t i = 0; i < nroots; i++) scan_root(roots[i].lo, roots[i].hi, no, nno);
-            for (size_t i = 0; i < ncells; i++) scan_words((uintptr_t)cells[i].lo, (uintptr_t)cells[i].hi);
+            for (size_t i = 0; i < ncells && !over; i++)
+                over = scan_budgeted((uintptr_t)cells[i].lo, (uintptr_t)cells[i].hi, &read) < 0;
             scan_threads();
-            drain();
+            over = over || drain(&read) < 0;
         }
-        found = collect(out, max, bytes);
+        found = over ? NB_LEAKS_TOO_BIG : collect(out, max, bytes);
     }
     resume_threads();
     rt_alloc_unlock();

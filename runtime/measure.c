@@ -166,8 +166,10 @@ static void libc_note(char *out, size_t n, const nb_measure *m) {
 /* "leaked 2 blocks / 48 B", or "" if none (or not checked). */
 static void leaks_words(const nb_measure *m, char *out, size_t n) {
     *out = 0;
-    if (m->leaks_checked < 0) {
+    if (m->leaks_checked == NB_LEAKS_THREAD) {
         snprintf(out, n, "leaks not checked (a thread did not stop)");
+    } else if (m->leaks_checked == NB_LEAKS_TOO_BIG) {
+        snprintf(out, n, "leaks not checked (over 32 MiB to read)");
     } else if (m->leaks_checked > 0 && m->leaked_blocks) {
         char bytes[32];
         heap_bytes(bytes, sizeof bytes, (double)m->leaked_bytes);

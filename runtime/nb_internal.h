@@ -61,9 +61,12 @@ typedef struct nb_leak {
  * and registers of every other live thread (stopped by a signal for the
  * while). Each leak is reported once: the blocks found are marked and left
  * out of later scans. Up to MAX leaks go to OUT; returns how many there
- * are (*BYTES: their sizes summed), or -1 if a thread did not answer (then
- * nothing was checked). Allocates nothing; call from the worker's main
- * thread. */
+ * are (*BYTES: their sizes summed), or, when nothing could be checked,
+ * NB_LEAKS_THREAD (a thread did not answer) or NB_LEAKS_TOO_BIG (more
+ * than 32 MiB of globals and heap to read, some 20 ms). Allocates
+ * nothing; call from the worker's main thread. */
+#define NB_LEAKS_THREAD (-1)
+#define NB_LEAKS_TOO_BIG (-2)
 long nb_internal_leak_scan(const nb_range *roots, size_t nroots, const nb_range *skip, size_t nskip,
                            nb_leak *out, size_t max, uint64_t *bytes);
 
@@ -94,7 +97,8 @@ typedef struct nb_measure {
     uint64_t rss_bytes;             /* resident set size at end */
     uint64_t max_rss_bytes;         /* the process's peak RSS so far */
     uint64_t hist[NB_HIST_BUCKETS]; /* allocation sizes of this cell */
-    int leaks_checked;              /* 1: the leak scan ran (the two figures below hold) */
+    int leaks_checked;              /* 1: the leak scan ran (the two figures below hold); 0: off;
+                                     * NB_LEAKS_THREAD, NB_LEAKS_TOO_BIG: it could not */
     uint64_t leaked_blocks, leaked_bytes;   /* found by it (filled by the worker) */
 } nb_measure;
 

@@ -39,11 +39,16 @@ void leaks_after_cell(nb_measure *m) {
     nb_range skip[1] = { { (const void *)tlo, (const void *)thi } };
     for (size_t i = 0; cells && i < n; i++) cells[i] = (nb_range){ (const void *)w[2 * i], (const void *)w[2 * i + 1] };
     uint64_t bytes = 0;
-    long got = cells && w ? nb_internal_leak_scan(cells, n, skip, 1, found, LEAKS_KEPT, &bytes) : -1;
+    if (!cells || !w) {                     /* no memory: no scan, and no figure */
+        free(cells);
+        free(w);
+        return;
+    }
+    long got = nb_internal_leak_scan(cells, n, skip, 1, found, LEAKS_KEPT, &bytes);
     free(cells);
     free(w);
     scan_ns = monotime_ns() - t0;
-    m->leaks_checked = got < 0 ? -1 : 1;
+    m->leaks_checked = got < 0 ? (int)got : 1;
     m->leaked_blocks = got < 0 ? 0 : (uint64_t)got;
     m->leaked_bytes = got < 0 ? 0 : bytes;
     nfound = got < 0 ? 0 : got < LEAKS_KEPT ? got : LEAKS_KEPT;

@@ -141,3 +141,37 @@ def test_leaks_off_and_on(kc):
     reply = shell_reply(kc, msg_id, timeout=20)
     collect_rest(kc, msg_id)
     assert reply["content"]["status"] == "error" and "%leaks takes off or on" in reply["content"]["evalue"]
+
+
+def measure_line_and_figures(kc, code):
+    msg_id = kc.execute(code, allow_stdin=False)
+    reply = shell_reply(kc, msg_id, timeout=30)
+    _, msgs = collect_rest(kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    lines = measure_lines(msgs)
+    return reply["metadata"]["ckernel"], lines[0]["content"]["data"]["text/plain"]
+
+
+def test_what_cannot_be_checked_says_so(kc):
+    run_ok(kc, "%lib pthread\n" + HEADERS + "\n#include <pthread.h>\n#include <signal.h>\n#include <unistd.h>")
+    # more than the scan reads (32 MiB): not checked, and no figure
+    ck, text = measure_line_and_figures(kc, "char *big = malloc(40 << 20);")
+    assert "leaks not checked (over 32 MiB to read)" in text, text
+    assert "leaked_blocks" not in ck["measure"]
+    ck, text = measure_line_and_figures(kc, "free(big); big = 0; malloc(7);")
+    assert ck["measure"]["leaked_blocks"] == 1 and "leaked 1 block / 7 B" in text, text
+    # a thread that blocks the scan's signal cannot be stopped: not checked
+    run_ok(kc, "volatile int stop_deaf, deaf_ready;\n"
+               "void *deaf(void *arg) {\n"
+               "    sigset_t all; sigfillset(&all); pthread_sigmask(SIG_BLOCK, &all, 0);\n"
+               "    deaf_ready = 1;\n"
+               "    while (!stop_deaf) usleep(1000);\n"
+               "    return 0;\n"
+               "}\n"
+               "pthread_t deaf_thread;")
+    ck, text = measure_line_and_figures(
+        kc, "pthread_create(&deaf_thread, 0, deaf, 0); while (!deaf_ready) usleep(100); malloc(9);")
+    assert "leaks not checked (a thread did not stop)" in text, text
+    assert "leaked_blocks" not in ck["measure"]
+    ck, text = measure_line_and_figures(kc, "stop_deaf = 1; pthread_join(deaf_thread, 0);")
+    assert ck["measure"]["leaked_blocks"] == 1 and ck["leaks"][0]["bytes"] == 9, (ck, text)
