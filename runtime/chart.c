@@ -80,7 +80,7 @@ static void linear_ticks(axis *a) {
     if (a->lo > 0) a->lo = 0;
     if (a->hi <= a->lo) a->hi = a->lo + 1;
     double raw = (a->hi - a->lo) / 5, mag = pow(10, floor(log10(raw)));
-    double step = raw / mag > 5 ? 10 * mag : raw / mag > 2 ? 5 * mag : raw / mag > 1 ? 2 * mag : mag;
+    double f = raw / mag, step = (f > 5 ? 10 : f > 2 ? 5 : f > 1 ? 2 : 1) * mag;
     a->lo = floor(a->lo / step) * step;
     a->hi = ceil(a->hi / step - 1e-9) * step;
     a->nticks = 0;
@@ -88,7 +88,8 @@ static void linear_ticks(axis *a) {
         a->tick[a->nticks++] = fabs(t) < step / 1e6 ? 0 : t;
 }
 
-static void make_axis(axis *a, const double *const *vals, int nvals, int n, int log_scale, const char *unit) {
+static void make_axis(axis *a, const double *const *vals, int nvals, int n, int log_scale,
+                      const char *unit) {
     memset(a, 0, sizeof *a);
     a->log = log_scale;
     a->unit = unit;
@@ -107,7 +108,8 @@ static void make_axis(axis *a, const double *const *vals, int nvals, int n, int 
 }
 
 static double to_px(const axis *a, double v) {
-    double f = a->log ? (log(v) - log(a->lo)) / (log(a->hi) - log(a->lo)) : (v - a->lo) / (a->hi - a->lo);
+    double f = a->log ? (log(v) - log(a->lo)) / (log(a->hi) - log(a->lo))
+                      : (v - a->lo) / (a->hi - a->lo);
     return a->px0 + f * (a->px1 - a->px0);
 }
 
@@ -154,41 +156,52 @@ static void lay_out(layout *L, const nb_chart *c) {
     L->h = top + plot_h + 52;
 }
 
+/* A line from (X1, Y1) to (X2, Y2); ATTRS: its stroke. */
+static void line(rt_buf *svg, double x1, double y1, double x2, double y2, const char *attrs) {
+    rt_buf_printf(svg, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %s/>",
+                  x1, y1, x2, y2, attrs);
+}
+
+/* Text at (X, Y), anchored at its ANCHOR ("start", "middle", "end"), XML-escaped. */
+static void text(rt_buf *svg, double x, double y, const char *anchor, const char *s) {
+    rt_buf_printf(svg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"#374151\">",
+                  x, y, anchor);
+    rt_buf_xml(svg, s);
+    rt_buf_puts(svg, "</text>\n");
+}
+
 static void draw_axes(const layout *L, rt_buf *svg) {
     const axis *x = &L->x, *y = &L->y;
     char s[48];
     for (int i = 0; i < y->nticks; i++) {
         double py = to_px(y, y->tick[i]);
         fmt_value(s, sizeof s, y->tick[i], y->unit);
-        rt_buf_printf(svg, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e7eb\"/>"
-                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#374151\">%s</text>\n",
-                      x->px0, py, x->px1, py, x->px0 - 6, py + 4, s);
+        line(svg, x->px0, py, x->px1, py, "stroke=\"#e5e7eb\"");
+        text(svg, x->px0 - 6, py + 4, "end", s);
     }
     for (int i = 0; i < x->nticks; i++) {
         double px = to_px(x, x->tick[i]);
         fmt_value(s, sizeof s, x->tick[i], x->unit);
-        rt_buf_printf(svg, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e7eb\"/>"
-                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#374151\">%s</text>\n",
-                      px, y->px1, px, y->px0, px, y->px0 + 16, s);
+        line(svg, px, y->px1, px, y->px0, "stroke=\"#e5e7eb\"");
+        text(svg, px, y->px0 + 16, "middle", s);
     }
     rt_buf_printf(svg, "<path d=\"M %.1f %.1f V %.1f H %.1f\" stroke=\"#52525b\" fill=\"none\"/>\n",
                   x->px0, y->px1, y->px0, x->px1);
     const nb_chart *c = L->c;
-    rt_buf_printf(svg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#111827\">",
-                  (x->px0 + x->px1) / 2, y->px0 + 36);
-    rt_buf_xml(svg, c->x_label ? c->x_label : "");
-    rt_buf_puts(svg, "</text>\n");
+    text(svg, (x->px0 + x->px1) / 2, y->px0 + 36, "middle", c->x_label ? c->x_label : "");
 }
 
 static void draw_series(const layout *L, rt_buf *svg) {
     const nb_chart *c = L->c;
     for (int s = 0; s < L->ns; s++) {
         const double *v = c->series[s].y;
-        rt_buf_printf(svg, "<g><path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"", colour[s]);
+        rt_buf_printf(svg, "<g><path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"",
+                      colour[s]);
         int pen_down = 0;
         for (int i = 0; i < c->n; i++) {
             if (!usable(&L->x, c->x[i]) || !usable(&L->y, v[i])) { pen_down = 0; continue; }
-            rt_buf_printf(svg, "%s%.1f %.1f ", pen_down ? "L " : "M ", to_px(&L->x, c->x[i]), to_px(&L->y, v[i]));
+            rt_buf_printf(svg, "%s%.1f %.1f ", pen_down ? "L " : "M ",
+                          to_px(&L->x, c->x[i]), to_px(&L->y, v[i]));
             pen_down = 1;
         }
         rt_buf_puts(svg, "\"/>");
@@ -197,11 +210,11 @@ static void draw_series(const layout *L, rt_buf *svg) {
                 rt_buf_printf(svg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>",
                               to_px(&L->x, c->x[i]), to_px(&L->y, v[i]), colour[s]);
         double ly = L->y.px1 + 8 + 18 * s;
-        rt_buf_printf(svg, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>"
-                      "<text x=\"%.1f\" y=\"%.1f\" fill=\"#111827\">",
-                      L->legend_x, ly, L->legend_x + 20, ly, colour[s], L->legend_x + 28, ly + 4);
-        rt_buf_xml(svg, c->series[s].name ? c->series[s].name : "");
-        rt_buf_puts(svg, "</text></g>\n");
+        char stroke[64];
+        snprintf(stroke, sizeof stroke, "stroke=\"%s\" stroke-width=\"2\"", colour[s]);
+        line(svg, L->legend_x, ly, L->legend_x + 20, ly, stroke);
+        text(svg, L->legend_x + 28, ly + 4, "start", c->series[s].name ? c->series[s].name : "");
+        rt_buf_puts(svg, "</g>\n");
     }
 }
 
@@ -213,20 +226,18 @@ static void draw_mark(const layout *L, rt_buf *svg) {
     double px = to_px(&L->x, c->mark_x);
     if (px < L->x.px0 || px > L->x.px1) return;
     int left = px + 4 + text_w(c->mark_label) > L->x.px1;
-    rt_buf_printf(svg, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#6b7280\" stroke-dasharray=\"4 3\"/>"
-                  "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"#374151\">",
-                  px, L->y.px1, px, L->y.px0, left ? px - 4 : px + 4, L->y.px1 + 12, left ? "end" : "start");
-    rt_buf_xml(svg, c->mark_label);
-    rt_buf_puts(svg, "</text>\n");
+    line(svg, px, L->y.px1, px, L->y.px0, "stroke=\"#6b7280\" stroke-dasharray=\"4 3\"");
+    text(svg, left ? px - 4 : px + 4, L->y.px1 + 12, left ? "end" : "start", c->mark_label);
 }
 
 static void draw_chart(const layout *L, rt_buf *svg) {
     const nb_chart *c = L->c;
     rt_buf_printf(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                   "viewBox=\"0 0 %.0f %.0f\" " FONT " font-size=\"11\">\n", L->w, L->h, L->w, L->h);
-    rt_buf_printf(svg, "<rect x=\"0.5\" y=\"0.5\" width=\"%.0f\" height=\"%.0f\" rx=\"6\" fill=\"#ffffff\" "
-                  "stroke=\"#d4d4d8\"/>\n", L->w - 1, L->h - 1);
-    rt_buf_puts(svg, "<text x=\"12\" y=\"20\" font-size=\"13\" font-weight=\"bold\" fill=\"#111827\">");
+    rt_buf_printf(svg, "<rect x=\"0.5\" y=\"0.5\" width=\"%.0f\" height=\"%.0f\" rx=\"6\" "
+                  "fill=\"#ffffff\" stroke=\"#d4d4d8\"/>\n", L->w - 1, L->h - 1);
+    rt_buf_puts(svg, "<text x=\"12\" y=\"20\" font-size=\"13\" font-weight=\"bold\" "
+                "fill=\"#111827\">");
     rt_buf_xml(svg, c->title ? c->title : "");
     rt_buf_puts(svg, "</text><text x=\"12\" y=\"35\" fill=\"#6b7280\">");
     rt_buf_xml(svg, c->y_label ? c->y_label : "");
@@ -242,7 +253,8 @@ static void chart_text(const layout *L, rt_buf *text) {
     const nb_chart *c = L->c;
     char v[48];
     rt_buf_printf(text, "%s\n%-12s", c->title ? c->title : "", c->x_label ? c->x_label : "x");
-    for (int s = 0; s < L->ns; s++) rt_buf_printf(text, " %14s", c->series[s].name ? c->series[s].name : "");
+    for (int s = 0; s < L->ns; s++)
+        rt_buf_printf(text, " %14s", c->series[s].name ? c->series[s].name : "");
     rt_buf_puts(text, "\n");
     for (int i = 0; i < c->n; i++) {
         fmt_value(v, sizeof v, c->x[i], c->x_unit);

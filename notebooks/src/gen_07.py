@@ -258,7 +258,8 @@ for (int i = 0; i < NSIZES; i++) {
 }
 free(arena_buffer);
 
-nb_table *sizes = nb_table_new("block|stack ns|malloc+free ns|pool ns|arena ns|faults per malloc|glibc mapped it");
+nb_table *sizes = nb_table_new("block|stack ns|malloc+free ns|pool ns|arena ns|"
+                               "faults per malloc|glibc mapped it");
 for (int i = 0; i < NSIZES; i++)
     nb_table_row(sizes, "%.0f B|%.1f|%.1f|%.1f|%.1f|%.2f|%s", block_size[i], t_stack[i], t_malloc[i],
                  t_pool[i], t_arena[i], faults_per_round[i], mapped[i] ? "yes" : "no");
@@ -277,8 +278,10 @@ nb_line_chart(&(nb_chart){
     .title = "Get a block, write a byte, give it back", .y_label = "CPU time per round",
     .x_label = "block size", .n = NSIZES, .x = block_size, .x_unit = "B", .y_unit = "ns",
     .log_x = 1, .log_y = 1,
-    .series = { {"malloc+free (glibc)", t_malloc}, {"stack (VLA)", t_stack}, {"pool", t_pool}, {"arena", t_arena} },
-    .mark_x = first_mapped < NSIZES ? block_size[first_mapped] : 0, .mark_label = "glibc maps the block" });
+    .series = { {"malloc+free (glibc)", t_malloc}, {"stack (VLA)", t_stack},
+                {"pool", t_pool}, {"arena", t_arena} },
+    .mark_x = first_mapped < NSIZES ? block_size[first_mapped] : 0,
+    .mark_label = "glibc maps the block" });
 """)
 
 c(r"""
@@ -304,7 +307,7 @@ nb_check_gt(mapped_best, 10 * heap_worst, "the cheapest mapped block costs ten t
 nb_check_lt(t_pool[NSIZES - 1], t_malloc[NSIZES - 1] / 10, "at 1 MiB a pool's block costs a tenth of malloc's");
 nb_check_lt(t_arena[NSIZES - 1], t_malloc[NSIZES - 1] / 10, "... and so does an arena's");
 nb_check_lt(t_stack[NSIZES - 1], t_malloc[NSIZES - 1] / 10, "... and the stack's");
-nb_check_lt(t_pool[NSIZES - 1], 3 * t_pool[0], "a pool's 1 MiB block costs about what its 16-byte one does");
+nb_check_lt(t_pool[NSIZES - 1], 3 * t_pool[0], "a pool's 1 MiB block costs about what a 16-byte one does");
 nb_check_lt(t_arena[NSIZES - 1], 3 * t_arena[0], "so does an arena's");
 nb_check_lt(t_stack[NSIZES - 1], 3 * t_stack[0], "and the stack's");
 """)
@@ -375,13 +378,15 @@ malloc_trim(0);
 trim_ns = cpu_ns() - t0;
 m[3] = mallinfo2(); rss[3] = rss_kib();
 
-const char *moment[4] = { "before", "20,000 blocks allocated", "all but 1 in 64 freed", "after malloc_trim(0)" };
+const char *moment[4] = { "before", "20,000 blocks allocated", "all but 1 in 64 freed",
+                          "after malloc_trim(0)" };
 nb_table *frag = nb_table_new("moment|heap size|in use|free in the heap|RSS");
 for (int k = 0; k < 4; k++)
     nb_table_row(frag, "%s|%.1f MiB|%.1f MiB|%.1f MiB|%.1f MiB", moment[k], m[k].arena / 1048576.0,
                  m[k].uordblks / 1048576.0, m[k].fordblks / 1048576.0, rss[k] / 1024.0);
 nb_table_show(frag);
-printf("CPU time: %.1f ns per free, %.2f ms for malloc_trim\n", (double)free_ns / (NBLOCKS - NBLOCKS / 64), trim_ns / 1e6);
+printf("CPU time: %.1f ns per free, %.2f ms for malloc_trim\n",
+       (double)free_ns / (NBLOCKS - NBLOCKS / 64), trim_ns / 1e6);
 
 double grown = (double)m[1].arena - m[0].arena, freed = (double)m[1].uordblks - m[2].uordblks;
 nb_check_gt(freed, 0.9 * grown, "nearly all of what the heap grew by was freed");
@@ -503,7 +508,10 @@ void bench_soa(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_x_soa()); 
 c(r"""
 particles = malloc(sizeof(particle) * NPARTICLES);
 columns.x = malloc(sizeof(long) * NPARTICLES);
-for (long i = 0; i < NPARTICLES; i++) { particles[i] = (particle){ .x = i, .id = i }; columns.x[i] = i; }
+for (long i = 0; i < NPARTICLES; i++) {
+    particles[i] = (particle){ .x = i, .id = i };
+    columns.x[i] = i;
+}
 nb_check_eq(sizeof(particle), 64, "a particle fills a cache line");
 nb_check_eq(sum_x_aos(), sum_x_soa(), "the same sum");
 nb_result aos = nb_bench("SumX/array-of-structs", bench_aos);
@@ -539,7 +547,11 @@ long *values;
 node *in_order, *shuffled;
 
 long sum_array(void) { long s = 0; for (long i = 0; i < NNODES; i++) s += values[i]; return s; }
-long sum_list(const node *head) { long s = 0; for (const node *n = head; n; n = n->next) s += n->value; return s; }
+long sum_list(const node *head) {
+    long s = 0;
+    for (const node *n = head; n; n = n->next) s += n->value;
+    return s;
+}
 void bench_array(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_array()); }
 void bench_in_order(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_list(in_order)); }
 void bench_shuffled(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_list(shuffled)); }
@@ -575,10 +587,13 @@ nb_result list_walk = nb_bench("Sum256K/list-in-order", bench_in_order);
 nb_result shuffled_walk = nb_bench("Sum256K/list-shuffled", bench_shuffled);
 nb_bench_chart();
 free(values); free(order); free(nodes_a); free(nodes_b);
-nb_check_gt(shuffled_walk.cpu_ns_per_op, 3 * array_walk.cpu_ns_per_op, "chasing scattered pointers is several times slower");
-nb_check_lt(list_walk.cpu_ns_per_op, 2 * array_walk.cpu_ns_per_op, "a list whose nodes lie in order is walked almost as fast as an array");
+nb_check_gt(shuffled_walk.cpu_ns_per_op, 3 * array_walk.cpu_ns_per_op,
+            "chasing scattered pointers is several times slower");
+nb_check_lt(list_walk.cpu_ns_per_op, 2 * array_walk.cpu_ns_per_op,
+            "a list whose nodes lie in order is walked almost as fast as an array");
 printf("shuffled list / array: %.0fx, list in order / array: %.1fx\n",
-       shuffled_walk.cpu_ns_per_op / array_walk.cpu_ns_per_op, list_walk.cpu_ns_per_op / array_walk.cpu_ns_per_op);
+       shuffled_walk.cpu_ns_per_op / array_walk.cpu_ns_per_op,
+       list_walk.cpu_ns_per_op / array_walk.cpu_ns_per_op);
 """)
 
 md(r"""
@@ -704,8 +719,10 @@ for (int k = 0; k < 3; k++) {
     glibc_ns[k] = malloc_in_threads(thread_counts[k], 0);
     counted_ns[k] = malloc_in_threads(thread_counts[k], 1);
 }
-nb_table *threads = nb_table_new("threads|glibc malloc+free, CPU ns per round|counting allocator (one lock)");
-for (int k = 0; k < 3; k++) nb_table_row(threads, "%d|%.1f|%.1f", thread_counts[k], glibc_ns[k], counted_ns[k]);
+nb_table *threads = nb_table_new("threads|glibc malloc+free, CPU ns per round|"
+                                 "counting allocator (one lock)");
+for (int k = 0; k < 3; k++)
+    nb_table_row(threads, "%d|%.1f|%.1f", thread_counts[k], glibc_ns[k], counted_ns[k]);
 nb_table_show(threads);
 nb_check_lt(glibc_ns[2], 2 * glibc_ns[0], "glibc: four threads cost each other little");
 """)
@@ -762,7 +779,10 @@ void *count(void *arg) {
     return NULL;
 }
 
-int by_value(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
+int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 /* The median over both threads' kept rounds of LAYOUT; *KEPT: how many. */
 double median_ns(const counter_job *jobs, int layout, int *kept) {
@@ -784,7 +804,8 @@ pthread_t counting[2];
 for (int j = 0; j < 2; j++) pthread_create(&counting[j], NULL, count, &jobs[j]);
 for (int j = 0; j < 2; j++) pthread_join(counting[j], NULL);
 int kept_same, kept_padded;
-double same_ns = median_ns(jobs, SAME_LINE, &kept_same), padded_ns = median_ns(jobs, PADDED, &kept_padded);
+double same_ns = median_ns(jobs, SAME_LINE, &kept_same);
+double padded_ns = median_ns(jobs, PADDED, &kept_padded);
 printf("same line: %.2f ns per increment (%d rounds kept); padded: %.2f ns (%d rounds kept)\n",
        same_ns, kept_same, padded_ns, kept_padded);
 nb_check_ge(kept_same, 10, "enough rounds ran on both CPUs at once");
