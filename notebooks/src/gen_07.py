@@ -644,8 +644,8 @@ request, one that keeps the buffer pays it once.
 
 ### Each thread its own arena
 
-If every thread took one lock to allocate, threads would wait for each
-other on every `malloc`. glibc gives threads their own **arenas** (heaps)
+If every thread took one lock to allocate, threads that allocate at the
+same moment would wait for each other. glibc gives threads their own **arenas** (heaps)
 and, in front of them, a small cache of free blocks per thread. glibc
 marks each block's header, the word before the block, with whether the
 block came from the main arena (bit 2, clear) or another one:
@@ -827,19 +827,20 @@ md(r"""
 | what | what it costs | what helps |
 | --- | --- | --- |
 | a block on the stack, from a pool or an arena | a few instructions, whatever the size | use them for blocks whose lifetime they fit |
-| `malloc`+`free` below glibc's mmap threshold | an allocator call each way; the same at every size | pools and arenas for many small blocks of one kind |
-| `malloc`+`free` above it (128 KiB by default) | two system calls and a page fault every round | keep big buffers, reuse them |
+| `malloc`+`free` below glibc's mmap threshold | an allocator call each way, varying a little with the size | pools and arenas for many small blocks of one kind |
+| `malloc`+`free` above it (128 KiB by default) | a mapping made, faulted in and unmapped every round: ten times more and up | keep big buffers, reuse them |
 | many small blocks | glibc's bookkeeping in every block; a `free` call each | arenas, embedding, fewer and bigger blocks |
 | fragmentation | the heap keeps its peak size while any block near the top lives | `malloc_trim`, an arena per phase, pools |
 | column order, arrays of big structs | every line read for one number | walk memory in order; struct of arrays for hot fields |
-| pointer chasing | a wait for RAM at every step | arrays, or nodes allocated together |
+| pointer chasing | a wait for a far cache or RAM at every step | arrays, or nodes allocated together |
 | first touch | a page fault per page | touch once, reuse |
-| threads allocating | little with glibc's per-thread arenas; a lot under one lock | per-thread arenas and caches |
+| threads allocating | little more than one thread, with glibc's per-thread arenas | per-thread arenas and caches |
 | false sharing | a cache line passed between cores at every write | pad hot per-thread data to a cache line |
 
 Every line of this table was measured above, on this machine, and
-checked with `nb_check`. The next notebook, `08-memory-management-tips`,
-turns these costs into habits: principles, techniques for the stack and
+checked with `nb_check`. The next notebook,
+[08-memory-management-tips](08-memory-management-tips.ipynb), turns these
+costs into habits: principles, techniques for the stack and
 the heap, and the tools that find where a program's memory goes.
 """)
 
