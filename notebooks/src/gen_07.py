@@ -635,7 +635,7 @@ nb_check_gt(first_ns, 10 * second_ns, "a first touch costs many times a later wr
 """)
 
 md(r"""
-The measurement line under that cell counts the same faults. Touching
+The faults figure of the measurement line under that cell includes them. Touching
 memory for the first time is a cost of its own, paid wherever it happens:
 a program that allocates a big buffer for each request pays it on every
 request, one that keeps the buffer pays it once.
