@@ -839,52 +839,63 @@ under new names, compiled by gcc:
 
 c(r"""
 %%cc gcc -O2
-long sum_rows_gcc(const long *m) {
+long sum_by_rows_gcc(void) {
     long s = 0;
     for (long r = 0; r < ROWS; r++)
-        for (const long *p = m + r * COLS, *end = p + COLS; p < end; p++) s += *p;
+        for (const long *p = matrix + r * COLS, *end = p + COLS; p < end; p++) s += *p;
     return s;
 }
-long sum_columns_gcc(const long *m) {
+long sum_by_columns_gcc(void) {
     long s = 0;
     for (long c = 0; c < COLS; c++)
-        for (const long *p = m + c, *end = m + ROWS * COLS; p < end; p += COLS) s += *p;
+        for (const long *p = matrix + c, *end = matrix + ROWS * COLS; p < end; p += COLS) s += *p;
     return s;
 }
-long sum_list_gcc(const node *head) { long s = 0; for (const node *n = head; n; n = n->next) s += n->value; return s; }
-/* get a 64-byte block, write a byte, give it back: section 1's round */
-void malloc_rounds_gcc(long n) { for (long i = 0; i < n; i++) { char *p = malloc(64); p[0] = 1; free(p); } }
+long sum_list_gcc(const node *head) {
+    long s = 0;
+    for (const node *n = head; n; n = n->next) s += n->value;
+    return s;
+}
+void bench_counted_gcc(nb_b *b) {
+    for (long i = 0; i < b->n; i++) { char *p = malloc(64); p[0] = 1; free(p); }
+}
+""")
+
+md(r"""
+tcc's versions are the ones of sections 1 and 3, still in the session,
+and the data are made again (section 3 freed them). Each walk runs once
+compiled by tcc and once by gcc, in turn, five times; the table shows the
+median CPU time of each (taking turns, both meet the same machine: how
+much of the data is still in the shared cache changes with what else runs).
 """)
 
 c(r"""
-/* tcc's versions of the same, taking the data as a parameter too */
-long sum_rows_tcc(const long *m) {
-    long s = 0;
-    for (long r = 0; r < ROWS; r++)
-        for (const long *p = m + r * COLS, *end = p + COLS; p < end; p++) s += *p;
-    return s;
-}
-long sum_columns_tcc(const long *m) {
-    long s = 0;
-    for (long c = 0; c < COLS; c++)
-        for (const long *p = m + c, *end = m + ROWS * COLS; p < end; p += COLS) s += *p;
-    return s;
-}
-void malloc_rounds_tcc(long n) { for (long i = 0; i < n; i++) { char *p = malloc(64); p[0] = 1; free(p); } }
+long shuffled_tcc(void) { return sum_list(shuffled); }
+long shuffled_gcc(void) { return sum_list_gcc(shuffled); }
 
-long *grid;
-node *scattered;
-void bench_rows_tcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_rows_tcc(grid)); }
-void bench_rows_gcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_rows_gcc(grid)); }
-void bench_columns_tcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_columns_tcc(grid)); }
-void bench_columns_gcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_columns_gcc(grid)); }
-void bench_list_tcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_list(scattered)); }
-void bench_list_gcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_list_gcc(scattered)); }
+typedef long (*walk_fn)(void);
+enum { TURNS = 5 };
+/* The median CPU ms of a call of A and of B, called in turn TURNS times. */
+void in_turn(walk_fn a, walk_fn b, double *ms_a, double *ms_b) {
+    double ta[TURNS], tb[TURNS];
+    for (int k = 0; k < TURNS; k++) {
+        long long t0 = cpu_ns();
+        nb_keep(a());
+        long long t1 = cpu_ns();
+        nb_keep(b());
+        ta[k] = (t1 - t0) / 1e6;
+        tb[k] = (cpu_ns() - t1) / 1e6;
+    }
+    qsort(ta, TURNS, sizeof *ta, by_value);
+    qsort(tb, TURNS, sizeof *tb, by_value);
+    *ms_a = ta[TURNS / 2];
+    *ms_b = tb[TURNS / 2];
+}
 """)
 
 c(r"""
-grid = malloc(sizeof(long) * ROWS * COLS);
-for (long i = 0; i < (long)ROWS * COLS; i++) grid[i] = i & 7;
+matrix = malloc(sizeof(long) * ROWS * COLS);
+for (long i = 0; i < (long)ROWS * COLS; i++) matrix[i] = i & 7;
 long *shuffle = malloc(sizeof(long) * NNODES);
 node *list_nodes = malloc(sizeof(node) * NNODES);
 for (long i = 0; i < NNODES; i++) shuffle[i] = i;
@@ -893,26 +904,25 @@ for (long i = NNODES - 1; i > 0; i--) {
     shuffle[i] = shuffle[j];
     shuffle[j] = t;
 }
-scattered = link_nodes(list_nodes, shuffle);
-nb_check_eq(sum_rows_gcc(grid), sum_rows_tcc(grid), "gcc's code computes what tcc's does");
-nb_check_eq(sum_columns_gcc(grid), sum_columns_tcc(grid));
-nb_check_eq(sum_list_gcc(scattered), sum_list(scattered));
+shuffled = link_nodes(list_nodes, shuffle);
+nb_check_eq(sum_by_rows_gcc(), sum_by_rows(), "gcc's code computes what tcc's does");
+nb_check_eq(sum_by_columns_gcc(), sum_by_columns());
+nb_check_eq(shuffled_gcc(), shuffled_tcc());
 
-nb_result rows_tcc = nb_bench("Rows/tcc", bench_rows_tcc), rows_gcc = nb_bench("Rows/gcc-O2", bench_rows_gcc);
-nb_result cols_tcc = nb_bench("Columns/tcc", bench_columns_tcc), cols_gcc = nb_bench("Columns/gcc-O2", bench_columns_gcc);
-nb_result list_tcc = nb_bench("ShuffledList/tcc", bench_list_tcc), list_gcc = nb_bench("ShuffledList/gcc-O2", bench_list_gcc);
-nb_bench_chart();
-free(grid); free(shuffle); free(list_nodes);
+double rows_tcc, rows_gcc, cols_tcc, cols_gcc, list_tcc, list_gcc;
+in_turn(sum_by_rows, sum_by_rows_gcc, &rows_tcc, &rows_gcc);
+in_turn(sum_by_columns, sum_by_columns_gcc, &cols_tcc, &cols_gcc);
+in_turn(shuffled_tcc, shuffled_gcc, &list_tcc, &list_gcc);
+free(matrix); free(shuffle); free(list_nodes);
 
-nb_table *speedup = nb_table_new("walk|tcc / gcc -O2 (CPU time)");
-nb_table_row(speedup, "rows|%.1fx", rows_tcc.cpu_ns_per_op / rows_gcc.cpu_ns_per_op);
-nb_table_row(speedup, "columns|%.1fx", cols_tcc.cpu_ns_per_op / cols_gcc.cpu_ns_per_op);
-nb_table_row(speedup, "shuffled list|%.1fx", list_tcc.cpu_ns_per_op / list_gcc.cpu_ns_per_op);
-nb_table_show(speedup);
-nb_check_gt(rows_tcc.cpu_ns_per_op, 1.5 * rows_gcc.cpu_ns_per_op, "gcc -O2 makes the row walk faster");
-nb_check_gt(list_gcc.cpu_ns_per_op, 0.5 * list_tcc.cpu_ns_per_op, "but not the walk that waits for memory");
-nb_check_gt(cols_gcc.cpu_ns_per_op / rows_gcc.cpu_ns_per_op, 1.5 * cols_tcc.cpu_ns_per_op / rows_tcc.cpu_ns_per_op,
-            "with gcc, the order of the walk matters more");
+nb_table *side = nb_table_new("walk|tcc, CPU ms|gcc -O2, CPU ms|tcc / gcc");
+nb_table_row(side, "rows|%.2f|%.2f|%.1fx", rows_tcc, rows_gcc, rows_tcc / rows_gcc);
+nb_table_row(side, "columns|%.2f|%.2f|%.1fx", cols_tcc, cols_gcc, cols_tcc / cols_gcc);
+nb_table_row(side, "shuffled list|%.2f|%.2f|%.1fx", list_tcc, list_gcc, list_tcc / list_gcc);
+nb_table_show(side);
+nb_check_gt(rows_tcc, 1.5 * rows_gcc, "gcc -O2 makes the row walk faster");
+nb_check_gt(list_gcc, 0.5 * list_tcc, "but not the walk that waits for memory");
+nb_check_gt(cols_gcc / rows_gcc, 1.5 * cols_tcc / rows_tcc, "with gcc, the order of the walk matters more");
 """)
 
 md(r"""
@@ -927,8 +937,9 @@ gcc does one more thing, which the heap counters can see:
 """)
 
 c(r"""
-unsigned long long tcc_allocs = ALLOCS_OF(malloc_rounds_tcc(1000));
-unsigned long long gcc_allocs = ALLOCS_OF(malloc_rounds_gcc(1000));
+/* section 1's round, 1000 times, compiled by each */
+unsigned long long tcc_allocs = ALLOCS_OF(bench_counted(&(nb_b){ .n = 1000 }));
+unsigned long long gcc_allocs = ALLOCS_OF(bench_counted_gcc(&(nb_b){ .n = 1000 }));
 printf("malloc calls for 1000 rounds: tcc's code %llu, gcc -O2's %llu\n", tcc_allocs, gcc_allocs);
 nb_check_eq(tcc_allocs, 1000, "tcc's code calls malloc every round");
 nb_check_eq(gcc_allocs, 0, "gcc removed the malloc and free: the block was never used");
