@@ -969,7 +969,7 @@ md(r"""
 | first touch | a page fault per page | touch once, reuse |
 | threads allocating | little more than one thread, with glibc's per-thread arenas | per-thread arenas and caches |
 | false sharing | a cache line passed between cores at every write | pad hot per-thread data to a cache line |
-| tcc's code vs `gcc -O2`'s | gcc several times faster where the code is the limit, little where memory is; allocation pairs it can see through removed | optimise, then lay out the data: the faster the code, the more memory decides |
+| tcc's code vs `gcc -O2`'s | gcc faster where the code is the limit, not where memory is; allocation pairs it can see through removed | optimise, then lay out the data: the faster the code, the more memory decides |
 
 Every line of this table was measured above, on this machine, and
 checked with `nb_check`. The next notebook,
