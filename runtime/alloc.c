@@ -40,6 +40,7 @@
 #include <sys/mman.h>
 #include <sys/single_threaded.h>
 #include <unistd.h>
+#include "checked.h"
 #include "nb_internal.h"
 #include "rt.h"
 
@@ -242,6 +243,7 @@ static inline __attribute__((always_inline)) void *adopt(char *base, size_t offs
     h->offset = (uint32_t)offset;
     h->tag = TAG ^ (uintptr_t)p;
     guard_put(p + n);
+    if (__builtin_expect(rt_checking, 0)) rt_checked_alloc(p, n, site);    /* %%check */
     if (!track) {
         h->slot = NO_SLOT;
         return p;
@@ -370,6 +372,7 @@ static inline void *do_malloc(size_t n, const void *site) {
 }
 
 static inline void do_free(void *p, const void *site) {
+    if (__builtin_expect(rt_checking, 0)) rt_checked_free(p, site);         /* %%check */
     header *h = hdr(p);
     if (__builtin_expect(!ours(p), 0)) {
         if (was_freed(p)) double_free(p, "free()");
@@ -379,7 +382,9 @@ static inline void do_free(void *p, const void *site) {
     check_block(p, h, "when it was freed");
     forget(p, h, site);
     h->tag = FREED_TAG ^ (uintptr_t)p;
-    __libc_free((char *)p - h->offset);
+    char *base = (char *)p - h->offset;
+    if (__builtin_expect(rt_checking, 0) && rt_checked_keep(p, base, site)) return;  /* quarantine */
+    __libc_free(base);
 }
 
 void *malloc(size_t n) { return do_malloc(n, SITE); }
@@ -398,7 +403,9 @@ void *calloc(size_t k, size_t n) {
     if (too_big(total, HDR + GUARD)) return NULL;
     char *base = __libc_calloc(1, total + HDR + GUARD);
     if (!base) { failed_size = total ? total : 1; return NULL; }
-    return adopt(base, HDR, total, SITE, 0);
+    void *p = adopt(base, HDR, total, SITE, 0);
+    if (__builtin_expect(rt_checking, 0)) rt_checked_zeroed(p);           /* %%check */
+    return p;
 }
 
 /* An aligned block: ALIGN above 16 puts the block ALIGN bytes into glibc's
@@ -436,6 +443,7 @@ static void moved(const void *p, char *q, header *h, size_t n, const void *site)
 
 static void *do_realloc(void *p, size_t n, const void *site) {
     if (!p) return do_malloc(n, site);
+    if (__builtin_expect(rt_checking, 0)) rt_checked_free(p, site);         /* %%check */
     if (n == 0) {                      /* glibc: frees P, returns NULL */
         do_free(p, site);
         return NULL;
@@ -446,7 +454,9 @@ static void *do_realloc(void *p, size_t n, const void *site) {
     }
     header *h = hdr(p);
     check_block(p, h, "when it was reallocated");
-    if (h->offset != HDR) {            /* an aligned block: glibc would not keep its offset */
+    /* an aligned block: glibc would not keep its offset; %%check: the old
+     * block goes to quarantine */
+    if (h->offset != HDR || rt_checking) {
         size_t old = size_of(h);
         void *q = do_malloc(n, site);
         if (q) {

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include "checked.h"
 #include "compile.h"
 #include "crash.h"
 #include "ipc.h"
@@ -246,22 +247,46 @@ static void put_backtrace(const ucontext_t *uc) {
     if (frames == 0 && shown == 0) put(",\"  (none: the fault is outside cell code)\"");
 }
 
-/* "The block was allocated at:" and the cell function SITE is in, as a
- * frame (the snapshot adds its line). */
-static void put_site(const void *site) {
+/* LABEL ("The block was allocated at:") and the cell function SITE is
+ * in, as a frame (the snapshot adds its line). */
+static void put_site(const char *label, const void *site) {
     const char *name;
     unsigned long off;
-    if (!crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
+    /* the return address of the call: one byte back is the call itself,
+     * on its own line (the next instruction may begin the next line) */
+    site = site ? (const char *)site - 1 : NULL;
+    if (!site || !crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
     char line[256];
     note_frame(name, off);
     frame_text(name, off, line, sizeof line);
-    put(",\"The block was allocated at:\",\"");
+    put(",\"");
+    put_json(label);
+    put("\",\"");
     put_json(line);
     put("\"");
 }
 
+static void send_crash_sites(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra,
+                             const void *site, const void *free_site);
+
 static void send_crash(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra,
                        const void *site) {
+    send_crash_sites(ename, evalue, uc, extra, site, NULL);
+}
+
+/* A finding of the %%check memory checker (runtime/checked.c): the frames
+ * start at the cell's access (or free), not in abort(). */
+static void send_memory_error(const nb_memory_error *e) {
+    static ucontext_t at;
+    memset(&at, 0, sizeof at);
+    at.uc_mcontext.gregs[REG_RIP] = (greg_t)e->pc;
+    at.uc_mcontext.gregs[REG_RBP] = (greg_t)e->fp;
+    at.uc_mcontext.gregs[REG_RSP] = (greg_t)e->sp;
+    send_crash_sites("MemoryError", e->text, e->pc ? &at : NULL, NULL, e->alloc_site, e->free_site);
+}
+
+static void send_crash_sites(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra,
+                             const void *site, const void *free_site) {
     out_len = 0;
     put("{\"ev\":\"crash\",\"ename\":\"");
     put_json(ename);
@@ -278,7 +303,8 @@ static void send_crash(const char *ename, const char *evalue, const ucontext_t *
         put("\"");
     }
     nframes = 0;
-    if (site) put_site(site);
+    put_site("The block was allocated at:", site);
+    put_site("and freed at:", free_site);
     if (uc) put_backtrace(uc);
     put("],\"frames\":[");
     for (int i = 0; i < nframes; i++) {
@@ -315,10 +341,19 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
         send_crash("CheckFailed", nb_internal_check_failure(), uc, NULL, NULL);
         raise(sig);
         return;
+    } else if (sig == SIGABRT && nb_internal_memory_error()) {
+        send_memory_error(nb_internal_memory_error());
+        raise(sig);
+        return;
     } else if (sig == SIGABRT && nb_internal_heap_damage(NULL)) {
         const void *site;
         const char *what = nb_internal_heap_damage(&site);
-        send_crash("HeapCorruption", what, uc, NULL, site);
+        if (rt_checking) {           /* %%check: the guard bytes found it (code tcc did not instrument) */
+            snprintf(evalue, sizeof evalue, "heap buffer overflow: %s", what);
+            send_crash("MemoryError", evalue, uc, NULL, site);
+        } else {
+            send_crash("HeapCorruption", what, uc, NULL, site);
+        }
         raise(sig);
         return;
     } else if (sig == SIGABRT) {

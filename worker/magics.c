@@ -24,6 +24,8 @@ const char *magics_help(void) {
         "  %cpu SECONDS             CPU time any cell may use (0: no limit)\n"
         "  %processes N             processes cells may start beyond those running (0: no limit)\n"
         "  %%file NAME              write the rest of the cell to the file NAME\n"
+        "  %%check                  run the cell under the memory checker: an overflow, a use\n"
+        "                           after free, a bad free or a dangling pointer is a MemoryError\n"
         "  %help                    this list\n";
 }
 
@@ -72,8 +74,8 @@ static int fail(magics *m, const char *fmt, const char *what) {
  * in the worker beside earlier cells. Each says why, rather than being
  * accepted and ignored (tcc would do what it asks). */
 static const struct { const char *option; int prefix; const char *why; } refused_options[] = {
-    { "-b", 0, "bounds checking needs tcc's own run-time (tcc -run wires it in); cells run in the "
-               "worker, whose malloc counts the heap, and earlier cells' pointers would go unchecked" },
+    { "-b", 0, "bounds checking is %%check: a cell that starts with it is compiled with -b and "
+               "run with ckernel's memory checker behind it (tcc's own needs tcc -run)" },
     { "-bt", 1, "backtraces come from ckernel's crash report, not from tcc's run-time" },
     { "-run", 0, "a cell is always compiled to memory and run" },
     { "-c", 0, "a cell is always compiled to memory and run, never to a file" },
@@ -134,6 +136,9 @@ int magics_parse(const char *code, magics *m) {
             char *body = end ? end + 1 : line + len;
             memmove(m->code, body, strlen(body) + 1);
             return 0;
+        } else if (strcmp(name, "%check") == 0) {
+            if (*rest) return fail(m, "%%%%check takes no arguments, not '%s'", rest);
+            m->check = 1;
         } else if (strcmp(name, "cflags") == 0) {
             if ((m->error = refused_cflag(rest))) return -1;
             if (strncmp(rest, "--session", 9) == 0 && (rest[9] == 0 || rest[9] == ' ')) {
@@ -190,6 +195,13 @@ int magics_parse(const char *code, magics *m) {
         memset(line, ' ', len);
         if (!end) break;
         p = end + 1;
+    }
+    /* %%check: tcc instruments the cell (-b), runtime/checked.c answers */
+    if (m->check) {
+        char *with = NULL;
+        if (asprintf(&with, "%s -b", m->cflags ? m->cflags : "") < 0) return fail(m, "%s", "out of memory");
+        free(m->cflags);
+        m->cflags = with;
     }
     /* A magic below C is a mistake C would report obscurely: say it. */
     int lineno = 1;

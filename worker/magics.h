@@ -14,6 +14,7 @@
  *   %cpu SECONDS             CPU time each cell may use (0: none)
  *   %processes N             processes the user may start beyond those running (0: none)
  *   %%file NAME              write the rest of the cell to NAME, run nothing
+ *   %%check                  run the cell under the memory checker (MemoryError)
  *   %help                    this list
  *
  * Lives in the worker. Parsing only; worker/main.c applies the result.
@@ -35,6 +36,7 @@ typedef struct {
     double cpu;             /* seconds; < 0 unchanged */
     long processes;         /* < 0 unchanged */
     int who, reset, help;
+    int check;              /* %%check: compiled with -b, run with runtime/checked.c */
     char *error;            /* set when a magic is unknown or malformed */
 } magics;
 

@@ -30,6 +30,7 @@
 #include "nb_internal.h"
 #include "lexer.h"
 #include "ceilings.h"
+#include "checked.h"
 #include "log.h"
 #include "monotime.h"
 #include "session.h"
@@ -393,7 +394,9 @@ static int execute(session *s, json_t *req) {
         nb_internal_failed_alloc(1);
         pid_t me = getpid();
         ceilings_cell_begin();
+        if (m.check) nb_internal_checked_begin();      /* %%check: runtime/checked.c */
         session_commit_run(s, pc, &r);
+        if (m.check) nb_internal_checked_end();
         ceilings_cell_end();
         if (getpid() != me) {             /* a child the cell forked ran off its end: */
             fflush(NULL);                 /* it ends as a program's would, and never */
