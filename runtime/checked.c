@@ -366,9 +366,12 @@ static void where_block(const region *r, char *out, size_t n) {
         size_t size;
         rt_symbolize((const void *)r->lo, name, sizeof name, &kind, &start, &size);
         snprintf(out, n, "the global %s of %zu byte%s at %p", name, r->size, plural(r->size), (void *)r->lo);
-    } else {
+    } else if (r->site) {
         snprintf(out, n, "a local of %s() of %zu byte%s at %p", site, r->size, plural(r->size),
                  (void *)r->lo);
+    } else {
+        snprintf(out, n, "a variable-length array (or alloca block) of %zu byte%s at %p", r->size,
+                 plural(r->size), (void *)r->lo);
     }
 }
 
@@ -584,27 +587,13 @@ __asm__(
     "  movdqu 16(%rsp), %xmm1\n"
     "  add $40, %rsp\n"
     "  ret\n"
-    /* tcc's own (lib/alloca86_64-bt.S), registering with our table */
-    ".globl __bound_alloca\n.type __bound_alloca,@function\n"
-    "__bound_alloca:\n"
-    "  pop %rdx\n"
-    "  mov %rdi, %rax\n"
-    "  mov %rax, %rsi\n"
-    "  add $16, %rax\n"
-    "  and $-16, %rax\n"
-    "  jz 1f\n"
-    "  sub %rax, %rsp\n"
-    "  mov %rsp, %rdi\n"
-    "  mov %rsp, %rax\n"
-    "  push %rdx\n"
-    "  push %rax\n"
+    /* alloca and VLAs: libtcc1.a's __bound_alloca (linked into each
+     * unit) moves the stack pointer and calls this with (p, size), the
+     * cell function's frame pointer still in rbp */
+    ".globl __bound_new_region\n.type __bound_new_region,@function\n"
+    "__bound_new_region:\n"
     "  mov %rbp, %rdx\n"
-    "  call rt_bound_new_region\n"
-    "  pop %rax\n"
-    "  pop %rdx\n"
-    "1:\n"
-    "  push %rdx\n"
-    "  ret\n"
+    "  jmp rt_bound_new_region\n"
     /* the library wrappers: note where the cell called from, then go on */
 #define WRAP(name) \
     ".globl __bound_" #name "\n.type __bound_" #name ",@function\n" \
@@ -807,6 +796,17 @@ int rt_checked_keep(const void *p, void *base, const void *site) {
 
 /* ---------------------------------------------------- begin and end */
 
+/* The blocks earlier cells allocated, still live: checked too (their
+ * bytes count as written). */
+static void adopt_live_block(const void *p, size_t n, const void *site) {
+    if (C.nheap < MAX_HEAP) C.heap[C.nheap++] = (heap_rec){ (uintptr_t)p, n, site, NULL, NULL, 0, NULL };
+}
+
+static int by_address(const void *a, const void *b) {
+    uintptr_t x = ((const heap_rec *)a)->lo, y = ((const heap_rec *)b)->lo;
+    return x < y ? -1 : x > y;
+}
+
 void nb_internal_checked_begin(void) {
     if (!C.heap) {
         C.heap = map_table(MAX_HEAP * sizeof *C.heap);
@@ -826,6 +826,8 @@ void nb_internal_checked_begin(void) {
     C.ndead = 0;
     C.qhead = C.qlen = C.qbytes = 0;
     memset(&last_global, 0, sizeof last_global);
+    rt_alloc_each_live(adopt_live_block);
+    qsort(C.heap, C.nheap, sizeof *C.heap, by_address);      /* may allocate: not checking yet */
     rt_checking = 1;
 }
 

@@ -268,6 +268,14 @@ static void put_site(const char *label, const void *site) {
     site = site ? (const char *)site - 1 : NULL;
     if (!site || !crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
     put_tb(label);
+    int cell = 0;
+    compile_part_of(site, &cell);
+    if (strcmp(name, "the cell's statements") == 0 && cell != session_count(crash_session)) {
+        char line[80];               /* an earlier cell's statements: no line of this cell */
+        snprintf(line, sizeof line, "  the statements of cell [%d] + %lu", cell, off);
+        put_tb(line);
+        return;
+    }
     put_frame(name, off, 1);
 }
 

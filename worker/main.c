@@ -236,6 +236,8 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     int k = session_symbolize(opaque, addr, &nm, &off, &sz);
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
+        if (strcmp(nm, "the cell's statements") == 0 && cell != session_count(opaque))
+            snprintf(name, n, "the statements of cell [%d]", cell);   /* an earlier cell's */
         /* a session's global may sit in bss only because its initializer
          * runs with the cell's statements: no bss/data split for names */
         *kind = k == 'g' ? NB_SYM_DATA : NB_SYM_FUNCTION;

@@ -582,6 +582,7 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
 }
 
 void session_set_count(session *s, int count) { s->count = count; }
+int session_count(const session *s) { return s->count; }
 
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n) {

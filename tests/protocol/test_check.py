@@ -69,6 +69,10 @@ CASES = [
      "%%check\nint fill(int n) {\n    int a[4];\n    for (int i = 0; i < n; i++)\n        a[i] = i;\n"
      "    return a[0];\n}\nfill(5);\n",
      "stack array overflow: write of 4 bytes", "stack", {"access": 5}),
+    ("variable-length array overflow",
+     "%%check\nint vla(int n) {\n    int v[n];\n    for (int i = 0; i <= n; i++)\n        v[i] = i;\n"
+     "    return v[0];\n}\nvla(5);\n",
+     "stack array overflow: write of 4 bytes", "stack", {"access": 5}),
     ("global array overflow",
      "%%check\nint g[4];\nfor (int i = 0; i <= 4; i++)\n    g[i] = i;\n",
      "global array overflow: write of 4 bytes", "global data", {"access": 4}),
@@ -159,6 +163,80 @@ def test_a_correct_program_prints_the_same_with_and_without_check(kc):
     plain = ok(kc, CORRECT)
     checked = ok(kc, "%%check\n" + CORRECT)
     assert plain == checked == "sum 5050\na[7] 21\nsretniop 8\n2.5\n3.5\nn=42 4\n"
+
+
+# Corners of C the checker must not mistake for bugs.
+CORNERS = r"""
+#include <setjmp.h>
+#include <stdarg.h>
+#include <alloca.h>
+#include <pthread.h>
+typedef struct { int x, y; char name[8]; } pt;
+pt mkpt(int x) { pt p = { x, x * 2, "p" }; p.name[1] = '0' + x; p.name[2] = 0; return p; }
+int rec(int n) { int a[3] = { n, n, n }; return n ? a[2] + rec(n - 1) : 0; }
+int vla(int n) { int v[n]; for (int i = 0; i < n; i++) v[i] = i; int s = 0; for (int i = 0; i < n; i++) s += v[i]; return s; }
+int al(int n) { int *v = alloca(n * sizeof(int)); for (int i = 0; i < n; i++) v[i] = i; return v[n-1]; }
+int sum(int n, ...) { va_list ap; va_start(ap, n); int s = 0; for (int i = 0; i < n; i++) s += va_arg(ap, int); va_end(ap); return s; }
+double dsum(int n, ...) { va_list ap; va_start(ap, n); double s = 0; for (int i = 0; i < n; i++) s += va_arg(ap, double); va_end(ap); return s; }
+jmp_buf jb;
+void deep(int n) { char buf[16]; snprintf(buf, sizeof buf, "%d", n); if (n == 0) longjmp(jb, 7); deep(n - 1); }
+int cmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+void *th(void *arg) { int *v = arg; int loc[4]; for (int i = 0; i < 4; i++) loc[i] = v[i] * 2; v[0] = loc[3]; return NULL; }
+double avg(const double *d, int n) { double s = 0; for (int i = 0; i < n; i++) s += d[i]; return s / n; }
+pt p = mkpt(3);
+printf("%d %d %s\n", p.x, p.y, p.name);
+printf("%d %d %d\n", rec(10), vla(10), al(5));
+printf("%d %.1f\n", sum(3, 1, 2, 3), dsum(2, 1.5, 2.5));
+int r = setjmp(jb);
+if (!r) deep(5); else printf("jumped %d\n", r);
+printf("%d\n", rec(3));
+int arr[6] = { 5, 3, 9, 1, 7, 2 };
+qsort(arr, 6, sizeof arr[0], cmp);
+for (int i = 0; i < 6; i++) printf("%d ", arr[i]);
+const char *lit = "hello";
+printf("%c%c\n", lit[0], lit[4]);
+int grid[3][4];
+for (int i = 0; i < 3; i++) for (int j = 0; j < 4; j++) grid[i][j] = i * j;
+printf("%d\n", grid[2][3]);
+char line[64]; strcpy(line, "a,b,c"); char *tok = strtok(line, ","); int cnt = 0;
+while (tok) { cnt++; tok = strtok(NULL, ","); }
+printf("%d\n", cnt);
+int *tv = malloc(4 * sizeof(int)); for (int i = 0; i < 4; i++) tv[i] = i + 1;
+pthread_t t; pthread_create(&t, NULL, th, tv); pthread_join(t, NULL);
+printf("%d\n", tv[0]); free(tv);
+double dd[4] = { 1, 2, 3, 4 }; printf("%.2f\n", avg(dd, 4));
+struct big { long a[20]; } b1, b2; memset(&b1, 1, sizeof b1); b2 = b1; printf("%ld\n", b2.a[19] & 0xff);
+char *sd = strdup("dup"); printf("%s %zu\n", sd, strlen(sd)); free(sd);
+char *cat = malloc(16); strcpy(cat, "ab"); strcat(cat, "cd"); printf("%s %d\n", cat, strcmp(cat, "abcd")); free(cat);
+long double ld[2] = { 1.5L, 2.5L }; long double lds = ld[0] + ld[1]; printf("%.1Lf\n", lds);
+"""
+
+
+def test_corners_of_c_run_the_same_with_and_without_check(kc):
+    ok(kc, HEADERS)
+    plain = ok(kc, CORNERS)
+    checked = ok(kc, "%%check\n" + CORNERS)
+    assert plain == checked == ("3 6 p3\n55 45 4\n6 4.0\njumped 7\n6\n1 2 3 5 7 9 ho\n6\n3\n8\n2.50\n1\n"
+                                "dup 3\nabcd 0\n4.0\n")
+
+
+def test_blocks_from_earlier_cells_are_checked(ck):
+    ok(ck, "typedef struct node { int v; struct node *next; } node;\n"
+           "node *push(node *h, int v) { node *n = malloc(sizeof *n); n->v = v; n->next = h; return n; }\n"
+           "node *list = NULL;\nfor (int i = 0; i < 5; i++) list = push(list, i);\n"
+           "int *arr = malloc(3 * sizeof(int));\narr[0] = arr[1] = arr[2] = 1;\n")
+    # the classic: the loop reads n->next after free(n)
+    evalue, lines, _ = memory_error(ck, "%%check\nfor (node *n = list; n; n = n->next)\n    free(n);\n")
+    assert evalue.startswith("use after free: read of 8 bytes"), evalue
+    assert "allocated in push and freed in the cell's statements" in evalue, evalue
+    assert lines["access"] == 2 and lines["free"] == 3, lines
+    evalue, lines, _ = memory_error(ck, "%%check\nint s = 0;\nfor (int i = 0; i <= 3; i++)\n    s += arr[i];\n")
+    assert evalue.startswith("heap buffer overflow: read of 4 bytes"), evalue
+    assert re.search(r"allocated in the statements of cell \[\d+\]", evalue), evalue
+    assert lines["access"] == 4 and lines["alloc"] is None, lines
+    # the right way frees them all, and the session goes on without them
+    assert ok(ck, "%%check\nnode *n = list;\nwhile (n) { node *next = n->next; free(n); n = next; }\n"
+                  "free(arr);\nprintf(\"freed\\n\");") == "freed\n"
 
 
 def test_a_checked_cells_functions_run_unchecked_in_later_cells(ck):
