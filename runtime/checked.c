@@ -52,14 +52,17 @@ typedef struct { uintptr_t fp; const void *pc; size_t first; } frame_rec;
 typedef struct { uintptr_t lo; size_t size; } local_rec;
 typedef struct { uintptr_t lo; size_t size; const void *pc; } dead_rec;
 
-#define MAX_HEAP ((size_t)1 << 20)
+/* The tables' sizes: address space taken at the first checked cell, out
+ * of what %memory lets cells map (some 30 MiB); pages cost only when
+ * used. Past them, blocks and frames simply go unchecked. */
+#define MAX_HEAP ((size_t)1 << 18)
 #define MAX_FRAMES ((size_t)1 << 16)
 #define MAX_LOCALS ((size_t)1 << 18)
 #define DEAD_RING 512
 #define QUARANTINE_BLOCKS 16384
 #define QUARANTINE_BYTES ((size_t)64 << 20)
 #define GAP 64                       /* bytes after a block still blamed on it */
-#define SHADOW_POOL ((size_t)1 << 30)   /* address space for the written-bits */
+#define SHADOW_POOL ((size_t)8 << 20)   /* written-bits: for 64 MiB of new blocks a cell */
 #define FRESH 0xfe                   /* a new block's bytes: never in UTF-8 text */
 #define FREED 0xfd                   /* a freed block's bytes */
 
@@ -81,7 +84,8 @@ static struct {
 } C;
 
 static void *map_table(size_t bytes) {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -205,7 +209,8 @@ static int find_global(uintptr_t a, int end, region *r) {
     const void *start;
     size_t size;
     rt_inside_begin();
-    int known = rt_symbolize((const void *)(a - (end ? 1 : 0)), name, sizeof name, &kind, &start, &size) &&
+    const void *at = (const void *)(a - (end ? 1 : 0));
+    int known = rt_symbolize(at, name, sizeof name, &kind, &start, &size) &&
                 (kind == NB_SYM_DATA || kind == NB_SYM_BSS) && size;
     rt_inside_end();
     if (!known) {
@@ -321,7 +326,8 @@ static int access_at(const unsigned char *c) {
         case 0xd9: case 0xdd: case 0xdb: case 0xdf:        /* x87 loads and stores */
             if (!via_rax) { if ((m >> 6) == 3) return ACCESS; break; }
             reg &= 7;
-            if (op == 0xdb || op == 0xdf) return reg == 0 || reg == 5 ? READ : reg == 2 || reg == 3 || reg == 7 ? WRITE : ACCESS;
+            if (op == 0xdb || op == 0xdf)
+                return reg == 0 || reg == 5 ? READ : reg == 2 || reg == 3 || reg == 7 ? WRITE : ACCESS;
             return reg == 0 ? READ : reg == 2 || reg == 3 ? WRITE : ACCESS;
         default:
             if (!two) return ACCESS;
@@ -345,7 +351,9 @@ static int access_at_cached(uintptr_t pc) {
     return seen[k].how;
 }
 
-static const char *how_word(int how) { return how == READ ? "read" : how == WRITE ? "write" : "access"; }
+static const char *how_word(int how) {
+    return how == READ ? "read" : how == WRITE ? "write" : "access";
+}
 
 /* ------------------------------------------------------------ checks */
 
@@ -365,7 +373,8 @@ static void where_block(const region *r, char *out, size_t n) {
         const void *start;
         size_t size;
         rt_symbolize((const void *)r->lo, name, sizeof name, &kind, &start, &size);
-        snprintf(out, n, "the global %s of %zu byte%s at %p", name, r->size, plural(r->size), (void *)r->lo);
+        snprintf(out, n, "the global %s of %zu byte%s at %p", name, r->size, plural(r->size),
+                 (void *)r->lo);
     } else if (r->site) {
         snprintf(out, n, "a local of %s() of %zu byte%s at %p", site, r->size, plural(r->size),
                  (void *)r->lo);
@@ -377,7 +386,8 @@ static void where_block(const region *r, char *out, size_t n) {
 
 /* Where A lies relative to R, "12 bytes past the end of". */
 static void relative(uintptr_t a, size_t n, const region *r, char *out, size_t len) {
-    if (a < r->lo) snprintf(out, len, "%zu byte%s before the start of", (size_t)(r->lo - a), plural(r->lo - a));
+    if (a < r->lo)
+        snprintf(out, len, "%zu byte%s before the start of", (size_t)(r->lo - a), plural(r->lo - a));
     else if (a >= r->lo + r->size)
         snprintf(out, len, "%zu byte%s past the end of", (size_t)(a - r->lo - r->size),
                  plural(a - r->lo - r->size));
@@ -446,7 +456,8 @@ static void check_access(uintptr_t base, uintptr_t a, size_t n, int how, const a
  * 0xfe byte, which no UTF-8 text holds. */
 
 static void shadow_set(const region *r, uintptr_t a, size_t n) {
-    for (size_t i = a - r->lo; i < a - r->lo + n && i < r->size; i++) r->shadow[i / 8] |= (uint8_t)(1u << (i % 8));
+    for (size_t i = a - r->lo; i < a - r->lo + n && i < r->size; i++)
+        r->shadow[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
 static int never_written(const region *r, uintptr_t a, size_t n) {
@@ -492,7 +503,8 @@ static void pointer_arithmetic(uintptr_t p, uintptr_t a, const access_ctx *at) {
 
 /* The entry points' worker, after their stubs (below) added the cell's
  * frame pointer, the return address and the stack pointer. */
-RT_HIDDEN void *rt_bound_access(char *p, size_t off, size_t n, uintptr_t fp, uintptr_t pc, uintptr_t sp) {
+RT_HIDDEN void *rt_bound_access(char *p, size_t off, size_t n, uintptr_t fp, uintptr_t pc,
+                                uintptr_t sp) {
     if (!rt_checking || !p) return p + off;
     access_ctx at = { pc, fp, sp };
     if (!n) {                            /* P + OFF, not (yet) dereferenced */
@@ -628,7 +640,8 @@ static size_t check_string(const char *s, size_t max) {
     if (!rt_checking || !s) return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
     access_ctx at = { ck_call_pc, ck_call_fp, ck_call_sp };
     region r;
-    if (!find_region((uintptr_t)s, at.sp, 0, &r)) return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
+    if (!find_region((uintptr_t)s, at.sp, 0, &r))
+        return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
     if (r.kind == R_FREED || r.kind == R_DEAD) stale(&at, (uintptr_t)s, 1, READ, &r);
     size_t room = r.lo + r.size - (uintptr_t)s;
     size_t len = strnlen(s, room < max ? room : max);
@@ -799,7 +812,8 @@ int rt_checked_keep(const void *p, void *base, const void *site) {
 /* The blocks earlier cells allocated, still live: checked too (their
  * bytes count as written). */
 static void adopt_live_block(const void *p, size_t n, const void *site) {
-    if (C.nheap < MAX_HEAP) C.heap[C.nheap++] = (heap_rec){ (uintptr_t)p, n, site, NULL, NULL, 0, NULL };
+    if (C.nheap < MAX_HEAP)
+        C.heap[C.nheap++] = (heap_rec){ (uintptr_t)p, n, site, NULL, NULL, 0, NULL };
 }
 
 static int by_address(const void *a, const void *b) {
