@@ -809,11 +809,19 @@ int rt_checked_keep(const void *p, void *base, const void *site) {
 
 /* ---------------------------------------------------- begin and end */
 
-/* The blocks earlier cells allocated, still live: checked too (their
- * bytes count as written). */
-static void adopt_live_block(const void *p, size_t n, const void *site) {
-    if (C.nheap < MAX_HEAP)
-        C.heap[C.nheap++] = (heap_rec){ (uintptr_t)p, n, site, NULL, NULL, 0, NULL };
+/* The blocks earlier cells allocated, still live (alloc.c's list, as
+ * the leak scan reads it): checked too, their bytes counting as written. */
+static void adopt_live_blocks(void) {
+    rt_alloc_lock();
+    size_t n;
+    const uintptr_t *live = rt_alloc_live(&n);
+    for (size_t i = 0; i < n && C.nheap < MAX_HEAP; i++) {
+        size_t size;
+        const void *site;
+        rt_alloc_block_of(live[i], &size, &site);
+        C.heap[C.nheap++] = (heap_rec){ live[i], size, site, NULL, NULL, 0, NULL };
+    }
+    rt_alloc_unlock();
 }
 
 static int by_address(const void *a, const void *b) {
@@ -840,7 +848,7 @@ void nb_internal_checked_begin(void) {
     C.ndead = 0;
     C.qhead = C.qlen = C.qbytes = 0;
     memset(&last_global, 0, sizeof last_global);
-    rt_alloc_each_live(adopt_live_block);
+    adopt_live_blocks();
     qsort(C.heap, C.nheap, sizeof *C.heap, by_address);      /* may allocate: not checking yet */
     rt_checking = 1;
 }

@@ -40,10 +40,6 @@ void rt_checked_free(const void *p, const void *site);
  * 0 if the caller must give BASE back to glibc. */
 int rt_checked_keep(const void *p, void *base, const void *site);
 
-/* alloc.c: each live block the cells allocated, to FN (which must not
- * allocate). */
-void rt_alloc_each_live(void (*fn)(const void *p, size_t n, const void *site));
-
 /* ------------------------------------------------ the worker's side */
 
 /* Around a checked cell's run, on the worker's main thread. End checks

@@ -465,6 +465,20 @@ static void split_type(const toks *ts, size_t i, size_t dstart, size_t decl_end,
     }
 }
 
+/* Whether the object a declarator names (NAME, the declarator starting at
+ * A, specifiers from I) is itself const: `const int k`, `char *const p`,
+ * `const char msg[]`, not `const char *p` (a pointer to const). A type made
+ * const by a typedef is not seen: such an object stays writable. */
+static int object_is_const(const toks *ts, size_t i, size_t a, size_t name) {
+    for (size_t k = name; k-- > a;) {
+        if (is(ts, k, "const")) return 1;
+        if (is(ts, k, "*")) return 0;
+    }
+    for (size_t k = i; k < a; k++)
+        if (is(ts, k, "const")) return 1;
+    return 0;
+}
+
 /* One declarator, from A to K (a ',' or the end), of a declaration whose
  * specifiers run from I to DSTART: a global, or a declaration of a function
  * or an extern. SPECS is the specifiers' text; ts->tdrop marks what the
@@ -509,6 +523,7 @@ static int split_declarator(const toks *ts, size_t i, size_t dstart, size_t a, s
     if (eq < k) {
         it->init = span(ts, eq + 1, k, NULL);
         it->init_line = ts->t[eq + 1 < ts->n ? eq + 1 : eq].line;
+        it->readonly = object_is_const(ts, i, a, name);
     }
     if (it->unsized && it->init) it->text = xprintf("%s %s = %s;", specs, decl, it->init);
     else it->text = xprintf("%s %s;", specs, decl);

@@ -26,9 +26,11 @@
 #include "crash.h"
 #include "ipc.h"
 #include "jsonmem.h"
+#include "leaks.h"
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "cc.h"
 #include "ceilings.h"
 #include "checked.h"
 #include "log.h"
@@ -91,6 +93,7 @@ static pid_t fork_snapshot(void) {
     while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     compile_after_fork();
+    cc_clean_after((int)parent);          /* a compiler's files, if it died compiling */
     jsonmem_after_fork();
     pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -226,14 +229,20 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     int data_kind = part == COMPILE_BSS ? NB_SYM_BSS : NB_SYM_DATA;
     *start = addr;
     *size = 0;
-    if (part == COMPILE_LITERAL) {
-        snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
-        *kind = NB_SYM_RODATA;
-        return 1;
-    }
     const char *nm;
     unsigned long off, sz;
     int k = session_symbolize(opaque, addr, &nm, &off, &sz);
+    if (part == COMPILE_LITERAL) {           /* read-only: a literal, or a const object */
+        if (k == 'g') {
+            snprintf(name, n, "%s (const)", nm);
+            *start = (const char *)addr - off;
+            *size = sz;
+        } else {
+            snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
+        }
+        *kind = NB_SYM_RODATA;
+        return 1;
+    }
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
         if (strcmp(nm, "the cell's statements") == 0 && cell != session_count(opaque))
@@ -279,6 +288,24 @@ static json_t *measure_json(const nb_measure *m) {
                      "major_faults", (json_int_t)m->major_faults);
 }
 
+/* The leak figures (when the scan ran) into MJ, the list into DONE, and
+ * the list under the measurement line (TEXT, HTML). */
+static void add_leaks(session *s, const magics *m, int count, const nb_measure *me, json_t *mj, json_t *done,
+                      char *text, size_t tn, char *html, size_t hn) {
+    if (me->leaks_checked <= 0) return;
+    json_object_set_new(mj, "leaked_blocks", json_integer((json_int_t)me->leaked_blocks));
+    json_object_set_new(mj, "leaked_bytes", json_integer((json_int_t)me->leaked_bytes));
+    char *lt = NULL, *lh = NULL;
+    json_t *list = leaks_report(s, m->code, m->cflags, count, &lt, &lh);
+    json_object_set_new(done, "leaks", list ? list : json_array());
+    size_t l = strlen(text);
+    if (lt) snprintf(text + l, tn - l, "\n%s", lt);
+    l = strlen(html);
+    if (lh && l > 6 && strcmp(html + l - 6, "</div>") == 0) snprintf(html + l - 6, hn - l + 6, "<br>%s</div>", lh);
+    free(lt);
+    free(lh);
+}
+
 /* Do what the cell's magics say. 0 to go on and compile M->code, 1 when
  * the cell is done (R says how), -1 on an error in R. */
 static int apply_magics(session *s, magics *m, session_result *r) {
@@ -320,7 +347,9 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     if (m->timeout >= 0) cell_timeout = m->timeout;
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
     if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
+    if (m->leaks >= 0) leaks_enable(m->leaks);
     if (m->who) session_who(s, stdout);
+    if (m->asm_name) session_asm(s, m->asm_name);
     return 0;
 }
 
@@ -352,8 +381,8 @@ typedef int (*request_fn)(session *s, json_t *req);
 /* Where a cell's time went (the "timing" of ipc.h's done event), in ns. */
 typedef struct { uint64_t snapshot, after_fork, prepare, cell, finished_at; } cell_timing;
 
-/* The done event (ipc.h) for a cell that ended as R says. */
-static json_t *done_event(session_result *r, const cell_timing *t) {
+/* The done event (ipc.h) for cell M (execution COUNT) of S that ended as R says. */
+static json_t *done_event(session *s, const magics *m, int count, session_result *r, const cell_timing *t) {
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r->ok ? "ok" : "error");
     json_object_set_new(done, "result", r->result_text
                         ? json_pack("{s:s}", "text/plain", r->result_text) : json_null());
@@ -365,20 +394,25 @@ static json_t *done_event(session_result *r, const cell_timing *t) {
             json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r->measure.max_rss_bytes));
         }
         json_object_set_new(done, "measure", mj);
+        char text[2048] = "", html[12288] = "";
         if (measure_mode != MEASURE_OFF) {
-            char text[1024], html[8192];
             r->measure.main_ran = r->main_ran;
             r->measure.main_status = r->main_status;
+            snprintf(r->measure.compiler, sizeof r->measure.compiler, "%s", r->compiler ? r->compiler : "");
             nb_internal_format_measure(&r->measure, measure_mode == MEASURE_VERBOSE, text, sizeof text,
                                        html, sizeof html);
-            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
         }
+        add_leaks(s, m, count, &r->measure, mj, done, text, sizeof text, html, sizeof html);
+        if (measure_mode != MEASURE_OFF)
+            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
     }
     json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
                         "snapshot_ns", (json_int_t)t->snapshot, "compile_ns", (json_int_t)r->compile_ns,
                         "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
                         "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
                         "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
+    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)leaks_scan_ns()));
+    if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
     if (!r->ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r->ntraceback; i++) json_array_append_new(tb, json_string(r->traceback[i]));
@@ -436,12 +470,17 @@ static int execute(session *s, json_t *req) {
     magics m;
     session_cell *pc = NULL;
     int rc = -1;
+    cc_spec cc = {0};
+    char *cc_error = NULL;
     if (magics_parse(code ? code : "", &m) < 0) {
         session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
+    } else if (m.cc && cc_parse(m.cc, &cc, &cc_error) < 0) {
+        session_result_error(&r, CK_MAGIC_ERROR, cc_error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
+    free(cc_error);
     cell_timing t = { 0 };
     char *argv0[64];
     set_cell_args(m.args, argv0);
@@ -457,7 +496,9 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) {
         t.prepare = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        session_set_cc(s, cc.compiler ? &cc : NULL);
         pc = session_prepare(s, m.code, m.cflags, &r);
+        session_set_cc(s, NULL);
         t.prepare = monotime_ns() - t.prepare;
     }
     if (pc) run_cell(s, pc, &r, m.check, &t.cell);
@@ -466,9 +507,9 @@ static int execute(session *s, json_t *req) {
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
+    json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
     magics_free(&m);
-
-    json_t *done = done_event(&r, &t);
+    cc_spec_free(&cc);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
@@ -523,9 +564,16 @@ static int lines(session *s, json_t *req) {
     magics m;
     memset(&m, 0, sizeof m);
     json_t *out = json_array();
-    if (code && magics_parse(code, &m) == 0 &&
-        session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-        for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+    cc_spec cc = {0};
+    char *cc_error = NULL;
+    if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
+        session_set_cc(s, cc.compiler ? &cc : NULL);
+        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
+            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        session_set_cc(s, NULL);
+    }
+    free(cc_error);
+    cc_spec_free(&cc);
     magics_free(&m);
     send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
     free(names);

@@ -103,6 +103,18 @@ static void test_errors(void **state) {
     parse_fails("int x;\n%who\n", "line 2: %who: magics go at the top of the cell");
     parse_fails("%cflags -run\n", "%cflags -run: not supported");
     parse_fails("%cflags -O2 -o out\n", "%cflags -o: not supported");
+    parse_fails("%asm\n", "%asm takes one function name");
+    parse_fails("%asm f g\n", "%asm takes one function name");
+}
+
+/* %%cc keeps what follows it for cc.c; %asm its one name. */
+static void test_cc_and_asm(void **state) {
+    (void)state;
+    magics m;
+    assert_int_equal(magics_parse("%%cc gcc -O2 --remarks\n%asm sum\nint x;\n", &m), 0);
+    assert_string_equal(m.cc, "gcc -O2 --remarks");
+    assert_string_equal(m.asm_name, "sum");
+    magics_free(&m);
 }
 
 /* %%check compiles the cell with tcc's -b (after any %cflags), which
@@ -119,6 +131,7 @@ static void test_check_adds_bounds_option(void **state) {
     assert_string_equal(m.cflags, " -b");
     magics_free(&m);
     parse_fails("%%check now\n", "%%check takes no arguments");
+    parse_fails("%%check\n%%cc gcc -O2\nint y;", "%%check and %%cc do not combine");
     parse_fails("%cflags -b\n", "%cflags -b: not supported");
 }
 
@@ -126,7 +139,8 @@ static void test_check_adds_bounds_option(void **state) {
 static void test_help_lists_every_magic(void **state) {
     (void)state;
     static const char *const names[] = { "%cflags", "%lib", "%args", "%who", "%reset", "%measure",
-                                         "%timeout", "%memory", "%output", "%%file", "%%check", "%help", NULL };
+                                         "%timeout", "%memory", "%output", "%%file", "%%cc", "%asm", "%%check",
+                                         "%help", NULL };
     const char *help = magics_help();
     for (int i = 0; names[i]; i++)
         if (!strstr(help, names[i])) fail_msg("%%help does not list %s", names[i]);
@@ -155,6 +169,7 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_check_adds_bounds_option),
         cmocka_unit_test(test_help_lists_every_magic),
+        cmocka_unit_test(test_cc_and_asm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
