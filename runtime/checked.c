@@ -549,8 +549,47 @@ RT_HIDDEN void rt_bound_local_new(const long *table, uintptr_t fp, const void *p
         C.locals[C.nlocals++] = (local_rec){ fp + (uintptr_t)table[0], (size_t)table[1] };
 }
 
-RT_HIDDEN void rt_bound_local_delete(uintptr_t fp) {
-    if (rt_checking && on_main_stack(fp)) pop_frames(fp);
+/* Where the code before tcc's epilogue, which ends at PC (the return
+ * address of its __bound_local_delete call), puts FP + DISP in rax last,
+ * or NULL: `lea DISP(%rbp), %rax` right before it, or before a jump to
+ * it. That is `return buf;`. A void function whose last call returned
+ * the address of its local (strcpy(buf, ...)) leaves the same value in
+ * rax, but not by a lea. */
+static const unsigned char *returns_address(const unsigned char *pc, long disp) {
+    const unsigned char *epilogue = pc - 17;      /* push rax; push rdx; movabs L, rdi; call */
+    const unsigned char lea[4] = { 0x48, 0x8d, 0x45, (unsigned char)disp };
+    if (epilogue[0] != 0x50 || epilogue[1] != 0x52 || epilogue[2] != 0x48 || epilogue[3] != 0xbf ||
+        pc[-5] != 0xe8 || disp < -128 || disp > 127)
+        return NULL;
+    if (memcmp(epilogue - 4, lea, 4) == 0) return epilogue - 4;
+    /* an earlier return: lea DISP(%rbp), %rax; jmp rel32 to the epilogue */
+    for (const unsigned char *j = epilogue - 9; j > epilogue - 65536 && rt_in_cell_region((uintptr_t)j); j--) {
+        int32_t rel;
+        memcpy(&rel, j + 5, 4);
+        if (j[4] == 0xe9 && j + 9 + rel == epilogue && memcmp(j, lea, 4) == 0) return j;
+    }
+    return NULL;
+}
+
+/* The frame FP returns: its locals die. A function that returns the
+ * address of one of them hands its caller a dangling pointer, whose use
+ * by the library (printf's %s) would go unchecked: found here, at the
+ * return statement. */
+RT_HIDDEN void rt_bound_local_delete(uintptr_t fp, uintptr_t ret, uintptr_t pc) {
+    if (!rt_checking || !on_main_stack(fp)) return;
+    region r;
+    const unsigned char *at_return;
+    if (C.nframes && C.frames[C.nframes - 1].fp == fp && on_main_stack(ret) && ret < fp &&
+        find_local(ret, 0, 0, &r) && r.lo == ret &&
+        (at_return = returns_address((const unsigned char *)pc, (long)(ret - fp)))) {
+        char fn[160];
+        access_ctx at = { (uintptr_t)at_return, fp, fp + 16 };
+        name_of(r.site, fn, sizeof fn);
+        report(&at, "use of a returned function's local", NULL, NULL, "%s() returns %p, the address "
+               "of its local of %zu byte%s, which dies with the return: the pointer dangles "
+               "(region: stack)", fn, (void *)ret, r.size, plural(r.size));
+    }
+    pop_frames(fp);
 }
 
 /* alloca and variable-length arrays: a region of the frame FP. */
@@ -594,6 +633,8 @@ __asm__(
     "  movdqu %xmm0, (%rsp)\n"
     "  movdqu %xmm1, 16(%rsp)\n"
     "  mov %rbp, %rdi\n"
+    "  mov %rax, %rsi\n"
+    "  mov 40(%rsp), %rdx\n"
     "  call rt_bound_local_delete\n"
     "  movdqu (%rsp), %xmm0\n"
     "  movdqu 16(%rsp), %xmm1\n"

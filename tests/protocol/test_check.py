@@ -95,9 +95,13 @@ CASES = [
      "%%check\nint arr[3];\nfree(arr);\n",
      "free of a pointer that was not allocated", "global data", {"access": 3}),
     ("dangling pointer to a returned function's local",
-     "%%check\nint *dang(void) {\n    int x[4] = {1, 2, 3, 4};\n    return x;\n}\n"
+     "%%check\nint *dang(void) {\n    int x[4] = {1, 2, 3, 4};\n    int *p = x;\n    return p;\n}\n"
      "int *d = dang();\nprintf(\"%d\\n\", d[1]);\n",
-     "use of a returned function's local: read of 4 bytes", "stack", {"access": 7}),
+     "use of a returned function's local: read of 4 bytes", "stack", {"access": 8}),
+    ("a local's address returned to printf",
+     "%%check\nchar *name(void) {\n    char buf[16];\n    strcpy(buf, \"bob\");\n    return buf;\n}\n"
+     "printf(\"%s\\n\", name());\n",
+     "use of a returned function's local: name() returns", "stack", {"access": 5}),
     ("uninitialised heap read",
      "%%check\nint *u = malloc(4 * sizeof(int));\nu[0] = 1;\nu[1] = 2;\nint s = u[0] + u[1];\n"
      "s += u[2];\n",
@@ -218,6 +222,19 @@ def test_corners_of_c_run_the_same_with_and_without_check(kc):
     checked = ok(kc, "%%check\n" + CORNERS)
     assert plain == checked == ("3 6 p3\n55 45 4\n6 4.0\njumped 7\n6\n1 2 3 5 7 9 ho\n6\n3\n8\n2.50\n1\n"
                                 "dup 3\nabcd 0\n4.0\n")
+
+
+def test_a_returned_local_is_named_at_the_return_and_its_caller(ck):
+    reply, msgs = run(ck, "%%check\nint *f(int k) {\n    int x = 42;\n    if (k)\n        return &x;\n"
+                          "    return NULL;\n}\nprintf(\"%p\\n\", (void *)f(0));\nint *p = f(1);\n")
+    err = errors(msgs)[0]
+    assert err["evalue"].startswith("use of a returned function's local: f() returns 0x"), err
+    assert "the address of its local of 4 bytes" in err["evalue"], err
+    frames = err["traceback"][err["traceback"].index("Cell functions on the stack (innermost first):") + 1:]
+    assert frames[0].startswith("  f() + ") and frames[1].endswith("line 9 of this cell"), frames
+    # a void function whose last call leaves its local's address in rax is no bug
+    assert ok(ck, "%%check\nvoid fill(void) { char b[8]; strcpy(b, \"x\"); }\nfill();\n"
+                  "printf(\"ok\\n\");") == "ok\n"
 
 
 def test_blocks_from_earlier_cells_are_checked(ck):
