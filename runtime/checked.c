@@ -196,7 +196,7 @@ static int find_local(uintptr_t a, uintptr_t sp, int end, region *r) {
 /* The cells' global or static variable holding A (END: or ending at A),
  * from the worker's symbolizer; the last answer is kept, as loops ask
  * about one array again and again. */
-static struct { uintptr_t lo; size_t size; uintptr_t miss; } last_global;
+static struct { uintptr_t lo; size_t size; uintptr_t miss; uintptr_t ro_pages[16]; } last_global;
 
 static int find_global(uintptr_t a, int end, region *r) {
     if (a - last_global.lo < last_global.size || (end && a == last_global.lo + last_global.size)) {
@@ -204,17 +204,21 @@ static int find_global(uintptr_t a, int end, region *r) {
         return 1;
     }
     if (a == last_global.miss) return 0;
+    const void *at = (const void *)(a - (end ? 1 : 0));
+    uintptr_t page = (uintptr_t)at >> 12;
+    if (last_global.ro_pages[page % 16] == page) return 0;   /* literals or code: no globals */
     char name[96];
     int kind;
     const void *start;
     size_t size;
     rt_inside_begin();
-    const void *at = (const void *)(a - (end ? 1 : 0));
     int known = rt_symbolize(at, name, sizeof name, &kind, &start, &size) &&
                 (kind == NB_SYM_DATA || kind == NB_SYM_BSS) && size;
     rt_inside_end();
     if (!known) {
         last_global.miss = a;
+        /* a unit's read-only parts have pages of their own (compile.c) */
+        if (kind == NB_SYM_RODATA || kind == NB_SYM_FUNCTION) last_global.ro_pages[page % 16] = page;
         return 0;
     }
     last_global.lo = (uintptr_t)start;
