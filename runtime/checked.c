@@ -2,18 +2,20 @@
  *
  * Owns tcc's bound-checking entry points (__bound_*), which cells compiled
  * with -b call, and three tables, all in memory of their own (mmap): the
- * heap blocks allocated while a checked cell runs, live or freed and held
- * in quarantine (their memory is not reused, so a later access through a
- * stale pointer still finds them); the address-taken locals of the frames
- * of instrumented functions on the main thread's stack (tcc hands each
- * function's list of (offset, size) to __bound_local_new); and the locals
- * of frames that returned, to name them when a dangling pointer is used.
+ * heap blocks (those earlier cells left live, and those allocated while
+ * the checked cell runs, live or freed and held in quarantine: their
+ * memory is not reused, so a later access through a stale pointer still
+ * finds them); the address-taken locals of the frames of instrumented
+ * functions on the main thread's stack (tcc hands each function's list
+ * of (offset, size) to __bound_local_new); and the locals of frames that
+ * returned, to name them when a dangling pointer is used. The cells'
+ * globals come from the worker's symbolizer.
  *
  * A dereference *(P + OFF) of N bytes is checked against the region P
  * points into (not where P + OFF lands: an overflow may land in the next
  * block): outside it is an overflow; in a freed block, a use after free;
- * below the stack pointer, a frame that has returned. Pointers the tables
- * do not know (globals, blocks from before the cell, libc's memory) pass.
+ * below the stack pointer, a frame that has returned. Pointers no table
+ * knows (libc's memory, the worker's) pass.
  *
  * Must not: allocate (the hooks run inside malloc and free), or check
  * anything while no checked cell runs (a checked cell's functions may be
@@ -254,13 +256,17 @@ static int find_region(uintptr_t a, uintptr_t sp, int end, region *r) {
     return rt_in_cell_region(a) && find_global(a, end, r);
 }
 
-/* A heap block that A lies just past (in its guard bytes or the next
- * block's header). */
+/* The heap block A lies just outside of: in the gap between two blocks
+ * (guard bytes, glibc's size word, the next block's header), the nearer. */
 static int find_near_block(uintptr_t a, region *r) {
     long i = heap_le(a);
-    if (i < 0) return 0;
-    const heap_rec *h = &C.heap[i];
-    if (a < h->lo + h->size || a - (h->lo + h->size) >= GAP) return 0;
+    const heap_rec *before = i >= 0 ? &C.heap[i] : NULL;
+    const heap_rec *after = (size_t)(i + 1) < C.nheap ? &C.heap[i + 1] : NULL;
+    if (before && a < before->lo + before->size) return 0;          /* inside: not near */
+    uintptr_t past = before ? a - (before->lo + before->size) : GAP;
+    uintptr_t ahead = after ? after->lo - a : GAP;
+    const heap_rec *h = past < ahead ? before : after;
+    if ((past < ahead ? past : ahead) >= GAP) return 0;
     *r = (region){ h->freed ? R_FREED : R_HEAP, h->lo, h->size, h->site, h->free_site, NULL };
     return 1;
 }
@@ -488,15 +494,18 @@ static void wrote(const void *p, size_t n) {
     shadow_set(&r, (uintptr_t)p, n);
 }
 
-/* P + OFF = A must point into P's region, or just past its end (C allows
- * that pointer; tcc uses it for some loads too: `x + d[n]` with doubles,
- * so the access one past the end there goes unseen). */
+/* P + OFF = A must not point past the end of P's region, one past it
+ * being allowed (C allows that pointer; tcc uses it for some loads too:
+ * `x + d[n]` with doubles, so the access one past the end there goes
+ * unseen). Below the start is left to the access: a reverse loop's last
+ * step (`for (q = a + n - 1; q >= a; q--)`) makes such a pointer, and
+ * never uses it. */
 static void pointer_arithmetic(uintptr_t p, uintptr_t a, const access_ctx *at) {
     region r;
     lock();
     int hit = find_region(p, at->sp, 0, &r) || find_region(p, at->sp, 1, &r);
     unlock();
-    if (!hit || r.kind == R_FREED || r.kind == R_DEAD || (a >= r.lo && a <= r.lo + r.size)) return;
+    if (!hit || r.kind == R_FREED || r.kind == R_DEAD || a <= r.lo + r.size) return;
     char block[400], rel[80];
     where_block(&r, block, sizeof block);
     relative(a, 1, &r, rel, sizeof rel);

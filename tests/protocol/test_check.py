@@ -62,6 +62,10 @@ CASES = [
      "%%check\nint *p = malloc(10 * sizeof(int));\nfor (int i = 0; i < 10; i++) p[i] = i;\nint s = 0;\n"
      "for (int i = 0; i <= 10; i++)\n    s += p[i];\n",
      "heap buffer overflow: read of 4 bytes", "heap", {"access": 6, "alloc": 2}),
+    ("heap underflow read",
+     "%%check\nint *a = malloc(5 * sizeof(int));\nfor (int i = 0; i < 5; i++) a[i] = i;\nint *b = a - 1;\n"
+     "int v = *b;\n",
+     "heap buffer overflow: read of 4 bytes", "heap", {"access": 5, "alloc": 2}),
     ("heap overflow by strcpy",
      "%%check\nchar *s = malloc(5);\nstrcpy(s, \"hello\");\n",
      "heap buffer overflow: write of 6 bytes", "heap", {"access": 3, "alloc": 2}),
@@ -213,6 +217,9 @@ struct big { long a[20]; } b1, b2; memset(&b1, 1, sizeof b1); b2 = b1; printf("%
 char *sd = strdup("dup"); printf("%s %zu\n", sd, strlen(sd)); free(sd);
 char *cat = malloc(16); strcpy(cat, "ab"); strcat(cat, "cd"); printf("%s %d\n", cat, strcmp(cat, "abcd")); free(cat);
 long double ld[2] = { 1.5L, 2.5L }; long double lds = ld[0] + ld[1]; printf("%.1Lf\n", lds);
+int *ra = malloc(5 * sizeof(int)); for (int i = 0; i < 5; i++) ra[i] = i;
+int rs = 0; for (int *q = ra + 4; q >= ra; q--) rs += *q;
+printf("%d\n", rs); free(ra);
 """
 
 
@@ -221,7 +228,7 @@ def test_corners_of_c_run_the_same_with_and_without_check(kc):
     plain = ok(kc, CORNERS)
     checked = ok(kc, "%%check\n" + CORNERS)
     assert plain == checked == ("3 6 p3\n55 45 4\n6 4.0\njumped 7\n6\n1 2 3 5 7 9 ho\n6\n3\n8\n2.50\n1\n"
-                                "dup 3\nabcd 0\n4.0\n")
+                                "dup 3\nabcd 0\n4.0\n10\n")
 
 
 def test_a_returned_local_is_named_at_the_return_and_its_caller(ck):
