@@ -612,7 +612,16 @@ RT_HIDDEN void rt_bound_new_region(void *p, size_t size, uintptr_t fp) {
         pop_frames(fp - 1);
         if (!push_frame(fp, NULL)) return;
     }
-    C.locals[C.nlocals++] = (local_rec){ (uintptr_t)p, size };
+    /* The stack memory was reused: a variable-length array of a loop's
+     * earlier turn, or an alloca of a call at this depth that returned
+     * (a frame without address-taken locals is never popped), is dead. */
+    uintptr_t lo = (uintptr_t)p, hi = lo + size;
+    for (size_t i = C.frames[C.nframes - 1].first; i < C.nlocals;) {
+        local_rec *l = &C.locals[i];
+        if (l->lo < hi && lo < l->lo + l->size) *l = C.locals[--C.nlocals];
+        else i++;
+    }
+    C.locals[C.nlocals++] = (local_rec){ lo, size };
 }
 
 /* ----------------------------------------------------------- stubs

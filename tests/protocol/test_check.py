@@ -220,6 +220,9 @@ long double ld[2] = { 1.5L, 2.5L }; long double lds = ld[0] + ld[1]; printf("%.1
 int *ra = malloc(5 * sizeof(int)); for (int i = 0; i < 5; i++) ra[i] = i;
 int rs = 0; for (int *q = ra + 4; q >= ra; q--) rs += *q;
 printf("%d\n", rs); free(ra);
+int va = 0; for (int k = 1; k <= 6; k++) { int w[k]; for (int i = 0; i < k; i++) w[i] = i; va += w[k - 1]; }
+int a5 = al(5), a6 = al(6), a3 = al(3);
+printf("%d %d %d %d\n", va, a5, a6, a3);
 """
 
 
@@ -228,7 +231,7 @@ def test_corners_of_c_run_the_same_with_and_without_check(kc):
     plain = ok(kc, CORNERS)
     checked = ok(kc, "%%check\n" + CORNERS)
     assert plain == checked == ("3 6 p3\n55 45 4\n6 4.0\njumped 7\n6\n1 2 3 5 7 9 ho\n6\n3\n8\n2.50\n1\n"
-                                "dup 3\nabcd 0\n4.0\n10\n")
+                                "dup 3\nabcd 0\n4.0\n10\n15 4 5 2\n")
 
 
 def test_a_returned_local_is_named_at_the_return_and_its_caller(ck):
