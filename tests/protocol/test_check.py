@@ -297,6 +297,7 @@ WITHOUT = [
     ("heap overflow write", "int *p = make(10);\np[10] = 7;\nfree(p);\n", "HeapCorruption"),
     ("double free", "int *q = make(4);\nfree(q);\nfree(q);\n", "HeapCorruption"),
     ("free of a global", "int arr[3];\nfree(arr);\n", "Crash"),
+    ("free of a stack array", "void bad(void) { char b[8]; free(b); }\nbad();\n", "Crash"),
     ("heap overflow read", "int *p = make(10);\nint v = p[10];\nfree(p);\n", None),
     ("stack array overflow", "void fill(int n) { int a[4]; for (int i = 0; i < n; i++) a[i] = i; }\n"
      "fill(5);\n", None),
