@@ -670,16 +670,20 @@ __asm__(
     "  mov %rbp, %rdx\n"
     "  jmp rt_bound_new_region\n"
     /* the library wrappers: note where the cell called from, then go on */
+    /* (r11 only: rax holds a variadic call's count of vector registers) */
 #define WRAP(name) \
     ".globl __bound_" #name "\n.type __bound_" #name ",@function\n" \
-    "__bound_" #name ":\n  mov %rbp, ck_call_fp(%rip)\n  mov (%rsp), %rax\n" \
-    "  mov %rax, ck_call_pc(%rip)\n  lea 8(%rsp), %rax\n  mov %rax, ck_call_sp(%rip)\n" \
+    "__bound_" #name ":\n  mov %rbp, ck_call_fp(%rip)\n  mov (%rsp), %r11\n" \
+    "  mov %r11, ck_call_pc(%rip)\n  lea 8(%rsp), %r11\n  mov %r11, ck_call_sp(%rip)\n" \
     "  jmp rt_bound_" #name "\n"
     WRAP(memcpy) WRAP(memmove) WRAP(memset) WRAP(memcmp) WRAP(strlen) WRAP(strcpy)
     WRAP(strncpy) WRAP(strcmp) WRAP(strncmp) WRAP(strcat) WRAP(strchr) WRAP(strdup)
+    WRAP(printf) WRAP(fprintf) WRAP(puts) WRAP(fputs)
 );
 
 RT_HIDDEN uintptr_t ck_call_fp, ck_call_pc, ck_call_sp;
+int __bound_printf(const char *, ...), __bound_fprintf(FILE *, const char *, ...);
+int __bound_puts(const char *), __bound_fputs(const char *, FILE *);
 
 void __bound_setjmp(void *jb) { (void)jb; }
 void __bound_longjmp(void *jb, int v) { longjmp(*(jmp_buf *)jb, v); }
@@ -706,6 +710,7 @@ static size_t check_string(const char *s, size_t max) {
     if (!find_region((uintptr_t)s, at.sp, 0, &r))
         return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
     if (r.kind == R_FREED || r.kind == R_DEAD) stale(&at, (uintptr_t)s, 1, READ, &r);
+    if (r.shadow) written_or_read(&r, (uintptr_t)s, 1, READ, &at);
     size_t room = r.lo + r.size - (uintptr_t)s;
     size_t len = strnlen(s, room < max ? room : max);
     if (len == room && room < max) {
@@ -774,7 +779,98 @@ RT_HIDDEN char *rt_bound_strchr(const char *s, int c) {
 }
 RT_HIDDEN char *rt_bound_strdup(const char *s) {
     check_string(s, SIZE_MAX);
-    return strdup(s);
+    char *copy = strdup(s);
+    if (copy && rt_checking) {       /* the copy was allocated where the cell called strdup */
+        lock();
+        long i = heap_le((uintptr_t)copy);
+        if (i >= 0 && C.heap[i].lo == (uintptr_t)copy) C.heap[i].site = (const void *)ck_call_pc;
+        unlock();
+    }
+    return copy;
+}
+
+/* The strings a printf format reads (%s), checked as strlen's: freed,
+ * dangling, uninitialised or unterminated. The other arguments are taken
+ * as the format says, to reach them; a positional or unknown conversion
+ * ends the check there. */
+static void check_format(const char *f, va_list ap) {
+    if (!rt_checking) return;
+    check_string(f, SIZE_MAX);
+    for (; *f; f++) {
+        if (*f != '%' || *++f == '%') continue;
+        while (*f && strchr("-+ #0'", *f)) f++;
+        if (*f == '*') { (void)va_arg(ap, int); f++; }
+        while (*f >= '0' && *f <= '9') f++;
+        long prec = -1;
+        if (*f == '.' && *++f == '*') { prec = va_arg(ap, int); f++; }
+        else if (f[-1] == '.') for (prec = 0; *f >= '0' && *f <= '9'; f++) prec = prec * 10 + (*f - '0');
+        int longer = 0, ld = 0;
+        for (; *f && strchr("hlLjztq", *f); f++) {
+            longer |= *f == 'l' || *f == 'j' || *f == 'z' || *f == 't';
+            ld |= *f == 'L' || *f == 'q';
+        }
+        switch (*f) {
+        case 'd': case 'i': case 'o': case 'u': case 'x': case 'X': case 'c':
+            if (longer) (void)va_arg(ap, long); else (void)va_arg(ap, int);
+            break;
+        case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': case 'a': case 'A':
+            if (ld) (void)va_arg(ap, long double); else (void)va_arg(ap, double);
+            break;
+        case 's': {
+            const char *str = va_arg(ap, const char *);
+            if (str && !longer) check_string(str, prec < 0 ? SIZE_MAX : (size_t)prec);
+            break;
+        }
+        case 'p': case 'n': (void)va_arg(ap, void *); break;
+        case 'm': break;
+        default: return;
+        }
+    }
+}
+
+RT_HIDDEN int rt_bound_printf(const char *fmt, ...) {
+    va_list ap, scan;
+    va_start(ap, fmt);
+    va_copy(scan, ap);
+    check_format(fmt, scan);
+    va_end(scan);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+RT_HIDDEN int rt_bound_fprintf(FILE *f, const char *fmt, ...) {
+    va_list ap, scan;
+    va_start(ap, fmt);
+    va_copy(scan, ap);
+    check_format(fmt, scan);
+    va_end(scan);
+    int n = vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+RT_HIDDEN int rt_bound_puts(const char *s) {
+    check_string(s, SIZE_MAX);
+    return puts(s);
+}
+
+RT_HIDDEN int rt_bound_fputs(const char *s, FILE *f) {
+    check_string(s, SIZE_MAX);
+    return fputs(s, f);
+}
+
+/* What a unit compiled with -b links in place of the library's own. */
+static const nb_checked_symbol checked_symbols[] = {
+    { "printf", (const void *)__bound_printf }, { "fprintf", (const void *)__bound_fprintf },
+    { "puts", (const void *)__bound_puts }, { "fputs", (const void *)__bound_fputs },
+    { NULL, NULL }
+};
+
+const nb_checked_symbol *nb_internal_checked_symbols(const char *options) {
+    for (const char *o = options; o && (o = strstr(o, "-b")); o += 2)
+        if ((o == options || o[-1] == ' ') && (o[2] == 0 || o[2] == ' ')) return checked_symbols;
+    return NULL;
 }
 
 /* ---------------------------------------------------- alloc.c's hooks */

@@ -48,6 +48,13 @@ int rt_checked_keep(const void *p, void *base, const void *site);
 void nb_internal_checked_begin(void);
 void nb_internal_checked_end(void);
 
+/* The library functions that read what the cell hands them (printf's
+ * %s, puts), as the checker's wrappers, for a unit compiled with OPTIONS
+ * to bind in place of the library's own: a table ending in { NULL }, or
+ * NULL when OPTIONS has no -b. */
+typedef struct { const char *name; const void *addr; } nb_checked_symbol;
+const nb_checked_symbol *nb_internal_checked_symbols(const char *options);
+
 typedef struct nb_memory_error {
     const char *kind;               /* "heap buffer overflow", ... */
     char text[900];                 /* the whole finding, one line */

@@ -86,6 +86,10 @@ CASES = [
     ("use after free by memset",
      "%%check\nchar *f = malloc(10);\nfree(f);\nmemset(f, 1, 3);\n",
      "use after free: write of 3 bytes", "freed heap", {"access": 4, "alloc": 2, "free": 3}),
+    ("use after free by printf's %s",
+     "%%check\nchar *name = malloc(6);\nstrcpy(name, \"alice\");\nfree(name);\n"
+     "printf(\"hello %s\\n\", name);\n",
+     "use after free: read of 1 byte", "freed heap", {"access": 5, "alloc": 2, "free": 4}),
     ("double free",
      "%%check\nint *q = malloc(4 * sizeof(int));\nfree(q);\nint x = 1;\nfree(q);\n",
      "double free", "freed heap", {"access": 5, "alloc": 2, "free": 3}),
@@ -106,6 +110,12 @@ CASES = [
      "%%check\nchar *name(void) {\n    char buf[16];\n    strcpy(buf, \"bob\");\n    return buf;\n}\n"
      "printf(\"%s\\n\", name());\n",
      "use of a returned function's local: name() returns", "stack", {"access": 5}),
+    ("uninitialised string printed by puts",
+     "%%check\nchar *u = malloc(8);\nputs(u);\n",
+     "read of uninitialised heap memory: read of 1 byte", "heap", {"access": 3, "alloc": 2}),
+    ("unterminated string printed by printf",
+     "%%check\nchar *v = malloc(3);\nmemcpy(v, \"abc\", 3);\nprintf(\"%s\\n\", v);\n",
+     "heap buffer overflow: read of a string", "heap", {"access": 4, "alloc": 2}),
     ("uninitialised heap read",
      "%%check\nint *u = malloc(4 * sizeof(int));\nu[0] = 1;\nu[1] = 2;\nint s = u[0] + u[1];\n"
      "s += u[2];\n",
