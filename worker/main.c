@@ -32,6 +32,7 @@
 #include "lexer.h"
 #include "cc.h"
 #include "ceilings.h"
+#include "checked.h"
 #include "log.h"
 #include "monotime.h"
 #include "session.h"
@@ -244,6 +245,8 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     }
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
+        if (strcmp(nm, "the cell's statements") == 0 && cell != session_count(opaque))
+            snprintf(name, n, "the statements of cell [%d]", cell);   /* an earlier cell's */
         /* a session's global may sit in bss only because its initializer
          * runs with the cell's statements: no bss/data split for names */
         *kind = k == 'g' ? NB_SYM_DATA : NB_SYM_FUNCTION;
@@ -451,13 +454,16 @@ static void set_cell_args(char **args, char **argv0) {
     nb_internal_set_args(argv0);
 }
 
-/* Run the prepared cell PC; its time in *NS. */
-static void run_cell(session *s, session_cell *pc, session_result *r, uint64_t *ns) {
+/* Run the prepared cell PC (under the memory checker if CHECKED); its
+ * time in *NS. */
+static void run_cell(session *s, session_cell *pc, session_result *r, int checked, uint64_t *ns) {
     uint64_t t0 = monotime_ns();
     nb_internal_failed_alloc(1);
     pid_t me = getpid();
     ceilings_cell_begin();
+    if (checked) nb_internal_checked_begin();          /* %%check: runtime/checked.c */
     session_commit_run(s, pc, r);
+    if (checked) nb_internal_checked_end();
     ceilings_cell_end();
     if (getpid() != me) {             /* a child the cell forked ran off its end: */
         fflush(NULL);                 /* it ends as a program's would, and never */
@@ -515,7 +521,7 @@ static int execute(session *s, json_t *req) {
         session_set_cc(s, NULL);
         t.prepare = monotime_ns() - t.prepare;
     }
-    if (pc) run_cell(s, pc, &r, &t.cell);
+    if (pc) run_cell(s, pc, &r, m.check, &t.cell);
     crash_disarm_timeout();
     t.finished_at = monotime_ns();
     nb_internal_set_args(NULL);
