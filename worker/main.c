@@ -261,6 +261,11 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
         *size = 1;                   /* known: not "the nearest function below" */
         return 1;
     }
+    if (part == COMPILE_UNKNOWN) {   /* past a %%cc cell's code: its object is one block */
+        snprintf(name, n, "a constant or static of %%%%cc cell %d (writable)", cell);
+        *kind = NB_SYM_DATA;
+        return 1;
+    }
     return 0;
 }
 

@@ -220,3 +220,13 @@ def test_the_compilers_files_are_removed_even_after_an_interrupt(tmp_path, monke
         assert not [p for p in tmp.iterdir() if p.name.startswith("ckernel-cc-")]
     finally:
         stop_kernel(km, kc)
+
+
+def test_nb_where_knows_a_compiled_cells_code_and_data(kc):
+    ok(kc, HEADERS)
+    ok(kc, '%%cc gcc -O2\nint gglob = 3;\nconst char *glit = "hello";\nint gfun(int x) { return x + 1; }')
+    out = ok(kc, "nb_where(&gglob);\nnb_where(gfun);\nnb_where(glit);")
+    assert re.search(r"&gglob = 0x[0-9a-f]+: global data: gglob, of 4 B", out), out
+    assert re.search(r"gfun = 0x[0-9a-f]+: code: function gfun\n", out), out
+    assert re.search(r"glit = 0x[0-9a-f]+: global data: a constant or static of %%cc cell \d+ \(writable\)",
+                     out), out
