@@ -140,6 +140,7 @@ UNIT_compile    := worker/compile.o worker/layout.o worker/scratch.o common/log.
 UNIT_cell       := worker/cell.o common/lexer.o worker/scratch.o
 UNIT_expand     := worker/expand.o common/lexer.o $(UNIT_compile)
 UNIT_decls      := worker/decls.o worker/strmap.o common/lexer.o $(UNIT_compile)
+UNIT_unit       := worker/unit.o worker/cell.o worker/headers.o worker/textbuf.o build/gen/nb_header.o $(UNIT_decls)
 UNIT_INCLUDES   := -Icommon -Ikernel -Iworker -Iruntime
 UNIT_LIBS       := -lcmocka $(sort $(KERNEL_LIBS) $(WORKER_LIBS))
 

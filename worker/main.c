@@ -227,14 +227,20 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     int data_kind = part == COMPILE_BSS ? NB_SYM_BSS : NB_SYM_DATA;
     *start = addr;
     *size = 0;
-    if (part == COMPILE_LITERAL) {
-        snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
-        *kind = NB_SYM_RODATA;
-        return 1;
-    }
     const char *nm;
     unsigned long off, sz;
     int k = session_symbolize(opaque, addr, &nm, &off, &sz);
+    if (part == COMPILE_LITERAL) {           /* read-only: a literal, or a const object */
+        if (k == 'g') {
+            snprintf(name, n, "%s (const)", nm);
+            *start = (const char *)addr - off;
+            *size = sz;
+        } else {
+            snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
+        }
+        *kind = NB_SYM_RODATA;
+        return 1;
+    }
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
         /* a session's global may sit in bss only because its initializer

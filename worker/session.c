@@ -42,7 +42,8 @@ static plan plan_item(const session *s, const cell_item *it) {
     switch (it->kind) {
     case ITEM_GLOBAL: {
         long e = session_find(s, it->keys[0]);
-        if (e >= 0 && s->e[e].kind == ITEM_GLOBAL && !it->unsized &&
+        /* a const object is new each time: its pages are read-only */
+        if (e >= 0 && s->e[e].kind == ITEM_GLOBAL && !it->unsized && !it->readonly &&
             strcmp(s->e[e].type_text, it->type_text) == 0)
             return PLAN_REINIT;
         return PLAN_NEW;
@@ -296,6 +297,12 @@ static int compile_with_cc(const session *s, compile_unit *u, const char *src, d
  * or NULL with D holding the messages. */
 static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, diag_ctx *d,
                                   int show, const char *options, int *compiles, cc_output *cc) {
+    const char *readonly[c->n + 1];     /* the cell's const objects (layout.h) */
+    size_t nro = 0;
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_GLOBAL && c->items[j].readonly && c->items[j].nkeys && plans[j] == PLAN_NEW)
+            readonly[nro++] = c->items[j].keys[0];
+    readonly[nro] = NULL;
     /* First with only the declarations the cell uses; if that says
      * anything at all, the guess may have been wrong: again with all. */
     for (int some = s->cc ? UNIT_FOR_CC : !getenv("CKERNEL_ALL_DECLS"); ; some = 0) {
@@ -304,6 +311,7 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         compile_unit *u = compile_new(options, diag_on_message, d);
         if (!u) return NULL;
         compile_set_cell(u, s->count);
+        compile_set_readonly(u, readonly);
         for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
         /* Bind earlier definitions, except those this cell defines anew. */
         for (size_t i = 0; i < s->n; i++) {
