@@ -278,7 +278,7 @@ static int compiler_argv(const cc_spec *spec, const char *options, const char *s
                          char **argv, int max) {
     int n = 0, gcc = !strcmp(spec->compiler, "gcc");
     static char *fixed[] = { "-x", "c", "-c", "-g", "-gdwarf-4", "-fPIC", "-fno-semantic-interposition",
-                             "-fno-omit-frame-pointer", NULL };
+                             "-fno-omit-frame-pointer", "-mno-omit-leaf-frame-pointer", NULL };
     argv[n++] = strdup(spec->compiler);
     for (int i = 0; fixed[i]; i++) argv[n++] = strdup(fixed[i]);
     if (gcc) {
@@ -402,6 +402,7 @@ int cc_print_asm(const unsigned char *obj, size_t len, const char *name, const c
     printf("%s\n", title);
     char src[512], target[256];
     int shown = -1;
+    unsigned long insn = 0;                 /* the last instruction's offset */
     for (char *l = strchr(at, '\n'), *next; l && *++l; l = next) {
         next = strchr(l, '\n');
         if (next) *next = 0;
@@ -413,10 +414,12 @@ int cc_print_asm(const unsigned char *obj, size_t len, const char *name, const c
             printf("          | (the unit's own code: a header or the kernel's)\n");
             shown = 0;
         } else if (line < 0 && strstr(l, "R_X86_64_") && reloc_target(l, target, sizeof target)) {
-            printf("%*s<%s>\n", 16, "", target);
+            /* objdump also lists the relocations of the functions before NAME */
+            if (strtoul(l + strspn(l, " \t"), NULL, 16) >= insn) printf("%*s<%s>\n", 16, "", target);
         } else if (line < 0 && strchr(l, '\t') && strchr(l, ':')) {
             char *tab = strchr(l, '\t');
             *tab = 0;
+            insn = strtoul(l + strspn(l, " "), NULL, 16);
             printf("    %6s %s\n", l + strspn(l, " "), tab + 1);
         } else if (next && !*l) {
             break;                          /* the blank line after the function */

@@ -524,14 +524,15 @@ static int inspect(session *s, json_t *req) {
 }
 
 /* {"op":"lines","code":STR,"frames":[[NAME,OFFSET],...]}: the cell lines
- * of a crashed cell's frames (see session_lines). */
+ * of a crashed cell's frames (see session_lines), and for each the earlier
+ * cell it is a line of (0: this cell). */
 static int lines(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     json_t *frames = json_object_get(req, "frames");
     size_t n = json_array_size(frames);
     const char **names = calloc(n + 1, sizeof *names);
     unsigned long *offsets = calloc(n + 1, sizeof *offsets);
-    int *found = calloc(n + 1, sizeof *found);
+    int *found = calloc(n + 1, sizeof *found), *cells = calloc(n + 1, sizeof *cells);
     for (size_t i = 0; i < n; i++) {
         json_t *f = json_array_get(frames, i);
         names[i] = json_string_value(json_array_get(f, 0));
@@ -540,22 +541,26 @@ static int lines(session *s, json_t *req) {
     }
     magics m;
     memset(&m, 0, sizeof m);
-    json_t *out = json_array();
+    json_t *out = json_array(), *in_cells = json_array();
     cc_spec cc = {0};
     char *cc_error = NULL;
     if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
         session_set_cc(s, cc.compiler ? &cc : NULL);
-        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        if (session_lines(s, m.code, m.cflags, names, offsets, found, cells, n) == 0)
+            for (size_t i = 0; i < n; i++) {
+                json_array_append_new(out, json_integer(found[i]));
+                json_array_append_new(in_cells, json_integer(cells[i]));
+            }
         session_set_cc(s, NULL);
     }
     free(cc_error);
     cc_spec_free(&cc);
     magics_free(&m);
-    send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
+    send_event(json_pack("{s:s, s:o, s:o}", "ev", "lines_reply", "lines", out, "cells", in_cells));
     free(names);
     free(offsets);
     free(found);
+    free(cells);
     return SERVED;
 }
 

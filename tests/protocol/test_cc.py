@@ -230,3 +230,18 @@ def test_nb_where_knows_a_compiled_cells_code_and_data(kc):
     assert re.search(r"gfun = 0x[0-9a-f]+: code: function gfun\n", out), out
     assert re.search(r"glit = 0x[0-9a-f]+: global data: a constant or static of %%cc cell \d+ \(writable\)",
                      out), out
+
+
+def test_a_crash_in_an_earlier_compiled_cell_names_that_cells_line(kc):
+    """Its object is kept: the frame gets the line it crashed on in the
+    cell that defined it; and the caller of a function gcc gave no frame
+    (a leaf) is found on top of the stack."""
+    ok(kc, HEADERS)
+    reply = reply_of(kc, "%%cc gcc -O2\nint *nowhere;\nint deref(int k) {\n  int x = k * 2;\n"
+                         "  return *nowhere + x;\n}\nint twice_deref(int k) { return 2 * deref(k); }")
+    count = reply["content"]["execution_count"]
+    reply, _ = run(kc, "int before = 1;\nint y = twice_deref(3);", timeout=T)
+    assert reply["status"] == "error" and reply["ename"] == "Crash", reply
+    tb = error_text(reply)
+    assert re.search(rf"twice_deref\(\) \+ \d+, line 5 of cell \[{count}\]", tb), tb
+    assert re.search(r"the cell's statements \+ \d+, line 2 of this cell", tb), tb
