@@ -245,3 +245,16 @@ def test_a_crash_in_an_earlier_compiled_cell_names_that_cells_line(kc):
     tb = error_text(reply)
     assert re.search(rf"twice_deref\(\) \+ \d+, line 5 of cell \[{count}\]", tb), tb
     assert re.search(r"the cell's statements \+ \d+, line 2 of this cell", tb), tb
+
+
+def test_the_compilers_own_macros_inside_functions(kc):
+    ok(kc, HEADERS)
+    code = ("int opt(void) {\n#ifdef __OPTIMIZE__\n  return 1;\n#else\n  return 0;\n#endif\n}\n"
+            "int by(void) {\n#if defined(__clang__)\n  return 2;\n#elif defined(__GNUC__)\n  return 1;\n"
+            "#else\n  return 0;\n#endif\n}\n")
+    ok(kc, "%%cc gcc -O2\n" + code)
+    assert value(kc, "opt() * 10 + by()") == "(int) 11"
+    ok(kc, "%%cc clang -O0\n" + code)
+    assert value(kc, "opt() * 10 + by()") == "(int) 2"
+    ok(kc, code)                                   # and tcc's own view
+    assert value(kc, "opt() * 10 + by()") == "(int) 0"
