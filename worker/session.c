@@ -17,6 +17,7 @@
 #include "lexer.h"
 #include "monotime.h"
 #include "strmap.h"
+#include "leaks.h"
 #include "session_impl.h"
 #include "nb.h"
 #include "nb_internal.h"
@@ -171,6 +172,7 @@ static void entry_clear(entry *e) {
     free(e->text);
     free(e->doc);
     free(e->type_text);
+    free(e->uses);
     memset(e, 0, sizeof *e);
 }
 
@@ -201,6 +203,7 @@ static void entry_set(entry *e, const cell_item *it, void *addr) {
     e->text = strdup(it->proto ? it->proto : it->text);
     e->type_text = xstrdup(it->type_text);
     e->doc = xstrdup(it->doc);
+    e->uses = unit_uses(e->type_text ? e->type_text : e->text);
     e->addr = addr;
 }
 
@@ -313,10 +316,11 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         compile_set_cell(u, s->count);
         compile_set_readonly(u, readonly);
         for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
-        /* Bind earlier definitions, except those this cell defines anew. */
+        /* Bind earlier definitions the unit declares, except those this
+         * cell defines anew. */
         for (size_t i = 0; i < s->n; i++) {
             const entry *e = &s->e[i];
-            if (!e->addr) continue;
+            if (!e->addr || (d->need && !d->need[i])) continue;
             if (strmap_get(d->defined, e->keys[0]) < 0 && !d->dropped[i]) compile_add_symbol(u, e->keys[0], e->addr);
         }
         compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
@@ -552,6 +556,7 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
     r->run_ns = monotime_ns() - t1;
     nb_internal_cell_end(&r->measure);
     nb_internal_heap_check();      /* a block written past its end ends the cell as a crash */
+    leaks_after_cell(&r->measure);
     r->measure.compile_ns = r->compile_ns;
     r->measure.run_ns = r->run_ns;
     r->measured = 1;
