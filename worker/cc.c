@@ -577,7 +577,7 @@ int cc_lines(const unsigned char *obj, size_t len, const char *const *names,
         lines[i] = 0;
         if (rc < 0 || !find_symbol(obj, len, names[i], &section, &value)) continue;
         char addr[32], *out = NULL;
-        snprintf(addr, sizeof addr, "0x%lx", value + offsets[i] - (i > 0 && offsets[i] > 0));
+        snprintf(addr, sizeof addr, "0x%lx", value + offsets[i]);
         char *argv[] = { "addr2line", "-e", path, "-j", (char *)section, addr, NULL };
         if (run_tool(argv, &dir, &out) == 0 && out) {
             out[strcspn(out, " \n")] = 0;

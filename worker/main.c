@@ -515,9 +515,8 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) {
         t.prepare = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
-        session_set_cc(s, cc.compiler ? &cc : NULL);
+        session_set_cc(s, cc.compiler ? &cc : NULL);     /* until done_event: leak sites' lines */
         pc = session_prepare(s, m.code, m.cflags, &r);
-        session_set_cc(s, NULL);
         t.prepare = monotime_ns() - t.prepare;
     }
     if (pc) run_cell(s, pc, &r, &t.cell);
@@ -527,6 +526,7 @@ static int execute(session *s, json_t *req) {
     stdin_reset();
     output_restore();
     json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
+    session_set_cc(s, NULL);
     magics_free(&m);
     cc_spec_free(&cc);
     session_result_free(&r);
@@ -596,7 +596,7 @@ static int lines(session *s, json_t *req) {
     char *cc_error = NULL;
     if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
         session_set_cc(s, cc.compiler ? &cc : NULL);
-        if (session_lines(s, m.code, m.cflags, names, offsets, found, cells, n) == 0)
+        if (session_lines(s, m.code, m.cflags, names, offsets, 0, found, cells, n) == 0)
             for (size_t i = 0; i < n; i++) {
                 json_array_append_new(out, json_integer(found[i]));
                 json_array_append_new(in_cells, json_integer(cells[i]));

@@ -719,7 +719,7 @@ static void lines_of_earlier_cc_cells(const session *s, const char *const *names
         if (e < 0 || s->e[e].kind != ITEM_FUNCTION || !cc_kept(s->e[e].count, &code, &options, &label, &obj, &len) ||
             !obj)
             continue;
-        unsigned long off = offsets[i] - (i > 0 && offsets[i] > 0);    /* a return address: its call */
+        unsigned long off = offsets[i];
         int line = 0;
         if (cc_lines(obj, len, &names[i], &off, &line, 1) == 0 && line > 0) {
             lines[i] = line;
@@ -729,23 +729,27 @@ static void lines_of_earlier_cc_cells(const session *s, const char *const *names
 }
 
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
-                  const unsigned long *offsets, int *lines, int *cells, size_t n) {
+                  const unsigned long *offsets, int returns, int *lines, int *cells, size_t n) {
     /* the unit exactly as session_prepare built it: same session, same cell */
     rebuilt b;
     if (rebuild(s, code, cell_options, &b) < 0) return -1;
     const char **fn = calloc(n + 1, sizeof *fn);
     for (size_t i = 0; i < n; i++)          /* the statements' function has a name of its own */
         fn[i] = strcmp(names[i], "the cell's statements") == 0 ? "__ck_run" : names[i];
+    /* DWARF: a return address's line is its call's, one byte before */
+    unsigned long *calls = calloc(n + 1, sizeof *calls);
+    for (size_t i = 0; i < n; i++) calls[i] = offsets[i] - ((returns || i > 0) && offsets[i] > 0);
     int rc;
     if (s->cc) {
         size_t len = 0;
         unsigned char *obj = debug_object(s, &b, &len);
-        rc = obj ? cc_lines(obj, len, fn, offsets, lines, n) : -1;
+        rc = obj ? cc_lines(obj, len, fn, calls, lines, n) : -1;
         free(obj);
     } else {
         rc = compile_lines(b.src, b.options, fn, offsets, lines, n);
     }
-    if (rc == 0) lines_of_earlier_cc_cells(s, names, offsets, lines, cells, n);
+    if (rc == 0 && cells) lines_of_earlier_cc_cells(s, names, calls, lines, cells, n);
+    free(calls);
     free(fn);
     rebuilt_free(&b);
     return rc;

@@ -258,3 +258,12 @@ def test_the_compilers_own_macros_inside_functions(kc):
     assert value(kc, "opt() * 10 + by()") == "(int) 2"
     ok(kc, code)                                   # and tcc's own view
     assert value(kc, "opt() * 10 + by()") == "(int) 0"
+
+
+def test_a_leak_in_a_compiled_cell_names_its_line(kc):
+    ok(kc, HEADERS)
+    reply, msgs = run(kc, "%%cc gcc -O0\nvoid *keep(void) {\n  return malloc(10);\n}\nkeep();", timeout=T)
+    assert reply["status"] == "ok", reply
+    out = "".join(m["content"].get("text", "") for m in msgs if m["msg_type"] == "stream") + "".join(
+        m["content"]["data"].get("text/plain", "") for m in msgs if m["msg_type"] == "display_data")
+    assert re.search(r"leaked 10 B, allocated in keep \(cell \d+, line 3\)", out), out
