@@ -580,9 +580,10 @@ static void add_lines_of_frames(json_t *err) {
         if (line <= 0 || k <= 0 || !t || head_len <= 0 || (size_t)head_len > strlen(t)) continue;
         json_int_t cell = json_integer_value(json_array_get(cells, i));
         char *with = NULL;
-        int rc = cell > 0 ? asprintf(&with, "%.*s, line %lld of cell [%lld]", (int)head_len, t, (long long)line,
-                                     (long long)cell)
-                          : asprintf(&with, "%.*s, line %lld of this cell", (int)head_len, t, (long long)line);
+        int rc = cell > 0 ? asprintf(&with, "%.*s, line %lld of cell [%lld]", (int)head_len, t,
+                                     (long long)line, (long long)cell)
+                          : asprintf(&with, "%.*s, line %lld of this cell", (int)head_len, t,
+                                     (long long)line);
         if (rc >= 0) json_array_set_new(tb, (size_t)k, json_string(with));
         free(with);
     }

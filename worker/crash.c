@@ -215,9 +215,10 @@ static int after_call(uintptr_t ra, const char **name, unsigned long *off) {
  * frame in a leaf, -fno-omit-frame-pointer or not): its return address is
  * on top of the stack, and the frame chain skips it. 0 if not so. */
 static uintptr_t frameless_caller(const ucontext_t *uc, uintptr_t pc, uintptr_t fp) {
-    if (compile_part_of((void *)pc, NULL) != COMPILE_UNKNOWN) return 0;   /* tcc's: always a frame */
+    if (compile_part_of((void *)pc, NULL) != COMPILE_UNKNOWN) return 0;   /* tcc's: a frame */
     uintptr_t top[1], frame[2] = { 0, 0 };
-    struct iovec l = { top, sizeof top }, r = { (void *)uc->uc_mcontext.gregs[REG_RSP], sizeof top };
+    void *sp = (void *)uc->uc_mcontext.gregs[REG_RSP];
+    struct iovec l = { top, sizeof top }, r = { sp, sizeof top };
     if (process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof top) return 0;
     struct iovec lf = { frame, sizeof frame }, rf = { (void *)fp, sizeof frame };
     if (fp >= 4096 && process_vm_readv(getpid(), &lf, 1, &rf, 1, 0) == (ssize_t)sizeof frame && frame[1] == top[0])
