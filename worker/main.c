@@ -271,6 +271,11 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
         *size = 1;                   /* known: not "the nearest function below" */
         return 1;
     }
+    if (part == COMPILE_UNKNOWN) {   /* past a %%cc cell's code: its object is one block */
+        snprintf(name, n, "a constant or static of %%%%cc cell %d (writable)", cell);
+        *kind = NB_SYM_DATA;
+        return 1;
+    }
     return 0;
 }
 
@@ -516,9 +521,8 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) {
         t.prepare = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
-        session_set_cc(s, cc.compiler ? &cc : NULL);
+        session_set_cc(s, cc.compiler ? &cc : NULL);     /* until done_event: leak sites' lines */
         pc = session_prepare(s, m.code, m.cflags, &r);
-        session_set_cc(s, NULL);
         t.prepare = monotime_ns() - t.prepare;
     }
     if (pc) run_cell(s, pc, &r, m.check, &t.cell);
@@ -528,6 +532,7 @@ static int execute(session *s, json_t *req) {
     stdin_reset();
     output_restore();
     json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
+    session_set_cc(s, NULL);
     magics_free(&m);
     cc_spec_free(&cc);
     session_result_free(&r);
@@ -575,14 +580,15 @@ static int inspect(session *s, json_t *req) {
 }
 
 /* {"op":"lines","code":STR,"frames":[[NAME,OFFSET],...]}: the cell lines
- * of a crashed cell's frames (see session_lines). */
+ * of a crashed cell's frames (see session_lines), and for each the earlier
+ * cell it is a line of (0: this cell). */
 static int lines(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     json_t *frames = json_object_get(req, "frames");
     size_t n = json_array_size(frames);
     const char **names = calloc(n + 1, sizeof *names);
     unsigned long *offsets = calloc(n + 1, sizeof *offsets);
-    int *found = calloc(n + 1, sizeof *found);
+    int *found = calloc(n + 1, sizeof *found), *cells = calloc(n + 1, sizeof *cells);
     for (size_t i = 0; i < n; i++) {
         json_t *f = json_array_get(frames, i);
         names[i] = json_string_value(json_array_get(f, 0));
@@ -591,22 +597,26 @@ static int lines(session *s, json_t *req) {
     }
     magics m;
     memset(&m, 0, sizeof m);
-    json_t *out = json_array();
+    json_t *out = json_array(), *in_cells = json_array();
     cc_spec cc = {0};
     char *cc_error = NULL;
     if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
         session_set_cc(s, cc.compiler ? &cc : NULL);
-        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        if (session_lines(s, m.code, m.cflags, names, offsets, 0, found, cells, n) == 0)
+            for (size_t i = 0; i < n; i++) {
+                json_array_append_new(out, json_integer(found[i]));
+                json_array_append_new(in_cells, json_integer(cells[i]));
+            }
         session_set_cc(s, NULL);
     }
     free(cc_error);
     cc_spec_free(&cc);
     magics_free(&m);
-    send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
+    send_event(json_pack("{s:s, s:o, s:o}", "ev", "lines_reply", "lines", out, "cells", in_cells));
     free(names);
     free(offsets);
     free(found);
+    free(cells);
     return SERVED;
 }
 
