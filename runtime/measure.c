@@ -219,6 +219,7 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
     char leaked[96] = "";
     leaks_words(m, leaked, sizeof leaked);
     if (*leaked) rt_buf_printf(&t, "%s%s", dot, leaked);
+    if (m->main_ran) rt_buf_printf(&t, "%smain returned %d", dot, m->main_status);
     if (verbose) rt_buf_printf(&t, "%scpu %s%srss %s", dot, cpu, dot, rss);
 
     rt_buf_puts(&h, "<div style=\"font-family:var(--jp-code-font-family,ui-monospace,monospace);font-size:11.5px;"
@@ -235,6 +236,9 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
     if (*leaked)
         rt_buf_printf(&h, "%s<span title=\"blocks allocated by cells that nothing reaches any more "
                           "(%%leaks)\">" B("%s") "</span>", dot, leaked);
+    if (m->main_ran)
+        rt_buf_printf(&h, "%s<span title=\"the value the cell's main() returned\">main returned " B("%d") "</span>",
+                      dot, m->main_status);
     if (verbose)
         rt_buf_printf(&h, "%s<span title=\"CPU time of the process, all threads\">cpu " B("%s") "</span>%s"
                           "<span title=\"resident set size at the end\">rss " B("%s") "</span>", dot, cpu, dot, rss);
