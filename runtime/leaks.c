@@ -173,8 +173,9 @@ static void scan_root(uintptr_t lo, uintptr_t hi, const span *skip, size_t nskip
 /* ------------------------------------------------------- other threads */
 
 static struct {
-    int hold;                               /* 1 while the scan runs: stopped threads wait */
-    int answered, inside, taken;
+    int hold;                               /* the scan's number while it runs, else 0 */
+    int scans;
+    int answered, taken;
     struct { pid_t tid; uintptr_t tp, regs[NGREG]; } t[MAX_THREADS];
     pid_t sent[MAX_THREADS];
     int nsent;
@@ -187,8 +188,9 @@ static long futex(int *addr, int op, int val) {
 static void on_stop(int sig, siginfo_t *si, void *ctx) {
     (void)sig;
     (void)si;
+    int scan = __atomic_load_n(&T.hold, __ATOMIC_SEQ_CST);
+    if (!scan) return;                      /* late: that scan is over */
     int saved = errno;
-    __atomic_fetch_add(&T.inside, 1, __ATOMIC_SEQ_CST);
     int i = __atomic_fetch_add(&T.taken, 1, __ATOMIC_SEQ_CST);
     if (i < MAX_THREADS) {
         const ucontext_t *uc = ctx;
@@ -198,8 +200,9 @@ static void on_stop(int sig, siginfo_t *si, void *ctx) {
     }
     __atomic_fetch_add(&T.answered, 1, __ATOMIC_SEQ_CST);
     futex(&T.answered, FUTEX_WAKE_PRIVATE, 1);
-    while (__atomic_load_n(&T.hold, __ATOMIC_SEQ_CST)) futex(&T.hold, FUTEX_WAIT_PRIVATE, 1);
-    __atomic_fetch_sub(&T.inside, 1, __ATOMIC_SEQ_CST);
+    /* until this scan is over: a next one has another number, so a thread
+     * still here when it starts leaves, and answers that one's signal */
+    while (__atomic_load_n(&T.hold, __ATOMIC_SEQ_CST) == scan) futex(&T.hold, FUTEX_WAIT_PRIVATE, scan);
     errno = saved;
 }
 
@@ -214,7 +217,8 @@ static int was_sent(pid_t tid) {
     return 0;
 }
 
-/* Signal every thread of the process not signalled yet; how many were. */
+/* Signal every thread of the process not signalled yet; how many were,
+ * or -1 (no list, or more threads than MAX_THREADS). */
 static int signal_new_threads(pid_t self) {
     int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
@@ -227,8 +231,9 @@ static int signal_new_threads(pid_t self) {
             off += d->d_reclen;
             pid_t tid = 0;
             for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++) tid = tid * 10 + (*c - '0');
-            if (tid <= 0 || tid == self || was_sent(tid) || T.nsent >= MAX_THREADS) continue;
-            if (syscall(SYS_tgkill, getpid(), tid, STOP_SIGNAL) == 0) {
+            if (tid <= 0 || tid == self || was_sent(tid)) continue;
+            if (T.nsent >= MAX_THREADS) added = -1;
+            else if (added >= 0 && syscall(SYS_tgkill, getpid(), tid, STOP_SIGNAL) == 0) {
                 T.sent[T.nsent++] = tid;
                 added++;
             }
@@ -249,24 +254,28 @@ static int thread_alive(pid_t tid) {
     return access(path, F_OK) == 0;
 }
 
-/* Wait until every thread signalled answered (or is gone). 0, or -1. */
-static int wait_answers(void) {
-    int64_t deadline = now_ns() + ANSWER_NS;
-    for (;;) {
-        int got = __atomic_load_n(&T.answered, __ATOMIC_SEQ_CST);
-        if (got >= T.nsent) return 0;
-        if (now_ns() > deadline) break;
-        struct timespec wait = { 0, 1000000 };
-        syscall(SYS_futex, &T.answered, FUTEX_WAIT_PRIVATE, got, &wait, NULL, 0);
-    }
-    /* threads that exited after they were listed never answer */
+/* Threads signalled that have not answered and still live (a thread
+ * that exited after it was listed never answers). */
+static int missing_answers(void) {
     int missing = 0;
     for (int i = 0; i < T.nsent; i++) {
         int seen = 0;
         for (int k = 0; k < T.taken && k < MAX_THREADS; k++) seen |= T.t[k].tid == T.sent[i];
         if (!seen && thread_alive(T.sent[i])) missing++;
     }
-    return missing ? -1 : 0;
+    return missing;
+}
+
+/* Wait until every thread signalled answered (or is gone). 0, or -1. */
+static int wait_answers(void) {
+    int64_t deadline = now_ns() + ANSWER_NS;
+    for (int round = 1;; round++) {
+        int got = __atomic_load_n(&T.answered, __ATOMIC_SEQ_CST);
+        if ((got >= T.nsent || round % 16 == 0) && !missing_answers()) return 0;
+        if (now_ns() > deadline) return missing_answers() ? -1 : 0;
+        struct timespec wait = { 0, 1000000 };
+        syscall(SYS_futex, &T.answered, FUTEX_WAIT_PRIVATE, got, &wait, NULL, 0);
+    }
 }
 
 static void install_handler(void) {
@@ -286,7 +295,8 @@ static int stop_threads(void) {
     T.nsent = T.answered = T.taken = 0;
     if (__libc_single_threaded) return 0;
     install_handler();
-    __atomic_store_n(&T.hold, 1, __ATOMIC_SEQ_CST);
+    if (++T.scans <= 0) T.scans = 1;
+    __atomic_store_n(&T.hold, T.scans, __ATOMIC_SEQ_CST);
     pid_t self = (pid_t)syscall(SYS_gettid);
     for (int round = 0; round < 8; round++) {
         int added = signal_new_threads(self);
@@ -297,11 +307,9 @@ static int stop_threads(void) {
 }
 
 static void resume_threads(void) {
-    if (!T.nsent) return;
     __atomic_store_n(&T.hold, 0, __ATOMIC_SEQ_CST);
+    if (!T.nsent) return;
     futex(&T.hold, FUTEX_WAKE_PRIVATE, 1 << 30);
-    int64_t deadline = now_ns() + ANSWER_NS;      /* out of the handler before a next scan */
-    while (__atomic_load_n(&T.inside, __ATOMIC_SEQ_CST) > 0 && now_ns() < deadline) sched_yield();
     memset(T.t, 0, sizeof T.t);                   /* no stale registers as roots next time */
 }
 
@@ -421,8 +429,8 @@ long nb_internal_leak_scan(const nb_range *cells, size_t ncells, const nb_range 
         }
         found = over ? NB_LEAKS_TOO_BIG : collect(out, max, bytes);
     }
+    rt_alloc_unlock();                              /* first: the woken threads may allocate */
     resume_threads();
-    rt_alloc_unlock();
     return found;
 }
 
