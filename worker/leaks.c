@@ -5,7 +5,8 @@
  * the dynamic linker for library code (strdup). Lines are found for the
  * cell that just ran, by compiling its unit again with debug lines
  * (session_lines, as a crash does): only when there are leaks. An earlier
- * cell's code is named with its cell but no line: its text is not kept. */
+ * cell's code gets its line the same way, from the cell's text, kept for
+ * the last 256 cells that allocated or defined a function. */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,15 +78,35 @@ static void name_site(session *s, const void *site, site_info *out) {
     else snprintf(out->function, sizeof out->function, "?");
 }
 
-/* The lines of the sites in cell COUNT (CODE), in one compile. */
-static void find_lines(session *s, const char *code, const char *cflags, int count, site_info *sites, long n) {
+/* The text of earlier cells that allocated or defined a function (where
+ * later leaks come from), the newest KEPT_CELLS: their leaks' lines. */
+#define KEPT_CELLS 256
+
+static struct {
+    int count;
+    char *code, *cflags;
+} kept[KEPT_CELLS];
+static unsigned next_kept;
+
+static void keep_cell(session *s, int count, const char *code, const char *cflags, const nb_measure *m) {
+    if (!m->allocs && !session_cell_has_function(s, count)) return;
+    unsigned i = next_kept++ % KEPT_CELLS;
+    free(kept[i].code);
+    free(kept[i].cflags);
+    kept[i].count = count;
+    kept[i].code = strdup(code ? code : "");
+    kept[i].cflags = cflags ? strdup(cflags) : NULL;
+}
+
+/* The lines of the sites in cell CELL (its CODE and CFLAGS), in one compile. */
+static void lines_in_cell(session *s, int cell, const char *code, const char *cflags, site_info *sites, long n) {
     const char **names = calloc((size_t)n + 1, sizeof *names);
     unsigned long *offsets = calloc((size_t)n + 1, sizeof *offsets);
     int *lines = calloc((size_t)n + 1, sizeof *lines);
     long k = 0;
     long *which = calloc((size_t)n + 1, sizeof *which);
     for (long i = 0; names && offsets && lines && which && i < n; i++) {
-        if (!sites[i].is_cells || sites[i].cell != count) continue;
+        if (!sites[i].is_cells || sites[i].cell != cell) continue;
         names[k] = sites[i].function;
         offsets[k] = sites[i].offset;
         which[k++] = i;
@@ -96,6 +117,18 @@ static void find_lines(session *s, const char *code, const char *cflags, int cou
     free(offsets);
     free(lines);
     free(which);
+}
+
+/* The lines of every site: in cell COUNT (CODE), the one that ran, and in
+ * the earlier cells kept. */
+static void find_lines(session *s, const char *code, const char *cflags, int count, site_info *sites, long n) {
+    lines_in_cell(s, count, code, cflags, sites, n);
+    for (unsigned i = 0; i < KEPT_CELLS; i++) {
+        if (!kept[i].code || kept[i].count == count) continue;
+        int wanted = 0;
+        for (long j = 0; j < n && !wanted; j++) wanted = sites[j].is_cells && sites[j].cell == kept[i].count;
+        if (wanted) lines_in_cell(s, kept[i].count, kept[i].code, kept[i].cflags, sites, n);
+    }
 }
 
 static json_t *int_or_null(int v) { return v > 0 ? json_integer(v) : json_null(); }
@@ -138,8 +171,10 @@ static void list_text(const site_info *sites, long n, char **text, char **html) 
     fclose(h);
 }
 
-json_t *leaks_report(session *s, const char *code, const char *cflags, int count, char **text, char **html) {
+json_t *leaks_report(session *s, const char *code, const char *cflags, int count, const nb_measure *m,
+                     char **text, char **html) {
     *text = *html = NULL;
+    keep_cell(s, count, code, cflags, m);
     if (nfound <= 0) return NULL;
     site_info *sites = calloc((size_t)nfound, sizeof *sites);
     if (!sites) return NULL;

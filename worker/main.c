@@ -291,7 +291,7 @@ static void add_leaks(session *s, const magics *m, int count, const nb_measure *
     json_object_set_new(mj, "leaked_blocks", json_integer((json_int_t)me->leaked_blocks));
     json_object_set_new(mj, "leaked_bytes", json_integer((json_int_t)me->leaked_bytes));
     char *lt = NULL, *lh = NULL;
-    json_t *list = leaks_report(s, m->code, m->cflags, count, &lt, &lh);
+    json_t *list = leaks_report(s, m->code, m->cflags, count, me, &lt, &lh);
     json_object_set_new(done, "leaks", list ? list : json_array());
     size_t l = strlen(text);
     if (lt) snprintf(text + l, tn - l, "\n%s", lt);
