@@ -30,6 +30,7 @@
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "cc.h"
 #include "ceilings.h"
 #include "log.h"
 #include "monotime.h"
@@ -91,6 +92,7 @@ static pid_t fork_snapshot(void) {
     while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     compile_after_fork();
+    cc_clean_after((int)parent);          /* a compiler's files, if it died compiling */
     jsonmem_after_fork();
     pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -344,6 +346,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
     if (m->leaks >= 0) leaks_enable(m->leaks);
     if (m->who) session_who(s, stdout);
+    if (m->asm_name) session_asm(s, m->asm_name);
     return 0;
 }
 
@@ -375,8 +378,8 @@ typedef int (*request_fn)(session *s, json_t *req);
 /* Where a cell's time went (the "timing" of ipc.h's done event), in ns. */
 typedef struct { uint64_t snapshot, after_fork, prepare, cell, finished_at; } cell_timing;
 
-/* The done event (ipc.h) for a cell that ended as R says. */
-static json_t *done_event(session_result *r, const cell_timing *t, session *s, const magics *m, int count) {
+/* The done event (ipc.h) for cell M (execution COUNT) of S that ended as R says. */
+static json_t *done_event(session *s, const magics *m, int count, session_result *r, const cell_timing *t) {
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r->ok ? "ok" : "error");
     json_object_set_new(done, "result", r->result_text
                         ? json_pack("{s:s}", "text/plain", r->result_text) : json_null());
@@ -388,11 +391,14 @@ static json_t *done_event(session_result *r, const cell_timing *t, session *s, c
             json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r->measure.max_rss_bytes));
         }
         json_object_set_new(done, "measure", mj);
-        char text[2048], html[12288];
-        r->measure.main_ran = r->main_ran;
-        r->measure.main_status = r->main_status;
-        nb_internal_format_measure(&r->measure, measure_mode == MEASURE_VERBOSE, text, sizeof text,
-                                   html, sizeof html);
+        char text[2048] = "", html[12288] = "";
+        if (measure_mode != MEASURE_OFF) {
+            r->measure.main_ran = r->main_ran;
+            r->measure.main_status = r->main_status;
+            snprintf(r->measure.compiler, sizeof r->measure.compiler, "%s", r->compiler ? r->compiler : "");
+            nb_internal_format_measure(&r->measure, measure_mode == MEASURE_VERBOSE, text, sizeof text,
+                                       html, sizeof html);
+        }
         add_leaks(s, m, count, &r->measure, mj, done, text, sizeof text, html, sizeof html);
         if (measure_mode != MEASURE_OFF)
             json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
@@ -403,6 +409,7 @@ static json_t *done_event(session_result *r, const cell_timing *t, session *s, c
                         "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
                         "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
     json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)leaks_scan_ns()));
+    if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
     if (!r->ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r->ntraceback; i++) json_array_append_new(tb, json_string(r->traceback[i]));
@@ -457,12 +464,17 @@ static int execute(session *s, json_t *req) {
     magics m;
     session_cell *pc = NULL;
     int rc = -1;
+    cc_spec cc = {0};
+    char *cc_error = NULL;
     if (magics_parse(code ? code : "", &m) < 0) {
         session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
+    } else if (m.cc && cc_parse(m.cc, &cc, &cc_error) < 0) {
+        session_result_error(&r, CK_MAGIC_ERROR, cc_error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
+    free(cc_error);
     cell_timing t = { 0 };
     char *argv0[64];
     set_cell_args(m.args, argv0);
@@ -478,7 +490,9 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) {
         t.prepare = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        session_set_cc(s, cc.compiler ? &cc : NULL);
         pc = session_prepare(s, m.code, m.cflags, &r);
+        session_set_cc(s, NULL);
         t.prepare = monotime_ns() - t.prepare;
     }
     if (pc) run_cell(s, pc, &r, &t.cell);
@@ -487,9 +501,9 @@ static int execute(session *s, json_t *req) {
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
-
-    json_t *done = done_event(&r, &t, s, &m, (int)json_integer_value(json_object_get(req, "count")));
+    json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
     magics_free(&m);
+    cc_spec_free(&cc);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
@@ -544,9 +558,16 @@ static int lines(session *s, json_t *req) {
     magics m;
     memset(&m, 0, sizeof m);
     json_t *out = json_array();
-    if (code && magics_parse(code, &m) == 0 &&
-        session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-        for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+    cc_spec cc = {0};
+    char *cc_error = NULL;
+    if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
+        session_set_cc(s, cc.compiler ? &cc : NULL);
+        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
+            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        session_set_cc(s, NULL);
+    }
+    free(cc_error);
+    cc_spec_free(&cc);
     magics_free(&m);
     send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
     free(names);
