@@ -23,6 +23,7 @@
 #include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -105,9 +106,48 @@ static inline void mark(uintptr_t w) {
     W.todo[W.ntodo++] = (uint32_t)lo;
 }
 
-static void scan_words(uintptr_t lo, uintptr_t hi) {
+static void scan_words_raw(uintptr_t lo, uintptr_t hi) {
     lo = (lo + 7) & ~(uintptr_t)7;
     for (uintptr_t a = lo; a + 8 <= hi; a += 8) mark(*(const uintptr_t *)a);
+}
+
+/* A cell may have made memory unreadable (mprotect PROT_NONE on a page
+ * of its globals or of a block): while the scan reads, a fault skips the
+ * rest of the range read. Any other fault goes to the handler before
+ * (crash.c's), as it would have. */
+static sigjmp_buf fault_jump;
+static volatile sig_atomic_t reading;
+static struct sigaction before_segv, before_bus;
+
+static void on_fault(int sig, siginfo_t *si, void *ctx) {
+    (void)si;
+    (void)ctx;
+    if (reading) {
+        reading = 0;
+        siglongjmp(fault_jump, 1);
+    }
+    sigaction(sig, sig == SIGSEGV ? &before_segv : &before_bus, NULL);   /* it faults again, there */
+}
+
+static void catch_faults(int on) {
+    if (!on) {
+        sigaction(SIGSEGV, &before_segv, NULL);
+        sigaction(SIGBUS, &before_bus, NULL);
+        return;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;     /* NODEFER: the mask stays as it was */
+    sigaction(SIGSEGV, &sa, &before_segv);
+    sigaction(SIGBUS, &sa, &before_bus);
+}
+
+static void scan_words(uintptr_t lo, uintptr_t hi) {
+    if (sigsetjmp(fault_jump, 0)) return;       /* unreadable: skipped */
+    reading = 1;
+    scan_words_raw(lo, hi);
+    reading = 0;
 }
 
 /* Read [LO, HI) if the budget allows: 0, or -1 (then what stays unmarked
@@ -419,6 +459,7 @@ long nb_internal_leak_scan(const nb_range *cells, size_t ncells, const nb_range 
         int over = 0;
         uint64_t read = 0;                          /* the cells' globals and the heap */
         if (W.n) {
+            catch_faults(1);
             span no[MAX_SKIP];
             size_t nno = skip_list(skip, nskip, no);
             for (size_t i = 0; i < nroots; i++) scan_root(roots[i].lo, roots[i].hi, no, nno);
@@ -426,6 +467,7 @@ long nb_internal_leak_scan(const nb_range *cells, size_t ncells, const nb_range 
                 over = scan_budgeted((uintptr_t)cells[i].lo, (uintptr_t)cells[i].hi, &read) < 0;
             scan_threads();
             over = over || drain(&read) < 0;
+            catch_faults(0);
         }
         found = over ? NB_LEAKS_TOO_BIG : collect(out, max, bytes);
     }

@@ -193,3 +193,22 @@ def test_what_cannot_be_checked_says_so(kc):
     assert "leaked_blocks" not in ck["measure"]
     ck, text = measure_line_and_figures(kc, "stop_deaf = 1; pthread_join(deaf_thread, 0);")
     assert ck["measure"]["leaked_blocks"] == 1 and ck["leaks"][0]["bytes"] == 9, (ck, text)
+
+
+def test_memory_a_cell_made_unreadable_is_skipped_not_a_crash(kc):
+    run_ok(kc, HEADERS + "\n#include <sys/mman.h>")
+    # a block and a page of a global made PROT_NONE: the scan reads past them
+    code = ("void *block; static char page_buf[3 * 4096]; char *pg;\n"
+            "posix_memalign(&block, 4096, 8192); memset(block, 0, 8192);\n"
+            "mprotect(block, 8192, PROT_NONE);\n"
+            "pg = (char *)(((unsigned long)page_buf + 4095) & ~4095ul);\n"
+            "mprotect(pg, 4096, PROT_NONE);")
+    assert leaks_of(kc, code)[:2] == (0, 0)
+    assert leaks_of(kc, "malloc(13);")[:2] == (1, 13)
+    assert leaks_of(kc, "mprotect(block, 8192, PROT_READ | PROT_WRITE); mprotect(pg, 4096, PROT_READ | PROT_WRITE);"
+                        "free(block); block = 0;")[:2] == (0, 0)
+    # a crash afterwards is still the cell's crash, reported as before
+    msg_id = kc.execute("int *bad = 0; *bad = 1;")
+    reply = shell_reply(kc, msg_id, timeout=20)
+    collect_rest(kc, msg_id)
+    assert reply["content"]["status"] == "error" and "SIGSEGV" in reply["content"]["evalue"]
