@@ -43,38 +43,58 @@
 
 typedef struct { uintptr_t lo, hi; } span;
 
-/* ------------------------------------------------------- the work area */
+/* ------------------------------------------------------- the work area
+ *
+ * Everything a scan writes lives in one mapping of its own, MADV_DONTFORK:
+ * after the worker's snapshot fork a page written in the worker's own
+ * memory costs a copy-on-write fault; one written here costs nothing. */
 
-static struct {
-    char *mem;
-    size_t cap;
+typedef struct {
     uintptr_t *start, *end, *tmp;           /* blocks sorted; TMP for the sort */
     uint32_t *todo;                         /* marked, words not yet read */
     unsigned char *marked;
     size_t n, ntodo;
     uintptr_t lo, hi;                       /* all blocks lie in [lo, hi) */
-} W;
+    sigjmp_buf fault_jump;                  /* where a fault while reading returns to */
+    volatile sig_atomic_t reading;
+    struct sigaction before_segv, before_bus;
+    uint64_t roots_of;                      /* objects_key() when ROOTS were listed (0: list again) */
+    size_t nroots;
+    span roots[MAX_ROOTS];                  /* the loaded objects' writable segments */
+} scan_state;
 
-static void forget_work_area(void) { W.mem = NULL; W.cap = 0; }
+static scan_state *W;                       /* at the start of the work area */
+static size_t work_cap;
+static pid_t work_pid;                      /* the process that mapped it */
 
+/* Room for N blocks (the state kept). 0, or -1. */
 static int work_area(size_t n) {
-    size_t need = n * (3 * sizeof(uintptr_t) + sizeof(uint32_t) + 1) + 64;
-    if (need > W.cap) {
-        size_t cap = (need + (1 << 20)) & ~(size_t)0xfff;
-        if (W.mem) munmap(W.mem, W.cap);
-        W.mem = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (W.mem == MAP_FAILED) { forget_work_area(); return -1; }
-        madvise(W.mem, cap, MADV_DONTFORK);
-        W.cap = cap;
+    if (W && work_pid != getpid()) {        /* a forked copy (the snapshot): not inherited */
+        W = NULL;
+        work_cap = 0;
     }
-    W.start = (uintptr_t *)W.mem;
-    W.end = W.start + n;
-    W.tmp = W.end + n;
-    W.todo = (uint32_t *)(W.tmp + n);
-    W.marked = (unsigned char *)(W.todo + n);
-    memset(W.marked, 0, n);
-    W.n = n;
-    W.ntodo = 0;
+    size_t need = sizeof(scan_state) + n * (3 * sizeof(uintptr_t) + sizeof(uint32_t) + 1) + 64;
+    if (need > work_cap) {
+        size_t cap = (need + (1 << 20)) & ~(size_t)0xfff;
+        scan_state *w = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (w == MAP_FAILED) return -1;
+        madvise(w, cap, MADV_DONTFORK);
+        if (W) {
+            memcpy(w, W, sizeof *W);
+            munmap(W, work_cap);
+        }
+        W = w;
+        work_cap = cap;
+        work_pid = getpid();
+    }
+    W->start = (uintptr_t *)(W + 1);
+    W->end = W->start + n;
+    W->tmp = W->end + n;
+    W->todo = (uint32_t *)(W->tmp + n);
+    W->marked = (unsigned char *)(W->todo + n);
+    memset(W->marked, 0, n);
+    W->n = n;
+    W->ntodo = 0;
     return 0;
 }
 
@@ -94,60 +114,67 @@ static void sort_addresses(uintptr_t *v, uintptr_t *tmp, size_t n) {
 /* ---------------------------------------------------------------- mark */
 
 static inline void mark(uintptr_t w) {
-    if (w - W.lo >= W.hi - W.lo) return;
-    size_t lo = 0, hi = W.n;                /* the last block starting at or below W */
+    if (w - W->lo >= W->hi - W->lo) return;
+    size_t lo = 0, hi = W->n;                /* the last block starting at or below W */
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (W.start[mid] <= w) lo = mid;
+        if (W->start[mid] <= w) lo = mid;
         else hi = mid;
     }
-    if (W.start[lo] > w || (w >= W.end[lo] && w != W.start[lo]) || W.marked[lo]) return;
-    W.marked[lo] = 1;
-    W.todo[W.ntodo++] = (uint32_t)lo;
+    if (W->start[lo] > w || (w >= W->end[lo] && w != W->start[lo]) || W->marked[lo]) return;
+    W->marked[lo] = 1;
+    W->todo[W->ntodo++] = (uint32_t)lo;
 }
 
+/* Most words point nowhere near a block: eight at a time are tested
+ * without a branch each (the compiler vectorises it), and only a group
+ * with a candidate is looked up. */
 static void scan_words_raw(uintptr_t lo, uintptr_t hi) {
-    lo = (lo + 7) & ~(uintptr_t)7;
-    for (uintptr_t a = lo; a + 8 <= hi; a += 8) mark(*(const uintptr_t *)a);
+    const uintptr_t *p = (const uintptr_t *)((lo + 7) & ~(uintptr_t)7);
+    const uintptr_t *end = (const uintptr_t *)(hi & ~(uintptr_t)7);
+    uintptr_t base = W->lo, span = W->hi - W->lo;
+    for (; end - p >= 8; p += 8) {
+        int any = 0;
+        for (int k = 0; k < 8; k++) any |= p[k] - base < span;
+        if (__builtin_expect(any, 0))
+            for (int k = 0; k < 8; k++) mark(p[k]);
+    }
+    for (; p < end; p++) mark(*p);
 }
 
 /* A cell may have made memory unreadable (mprotect PROT_NONE on a page
  * of its globals or of a block): while the scan reads, a fault skips the
  * rest of the range read. Any other fault goes to the handler before
  * (crash.c's), as it would have. */
-static sigjmp_buf fault_jump;
-static volatile sig_atomic_t reading;
-static struct sigaction before_segv, before_bus;
-
 static void on_fault(int sig, siginfo_t *si, void *ctx) {
     (void)si;
     (void)ctx;
-    if (reading) {
-        reading = 0;
-        siglongjmp(fault_jump, 1);
+    if (W->reading) {
+        W->reading = 0;
+        siglongjmp(W->fault_jump, 1);
     }
-    sigaction(sig, sig == SIGSEGV ? &before_segv : &before_bus, NULL);   /* it faults again, there */
+    sigaction(sig, sig == SIGSEGV ? &W->before_segv : &W->before_bus, NULL);   /* it faults again, there */
 }
 
 static void catch_faults(int on) {
     if (!on) {
-        sigaction(SIGSEGV, &before_segv, NULL);
-        sigaction(SIGBUS, &before_bus, NULL);
+        sigaction(SIGSEGV, &W->before_segv, NULL);
+        sigaction(SIGBUS, &W->before_bus, NULL);
         return;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;     /* NODEFER: the mask stays as it was */
-    sigaction(SIGSEGV, &sa, &before_segv);
-    sigaction(SIGBUS, &sa, &before_bus);
+    sigaction(SIGSEGV, &sa, &W->before_segv);
+    sigaction(SIGBUS, &sa, &W->before_bus);
 }
 
 static void scan_words(uintptr_t lo, uintptr_t hi) {
-    if (sigsetjmp(fault_jump, 0)) return;       /* unreadable: skipped */
-    reading = 1;
+    if (sigsetjmp(W->fault_jump, 0)) return;    /* unreadable: skipped */
+    W->reading = 1;
     scan_words_raw(lo, hi);
-    reading = 0;
+    W->reading = 0;
 }
 
 /* Read [LO, HI) if the budget allows: 0, or -1 (then what stays unmarked
@@ -161,20 +188,17 @@ static int scan_budgeted(uintptr_t lo, uintptr_t hi, uint64_t *read) {
 
 /* Read the marked blocks' words, and theirs: 0, or -1 over the budget. */
 static int drain(uint64_t *read) {
-    while (W.ntodo) {
-        uint32_t i = W.todo[--W.ntodo];
-        if (scan_budgeted(W.start[i], W.end[i], read) < 0) return -1;
+    while (W->ntodo) {
+        uint32_t i = W->todo[--W->ntodo];
+        if (scan_budgeted(W->start[i], W->end[i], read) < 0) return -1;
     }
     return 0;
 }
 
 /* ------------------------------------------------------------- roots */
 
-static span roots[MAX_ROOTS];
-static size_t nroots;
-
 static void add_root(uintptr_t lo, uintptr_t hi) {
-    if (hi > lo && nroots < MAX_ROOTS) roots[nroots++] = (span){ lo, hi };
+    if (hi > lo && W->nroots < MAX_ROOTS) W->roots[W->nroots++] = (span){ lo, hi };
 }
 
 /* The dynamic linker's code: its blocks (threads' TLS vectors, link
@@ -196,8 +220,32 @@ static int segment_roots(struct dl_phdr_info *info, size_t size, void *data) {
         }
         if (ph->p_type == PT_TLS && info->dlpi_tls_data)      /* this (the main) thread's */
             add_root((uintptr_t)info->dlpi_tls_data, (uintptr_t)info->dlpi_tls_data + ph->p_memsz);
+        else if (ph->p_type == PT_TLS)
+            W->roots_of = 0;                /* not allocated yet: list again next time */
     }
     return 0;
+}
+
+/* Which objects are loaded, as a number: the dynamic linker's list of
+ * them, read without its lock (dl_iterate_phdr takes it, and writing the
+ * lock costs a copy-on-write fault after each snapshot fork). */
+static uint64_t objects_key(void) {
+    uint64_t key = 1469598103934665603ull;
+    for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+        key ^= (uintptr_t)l ^ (uint64_t)l->l_addr;
+        key *= 1099511628211ull;
+    }
+    return key ? key : 1;
+}
+
+/* The writable segments of the loaded objects, listed again only when
+ * they changed (a %lib, a dlopen). */
+static void list_roots(void) {
+    uint64_t key = objects_key();
+    if (W->roots_of == key) return;
+    W->nroots = 0;
+    W->roots_of = key;
+    dl_iterate_phdr(segment_roots, NULL);
 }
 
 /* Read [LO, HI) but for the parts in SKIP. */
@@ -332,8 +380,8 @@ static void install_handler(void) {
 /* Stop every other thread: 0, or -1 if one did not answer. Threads a
  * stopped thread started meanwhile are found by listing again. */
 static int stop_threads(void) {
+    if (__libc_single_threaded) return 0;       /* and T is not written: a page less to fault */
     T.nsent = T.answered = T.taken = 0;
-    if (__libc_single_threaded) return 0;
     install_handler();
     if (++T.scans <= 0) T.scans = 1;
     __atomic_store_n(&T.hold, T.scans, __ATOMIC_SEQ_CST);
@@ -347,7 +395,7 @@ static int stop_threads(void) {
 }
 
 static void resume_threads(void) {
-    __atomic_store_n(&T.hold, 0, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&T.hold, __ATOMIC_SEQ_CST)) __atomic_store_n(&T.hold, 0, __ATOMIC_SEQ_CST);
     if (!T.nsent) return;
     futex(&T.hold, FUTEX_WAKE_PRIVATE, 1 << 30);
     memset(T.t, 0, sizeof T.t);                   /* no stale registers as roots next time */
@@ -400,11 +448,10 @@ static void scan_threads(void) {
 
 #define MAX_SKIP 8
 
-/* The caller's ranges not to read, and the scan's own state (W holds
- * block addresses; T threads' registers, read apart). */
+/* The caller's ranges not to read, and the threads' registers (read
+ * apart). */
 static size_t skip_list(const nb_range *skip, size_t nskip, span *out) {
     size_t n = 0;
-    out[n++] = (span){ (uintptr_t)&W, (uintptr_t)(&W + 1) };
     out[n++] = (span){ (uintptr_t)&T, (uintptr_t)(&T + 1) };
     for (size_t i = 0; i < nskip && n < MAX_SKIP; i++) out[n++] = (span){ (uintptr_t)skip[i].lo, (uintptr_t)skip[i].hi };
     return n;
@@ -415,33 +462,33 @@ static int take_blocks(void) {
     size_t n;
     const uintptr_t *live = rt_alloc_live(&n);
     if (work_area(n ? n : 1) < 0) return -1;
-    W.n = n;
+    W->n = n;
     if (!n) return 0;
-    memcpy(W.start, live, n * sizeof *live);
-    sort_addresses(W.start, W.tmp, n);
-    W.lo = W.start[0];
-    W.hi = 0;
+    memcpy(W->start, live, n * sizeof *live);
+    sort_addresses(W->start, W->tmp, n);
+    W->lo = W->start[0];
+    W->hi = 0;
     for (size_t i = 0; i < n; i++) {
         size_t size;
         const void *site;
-        rt_alloc_block_of(W.start[i], &size, &site);
-        W.end[i] = W.start[i] + size;
-        if (W.end[i] + 1 > W.hi) W.hi = W.end[i] + 1;
+        rt_alloc_block_of(W->start[i], &size, &site);
+        W->end[i] = W->start[i] + size;
+        if (W->end[i] + 1 > W->hi) W->hi = W->end[i] + 1;
     }
     return 0;
 }
 
 static long collect(nb_leak *out, size_t max, uint64_t *bytes) {
     long found = 0;
-    for (size_t i = 0; i < W.n; i++) {
+    for (size_t i = 0; i < W->n; i++) {
         size_t size;
         const void *site;
-        if (W.marked[i] || !rt_alloc_block_of(W.start[i], &size, &site)) continue;
+        if (W->marked[i] || !rt_alloc_block_of(W->start[i], &size, &site)) continue;
         if ((uintptr_t)site - ldso_lo < ldso_hi - ldso_lo) continue;
-        if ((size_t)found < max) out[found] = (nb_leak){ (const void *)W.start[i], size, site };
+        if ((size_t)found < max) out[found] = (nb_leak){ (const void *)W->start[i], size, site };
         *bytes += size;
         found++;
-        rt_alloc_set_reported(W.start[i]);
+        rt_alloc_set_reported(W->start[i]);
     }
     return found;
 }
@@ -449,20 +496,20 @@ static long collect(nb_leak *out, size_t max, uint64_t *bytes) {
 long nb_internal_leak_scan(const nb_range *cells, size_t ncells, const nb_range *skip, size_t nskip,
                            nb_leak *out, size_t max, uint64_t *bytes) {
     *bytes = 0;
-    nroots = 0;
-    dl_iterate_phdr(segment_roots, NULL);         /* before stopping anyone: it takes a lock */
+    if (work_area(0) < 0) return NB_LEAKS_NO_MEMORY;
+    list_roots();                                   /* before stopping anyone: it may take a lock */
     rt_alloc_lock();
-    long found = -1;
+    long found = NB_LEAKS_NO_MEMORY;
     if (stop_threads() < 0) {
         found = NB_LEAKS_THREAD;
     } else if (take_blocks() == 0) {
         int over = 0;
         uint64_t read = 0;                          /* the cells' globals and the heap */
-        if (W.n) {
+        if (W->n) {
             catch_faults(1);
             span no[MAX_SKIP];
             size_t nno = skip_list(skip, nskip, no);
-            for (size_t i = 0; i < nroots; i++) scan_root(roots[i].lo, roots[i].hi, no, nno);
+            for (size_t i = 0; i < W->nroots; i++) scan_root(W->roots[i].lo, W->roots[i].hi, no, nno);
             for (size_t i = 0; i < ncells && !over; i++)
                 over = scan_budgeted((uintptr_t)cells[i].lo, (uintptr_t)cells[i].hi, &read) < 0;
             scan_threads();
@@ -474,8 +521,4 @@ long nb_internal_leak_scan(const nb_range *cells, size_t ncells, const nb_range 
     rt_alloc_unlock();                              /* first: the woken threads may allocate */
     resume_threads();
     return found;
-}
-
-__attribute__((constructor)) static void leaks_init(void) {
-    pthread_atfork(NULL, NULL, forget_work_area);   /* the child has no work area (DONTFORK) */
 }

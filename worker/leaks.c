@@ -8,6 +8,8 @@
  * cell's code gets its line the same way, from the cell's text, kept for
  * the last 256 cells that allocated or defined a function. */
 #include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,38 +23,55 @@
 static int enabled = 1;
 static nb_leak found[LEAKS_KEPT];
 static long nfound;
-static uint64_t scan_ns;
 
 void leaks_enable(int on) { enabled = on; }
-uint64_t leaks_scan_ns(void) { return scan_ns; }
+
+/* The cells' writable ranges, in memory the snapshot fork does not share
+ * (written after each fork, it would cost a copy-on-write fault). */
+static nb_range *ranges;
+static size_t ranges_cap;
+static pid_t ranges_pid;                    /* the process that mapped them */
+
+/* The cells' writable ranges (*N), or NULL without memory for them. */
+static nb_range *cells_ranges(size_t *n) {
+    if (ranges && ranges_pid != getpid()) {         /* a forked copy: not inherited */
+        ranges = NULL;
+        ranges_cap = 0;
+    }
+    *n = compile_writable(ranges, ranges_cap);
+    if (*n > ranges_cap || !ranges) {
+        size_t cap = (*n + 4096) & ~(size_t)4095;
+        nb_range *r = mmap(NULL, cap * sizeof *r, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (r == MAP_FAILED) return NULL;
+        madvise(r, cap * sizeof *r, MADV_DONTFORK);
+        if (ranges) munmap(ranges, ranges_cap * sizeof *ranges);
+        ranges = r;
+        ranges_cap = cap;
+        ranges_pid = getpid();
+        *n = compile_writable(ranges, ranges_cap);
+    }
+    return ranges;
+}
 
 void leaks_after_cell(nb_measure *m) {
-    nfound = 0;
-    scan_ns = 0;
-    m->leaks_checked = 0;
+    if (nfound) nfound = 0;                 /* statics written only when they change: */
+    m->leaks_checked = 0;                   /* a page written costs a fault after the fork */
+    m->leak_scan_ns = 0;
     if (!enabled) return;
     uint64_t t0 = monotime_ns();
     size_t n = 0;
-    uintptr_t *w = compile_writable(&n);
-    nb_range *cells = calloc(n + 1, sizeof *cells);
+    const nb_range *cells = cells_ranges(&n);
     uintptr_t tlo, thi;
     compile_tcc_statics(&tlo, &thi);
-    nb_range skip[1] = { { (const void *)tlo, (const void *)thi } };
-    for (size_t i = 0; cells && i < n; i++) cells[i] = (nb_range){ (const void *)w[2 * i], (const void *)w[2 * i + 1] };
+    const nb_range skip[1] = { { (const void *)tlo, (const void *)thi } };
     uint64_t bytes = 0;
-    if (!cells || !w) {                     /* no memory: no scan, and no figure */
-        free(cells);
-        free(w);
-        return;
-    }
-    long got = nb_internal_leak_scan(cells, n, skip, 1, found, LEAKS_KEPT, &bytes);
-    free(cells);
-    free(w);
-    scan_ns = monotime_ns() - t0;
+    long got = cells ? nb_internal_leak_scan(cells, n, skip, 1, found, LEAKS_KEPT, &bytes) : NB_LEAKS_NO_MEMORY;
+    m->leak_scan_ns = monotime_ns() - t0;
     m->leaks_checked = got < 0 ? (int)got : 1;
     m->leaked_blocks = got < 0 ? 0 : (uint64_t)got;
     m->leaked_bytes = got < 0 ? 0 : bytes;
-    nfound = got < 0 ? 0 : got < LEAKS_KEPT ? got : LEAKS_KEPT;
+    long kept_now = got < 0 ? 0 : got < LEAKS_KEPT ? got : LEAKS_KEPT;
+    if (kept_now != nfound) nfound = kept_now;
 }
 
 /* One leak's site: function, cell (0: none), and its offset in it. */
