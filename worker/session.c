@@ -795,6 +795,12 @@ int session_asm(session *s, const char *name) {
     return rc;
 }
 
+int session_cell_has_function(const session *s, int count) {
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].count == count && s->e[i].kind == ITEM_FUNCTION) return 1;
+    return 0;
+}
+
 int session_where_defined(const session *s, const char *name, int *count, int *line) {
     long e = session_find(s, name);
     if (e < 0 || !s->e[e].line) return 0;
