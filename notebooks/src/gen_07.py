@@ -9,7 +9,7 @@ claim is checked with nb_check: on counts (allocations, page faults,
 mapped blocks) where a count says it, on the median CPU time per operation
 with wide margins where it is a time.
 """
-from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, PROBES, c, md, write
 
 # ---------------------------------------------------------------- intro
 
@@ -40,27 +40,7 @@ c(r"""
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-/* CPU time of the calling thread, in ns: what other programs on a busy machine take is not in it. */
-long long cpu_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-/* Minor page faults of the process so far: a page mapped when it is first touched. */
-long minor_faults(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_minflt;
-}
-/* Memory of the process in RAM (resident), in KiB. */
-long rss_kib(void) {
-    long size = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) { fscanf(f, "%ld %ld", &size, &resident); fclose(f); }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-""" + ALLOC_MACROS)
+""" + PROBES + "\n" + ALLOC_MACROS)
 
 # ------------------------------------------------- 1. allocation cost
 

@@ -27,6 +27,29 @@ a **global** (later cells see it). To show a local variable, the examples
 declare it inside a function.
 """
 
+# CPU time, page faults and resident memory, for a setup cell that includes
+# <stdio.h>, <time.h>, <unistd.h> and <sys/resource.h>.
+PROBES = r"""/* CPU time of the calling thread, in ns: what other programs on a busy machine take is not in it. */
+long long cpu_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+/* Minor page faults of the process so far: a page mapped when it is first touched. */
+long minor_faults(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
+}
+/* Memory of the process in RAM (resident), in KiB. */
+long rss_kib(void) {
+    long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) { fscanf(f, "%ld %ld", &size, &resident); fclose(f); }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+"""
+
 # Exact heap counters around a statement, for the setup cell.
 ALLOC_MACROS = r"""/* Heap allocations made while running STMT: exact, from the allocator's own counters. */
 #define ALLOCS_OF(stmt) ({ unsigned long long a0_ = nb_heap().allocs; stmt; nb_heap().allocs - a0_; })
@@ -80,3 +103,20 @@ def write(name, ids=content_ids, language_info=None):
     nbformat.validate(nb)
     nbformat.write(nb, out)
     print(f"wrote {out} ({len(cells)} cells, {sum(x.cell_type == 'code' for x in cells)} code)")
+
+
+def expect(**claims):
+    """Claims about what the last cell gives that no cell can check itself,
+    kept in its metadata (ckernel_expect) for the notebook tests to check:
+    ename="MemoryError" for a cell that fails on purpose (tests/notebooks/
+    test_nbconvert.py), escape=[{"function", "name", "verdict"}, ...] for
+    facts of its %escape report, the reply's metadata.ckernel.escape
+    (tests/notebooks/test_escape_reports.py)."""
+    cells[-1].metadata["ckernel_expect"] = claims
+
+
+def shows(*texts):
+    """Text the prose says the kernel shows under the last cell (a leak
+    report, the site of a heap profile), which the cell cannot check itself:
+    tests/notebooks/test_nbconvert.py finds each in the cell's outputs."""
+    cells[-1].metadata.setdefault("ckernel_expect", {})["shows"] = list(texts)

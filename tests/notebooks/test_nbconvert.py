@@ -97,6 +97,19 @@ def test_state_across_cells(tmp_path):
         assert re.search(r":1\b|line 1\b", text), text  # its line in the cell
 
 
+def outputs_text(cell):
+    """Everything a cell showed, as text: streams, displays' text/plain, errors."""
+    parts = []
+    for o in cell.outputs:
+        if o["output_type"] == "stream":
+            parts.append(o["text"])
+        elif o["output_type"] == "error":
+            parts.append(o["ename"] + ": " + o["evalue"] + "\n" + "\n".join(o["traceback"]))
+        else:
+            parts.append(o.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
 def measure_lines(cell):
     """The measurement line(s) the kernel shows under a cell that ran."""
     return [o for o in cell.outputs if o["output_type"] == "display_data"
@@ -108,7 +121,12 @@ def test_bundled_notebook_runs(path, tmp_path):
     nb = execute(path, tmp_path)
     for i, cell in enumerate(code_cells(nb)):
         assert cell.execution_count is not None, f"cell {i} did not run"
-        if "raises-exception" not in tags(cell):
+        if "raises-exception" in tags(cell):
+            # a cell that fails on purpose still does: else the prose around it is wrong
+            assert errors(cell), f"cell {i} is tagged raises-exception but ran without error"
+            ename = cell.metadata.get("ckernel_expect", {}).get("ename")
+            assert ename in (None, errors(cell)[0]["ename"]), f"cell {i}: {errors(cell)[0]}, not {ename}"
+        else:
             assert errors(cell) == [], f"cell {i}: {cell.source!r}\n{errors(cell)}"
             # every cell that ran shows what it measured (a cell that only
             # configures the kernel with magics runs no C)
@@ -116,6 +134,9 @@ def test_bundled_notebook_runs(path, tmp_path):
                 lines = measure_lines(cell)
                 assert len(lines) == 1, f"cell {i}: {cell.source!r}: no measurement line"
                 assert "text/html" in lines[0]["data"] and "heap" in lines[0]["data"]["text/plain"]
+        # what the prose says the kernel showed under the cell (nbgen.expect(shows=[...]))
+        for text in cell.metadata.get("ckernel_expect", {}).get("shows", []):
+            assert text in ANSI.sub("", outputs_text(cell)), f"cell {i}: no {text!r} in its output"
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
