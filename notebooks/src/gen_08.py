@@ -437,13 +437,16 @@ void *plain[BLOCKS], *aligned[BLOCKS];
 for (int i = 0; i < BLOCKS; i++) plain[i] = nb_libc_malloc(64);      /* glibc's own malloc */
 for (int i = 0; i < BLOCKS; i++) aligned[i] = aligned_alloc(64, 64);
 int straddling_plain = straddling(plain, BLOCKS), straddling_aligned = straddling(aligned, BLOCKS);
+int off_16 = 0;
+for (int i = 0; i < BLOCKS; i++) off_16 += ((uintptr_t)plain[i] & 15) != 0;
 for (int i = 0; i < BLOCKS; i++) { nb_libc_free(plain[i]); free(aligned[i]); }
 line_counter counters[2];
 
 printf("64-byte blocks across two cache lines: %d of %d from malloc, %d from aligned_alloc(64, ...)\n",
-       straddling_plain, BLOCKS, straddling_aligned, BLOCKS);
+       straddling_plain, BLOCKS, straddling_aligned);
 printf("sizeof(line_counter) = %zu, alignof = %zu; counters[1] is %td bytes after counters[0]\n",
        sizeof(line_counter), alignof(line_counter), (char *)&counters[1] - (char *)&counters[0]);
+nb_check_eq(off_16, 0, "malloc's blocks are 16-aligned");
 nb_check_gt(straddling_plain, BLOCKS / 2, "most of malloc's 64-byte blocks straddle two lines");
 nb_check_eq(straddling_aligned, 0, "none of aligned_alloc's do");
 nb_check_eq((uintptr_t)&counters[1] % 64, 0, "each line_counter starts a cache line");

@@ -559,9 +559,9 @@ md(r"""
 
 | step | what the measurement showed | the fix | checked |
 | --- | --- | --- | --- |
-| 1 | the profile: most samples in `find_or_add` | a hash table | faster, same answer |
-| 2 | the profile: most samples in `sort_entries` | `qsort` | faster, same answer |
-| 3 | the heap counts: several allocations per word | a buffer from the caller, a copy per new word only | one allocation per distinct word, faster |
+| 1 | `%%profile`: most samples in `find_or_add`, comparing words | a hash table | faster, same answer |
+| 2 | `%%profile`: the largest share in `sort_entries` | `qsort` | faster, same answer |
+| 3 | `%%profile`: the time spread out, the allocator in it; `%%profile --heap` and the counts: an allocation per letter and one per word | a buffer from the caller, a copy per new word only | one allocation per distinct word; faster, same answer |
 
 Measure, find the largest cost, fix that one thing, measure again; stop
 when the program is fast enough. Each step here was chosen by a
