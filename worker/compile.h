@@ -67,6 +67,12 @@ void compile_after_fork(void);
 int compile_lines(const char *src, const char *options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n);
 
+/* Every line record of SRC compiled with -g (as compile_lines): FN gets
+ * the function, the byte offset into it where the line's code starts, and
+ * the line, in code order. 0 or -1. */
+typedef void (*compile_line_fn)(void *opaque, const char *function, unsigned long offset, int line);
+int compile_line_table(const char *src, const char *options, compile_line_fn fn, void *opaque);
+
 /* Make every call to the function at OLD go to NEW: a 13-byte
  * `movabs r11, NEW; jmp r11` over OLD's entry, its page made writable
  * just for the patch (tcc's smallest function is

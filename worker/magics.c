@@ -159,6 +159,30 @@ static int parse_file(magics *m, const char *rest) {
     return 0;
 }
 
+/* %%profile [--hz N] [--heap] [--export NAME] (the cell runs as usual). */
+static int parse_profile(magics *m, const char *rest) {
+    char **w = split_words(rest);
+    int rc = 0;
+    m->profile = 1;
+    for (size_t i = 0; w[i] && rc == 0; i++) {
+        char *e;
+        if (!strcmp(w[i], "--heap")) {
+            m->profile = 2;
+        } else if (!strcmp(w[i], "--hz") && w[i + 1]) {
+            long hz = strtol(w[++i], &e, 10);
+            if (*e || hz < 1 || hz > 10000) rc = fail(m, "%%%%profile --hz takes 1 to 10000, not '%s'", w[i]);
+            m->profile_hz = (int)hz;
+        } else if (!strcmp(w[i], "--export") && w[i + 1]) {
+            free(m->profile_export);
+            m->profile_export = strdup(w[++i]);
+        } else {
+            rc = fail(m, "%%%%profile takes --hz N, --heap and --export NAME, not '%s'", w[i]);
+        }
+    }
+    free_words(w);
+    return rc;
+}
+
 /* The magics: one row each. NAME is what follows the '%' ("%file" is the
  * cell magic %%file); USAGE and HELP are the %help line (and the README's
  * table, which tests/protocol/test_cells.py checks against %help). A row
@@ -184,6 +208,10 @@ static const struct magic_def {
     { "processes", "%processes N", "processes cells may start beyond those running (0: no limit)",
       parse_processes, 0 },
     { "%file", "%%file NAME", "write the rest of the cell to the file NAME", parse_file, 1 },
+    { "%profile", "%%profile [--hz N]", "where the cell's CPU time goes: flame graph, functions, lines",
+      parse_profile, 0 },
+    { NULL, "%%profile --heap", "... where it allocates: every allocation charged to its call stack", NULL, 0 },
+    { NULL, "%%profile --export NAME", "... also NAME.folded and NAME.speedscope.json", NULL, 0 },
     { "help", "%help", "this list", parse_help, 0 },
 };
 #define N_MAGICS (sizeof magic_table / sizeof magic_table[0])
@@ -274,6 +302,7 @@ void magics_free(magics *m) {
     free_words(m->libs);
     free_words(m->args);
     free(m->file);
+    free(m->profile_export);
     free(m->error);
     memset(m, 0, sizeof *m);
 }

@@ -32,6 +32,7 @@
 #include "ceilings.h"
 #include "log.h"
 #include "monotime.h"
+#include "profile.h"
 #include "session.h"
 
 /* One event at a time on the pipe: threads a cell left running may
@@ -321,6 +322,11 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     return 0;
 }
 
+/* A %%profile's displays go out as the cell's own do. */
+static void send_display_data(json_t *data) {
+    send_event(json_pack("{s:s, s:o}", "ev", "display", "data", data));
+}
+
 /* Fork the snapshot, tell the kernel which process runs the cell, and
  * arm the %timeout. The snapshot's pid, 0 without one, or -1 in the
  * snapshot once it has taken over. */
@@ -376,15 +382,19 @@ static int execute(session *s, json_t *req) {
     /* The snapshot comes before the compile: an interrupt, a %timeout or
      * a crash while compiling (libtcc can hang: #pragma comment(option))
      * then costs the cell and nothing else. */
+    int count = (int)json_integer_value(json_object_get(req, "count"));
+    if (rc == 0) profile_prepare(&m);
     pid_t snap = rc == 0 ? start_cell(&snapshot_ns, &t_started) : 0;
     if (snap < 0) {                       /* we are the copy, and the cell died */
+        profile_after_crash(s, &m, count, send_display_data);
         send_ready(1);
         session_result_free(&r);
         return REQ_GONE;
     }
     if (rc == 0) {
         t_prep = monotime_ns();
-        session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        session_set_count(s, count);
+        profile_lines(s, &m, count);
         pc = session_prepare(s, m.code, m.cflags, &r);
         t_prep = monotime_ns() - t_prep;
     }
@@ -393,7 +403,9 @@ static int execute(session *s, json_t *req) {
         nb_internal_failed_alloc(1);
         pid_t me = getpid();
         ceilings_cell_begin();
+        profile_begin(&m, count);
         session_commit_run(s, pc, &r);
+        profile_end(&m);
         ceilings_cell_end();
         if (getpid() != me) {             /* a child the cell forked ran off its end: */
             fflush(NULL);                 /* it ends as a program's would, and never */
@@ -408,6 +420,7 @@ static int execute(session *s, json_t *req) {
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
+    json_t *profile_md = pc ? profile_finish(s, &m, count, send_display_data) : NULL;
     magics_free(&m);
 
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
@@ -450,6 +463,8 @@ static int execute(session *s, json_t *req) {
     } else {
         json_object_set_new(done, "diagnostics", json_null());
     }
+    if (profile_md) json_object_update(done, profile_md);
+    json_decref(profile_md);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
@@ -564,6 +579,7 @@ int main(void) {
     output_save();
     session *s = session_new();
     crash_install(s);
+    profile_install(s);
     nb_internal_set_sink(on_display, NULL);
     nb_internal_set_symbolizer(symbolize, s);
     stdin_install();

@@ -587,9 +587,10 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
 
 void session_set_count(session *s, int count) { s->count = count; }
 
-int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
-                  const unsigned long *offsets, int *lines, size_t n) {
-    /* the unit exactly as session_prepare built it: same session, same cell */
+/* Build the unit exactly as session_prepare built it (same session, same
+ * cell) and hand it to USE. */
+static int with_unit(session *s, const char *code, const char *cell_options,
+                     int (*use)(const char *src, const char *options, void *arg), void *arg) {
     char *options = NULL;
     if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
         options = NULL;
@@ -602,11 +603,7 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
     int has_expression = c.n && c.items[c.n - 1].kind == ITEM_EXPRESSION;
     diag_ctx d = { .s = s, .c = &c, .code = code, .defined = &defined, .dropped = dropped };
     char *src = unit_build(s, &c, plans, &d, has_expression, options, 0);
-    const char **fn = calloc(n + 1, sizeof *fn);
-    for (size_t i = 0; i < n; i++)          /* the statements' function has a name of its own */
-        fn[i] = strcmp(names[i], "the cell's statements") == 0 ? "__ck_run" : names[i];
-    int rc = compile_lines(src, options, fn, offsets, lines, n);
-    free(fn);
+    int rc = use(src, options, arg);
     free(options);
     diag_reset(&d);
     strmap_free(&defined);
@@ -614,6 +611,37 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
     free(plans);
     cell_free(&c);
     return rc;
+}
+
+typedef struct { const char *const *names; const unsigned long *offsets; int *lines; size_t n; } lines_args;
+
+static int use_lines(const char *src, const char *options, void *arg) {
+    lines_args *a = arg;
+    const char **fn = calloc(a->n + 1, sizeof *fn);
+    for (size_t i = 0; i < a->n; i++)       /* the statements' function has a name of its own */
+        fn[i] = strcmp(a->names[i], "the cell's statements") == 0 ? "__ck_run" : a->names[i];
+    int rc = compile_lines(src, options, fn, a->offsets, a->lines, a->n);
+    free(fn);
+    return rc;
+}
+
+int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
+                  const unsigned long *offsets, int *lines, size_t n) {
+    lines_args a = { names, offsets, lines, n };
+    return with_unit(s, code, cell_options, use_lines, &a);
+}
+
+typedef struct { compile_line_fn fn; void *opaque; } table_args;
+
+static int use_table(const char *src, const char *options, void *arg) {
+    table_args *a = arg;
+    return compile_line_table(src, options, a->fn, a->opaque);
+}
+
+int session_line_table(session *s, const char *code, const char *cell_options,
+                       compile_line_fn fn, void *opaque) {
+    table_args a = { fn, opaque };
+    return with_unit(s, code, cell_options, use_table, &a);
 }
 
 int session_where_defined(const session *s, const char *name, int *count, int *line) {

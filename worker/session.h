@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include "compile.h"
 #include "errors.h"
 #include "nb_internal.h"
 
@@ -79,6 +80,12 @@ int session_where_defined(const session *s, const char *name, int *count, int *l
  * into it; LINES[i] is 0 where the function is not this cell's. 0 or -1. */
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n);
+
+/* Every line record of the unit CODE compiles to (as session_lines: the
+ * session as it was before the cell): FN as compile_line_table calls it,
+ * with the statements' function named "__ck_run". 0 or -1. */
+int session_line_table(session *s, const char *code, const char *cell_options,
+                       compile_line_fn fn, void *opaque);
 
 /* A read-only look at entry I of the session (for completion). The
  * strings are borrowed until the next cell. */

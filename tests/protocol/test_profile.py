@@ -1,0 +1,237 @@
+"""%%profile through a real kernel: CPU samples by function and line, the
+flame graph, exports, a crashing cell, nb_profile_* from code, and the
+heap profile's exact counts (README "Profiling").
+
+CPU sampling counts CPU time, so a loaded machine changes how long the
+cells take, not what share each function gets: the work is large enough
+for hundreds of samples, and the margins are wide."""
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+
+from .conftest import errors, iopub_until_idle, run, shell_reply, stdout_text
+
+WORK = """
+#include <stdio.h>
+#include <stdlib.h>
+volatile double sink;
+void work(long n) {
+    double s = 0;
+    for (long i = 0; i < n; i++)
+        s += i * 0.5;
+    sink = s;
+}
+"""
+
+HOT_COLD = """%%profile
+void hot(void) {
+    double s = 0;
+    for (long i = 0; i < 240000000; i++)
+        s += i * 0.5;
+    sink = s;
+}
+void cold(void) {
+    double s = 0;
+    for (long i = 0; i < 80000000; i++)
+        s += i * 0.5;
+    sink = s;
+}
+hot();
+cold();
+"""
+
+
+def profiled(kc, code, timeout=120):
+    """(reply message, iopub messages) of CODE, which must succeed."""
+    mid = kc.execute(code, allow_stdin=False)
+    rep = shell_reply(kc, mid, timeout=timeout)
+    msgs = iopub_until_idle(kc, mid, timeout=timeout)
+    return rep, msgs
+
+
+def profile_displays(msgs):
+    return [m["content"]["data"] for m in msgs if m["msg_type"] == "display_data"
+            and "ckernel-profile" in m["content"]["data"].get("text/html", "")]
+
+
+def svg_of(html):
+    found = re.findall(r"<svg.*?</svg>", html, re.S)
+    assert found, html[:500]
+    return found
+
+
+def by_name(profile):
+    return {f["name"]: f for f in profile["functions"]}
+
+
+def test_hot_takes_three_times_cold(kc):
+    run(kc, WORK)
+    rep, msgs = profiled(kc, HOT_COLD)
+    assert rep["content"]["status"] == "ok", errors(msgs)
+    prof = rep["metadata"]["ckernel"]["profile"]
+    assert prof["hz"] == 1000
+    assert prof["samples"] >= 200, prof["samples"]
+    f = by_name(prof)
+    ratio = f["hot"]["total"] / max(f["cold"]["total"], 1)
+    assert 2.0 < ratio < 4.5, (ratio, f)
+    assert f["hot"]["cell"] == rep["content"]["execution_count"] and f["hot"]["line"] == 2, f["hot"]
+    # the inner loop's line (5 in hot, its own code) gets most of hot's samples
+    count = rep["content"]["execution_count"]
+    lines = {(l["cell"], l["line"]): l["samples"] for l in prof["lines"]}
+    assert lines.get((count, 5), 0) > 0.6 * f["hot"]["self"], (lines, f["hot"])
+    assert lines.get((count, 11), 0) > 0.6 * f["cold"]["self"], (lines, f["cold"])
+    # shown: one display, an SVG that parses and names both, tooltips
+    (shown,) = profile_displays(msgs)
+    html = shown["text/html"]
+    (svg,) = svg_of(html)
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    titles = [t.text for t in root.iter(ns + "title")]
+    assert any(t.startswith("hot \u2014") and "samples" in t and "%" in t for t in titles), titles
+    assert any(t.startswith("cold \u2014") for t in titles), titles
+    assert "hot" in shown["text/plain"] and "cold" in shown["text/plain"]
+    assert re.search(r"\d+ samples at 1000 Hz", shown["text/plain"]), shown["text/plain"]
+    assert "overhead" in shown["text/plain"]
+
+
+def test_flame_graphs_do_not_clash(kc):
+    run(kc, WORK)
+    ids = []
+    for _ in range(2):
+        rep, msgs = profiled(kc, "%%profile --hz 500\nwork(40000000);")
+        assert rep["content"]["status"] == "ok", errors(msgs)
+        assert rep["metadata"]["ckernel"]["profile"]["hz"] == 500
+        (shown,) = profile_displays(msgs)
+        svg = ET.fromstring(svg_of(shown["text/html"])[0])
+        ids.append(svg.get("id"))
+        inner = [e.get("id") for e in svg.iter() if e is not svg and e.get("id")]
+        assert not inner, inner
+    assert ids[0] and ids[0] != ids[1], ids
+
+
+def test_earlier_cells_functions_are_named_with_their_cell(kc):
+    reply, _ = run(kc, WORK)
+    defined = reply["execution_count"]
+    rep, msgs = profiled(kc, "%%profile\nwork(100000000);")
+    f = by_name(rep["metadata"]["ckernel"]["profile"])
+    assert f["work"]["cell"] == defined and f["work"]["line"] == 5, f["work"]
+    assert f["work"]["self"] > 0.9 * rep["metadata"]["ckernel"]["profile"]["samples"]
+    (shown,) = profile_displays(msgs)
+    assert f"work, defined in cell [{defined}]" in shown["text/plain"]
+
+
+def test_threads_are_sampled(kc):
+    run(kc, WORK + "#include <pthread.h>\nvoid *spin(void *a) { work(150000000); return a; }")
+    rep, msgs = profiled(kc, "%%profile\npthread_t t[2];\n"
+                             "for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, spin, NULL);\n"
+                             "for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);\n")
+    assert rep["content"]["status"] == "ok", errors(msgs)
+    prof = rep["metadata"]["ckernel"]["profile"]
+    assert prof["threads"] >= 2, prof
+    f = by_name(prof)
+    assert f["spin"]["total"] > 0.8 * prof["samples"], f
+    assert f["work"]["self"] > 0.8 * prof["samples"], f
+
+
+def test_export_writes_folded_and_speedscope(kc, tmp_path):
+    run(kc, WORK)
+    base = str(tmp_path / "prof")
+    rep, msgs = profiled(kc, f"%%profile --export {base}\nwork(60000000);")
+    assert rep["content"]["status"] == "ok", errors(msgs)
+    samples = rep["metadata"]["ckernel"]["profile"]["samples"]
+    folded = open(base + ".folded").read().splitlines()
+    assert folded
+    total = 0
+    for line in folded:
+        m = re.fullmatch(r"(\S[^;]*(?:;[^;]+)*) (\d+)", line)
+        assert m, line
+        total += int(m.group(2))
+    assert total == samples
+    assert any(l.startswith("the cell's statements;work") for l in folded), folded
+    doc = json.load(open(base + ".speedscope.json"))
+    assert doc["$schema"] == "https://www.speedscope.app/file-format-schema.json"
+    frames = doc["shared"]["frames"]
+    assert all("name" in fr for fr in frames)
+    (p,) = doc["profiles"]
+    for key in ("type", "name", "unit", "startValue", "endValue", "samples", "weights"):
+        assert key in p, key
+    assert p["type"] == "sampled" and len(p["samples"]) == len(p["weights"])
+    assert sum(p["weights"]) == samples == p["endValue"]
+    assert all(0 <= i < len(frames) for s in p["samples"] for i in s)
+    assert "work" in [fr["name"] for fr in frames]
+
+
+def test_a_crashing_cell_still_shows_its_samples(kc):
+    run(kc, WORK)
+    rep, msgs = profiled(kc, "%%profile\nwork(80000000);\nint *p = 0;\n*p = 1;\n")
+    assert rep["content"]["status"] == "error"
+    (shown,) = profile_displays(msgs)
+    m = re.search(r"(\d+) samples", shown["text/plain"])
+    assert m and int(m.group(1)) >= 20, shown["text/plain"]
+    assert "work" in shown["text/plain"]
+    # the session carries on
+    assert "ok" in run(kc, 'printf("ok\\n");')[0]["status"]
+
+
+def test_profile_from_code(kc):
+    run(kc, WORK)
+    out = stdout_text(run(kc, """
+nb_profile_start();
+work(30000000);
+nb_profile_stop();
+nb_profile_start();
+work(120000000);
+nb_profile p = nb_profile_stop();
+printf("samples %ld share %.2f\\n", p.samples, nb_profile_share(&p, "work"));
+nb_check(nb_profile_share(&p, "work") > 0.6, "work dominates");
+""", timeout=120)[1])
+    m = re.search(r"samples (\d+) share ([\d.]+)", out)
+    assert m and int(m.group(1)) >= 50 and float(m.group(2)) > 0.9, out
+
+
+HEAP = """%%profile --heap
+#include <stdlib.h>
+void **kept;
+void f(void) {
+    for (int i = 0; i < 100; i++)
+        free(malloc(32));
+}
+void g(void) {
+    kept = malloc(10 * sizeof *kept);
+    for (int i = 0; i < 10; i++)
+        kept[i] = malloc(100);
+}
+int *grow(int n) {
+    int *a = NULL;
+    for (int i = 0; i < n; i++) {
+        a = realloc(a, (i + 1) * sizeof *a);
+        a[i] = i;
+    }
+    return a;
+}
+f();
+g();
+free(grow(64));
+"""
+
+
+def test_heap_profile_counts_exactly(kc):
+    rep, msgs = profiled(kc, HEAP)
+    assert rep["content"]["status"] == "ok", errors(msgs)
+    sites = rep["metadata"]["ckernel"]["heap_profile"]["sites"]
+    count = rep["content"]["execution_count"]
+    by_line = {}
+    for s in sites:
+        by_line.setdefault((s["cell"], s["line"]), []).append(s)
+    (f_site,) = by_line[(count, 6)]
+    assert (f_site["allocs"], f_site["bytes"], f_site["live_bytes"]) == (100, 3200, 0), f_site
+    assert f_site["stack"][:2] == ["f", "the cell's statements"], f_site
+    (g_site,) = by_line[(count, 11)]
+    assert (g_site["allocs"], g_site["bytes"], g_site["live_bytes"]) == (10, 1000, 1000), g_site
+    (grow_site,) = by_line[(count, 16)]
+    assert grow_site["stack"][0] == "grow" and grow_site["allocs"] == 64, grow_site
+    assert grow_site["bytes"] == sum(4 * (i + 1) for i in range(64)) and grow_site["live_bytes"] == 0
+    (shown,) = profile_displays(msgs)
+    ET.fromstring(svg_of(shown["text/html"])[0])
+    assert re.search(r"cell \[\d+\] line 6\s+100\s+3200", shown["text/plain"]), shown["text/plain"]

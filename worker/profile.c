@@ -1,0 +1,203 @@
+/* profile.c - `%%profile` in the worker (see profile.h): the line tables
+ * of profiled cells, the hooks around a cell, and the profile's metadata.
+ *
+ * Cell code has no line information at run time. When a cell is
+ * profiled, it is compiled once more with -g before it runs (as a crashed
+ * cell is, for its frames' lines), and its stabs give every function's
+ * lines; they are kept, with the cell's text, so that a later profile can
+ * show the lines of this cell's functions too. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "compile.h"
+#include "profile.h"
+#include "profile_impl.h"
+
+typedef struct { int cell; char *function; unsigned long offset; int line; } line_row;
+
+static struct { line_row *v; size_t n, cap; } rows;
+static struct { int cell; char *code; } codes[256];
+static size_t ncodes;
+static session *the_session;
+
+/* ---------------------------------------------------------- naming */
+
+static int resolve(const void *addr, char *name, size_t n, int *cell, uint32_t *offset) {
+    const char *nm;
+    unsigned long off;
+    if (!the_session || session_symbolize(the_session, addr, &nm, &off, NULL) != 'f') return 0;
+    snprintf(name, n, "%s", nm);
+    *offset = (uint32_t)off;
+    *cell = 0;
+    compile_part_of(addr, cell);
+    return 1;
+}
+
+void profile_install(session *s) {
+    the_session = s;
+    prof_set_resolver(resolve);
+}
+
+/* ----------------------------------------------------------- lines */
+
+static void add_row(void *opaque, const char *function, unsigned long offset, int line) {
+    if (rows.n == rows.cap) {
+        rows.cap = rows.cap ? 2 * rows.cap : 256;
+        rows.v = realloc(rows.v, rows.cap * sizeof *rows.v);
+    }
+    const char *name = strcmp(function, "__ck_run") ? function : "the cell's statements";
+    rows.v[rows.n++] = (line_row){ *(int *)opaque, strdup(name), offset, line };
+}
+
+int profile_line_of(int cell, const char *function, unsigned long offset) {
+    int line = 0;
+    unsigned long best = 0;
+    for (size_t i = 0; i < rows.n; i++) {
+        const line_row *r = &rows.v[i];
+        if (r->cell == cell && r->offset <= offset && r->offset >= best && !strcmp(r->function, function)) {
+            best = r->offset;
+            line = r->line;
+        }
+    }
+    return line;
+}
+
+int profile_function_lines(int cell, const char *function, int *first, int *last) {
+    *first = *last = 0;
+    for (size_t i = 0; i < rows.n; i++) {
+        const line_row *r = &rows.v[i];
+        if (r->cell != cell || strcmp(r->function, function)) continue;
+        if (!*first || r->line < *first) *first = r->line;
+        if (r->line > *last) *last = r->line;
+    }
+    return *first > 0;
+}
+
+const char *profile_code_of(int cell) {
+    for (size_t i = 0; i < ncodes; i++) if (codes[i].cell == cell) return codes[i].code;
+    return NULL;
+}
+
+void profile_lines(session *s, const magics *m, int count) {
+    if (!m->profile || profile_code_of(count)) return;
+    session_line_table(s, m->code, m->cflags, add_row, &count);
+    if (ncodes == sizeof codes / sizeof *codes) {      /* the oldest goes */
+        free(codes[0].code);
+        memmove(codes, codes + 1, (ncodes - 1) * sizeof *codes);
+        ncodes--;
+    }
+    codes[ncodes].cell = count;
+    codes[ncodes].code = strdup(m->code);
+    ncodes++;
+}
+
+/* ----------------------------------------------------- around the run */
+
+void profile_prepare(const magics *m) {
+    if (m->profile) prof_region_make();
+}
+
+void profile_begin(const magics *m, int count) {
+    if (m->profile) prof_start(m->profile_hz, m->profile == 2, count);
+}
+
+void profile_end(const magics *m) {
+    if (m->profile) prof_stop();
+}
+
+/* ------------------------------------------------------------ after */
+
+static json_t *cpu_metadata(const profile_data *d, const prof_region *r) {
+    json_t *fs = json_array(), *ls = json_array();
+    for (size_t i = 0; i < d->nf; i++) {
+        const pfunc *f = &d->f[i];
+        if (f->kind == PF_MARK) continue;
+        json_array_append_new(fs, json_pack("{s:s, s:o, s:o, s:I, s:I}", "name", f->name,
+                              "cell", f->cell ? json_integer(f->cell) : json_null(),
+                              "line", f->def_line ? json_integer(f->def_line) : json_null(),
+                              "self", (json_int_t)f->self, "total", (json_int_t)f->total));
+    }
+    for (size_t i = 0; i < d->nl; i++)
+        json_array_append_new(ls, json_pack("{s:i, s:i, s:I}", "cell", d->l[i].cell, "line", d->l[i].line,
+                                            "samples", (json_int_t)d->l[i].value));
+    return json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:o, s:o}", "samples", (json_int_t)d->samples,
+                     "hz", r->hz, "threads", r->threads, "cpu_ns", (json_int_t)r->cpu_ns,
+                     "sampler_ns", (json_int_t)r->handler_ns, "dropped", (json_int_t)r->dropped,
+                     "functions", fs, "lines", ls);
+}
+
+static json_t *heap_metadata(const profile_data *d) {
+    json_t *sites = json_array();
+    for (size_t i = 0; i < d->nsites; i++) {
+        const psite *s = &d->sites[i];
+        json_t *stack = json_array();
+        for (int k = 0; k < s->n; k++) json_array_append_new(stack, json_string(d->f[s->funcs[k]].name));
+        json_array_append_new(sites, json_pack("{s:o, s:o, s:o, s:I, s:I, s:I}", "stack", stack,
+                              "cell", s->cell ? json_integer(s->cell) : json_null(),
+                              "line", s->line ? json_integer(s->line) : json_null(),
+                              "allocs", (json_int_t)s->allocs, "bytes", (json_int_t)s->bytes,
+                              "live_bytes", (json_int_t)s->live_bytes));
+    }
+    return json_pack("{s:o}", "sites", sites);
+}
+
+/* Where each cell function was defined (its cell's line). */
+static void definition_lines(profile_data *d, session *s) {
+    for (size_t i = 0; i < d->nf; i++) {
+        int cnt, line;
+        if (d->f[i].kind == PF_CELL && session_where_defined(s, d->f[i].name, &cnt, &line) && cnt == d->f[i].cell)
+            d->f[i].def_line = line;
+        else if (d->f[i].kind == PF_CELL)
+            profile_function_lines(d->f[i].cell, d->f[i].name, &d->f[i].def_line, &line);
+    }
+}
+
+json_t *profile_finish(session *s, const magics *m, int count, profile_send_fn send) {
+    prof_region *r = prof_region_get();
+    if (!m->profile || !r || r->cell != count) return NULL;
+    profile_data d;
+    profile_sum(r, count, &d);
+    definition_lines(&d, s);
+    textbuf html = { 0 }, text = { 0 };
+    if (d.heap) profile_show_heap_html(&d, r, &html, &text);
+    else profile_show_html(&d, r, &html, &text);
+    char *error = NULL;
+    if (m->profile_export) {
+        if (profile_export(&d, m->profile_export, &error) == 0)
+            textbuf_printf(&text, "\nWrote %s.folded and %s.speedscope.json\n", m->profile_export,
+                           m->profile_export);
+        else
+            textbuf_printf(&text, "\n%s\n", error ? error : "%%profile --export failed");
+    }
+    if (m->profile_export) {
+        textbuf_puts(&html, "<div style=\"font-size:12px\">");
+        profile_xml(&html, error ? error : "Exported: ");
+        if (!error) {
+            profile_xml(&html, m->profile_export);
+            textbuf_puts(&html, ".folded, ");
+            profile_xml(&html, m->profile_export);
+            textbuf_puts(&html, ".speedscope.json");
+        }
+        textbuf_puts(&html, "</div>\n");
+    }
+    free(error);
+    send(json_pack("{s:s, s:s}", "text/html", html.s ? html.s : "", "text/plain", text.s ? text.s : ""));
+    free(html.s);
+    free(text.s);
+    json_t *md = d.heap ? json_pack("{s:o}", "heap_profile", heap_metadata(&d))
+                        : json_pack("{s:o}", "profile", cpu_metadata(&d, r));
+    profile_data_free(&d);
+    r->cell = 0;
+    return md;
+}
+
+void profile_after_crash(session *s, const magics *m, int count, profile_send_fn send) {
+    prof_region *r = prof_region_get();
+    if (!m->profile || !r || r->cell != count) return;
+    if (r->active) {                     /* it died sampling: the figures end here */
+        r->active = 0;
+        r->cpu_ns = 0;
+    }
+    profile_lines(s, m, count);
+    json_decref(profile_finish(s, m, count, send));
+}
