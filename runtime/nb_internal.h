@@ -49,6 +49,18 @@ const char *nb_internal_check_failure(void);
  * larger sizes. */
 #define NB_HIST_BUCKETS 40
 
+/* perf_event_open's counters for %measure verbose (counters.c). */
+typedef struct nb_counters {
+    int measured;                   /* 0: perf events not allowed here */
+    int hardware;                   /* the machine has hardware counters */
+    uint64_t task_clock_ns;         /* CPU time of the cell's threads, user mode */
+    uint64_t context_switches;      /* perf's, or getrusage's where perf may not see the kernel */
+    uint64_t page_faults;
+    uint64_t cycles, instructions, cache_misses, branch_misses;   /* when HARDWARE */
+} nb_counters;
+/* Count while cells run (%measure verbose) or not. */
+void nb_internal_counters_want(int on);
+
 typedef struct nb_measure {
     uint64_t compile_ns;            /* filled by the worker */
     uint64_t run_ns;                /* wall time between begin and end (the worker may overwrite) */
@@ -70,6 +82,7 @@ typedef struct nb_measure {
     uint64_t rss_bytes;             /* resident set size at end */
     uint64_t max_rss_bytes;         /* the process's peak RSS so far */
     uint64_t hist[NB_HIST_BUCKETS]; /* allocation sizes of this cell */
+    nb_counters counters;           /* %measure verbose */
 } nb_measure;
 
 /* Start measuring a cell: zero the per-cell counters and benchmark list,

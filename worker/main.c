@@ -277,6 +277,18 @@ static json_t *measure_json(const nb_measure *m) {
                      "major_faults", (json_int_t)m->major_faults);
 }
 
+/* %measure verbose's perf counters; hardware ones null where there are none. */
+static json_t *counters_json(const nb_counters *c) {
+    if (!c->measured) return json_null();
+    json_t *hw = !c->hardware ? json_null()
+        : json_pack("{s:I, s:I, s:I, s:I}", "cycles", (json_int_t)c->cycles,
+                    "instructions", (json_int_t)c->instructions, "cache_misses", (json_int_t)c->cache_misses,
+                    "branch_misses", (json_int_t)c->branch_misses);
+    return json_pack("{s:I, s:I, s:I, s:o}", "task_clock_ns", (json_int_t)c->task_clock_ns,
+                     "context_switches", (json_int_t)c->context_switches,
+                     "page_faults", (json_int_t)c->page_faults, "hardware", hw);
+}
+
 /* Do what the cell's magics say. 0 to go on and compile M->code, 1 when
  * the cell is done (R says how), -1 on an error in R. */
 static int apply_magics(session *s, magics *m, session_result *r) {
@@ -403,6 +415,7 @@ static int execute(session *s, json_t *req) {
         nb_internal_failed_alloc(1);
         pid_t me = getpid();
         ceilings_cell_begin();
+        nb_internal_counters_want(measure_mode == MEASURE_VERBOSE);
         profile_begin(&m, count);
         session_commit_run(s, pc, &r);
         profile_end(&m);
@@ -432,6 +445,7 @@ static int execute(session *s, json_t *req) {
         if (measure_mode == MEASURE_VERBOSE) {
             json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r.measure.rss_bytes));
             json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r.measure.max_rss_bytes));
+            json_object_set_new(mj, "counters", counters_json(&r.measure.counters));
         }
         json_object_set_new(done, "measure", mj);
         if (measure_mode != MEASURE_OFF) {

@@ -235,3 +235,33 @@ def test_heap_profile_counts_exactly(kc):
     (shown,) = profile_displays(msgs)
     ET.fromstring(svg_of(shown["text/html"])[0])
     assert re.search(r"cell \[\d+\] line 6\s+100\s+3200", shown["text/plain"]), shown["text/plain"]
+
+
+def test_measure_verbose_adds_perf_counters(kc):
+    from .conftest import measure_lines
+    lines = [measure_lines(run(kc, code)[1])[0]["content"]["data"]["text/plain"]
+             for code in ("%measure verbose", "#include <stdlib.h>\n#include <string.h>")]
+    for _ in range(2):
+        rep, msgs = profiled(kc, "char *big = malloc(16 << 20); memset(big, 1, 16 << 20); free(big);")
+        c = rep["metadata"]["ckernel"]["measure"]["counters"]
+        assert c is not None, "perf_event_open refused"
+        assert c["page_faults"] >= 4000 and c["task_clock_ns"] > 0, c
+        assert c["context_switches"] >= 0
+        (line,) = measure_lines(msgs)
+        lines.append(line["content"]["data"]["text/plain"])
+    assert all(re.search(r"counters: task clock \S+ \S+ \u00b7 \d+ context switches \u00b7 \d+ page faults", t)
+               for t in lines), lines
+    if c["hardware"] is None:         # said once, plainly, then not again
+        assert "no hardware counters" in lines[0]
+        assert not any("no hardware counters" in t for t in lines[1:]), lines
+    else:
+        assert c["hardware"]["instructions"] > 0
+    out = stdout_text(run(kc, """
+void loop(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(i * 3); }
+nb_bench_time(0.05);
+nb_result r = nb_bench("Loop", loop);
+printf("cpu %.3f wall %.3f\\n", r.cpu_ns_per_op, r.ns_per_op);
+""", timeout=60)[1])
+    assert re.search(r"per op: task clock [\d.]+ ns", out), out
+    m = re.search(r"cpu ([\d.]+) wall ([\d.]+)", out)
+    assert m and float(m.group(1)) > 0, out
