@@ -125,16 +125,20 @@ static int after_call(uintptr_t a) {
 static int in_worker(uintptr_t a) { return a >= (uintptr_t)__executable_start && a < (uintptr_t)etext; }
 
 /* Below a library function (which keeps no frame pointer) the innermost
- * cell frame's return address lies somewhere between the stack pointer
- * and the chain: the first word there that returns into cell code just
- * after a call, as the crash report finds it. 0 if none. */
-static uintptr_t scan_for_return(uintptr_t sp, uintptr_t fp, uintptr_t *at) {
-    uintptr_t words[256];
-    size_t n = fp > sp && fp - sp < sizeof words ? (fp - sp) / sizeof *words + 2 : 256;
-    if (n > 256) n = 256;
+ * cell frame's return address lies somewhere above the stack pointer: the
+ * first word there that returns into cell code just after a call and
+ * whose frame checks out (frame_of_call). 0 if none. */
+static uintptr_t frame_of_call(uintptr_t ra, uintptr_t at, uintptr_t sp, uintptr_t hint);
+
+static uintptr_t scan_for_return(uintptr_t sp, uintptr_t fp, uintptr_t *at, uintptr_t *caller_fp) {
+    uintptr_t words[512];
+    size_t n = 512;
     while (n > 0 && read_words(sp, sp, words, n) < 0) n /= 2;
-    for (size_t i = 0; i < n; i++)
-        if (after_call(words[i])) { *at = sp + i * sizeof *words; return words[i]; }
+    for (size_t i = 0; i < n; i++) {
+        if (!after_call(words[i])) continue;
+        *at = sp + i * sizeof *words;
+        if ((*caller_fp = frame_of_call(words[i], *at, sp, fp))) return words[i];
+    }
     return 0;
 }
 
@@ -159,57 +163,95 @@ static int chain_walk(uintptr_t fp, uintptr_t low, uintptr_t sp, uintptr_t *pcs,
     return n;
 }
 
+/* The frame size tcc's prologue reserves (push rbp; mov rbp, rsp;
+ * sub rsp, imm32), or -1 when the code at START is not such a prologue. */
+static long frame_size(uintptr_t start) {
+    if (!rt_in_cell_region(start) || !rt_in_cell_region(start + 11)) return -1;
+    const unsigned char *c = (const unsigned char *)start;
+    if (c[0] != 0x55 || c[1] != 0x48 || c[2] != 0x89 || c[3] != 0xe5) return -1;
+    if (c[4] != 0x48 || c[5] != 0x81 || c[6] != 0xec) return -1;
+    int32_t n;
+    memcpy(&n, c + 7, sizeof n);
+    return n >= 0 ? n : -1;
+}
+
+/* Whether FP holds a frame: a return into cell code after a call with
+ * the caller's frame above, a return into libc (qsort calling a
+ * comparison), or into the kernel's runtime. */
+static int valid_frame(uintptr_t sp, uintptr_t fp) {
+    uintptr_t fr[2];
+    if ((fp & 7) || read_words(sp, fp, fr, 2) < 0) return 0;
+    if (in_worker(fr[1])) return 1;
+    return rt_in_cell_region(fr[1]) ? after_call(fr[1]) && fr[0] > fp : rt_from_libc((const void *)fr[1]);
+}
+
+/* The frame pointer of the cell function that made a call returning to RA,
+ * whose return address lies at AT: its frame ends where the call's return
+ * address was pushed (give or take the call's alignment), and its prologue
+ * says how large it is (HINT, the rbp register, may be it, higher when the
+ * call had arguments on the stack). 0 when that cannot be told: the caller
+ * is then not trusted. */
+static uintptr_t frame_of_call(uintptr_t ra, uintptr_t at, uintptr_t sp, uintptr_t hint) {
+    const prof_frame *f = note_pc(ra);
+    if (!f || f->state != 2) return 0;
+    long size = frame_size(ra - f->offset);
+    if (size < 0) return 0;
+    uintptr_t base = at + 8 + (uintptr_t)size;
+    if (hint >= base && hint - base <= 512 && valid_frame(sp, hint)) return hint;
+    for (uintptr_t pad = 0; pad <= 16; pad += 8)       /* the call's alignment, a stack argument */
+        if (valid_frame(sp, base + pad)) return base + pad;
+    return 0;
+}
+
 int prof_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs, int max, uint32_t *flags) {
     int n = 0;
     *flags = PROF_END_ROOT;
     pcs[n++] = pc;
     if (!rt_in_cell_region(pc)) {
-        uintptr_t at = 0, ra = scan_for_return(sp, fp, &at);
+        /* a library (or the runtime) at the top: the cell function that
+         * called it is the first return into cell code on the stack whose
+         * frame checks out */
+        uintptr_t at = 0, caller_fp = 0, ra = scan_for_return(sp, fp, &at, &caller_fp);
         if (!ra) { *flags = in_worker(pc) ? PROF_END_RUNTIME : PROF_CUT_LIBRARY; return n; }
         pcs[n++] = ra;
-        if (fp <= at) { *flags = PROF_CUT_FRAME; return n; }
-    } else {
-        /* at a function's first instruction (push rbp), its second (mov
-         * rbp, rsp) or its ret, rbp is still the caller's frame */
-        const prof_frame *f = note_pc(pc);
-        uintptr_t top[2];
-        int edge = (f && f->state == 2 && f->offset <= 1) || *(const unsigned char *)pc == 0xC3;
-        if (edge && read_words(sp, sp, top, 2) == 0) {
-            uintptr_t ra = f && f->offset == 1 ? top[1] : top[0];
-            if (rt_in_cell_region(ra)) pcs[n++] = ra;
-        }
+        return chain_walk(caller_fp, at + 8, sp, pcs, n, max, flags);
+    }
+    /* at a function's first instruction (push rbp), its second (mov rbp,
+     * rsp) or its ret, rbp is still the caller's frame */
+    const prof_frame *f = note_pc(pc);
+    uintptr_t top[2];
+    int edge = (f && f->state == 2 && f->offset <= 1) || *(const unsigned char *)pc == 0xC3;
+    if (edge && read_words(sp, sp, top, 2) == 0) {
+        uintptr_t ra = f && f->offset == 1 ? top[1] : top[0];
+        if (rt_in_cell_region(ra)) pcs[n++] = ra;
     }
     return chain_walk(fp, sp, sp, pcs, n, max, flags);
 }
 
 /* The stack of an allocation, from inside the allocator (whose frames
- * keep no frame pointer): SITE, the allocating call's return address,
- * then the cell frame that made it, found on the stack as a return into
- * cell code after a call; its frame pointer is the nearest stack address
- * the allocator saved on its stack (rbp is callee-saved) that makes a
- * valid frame above that return address. */
+ * keep no frame pointer): SITE, the allocating call's return address, and
+ * the frames above. A call from cell code: its return address lies on the
+ * stack just above the allocator's frames, the highest copy of SITE there
+ * (copies below are the allocator's own, and the cell frame's locals never
+ * hold it); the frame it returns to is known from its prologue. A call
+ * from a library (strdup): the cell frame that called that, as for a
+ * sample (scan_for_return). */
 int prof_walk_alloc(uintptr_t site, uintptr_t *pcs, int max, uint32_t *flags) {
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    uintptr_t w[384];
-    size_t nw = sizeof w / sizeof *w;
-    while (nw > 8 && read_words(sp, sp, w, nw) < 0) nw /= 2;
     int n = 0;
-    *flags = PROF_END_ROOT;
+    *flags = rt_in_cell_region(site) ? PROF_CUT_FRAME : PROF_CUT_LIBRARY;
     pcs[n++] = site;
-    size_t i = 0;
-    while (i < nw && !(after_call(w[i]) && (w[i] == site || !rt_in_cell_region(site)))) i++;
-    if (i == nw) { *flags = rt_in_cell_region(site) ? PROF_CUT_FRAME : PROF_CUT_LIBRARY; return n; }
-    uintptr_t at = sp + i * sizeof *w;
-    if (w[i] != site) pcs[n++] = w[i];
-    uintptr_t best = 0;
-    for (size_t k = 0; k < nw && k < i + 64; k++) {
-        uintptr_t c = w[k], fr[2];
-        if (c <= at || c - at > (1u << 20) || (c & 7) || (best && c >= best)) continue;
-        if (read_words(sp, c, fr, 2) < 0) continue;
-        if ((after_call(fr[1]) && fr[0] > c) || in_worker(fr[1])) best = c;
+    uintptr_t at = 0, fp = 0, ra = 0;
+    if (rt_in_cell_region(site)) {
+        uintptr_t w[384];
+        size_t nw = sizeof w / sizeof *w;
+        while (nw > 8 && read_words(sp, sp, w, nw) < 0) nw /= 2;
+        for (size_t i = 0; i < nw; i++) if (w[i] == site) at = sp + i * sizeof *w;
+        fp = at ? frame_of_call(site, at, sp, 0) : 0;
+    } else if ((ra = scan_for_return(sp, 0, &at, &fp))) {
+        pcs[n++] = ra;
     }
-    if (!best) { *flags = PROF_CUT_FRAME; return n; }
-    return chain_walk(best, at + 8, sp, pcs, n, max, flags);
+    return fp ? chain_walk(fp, at + 8, sp, pcs, n, max, flags) : n;
 }
 
 /* ------------------------------------------------------------ timers */

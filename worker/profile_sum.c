@@ -53,9 +53,12 @@ static int library_func(summing *s, uintptr_t pc) {
     }
     const char *obj = info.dli_fname ? base_name(info.dli_fname) : "?";
     if (!strcmp(obj, "ckernel-worker")) obj = "the kernel's runtime";
+    /* a function the library does not export (qsort's msort) has no name
+     * to give: all of them are one entry per library */
     if (info.dli_sname) snprintf(name, sizeof name, "%s", info.dli_sname);
-    else snprintf(name, sizeof name, "%s+0x%lx", obj, (unsigned long)(pc - (uintptr_t)info.dli_fbase));
-    snprintf(label, sizeof label, "%s (%s)", name, obj);
+    else snprintf(name, sizeof name, "%s internals", obj);
+    if (info.dli_sname) snprintf(label, sizeof label, "%s (%s)", name, obj);
+    else snprintf(label, sizeof label, "%s", name);
     return func_of(s, name, label, 0, PF_LIBRARY);
 }
 

@@ -265,3 +265,32 @@ printf("cpu %.3f wall %.3f\\n", r.cpu_ns_per_op, r.ns_per_op);
     assert re.search(r"per op: task clock [\d.]+ ns", out), out
     m = re.search(r"cpu ([\d.]+) wall ([\d.]+)", out)
     assert m and float(m.group(1)) > 0, out
+
+
+def test_a_library_without_frame_pointers_ends_the_stack_marked(kc, tmp_path):
+    """qsort (libc keeps no frame pointers) calling the cell's comparison:
+    the comparison's stacks end at qsort, marked, never guessed past; the
+    samples inside qsort still reach the cell function that called it."""
+    run(kc, "#include <stdlib.h>")
+    base = str(tmp_path / "q")
+    rep, msgs = profiled(kc, f"""%%profile --export {base}
+int cmp(const void *a, const void *b) {{ int x = *(const int *)a, y = *(const int *)b; return (x > y) - (x < y); }}
+int *v;
+void sortit(void) {{
+    for (int r = 0; r < 25; r++) {{
+        for (int i = 0; i < 200000; i++) v[i] = rand();
+        qsort(v, 200000, sizeof *v, cmp);
+    }}
+}}
+v = malloc(200000 * sizeof *v);
+sortit();
+""")
+    assert rep["content"]["status"] == "ok", errors(msgs)
+    f = by_name(rep["metadata"]["ckernel"]["profile"])
+    samples = rep["metadata"]["ckernel"]["profile"]["samples"]
+    assert f["cmp"]["self"] > 0.15 * samples and f["sortit"]["total"] > 0.15 * samples, f
+    folded = open(base + ".folded").read().splitlines()
+    cut = [l for l in folded if l.startswith("[stack cut: a library without frame pointers];")]
+    assert any(l.rsplit(" ", 1)[0].endswith(";cmp") for l in cut), folded
+    # no stack through cmp claims to know who called qsort
+    assert not any(";cmp" in l and l.startswith("the cell's statements") for l in folded), folded
