@@ -406,7 +406,7 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) {
         t_prep = monotime_ns();
         session_set_count(s, count);
-        profile_lines(s, &m, count);
+        profile_cell(s, &m, count);
         pc = session_prepare(s, m.code, m.cflags, &r);
         t_prep = monotime_ns() - t_prep;
     }

@@ -4,8 +4,10 @@
  * Cell code has no line information at run time. When a cell is
  * profiled, it is compiled once more with -g before it runs (as a crashed
  * cell is, for its frames' lines), and its stabs give every function's
- * lines; they are kept, with the cell's text, so that a later profile can
- * show the lines of this cell's functions too. */
+ * lines. The text of every cell is kept; a profile that meets a function
+ * of an earlier cell compiles that cell once more, against the session as
+ * it is then, for its lines (the same code, unless a later cell changed
+ * a macro or a type it uses). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +17,14 @@
 
 typedef struct { int cell; char *function; unsigned long offset; int line; } line_row;
 
+/* The cells run so far (the newest CELLS), with their line table once it
+ * was made. */
+#define CELLS 512
+typedef struct { int cell; char *code, *cflags; int lines; } cell_record;
+
 static struct { line_row *v; size_t n, cap; } rows;
-static struct { int cell; char *code; } codes[256];
-static size_t ncodes;
+static cell_record cells[CELLS];
+static size_t ncells;
 static session *the_session;
 
 /* ---------------------------------------------------------- naming */
@@ -73,22 +80,45 @@ int profile_function_lines(int cell, const char *function, int *first, int *last
     return *first > 0;
 }
 
-const char *profile_code_of(int cell) {
-    for (size_t i = 0; i < ncodes; i++) if (codes[i].cell == cell) return codes[i].code;
+static cell_record *record_of(int cell) {
+    for (size_t i = 0; i < ncells; i++) if (cells[i].cell == cell) return &cells[i];
     return NULL;
 }
 
-void profile_lines(session *s, const magics *m, int count) {
-    if (!m->profile || profile_code_of(count)) return;
-    session_line_table(s, m->code, m->cflags, add_row, &count);
-    if (ncodes == sizeof codes / sizeof *codes) {      /* the oldest goes */
-        free(codes[0].code);
-        memmove(codes, codes + 1, (ncodes - 1) * sizeof *codes);
-        ncodes--;
+const char *profile_code_of(int cell) {
+    const cell_record *c = record_of(cell);
+    return c && c->lines ? c->code : NULL;
+}
+
+/* The line table of cell C, compiled again with -g against the session
+ * as it is now (for the cell about to run, as it was before it). */
+static void make_lines(session *s, cell_record *c) {
+    if (c->lines) return;
+    c->lines = session_line_table(s, c->code, c->cflags, add_row, &c->cell) == 0 ? 1 : -1;
+}
+
+void profile_cell(session *s, const magics *m, int count) {
+    cell_record *c = record_of(count);
+    if (!c) {
+        if (ncells == CELLS) {                          /* the oldest goes */
+            free(cells[0].code);
+            free(cells[0].cflags);
+            memmove(cells, cells + 1, (CELLS - 1) * sizeof *cells);
+            ncells--;
+        }
+        c = &cells[ncells++];
+        *c = (cell_record){ count, strdup(m->code), m->cflags ? strdup(m->cflags) : NULL, 0 };
     }
-    codes[ncodes].cell = count;
-    codes[ncodes].code = strdup(m->code);
-    ncodes++;
+    if (m->profile) make_lines(s, c);
+}
+
+/* Line tables for the earlier cells whose functions the profile met. */
+static void earlier_lines(session *s, const prof_region *r, int count) {
+    for (size_t i = 0; i < PROF_FRAMES; i++) {
+        const prof_frame *f = &r->frames[i];
+        cell_record *c = f->state == 2 && f->cell != count ? record_of(f->cell) : NULL;
+        if (c) make_lines(s, c);
+    }
 }
 
 /* ----------------------------------------------------- around the run */
@@ -155,6 +185,7 @@ static void definition_lines(profile_data *d, session *s) {
 json_t *profile_finish(session *s, const magics *m, int count, profile_send_fn send) {
     prof_region *r = prof_region_get();
     if (!m->profile || !r || r->cell != count) return NULL;
+    earlier_lines(s, r, count);
     profile_data d;
     profile_sum(r, count, &d);
     definition_lines(&d, s);
@@ -198,6 +229,6 @@ void profile_after_crash(session *s, const magics *m, int count, profile_send_fn
         r->active = 0;
         r->cpu_ns = 0;
     }
-    profile_lines(s, m, count);
+    profile_cell(s, m, count);
     json_decref(profile_finish(s, m, count, send));
 }

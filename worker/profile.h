@@ -21,9 +21,9 @@ void profile_install(session *s);
 /* Before the snapshot is forked: the shared record (so that a snapshot
  * that takes over can read what the dying cell sampled). */
 void profile_prepare(const magics *m);
-/* Before the cell is prepared (the session as it was before it): the
- * cell's line table, from one more compile with -g. */
-void profile_lines(session *s, const magics *m, int count);
+/* Before any cell is prepared (the session as it was before it): keep its
+ * text; for a profiled cell, its line table (one more compile, with -g). */
+void profile_cell(session *s, const magics *m, int count);
 /* Right around the run. */
 void profile_begin(const magics *m, int count);
 void profile_end(const magics *m);

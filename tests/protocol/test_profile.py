@@ -117,8 +117,12 @@ def test_earlier_cells_functions_are_named_with_their_cell(kc):
     f = by_name(rep["metadata"]["ckernel"]["profile"])
     assert f["work"]["cell"] == defined and f["work"]["line"] == 5, f["work"]
     assert f["work"]["self"] > 0.9 * rep["metadata"]["ckernel"]["profile"]["samples"]
+    # its lines too: that cell is compiled again for them
+    lines = {(l["cell"], l["line"]): l["samples"] for l in rep["metadata"]["ckernel"]["profile"]["lines"]}
+    assert lines.get((defined, 8), 0) > 0.6 * f["work"]["self"], lines
     (shown,) = profile_displays(msgs)
     assert f"work, defined in cell [{defined}]" in shown["text/plain"]
+    assert re.search(r"%\s+\d+\s+8 \|\s+s \+= i \* 0.5;", shown["text/plain"]), shown["text/plain"]
 
 
 def test_threads_are_sampled(kc):
