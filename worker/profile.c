@@ -107,7 +107,8 @@ void profile_cell(session *s, const magics *m, int count) {
             ncells--;
         }
         c = &cells[ncells++];
-        *c = (cell_record){ count, strdup(m->code), m->cflags ? strdup(m->cflags) : NULL, 0 };
+        /* a %%cc cell's code is gcc's or clang's: tcc's stabs would not fit it */
+        *c = (cell_record){ count, strdup(m->code), m->cflags ? strdup(m->cflags) : NULL, m->cc ? -1 : 0 };
     }
     if (m->profile) make_lines(s, c);
 }

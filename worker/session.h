@@ -34,6 +34,7 @@ typedef struct {
     unsigned long long compile_ns, run_ns;   /* build+compile+relocate; the run */
     int compiles;           /* libtcc runs it took: more than 1 when the try with
                              * only the declarations it seemed to use said anything */
+    char *compiler;         /* %%cc: "gcc -O2", or NULL for tcc */
     int measured;           /* the cell ran: MEASURE holds its figures */
     nb_measure measure;
 } session_result;
@@ -81,11 +82,20 @@ int session_where_defined(const session *s, const char *name, int *count, int *l
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n);
 
-/* Every line record of the unit CODE compiles to (as session_lines: the
- * session as it was before the cell): FN as compile_line_table calls it,
- * with the statements' function named "__ck_run". 0 or -1. */
+/* Every line record of the unit CODE compiles to with tcc (as
+ * session_lines: the session as it was before the cell): FN as
+ * compile_line_table calls it, with the statements' function named
+ * "__ck_run". 0 or -1 (also while a %%cc compiler is set). */
 int session_line_table(session *s, const char *code, const char *cell_options,
                        compile_line_fn fn, void *opaque);
+
+/* %%cc: the compiler (cc.h) of the cells prepared or relined from now,
+ * NULL for tcc. Borrowed until set again. */
+struct cc_spec;
+void session_set_cc(session *s, const struct cc_spec *cc);
+/* %asm NAME: print the machine code of the session's function NAME, with
+ * its cell lines, whichever compiler made it. 0 or -1 (said on stdout). */
+int session_asm(session *s, const char *name);
 
 /* A read-only look at entry I of the session (for completion). The
  * strings are borrowed until the next cell. */
