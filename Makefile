@@ -19,7 +19,7 @@ BUILD    := build
 LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 
 KERNEL_LIBS := -lzmq -ljansson -lcrypto -luuid -lpthread
-WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
+WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -lz -ldl -lm -lpthread
 
 # One folder a process (README "Layout"), each built by wildcard:
 #   kernel/   the Jupyter process;  worker/   the process that compiles and

@@ -15,6 +15,7 @@ need libzmq3-dev                  # ZeroMQ sockets: the five Jupyter channels
 need libjansson-dev               # JSON: the connection file and every message
 need libssl-dev                   # libcrypto's HMAC-SHA256 signs and verifies messages
 need uuid-dev                     # libuuid: session and message ids
+need zlib1g-dev                   # zlib: %%profile --export writes pprof's gzipped profile
 need libcmocka-dev                # C unit tests (tests/unit) with a real test runner
 need python3-jupyter-client python3-zmq  # protocol tests talk to the kernel as a front end
 need python3-jupyter-kernel-test  # the Jupyter protocol conformance suite

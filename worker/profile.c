@@ -195,9 +195,9 @@ json_t *profile_finish(session *s, const magics *m, int count, profile_send_fn s
     else profile_show_html(&d, r, &html, &text);
     char *error = NULL;
     if (m->profile_export) {
-        if (profile_export(&d, m->profile_export, &error) == 0)
-            textbuf_printf(&text, "\nWrote %s.folded and %s.speedscope.json\n", m->profile_export,
-                           m->profile_export);
+        if (profile_export(&d, r->hz, m->profile_export, &error) == 0)
+            textbuf_printf(&text, "\nWrote %s.folded, %s.speedscope.json and %s.pb.gz\n", m->profile_export,
+                           m->profile_export, m->profile_export);
         else
             textbuf_printf(&text, "\n%s\n", error ? error : "%%profile --export failed");
     }
@@ -208,7 +208,9 @@ json_t *profile_finish(session *s, const magics *m, int count, profile_send_fn s
             profile_xml(&html, m->profile_export);
             textbuf_puts(&html, ".folded, ");
             profile_xml(&html, m->profile_export);
-            textbuf_puts(&html, ".speedscope.json");
+            textbuf_puts(&html, ".speedscope.json, ");
+            profile_xml(&html, m->profile_export);
+            textbuf_puts(&html, ".pb.gz (pprof)");
         }
         textbuf_puts(&html, "</div>\n");
     }

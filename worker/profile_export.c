@@ -3,7 +3,7 @@
  * frame first, frames joined by ';', then its samples (or bytes), the
  * format of flamegraph.pl and speedscope; NAME.speedscope.json is
  * speedscope's own format (a "sampled" profile: the same stacks, with
- * their weights). */
+ * their weights); NAME.pb.gz is pprof's (profile_pprof.c). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -61,8 +61,8 @@ static int fail(char **error, const char *what, const char *path) {
     return -1;
 }
 
-int profile_export(const profile_data *d, const char *name, char **error) {
-    char *folded_path = NULL, *json_path = NULL;
+int profile_export(const profile_data *d, int hz, const char *name, char **error) {
+    char *folded_path = NULL, *json_path = NULL, *pprof_path = NULL;
     if (asprintf(&folded_path, "%s.folded", name) < 0) return -1;
     if (asprintf(&json_path, "%s.speedscope.json", name) < 0) { free(folded_path); return -1; }
     int rc = 0;
@@ -84,6 +84,9 @@ int profile_export(const profile_data *d, const char *name, char **error) {
                             "samples", w.samples, "weights", w.weights);
     if (rc == 0 && (!doc || json_dump_file(doc, json_path, JSON_COMPACT) != 0)) rc = fail(error, "write", json_path);
     json_decref(doc);
+    if (rc == 0 && asprintf(&pprof_path, "%s.pb.gz", name) >= 0)
+        rc = profile_export_pprof(d, hz, pprof_path, error);
+    free(pprof_path);
     free(folded_path);
     free(json_path);
     return rc;

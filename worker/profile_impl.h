@@ -66,9 +66,13 @@ void profile_flame_svg(const profile_data *d, const char *title, textbuf *out);
 /* "12 samples", "3.1 KiB": a value of D in words. */
 void profile_value_text(const profile_data *d, double v, char *out, size_t n);
 
-/* profile_export.c: NAME.folded and NAME.speedscope.json. 0, or -1 with
- * *ERROR (caller frees). */
-int profile_export(const profile_data *d, const char *name, char **error);
+/* profile_export.c: NAME.folded, NAME.speedscope.json and NAME.pb.gz
+ * (HZ: the sampling rate). 0, or -1 with *ERROR (caller frees). */
+int profile_export(const profile_data *d, int hz, const char *name, char **error);
+
+/* profile_pprof.c: pprof's profile.proto, gzipped, at PATH (HZ: the
+ * sampling rate, for CPU time). 0, or -1 with *ERROR (caller frees). */
+int profile_export_pprof(const profile_data *d, int hz, const char *path, char **error);
 
 /* profile_show.c: the displays and the metadata. */
 void profile_show_html(const profile_data *d, const prof_region *r, textbuf *html, textbuf *text);

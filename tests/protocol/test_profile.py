@@ -5,6 +5,7 @@ heap profile's exact counts (README "Profiling").
 CPU sampling counts CPU time, so a loaded machine changes how long the
 cells take, not what share each function gets: the work is large enough
 for hundreds of samples, and the margins are wide."""
+import gzip
 import json
 import os
 import re
@@ -40,6 +41,41 @@ void cold(void) {
 hot();
 cold();
 """
+
+
+def pb_varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7f) << shift
+        shift += 7
+        if c < 0x80:
+            return v, i
+
+
+def pb_fields(b):
+    """A protobuf message's fields: {number: [int or bytes, ...]}."""
+    out, i = {}, 0
+    while i < len(b):
+        key, i = pb_varint(b, i)
+        if key & 7 == 0:
+            v, i = pb_varint(b, i)
+        elif key & 7 == 2:
+            n, i = pb_varint(b, i)
+            v, i = b[i:i + n], i + n
+        else:
+            raise AssertionError(f"wire type {key & 7}")
+        out.setdefault(key >> 3, []).append(v)
+    return out
+
+
+def pb_packed(b):
+    vals, i = [], 0
+    while i < len(b):
+        v, i = pb_varint(b, i)
+        vals.append(v)
+    return vals
 
 
 def profiled(kc, code, timeout=120):
@@ -164,6 +200,19 @@ def test_export_writes_folded_and_speedscope(kc, tmp_path):
     assert sum(p["weights"]) == samples == p["endValue"]
     assert all(0 <= i < len(frames) for s in p["samples"] for i in s)
     assert "work" in [fr["name"] for fr in frames]
+    # pprof's profile.proto, gzipped: decoded by hand (protobuf's wire format)
+    prof = pb_fields(gzip.open(base + ".pb.gz").read())
+    strings = [v.decode() for v in prof.get(6, [])]
+    assert strings[0] == ""
+    types = [pb_fields(v) for v in prof[1]]
+    assert [strings[t[1][0]] for t in types] == ["samples", "cpu"]
+    values = [pb_packed(pb_fields(s)[2][0]) for s in prof[2]]
+    assert sum(v[0] for v in values) == samples
+    names = [strings[pb_fields(f)[2][0]] for f in prof[5]]
+    assert "work (cell [1])" in names or any(n.startswith("work") for n in names), names
+    locations = [pb_fields(l)[1][0] for l in prof[4]]
+    for s in prof[2]:
+        assert all(i in locations for i in pb_packed(pb_fields(s)[1][0]))
 
 
 def test_a_crashing_cell_still_shows_its_samples(kc):
