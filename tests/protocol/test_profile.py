@@ -227,6 +227,26 @@ def test_a_crashing_cell_still_shows_its_samples(kc):
     assert "ok" in run(kc, 'printf("ok\\n");')[0]["status"]
 
 
+def test_an_interrupted_cell_still_shows_its_samples(kernel):
+    km, kc = kernel
+    run(kc, WORK)
+    mid = kc.execute("%%profile\nwork(60000000);\nprintf(\"started\\n\");\nfflush(stdout);\n"
+                     "for (;;) work(1000000);\n", allow_stdin=False)
+    seen = []
+    while "started" not in stdout_text(seen):     # it has sampled some 60 ms of CPU by then
+        msg = kc.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") == mid:
+            seen.append(msg)
+    km.interrupt_kernel()
+    rep = shell_reply(kc, mid, timeout=60)
+    msgs = seen + iopub_until_idle(kc, mid, timeout=60)
+    assert rep["content"]["status"] == "error" and rep["content"]["ename"] == "KeyboardInterrupt"
+    (shown,) = profile_displays(msgs)
+    m = re.search(r"(\d+) samples", shown["text/plain"])
+    assert m and int(m.group(1)) >= 20, shown["text/plain"]
+    assert "work" in shown["text/plain"]
+
+
 def test_profile_from_code(kc):
     run(kc, WORK)
     out = stdout_text(run(kc, """
