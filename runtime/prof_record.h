@@ -61,9 +61,11 @@ typedef struct prof_region {
     uint64_t log[];                 /* samples: (depth | flags << 8), then DEPTH pcs */
 } prof_region;
 
-/* The record (NULL before the first profile). */
+/* The record (NULL before prof_region_make). */
 prof_region *prof_region_get(void);
-/* Make the record now, before a snapshot is forked. 0 or -1. */
+/* Map the record (and the heap profile's table of blocks) now: at the
+ * worker's start, so that a memory limit set later counts them as there
+ * already, and so that every snapshot shares the record. 0 or -1. */
 int prof_region_make(void);
 
 /* Names cell code for frames: *NAME (N bytes), *CELL, *OFFSET into the
@@ -90,6 +92,7 @@ int prof_walk_alloc(uintptr_t site, uintptr_t *pcs, int max, uint32_t *flags);
  * bytes allocated (NULL: none); a realloc gives both. */
 extern volatile int prof_heap_on;
 void prof_heap_note(const void *old, const void *new_block, size_t n, const void *site);
+int prof_heap_reserve(void);
 void prof_heap_begin(void);
 void prof_heap_end(void);
 

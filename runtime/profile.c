@@ -11,6 +11,7 @@
  * is stack (or through process_vm_readv, which fails instead of faulting),
  * and appends the stack to the shared record. */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -42,13 +43,24 @@ extern char __executable_start[], etext[];
 prof_region *prof_region_get(void) { return R; }
 void prof_set_resolver(prof_resolver_fn fn) { resolver = fn; }
 
+static void disarm_all(void);
+
+/* A process the cell forks while it is profiled samples nothing and
+ * charges nothing: its copies of the samplers' descriptors would keep
+ * signalling the parent's thread, and its allocations are not the cell's. */
+static void forked_child(void) {
+    disarm_all();
+    prof_heap_on = 0;
+}
+
 int prof_region_make(void) {
     if (R) return 0;
     void *p = mmap(NULL, REGION_BYTES, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return -1;
+    if (p == MAP_FAILED || prof_heap_reserve() < 0) return -1;
     R = p;
     R->cap = (REGION_BYTES - sizeof *R) / sizeof(uint64_t);
+    pthread_atfork(NULL, NULL, forked_child);
     return 0;
 }
 

@@ -102,14 +102,18 @@ void prof_heap_note(const void *old, const void *new_block, size_t n, const void
     unlock();
 }
 
+int prof_heap_reserve(void) {
+    if (blocks) return 0;
+    void *p = mmap(NULL, BLOCKS * sizeof *blocks, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    blocks = p;
+    return 0;
+}
+
 void prof_heap_begin(void) {
     prof_region *r = prof_region_get();
-    if (!blocks) {
-        void *p = mmap(NULL, BLOCKS * sizeof *blocks, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) return;
-        blocks = p;
-    }
+    if (!blocks) return;
     r->heap = 1;
     prof_heap_on = 1;
 }

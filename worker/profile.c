@@ -43,6 +43,7 @@ static int resolve(const void *addr, char *name, size_t n, int *cell, uint32_t *
 void profile_install(session *s) {
     the_session = s;
     prof_set_resolver(resolve);
+    prof_region_make();       /* before any %memory: its mappings are the worker's own */
 }
 
 /* ----------------------------------------------------------- lines */
