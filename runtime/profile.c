@@ -64,9 +64,11 @@ int prof_region_make(void) {
     return 0;
 }
 
-static uint64_t mono_ns(void) {
+/* The handler's own cost is CPU time (a preempted handler took no more
+ * of the cell's). */
+static uint64_t thread_cpu_ns(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
@@ -167,6 +169,7 @@ static int chain_walk(uintptr_t fp, uintptr_t low, uintptr_t sp, uintptr_t *pcs,
         }
         uintptr_t ra = fr[1];
         if (in_worker(ra)) { *flags = PROF_END_RUNTIME; return n; }
+        if (rt_in_cell_region(ra) && !after_call(ra)) { *flags = PROF_CUT_FRAME; return n; }
         pcs[n++] = ra;
         if (!rt_in_cell_region(ra)) { *flags = PROF_CUT_LIBRARY; return n; }
         low = fp + 16;
@@ -385,7 +388,7 @@ static void on_prof(int sig, siginfo_t *si, void *ctx) {
     (void)sig;
     int saved = errno;
     if (!R || !R->active) { errno = saved; return; }
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = thread_cpu_ns();
     if (si->si_code == SI_TIMER && si->si_value.sival_int == TAG_SCAN) {
         scan_threads();
     } else {
@@ -397,7 +400,7 @@ static void on_prof(int sig, siginfo_t *si, void *ctx) {
         for (int i = 0; i < n; i++) note_pc(pcs[i]);
         append_sample(pcs, n, flags);
     }
-    __atomic_fetch_add(&R->handler_ns, mono_ns() - t0, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&R->handler_ns, thread_cpu_ns() - t0, __ATOMIC_RELAXED);
     errno = saved;
 }
 

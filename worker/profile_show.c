@@ -129,9 +129,10 @@ void profile_show_html(const profile_data *d, const prof_region *r, textbuf *htm
     double overhead = r->cpu_ns ? 100.0 * (double)r->handler_ns / (double)r->cpu_ns : 0;
     char summary[400];
     if (r->cpu_ns)
-        snprintf(summary, sizeof summary, "%ld samples at %d Hz of CPU time (%.3f s of CPU, %d thread%s sampled); "
-                 "sampler overhead %.2f%% of the CPU time%s", d->samples, r->hz, cpu_s, r->threads,
-                 r->threads == 1 ? "" : "s", overhead, r->dropped ? " (some samples lost: the record was full)" : "");
+        snprintf(summary, sizeof summary, "%ld samples at %d Hz of CPU time (%.3f s of CPU, %.0f samples a "
+                 "CPU second, %d thread%s sampled); sampler overhead %.2f%% of the CPU time%s", d->samples, r->hz,
+                 cpu_s, cpu_s > 0 ? (double)d->samples / cpu_s : 0, r->threads, r->threads == 1 ? "" : "s",
+                 overhead, r->dropped ? " (some samples lost: the record was full)" : "");
     else                                    /* its process died: what it took is not known */
         snprintf(summary, sizeof summary, "%ld samples at %d Hz of CPU time, %d thread%s sampled, up to the end "
                  "of the process that ran the cell", d->samples, r->hz, r->threads, r->threads == 1 ? "" : "s");
