@@ -538,6 +538,28 @@ def bench_kernel(name, spec, lang, a, log):
                 # iopub high-water mark dropping messages), when it finished
                 fig["output_lost"] = lines * 100 - st["bytes"] if st["idle"] else None
             attempt("output", output)
+
+        if lang == "c" and spec != "floor":
+            def growth():
+                # issue 18: a session's length must not slow it. After
+                # --grow-cells cells of definitions (each a global, a function,
+                # a struct), the round trip and the compile of the same
+                # trivial cell again, against the fresh figures above
+                for i in range(a.grow_cells):
+                    cells.one(f"int grow_g{i} = {i};\nint grow_f{i}(int x) {{ return x + grow_g{i}; }}\n"
+                              f"struct grow_s{i} {{ int a, b; }};")
+                xs, compiles = [], []
+                for _ in range(max(a.roundtrips // 5, 5)):
+                    t, reply, _ = cells.one(w["trivial"])
+                    xs.append(t)
+                    compiles.append((timing_of(reply) or {}).get("compile"))
+                fig["rt_grown"] = statistics.median(xs)
+                fig["rt_growth"] = fig["rt_grown"] / fig["rt_median"] if fig.get("rt_median") else None
+                fresh = (fig.get("timers") or {}).get("compile")
+                if fresh and all(c is not None for c in compiles):
+                    fig["compile_grown"] = statistics.median(compiles)
+                    fig["compile_growth"] = fig["compile_grown"] / fresh
+            attempt("session growth", growth)
     except Exception as e:
         errors.append(f"session: {e}")
         print(f"  {name}: session FAILED: {e}", file=sys.stderr)
@@ -571,6 +593,10 @@ ROWS = [
     ("cc_compile_gcc", "  its cell's compile: gcc -O2 (kernel timer)", MS, "ms", True, True, False),
     ("heap_ratio", "malloc+free 64 B, counted / glibc's", 1, "x", True, True, False),
     ("leaks_10k", "leak scan at a cell's end, 10,000 live blocks", MS, "ms", True, True, False),
+    ("rt_grown", "round trip `n++;` after {grow_cells} cells of definitions", MS, "ms", True, True, False),
+    ("rt_growth", "  against a fresh session's", 1, "x", True, True, False),
+    ("compile_grown", "compile of `n++;` after {grow_cells} cells (kernel timer)", MS, "ms", True, True, False),
+    ("compile_growth", "  against a fresh session's", 1, "x", True, True, False),
     ("profile_plain_cpu", "CPU-bound cell of ~1 s, CPU time (fastest of 3)", 1, "s", True, True, False),
     ("profile_cpu", "the same under %%profile at 1 kHz (fastest of 3)", 1, "s", True, True, False),
     ("profile_overhead", "%%profile's overhead, CPU time", 100, "%", True, True, False),
@@ -616,6 +642,9 @@ def goals(res):
          None if c.get("heap_ratio") is None else c["heap_ratio"] <= 1.3),
         # issue 13: %leaks is on by default if this stays at a few ms
         ("leaks_10k", "<= 3 ms", None if c.get("leaks_10k") is None else c["leaks_10k"] <= 3e-3),
+        # issue 18: flat as a session grows
+        ("rt_growth", "<= 1.2x", None if c.get("rt_growth") is None else c["rt_growth"] <= 1.2),
+        ("compile_growth", "<= 1.2x", None if c.get("compile_growth") is None else c["compile_growth"] <= 1.2),
         # issue 13
         ("profile_overhead", "< 5% at the default rate",
          None if c.get("profile_overhead") is None else c["profile_overhead"] < 0.05),
@@ -634,7 +663,7 @@ def fmt(v, scale):
 
 def table(res, a, names):
     g = {key: (text, met) for key, text, met in goals(res)}
-    fill = dict(cells=a.cells, compile_lines=a.compile_lines, output_mb=a.output_mb,
+    fill = dict(cells=a.cells, compile_lines=a.compile_lines, output_mb=a.output_mb, grow_cells=a.grow_cells,
                 cells_before=res.get("ckernel", {}).get("cells_before_rss_after", "?"))
     others = [n for n in names if n not in ("ckernel", "floor")]
     head = ["figure", "unit"] + names + ["ckernel vs best other", "goal", ""]
@@ -750,6 +779,8 @@ def main():
     p.add_argument("--starts", type=int, default=env("starts", 10), help="kernel starts (10)")
     p.add_argument("--roundtrips", type=int, default=env("roundtrips", 500), help="trivial cells (500)")
     p.add_argument("--cells", type=int, default=env("cells", 1000), help="Run All cells (1000)")
+    p.add_argument("--grow-cells", type=int, default=env("grow_cells", 600),
+                   help="cells of definitions before the session-growth figures (600)")
     p.add_argument("--compile-lines", type=int, default=env("compile_lines", 5000),
                    help="lines of the compile cell (5000)")
     p.add_argument("--output-mb", type=float, default=env("output_mb", 50, float),
@@ -764,6 +795,7 @@ def main():
     a = p.parse_args()
     if a.smoke:
         a.starts, a.roundtrips, a.cells, a.compile_lines, a.output_mb = 2, 5, 10, 500, 0.2
+        a.grow_cells = 20
         if a.out == os.path.join(BUILD, "bench", "bench.json"):
             a.out = os.path.join(BUILD, "bench", "bench-smoke.json")
 
