@@ -316,9 +316,14 @@ def test_measure_verbose_adds_perf_counters(kc):
              for code in ("%measure verbose", "#include <stdlib.h>\n#include <string.h>")]
     for _ in range(2):
         rep, msgs = profiled(kc, "char *big = malloc(16 << 20); memset(big, 1, 16 << 20); free(big);")
-        c = rep["metadata"]["ckernel"]["measure"]["counters"]
+        measure = rep["metadata"]["ckernel"]["measure"]
+        c = measure["counters"]
         assert c is not None, "perf_event_open refused"
-        assert c["page_faults"] >= 4000 and c["task_clock_ns"] > 0, c
+        # the same faults getrusage counts for the measurement line (16 MiB
+        # touched: 4096 of them, fewer where huge pages back the block)
+        faults = measure["minor_faults"] + measure["major_faults"]
+        assert faults > 0 and 0.8 * faults <= c["page_faults"] <= 1.2 * faults + 2, (c, faults)
+        assert c["task_clock_ns"] > 0, c
         assert c["context_switches"] >= 0
         (line,) = measure_lines(msgs)
         lines.append(line["content"]["data"]["text/plain"])
