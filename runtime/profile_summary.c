@@ -24,6 +24,11 @@ static uint64_t cpu_now(void) {
 
 void nb_profile_start(void) {
     prof_region *r = prof_region_get();
+    if (r && r->heap && prof_heap_on) {       /* a heap profile runs: no CPU samples to sum */
+        started_here = 0;
+        start_used = r->used;
+        return;
+    }
     started_here = !(r && r->active);
     if (started_here && prof_start(1000, 0, 0) < 0) return;
     r = prof_region_get();

@@ -261,6 +261,17 @@ nb_check(nb_profile_share(&p, "work") > 0.6, "work dominates");
 """, timeout=120)[1])
     m = re.search(r"samples (\d+) share ([\d.]+)", out)
     assert m and int(m.group(1)) >= 50 and float(m.group(2)) > 0.9, out
+    # inside %%profile: the region's own samples, the cell's profile whole
+    rep, msgs = profiled(kc, """%%profile
+work(60000000);
+nb_profile_start();
+for (int i = 0; i < 3; i++) work(40000000);
+nb_profile p = nb_profile_stop();
+printf("inner %ld\\n", p.samples);
+""")
+    inner = int(re.search(r"inner (\d+)", stdout_text(msgs)).group(1))
+    total = rep["metadata"]["ckernel"]["profile"]["samples"]
+    assert 0.4 * total < inner < 0.9 * total, (inner, total)
 
 
 HEAP = """%%profile --heap
