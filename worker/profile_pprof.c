@@ -6,13 +6,32 @@
  * function of the profile (its line: where it is defined), one Sample per
  * distinct stack (innermost location first) with its samples and CPU time,
  * or its bytes for --heap. Protobuf's wire format is written here
- * directly (varints and length-delimited fields), zlib gzips it. */
+ * directly (varints and length-delimited fields), zlib gzips it. zlib is
+ * loaded when a profile is first exported (dlopen): the worker does not
+ * map it for sessions that never export one. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include "profile_impl.h"
+
+/* zlib's gzip file functions (zlib.h), found at run time. */
+static struct {
+    void *(*open)(const char *path, const char *mode);
+    int (*write)(void *file, const void *buf, unsigned len);
+    int (*close)(void *file);
+} gz;
+
+static int load_zlib(void) {
+    if (gz.open) return 0;
+    void *lib = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) return -1;
+    *(void **)&gz.write = dlsym(lib, "gzwrite");
+    *(void **)&gz.close = dlsym(lib, "gzclose");
+    *(void **)&gz.open = dlsym(lib, "gzopen");
+    return gz.open && gz.write && gz.close ? 0 : -1;
+}
 
 typedef struct { unsigned char *b; size_t len, cap; } pbuf;
 
@@ -138,9 +157,15 @@ int profile_export_pprof(const profile_data *d, int hz, const char *path, char *
         free(t.v[i]);
     }
     free(t.v);
-    gzFile z = gzopen(path, "wb");
-    int rc = z && gzwrite(z, out.b, (unsigned)out.len) == (int)out.len ? 0 : -1;
-    if (z && gzclose(z) != Z_OK) rc = -1;
+    if (load_zlib() < 0) {
+        if (asprintf(error, "%%%%profile --export: zlib (libz.so.1) is missing: %s not written", path) < 0)
+            *error = NULL;
+        free(out.b);
+        return -1;
+    }
+    void *z = gz.open(path, "wb");
+    int rc = z && gz.write(z, out.b, (unsigned)out.len) == (int)out.len ? 0 : -1;
+    if (z && gz.close(z) != 0) rc = -1;
     if (rc < 0 && asprintf(error, "%%%%profile --export: cannot write %s: %s", path, strerror(errno)) < 0)
         *error = NULL;
     free(out.b);
