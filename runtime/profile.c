@@ -179,6 +179,22 @@ static int chain_walk(uintptr_t fp, uintptr_t low, uintptr_t sp, uintptr_t *pcs,
     return n;
 }
 
+/* Whether the function at START begins push rbp; mov rbp, rsp. */
+static int has_prologue(uintptr_t start) {
+    if (!rt_in_cell_region(start) || !rt_in_cell_region(start + 4)) return 0;
+    const unsigned char *c = (const unsigned char *)start;
+    return c[0] == 0x55 && c[1] == 0x48 && c[2] == 0x89 && c[3] == 0xe5;
+}
+
+/* Whether RA returns from a direct call (call rel32) to TARGET. */
+static int calls(uintptr_t ra, uintptr_t target) {
+    if (!rt_in_cell_region(ra) || !rt_in_cell_region(ra - 5)) return 0;
+    const unsigned char *c = (const unsigned char *)ra;
+    int32_t rel;
+    memcpy(&rel, c - 4, sizeof rel);
+    return c[-5] == 0xE8 && ra + (uintptr_t)(intptr_t)rel == target;
+}
+
 /* The frame size tcc's prologue reserves (push rbp; mov rbp, rsp;
  * sub rsp, imm32), or -1 when the code at START is not such a prologue. */
 static long frame_size(uintptr_t start) {
@@ -236,10 +252,18 @@ int prof_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs, int max,
      * rsp) or its ret, rbp is still the caller's frame */
     const prof_frame *f = note_pc(pc);
     uintptr_t top[2];
-    int edge = (f && f->state == 2 && f->offset <= 1) || *(const unsigned char *)pc == 0xC3;
-    if (edge && read_words(sp, sp, top, 2) == 0) {
-        uintptr_t ra = f && f->offset == 1 ? top[1] : top[0];
-        if (rt_in_cell_region(ra)) pcs[n++] = ra;
+    uintptr_t start = f && f->state == 2 ? pc - f->offset : 0;
+    if (start && !has_prologue(start)) {
+        /* a function that makes no frame (gcc's leaves, %%cc): its return
+         * address is on top of the stack if it pushed nothing, which only
+         * a direct call to it can confirm */
+        if (read_words(sp, sp, top, 1) < 0 || !calls(top[0], start)) { *flags = PROF_CUT_FRAME; return n; }
+        pcs[n++] = top[0];
+    } else if ((f && f->state == 2 && f->offset <= 1) || *(const unsigned char *)pc == 0xC3) {
+        if (read_words(sp, sp, top, 2) == 0) {
+            uintptr_t ra = f && f->offset == 1 ? top[1] : top[0];
+            if (rt_in_cell_region(ra)) pcs[n++] = ra;
+        }
     }
     return chain_walk(fp, sp, sp, pcs, n, max, flags);
 }

@@ -4,27 +4,31 @@
  * Cell code has no line information at run time. When a cell is
  * profiled, it is compiled once more with -g before it runs (as a crashed
  * cell is, for its frames' lines), and its stabs give every function's
- * lines. The text of every cell is kept; a profile that meets a function
- * of an earlier cell compiles that cell once more, against the session as
- * it is then, for its lines (the same code, unless a later cell changed
- * a macro or a type it uses). */
+ * lines. A profile that meets a function of an earlier cell compiles that
+ * cell once more (its text is kept for %asm, cc.h), against the session as
+ * it is then (the same code, unless a later cell changed a macro or a type
+ * it uses); a cell gcc or clang compiled (%%cc) has its object kept, whose
+ * line table answers address by address. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cc.h"
 #include "compile.h"
 #include "profile.h"
 #include "profile_impl.h"
 
 typedef struct { int cell; char *function; unsigned long offset; int line; } line_row;
 
-/* The cells run so far (the newest CELLS), with their line table once it
- * was made. */
-#define CELLS 512
-typedef struct { int cell; char *code, *cflags; int lines; } cell_record;
+/* What is known of a cell's lines: LINES_TABLE (rows made), LINES_NONE,
+ * LINES_OBJECT (gcc's or clang's object, asked address by address); the
+ * text of a profiled cell (other cells' is cc.h's). */
+enum { LINES_NONE = -1, LINES_TABLE = 1, LINES_OBJECT = 2 };
+typedef struct { int cell, state; char *code; } cell_lines;
 
+#define KNOWN 1024
 static struct { line_row *v; size_t n, cap; } rows;
-static cell_record cells[CELLS];
-static size_t ncells;
+static cell_lines known[KNOWN];
+static size_t nknown;
 static session *the_session;
 
 /* ---------------------------------------------------------- naming */
@@ -57,7 +61,35 @@ static void add_row(void *opaque, const char *function, unsigned long offset, in
     rows.v[rows.n++] = (line_row){ *(int *)opaque, strdup(name), offset, line };
 }
 
+static cell_lines *known_of(int cell) {
+    for (size_t i = 0; i < nknown; i++) if (known[i].cell == cell) return &known[i];
+    return NULL;
+}
+
+static cell_lines *add_known(int cell, int state, const char *code) {
+    if (nknown == KNOWN) {                              /* the oldest goes */
+        free(known[0].code);
+        memmove(known, known + 1, (KNOWN - 1) * sizeof *known);
+        nknown--;
+    }
+    known[nknown] = (cell_lines){ cell, state, code ? strdup(code) : NULL };
+    return &known[nknown++];
+}
+
+/* The line of OFFSET into FUNCTION in gcc's or clang's object of CELL. */
+static int object_line(int cell, const char *function, unsigned long offset) {
+    const char *code, *options, *label;
+    const unsigned char *obj;
+    size_t len;
+    int line = 0;
+    const char *name = strcmp(function, "the cell's statements") ? function : "__ck_run";
+    if (cc_kept(cell, &code, &options, &label, &obj, &len) && obj) cc_lines(obj, len, &name, &offset, &line, 1);
+    return line;
+}
+
 int profile_line_of(int cell, const char *function, unsigned long offset) {
+    const cell_lines *k = known_of(cell);
+    if (k && k->state == LINES_OBJECT) return object_line(cell, function, offset);
     int line = 0;
     unsigned long best = 0;
     for (size_t i = 0; i < rows.n; i++) {
@@ -81,45 +113,38 @@ int profile_function_lines(int cell, const char *function, int *first, int *last
     return *first > 0;
 }
 
-static cell_record *record_of(int cell) {
-    for (size_t i = 0; i < ncells; i++) if (cells[i].cell == cell) return &cells[i];
-    return NULL;
-}
-
 const char *profile_code_of(int cell) {
-    const cell_record *c = record_of(cell);
-    return c && c->lines ? c->code : NULL;
-}
-
-/* The line table of cell C, compiled again with -g against the session
- * as it is now (for the cell about to run, as it was before it). */
-static void make_lines(session *s, cell_record *c) {
-    if (c->lines) return;
-    c->lines = session_line_table(s, c->code, c->cflags, add_row, &c->cell) == 0 ? 1 : -1;
+    const cell_lines *k = known_of(cell);
+    if (k && k->code) return k->code;
+    const char *code, *options, *label;
+    const unsigned char *obj;
+    size_t len;
+    return cc_kept(cell, &code, &options, &label, &obj, &len) ? code : NULL;
 }
 
 void profile_cell(session *s, const magics *m, int count) {
-    cell_record *c = record_of(count);
-    if (!c) {
-        if (ncells == CELLS) {                          /* the oldest goes */
-            free(cells[0].code);
-            free(cells[0].cflags);
-            memmove(cells, cells + 1, (CELLS - 1) * sizeof *cells);
-            ncells--;
-        }
-        c = &cells[ncells++];
-        /* a %%cc cell's code is gcc's or clang's: tcc's stabs would not fit it */
-        *c = (cell_record){ count, strdup(m->code), m->cflags ? strdup(m->cflags) : NULL, m->cc ? -1 : 0 };
+    if (!m->profile || known_of(count)) return;
+    if (m->cc) {                  /* gcc's or clang's: its object, kept when the cell commits */
+        add_known(count, LINES_OBJECT, m->code);
+        return;
     }
-    if (m->profile) make_lines(s, c);
+    int ok = session_line_table(s, m->code, m->cflags, add_row, &count) == 0;
+    add_known(count, ok ? LINES_TABLE : LINES_NONE, m->code);
 }
 
 /* Line tables for the earlier cells whose functions the profile met. */
 static void earlier_lines(session *s, const prof_region *r, int count) {
     for (size_t i = 0; i < PROF_FRAMES; i++) {
         const prof_frame *f = &r->frames[i];
-        cell_record *c = f->state == 2 && f->cell != count ? record_of(f->cell) : NULL;
-        if (c) make_lines(s, c);
+        if (f->state != 2 || f->cell == count || known_of(f->cell)) continue;
+        const char *code, *options, *label;
+        const unsigned char *obj;
+        size_t len;
+        int cell = f->cell, state = LINES_NONE;
+        if (cc_kept(cell, &code, &options, &label, &obj, &len))
+            state = obj ? LINES_OBJECT
+                        : session_line_table(s, code, options, add_row, &cell) == 0 ? LINES_TABLE : LINES_NONE;
+        add_known(cell, state, NULL);
     }
 }
 

@@ -101,7 +101,7 @@ static void annotate(const profile_data *d, int cell, const char *code, int firs
 }
 
 /* Functions of earlier cells that took time: their lines (that cell
- * compiled again for them), else the function's share and where it is. */
+ * compiled again for them), else (a %%cc cell) the function's share. */
 static void earlier_cells(const profile_data *d, textbuf *html, textbuf *text) {
     int *idx = malloc((d->nf + 1) * sizeof *idx);
     int n = top_functions(d, idx, (int)d->nf);
@@ -118,8 +118,8 @@ static void earlier_cells(const profile_data *d, textbuf *html, textbuf *text) {
             textbuf_puts(html, "</div>\n");
             annotate(d, f->cell, code, first > 1 ? first - 1 : first, last, html, text);
         } else {
-            textbuf_puts(html, " (its lines are not known: that cell was compiled by <code>%%cc</code>, "
-                         "or is older than the cells kept)</div>\n");
+            textbuf_puts(html, " (its lines are not listed: that cell was compiled by <code>%%cc</code>, "
+                         "or could not be compiled again)</div>\n");
         }
     }
     free(idx);

@@ -161,6 +161,26 @@ def test_earlier_cells_functions_are_named_with_their_cell(kc):
     assert re.search(r"%\s+\d+\s+8 \|\s+s \+= i \* 0.5;", shown["text/plain"]), shown["text/plain"]
 
 
+def test_a_cell_gcc_compiled_is_walked_and_lined(kc):
+    """%%cc gcc: its functions keep frame pointers and its object has a
+    line table: the profile names them, walks through them and gives their
+    lines."""
+    reply, msgs = run(kc, "%%cc gcc -O1\nvolatile long cc_sink;\n"
+                          "long inner(long n) {\n    long s = 0;\n    for (long i = 0; i < n; i++)\n"
+                          "        s += i * (i ^ 3);\n    return s;\n}\n"
+                          "__attribute__((noinline)) void outer(long n) { cc_sink = inner(n) + 1; }", timeout=120)
+    assert reply["status"] == "ok", errors(msgs)
+    defined = reply["execution_count"]
+    rep, msgs = profiled(kc, "%%profile\nouter(300000000);")
+    prof = rep["metadata"]["ckernel"]["profile"]
+    f = by_name(prof)
+    assert f["inner"]["cell"] == defined and f["inner"]["self"] > 0.8 * prof["samples"], f
+    assert f["outer"]["total"] > 0.8 * prof["samples"], f
+    lines = {(l["cell"], l["line"]): l["samples"] for l in prof["lines"]}
+    loop = sum(v for (c, ln), v in lines.items() if c == defined and ln in (5, 6))
+    assert loop > 0.6 * f["inner"]["self"], lines
+
+
 def test_threads_are_sampled(kc):
     run(kc, WORK + "#include <pthread.h>\nvoid *spin(void *a) { work(150000000); return a; }")
     rep, msgs = profiled(kc, "%%profile\npthread_t t[2];\n"
