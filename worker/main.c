@@ -532,7 +532,6 @@ static int execute(session *s, json_t *req) {
      * a crash while compiling (libtcc can hang: #pragma comment(option))
      * then costs the cell and nothing else. */
     int count = (int)json_integer_value(json_object_get(req, "count"));
-    if (rc == 0) profile_prepare(&m);
     pid_t snap = rc == 0 ? start_cell(&t.snapshot, &t.after_fork) : 0;
     if (snap < 0) {                       /* we are the copy, and the cell died */
         profile_after_crash(s, &m, count, send_display_data);

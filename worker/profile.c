@@ -150,10 +150,6 @@ static void earlier_lines(session *s, const prof_region *r, int count) {
 
 /* ----------------------------------------------------- around the run */
 
-void profile_prepare(const magics *m) {
-    if (m->profile) prof_region_make();
-}
-
 void profile_begin(const magics *m, int count) {
     if (m->profile) prof_start(m->profile_hz, m->profile == 2, count);
 }

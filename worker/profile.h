@@ -16,11 +16,10 @@
 /* Sends one display (a mime bundle, stolen) under the running cell. */
 typedef void (*profile_send_fn)(json_t *data);
 
-/* Name cell code for the sampler from S's symbols (once, at start). */
+/* At the worker's start: name cell code for the sampler from S's
+ * symbols; map the shared record, which every snapshot shares (so that
+ * one that takes over reads what the dying cell sampled). */
 void profile_install(session *s);
-/* Before the snapshot is forked: the shared record (so that a snapshot
- * that takes over can read what the dying cell sampled). */
-void profile_prepare(const magics *m);
 /* Before any cell is prepared (the session as it was before it): keep its
  * text; for a profiled cell, its line table (one more compile, with -g). */
 void profile_cell(session *s, const magics *m, int count);
