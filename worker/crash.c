@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include "checked.h"
 #include "compile.h"
 #include "crash.h"
 #include "ipc.h"
@@ -288,18 +289,48 @@ static void put_backtrace(const ucontext_t *uc) {
     if (frames == 0 && shown == 0) put_tb("  (none: the fault is outside cell code)");
 }
 
-/* "The block was allocated at:" and the cell function SITE is in, as a
- * frame (the snapshot adds its line). */
-static void put_site(const void *site) {
+/* LABEL ("The block was allocated at:") and the cell function SITE is
+ * in, as a frame (the snapshot adds its line). */
+static void put_site(const char *label, const void *site) {
     const char *name;
     unsigned long off;
-    if (!crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
-    put_tb("The block was allocated at:");
+    /* the return address of the call: one byte back is the call itself,
+     * on its own line (the next instruction may begin the next line) */
+    site = site ? (const char *)site - 1 : NULL;
+    if (!site || !crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
+    put_tb(label);
+    int cell = 0;
+    compile_part_of(site, &cell);
+    if (strcmp(name, "the cell's statements") == 0 && cell != session_count(crash_session)) {
+        char line[80];               /* an earlier cell's statements: no line of this cell */
+        snprintf(line, sizeof line, "  the statements of cell [%d] + %lu", cell, off);
+        put_tb(line);
+        return;
+    }
     put_frame(name, off, 1);
 }
 
+static void send_crash_sites(ck_error e, const char *evalue, const ucontext_t *uc, const char *extra,
+                             const void *site, const void *free_site);
+
 static void send_crash(ck_error e, const char *evalue, const ucontext_t *uc, const char *extra,
                        const void *site) {
+    send_crash_sites(e, evalue, uc, extra, site, NULL);
+}
+
+/* A finding of the %%check memory checker (runtime/checked.c): the frames
+ * start at the cell's access (or free), not in abort(). */
+static void send_memory_error(const nb_memory_error *m) {
+    static ucontext_t at;
+    memset(&at, 0, sizeof at);
+    at.uc_mcontext.gregs[REG_RIP] = (greg_t)m->pc;
+    at.uc_mcontext.gregs[REG_RBP] = (greg_t)m->fp;
+    at.uc_mcontext.gregs[REG_RSP] = (greg_t)m->sp;
+    send_crash_sites(CK_MEMORY_ERROR, m->text, m->pc ? &at : NULL, NULL, m->alloc_site, m->free_site);
+}
+
+static void send_crash_sites(ck_error e, const char *evalue, const ucontext_t *uc, const char *extra,
+                             const void *site, const void *free_site) {
     const char *ename = ck_ename(e);
     out_len = 0;
     put("{\"ev\":\"crash\",\"ename\":\"");
@@ -314,7 +345,8 @@ static void send_crash(ck_error e, const char *evalue, const ucontext_t *uc, con
     tb_lines = 1;
     if (extra) put_tb(extra);
     nframes = 0;
-    if (site) put_site(site);
+    put_site("The block was allocated at:", site);
+    put_site("and freed at:", free_site);
     if (uc) put_backtrace(uc);
     put("],\"frames\":[");
     for (int i = 0; i < nframes; i++) {
@@ -351,10 +383,19 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
         send_crash(CK_CHECK_FAILED, nb_internal_check_failure(), uc, NULL, NULL);
         raise(sig);
         return;
+    } else if (sig == SIGABRT && nb_internal_memory_error()) {
+        send_memory_error(nb_internal_memory_error());
+        raise(sig);
+        return;
     } else if (sig == SIGABRT && nb_internal_heap_damage(NULL)) {
         const void *site;
         const char *what = nb_internal_heap_damage(&site);
-        send_crash(CK_HEAP_CORRUPTION, what, uc, NULL, site);
+        if (rt_checking) {           /* %%check: the guard bytes found it (code tcc did not instrument) */
+            snprintf(evalue, sizeof evalue, "heap buffer overflow: %s", what);
+            send_crash(CK_MEMORY_ERROR, evalue, uc, NULL, site);
+        } else {
+            send_crash(CK_HEAP_CORRUPTION, what, uc, NULL, site);
+        }
         raise(sig);
         return;
     } else if (sig == SIGABRT) {

@@ -32,6 +32,7 @@
 #include "lexer.h"
 #include "cc.h"
 #include "ceilings.h"
+#include "checked.h"
 #include "log.h"
 #include "monotime.h"
 #include "session.h"
@@ -244,6 +245,8 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     }
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
+        if (strcmp(nm, "the cell's statements") == 0 && cell != session_count(opaque))
+            snprintf(name, n, "the statements of cell [%d]", cell);   /* an earlier cell's */
         /* a session's global may sit in bss only because its initializer
          * runs with the cell's statements: no bss/data split for names */
         *kind = k == 'g' ? NB_SYM_DATA : NB_SYM_FUNCTION;
@@ -298,7 +301,7 @@ static void add_leaks(session *s, const magics *m, int count, const nb_measure *
     json_object_set_new(mj, "leaked_blocks", json_integer((json_int_t)me->leaked_blocks));
     json_object_set_new(mj, "leaked_bytes", json_integer((json_int_t)me->leaked_bytes));
     char *lt = NULL, *lh = NULL;
-    json_t *list = leaks_report(s, m->code, m->cflags, count, &lt, &lh);
+    json_t *list = leaks_report(s, m->code, m->cflags, count, me, &lt, &lh);
     json_object_set_new(done, "leaks", list ? list : json_array());
     size_t l = strlen(text);
     if (lt) snprintf(text + l, tn - l, "\n%s", lt);
@@ -427,7 +430,7 @@ static json_t *done_event(session *s, const magics *m, int count, session_result
                         "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
                         "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
                         "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
-    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)leaks_scan_ns()));
+    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)r->measure.leak_scan_ns));
     if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
     if (!r->ok) {
         json_t *tb = json_array();
@@ -456,13 +459,16 @@ static void set_cell_args(char **args, char **argv0) {
     nb_internal_set_args(argv0);
 }
 
-/* Run the prepared cell PC; its time in *NS. */
-static void run_cell(session *s, session_cell *pc, session_result *r, uint64_t *ns) {
+/* Run the prepared cell PC (under the memory checker if CHECKED); its
+ * time in *NS. */
+static void run_cell(session *s, session_cell *pc, session_result *r, int checked, uint64_t *ns) {
     uint64_t t0 = monotime_ns();
     nb_internal_failed_alloc(1);
     pid_t me = getpid();
     ceilings_cell_begin();
+    if (checked) nb_internal_checked_begin();          /* %%check: runtime/checked.c */
     session_commit_run(s, pc, r);
+    if (checked) nb_internal_checked_end();
     ceilings_cell_end();
     if (getpid() != me) {             /* a child the cell forked ran off its end: */
         fflush(NULL);                 /* it ends as a program's would, and never */
@@ -519,7 +525,7 @@ static int execute(session *s, json_t *req) {
         pc = session_prepare(s, m.code, m.cflags, &r);
         t.prepare = monotime_ns() - t.prepare;
     }
-    if (pc) run_cell(s, pc, &r, &t.cell);
+    if (pc) run_cell(s, pc, &r, m.check, &t.cell);
     crash_disarm_timeout();
     t.finished_at = monotime_ns();
     nb_internal_set_args(NULL);

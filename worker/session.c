@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "cc.h"
 #include "cell.h"
+#include "checked.h"
 #include "compile.h"
 #include "expand.h"
 #include "lexer.h"
@@ -359,6 +360,8 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
         compile_add_symbol(u, "atexit", (void *)nb__atexit);      /* ... and runs its handlers */
         compile_add_symbol(u, "on_exit", (void *)nb__on_exit);
+        for (const nb_checked_symbol *w = nb_internal_checked_symbols(options); w && w->name; w++)
+            compile_add_symbol(u, w->name, w->addr);           /* %%check: printf's %s checked */
         int rc = s->cc ? compile_with_cc(s, u, src, d, options, cc) : compile_source(u, src);
         (*compiles)++;
         /* gcc's and clang's warnings are the cell's: only a failure retries,
@@ -719,6 +722,7 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
 }
 
 void session_set_count(session *s, int count) { s->count = count; }
+int session_count(const session *s) { return s->count; }
 
 /* A cell's unit built again against S, as session_prepare built it. */
 typedef struct {
@@ -849,6 +853,12 @@ int session_asm(session *s, const char *name) {
     free(title);
     free(obj);
     return rc;
+}
+
+int session_cell_has_function(const session *s, int count) {
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].count == count && s->e[i].kind == ITEM_FUNCTION) return 1;
+    return 0;
 }
 
 int session_where_defined(const session *s, const char *name, int *count, int *line) {
