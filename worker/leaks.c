@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cc.h"
 #include "compile.h"
 #include "leaks.h"
 #include "monotime.h"
@@ -138,16 +139,38 @@ static void lines_in_cell(session *s, int cell, const char *code, const char *cf
     free(which);
 }
 
+/* The lines of the sites in an earlier %%cc cell, from its object (kept
+ * by cc.c): 1, or 0 if CELL was not compiled by gcc or clang. */
+static int lines_in_cc_cell(int cell, site_info *sites, long n) {
+    const char *code, *options, *label;
+    const unsigned char *obj;
+    size_t len;
+    if (!cc_kept(cell, &code, &options, &label, &obj, &len) || !obj) return 0;
+    for (long i = 0; i < n; i++) {
+        if (!sites[i].is_cells || sites[i].cell != cell) continue;
+        const char *name = strcmp(sites[i].function, "the cell's statements") == 0 ? "__ck_run" : sites[i].function;
+        unsigned long call = sites[i].offset ? sites[i].offset - 1 : 0;    /* a return address: its call */
+        int line = 0;
+        if (cc_lines(obj, len, &name, &call, &line, 1) == 0) sites[i].line = line;
+    }
+    return 1;
+}
+
 /* The lines of every site: in cell COUNT (CODE), the one that ran, and in
- * the earlier cells kept. */
+ * earlier cells: a %%cc cell's from its object, a tcc cell's from its text
+ * kept here, compiled again by tcc whatever compiles the cell now. */
 static void find_lines(session *s, const char *code, const char *cflags, int count, site_info *sites, long n) {
     lines_in_cell(s, count, code, cflags, sites, n);
+    const struct cc_spec *now = session_cc(s);
+    session_set_cc(s, NULL);
     for (unsigned i = 0; i < KEPT_CELLS; i++) {
         if (!kept[i].code || kept[i].count == count) continue;
         int wanted = 0;
         for (long j = 0; j < n && !wanted; j++) wanted = sites[j].is_cells && sites[j].cell == kept[i].count;
-        if (wanted) lines_in_cell(s, kept[i].count, kept[i].code, kept[i].cflags, sites, n);
+        if (wanted && !lines_in_cc_cell(kept[i].count, sites, n))
+            lines_in_cell(s, kept[i].count, kept[i].code, kept[i].cflags, sites, n);
     }
+    session_set_cc(s, now);
 }
 
 static json_t *int_or_null(int v) { return v > 0 ? json_integer(v) : json_null(); }
