@@ -240,8 +240,7 @@ static void commit_items(session *s, session_cell *pc, textbuf *notices) {
         if (by < 0 && e->nkeys)
             textbuf_printf(notices, "note: '%s' is gone: it used a type or macro this cell changed (run its cell again)\n",
                        e->keys[0]);
-        int in_place = by >= 0 && !placed[by] && e->kind == c->items[by].kind &&
-                       (e->kind == ITEM_DIRECTIVE || e->kind == ITEM_TYPE);
+        int in_place = by >= 0 && !placed[by] && unit_in_place(e->kind, c, (size_t)by, &pc->defined);
         entry_clear(e);
         if (in_place) {
             entry_set(&out[n], &c->items[by], pc->addr[by]);
