@@ -833,6 +833,7 @@ int session_line_table(session *s, const char *code, const char *cell_options,
 }
 
 void session_set_cc(session *s, const struct cc_spec *cc) { s->cc = cc; }
+const struct cc_spec *session_cc(const session *s) { return s->cc; }
 
 int session_asm(session *s, const char *name) {
     long e = session_find(s, name);
