@@ -675,6 +675,20 @@ expect(ename="HeapCorruption")
 shows("double free")
 
 md(r"""
+`%%check` names it too, with the line of each `free`:
+""")
+
+c(r"""
+%%check
+bug_cells_run++;
+char *twice = malloc(32);
+free(twice);
+free(twice);
+""", tags=["raises-exception"])
+expect(ename="MemoryError")
+shows("double free", "line 5 of this cell")
+
+md(r"""
 ### Using a block after freeing it
 
 Without `%%check` nothing stops the read: the bytes are still there, or
@@ -758,7 +772,7 @@ md(r"""
 | `%%profile --heap` | which call stack allocated what |
 | the leak report | blocks nothing points to any more, and where they were allocated |
 | guard bytes and headers | overflows and double frees, when the block is freed |
-| `%%check` | overflows, use after free, uninitialised reads, at the line that does them |
+| `%%check` | overflows, double frees, use after free, uninitialised reads, at the line that does them |
 
 Next: [09-profiling-a-program](09-profiling-a-program.ipynb) puts these
 tools to work on a whole program, making it several times faster one
