@@ -244,6 +244,7 @@ nb_result fresh = nb_bench("Request/fresh-1MiB-buffer", fresh_buffer_each_time);
 nb_result reused = nb_bench("Request/reused-buffer", one_buffer_reused);
 nb_bench_chart();
 free(kept_scratch);
+kept_scratch = NULL;                              /* no dangling pointer left in a global */
 printf("page faults per request: %.1f with a fresh buffer, %.2f reusing one\n", faults_fresh, faults_reused);
 nb_check_ge(faults_fresh, USED / 4096, "a fresh buffer faults in every page the request writes");
 nb_check_lt(faults_reused, 1, "a reused one does not");
@@ -403,6 +404,7 @@ unsigned long long chunk_allocs = ALLOCS_OF(
 nb_result churn_pool = nb_bench_last();
 nb_bench_chart();
 arena_free_all(&particles);
+memset(alive, 0, sizeof alive);                   /* they pointed into the freed chunks */
 
 nb_check_eq(churn_malloc.allocs_per_op, 1, "malloc: an allocation per birth");
 nb_check_eq(chunk_allocs, 0, "the pool: none, however many particles were born");
@@ -440,6 +442,8 @@ int straddling_plain = straddling(plain, BLOCKS), straddling_aligned = straddlin
 int off_16 = 0;
 for (int i = 0; i < BLOCKS; i++) off_16 += ((uintptr_t)plain[i] & 15) != 0;
 for (int i = 0; i < BLOCKS; i++) { nb_libc_free(plain[i]); free(aligned[i]); }
+memset(plain, 0, sizeof plain);                   /* no dangling pointers left in globals */
+memset(aligned, 0, sizeof aligned);
 line_counter counters[2];
 
 printf("64-byte blocks across two cache lines: %d of %d from malloc, %d from aligned_alloc(64, ...)\n",
@@ -480,12 +484,14 @@ memset(t1, 0, BIG);                               /* before: zero it by hand */
 touch_sparsely(t1);
 long faults_memset = minor_faults() - f_start;
 free(t1);
+t1 = NULL;
 
 f_start = minor_faults();
 char *t2 = calloc(1, BIG);                        /* calloc: zeroed pages, on demand */
 touch_sparsely(t2);
 long faults_calloc = minor_faults() - f_start;
 free(t2);
+t2 = NULL;
 
 f_start = minor_faults();
 char *t3 = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -565,6 +571,7 @@ c(r"""
 %%profile --heap
 log_line *parsed = read_log(many_lines, 2000);
 free_log(parsed, 2000);
+parsed = NULL;
 """)
 shows("%%profile --heap: 6000 allocations", "read_log (cell", "copy_of (cell")
 
@@ -609,9 +616,15 @@ shows("leaked 10 blocks / 100 B", "leaked 10 × 10 B, allocated in remember (cel
 md(r"""
 The measurement line above ends with *leaked 10 blocks*, and the line
 under it names the function, cell and line that allocated them:
-`remember`, line 2. A block a global still
-points to is not a leak: keep the pointer, and free it when its time
-comes.
+`remember`, line 2. A block a global still points to is not a leak: keep
+the pointer, and free it when its time comes.
+
+The scan is conservative, as LeakSanitizer's: any word in the globals or
+the reachable heap that holds an address inside a block keeps the block.
+A dangling pointer left in a global after its block was freed can point
+into a new block that reuses the memory, and hide its leak. That is one
+more reason to set a pointer to `NULL` when its block is freed, as the
+cells above did with their globals.
 
 ## 5. Common pitfalls, each made safely
 
