@@ -24,6 +24,8 @@ const char *magics_help(void) {
         "  %cpu SECONDS             CPU time any cell may use (0: no limit)\n"
         "  %processes N             processes cells may start beyond those running (0: no limit)\n"
         "  %%file NAME              write the rest of the cell to the file NAME\n"
+        "  %escape                  where each address goes (escape analysis), then run the cell\n"
+        "  %%escape                 the escape analysis only: the cell does not run\n"
         "  %help                    this list\n";
 }
 
@@ -158,6 +160,9 @@ int magics_parse(const char *code, magics *m) {
             m->reset = 1;
         } else if (strcmp(name, "help") == 0) {
             m->help = 1;
+        } else if (strcmp(name, "escape") == 0 || strcmp(name, "%escape") == 0) {
+            if (*rest) return fail(m, "%%%s takes nothing after it", name);
+            m->escape = name[0] == '%' ? 2 : 1;
         } else if (strcmp(name, "measure") == 0) {
             if (strcmp(rest, "off") && strcmp(rest, "on") && strcmp(rest, "verbose"))
                 return fail(m, "%%measure takes off, on or verbose, not '%s'", rest);

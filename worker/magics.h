@@ -14,6 +14,8 @@
  *   %cpu SECONDS             CPU time each cell may use (0: none)
  *   %processes N             processes the user may start beyond those running (0: none)
  *   %%file NAME              write the rest of the cell to NAME, run nothing
+ *   %escape                  escape analysis of the cell, then run it
+ *   %%escape                 escape analysis only: the cell does not run
  *   %help                    this list
  *
  * Lives in the worker. Parsing only; worker/main.c applies the result.
@@ -35,6 +37,7 @@ typedef struct {
     double cpu;             /* seconds; < 0 unchanged */
     long processes;         /* < 0 unchanged */
     int who, reset, help;
+    int escape;             /* 1: %escape (analyse, then run), 2: %%escape (analyse only) */
     char *error;            /* set when a magic is unknown or malformed */
 } magics;
 

@@ -24,6 +24,7 @@
 #include "compile.h"
 #include "complete.h"
 #include "crash.h"
+#include "escape.h"
 #include "ipc.h"
 #include "jsonmem.h"
 #include "magics.h"
@@ -321,6 +322,20 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     return 0;
 }
 
+/* %escape, %%escape: the analysis's table goes out before anything the
+ * cell prints. Whether the cell is to be compiled and run after it. */
+static int escape_cell(session *s, const magics *m, session_result *r, escape_result *er) {
+    if (escape_run(s, m->code, m->cflags, er) == 0) {
+        send_event(json_pack("{s:s, s:O}", "ev", "display", "data", er->display));
+    } else if (m->escape == 2) {
+        session_result_error(r, "EscapeError", er->error, NULL);
+    } else {
+        fprintf(stderr, "EscapeError: %s\n", er->error);
+        fflush(stderr);
+    }
+    return m->escape == 1;
+}
+
 /* Fork the snapshot, tell the kernel which process runs the cell, and
  * arm the %timeout. The snapshot's pid, 0 without one, or -1 in the
  * snapshot once it has taken over. */
@@ -382,9 +397,11 @@ static int execute(session *s, json_t *req) {
         session_result_free(&r);
         return REQ_GONE;
     }
+    escape_result er = {0};
+    if (rc == 0) session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+    if (rc == 0 && m.escape && !escape_cell(s, &m, &r, &er)) rc = 1;
     if (rc == 0) {
         t_prep = monotime_ns();
-        session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
         pc = session_prepare(s, m.code, m.cflags, &r);
         t_prep = monotime_ns() - t_prep;
     }
@@ -436,6 +453,15 @@ static int execute(session *s, json_t *req) {
                         "run_ns", (json_int_t)r.run_ns, "prepare_ns", (json_int_t)t_prep,
                         "after_fork_ns", (json_int_t)t_started, "cell_ns", (json_int_t)t_run,
                         "reply_ns", (json_int_t)(monotime_ns() - t_fin), "compiles", r.compiles));
+    if (er.facts) {
+        json_object_set(done, "escape", er.facts);
+        json_t *timing = json_object_get(done, "timing");
+        json_object_set_new(timing, "escape_parse_ms", json_real(er.parse_ms));
+        json_object_set_new(timing, "escape_analysis_ms", json_real(er.analysis_ms));
+        json_object_set_new(timing, "escape_parse_cpu_ms", json_real(er.parse_cpu_ms));
+        json_object_set_new(timing, "escape_analysis_cpu_ms", json_real(er.analysis_cpu_ms));
+    }
+    escape_result_free(&er);
     if (!r.ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));

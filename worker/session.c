@@ -15,6 +15,7 @@
 #include "expand.h"
 #include "lexer.h"
 #include "monotime.h"
+#include "scratch.h"
 #include "strmap.h"
 #include "session_impl.h"
 #include "nb.h"
@@ -167,6 +168,7 @@ static void entry_clear(entry *e) {
     free(e->text);
     free(e->doc);
     free(e->type_text);
+    free(e->body);
     memset(e, 0, sizeof *e);
 }
 
@@ -193,6 +195,7 @@ static void entry_set(entry *e, const cell_item *it, void *addr) {
     e->text = strdup(it->proto ? it->proto : it->text);
     e->type_text = xstrdup(it->type_text);
     e->doc = xstrdup(it->doc);
+    e->body = it->kind == ITEM_FUNCTION ? strdup(it->text) : NULL;
     e->addr = addr;
 }
 
@@ -586,33 +589,68 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
 
 void session_set_count(session *s, int count) { s->count = count; }
 
+/* The unit session_prepare builds for CODE, and what it took to build it. */
+typedef struct {
+    char *options;
+    cell c;
+    plan *plans;
+    unsigned char *dropped;
+    strmap defined;
+    diag_ctx d;
+} unit_job;
+
+static char *unit_job_build(unit_job *j, session *s, const char *code, const char *cell_options) {
+    memset(j, 0, sizeof *j);
+    if (asprintf(&j->options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
+        j->options = NULL;
+    if (split_cell(s, code, j->options, &j->c) < 0) return NULL;
+    j->plans = calloc(j->c.n + 1, sizeof *j->plans);
+    j->dropped = calloc(s->n + 1, 1);
+    plan_cell(s, &j->c, j->plans, &j->defined, j->dropped);
+    int has_expression = j->c.n && j->c.items[j->c.n - 1].kind == ITEM_EXPRESSION;
+    j->d = (diag_ctx){ .s = s, .c = &j->c, .code = code, .defined = &j->defined, .dropped = j->dropped };
+    return unit_build(s, &j->c, j->plans, &j->d, has_expression, j->options, 0);
+}
+
+static void unit_job_free(unit_job *j) {
+    free(j->options);
+    diag_reset(&j->d);
+    strmap_free(&j->defined);
+    free(j->dropped);
+    free(j->plans);
+    cell_free(&j->c);
+}
+
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n) {
     /* the unit exactly as session_prepare built it: same session, same cell */
-    char *options = NULL;
-    if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
-        options = NULL;
-    cell c = {0};
-    if (split_cell(s, code, options, &c) < 0) { free(options); return -1; }
-    plan *plans = calloc(c.n + 1, sizeof *plans);
-    unsigned char *dropped = calloc(s->n + 1, 1);
-    strmap defined = {0};
-    plan_cell(s, &c, plans, &defined, dropped);
-    int has_expression = c.n && c.items[c.n - 1].kind == ITEM_EXPRESSION;
-    diag_ctx d = { .s = s, .c = &c, .code = code, .defined = &defined, .dropped = dropped };
-    char *src = unit_build(s, &c, plans, &d, has_expression, options, 0);
+    unit_job j;
+    char *src = unit_job_build(&j, s, code, cell_options);
+    if (!src) { unit_job_free(&j); return -1; }
     const char **fn = calloc(n + 1, sizeof *fn);
     for (size_t i = 0; i < n; i++)          /* the statements' function has a name of its own */
         fn[i] = strcmp(names[i], "the cell's statements") == 0 ? "__ck_run" : names[i];
-    int rc = compile_lines(src, options, fn, offsets, lines, n);
+    int rc = compile_lines(src, j.options, fn, offsets, lines, n);
     free(fn);
-    free(options);
-    diag_reset(&d);
-    strmap_free(&defined);
-    free(dropped);
-    free(plans);
-    cell_free(&c);
+    unit_job_free(&j);
     return rc;
+}
+
+char *session_escape_unit(session *s, const char *code, const char *cell_options) {
+    unit_job j;
+    char *src = unit_job_build(&j, s, code, cell_options);
+    textbuf b = {0};
+    if (src) textbuf_puts(&b, src);
+    /* earlier cells' functions in full, under "cell N", unless this cell
+     * defines them again: their summaries are what a call to them does */
+    for (size_t i = 0; src && i < s->n; i++) {
+        const entry *e = &s->e[i];
+        if (!e->body || !e->nkeys || strmap_get(&j.defined, e->keys[0]) >= 0) continue;
+        textbuf_printf(&b, "\n#line %d \"cell %d\"\n%s\n", e->line, e->count, e->body);
+    }
+    unit_job_free(&j);
+    scratch_reset();                         /* the split's and the unit's scratch text */
+    return b.s;
 }
 
 int session_where_defined(const session *s, const char *name, int *count, int *line) {

@@ -1,0 +1,42 @@
+// Returning addresses: a local's, a static's, a heap block's, a parameter's.
+//// escape
+#include <stdlib.h>
+struct pair { int *first; int n; };
+int *local_address(void) {
+    int x = 1;
+    return &x;                                  // expect: x escapes to caller
+}
+int *static_address(void) {
+    static int counter;
+    return &counter;                            // expect: counter escapes to caller
+}
+int *heap_block(void) {
+    int *p = malloc(sizeof *p);                 // expect: malloc escapes to caller
+    if (p) *p = 3;
+    return p;
+}
+int *local_array(void) {
+    int a[4] = {0};
+    return a;                                   // expect: a escapes to caller
+}
+int *through_variable(void) {
+    int y = 2;
+    int *q = &y;
+    return q;                                   // expect: y escapes to caller
+}
+struct pair through_struct(void) {
+    int z = 5;
+    struct pair r = { &z, 1 };
+    return r;                                   // expect: z escapes to caller
+}
+int *identity(int *p) {
+    return p;                                   // expect: p escapes to caller
+}
+int *pointer_arithmetic(int *base, int i) {
+    return base + i;                            // expect: base escapes to caller
+}
+int value_only(void) {
+    int v = 7;
+    int *pv = &v;                               // expect: v does not escape
+    return *pv;
+}

@@ -1,0 +1,77 @@
+// Allocations: freed on every path, on some, returned, stored.
+//// setup
+#include <stdlib.h>
+#include <string.h>
+char *cache;
+struct box { char *label; };
+//// escape
+int freed_everywhere(void) {
+    int *a = malloc(64);                        // expect: malloc does not escape
+    if (!a) return -1;
+    a[0] = 1;
+    int r = a[0];
+    free(a);
+    return r;
+}
+int freed_on_some_paths(int n) {
+    int *b = malloc(n * sizeof *b);             // expect: malloc leaks
+    if (!b) return -1;
+    if (n > 10) return 0;
+    free(b);
+    return 1;
+}
+char *returned(const char *s) {                 // expect: s does not escape
+    char *c = malloc(strlen(s) + 1);            // expect: malloc escapes to caller
+    if (c) strcpy(c, s);
+    return c;
+}
+void stored_in_global(void) {
+    cache = malloc(32);                         // expect: malloc escapes to global
+}
+void stored_through_out(char **out) {           // expect: out does not escape
+    *out = calloc(4, 8);                        // expect: calloc escapes through parameter
+}
+void stored_in_box(struct box *b) {             // expect: b does not escape
+    b->label = strdup("x");                     // expect: strdup escapes through parameter
+}
+int never_freed(void) {
+    int *d = calloc(8, sizeof *d);              // expect: calloc leaks
+    return d ? d[0] : 0;
+}
+int goto_cleanup(int n) {
+    int rc = -1;
+    char *e = malloc(128);                      // expect: malloc does not escape
+    if (!e) goto out;
+    if (n < 0) goto done;
+    e[0] = 0;
+    rc = 0;
+done:
+    free(e);
+out:
+    return rc;
+}
+int in_a_loop(int n) {
+    int s = 0;
+    for (int i = 0; i < n; i++) {
+        int *f = malloc(sizeof *f);             // expect: malloc does not escape
+        if (!f) break;
+        *f = i;
+        s += *f;
+        free(f);
+    }
+    return s;
+}
+int grown(int n) {
+    int *g = malloc(16);                        // expect: malloc does not escape
+    int *h = realloc(g, n);                     // expect: realloc does not escape
+    if (!h) { free(g); return -1; }
+    free(h);
+    return 0;
+}
+int exits_on_failure(void) {
+    char *k = malloc(10);                       // expect: malloc does not escape
+    if (!k) exit(1);
+    k[0] = 'a';
+    free(k);
+    return 0;
+}
