@@ -201,6 +201,7 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
     rt_buf_printf(&t, "compile %s%srun %s%sheap %llu alloc%s / %s, %llu free%s, live %s%s, peak %s%s%sstack %s%sfaults %llu%s",
                   compile, dot, run, dot, (unsigned long long)m->allocs, m->allocs == 1 ? "" : "s", bytes,
                   (unsigned long long)m->frees, m->frees == 1 ? "" : "s", sign, live, peak, libc, dot, stack, dot, faults, major);
+    if (m->main_ran) rt_buf_printf(&t, "%smain returned %d", dot, m->main_status);
     if (verbose) rt_buf_printf(&t, "%scpu %s%srss %s", dot, cpu, dot, rss);
 
     rt_buf_puts(&h, "<div style=\"font-family:var(--jp-code-font-family,ui-monospace,monospace);font-size:11.5px;"
@@ -214,6 +215,9 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
                       "<span title=\"page faults (minor: a fresh or copied page; major: read from disk)\">faults " B("%llu%s") "</span>",
                   compile, dot, run, dot, (unsigned long long)m->allocs, m->allocs == 1 ? "" : "s", bytes,
                   (unsigned long long)m->frees, m->frees == 1 ? "" : "s", sign, live, peak, libc, dot, stack, dot, faults, major);
+    if (m->main_ran)
+        rt_buf_printf(&h, "%s<span title=\"the value the cell's main() returned\">main returned " B("%d") "</span>",
+                      dot, m->main_status);
     if (verbose)
         rt_buf_printf(&h, "%s<span title=\"CPU time of the process, all threads\">cpu " B("%s") "</span>%s"
                           "<span title=\"resident set size at the end\">rss " B("%s") "</span>", dot, cpu, dot, rss);

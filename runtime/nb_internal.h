@@ -65,6 +65,7 @@ typedef struct nb_measure {
     uint64_t peak_live_bytes;       /* highest live bytes above the level at begin */
     uint64_t stack_peak_bytes;      /* deepest stack use below the frame that called begin */
     int stack_measured;             /* 0: unknown (no stack mapping found) */
+    int main_ran, main_status;      /* set by the worker: the cell ran a main() that returned this */
     uint64_t minor_faults, major_faults;
     uint64_t rss_bytes;             /* resident set size at end */
     uint64_t max_rss_bytes;         /* the process's peak RSS so far */

@@ -39,6 +39,7 @@ struct compile_unit {
     int abandoned;          /* libtcc gave up half way: its state is not to be touched */
     int failed;             /* the compile reported an error */
     int cell;               /* the execution count, for compile_part_of */
+    const char *const *readonly;   /* const objects to lay out read-only (layout.h) */
     compile_diag_fn diag;
     void *opaque;
 };
@@ -314,6 +315,8 @@ compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaqu
 
 void compile_set_cell(compile_unit *u, int cell) { u->cell = cell; }
 
+void compile_set_readonly(compile_unit *u, const char *const *names) { u->readonly = names; }
+
 /* ----------------------------------------------------------- line tables
  *
  * Code compiled to memory carries no debug information that libtcc lets
@@ -483,7 +486,7 @@ int compile_source(compile_unit *u, const char *src) {
     unsigned char *obj = unit_object(u, path, &len);
     if (!obj) goto out;
     int rw = 1;
-    unsigned char *laid = layout_object(obj, len, &laid_len, &rw, ck_tcc_malloc);
+    unsigned char *laid = layout_object(obj, len, u->readonly, &laid_len, &rw, ck_tcc_malloc);
     if (!laid) log_warn("a unit's object was not as expected: its literals stay writable");
     rc = laid ? link_object(u, path, laid, laid_len, 1, rw) : link_object(u, path, obj, len, 0, 1);
 out:

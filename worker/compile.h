@@ -32,6 +32,10 @@ char *compile_preprocess(const char *src, const char *options);
 /* Tell compile_part_of which cell (execution count) U is compiled for. */
 void compile_set_cell(compile_unit *u, int cell);
 
+/* The const objects (NULL-terminated names, kept by the caller until the
+ * compile is done) that U lays out on read-only pages. */
+void compile_set_readonly(compile_unit *u, const char *const *names);
+
 /* The part of a relocated unit that holds ADDR, from its sections (never
  * from the bytes); *CELL (if not NULL) gets the unit's cell. */
 typedef enum {

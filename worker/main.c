@@ -189,7 +189,7 @@ static void stdin_reset(void) {
 }
 
 static double cell_timeout;          /* %timeout, seconds; 0: none */
-static int measure_mode = 1;         /* %measure: 0 off, 1 on, 2 verbose */
+static measure_level measure_mode = MEASURE_ON;   /* %measure */
 static long output_limit = 10L << 20; /* %output, bytes a cell may print; 0: none */
 
 /* ------------------------------------------------- the runtime's hooks */
@@ -226,14 +226,20 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     int data_kind = part == COMPILE_BSS ? NB_SYM_BSS : NB_SYM_DATA;
     *start = addr;
     *size = 0;
-    if (part == COMPILE_LITERAL) {
-        snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
-        *kind = NB_SYM_RODATA;
-        return 1;
-    }
     const char *nm;
     unsigned long off, sz;
     int k = session_symbolize(opaque, addr, &nm, &off, &sz);
+    if (part == COMPILE_LITERAL) {           /* read-only: a literal, or a const object */
+        if (k == 'g') {
+            snprintf(name, n, "%s (const)", nm);
+            *start = (const char *)addr - off;
+            *size = sz;
+        } else {
+            snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
+        }
+        *kind = NB_SYM_RODATA;
+        return 1;
+    }
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
         /* a session's global may sit in bss only because its initializer
@@ -286,7 +292,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
         if (!f || fputs(m->code, f) < 0 || fclose(f) != 0) {
             char *e = NULL;
             if (asprintf(&e, "cannot write %s: %s", m->file, strerror(errno)) < 0) e = NULL;
-            session_result_error(r, "OSError", e ? e : "cannot write the file", NULL);
+            session_result_error(r, CK_OS_ERROR, e ? e : "cannot write the file", NULL);
             free(e);
             return -1;
         }
@@ -301,23 +307,23 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     for (size_t i = 0; m->libs && m->libs[i]; i++) {
         char *err = NULL;
         if (session_add_library(s, m->libs[i], &err) < 0) {
-            session_result_error(r, "LinkError", err ? err : "library not found", NULL);
+            session_result_error(r, CK_LINK_ERROR, err ? err : "library not found", NULL);
             free(err);
             return -1;
         }
     }
     const char *over = ceilings_check(m);
     if (over || ceilings_apply(m) < 0) {
-        session_result_error(r, "LimitError", over ? over : "cannot set the process limit", NULL);
+        session_result_error(r, CK_LIMIT_ERROR, over ? over : "cannot set the process limit", NULL);
         return -1;
     }
     if (m->memory_mib >= 0 && set_memory_limit(m->memory_mib > 0 ? (rlim_t)m->memory_mib << 20 : RLIM_INFINITY) < 0) {
-        session_result_error(r, "MagicError", "cannot set the memory limit", NULL);
+        session_result_error(r, CK_MAGIC_ERROR, "cannot set the memory limit", NULL);
         return -1;
     }
     if (m->timeout >= 0) cell_timeout = m->timeout;
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
-    if (m->measure) measure_mode = strcmp(m->measure, "off") == 0 ? 0 : strcmp(m->measure, "on") == 0 ? 1 : 2;
+    if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
     if (m->who) session_who(s, stdout);
     return 0;
 }
@@ -328,12 +334,23 @@ static int escape_cell(session *s, const magics *m, session_result *r, escape_re
     if (escape_run(s, m->code, m->cflags, er) == 0) {
         send_event(json_pack("{s:s, s:O}", "ev", "display", "data", er->display));
     } else if (m->escape == 2) {
-        session_result_error(r, "EscapeError", er->error, NULL);
+        session_result_error(r, CK_ESCAPE_ERROR, er->error, NULL);
     } else {
-        fprintf(stderr, "EscapeError: %s\n", er->error);
+        fprintf(stderr, "%s: %s\n", ck_ename(CK_ESCAPE_ERROR), er->error);
         fflush(stderr);
     }
     return m->escape == 1;
+}
+
+/* The facts on the done event (metadata.ckernel.escape) and the
+ * analyser's timers beside the others. */
+static void escape_done(json_t *done, const escape_result *er) {
+    json_object_set(done, "escape", er->facts);
+    json_t *timing = json_object_get(done, "timing");
+    json_object_set_new(timing, "escape_parse_ms", json_real(er->parse_ms));
+    json_object_set_new(timing, "escape_analysis_ms", json_real(er->analysis_ms));
+    json_object_set_new(timing, "escape_parse_cpu_ms", json_real(er->parse_cpu_ms));
+    json_object_set_new(timing, "escape_analysis_cpu_ms", json_real(er->analysis_cpu_ms));
 }
 
 /* Fork the snapshot, tell the kernel which process runs the cell, and
@@ -361,6 +378,80 @@ static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
 enum { SERVED, REQ_GONE, SHUT_DOWN };
 typedef int (*request_fn)(session *s, json_t *req);
 
+/* Where a cell's time went (the "timing" of ipc.h's done event), in ns. */
+typedef struct { uint64_t snapshot, after_fork, prepare, cell, finished_at; } cell_timing;
+
+/* The done event (ipc.h) for a cell that ended as R says. */
+static json_t *done_event(session_result *r, const cell_timing *t) {
+    json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r->ok ? "ok" : "error");
+    json_object_set_new(done, "result", r->result_text
+                        ? json_pack("{s:s}", "text/plain", r->result_text) : json_null());
+    if (r->main_ran) json_object_set_new(done, "main_status", json_integer(r->main_status));
+    if (r->measured) {
+        json_t *mj = measure_json(&r->measure);
+        if (measure_mode == MEASURE_VERBOSE) {
+            json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r->measure.rss_bytes));
+            json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r->measure.max_rss_bytes));
+        }
+        json_object_set_new(done, "measure", mj);
+        if (measure_mode != MEASURE_OFF) {
+            char text[1024], html[8192];
+            r->measure.main_ran = r->main_ran;
+            r->measure.main_status = r->main_status;
+            nb_internal_format_measure(&r->measure, measure_mode == MEASURE_VERBOSE, text, sizeof text,
+                                       html, sizeof html);
+            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
+        }
+    }
+    json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+                        "snapshot_ns", (json_int_t)t->snapshot, "compile_ns", (json_int_t)r->compile_ns,
+                        "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
+                        "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
+                        "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
+    if (!r->ok) {
+        json_t *tb = json_array();
+        for (size_t i = 0; i < r->ntraceback; i++) json_array_append_new(tb, json_string(r->traceback[i]));
+        json_object_set_new(done, "ename", json_string(r->ename));
+        json_object_set_new(done, "evalue", json_string(r->evalue));
+        json_object_set_new(done, "traceback", tb);
+    }
+    char *diag = NULL;
+    if ((r->diagnostics || r->notices) &&
+        asprintf(&diag, "%s%s", r->diagnostics ? r->diagnostics : "", r->notices ? r->notices : "") < 0)
+        diag = NULL;
+    json_object_set_new(done, "diagnostics", diag ? json_string(diag) : json_null());
+    free(diag);
+    return done;
+}
+
+/* argv for a main() the cell defines: argv[0] is the program's name, %args
+ * gives argv[1..]. ARGV0 has room for 64. */
+static void set_cell_args(char **args, char **argv0) {
+    if (!args) return;
+    size_t n = 0;
+    argv0[n++] = "cell";
+    for (size_t i = 0; args[i] && n < 63; i++) argv0[n++] = args[i];
+    argv0[n] = NULL;
+    nb_internal_set_args(argv0);
+}
+
+/* Run the prepared cell PC; its time in *NS. */
+static void run_cell(session *s, session_cell *pc, session_result *r, uint64_t *ns) {
+    uint64_t t0 = monotime_ns();
+    nb_internal_failed_alloc(1);
+    pid_t me = getpid();
+    ceilings_cell_begin();
+    session_commit_run(s, pc, r);
+    ceilings_cell_end();
+    if (getpid() != me) {             /* a child the cell forked ran off its end: */
+        fflush(NULL);                 /* it ends as a program's would, and never */
+        _exit(0);                     /* serves the kernel's requests */
+    }
+    fflush(stdout);
+    fflush(stderr);
+    *ns = monotime_ns() - t0;
+}
+
 /* Serve an execute request. REQ_GONE in a snapshot that took over after
  * the cell's process died, else SERVED. */
 static int execute(session *s, json_t *req) {
@@ -372,26 +463,18 @@ static int execute(session *s, json_t *req) {
     session_cell *pc = NULL;
     int rc = -1;
     if (magics_parse(code ? code : "", &m) < 0) {
-        session_result_error(&r, "MagicError", m.error, NULL);
+        session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
-    uint64_t t_started = 0, t_run = 0, t_fin = 0, t_prep = 0;    /* timing (ipc.h) */
-    uint64_t snapshot_ns = 0;
+    cell_timing t = { 0 };
     char *argv0[64];
-    if (m.args) {
-        /* argv[0] is the program's name; %args gives argv[1..] */
-        size_t n = 0;
-        argv0[n++] = "cell";
-        for (size_t i = 0; m.args[i] && n < 63; i++) argv0[n++] = m.args[i];
-        argv0[n] = NULL;
-        nb_internal_set_args(argv0);
-    }
+    set_cell_args(m.args, argv0);
     /* The snapshot comes before the compile: an interrupt, a %timeout or
      * a crash while compiling (libtcc can hang: #pragma comment(option))
      * then costs the cell and nothing else. */
-    pid_t snap = rc == 0 ? start_cell(&snapshot_ns, &t_started) : 0;
+    pid_t snap = rc == 0 ? start_cell(&t.snapshot, &t.after_fork) : 0;
     if (snap < 0) {                       /* we are the copy, and the cell died */
         send_ready(1);
         session_result_free(&r);
@@ -401,83 +484,21 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
     if (rc == 0 && m.escape && !escape_cell(s, &m, &r, &er)) rc = 1;
     if (rc == 0) {
-        t_prep = monotime_ns();
+        t.prepare = monotime_ns();
         pc = session_prepare(s, m.code, m.cflags, &r);
-        t_prep = monotime_ns() - t_prep;
+        t.prepare = monotime_ns() - t.prepare;
     }
-    if (pc) {
-        t_run = monotime_ns();
-        nb_internal_failed_alloc(1);
-        pid_t me = getpid();
-        ceilings_cell_begin();
-        session_commit_run(s, pc, &r);
-        ceilings_cell_end();
-        if (getpid() != me) {             /* a child the cell forked ran off its end: */
-            fflush(NULL);                 /* it ends as a program's would, and never */
-            _exit(0);                     /* serves the kernel's requests */
-        }
-        fflush(stdout);
-        fflush(stderr);
-        t_run = monotime_ns() - t_run;
-    }
+    if (pc) run_cell(s, pc, &r, &t.cell);
     crash_disarm_timeout();
-    t_fin = monotime_ns();
+    t.finished_at = monotime_ns();
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
     magics_free(&m);
 
-    json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
-    json_object_set_new(done, "result", r.result_text
-                        ? json_pack("{s:s}", "text/plain", r.result_text) : json_null());
-    if (r.main_ran) json_object_set_new(done, "main_status", json_integer(r.main_status));
-    if (r.measured) {
-        json_t *mj = measure_json(&r.measure);
-        if (measure_mode == 2) {
-            json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r.measure.rss_bytes));
-            json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r.measure.max_rss_bytes));
-        }
-        json_object_set_new(done, "measure", mj);
-        if (measure_mode > 0) {
-            char text[1024], html[8192];
-            nb_internal_format_measure(&r.measure, measure_mode == 2, text, sizeof text, html, sizeof html);
-            if (r.main_ran) {
-                size_t l = strlen(text);
-                snprintf(text + l, sizeof text - l, " · main returned %d", r.main_status);
-            }
-            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
-        }
-    }
-    json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
-                        "snapshot_ns", (json_int_t)snapshot_ns, "compile_ns", (json_int_t)r.compile_ns,
-                        "run_ns", (json_int_t)r.run_ns, "prepare_ns", (json_int_t)t_prep,
-                        "after_fork_ns", (json_int_t)t_started, "cell_ns", (json_int_t)t_run,
-                        "reply_ns", (json_int_t)(monotime_ns() - t_fin), "compiles", r.compiles));
-    if (er.facts) {
-        json_object_set(done, "escape", er.facts);
-        json_t *timing = json_object_get(done, "timing");
-        json_object_set_new(timing, "escape_parse_ms", json_real(er.parse_ms));
-        json_object_set_new(timing, "escape_analysis_ms", json_real(er.analysis_ms));
-        json_object_set_new(timing, "escape_parse_cpu_ms", json_real(er.parse_cpu_ms));
-        json_object_set_new(timing, "escape_analysis_cpu_ms", json_real(er.analysis_cpu_ms));
-    }
+    json_t *done = done_event(&r, &t);
+    if (er.facts) escape_done(done, &er);
     escape_result_free(&er);
-    if (!r.ok) {
-        json_t *tb = json_array();
-        for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));
-        json_object_set_new(done, "ename", json_string(r.ename));
-        json_object_set_new(done, "evalue", json_string(r.evalue));
-        json_object_set_new(done, "traceback", tb);
-    }
-    if (r.diagnostics || r.notices) {
-        char *text = NULL;
-        if (asprintf(&text, "%s%s", r.diagnostics ? r.diagnostics : "", r.notices ? r.notices : "") >= 0) {
-            json_object_set_new(done, "diagnostics", json_string(text));
-            free(text);
-        }
-    } else {
-        json_object_set_new(done, "diagnostics", json_null());
-    }
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);

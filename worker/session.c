@@ -41,7 +41,8 @@ static plan plan_item(const session *s, const cell_item *it) {
     switch (it->kind) {
     case ITEM_GLOBAL: {
         long e = session_find(s, it->keys[0]);
-        if (e >= 0 && s->e[e].kind == ITEM_GLOBAL && !it->unsized &&
+        /* a const object is new each time: its pages are read-only */
+        if (e >= 0 && s->e[e].kind == ITEM_GLOBAL && !it->unsized && !it->readonly &&
             strcmp(s->e[e].type_text, it->type_text) == 0)
             return PLAN_REINIT;
         return PLAN_NEW;
@@ -138,11 +139,12 @@ static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defi
 
 /* ---------------------------------------------------------------- results */
 
-/* R fails with ENAME and EVALUE. The lines of TRACE (NULL: EVALUE) are
+/* R fails with error E and EVALUE. The lines of TRACE (NULL: EVALUE) are
  * the traceback; front ends show it, not ename, so the first leads with
  * it, as Python kernels do ("CompileError: line 3: error: ..."). */
-void session_result_error(session_result *r, const char *ename, const char *evalue, const char *trace) {
+void session_result_error(session_result *r, ck_error e, const char *evalue, const char *trace) {
     r->ok = 0;
+    const char *ename = ck_ename(e);
     r->ename = xstrdup(ename);
     r->evalue = xstrdup(evalue);
     if (!trace) trace = evalue ? evalue : "";
@@ -274,12 +276,16 @@ static void complete_array(session *s, const char *name, unsigned long length) {
 
 /* ------------------------------------------------------------------- run */
 
-/* Compile cell C against S, showing its trailing value if SHOW. The unit,
- * or NULL with D holding the messages. */
-static int compiles;     /* of the cell being prepared (session_result.compiles) */
-
+/* Compile cell C against S, showing its trailing value if SHOW; each
+ * compile counts in *COMPILES. The unit, or NULL with D holding the messages. */
 static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, diag_ctx *d,
-                                  int show, const char *options) {
+                                  int show, const char *options, int *compiles) {
+    const char *readonly[c->n + 1];     /* the cell's const objects (layout.h) */
+    size_t nro = 0;
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_GLOBAL && c->items[j].readonly && c->items[j].nkeys && plans[j] == PLAN_NEW)
+            readonly[nro++] = c->items[j].keys[0];
+    readonly[nro] = NULL;
     /* First with only the declarations the cell uses; if that says
      * anything at all, the guess may have been wrong: again with all. */
     for (int some = !getenv("CKERNEL_ALL_DECLS"); ; some = 0) {
@@ -288,6 +294,7 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         compile_unit *u = compile_new(options, diag_on_message, d);
         if (!u) return NULL;
         compile_set_cell(u, s->count);
+        compile_set_readonly(u, readonly);
         for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
         /* Bind earlier definitions, except those this cell defines anew. */
         for (size_t i = 0; i < s->n; i++) {
@@ -299,7 +306,7 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         compile_add_symbol(u, "atexit", (void *)nb__atexit);      /* ... and runs its handlers */
         compile_add_symbol(u, "on_exit", (void *)nb__on_exit);
         int rc = compile_source(u, src);
-        compiles++;
+        (*compiles)++;
         if (some && (rc < 0 || d->ndiags)) {
             compile_free(u);
             diag_reset(d);
@@ -374,11 +381,11 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
         options = NULL;
     uint64_t t0 = monotime_ns();
-    compiles = 0;
+    r->compiles = 0;
     session_cell *pc = calloc(1, sizeof *pc);
     if (!pc || split_cell(s, code, options, &pc->c) < 0) {
         free(pc);
-        session_result_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
+        session_result_error(r, CK_OUT_OF_MEMORY, "out of memory splitting the cell", "out of memory\n");
         return NULL;
     }
     cell *c = &pc->c;
@@ -391,22 +398,21 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     int has_expression = c->n && c->items[c->n - 1].kind == ITEM_EXPRESSION;
 
     diag_ctx d = { .s = s, .c = c, .code = code, .defined = &pc->defined, .dropped = pc->dropped };
-    compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options);
+    compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options, &r->compiles);
     if (!u && has_expression) {
         /* The value could not be shown (an array, a clashing type name):
          * run the expression as a plain statement instead. */
         diag_reset(&d);
-        u = compile_cell(s, c, pc->plans, &d, 0, options);
+        u = compile_cell(s, c, pc->plans, &d, 0, options, &r->compiles);
     }
     free(options);
     if (!u) {
         if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;   /* tcc shows them too */
-        session_result_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
+        session_result_error(r, CK_COMPILE_ERROR, d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
         diag_reset(&d);
         session_cell_free(pc);
         r->compile_ns = monotime_ns() - t0;
-        r->compiles = compiles;
         return NULL;
     }
     /* Read what the commit needs, then free the compiler: only the code
@@ -436,7 +442,6 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
     diag_reset(&d);
     r->compile_ns = monotime_ns() - t0;
-    r->compiles = compiles;
     return pc;
 }
 

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include "errors.h"
 #include "nb_internal.h"
 
 typedef struct session session;
@@ -49,7 +50,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
 void session_commit_run(session *s, session_cell *pc, session_result *r);
 /* R fails with ENAME and EVALUE; the lines of TRACE (NULL: EVALUE) are the
  * traceback, the first led by "ENAME: ". */
-void session_result_error(session_result *r, const char *ename, const char *evalue, const char *trace);
+void session_result_error(session_result *r, ck_error e, const char *evalue, const char *trace);
 void session_result_free(session_result *r);
 
 /* Compiler options for every later cell (%cflags --session); NULL clears. */

@@ -98,6 +98,11 @@ static void put_global(textbuf *b, const cell *c, size_t j, const global_names *
     size_t len = strlen(it->text);
     if (it->init && !it->unsized && strmap_get(&g->init_twice, it->keys[0]) >= 0 && len && it->text[len - 1] == ';')
         textbuf_printf(b, "#line %d \"cell\"\n%.*s = {0};\n", it->line, (int)(len - 1), it->text);
+    else if (it->readonly && !it->unsized && len && it->text[len - 1] == ';')
+        /* a const object is initialised where it is defined, as C has it:
+         * its pages are read-only before the cell runs */
+        textbuf_printf(b, "#line %d \"cell\"\n%.*s = \n#line %d \"cell\"\n%s;\n", it->line, (int)(len - 1),
+                       it->text, it->init_line, it->init);
     else
         textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
     if (strmap_get(&g->first, it->keys[0]) != (long)j || (it->unsized && !it->init))
@@ -279,7 +284,7 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
             put_value(b, s, c, d, it);
         } else if (it->kind == ITEM_EXPRESSION) {
             textbuf_printf(b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
-        } else if (it->kind == ITEM_GLOBAL && !it->unsized) {
+        } else if (it->kind == ITEM_GLOBAL && !it->unsized && !it->readonly) {
             const char *name = it->keys[0];
             if (it->init)
                 textbuf_printf(b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign((void *)&%s, &__ck_v, sizeof %s); }\n",
