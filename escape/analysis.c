@@ -328,7 +328,9 @@ objset analysis_eval(fctx *c, CXCursor e) { return eval(c, e); }
 /* What the C library does with each pointer argument: '.' nothing kept,
  * 'R' returned (or a pointer into it), 'M' kept where the analysis cannot
  * see, 'G' kept in the library's static state, '0'-'9' stored through that
- * argument. The last letter goes on for the remaining (variadic) ones. */
+ * argument, 'C' what it points to copied to where argument 0 points (the
+ * addresses in it go along). The last letter goes on for the remaining
+ * (variadic) ones. */
 static const struct { const char *name, *args; } libc[] = {
     { "strlen", "." }, { "strnlen", "." }, { "strcmp", "." }, { "strncmp", "." },
     { "strcasecmp", "." }, { "memcmp", "." }, { "printf", "." }, { "fprintf", "." },
@@ -338,7 +340,7 @@ static const struct { const char *name, *args; } libc[] = {
     { "fgets", "R." }, { "getline", "." }, { "perror", "." }, { "fopen", "." }, { "fclose", "." },
     { "fflush", "." }, { "atoi", "." }, { "atol", "." }, { "atof", "." }, { "strtol", "1." },
     { "strtoul", "1." }, { "strtoll", "1." }, { "strtod", "1." }, { "strtof", "1." },
-    { "memcpy", "R." }, { "memmove", "R." }, { "memset", "R." }, { "strcpy", "R." },
+    { "memcpy", "RC." }, { "memmove", "RC." }, { "memset", "R." }, { "strcpy", "R." },
     { "strncpy", "R." }, { "strcat", "R." }, { "strncat", "R." }, { "stpcpy", "R." },
     { "strchr", "R." }, { "strrchr", "R." }, { "strstr", "R." }, { "strpbrk", "R." },
     { "memchr", "R." }, { "strspn", "." }, { "strcspn", "." }, { "strtok", "G." },
@@ -434,10 +436,14 @@ static int apply_libc(fctx *c, const char *name, const objset *args, int nargs, 
             const objset *v = &args[i];
             if (set_empty(v)) continue;
             if (a == 'R') set_union(result, v);
+            if (a == 'C') {
+                objset content = load(c, v);
+                store(c, &args[0], &content, line);
+            }
             if (a == 'G') escape(c, v, ESC_GLOBAL, line, "the static state of %s", name);
             if (a == 'M') escape(c, v, ESC_MAY, line, "passed to %s", name);
             if (a >= '0' && a <= '9' && a - '0' < nargs) store(c, &args[a - '0'], v, line);
-            if (a == '.' || a == 'R') passed_to(c, v, name);
+            if (a == '.' || a == 'R' || a == 'C') passed_to(c, v, name);
         }
         return 1;
     }

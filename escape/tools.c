@@ -34,6 +34,50 @@ static tool tools[] = {
 };
 #define NTOOLS (sizeof tools / sizeof *tools)
 
+/* Where each physical line of the unit is, by its #line marks: clang's
+ * messages name a declaration's physical line ("declared on line 26"). */
+static int *cell_line_of;        /* per physical line: its cell line, or 0 */
+static size_t unit_lines;
+
+static void map_lines(const char *unit) {
+    FILE *f = fopen(unit, "r");
+    if (!f) return;
+    char *line = NULL;
+    size_t cap = 0, n = 0, alloc = 0;
+    int next = 0;                /* the cell line of the next physical line, 0: not the cell */
+    while (getline(&line, &cap, f) >= 0) {
+        if (n + 2 > alloc) {
+            int *p = realloc(cell_line_of, (alloc = alloc ? 2 * alloc : 4096) * sizeof *p);
+            if (!p) break;
+            cell_line_of = p;
+        }
+        int l;
+        char file[64];
+        if (sscanf(line, "#line %d \"%63[^\"]\"", &l, file) == 2) {
+            cell_line_of[++n] = 0;
+            next = strcmp(file, "cell") == 0 ? l : 0;
+            continue;
+        }
+        cell_line_of[++n] = next;
+        if (next) next++;
+    }
+    unit_lines = n;
+    free(line);
+    fclose(f);
+}
+
+/* MSG with "on line N" (a physical line of the unit) made the cell's. */
+static void cell_lines_in(char *msg, size_t size) {
+    char *at = strstr(msg, "on line ");
+    if (!at) return;
+    char *end;
+    long l = strtol(at + 8, &end, 10);
+    if (l <= 0 || (size_t)l > unit_lines || !cell_line_of[l]) return;
+    char rest[500];
+    snprintf(rest, sizeof rest, "%s", end);
+    snprintf(at, size - (size_t)(at - msg), "on line %d%s", cell_line_of[l], rest);
+}
+
 static double ms_since(struct timespec t0) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -61,6 +105,7 @@ static void start(tool *t, const char *unit, const char *dir) {
 }
 
 void tools_start(const char *unit, const char *dir) {
+    map_lines(unit);
     for (size_t i = 0; i < NTOOLS; i++) {
         tools[i].pid = 0;
         if (access(tools[i].path, X_OK) == 0) start(&tools[i], unit, dir);
@@ -117,6 +162,7 @@ static void plain_quotes(const char *msg, char *out, size_t n) {
 static void add(json_t *facts, const char *toolname, int line, const char *raw, const char *id) {
     char msg[500];
     plain_quotes(raw, msg, sizeof msg);
+    cell_lines_in(msg, sizeof msg);
     const char *kind, *verdict = classify(msg, id, &kind);
     if (!verdict || line <= 0) return;
     char name[128];
@@ -186,6 +232,7 @@ static void parse_clang(json_t *facts, char *text) {
         char *id = strrchr(msg, '[');
         if (!id) continue;
         *id++ = 0;
+        for (char *e = id - 2; e >= msg && *e == ' '; e--) *e = 0;
         char *end = strchr(id, ']');
         if (end) *end = 0;
         if (!strncmp(id, "-W", 2)) id += 2;

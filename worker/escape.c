@@ -66,7 +66,8 @@ static pid_t spawn_analyser(const char *bin, const char *unit, const char *errfi
     posix_spawnattr_setsigdefault(&at, &all);
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-    char *argv[] = { (char *)bin, (char *)unit, NULL };
+    const char *tools = getenv("CKERNEL_ESCAPE_TOOLS");     /* "off": ckernel's own analysis only */
+    char *argv[] = { (char *)bin, (char *)unit, tools && !strcmp(tools, "off") ? "--no-tools" : NULL, NULL };
     pid_t pid;
     int rc = posix_spawn(&pid, bin, &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);

@@ -22,7 +22,8 @@ typedef struct {
 /* Analyse CODE (the cell, magic lines blanked) in session S. 0 with R's
  * facts and display, -1 with R->error. Never kills the worker: an
  * analyser that crashes or outlives CKERNEL_ESCAPE_TIMEOUT seconds
- * (default 60) is an error. */
+ * (default 60) is an error. CKERNEL_ESCAPE_TOOLS=off leaves the compilers
+ * out; CKERNEL_ESCAPE_BIN names another analyser (the tests' stand-ins). */
 int escape_run(session *s, const char *code, const char *cell_options, escape_result *r);
 void escape_result_free(escape_result *r);
 

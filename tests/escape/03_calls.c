@@ -44,3 +44,8 @@ int through_fn_pointer(int (*f)(int *)) {
     int d = 4;
     return f(&d);                               // expect: d may escape
 }
+void copied_by_memcpy(void) {
+    int m = 6;
+    int *pm = &m;
+    memcpy(&kept, &pm, sizeof pm);              // expect: m escapes to global; pm does not escape
+}

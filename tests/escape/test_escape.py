@@ -232,3 +232,22 @@ def test_analyser_failure_is_a_clear_error_and_the_session_lives(body, timeout, 
     finally:
         stop_kernel(km, kc)
         os.unlink(script)
+
+
+def test_every_bundled_program_is_analysed():
+    """The analyser never fails on real C: each of tests/programs/*.c (whole
+    programs, and the ones that do not compile) is analysed, the compilers
+    left out for speed, and every fact has a verdict of the list."""
+    km, kc = _kernel_with({"CKERNEL_ESCAPE_TOOLS": "off"})
+    try:
+        programs = sorted(glob.glob(os.path.join(HERE, "..", "programs", "*.c")))
+        assert len(programs) > 100
+        for path in programs:
+            run(kc, "%reset", timeout=TIMEOUT)
+            with open(path) as f:
+                reply, msgs = analyse(kc, f.read())
+            assert reply["content"]["status"] == "ok", (path, errors(msgs))
+            for fact in escape_facts(reply):
+                assert fact["verdict"] in VERDICTS and fact["source"] == "ckernel", (path, fact)
+    finally:
+        stop_kernel(km, kc)
