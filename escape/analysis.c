@@ -126,7 +126,10 @@ static void store(fctx *c, const objset *targets, const objset *v, int line) {
             break;
         case O_PARAM: case O_CONTENT:
             escape(c, v, ESC_PARAM, line, "%s", o->name);
-            SET_EACH(i, v) c->obj[i].through |= 1u << o->param;
+            SET_EACH(i, v) {
+                c->obj[i].through |= 1u << o->param;
+                if (o->kind == O_CONTENT) c->obj[i].deep |= 1u << o->param;
+            }
             break;
         case O_STATIC:
             c->changed |= set_union(&o->held, v);
@@ -140,6 +143,10 @@ static void store(fctx *c, const objset *targets, const objset *v, int line) {
     if (!any) escape(c, v, ESC_MAY, line, "stored through a pointer the analysis cannot follow");
 }
 
+/* Everything reachable from S through what objects hold: where a callee
+ * that reads or writes beyond what its parameter points to may get. */
+static objset reach(fctx *c, const objset *s);
+
 /* What a load through pointers into S yields. */
 static objset load(fctx *c, const objset *s) {
     objset r = {0};
@@ -151,6 +158,15 @@ static objset load(fctx *c, const objset *s) {
             set_union(&r, &o->held);
             if (o->kind == O_STATIC) set_add(&r, i);
         }
+    }
+    return r;
+}
+
+static objset reach(fctx *c, const objset *s) {
+    objset r = *s;
+    for (int grew = 1; grew;) {
+        objset more = load(c, &r);
+        grew = set_union(&r, &more);
     }
     return r;
 }
@@ -397,16 +413,19 @@ static int alloc_object(fctx *c, CXCursor call, const char *name) {
 }
 
 /* Apply what the callee does with argument I, by its summary bits. */
-static void apply_bits(fctx *c, const char *callee, unsigned bits, unsigned through, const char *global,
-                       const char *reason, const objset *v, const objset *args, int nargs,
-                       objset *result, int line) {
+static void apply_bits(fctx *c, const char *callee, unsigned bits, unsigned through, unsigned deep,
+                       const char *global, const char *reason, const objset *v, const objset *args,
+                       int nargs, objset *result, int line) {
     if (bits & (1u << ESC_CALLER)) set_union(result, v);
     if (bits & (1u << ESC_GLOBAL)) escape(c, v, ESC_GLOBAL, line, "%s (kept by %s)", global, callee);
     if (bits & (1u << ESC_HEAP)) escape(c, v, ESC_HEAP, line, "the heap (stored by %s)", callee);
     if (bits & (1u << ESC_MAY))
         escape(c, v, ESC_MAY, line, "passed to %s, where it %s", callee, reason[0] ? reason : "may be kept");
     for (int j = 0; j < nargs && j < MAX_PARAMS; j++)
-        if (through & (1u << j)) store(c, &args[j], v, line);
+        if (through & (1u << j)) {
+            objset at = deep & (1u << j) ? reach(c, &args[j]) : args[j];
+            store(c, &at, v, line);
+        }
     if (!bits) passed_to(c, v, callee);
 }
 
@@ -417,12 +436,13 @@ static void apply_summary(fctx *c, const function *g, const objset *args, int na
             escape(c, &args[i], ESC_MAY, line, "passed to %s as a variadic argument", g->name);
             continue;
         }
-        apply_bits(c, g->name, g->pflags[i], g->through[i], g->global[i], g->reason[i], &args[i],
-                   args, nargs, result, line);
-        if (g->cflags[i]) {
-            objset content = load(c, &args[i]);
-            apply_bits(c, g->name, g->cflags[i], 0, g->global[i], g->reason[i], &content, args, nargs,
-                       result, line);
+        apply_bits(c, g->name, g->pflags[i], g->through[i], g->deep[i], g->global[i], g->reason[i],
+                   &args[i], args, nargs, result, line);
+        if (g->cflags[i]) {                   /* what it points to, at any depth */
+            objset at = load(c, &args[i]);
+            objset content = reach(c, &at);
+            apply_bits(c, g->name, g->cflags[i], g->cthrough[i], g->cthrough[i], g->global[i], g->reason[i],
+                       &content, args, nargs, result, line);
         }
     }
 }
@@ -601,17 +621,27 @@ static int summarise(function *f, fctx *c) {
     memset(f->pflags, 0, sizeof f->pflags);
     memset(f->cflags, 0, sizeof f->cflags);
     memset(f->through, 0, sizeof f->through);
+    memset(f->deep, 0, sizeof f->deep);
+    memset(f->cthrough, 0, sizeof f->cthrough);
     for (int i = 0; i < c->nobj; i++) {
         object *o = &c->obj[i];
         if ((o->kind != O_PARAM && o->kind != O_CONTENT) || o->param < 0 || o->param >= MAX_PARAMS) continue;
         unsigned bits = o->flags & ~(1u << ESC_NONE);
-        if (o->kind == O_PARAM) f->pflags[o->param] |= bits, f->through[o->param] |= o->through;
-        else f->cflags[o->param] |= bits;
+        if (o->kind == O_PARAM) {
+            f->pflags[o->param] |= bits;
+            f->through[o->param] |= o->through;
+            f->deep[o->param] |= o->deep;
+        } else {
+            f->cflags[o->param] |= bits;
+            f->cthrough[o->param] |= o->through;
+        }
         if (o->global[0]) snprintf(f->global[o->param], sizeof f->global[0], "%s", o->global);
         if (o->reason[0]) snprintf(f->reason[o->param], sizeof f->reason[0], "%s", o->reason);
     }
     return memcmp(old.pflags, f->pflags, sizeof f->pflags) || memcmp(old.cflags, f->cflags, sizeof f->cflags) ||
-           memcmp(old.through, f->through, sizeof f->through) || memcmp(old.frees, f->frees, sizeof f->frees);
+           memcmp(old.through, f->through, sizeof f->through) || memcmp(old.deep, f->deep, sizeof f->deep) ||
+           memcmp(old.cthrough, f->cthrough, sizeof f->cthrough) ||
+           memcmp(old.frees, f->frees, sizeof f->frees);
 }
 
 /* ------------------------------------------------------------- the unit */

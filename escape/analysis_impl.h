@@ -39,6 +39,7 @@ typedef struct {
     char where[160];        /* ... to what: a global's, a parameter's, a function's name */
     unsigned flags;         /* 1 << ESC_x for every escape seen (summaries) */
     unsigned through;       /* ESC_PARAM: which parameters (bit per index) */
+    unsigned deep;          /* ... of those, stored beyond what they point to (p->next->x) */
     char global[64];        /* ESC_GLOBAL: the first global */
     char reason[160];       /* ESC_MAY: the first reason */
     char reader[64];        /* a function it was passed to that does not keep it */
@@ -58,7 +59,8 @@ struct function {
     int nparams, variadic;
     /* the summary, per parameter: ESC_x bits for the pointer itself and for
      * what it points to, through which parameters, to which global, why maybe */
-    unsigned pflags[MAX_PARAMS], cflags[MAX_PARAMS], through[MAX_PARAMS];
+    unsigned pflags[MAX_PARAMS], cflags[MAX_PARAMS], through[MAX_PARAMS], deep[MAX_PARAMS];
+    unsigned cthrough[MAX_PARAMS];  /* what it points to is stored through these */
     int frees[MAX_PARAMS];
     char global[MAX_PARAMS][64], reason[MAX_PARAMS][160];
 };

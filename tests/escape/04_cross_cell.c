@@ -41,3 +41,19 @@ int handed_to_free_it(void) {
     free_it(f);
     return v;
 }
+//// setup
+struct link { struct link *next; int *data; };
+struct link global_link;
+void attach_deep(struct link *l, int *v) { l->next->data = v; }
+void attach(struct link *l, int *v) { l->data = v; }
+//// escape
+void deep_store_reaches_the_global(void) {
+    int g = 7;
+    struct link local = { &global_link, 0 };
+    attach_deep(&local, &g);                    // expect: g escapes to global; local does not escape
+}
+void shallow_store_stays_local(void) {
+    int h = 8;
+    struct link local = { &global_link, 0 };
+    attach(&local, &h);                         // expect: h does not escape; local does not escape
+}
