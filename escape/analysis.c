@@ -285,6 +285,10 @@ static objset eval(fctx *c, CXCursor e) {
         if (!n) return r;
         r = eval(c, kid[n - 1]);
         CXType to = clang_getCursorType(e), from = clang_getCursorType(kid[n - 1]);
+        /* an implicit conversion spans exactly its operand (va_arg does not) */
+        int cast = k != CXCursor_UnexposedExpr || (ast_offset(e, 0) == ast_offset(kid[n - 1], 0) &&
+                                                   ast_offset(e, 1) == ast_offset(kid[n - 1], 1));
+        if (!cast) return filter(e, r);
         if (ast_type_is_integer(to) && ast_type_carries_address(from) && !set_empty(&r)) {
             escape(c, &r, ESC_MAY, ast_line(e, NULL), "converted to an integer, which the analysis "
                    "does not follow");
@@ -365,7 +369,15 @@ static const struct { const char *name, *args; } libc[] = {
     { "pthread_mutex_unlock", "." }, { "pthread_mutex_init", "." }, { "pthread_mutex_destroy", "." },
     { "pthread_create", "..MM" }, { "atexit", "M" }, { "setvbuf", ".M." }, { "setbuf", ".M" },
     { "putenv", "G" }, { "__assert_fail", "." }, { "exit", "." }, { "abort", "." },
-    { "nb_where", "R" }, { "nb_check", "." }, { "nb__check_failed", "." },
+    { "nb__where", "." }, { "nb_locate", "." }, { "nb__keep", "." }, { "nb__check_cmp", "." },
+    { "nb__check_failed", "." }, { "nb__show", "." }, { "nb__show_as", "." }, { "nb__assign", ".C." },
+    { "nb_display_html", "." }, { "nb_display_svg", "." }, { "nb_display_markdown", "." },
+    { "nb_display_json", "." }, { "nb_display_png", "." }, { "nb_display_mime", "." },
+    { "__builtin_va_start", "." }, { "__builtin_va_end", "." }, { "__builtin_va_copy", ".." },
+    { "vsprintf", "." }, { "getchar", "." }, { "fgetc", "." }, { "ungetc", "." }, { "feof", "." },
+    { "ferror", "." }, { "fseek", "." }, { "ftell", "." }, { "rewind", "." }, { "remove", "." },
+    { "rename", "." }, { "strtok_r", "G.1" }, { "strerror_r", "R" }, { "toupper", "." },
+    { "clock", "." }, { "localtime", "." }, { "strftime", "." }, { "rand_r", "." },
 };
 
 static const char *alloc_names[] = { "malloc", "calloc", "realloc", "reallocarray", "strdup",

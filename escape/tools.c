@@ -5,7 +5,7 @@
  * output in a file; their messages about the cell's lines become facts in
  * the same shape, tagged with the tool's name, duplicates merged. */
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +15,6 @@
 #include <sys/wait.h>
 #include "analysis.h"
 #include "tools.h"
-
-extern char **environ;
 
 typedef struct {
     const char *name, *path;
@@ -95,13 +93,18 @@ static void start(tool *t, const char *unit, const char *dir) {
     const char *cppcheck[] = { t->path, "--quiet", "--enable=warning", "--inline-suppr",
                                "--template={file}:{line}:{id}:{message}", unit, NULL };
     const char **argv = !strcmp(t->name, "gcc") ? gcc : !strcmp(t->name, "clang") ? clang : cppcheck;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, t->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     clock_gettime(CLOCK_MONOTONIC, &t->t0);
-    if (posix_spawn(&t->pid, t->path, &fa, NULL, (char **)argv, environ) != 0) t->pid = 0;
-    posix_spawn_file_actions_destroy(&fa);
+    /* fork, not posix_spawn: each tool dies with the analyser (an
+     * interrupted cell kills the analyser, and so its compilers) */
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int out = open(t->out, O_WRONLY | O_CREAT | O_TRUNC, 0600), null = open("/dev/null", O_RDWR);
+        if (out < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(out, 2) < 0) _exit(127);
+        execv(t->path, (char **)argv);
+        _exit(127);
+    }
+    t->pid = pid > 0 ? pid : 0;
 }
 
 void tools_start(const char *unit, const char *dir) {

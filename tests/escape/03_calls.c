@@ -1,6 +1,7 @@
 // Passing addresses down: to a reader, to a keeper, to what cannot be seen.
 //// setup
 #include <pthread.h>
+#include <stdarg.h>
 #include <string.h>
 int *kept;
 int reader(const int *p) { return *p; }
@@ -48,4 +49,16 @@ void copied_by_memcpy(void) {
     int m = 6;
     int *pm = &m;
     memcpy(&kept, &pm, sizeof pm);              // expect: m escapes to global; pm does not escape
+}
+int sum_all(int n, ...) {
+    va_list ap;
+    va_start(ap, n);                            // expect: ap does not escape
+    int s = 0;
+    for (int i = 0; i < n; i++) s += *va_arg(ap, int *);
+    va_end(ap);
+    return s;
+}
+int pass_variadic(void) {
+    int q = 1;
+    return sum_all(1, &q);                      // expect: q may escape
 }

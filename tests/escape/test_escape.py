@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 
 import pytest
 
@@ -251,3 +252,44 @@ def test_every_bundled_program_is_analysed():
                 assert fact["verdict"] in VERDICTS and fact["source"] == "ckernel", (path, fact)
     finally:
         stop_kernel(km, kc)
+
+
+def test_interrupt_during_the_analysis(tmp_path):
+    """An interrupt while the analyser works ends the cell as any interrupt
+    does (KeyboardInterrupt, the session as it was), and the analyser dies
+    with the worker that started it (the real one asks for that with
+    PR_SET_PDEATHSIG, as this stand-in does)."""
+    pidfile = tmp_path / "analyser.pid"
+    script = _script(f"exec /usr/bin/python3 -c \"import ctypes, os, time; ctypes.CDLL(None).prctl(1, 9); "
+                     f"open('{pidfile}', 'w').write(str(os.getpid())); time.sleep(60)\"")
+    km, kc = _kernel_with({"CKERNEL_ESCAPE_BIN": script})
+    try:
+        run(kc, "int kept_value = 41;", timeout=TIMEOUT)
+        msg_id = kc.execute("%escape\nkept_value = 99;\n")
+        deadline = time.monotonic() + TIMEOUT
+        while not (pidfile.exists() and pidfile.read_text()):
+            assert time.monotonic() < deadline, "the analyser never started"
+            time.sleep(0.05)
+        pid = int(pidfile.read_text())
+        km.interrupt_kernel()
+        from protocol.conftest import shell_reply, iopub_until_idle
+        reply = shell_reply(kc, msg_id, TIMEOUT)
+        iopub_until_idle(kc, msg_id, TIMEOUT)
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z":
+            assert time.monotonic() < deadline, "the analyser outlived its worker"
+            time.sleep(0.05)
+        r, msgs = run(kc, "#include <stdio.h>\nprintf(\"%d\\n\", kept_value);", timeout=TIMEOUT)
+        assert stdout_text(msgs) == "41\n"
+    finally:
+        stop_kernel(km, kc)
+        os.unlink(script)
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
