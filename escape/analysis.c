@@ -432,7 +432,7 @@ static void apply_bits(fctx *c, const char *callee, unsigned bits, unsigned thro
     if (bits & (1u << ESC_GLOBAL)) escape(c, v, ESC_GLOBAL, line, "%s (kept by %s)", global, callee);
     if (bits & (1u << ESC_HEAP)) escape(c, v, ESC_HEAP, line, "the heap (stored by %s)", callee);
     if (bits & (1u << ESC_MAY))
-        escape(c, v, ESC_MAY, line, "passed to %s, where it %s", callee, reason[0] ? reason : "may be kept");
+        escape(c, v, ESC_MAY, line, "passed to %s, and there %s", callee, reason[0] ? reason : "perhaps kept");
     for (int j = 0; j < nargs && j < MAX_PARAMS; j++)
         if (through & (1u << j)) {
             objset at = deep & (1u << j) ? reach(c, &args[j]) : args[j];
@@ -473,7 +473,10 @@ static int apply_libc(fctx *c, const char *name, const objset *args, int nargs, 
                 store(c, &args[0], &content, line);
             }
             if (a == 'G') escape(c, v, ESC_GLOBAL, line, "the static state of %s", name);
-            if (a == 'M') escape(c, v, ESC_MAY, line, "passed to %s", name);
+            if (a == 'M' && !strcmp(name, "pthread_create"))
+                escape(c, v, ESC_MAY, line, "passed to pthread_create: the thread may outlive %s", c->f->name);
+            else if (a == 'M')
+                escape(c, v, ESC_MAY, line, "passed to %s", name);
             if (a >= '0' && a <= '9' && a - '0' < nargs) store(c, &args[a - '0'], v, line);
             if (a == '.' || a == 'R' || a == 'C') passed_to(c, v, name);
         }

@@ -159,12 +159,12 @@ static const char *str(json_t *o, const char *key) {
     return s ? s : "";
 }
 
-/* One row in text and HTML. */
-static void row(textbuf *t, textbuf *h, json_t *f, int tool) {
+/* One row in text and HTML; W: the width of the "what" column. */
+static void row(textbuf *t, textbuf *h, json_t *f, int tool, int w) {
     const char *why = str(f, "detail");
     char line[16];
     snprintf(line, sizeof line, "%d", (int)json_integer_value(json_object_get(f, "line")));
-    textbuf_printf(t, "  %-12s %5s  %-16s %-26s %s%s%s\n", str(f, "function"), line, str(f, "name"),
+    textbuf_printf(t, "  %-12s %5s  %-*s %-26s %s%s%s\n", str(f, "function"), line, w, str(f, "name"),
                    str(f, "verdict"), tool ? str(f, "source") : "", tool ? ": " : "", why);
     const char *v = str(f, "verdict");
     const char *colour = !strcmp(v, "does not escape") ? "#2e7d32" : !strcmp(v, "may escape") ? "#8d6e00"
@@ -200,13 +200,18 @@ static json_t *format(json_t *facts, json_t *tools, json_t *errors, double parse
     textbuf t = {0}, h = {0}, tl = {0};
     tools_line(&tl, tools);
     textbuf_printf(&t, "escape analysis (ckernel: parse %.1f ms, analysis %.1f ms)\n", parse_ms, analysis_ms);
-    textbuf_printf(&t, "  %-12s %5s  %-16s %-26s %s\n", "function", "line", "what", "verdict", "why");
+    size_t i, nown = 0, ntool = 0;
+    json_t *f;
+    int w = 4;
+    json_array_foreach(facts, i, f) {
+        int len = (int)strlen(str(f, "name"));
+        if (len > w) w = len < 32 ? len : 32;
+    }
+    textbuf_printf(&t, "  %-12s %5s  %-*s %-26s %s\n", "function", "line", w, "what", "verdict", "why");
     textbuf_puts(&h, "<table class=\"ck-escape\" style=\"font-size:90%;border-collapse:collapse\">\n"
                      "<caption style=\"text-align:left\">escape analysis</caption>\n"
                      "<tr><th>function</th><th>line</th><th>what</th><th>verdict</th><th>why</th></tr>\n");
-    size_t i, nown = 0, ntool = 0;
-    json_t *f;
-    json_array_foreach(facts, i, f) if (!strcmp(str(f, "source"), "ckernel")) row(&t, &h, f, 0), nown++;
+    json_array_foreach(facts, i, f) if (!strcmp(str(f, "source"), "ckernel")) row(&t, &h, f, 0, w), nown++;
     if (!nown) {
         textbuf_puts(&t, "  (no address taken, no pointer parameter, no allocation in the cell's functions)\n");
         textbuf_puts(&h, "<tr><td colspan=\"5\"><i>no address taken, no pointer parameter, no allocation "
@@ -216,7 +221,7 @@ static json_t *format(json_t *facts, json_t *tools, json_t *errors, double parse
     textbuf_puts(&h, "<tr><th colspan=\"5\" style=\"text-align:left\">what the compilers say (");
     html_text(&h, tl.s ? tl.s : "none installed");
     textbuf_puts(&h, ")</th></tr>\n");
-    json_array_foreach(facts, i, f) if (strcmp(str(f, "source"), "ckernel")) row(&t, &h, f, 1), ntool++;
+    json_array_foreach(facts, i, f) if (strcmp(str(f, "source"), "ckernel")) row(&t, &h, f, 1, w), ntool++;
     if (!ntool) {
         textbuf_puts(&t, "  (nothing about where memory goes)\n");
         textbuf_puts(&h, "<tr><td colspan=\"5\"><i>nothing about where memory goes</i></td></tr>\n");
@@ -239,7 +244,9 @@ int escape_run(session *s, const char *code, const char *cell_options, escape_re
     memset(r, 0, sizeof *r);
     char *unit = session_escape_unit(s, code, cell_options);
     if (!unit) return fail(r, "%s", "the cell could not be split for the analysis");
-    char dir[] = "/tmp/ckernel-escape-XXXXXX", path[64];
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX - 16], path[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/ckernel-escape-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) { free(unit); return fail(r, "cannot make a temporary folder: %s", strerror(errno)); }
     snprintf(path, sizeof path, "%s/unit.c", dir);
     FILE *f = fopen(path, "w");
