@@ -73,6 +73,26 @@ const char *ast_operator(const ast_tokens *t, CXCursor e) {
     return i < t->n && t->tok[i].offset < end ? t->tok[i].text : "";
 }
 
+int ast_for_has_condition(const ast_tokens *t, CXCursor stmt) {
+    size_t i = first_at(t, ast_offset(stmt, 0));
+    while (i < t->n && strcmp(t->tok[i].text, "(")) i++;
+    int depth = 0;
+    for (; i < t->n; i++) {
+        const char *s = t->tok[i].text;
+        if (!strcmp(s, "(")) depth++;
+        else if (!strcmp(s, ")") && --depth == 0) return 1;
+        else if (!strcmp(s, ";") && depth == 1) return i + 1 < t->n && strcmp(t->tok[i + 1].text, ";") != 0;
+    }
+    return 1;
+}
+
+int ast_always_true(CXCursor cond) {
+    CXEvalResult r = clang_Cursor_Evaluate(cond);
+    int yes = r && clang_EvalResult_getKind(r) == CXEval_Int && clang_EvalResult_getAsLongLong(r) != 0;
+    if (r) clang_EvalResult_dispose(r);
+    return yes;
+}
+
 int ast_has_init(const ast_tokens *t, CXCursor var) {
     unsigned start = ast_offset(var, 0), end = ast_offset(var, 1);
     unsigned name = 0;

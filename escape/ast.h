@@ -25,6 +25,10 @@ void ast_tokens_free(ast_tokens *t);
 /* The operator of a UnaryOperator, BinaryOperator or CompoundAssignOperator
  * E, e.g. "&", "*", "=", "+=", "++"; "" when it cannot be told. Borrowed. */
 const char *ast_operator(const ast_tokens *t, CXCursor e);
+/* Whether a ForStmt has a condition: for (;;) has none. */
+int ast_for_has_condition(const ast_tokens *t, CXCursor stmt);
+/* Whether COND is a constant that is not 0: while (1). */
+int ast_always_true(CXCursor cond);
 /* Whether a VarDecl has an initializer ("=" among its tokens after its name). */
 int ast_has_init(const ast_tokens *t, CXCursor var);
 

@@ -121,7 +121,10 @@ static void leak_at(fctx *c, const flow_state *st, const objset *returned, int l
 
 static flow_state exec(fctx *c, CXCursor s, flow_state st);
 
-static flow_state exec_loop(fctx *c, CXCursor body, flow_state in, const CXCursor *after, unsigned nafter) {
+/* A loop: BODY, then the expressions AFTER (condition, increment), until
+ * the state stops growing. An endless loop (FOREVER) is left by break only. */
+static flow_state exec_loop(fctx *c, CXCursor body, flow_state in, const CXCursor *after, unsigned nafter,
+                            int forever) {
     flow_state *outer_b = c->breaks, *outer_c = c->continues;
     flow_state breaks = dead_state, conts = dead_state, head = in;
     c->breaks = &breaks;
@@ -136,7 +139,7 @@ static flow_state exec_loop(fctx *c, CXCursor body, flow_state in, const CXCurso
     }
     c->breaks = outer_b;
     c->continues = outer_c;
-    return merge(head, breaks);
+    return forever ? breaks : merge(head, breaks);
 }
 
 static flow_state *label_state(fctx *c, CXCursor label) {
@@ -173,14 +176,14 @@ static flow_state exec(fctx *c, CXCursor s, flow_state st) {
     case CXCursor_WhileStmt:
         if (n < 2) return st;
         flow_expr(c, kid[0], &st);
-        return exec_loop(c, kid[1], st, kid, 1);
+        return exec_loop(c, kid[1], st, kid, 1, ast_always_true(kid[0]));
     case CXCursor_DoStmt:
         if (n < 2) return st;
-        return exec_loop(c, kid[0], st, kid + 1, 1);
+        return exec_loop(c, kid[0], st, kid + 1, 1, ast_always_true(kid[1]));
     case CXCursor_ForStmt:
         if (!n) return st;
         for (unsigned i = 0; i + 1 < n; i++) st = exec(c, kid[i], st);
-        return exec_loop(c, kid[n - 1], st, kid, n > 1 ? n - 1 : 0);
+        return exec_loop(c, kid[n - 1], st, kid, n > 1 ? n - 1 : 0, !ast_for_has_condition(&c->tok, s));
     case CXCursor_SwitchStmt:
         return exec_switch(c, s, kid, n, st);
     case CXCursor_BreakStmt:

@@ -75,3 +75,20 @@ int exits_on_failure(void) {
     free(k);
     return 0;
 }
+int endless_loop_left_by_return(int n) {
+    char *m = malloc(8);                        // expect: malloc does not escape
+    if (!m) return -1;
+    for (;;) {
+        if (n-- <= 0) { free(m); return 0; }
+        m[0] = (char)n;
+    }
+}
+int while_one(int n) {
+    char *w = malloc(8);                        // expect: malloc leaks
+    while (1) {
+        if (n-- <= 0) break;
+        if (n == 5) return 5;
+    }
+    free(w);
+    return 0;
+}

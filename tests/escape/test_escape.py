@@ -132,6 +132,16 @@ def test_escape_shows_the_report_then_runs_the_cell(kc):
     assert "the cell ran" in stdout_text(msgs)
 
 
+def test_escape_of_a_cell_that_does_not_compile(kc):
+    """The report of what could be parsed, then the compile error as usual."""
+    reply, msgs = run(kc, "%escape\nint *f(void) { int x = 1; return &x; }\nint g(void) { return y; }\n",
+                      timeout=TIMEOUT)
+    assert reply["status"] == "error" and reply["ename"] == "CompileError"
+    text = next(m["content"]["data"]["text/plain"] for m in msgs if m["msg_type"] == "display_data")
+    assert "escapes to caller" in text
+    assert "the parser could not read all of the cell: line 3: use of undeclared identifier 'y'" in text
+
+
 def test_double_escape_analyses_without_running(kc):
     reply, msgs = analyse(kc, "#include <stdio.h>\nint defined_here(void) { return 1; }\n"
                               "printf(\"must not run\\n\");\n")
