@@ -641,18 +641,36 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
     return rc;
 }
 
+/* Which earlier functions the analysis of CODE needs: those CODE names,
+ * and those they name in turn (USE[i] for entry i). */
+static void functions_used(const session *s, const char *code, const strmap *defined, unsigned char *use) {
+    for (int grew = 1; grew;) {
+        grew = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const entry *e = &s->e[i];
+            if (use[i] || !e->body || !e->nkeys || strmap_get(defined, e->keys[0]) >= 0) continue;
+            int named = mentions(code, e->keys[0]);
+            for (size_t k = 0; k < s->n && !named; k++) named = use[k] && mentions(s->e[k].body, e->keys[0]);
+            if (named) use[i] = grew = 1;
+        }
+    }
+}
+
 char *session_escape_unit(session *s, const char *code, const char *cell_options) {
     unit_job j;
     char *src = unit_job_build(&j, s, code, cell_options);
     textbuf b = {0};
     if (src) textbuf_puts(&b, src);
     /* earlier cells' functions in full, under "cell N", unless this cell
-     * defines them again: their summaries are what a call to them does */
-    for (size_t i = 0; src && i < s->n; i++) {
+     * defines them again: their summaries are what a call to them does.
+     * Only those the cell calls, directly or not: a long session stays cheap. */
+    unsigned char *use = calloc(s->n + 1, 1);
+    if (src && use) functions_used(s, code, &j.defined, use);
+    for (size_t i = 0; src && use && i < s->n; i++) {
         const entry *e = &s->e[i];
-        if (!e->body || !e->nkeys || strmap_get(&j.defined, e->keys[0]) >= 0) continue;
-        textbuf_printf(&b, "\n#line %d \"cell %d\"\n%s\n", e->line, e->count, e->body);
+        if (use[i]) textbuf_printf(&b, "\n#line %d \"cell %d\"\n%s\n", e->line, e->count, e->body);
     }
+    free(use);
     unit_job_free(&j);
     scratch_reset();                         /* the split's and the unit's scratch text */
     return b.s;

@@ -81,9 +81,9 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
                   const unsigned long *offsets, int *lines, size_t n);
 
 /* For %escape (escape.c): the unit session_prepare would build for CODE,
- * followed by every earlier cell's function (one the cell does not define
- * again) in full under `#line LINE "cell COUNT"`. Malloc'd; NULL when the
- * cell cannot be split. */
+ * followed by the earlier cells' functions CODE names, directly or through
+ * others (those it does not define again), in full under `#line LINE
+ * "cell COUNT"`. Malloc'd; NULL when the cell cannot be split. */
 char *session_escape_unit(session *s, const char *code, const char *cell_options);
 
 /* A read-only look at entry I of the session (for completion). The
