@@ -221,11 +221,10 @@ static objset addr_of(fctx *c, CXCursor e, int mark) {
         if (n && !strcmp(ast_operator(&c->tok, e), "*")) return eval(c, kid[0]);
         break;
     case CXCursor_ArraySubscriptExpr:
-        if (n == 2) {
+        if (n == 2) {                         /* &a[i] hands out a's address */
             r = base_of(c, kid[0]);
             objset idx = base_of(c, kid[1]);
             set_union(&r, &idx);
-            return r;
         }
         break;
     case CXCursor_MemberRefExpr:
@@ -248,6 +247,27 @@ static objset addr_of(fctx *c, CXCursor e, int mark) {
 }
 
 static objset call(fctx *c, CXCursor e);
+
+static objset statement_value(fctx *c, CXCursor compound) {
+    CXCursor kid[256];
+    unsigned n = ast_children(compound, kid, 256);
+    objset r = {0};
+    for (unsigned i = 0; i < n; i++) {
+        if (i + 1 == n && clang_isExpression(clang_getCursorKind(kid[i]))) return eval(c, kid[i]);
+        visit(c, kid[i]);
+    }
+    return r;
+}
+
+/* A union read as an integer where it held an address: not followed. */
+static void union_as_integer(fctx *c, CXCursor e, const CXCursor *kid, unsigned n, const objset *held) {
+    if (!n || set_empty(held) || !ast_type_is_integer(clang_getCursorType(e))) return;
+    CXType base = clang_getCanonicalType(clang_getCursorType(kid[0]));
+    if (ast_type_is_pointer(base)) base = clang_getCanonicalType(clang_getPointeeType(base));
+    if (clang_getCursorKind(clang_getTypeDeclaration(base)) == CXCursor_UnionDecl)
+        escape(c, held, ESC_MAY, ast_line(e, NULL), "read back as an integer from a union, which the "
+               "analysis does not follow");
+}
 
 static objset eval_operator(fctx *c, CXCursor e, const CXCursor *kid, unsigned n) {
     const char *op = ast_operator(&c->tok, e);
@@ -316,14 +336,19 @@ static objset eval(fctx *c, CXCursor e) {
         return filter(e, r);
     case CXCursor_CallExpr:
         return call(c, e);
-    case CXCursor_MemberRefExpr: case CXCursor_ArraySubscriptExpr:
+    case CXCursor_MemberRefExpr: case CXCursor_ArraySubscriptExpr: {
         if (ast_type_is_array(clang_getCursorType(e))) return addr_of(c, e, 1);
         r = addr_of(c, e, 0);
-        return filter(e, load(c, &r));
+        objset v = load(c, &r);
+        if (k == CXCursor_MemberRefExpr) union_as_integer(c, e, kid, n, &v);
+        return filter(e, v);
+    }
     case CXCursor_CompoundLiteralExpr:
         if (ast_type_is_array(clang_getCursorType(e))) return addr_of(c, e, 1);
         r = addr_of(c, e, 0);
         return filter(e, load(c, &r));
+    case CXCursor_StmtExpr:                      /* ({ ...; last; }): the last one's value */
+        return n ? statement_value(c, kid[0]) : r;
     case CXCursor_InitListExpr:
         for (unsigned i = 0; i < n; i++) {
             objset v = eval(c, kid[i]);
@@ -504,9 +529,12 @@ static objset call(fctx *c, CXCursor e) {
     }
     function *g = analysis_function(c->a, name);
     if (is_alloc(name)) {
-        set_add(&result, alloc_object(c, e, name));
-        if (!strcmp(name, "realloc") && nargs) {          /* the caller's block may come back */
+        int block = alloc_object(c, e, name);
+        set_add(&result, block);
+        if (!strcmp(name, "realloc") && nargs) {          /* the caller's block may come back, */
             SET_EACH(i, &args[0]) if (c->obj[i].kind != O_ALLOC) set_add(&result, i);
+            objset moved = load(c, &args[0]), new_block = one(block);   /* with what it held */
+            store(c, &new_block, &moved, line);
         }
     } else if (!strcmp(name, "alloca") || !strcmp(name, "__builtin_alloca")) {
         int i = find_object(c, O_ALLOCA, e);

@@ -133,7 +133,7 @@ void report_function(fctx *c, json_t *facts) {
         if (strcmp(file, "cell") != 0) continue;
         switch (o->kind) {
         case O_LOCAL: case O_STATIC: case O_LITERAL: case O_ALLOCA:
-            if (o->addr_line) report_local(facts, c, o);
+            if (o->addr_line || o->esc) report_local(facts, c, o);
             break;
         case O_PARAM: report_param(facts, c, o); break;
         case O_ALLOC: report_alloc(facts, c, o); break;

@@ -40,3 +40,27 @@ int value_only(void) {
     int *pv = &v;                               // expect: v does not escape
     return *pv;
 }
+int *element_address(void) {
+    int arr[4] = {0};
+    return &arr[2];                             // expect: arr escapes to caller
+}
+int *via_statement_expression(void) {
+    int se = 1;
+    int *p = ({ &se; });
+    return p;                                   // expect: se escapes to caller
+}
+long via_union(void) {
+    int u = 1;
+    union { int *p; long n; } un;
+    un.p = &u;
+    return un.n;                                // expect: u may escape
+}
+int **moved_by_realloc(void) {
+    int x = 1;
+    int **l = malloc(sizeof *l);                // expect: malloc does not escape
+    if (!l) return 0;
+    l[0] = &x;
+    int **m = realloc(l, 2 * sizeof *l);        // expect: realloc escapes to caller
+    if (!m) { free(l); return 0; }
+    return m;                                   // expect: x escapes to caller
+}
