@@ -71,7 +71,14 @@ typedef struct {
     size_t nfn;
 } analysis;
 
-typedef struct { objset live; int dead; } flow_state;
+/* paths.c's state at a point: the blocks that may be live, and for each
+ * tracked local pointer variable the blocks it may hold there. */
+#define MAX_TRACKED 16
+typedef struct {
+    objset live;
+    int dead;
+    objset var[MAX_TRACKED];
+} flow_state;
 
 typedef struct {
     analysis *a;
@@ -85,6 +92,8 @@ typedef struct {
     struct { CXCursor label; flow_state st; } *labels;
     size_t nlabels;
     flow_state *breaks, *continues;
+    int tracked[MAX_TRACKED];    /* the local variables whose blocks are followed per path */
+    int ntracked;
 } fctx;
 
 static inline int set_has(const objset *s, int i) { return (s->w[i / 64] >> (i % 64)) & 1; }

@@ -24,6 +24,7 @@ static flow_state merge(flow_state a, flow_state b) {
     if (a.dead) return b;
     if (b.dead) return a;
     set_union(&a.live, &b.live);
+    for (int i = 0; i < MAX_TRACKED; i++) set_union(&a.var[i], &b.var[i]);
     return a;
 }
 
@@ -37,9 +38,29 @@ static objset allocs_in(fctx *c, const objset *s) {
     return r;
 }
 
+/* The tracked slot of the variable E names, or -1. */
+static int slot_of_decl(fctx *c, CXCursor decl) {
+    int i = analysis_local_object(c, decl);
+    for (int k = 0; i >= 0 && k < c->ntracked; k++) if (c->tracked[k] == i) return k;
+    return -1;
+}
+
+static int slot_of(fctx *c, CXCursor e) {
+    e = ast_strip(e);
+    return clang_getCursorKind(e) == CXCursor_DeclRefExpr ? slot_of_decl(c, clang_getCursorReferenced(e)) : -1;
+}
+
+/* The blocks E may be here: a tracked variable's, per path; else what
+ * the flow-insensitive analysis says. */
+static objset flow_value(fctx *c, const flow_state *st, CXCursor e) {
+    int k = slot_of(c, e);
+    if (k >= 0) return st->var[k];
+    objset v = analysis_eval(c, e);
+    return allocs_in(c, &v);
+}
+
 static void kill_allocs(fctx *c, flow_state *st, CXCursor arg) {
-    objset v = analysis_eval(c, arg);
-    objset a = allocs_in(c, &v);
+    objset a = flow_value(c, st, arg);
     SET_EACH(i, &a) {
         set_del(&st->live, i);
         c->obj[i].freed = 1;
@@ -61,6 +82,16 @@ static void flow_expr(fctx *c, CXCursor e, flow_state *st) {
     if (k == CXCursor_UnaryExpr) return;
     void *d[2] = { c, st };
     clang_visitChildren(e, flow_child, d);
+    CXCursor kid[8];
+    unsigned n = ast_children(e, kid, 8);
+    if (k == CXCursor_BinaryOperator && n == 2 && !strcmp(ast_operator(&c->tok, e), "=")) {
+        int slot = slot_of(c, kid[0]);                 /* p = ...: what p holds from here */
+        if (slot >= 0) st->var[slot] = flow_value(c, st, kid[1]);
+    }
+    if (k == CXCursor_VarDecl && n && ast_has_init(&c->tok, e) && clang_isExpression(clang_getCursorKind(kid[n - 1]))) {
+        int slot = slot_of_decl(c, e);
+        if (slot >= 0) st->var[slot] = flow_value(c, st, kid[n - 1]);
+    }
     if (k != CXCursor_CallExpr) return;
     char *name = analysis_callee_name(e);
     int nargs = clang_Cursor_getNumArguments(e);
@@ -75,38 +106,35 @@ static void flow_expr(fctx *c, CXCursor e, flow_state *st) {
     free(name);
 }
 
-/* The allocation P holds when P is a local holding exactly one, else -1. */
-static int tested_alloc(fctx *c, CXCursor p) {
-    p = ast_strip(p);
-    if (clang_getCursorKind(p) != CXCursor_DeclRefExpr) return -1;
-    int i = analysis_local_object(c, clang_getCursorReferenced(p));
-    if (i < 0) return -1;
-    objset a = allocs_in(c, &c->obj[i].held);
-    int found = -1, n = 0;
-    SET_EACH(j, &a) found = j, n++;
-    return n == 1 ? found : -1;
+/* The blocks P may hold when P is a tracked local: on the branch where P
+ * is null, none of them is live. */
+static objset tested_blocks(fctx *c, const flow_state *st, CXCursor p) {
+    int slot = slot_of(c, p);
+    objset none = {0};
+    return slot >= 0 ? st->var[slot] : none;
 }
 
-/* Which branch of COND knows the allocation is null: *ON_TRUE 1 for the
- * then-branch, 0 for the else-branch. The allocation, or -1. */
-static int null_test(fctx *c, CXCursor cond, int *on_true) {
+/* Which branch of COND knows the tested pointer is null: *ON_TRUE 1 for
+ * the then-branch, 0 for the else-branch. The blocks it may hold. */
+static objset null_test(fctx *c, const flow_state *st, CXCursor cond, int *on_true) {
     cond = ast_strip(cond);
     CXCursor kid[2];
     unsigned n = ast_children(cond, kid, 2);
     enum CXCursorKind k = clang_getCursorKind(cond);
     const char *op = k == CXCursor_UnaryOperator || k == CXCursor_BinaryOperator ? ast_operator(&c->tok, cond) : "";
+    objset none = {0};
+    *on_true = 0;
     if (k == CXCursor_UnaryOperator && n == 1 && !strcmp(op, "!")) {
         *on_true = 1;
-        return tested_alloc(c, kid[0]);
+        return tested_blocks(c, st, kid[0]);
     }
     if (k == CXCursor_BinaryOperator && n == 2 && (!strcmp(op, "==") || !strcmp(op, "!="))) {
         *on_true = op[0] == '=';
-        if (ast_is_null_constant(kid[1])) return tested_alloc(c, kid[0]);
-        if (ast_is_null_constant(kid[0])) return tested_alloc(c, kid[1]);
-        return -1;
+        if (ast_is_null_constant(kid[1])) return tested_blocks(c, st, kid[0]);
+        if (ast_is_null_constant(kid[0])) return tested_blocks(c, st, kid[1]);
+        return none;
     }
-    *on_true = 0;
-    return ast_type_is_pointer(clang_getCursorType(cond)) ? tested_alloc(c, cond) : -1;
+    return ast_type_is_pointer(clang_getCursorType(cond)) ? tested_blocks(c, st, cond) : none;
 }
 
 static void leak_at(fctx *c, const flow_state *st, const objset *returned, int line) {
@@ -167,8 +195,9 @@ static flow_state exec(fctx *c, CXCursor s, flow_state st) {
         if (n < 2) return st;
         flow_expr(c, kid[0], &st);
         flow_state t = st, e = st;
-        int on_true, a = null_test(c, kid[0], &on_true);
-        if (a >= 0) set_del(on_true ? &t.live : &e.live, a);
+        int on_true;
+        objset null = null_test(c, &st, kid[0], &on_true);
+        SET_EACH(a, &null) set_del(on_true ? &t.live : &e.live, a);
         t = exec(c, kid[1], t);
         if (n > 2) e = exec(c, kid[2], e);
         return merge(t, e);
@@ -196,7 +225,9 @@ static flow_state exec(fctx *c, CXCursor s, flow_state st) {
         objset ret = {0};
         if (n) {
             flow_expr(c, kid[0], &st);
-            ret = analysis_eval(c, kid[0]);
+            ret = flow_value(c, &st, kid[0]);
+            objset all = analysis_eval(c, kid[0]);      /* a struct with the block in it */
+            if (slot_of(c, kid[0]) < 0) set_union(&ret, &all);
         }
         leak_at(c, &st, &ret, ast_line(s, NULL));
         return dead_state;
@@ -252,10 +283,20 @@ static flow_state exec_switch(fctx *c, CXCursor s, const CXCursor *kid, unsigned
 }
 
 void paths_run(fctx *c, CXCursor body) {
-    flow_state st = { {{0}}, 0 };
-    for (int i = 0; i < c->nobj; i++)
-        if (c->obj[i].kind == O_PARAM) set_add(&st.live, i);
+    flow_state st;
+    memset(&st, 0, sizeof st);
     c->nlabels = 0;
+    c->ntracked = 0;
+    for (int i = 0; i < c->nobj; i++) {
+        const object *o = &c->obj[i];
+        if (o->kind == O_PARAM) set_add(&st.live, i);
+        objset held = allocs_in(c, &o->held);
+        /* a variable whose address is taken may change behind its back */
+        if (o->kind != O_LOCAL || o->addr_line || set_empty(&held) || c->ntracked == MAX_TRACKED) continue;
+        for (int j = 0; o->param >= 0 && j < c->nobj; j++)     /* a parameter comes in holding its pointer */
+            if (c->obj[j].kind == O_PARAM && c->obj[j].param == o->param) set_add(&st.var[c->ntracked], j);
+        c->tracked[c->ntracked++] = i;
+    }
     flow_state end = exec(c, body, st);
     objset none = {0};
     CXSourceRange r = clang_getCursorExtent(body);

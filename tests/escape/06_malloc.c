@@ -92,3 +92,14 @@ int while_one(int n) {
     free(w);
     return 0;
 }
+void overwritten_before_free(void) {
+    char *p = malloc(10);                       // expect: malloc leaks
+    p = malloc(20);                             // expect: malloc does not escape
+    free(p);
+}
+int either_branch(int c) {
+    char *q = c ? malloc(4) : malloc(8);        // expect: malloc does not escape; malloc does not escape
+    if (!q) return -1;
+    free(q);
+    return 0;
+}
