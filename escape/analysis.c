@@ -442,7 +442,8 @@ static int alloc_object(fctx *c, CXCursor call, const char *name) {
     if (!o) return -1;
     if (!strcmp(name, "malloc") && nargs == 1) o->size = constant(clang_Cursor_getArgument(call, 0));
     if (!strcmp(name, "calloc") && nargs == 2) {
-        long n = constant(clang_Cursor_getArgument(call, 0)), m = constant(clang_Cursor_getArgument(call, 1));
+        long n = constant(clang_Cursor_getArgument(call, 0));
+        long m = constant(clang_Cursor_getArgument(call, 1));
         o->size = n >= 0 && m >= 0 ? n * m : -1;
     }
     if (!strcmp(name, "realloc") && nargs == 2) o->size = constant(clang_Cursor_getArgument(call, 1));
@@ -457,7 +458,8 @@ static void apply_bits(fctx *c, const char *callee, unsigned bits, unsigned thro
     if (bits & (1u << ESC_GLOBAL)) escape(c, v, ESC_GLOBAL, line, "%s (kept by %s)", global, callee);
     if (bits & (1u << ESC_HEAP)) escape(c, v, ESC_HEAP, line, "the heap (stored by %s)", callee);
     if (bits & (1u << ESC_MAY))
-        escape(c, v, ESC_MAY, line, "passed to %s, and there %s", callee, reason[0] ? reason : "perhaps kept");
+        escape(c, v, ESC_MAY, line, "passed to %s, and there %s", callee,
+               reason[0] ? reason : "perhaps kept");
     for (int j = 0; j < nargs && j < MAX_PARAMS; j++)
         if (through & (1u << j)) {
             objset at = deep & (1u << j) ? reach(c, &args[j]) : args[j];
@@ -466,7 +468,8 @@ static void apply_bits(fctx *c, const char *callee, unsigned bits, unsigned thro
     if (!bits) passed_to(c, v, callee);
 }
 
-static void apply_summary(fctx *c, const function *g, const objset *args, int nargs, objset *result, int line) {
+static void apply_summary(fctx *c, const function *g, const objset *args, int nargs, objset *result,
+                          int line) {
     for (int i = 0; i < nargs; i++) {
         if (set_empty(&args[i])) continue;
         if (i >= g->nparams || i >= MAX_PARAMS) {
@@ -478,13 +481,14 @@ static void apply_summary(fctx *c, const function *g, const objset *args, int na
         if (g->cflags[i]) {                   /* what it points to, at any depth */
             objset at = load(c, &args[i]);
             objset content = reach(c, &at);
-            apply_bits(c, g->name, g->cflags[i], g->cthrough[i], g->cthrough[i], g->global[i], g->reason[i],
-                       &content, args, nargs, result, line);
+            apply_bits(c, g->name, g->cflags[i], g->cthrough[i], g->cthrough[i], g->global[i],
+                       g->reason[i], &content, args, nargs, result, line);
         }
     }
 }
 
-static int apply_libc(fctx *c, const char *name, const objset *args, int nargs, objset *result, int line) {
+static int apply_libc(fctx *c, const char *name, const objset *args, int nargs, objset *result,
+                      int line) {
     for (size_t k = 0; k < sizeof libc / sizeof *libc; k++) {
         if (strcmp(libc[k].name, name)) continue;
         size_t len = strlen(libc[k].args);
@@ -499,7 +503,8 @@ static int apply_libc(fctx *c, const char *name, const objset *args, int nargs, 
             }
             if (a == 'G') escape(c, v, ESC_GLOBAL, line, "the static state of %s", name);
             if (a == 'M' && !strcmp(name, "pthread_create"))
-                escape(c, v, ESC_MAY, line, "passed to pthread_create: the thread may outlive %s", c->f->name);
+                escape(c, v, ESC_MAY, line, "passed to pthread_create: the thread may outlive %s",
+                       c->f->name);
             else if (a == 'M')
                 escape(c, v, ESC_MAY, line, "passed to %s", name);
             if (a >= '0' && a <= '9' && a - '0' < nargs) store(c, &args[a - '0'], v, line);
@@ -604,8 +609,10 @@ static void propagate(fctx *c) {
                 h->esc_line = o->esc_line;
                 h->flags |= 1u << o->esc;
                 snprintf(h->where, sizeof h->where, "%s", o->where);
-                if (o->esc == ESC_MAY && !h->reason[0]) snprintf(h->reason, sizeof h->reason, "%s", o->reason);
-                if (o->esc == ESC_GLOBAL && !h->global[0]) snprintf(h->global, sizeof h->global, "%s", o->global);
+                if (o->esc == ESC_MAY && !h->reason[0])
+                    snprintf(h->reason, sizeof h->reason, "%s", o->reason);
+                if (o->esc == ESC_GLOBAL && !h->global[0])
+                    snprintf(h->global, sizeof h->global, "%s", o->global);
                 grew = 1;
             }
         }
@@ -668,7 +675,8 @@ static int summarise(function *f, fctx *c) {
     memset(f->cthrough, 0, sizeof f->cthrough);
     for (int i = 0; i < c->nobj; i++) {
         object *o = &c->obj[i];
-        if ((o->kind != O_PARAM && o->kind != O_CONTENT) || o->param < 0 || o->param >= MAX_PARAMS) continue;
+        if (o->kind != O_PARAM && o->kind != O_CONTENT) continue;
+        if (o->param < 0 || o->param >= MAX_PARAMS) continue;
         unsigned bits = o->flags & ~(1u << ESC_NONE);
         if (o->kind == O_PARAM) {
             f->pflags[o->param] |= bits;
@@ -681,8 +689,10 @@ static int summarise(function *f, fctx *c) {
         if (o->global[0]) snprintf(f->global[o->param], sizeof f->global[0], "%s", o->global);
         if (o->reason[0]) snprintf(f->reason[o->param], sizeof f->reason[0], "%s", o->reason);
     }
-    return memcmp(old.pflags, f->pflags, sizeof f->pflags) || memcmp(old.cflags, f->cflags, sizeof f->cflags) ||
-           memcmp(old.through, f->through, sizeof f->through) || memcmp(old.deep, f->deep, sizeof f->deep) ||
+    return memcmp(old.pflags, f->pflags, sizeof f->pflags) ||
+           memcmp(old.cflags, f->cflags, sizeof f->cflags) ||
+           memcmp(old.through, f->through, sizeof f->through) ||
+           memcmp(old.deep, f->deep, sizeof f->deep) ||
            memcmp(old.cthrough, f->cthrough, sizeof f->cthrough) ||
            memcmp(old.frees, f->frees, sizeof f->frees);
 }

@@ -81,7 +81,8 @@ int ast_for_has_condition(const ast_tokens *t, CXCursor stmt) {
         const char *s = t->tok[i].text;
         if (!strcmp(s, "(")) depth++;
         else if (!strcmp(s, ")") && --depth == 0) return 1;
-        else if (!strcmp(s, ";") && depth == 1) return i + 1 < t->n && strcmp(t->tok[i + 1].text, ";") != 0;
+        else if (!strcmp(s, ";") && depth == 1)
+            return i + 1 < t->n && strcmp(t->tok[i + 1].text, ";") != 0;
     }
     return 1;
 }
@@ -208,7 +209,8 @@ int ast_is_null_constant(CXCursor e) {
         enum CXCursorKind k = clang_getCursorKind(e);
         CXCursor kid[4];
         unsigned n = ast_children(e, kid, 4);
-        if ((k == CXCursor_ParenExpr || k == CXCursor_UnexposedExpr || k == CXCursor_CStyleCastExpr) && n)
+        int wraps = k == CXCursor_ParenExpr || k == CXCursor_UnexposedExpr || k == CXCursor_CStyleCastExpr;
+        if (wraps && n)
             e = kid[n - 1];
         else break;
     }

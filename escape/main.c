@@ -66,8 +66,8 @@ int main(int argc, char **argv) {
     CXIndex index = clang_createIndex(0, 0);
     const char *args[] = { "-x", "c", "-std=gnu11", "-Wno-everything", "-ferror-limit=0" };
     CXTranslationUnit tu = NULL;
-    enum CXErrorCode rc = clang_parseTranslationUnit2(index, unit, args, sizeof args / sizeof *args, NULL, 0,
-                                                      CXTranslationUnit_KeepGoing, &tu);
+    enum CXErrorCode rc = clang_parseTranslationUnit2(index, unit, args, sizeof args / sizeof *args,
+                                                      NULL, 0, CXTranslationUnit_KeepGoing, &tu);
     if (rc != CXError_Success || !tu) {
         fprintf(stderr, "ckernel-escape: cannot parse %s (libclang error %d)\n", unit, (int)rc);
         return 2;

@@ -47,7 +47,8 @@ static int slot_of_decl(fctx *c, CXCursor decl) {
 
 static int slot_of(fctx *c, CXCursor e) {
     e = ast_strip(e);
-    return clang_getCursorKind(e) == CXCursor_DeclRefExpr ? slot_of_decl(c, clang_getCursorReferenced(e)) : -1;
+    if (clang_getCursorKind(e) != CXCursor_DeclRefExpr) return -1;
+    return slot_of_decl(c, clang_getCursorReferenced(e));
 }
 
 /* The blocks E may be here: a tracked variable's, per path; else what
@@ -88,7 +89,8 @@ static void flow_expr(fctx *c, CXCursor e, flow_state *st) {
         int slot = slot_of(c, kid[0]);                 /* p = ...: what p holds from here */
         if (slot >= 0) st->var[slot] = flow_value(c, st, kid[1]);
     }
-    if (k == CXCursor_VarDecl && n && ast_has_init(&c->tok, e) && clang_isExpression(clang_getCursorKind(kid[n - 1]))) {
+    if (k == CXCursor_VarDecl && n && ast_has_init(&c->tok, e) &&
+        clang_isExpression(clang_getCursorKind(kid[n - 1]))) {
         int slot = slot_of_decl(c, e);
         if (slot >= 0) st->var[slot] = flow_value(c, st, kid[n - 1]);
     }
@@ -121,7 +123,8 @@ static objset null_test(fctx *c, const flow_state *st, CXCursor cond, int *on_tr
     CXCursor kid[2];
     unsigned n = ast_children(cond, kid, 2);
     enum CXCursorKind k = clang_getCursorKind(cond);
-    const char *op = k == CXCursor_UnaryOperator || k == CXCursor_BinaryOperator ? ast_operator(&c->tok, cond) : "";
+    int operator = k == CXCursor_UnaryOperator || k == CXCursor_BinaryOperator;
+    const char *op = operator ? ast_operator(&c->tok, cond) : "";
     objset none = {0};
     *on_true = 0;
     if (k == CXCursor_UnaryOperator && n == 1 && !strcmp(op, "!")) {
@@ -151,8 +154,8 @@ static flow_state exec(fctx *c, CXCursor s, flow_state st);
 
 /* A loop: BODY, then the expressions AFTER (condition, increment), until
  * the state stops growing. An endless loop (FOREVER) is left by break only. */
-static flow_state exec_loop(fctx *c, CXCursor body, flow_state in, const CXCursor *after, unsigned nafter,
-                            int forever) {
+static flow_state exec_loop(fctx *c, CXCursor body, flow_state in, const CXCursor *after,
+                            unsigned nafter, int forever) {
     flow_state *outer_b = c->breaks, *outer_c = c->continues;
     flow_state breaks = dead_state, conts = dead_state, head = in;
     c->breaks = &breaks;
@@ -292,9 +295,11 @@ void paths_run(fctx *c, CXCursor body) {
         if (o->kind == O_PARAM) set_add(&st.live, i);
         objset held = allocs_in(c, &o->held);
         /* a variable whose address is taken may change behind its back */
-        if (o->kind != O_LOCAL || o->addr_line || set_empty(&held) || c->ntracked == MAX_TRACKED) continue;
-        for (int j = 0; o->param >= 0 && j < c->nobj; j++)     /* a parameter comes in holding its pointer */
-            if (c->obj[j].kind == O_PARAM && c->obj[j].param == o->param) set_add(&st.var[c->ntracked], j);
+        if (o->kind != O_LOCAL || o->addr_line || set_empty(&held)) continue;
+        if (c->ntracked == MAX_TRACKED) continue;
+        for (int j = 0; o->param >= 0 && j < c->nobj; j++)     /* a parameter comes in with its pointer */
+            if (c->obj[j].kind == O_PARAM && c->obj[j].param == o->param)
+                set_add(&st.var[c->ntracked], j);
         c->tracked[c->ntracked++] = i;
     }
     flow_state end = exec(c, body, st);

@@ -6,8 +6,10 @@
 #include <string.h>
 #include "analysis_impl.h"
 
-static const char *verdicts[] = { "does not escape", "may escape", "escapes to heap",
-                                  "escapes through parameter", "escapes to global", "escapes to caller" };
+static const char *verdicts[] = {
+    "does not escape", "may escape", "escapes to heap", "escapes through parameter",
+    "escapes to global", "escapes to caller",
+};
 
 static void fact(json_t *facts, const fctx *c, const char *name, const char *kind, int line,
                  const char *verdict, const char *fmt, ...) {
@@ -16,9 +18,9 @@ static void fact(json_t *facts, const fctx *c, const char *name, const char *kin
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    json_array_append_new(facts, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "function", c->f->name,
-                          "name", name, "kind", kind, "line", line, "verdict", verdict,
-                          "detail", detail, "source", "ckernel"));
+    json_array_append_new(facts, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}",
+                          "function", c->f->name, "name", name, "kind", kind, "line", line,
+                          "verdict", verdict, "detail", detail, "source", "ckernel"));
 }
 
 /* Where O goes, as the end of a sentence about LABEL. */
@@ -33,7 +35,8 @@ static void where_text(const fctx *c, const object *o, const char *label, char *
     case ESC_MAY: snprintf(out, n, "%s may escape: %s", label, o->where); break;
     default:
         if (o->reader[0])
-            snprintf(out, n, "%s does not escape (passed to %s, which does not keep it)", label, o->reader);
+            snprintf(out, n, "%s does not escape (passed to %s, which does not keep it)", label,
+                     o->reader);
         else
             snprintf(out, n, "%s does not escape", label);
     }
@@ -48,10 +51,11 @@ static void report_local(json_t *facts, const fctx *c, const object *o) {
     where_text(c, o, label, text, sizeof text);
     int line = o->esc ? o->esc_line : o->addr_line;
     if (o->kind == O_STATIC && o->esc == ESC_CALLER)
-        snprintf(text, sizeof text, "&%s escapes to caller; %s is static, so it stays valid after %s returns",
-                 o->name, o->name, c->f->name);
+        snprintf(text, sizeof text, "&%s escapes to caller; %s is static, so it stays valid after %s "
+                 "returns", o->name, o->name, c->f->name);
     else if (o->kind == O_STATIC && o->esc)
-        snprintf(text + strlen(text), sizeof text - strlen(text), "; %s is static, so that is safe", o->name);
+        snprintf(text + strlen(text), sizeof text - strlen(text), "; %s is static, so that is safe",
+                 o->name);
     fact(facts, c, o->name, "local", line, verdicts[o->esc], "%s", text);
 }
 
@@ -61,65 +65,59 @@ static const object *content_of(const fctx *c, int param) {
     return NULL;
 }
 
+/* How a parameter's pointer leaks, by its highest escape (%.0s: unused). */
+static const char *param_forms[] = {
+    [ESC_MAY] = "%s may escape: %s", [ESC_HEAP] = "leaking param: %s to heap (%s)",
+    [ESC_PARAM] = "leaking param: %s to %s", [ESC_GLOBAL] = "leaking param: %s to global %s",
+    [ESC_CALLER] = "leaking param: %s to result%.0s",
+};
+
 static void report_param(json_t *facts, const fctx *c, const object *o) {
     const char *p = o->name;
     const object *content = content_of(c, o->param);
-    switch (o->esc) {
-    case ESC_CALLER: fact(facts, c, p, "param", o->esc_line, verdicts[o->esc], "leaking param: %s to result", p); return;
-    case ESC_GLOBAL:
-        fact(facts, c, p, "param", o->esc_line, verdicts[o->esc], "leaking param: %s to global %s", p, o->where);
-        return;
-    case ESC_PARAM:
-        fact(facts, c, p, "param", o->esc_line, verdicts[o->esc], "leaking param: %s to %s", p, o->where);
-        return;
-    case ESC_HEAP:
-        fact(facts, c, p, "param", o->esc_line, verdicts[o->esc], "leaking param: %s to heap (%s)", p, o->where);
-        return;
-    case ESC_MAY: fact(facts, c, p, "param", o->esc_line, verdicts[o->esc], "%s may escape: %s", p, o->where); return;
-    }
-    if (content && content->esc) {
-        char text[400];
+    char text[400];
+    if (o->esc) {
+        fact(facts, c, p, "param", o->esc_line, verdicts[o->esc], param_forms[o->esc], p, o->where);
+    } else if (content && content->esc) {
         where_text(c, content, "what it points to", text, sizeof text);
-        fact(facts, c, p, "param", content->esc_line, verdicts[content->esc], "leaking param content: %s (%s)",
-             p, text);
-        return;
+        fact(facts, c, p, "param", content->esc_line, verdicts[content->esc],
+             "leaking param content: %s (%s)", p, text);
+    } else {
+        where_text(c, o, p, text, sizeof text);
+        fact(facts, c, p, "param", o->line, verdicts[0], "%s", text);
     }
-    if (o->reader[0])
-        fact(facts, c, p, "param", o->line, verdicts[0], "%s does not escape (passed to %s, which does not keep it)",
-             p, o->reader);
+}
+
+/* An allocation that stays in its function: freed on every path (a
+ * stack array would do), or on no path that returns. */
+static void report_local_alloc(json_t *facts, const fctx *c, const object *o) {
+    const char *a = o->name, *f = c->f->name;
+    if (!o->freed)
+        fact(facts, c, a, "alloc", o->line, verdicts[0], "%s does not escape %s (no path returns with it)",
+             a, f);
+    else if (o->size > 0)
+        fact(facts, c, a, "alloc", o->line, verdicts[0], "%s does not escape %s and is freed on every "
+             "path: a %ld-byte stack array would do", a, f, o->size);
     else
-        fact(facts, c, p, "param", o->line, verdicts[0], "%s does not escape", p);
+        fact(facts, c, a, "alloc", o->line, verdicts[0], "%s does not escape %s and is freed on every "
+             "path: an array on the stack would do (a VLA: its size is not a constant)", a, f);
 }
 
 static void report_alloc(json_t *facts, const fctx *c, const object *o) {
     const char *a = o->name;
-    if (o->leak_line && (o->esc == ESC_NONE || o->esc == ESC_CALLER)) {
-        if (o->esc == ESC_CALLER)
-            fact(facts, c, a, "alloc", o->line, "leaks", "%s is returned at line %d but not freed on the path "
-                 "through line %d (leak)", a, o->returned_line, o->leak_line);
-        else
-            fact(facts, c, a, "alloc", o->line, "leaks", "%s is not freed on the path through line %d (leak)",
-                 a, o->leak_line);
-        return;
-    }
     char text[400];
-    switch (o->esc) {
-    case ESC_CALLER:
-        fact(facts, c, a, "alloc", o->line, verdicts[o->esc], "%s escapes to caller (returned at line %d): "
-             "the caller owns it", a, o->esc_line);
-        return;
-    case ESC_NONE:
-        if (!o->freed)
-            fact(facts, c, a, "alloc", o->line, verdicts[0], "%s does not escape %s (no path returns with it)",
-                 a, c->f->name);
-        else if (o->size > 0)
-            fact(facts, c, a, "alloc", o->line, verdicts[0], "%s does not escape %s and is freed on every path: "
-                 "a %ld-byte stack array would do", a, c->f->name, o->size);
-        else
-            fact(facts, c, a, "alloc", o->line, verdicts[0], "%s does not escape %s and is freed on every path: "
-                 "an array on the stack would do (a VLA: its size is not a constant)", a, c->f->name);
-        return;
-    default:
+    if (o->leak_line && o->esc == ESC_CALLER)
+        fact(facts, c, a, "alloc", o->line, "leaks", "%s is returned at line %d but not freed on the "
+             "path through line %d (leak)", a, o->returned_line, o->leak_line);
+    else if (o->leak_line && o->esc == ESC_NONE)
+        fact(facts, c, a, "alloc", o->line, "leaks", "%s is not freed on the path through line %d (leak)",
+             a, o->leak_line);
+    else if (o->esc == ESC_CALLER)
+        fact(facts, c, a, "alloc", o->line, verdicts[o->esc], "%s escapes to caller (returned at line "
+             "%d): the caller owns it", a, o->esc_line);
+    else if (o->esc == ESC_NONE)
+        report_local_alloc(facts, c, o);
+    else {
         where_text(c, o, a, text, sizeof text);
         fact(facts, c, a, "alloc", o->line, verdicts[o->esc], "%s", text);
     }

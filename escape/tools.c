@@ -100,7 +100,8 @@ static void start(tool *t, const char *unit, const char *dir) {
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int out = open(t->out, O_WRONLY | O_CREAT | O_TRUNC, 0600), null = open("/dev/null", O_RDWR);
-        if (out < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(out, 2) < 0) _exit(127);
+        if (out < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(out, 2) < 0)
+            _exit(127);
         execv(t->path, (char **)argv);
         _exit(127);
     }
@@ -143,7 +144,8 @@ static const char *classify(const char *msg, const char *id, const char **kind) 
     if (strstr(id, "StackAddressEscape")) return "escapes through parameter";
     if (strstr(id, "dangling-pointer")) {
         const char *in = strstr(msg, "' in '");
-        if (in && (in[6] == '*' || strstr(in, "->") || strstr(in, "["))) return "escapes through parameter";
+        if (in && (in[6] == '*' || strstr(in, "->") || strstr(in, "[")))
+            return "escapes through parameter";
         return in ? "escapes to global" : "escapes to caller";
     }
     if (!strcmp(id, "autoVariables")) return "escapes through parameter";
@@ -155,8 +157,12 @@ static const char *classify(const char *msg, const char *id, const char **kind) 
 static void plain_quotes(const char *msg, char *out, size_t n) {
     size_t j = 0;
     for (const char *p = msg; *p && j + 1 < n; p++) {
-        if (!strncmp(p, "\xe2\x80\x98", 3) || !strncmp(p, "\xe2\x80\x99", 3)) { out[j++] = '\''; p += 2; }
-        else out[j++] = *p;
+        if (!strncmp(p, "\xe2\x80\x98", 3) || !strncmp(p, "\xe2\x80\x99", 3)) {
+            out[j++] = '\'';
+            p += 2;
+        } else {
+            out[j++] = *p;
+        }
     }
     out[j] = 0;
 }
@@ -170,7 +176,8 @@ static void add(json_t *facts, const char *toolname, int line, const char *raw, 
     if (!verdict || line <= 0) return;
     char name[128];
     quoted(msg, name, sizeof name);
-    if (!name[0] && !strcmp(id, "memleak") && strchr(msg, ':')) snprintf(name, sizeof name, "%s", strchr(msg, ':') + 2);
+    if (!name[0] && !strcmp(id, "memleak") && strchr(msg, ':'))       /* "Memory leak: p" */
+        snprintf(name, sizeof name, "%s", strchr(msg, ':') + 2);
     size_t i;
     json_t *f;
     json_array_foreach(facts, i, f) {
@@ -191,9 +198,9 @@ static void add(json_t *facts, const char *toolname, int line, const char *raw, 
     const char *fn = analysis_function_at(line);
     char detail[600];
     snprintf(detail, sizeof detail, "%s [%s]", msg, id);
-    json_array_append_new(facts, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "function", fn ? fn : "",
-                          "name", name, "kind", kind, "line", line, "verdict", verdict, "detail", detail,
-                          "source", toolname));
+    json_array_append_new(facts, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}",
+                          "function", fn ? fn : "", "name", name, "kind", kind, "line", line,
+                          "verdict", verdict, "detail", detail, "source", toolname));
 }
 
 static char *slurp(const char *path) {
@@ -261,7 +268,8 @@ void tools_finish(json_t *facts, json_t *status, double timeout_ms) {
     for (size_t i = 0; i < NTOOLS; i++) {
         tool *t = &tools[i];
         if (!t->pid) {
-            json_array_append_new(status, json_pack("{s:s, s:s}", "tool", t->name, "status", "not installed"));
+            json_array_append_new(status, json_pack("{s:s, s:s}", "tool", t->name,
+                                                    "status", "not installed"));
             continue;
         }
         int st = 0, done = 0;
@@ -280,6 +288,7 @@ void tools_finish(json_t *facts, json_t *status, double timeout_ms) {
         else if (text) parse_cppcheck(facts, text);
         free(text);
         unlink(t->out);
-        json_array_append_new(status, json_pack("{s:s, s:s, s:f}", "tool", t->name, "status", "ran", "ms", t->ms));
+        json_array_append_new(status, json_pack("{s:s, s:s, s:f}", "tool", t->name, "status", "ran",
+                                                "ms", t->ms));
     }
 }

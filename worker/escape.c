@@ -65,9 +65,11 @@ static pid_t spawn_analyser(const char *bin, const char *unit, const char *errfi
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &all);
     posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                  POSIX_SPAWN_SETPGROUP);
     const char *tools = getenv("CKERNEL_ESCAPE_TOOLS");     /* "off": ckernel's own analysis only */
-    char *argv[] = { (char *)bin, (char *)unit, tools && !strcmp(tools, "off") ? "--no-tools" : NULL, NULL };
+    char *no_tools = tools && !strcmp(tools, "off") ? "--no-tools" : NULL;
+    char *argv[] = { (char *)bin, (char *)unit, no_tools, NULL };
     pid_t pid;
     int rc = posix_spawn(&pid, bin, &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -126,7 +128,8 @@ static json_t *analyse(const char *unit_path, const char *dir, escape_result *r)
     char what[200];
     if (late) {
         snprintf(what, sizeof what, "%g s", limit);
-        fail(r, "the escape analyser did not finish within %s; it was stopped (the cell is as it was)", what);
+        fail(r, "the escape analyser did not finish within %s; it was stopped (the cell is as it "
+                "was)", what);
     } else if (WIFSIGNALED(st)) {
         snprintf(what, sizeof what, "signal %d, %s", WTERMSIG(st), strsignal(WTERMSIG(st)));
         fail(r, "the escape analyser crashed (%s); the session is unharmed", what);
@@ -190,16 +193,20 @@ static void tools_line(textbuf *t, json_t *tools) {
     json_t *x;
     json_array_foreach(tools, i, x) {
         const char *st = str(x, "status");
-        if (!strcmp(st, "not installed")) textbuf_printf(t, "%s%s not installed", i ? ", " : "", str(x, "tool"));
-        else textbuf_printf(t, "%s%s %s in %.0f ms", i ? ", " : "", str(x, "tool"), st,
+        if (!strcmp(st, "not installed"))
+            textbuf_printf(t, "%s%s not installed", i ? ", " : "", str(x, "tool"));
+        else
+            textbuf_printf(t, "%s%s %s in %.0f ms", i ? ", " : "", str(x, "tool"), st,
                             json_real_value(json_object_get(x, "ms")));
     }
 }
 
-static json_t *format(json_t *facts, json_t *tools, json_t *errors, double parse_ms, double analysis_ms) {
+static json_t *format(json_t *facts, json_t *tools, json_t *errors, double parse_ms,
+                      double analysis_ms) {
     textbuf t = {0}, h = {0}, tl = {0};
     tools_line(&tl, tools);
-    textbuf_printf(&t, "escape analysis (ckernel: parse %.1f ms, analysis %.1f ms)\n", parse_ms, analysis_ms);
+    textbuf_printf(&t, "escape analysis (ckernel: parse %.1f ms, analysis %.1f ms)\n", parse_ms,
+                   analysis_ms);
     size_t i, nown = 0, ntool = 0;
     json_t *f;
     int w = 4;
@@ -211,7 +218,8 @@ static json_t *format(json_t *facts, json_t *tools, json_t *errors, double parse
     textbuf_puts(&h, "<table class=\"ck-escape\" style=\"font-size:90%;border-collapse:collapse\">\n"
                      "<caption style=\"text-align:left\">escape analysis</caption>\n"
                      "<tr><th>function</th><th>line</th><th>what</th><th>verdict</th><th>why</th></tr>\n");
-    json_array_foreach(facts, i, f) if (!strcmp(str(f, "source"), "ckernel")) row(&t, &h, f, 0, w), nown++;
+    json_array_foreach(facts, i, f)
+        if (!strcmp(str(f, "source"), "ckernel")) row(&t, &h, f, 0, w), nown++;
     if (!nown) {
         textbuf_puts(&t, "  (no address taken, no pointer parameter, no allocation in the cell's functions)\n");
         textbuf_puts(&h, "<tr><td colspan=\"5\"><i>no address taken, no pointer parameter, no allocation "
@@ -221,7 +229,8 @@ static json_t *format(json_t *facts, json_t *tools, json_t *errors, double parse
     textbuf_puts(&h, "<tr><th colspan=\"5\" style=\"text-align:left\">what the compilers say (");
     html_text(&h, tl.s ? tl.s : "none installed");
     textbuf_puts(&h, ")</th></tr>\n");
-    json_array_foreach(facts, i, f) if (strcmp(str(f, "source"), "ckernel")) row(&t, &h, f, 1, w), ntool++;
+    json_array_foreach(facts, i, f)
+        if (strcmp(str(f, "source"), "ckernel")) row(&t, &h, f, 1, w), ntool++;
     if (!ntool) {
         textbuf_puts(&t, "  (nothing about where memory goes)\n");
         textbuf_puts(&h, "<tr><td colspan=\"5\"><i>nothing about where memory goes</i></td></tr>\n");
@@ -247,7 +256,10 @@ int escape_run(session *s, const char *code, const char *cell_options, escape_re
     const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX - 16], path[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/ckernel-escape-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) { free(unit); return fail(r, "cannot make a temporary folder: %s", strerror(errno)); }
+    if (!mkdtemp(dir)) {
+        free(unit);
+        return fail(r, "cannot make a temporary folder: %s", strerror(errno));
+    }
     snprintf(path, sizeof path, "%s/unit.c", dir);
     FILE *f = fopen(path, "w");
     int written = f && fputs(unit, f) >= 0;
