@@ -21,7 +21,7 @@ LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 # The escape analyser (escape/, README "Escape") is built on libclang
 # (Debian: libclang-14-dev), in a process of its own: the worker never loads it.
 LLVM_DIR    ?= /usr/lib/llvm-14
-ESCAPE_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang -ljansson
+ESCAPE_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang -ljansson -lpthread
 KERNEL_LIBS := -lzmq -ljansson -lcrypto -luuid -lpthread
 WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 

@@ -769,6 +769,26 @@ static void mark_needed(analysis *a) {
     }
 }
 
+/* The cell's functions that hold a line the parser could not read. */
+static void mark_errors(analysis *a) {
+    unsigned n = clang_getNumDiagnostics(a->tu);
+    for (unsigned i = 0; i < n; i++) {
+        CXDiagnostic d = clang_getDiagnostic(a->tu, i);
+        if (clang_getDiagnosticSeverity(d) >= CXDiagnostic_Error) {
+            CXString file;
+            unsigned line = 0;
+            clang_getPresumedLocation(clang_getDiagnosticLocation(d), &file, &line, NULL);
+            for (size_t k = 0; !strcmp(clang_getCString(file), "cell") && k < a->nfn; k++) {
+                function *f = &a->fn[k];
+                if (f->in_report && (int)line >= f->line && (int)line <= f->end_line && !f->error_line)
+                    f->error_line = (int)line;
+            }
+            clang_disposeString(file);
+        }
+        clang_disposeDiagnostic(d);
+    }
+}
+
 json_t *analysis_run(CXTranslationUnit tu, const char *report_file) {
     (void)report_file;
     for (size_t i = 0; i < current.nfn; i++) {
@@ -780,6 +800,7 @@ json_t *analysis_run(CXTranslationUnit tu, const char *report_file) {
     analysis *a = &current;
     a->tu = tu;
     clang_visitChildren(clang_getTranslationUnitCursor(tu), gather_function, a);
+    mark_errors(a);
     mark_needed(a);
     /* summaries to a fixed point: a callee's may change its callers' */
     for (int round = 0; round < 10; round++) {

@@ -56,6 +56,7 @@ struct function {
     int needed;             /* reported on, or called (maybe indirectly) by one that is */
     ast_tokens tok;         /* its tokens, read once */
     int line, end_line;
+    int error_line;         /* a line of it the parser could not read (0: none) */
     int nparams, variadic;
     /* the summary, per parameter: ESC_x bits for the pointer itself and for
      * what it points to, through which parameters, to which global, why maybe */

@@ -58,19 +58,21 @@ static int is_operator(const char *s) {
 }
 
 const char *ast_operator(const ast_tokens *t, CXCursor e) {
-    unsigned start = ast_offset(e, 0), end = ast_offset(e, 1);
     enum CXCursorKind k = clang_getCursorKind(e);
     if (k == CXCursor_UnaryOperator) {
+        unsigned start = ast_offset(e, 0), end = ast_offset(e, 1);
         size_t i = first_at(t, start);
         if (i < t->n && t->tok[i].offset == start && is_operator(t->tok[i].text)) return t->tok[i].text;
         size_t j = first_at(t, end);              /* postfix: the last token */
         if (j > 0 && t->tok[j - 1].offset >= start) return t->tok[j - 1].text;
         return "";
     }
+    /* the token just before the right operand: its start is found at once,
+     * where the left operand's extent takes a walk down a long a + b + c */
     CXCursor kids[2];
-    if (ast_children(e, kids, 2) < 1) return "";
-    size_t i = first_at(t, ast_offset(kids[0], 1));
-    return i < t->n && t->tok[i].offset < end ? t->tok[i].text : "";
+    if (ast_children(e, kids, 2) < 2) return "";
+    size_t i = first_at(t, ast_offset(kids[1], 0));
+    return i > 0 ? t->tok[i - 1].text : "";
 }
 
 int ast_for_has_condition(const ast_tokens *t, CXCursor stmt) {

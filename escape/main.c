@@ -12,6 +12,7 @@
  *    "errors": ["line N: message", ...]}
  * Exit status 0, or 2 when the unit cannot be read or parsed at all. */
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,18 +54,13 @@ static json_t *cell_errors(CXTranslationUnit tu) {
     return errors;
 }
 
-int main(int argc, char **argv) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);          /* the worker gone: so is the analysis */
-    if (argc < 2) {
-        fprintf(stderr, "usage: ckernel-escape UNIT.c [--no-tools]\n");
-        return 2;
-    }
-    const char *unit = argv[1];
-    int with_tools = !(argc > 2 && !strcmp(argv[2], "--no-tools"));
+/* Parse, analyse, run the compilers, print the answer; main's exit status. */
+static int analyse(const char *unit, int with_tools) {
     char *dir_copy = strdup(unit);
     double t0 = now_ms(), c0 = cpu_ms();
     CXIndex index = clang_createIndex(0, 0);
-    const char *args[] = { "-x", "c", "-std=gnu11", "-Wno-everything", "-ferror-limit=0" };
+    const char *args[] = { "-x", "c", "-std=gnu11", "-Wno-everything", "-ferror-limit=0",
+                           "-fbracket-depth=100000" };
     CXTranslationUnit tu = NULL;
     enum CXErrorCode rc = clang_parseTranslationUnit2(index, unit, args, sizeof args / sizeof *args,
                                                       NULL, 0, CXTranslationUnit_KeepGoing, &tu);
@@ -90,4 +86,31 @@ int main(int argc, char **argv) {
     clang_disposeIndex(index);
     free(dir_copy);
     return 0;
+}
+
+typedef struct { const char *unit; int with_tools, status; } job;
+
+static void *run_job(void *arg) {
+    job *j = arg;
+    j->status = analyse(j->unit, j->with_tools);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);          /* the worker gone: so is the analysis */
+    if (argc < 2) {
+        fprintf(stderr, "usage: ckernel-escape UNIT.c [--no-tools]\n");
+        return 2;
+    }
+    job j = { argv[1], !(argc > 2 && !strcmp(argv[2], "--no-tools")), 2 };
+    setenv("LIBCLANG_NOTHREADS", "1", 1);       /* libclang parses on our thread, with its stack */
+    /* libclang and the analysis recurse as deep as the cell's expressions
+     * nest: a thread with a stack that a 5000-term sum does not exhaust */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, (size_t)512 << 20);
+    pthread_t t;
+    if (pthread_create(&t, &attr, run_job, &j) != 0) return analyse(j.unit, j.with_tools);
+    pthread_join(t, NULL);
+    return j.status;
 }

@@ -18,6 +18,13 @@ static void fact(json_t *facts, const fctx *c, const char *name, const char *kin
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
+    if (c->f->error_line && !strcmp(verdict, verdicts[0])) {
+        /* what the parser dropped may be where it escapes */
+        verdict = verdicts[ESC_MAY];
+        size_t n = strlen(detail);
+        snprintf(detail + n, sizeof detail - n, "; but the parser could not read all of %s (line %d), "
+                 "so that is not certain", c->f->name, c->f->error_line);
+    }
     json_array_append_new(facts, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}",
                           "function", c->f->name, "name", name, "kind", kind, "line", line,
                           "verdict", verdict, "detail", detail, "source", "ckernel"));

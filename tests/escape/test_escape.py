@@ -142,6 +142,31 @@ def test_escape_of_a_cell_that_does_not_compile(kc):
     assert "the parser could not read all of the cell: line 3: use of undeclared identifier 'y'" in text
 
 
+def test_a_function_the_parser_could_not_read_is_never_certain(kc):
+    """What the parser dropped may be where an address goes: a function with
+    a parse error gets no "does not escape"."""
+    reply, _ = analyse(kc, "int broken(int *q) { return q[0] + undeclared; }\n")
+    facts = [f for f in escape_facts(reply) if f["source"] == "ckernel"]
+    assert [(f["name"], f["verdict"]) for f in facts] == [("q", "may escape")], facts
+    assert "could not read all of broken (line 2)" in facts[0]["detail"]
+
+
+def test_deeply_nested_expressions():
+    """libclang and the analysis recurse as deep as expressions nest: 3000
+    parentheses and a 5000-term sum neither crash nor fool the analyser
+    (the compilers left out: this is about ckernel's own part)."""
+    code = ("int *deep(int *p) { return " + "(" * 3000 + "p" + ")" * 3000 + "; }\n"
+            "int wide(int *p) { return " + " + ".join(["p[0]"] * 5000) + "; }\n")
+    km, kc = _kernel_with({"CKERNEL_ESCAPE_TOOLS": "off"})
+    try:
+        reply, msgs = analyse(kc, code)
+    finally:
+        stop_kernel(km, kc)
+    assert reply["content"]["status"] == "ok", errors(msgs)
+    facts = {(f["function"], f["verdict"]) for f in escape_facts(reply) if f["source"] == "ckernel"}
+    assert facts == {("deep", "escapes to caller"), ("wide", "does not escape")}, facts
+
+
 def test_double_escape_analyses_without_running(kc):
     reply, msgs = analyse(kc, "#include <stdio.h>\nint defined_here(void) { return 1; }\n"
                               "printf(\"must not run\\n\");\n")
