@@ -22,7 +22,7 @@ LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 # (Debian: libclang-14-dev), in a process of its own: the worker never loads it.
 LLVM_DIR    ?= /usr/lib/llvm-14
 ESCAPE_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang -ljansson -lpthread
-KERNEL_LIBS := -lzmq -ljansson -lcrypto -luuid -lpthread
+KERNEL_LIBS := -lzmq -ljansson -lsodium -luuid -lpthread
 WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 
 # One folder a process (README "Layout"), each built by wildcard:
@@ -231,7 +231,7 @@ FUZZ_SRC_wire       := kernel/wire.c kernel/replay.c
 FUZZ_SRC_connection := kernel/connection.c
 FUZZ_SRC_ipc        := common/ipc.c
 FUZZ_SRC_cell       := worker/magics.c common/lexer.c worker/cell.c worker/decls.c worker/strmap.c
-FUZZ_LIBS           := -ljansson -lcrypto -lzmq -luuid
+FUZZ_LIBS           := -ljansson -lsodium -lzmq -luuid
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS)
@@ -252,7 +252,7 @@ fuzz: $(FUZZ_BINS)
 ECHO_FLOOR := $(BUILD)/bench/echo_floor
 $(ECHO_FLOOR): bench/echo_floor.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@ -lzmq -ljansson -lcrypto
+	$(CC) $(CFLAGS) $< -o $@ -lzmq -ljansson -lsodium
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(ECHO_FLOOR)

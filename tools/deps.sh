@@ -13,7 +13,7 @@ need libtcc-dev tcc               # libtcc compiles cells in memory; its headers
                                   # tcc's include dir and libtcc1.a from the tcc package
 need libzmq3-dev                  # ZeroMQ sockets: the five Jupyter channels
 need libjansson-dev               # JSON: the connection file and every message
-need libssl-dev                   # libcrypto's HMAC-SHA256 signs and verifies messages
+need libsodium-dev                # HMAC-SHA256 signs and verifies messages (libzmq loads libsodium anyway)
 need uuid-dev                     # libuuid: session and message ids
 need libcmocka-dev                # C unit tests (tests/unit) with a real test runner
 need python3-jupyter-client python3-zmq  # protocol tests talk to the kernel as a front end
@@ -21,6 +21,8 @@ need python3-jupyter-kernel-test  # the Jupyter protocol conformance suite
 need python3-pytest               # runs the Python tests
 need clang libclang-rt-14-dev     # `make fuzz` (in `make test`): libFuzzer targets built with
                                   # -fsanitize=fuzzer,address,undefined (tests/fuzz)
+need binutils                     # %%cc and %asm: objdump lists machine code, addr2line reads
+                                  # gcc's and clang's line tables (gcc and clang compile %%cc cells)
 need python3-nbconvert python3-nbclient jupyter-nbconvert  # execute notebooks headless
                                   # (tests/notebooks); the last has `jupyter nbconvert`
 need python3-ipykernel            # Python's reference kernel: tests compare against it

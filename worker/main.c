@@ -27,9 +27,11 @@
 #include "escape.h"
 #include "ipc.h"
 #include "jsonmem.h"
+#include "leaks.h"
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "cc.h"
 #include "ceilings.h"
 #include "log.h"
 #include "monotime.h"
@@ -91,6 +93,7 @@ static pid_t fork_snapshot(void) {
     while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     compile_after_fork();
+    cc_clean_after((int)parent);          /* a compiler's files, if it died compiling */
     jsonmem_after_fork();
     pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -283,6 +286,24 @@ static json_t *measure_json(const nb_measure *m) {
                      "major_faults", (json_int_t)m->major_faults);
 }
 
+/* The leak figures (when the scan ran) into MJ, the list into DONE, and
+ * the list under the measurement line (TEXT, HTML). */
+static void add_leaks(session *s, const magics *m, int count, const nb_measure *me, json_t *mj, json_t *done,
+                      char *text, size_t tn, char *html, size_t hn) {
+    if (me->leaks_checked <= 0) return;
+    json_object_set_new(mj, "leaked_blocks", json_integer((json_int_t)me->leaked_blocks));
+    json_object_set_new(mj, "leaked_bytes", json_integer((json_int_t)me->leaked_bytes));
+    char *lt = NULL, *lh = NULL;
+    json_t *list = leaks_report(s, m->code, m->cflags, count, &lt, &lh);
+    json_object_set_new(done, "leaks", list ? list : json_array());
+    size_t l = strlen(text);
+    if (lt) snprintf(text + l, tn - l, "\n%s", lt);
+    l = strlen(html);
+    if (lh && l > 6 && strcmp(html + l - 6, "</div>") == 0) snprintf(html + l - 6, hn - l + 6, "<br>%s</div>", lh);
+    free(lt);
+    free(lh);
+}
+
 /* Do what the cell's magics say. 0 to go on and compile M->code, 1 when
  * the cell is done (R says how), -1 on an error in R. */
 static int apply_magics(session *s, magics *m, session_result *r) {
@@ -324,7 +345,9 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     if (m->timeout >= 0) cell_timeout = m->timeout;
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
     if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
+    if (m->leaks >= 0) leaks_enable(m->leaks);
     if (m->who) session_who(s, stdout);
+    if (m->asm_name) session_asm(s, m->asm_name);
     return 0;
 }
 
@@ -353,13 +376,27 @@ static void escape_done(json_t *done, const escape_result *er) {
     json_object_set_new(timing, "escape_analysis_cpu_ms", json_real(er->analysis_cpu_ms));
 }
 
-/* Fork the snapshot, tell the kernel which process runs the cell, and
- * arm the %timeout. The snapshot's pid, 0 without one, or -1 in the
- * snapshot once it has taken over. */
+/* The snapshot forked after the last cell's reply went out, waiting for the
+ * next cell (0: none). Forking it while the kernel and the client handle
+ * that reply takes the fork off the next cell's path. */
+static pid_t next_snapshot;
+
+/* Kill the waiting snapshot (a copy it would be wrong to go back to). */
+static void discard_next_snapshot(void) {
+    if (next_snapshot <= 0) return;
+    kill(next_snapshot, SIGKILL);
+    waitpid(next_snapshot, NULL, 0);
+    next_snapshot = 0;
+}
+
+/* Fork the snapshot (or take the one forked ahead), tell the kernel which
+ * process runs the cell, and arm the %timeout. The snapshot's pid, 0
+ * without one, or -1 in the snapshot once it has taken over. */
 static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
     fflush(NULL);                         /* nothing buffered may be copied */
     uint64_t t0 = monotime_ns();
-    pid_t snap = fork_snapshot();
+    pid_t snap = next_snapshot ? next_snapshot : fork_snapshot();
+    next_snapshot = 0;
     *snapshot_ns = monotime_ns() - t0;
     if (snap < 0) return -1;
     /* by hand: every page written after the fork costs a fault */
@@ -381,8 +418,8 @@ typedef int (*request_fn)(session *s, json_t *req);
 /* Where a cell's time went (the "timing" of ipc.h's done event), in ns. */
 typedef struct { uint64_t snapshot, after_fork, prepare, cell, finished_at; } cell_timing;
 
-/* The done event (ipc.h) for a cell that ended as R says. */
-static json_t *done_event(session_result *r, const cell_timing *t) {
+/* The done event (ipc.h) for cell M (execution COUNT) of S that ended as R says. */
+static json_t *done_event(session *s, const magics *m, int count, session_result *r, const cell_timing *t) {
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r->ok ? "ok" : "error");
     json_object_set_new(done, "result", r->result_text
                         ? json_pack("{s:s}", "text/plain", r->result_text) : json_null());
@@ -394,20 +431,25 @@ static json_t *done_event(session_result *r, const cell_timing *t) {
             json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r->measure.max_rss_bytes));
         }
         json_object_set_new(done, "measure", mj);
+        char text[2048] = "", html[12288] = "";
         if (measure_mode != MEASURE_OFF) {
-            char text[1024], html[8192];
             r->measure.main_ran = r->main_ran;
             r->measure.main_status = r->main_status;
+            snprintf(r->measure.compiler, sizeof r->measure.compiler, "%s", r->compiler ? r->compiler : "");
             nb_internal_format_measure(&r->measure, measure_mode == MEASURE_VERBOSE, text, sizeof text,
                                        html, sizeof html);
-            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
         }
+        add_leaks(s, m, count, &r->measure, mj, done, text, sizeof text, html, sizeof html);
+        if (measure_mode != MEASURE_OFF)
+            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
     }
     json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
                         "snapshot_ns", (json_int_t)t->snapshot, "compile_ns", (json_int_t)r->compile_ns,
                         "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
                         "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
                         "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
+    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)leaks_scan_ns()));
+    if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
     if (!r->ok) {
         json_t *tb = json_array();
         for (size_t i = 0; i < r->ntraceback; i++) json_array_append_new(tb, json_string(r->traceback[i]));
@@ -462,12 +504,23 @@ static int execute(session *s, json_t *req) {
     magics m;
     session_cell *pc = NULL;
     int rc = -1;
-    if (magics_parse(code ? code : "", &m) < 0) {
+    cc_spec cc = {0};
+    char *cc_error = NULL;
+    int parsed = magics_parse(code ? code : "", &m);
+    if (next_snapshot && (parsed < 0 || strcmp(m.code, code ? code : ""))) {
+        /* magics change the worker before the cell runs, and a rollback
+         * keeps what they did: this cell's snapshot is forked after them */
+        discard_next_snapshot();
+    }
+    if (parsed < 0) {
         session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
+    } else if (m.cc && cc_parse(m.cc, &cc, &cc_error) < 0) {
+        session_result_error(&r, CK_MAGIC_ERROR, cc_error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
+    free(cc_error);
     cell_timing t = { 0 };
     char *argv0[64];
     set_cell_args(m.args, argv0);
@@ -485,7 +538,9 @@ static int execute(session *s, json_t *req) {
     if (rc == 0 && m.escape && !escape_cell(s, &m, &r, &er)) rc = 1;
     if (rc == 0) {
         t.prepare = monotime_ns();
+        session_set_cc(s, cc.compiler ? &cc : NULL);
         pc = session_prepare(s, m.code, m.cflags, &r);
+        session_set_cc(s, NULL);
         t.prepare = monotime_ns() - t.prepare;
     }
     if (pc) run_cell(s, pc, &r, &t.cell);
@@ -494,15 +549,23 @@ static int execute(session *s, json_t *req) {
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
+    json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
     magics_free(&m);
-
-    json_t *done = done_event(&r, &t);
     if (er.facts) escape_done(done, &er);
     escape_result_free(&er);
+    cc_spec_free(&cc);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
     if (snap > 0) waitpid(snap, NULL, 0);
+    discard_next_snapshot();                /* (a cell that never started left it) */
+    fflush(NULL);
+    next_snapshot = fork_snapshot();        /* the next cell's, while the reply travels */
+    if (next_snapshot < 0) {                /* we are it, and the next cell died */
+        next_snapshot = 0;
+        send_ready(1);
+        return REQ_GONE;
+    }
     return SERVED;
 }
 
@@ -553,9 +616,16 @@ static int lines(session *s, json_t *req) {
     magics m;
     memset(&m, 0, sizeof m);
     json_t *out = json_array();
-    if (code && magics_parse(code, &m) == 0 &&
-        session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-        for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+    cc_spec cc = {0};
+    char *cc_error = NULL;
+    if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
+        session_set_cc(s, cc.compiler ? &cc : NULL);
+        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
+            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        session_set_cc(s, NULL);
+    }
+    free(cc_error);
+    cc_spec_free(&cc);
     magics_free(&m);
     send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
     free(names);
@@ -577,6 +647,7 @@ static int late_input_reply(session *s, json_t *req) {
 static int shut_down(session *s, json_t *req) {
     (void)s;
     (void)req;
+    discard_next_snapshot();             /* else it would take over */
     return SHUT_DOWN;
 }
 
@@ -619,7 +690,10 @@ int main(void) {
     send_ready(0);
     for (;;) {
         json_t *req = ipc_recv(IPC_REQUEST_FD);
-        if (!req) return 0;              /* the kernel closed the pipe */
+        if (!req) {                      /* the kernel closed the pipe */
+            discard_next_snapshot();
+            return 0;
+        }
         jsonmem_request_begin();
         const char *op = json_string_value(json_object_get(req, "op"));
         request_fn fn = request_for(op);

@@ -26,6 +26,7 @@ typedef struct {
     unsigned long size;     /* globals: sizeof */
     char *doc;              /* the comment above its definition */
     char *body;             /* functions: the whole definition, for %escape (escape.c) */
+    char *uses;             /* the names its text uses (unit_uses), for unit_build's selection */
     unsigned long gen;      /* the commit that made it */
     int count, line;        /* the cell (execution count) and line that defined it */
 } entry;
@@ -45,6 +46,7 @@ struct session {
     strmap index;           /* key -> entry; rebuilt after each commit */
     unsigned long gen;      /* commits so far */
     int count;              /* execution count of the cell being run */
+    const struct cc_spec *cc;  /* %%cc: the compiler of the cell being prepared, or NULL */
 };
 
 /* The entry that holds KEY, or -1. */
@@ -78,6 +80,7 @@ typedef struct diag_ctx {
     size_t *entry_line;     /* first TU line of each session entry in the prelude */
     size_t *entry_of;       /* per prelude entry index in s->e */
     size_t nprelude;
+    unsigned char *need;    /* per entry: in the prelude (unit_build's selection), or NULL: all */
     textbuf errors, warnings;
     int nerrors;
     int ndiags;             /* messages of any kind */
@@ -94,10 +97,18 @@ void diag_reset(diag_ctx *d);
 
 /* The translation unit for cell C against S (see unit.c); SHOW adds the
  * statement that shows a trailing expression's value, SOME keeps only the
- * declarations of nb.h and the headers that the rest uses. In scratch
- * memory. Fills D's map of the unit's lines. */
+ * declarations of nb.h and the headers that the rest uses; SOME ==
+ * UNIT_FOR_CC: for gcc or clang (%%cc), the session's #include lines as
+ * written, not tcc's preprocessed headers. In scratch memory. Fills D's
+ * map of the unit's lines. */
+#define UNIT_FOR_CC 2
 char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
                  const char *options, int some);
+/* The names TEXT uses, for selecting the prelude: its identifiers, a tag
+ * as "struct P" (repeats kept: a lookup costs less), NUL-separated and
+ * ended by an empty one. A
+ * new string, or NULL. */
+char *unit_uses(const char *text);
 /* The session's system headers, preprocessed (headers.h); marks the
  * entries they cover in CACHED (may be NULL). NULL when there are none. */
 const char *unit_cached_headers(const session *s, const char *options, unsigned char *cached);

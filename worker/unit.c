@@ -167,8 +167,66 @@ static void put_structors(textbuf *b, const cell *c, const char *which) {
     free(prio);
 }
 
-static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show);
+static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d,
+                             int show, int for_cc);
 static char *with_headers(textbuf *b, const char *text, int some);
+
+char *unit_uses(const char *text) {
+    size_t n = 0;
+    token *t = lexer_tokenize(text, &n, NULL);
+    textbuf b = {0};
+    for (size_t i = 0; t && i < n; i++) {
+        if (t[i].kind != TOK_IDENT) continue;
+        char word[300];
+        const token *p = i ? &t[i - 1] : NULL;
+        if (p && (lexer_tok_is(p, "struct") || lexer_tok_is(p, "union") || lexer_tok_is(p, "enum")))
+            snprintf(word, sizeof word, "%.*s %.*s", (int)p->len, p->start, (int)t[i].len, t[i].start);
+        else
+            snprintf(word, sizeof word, "%.*s", (int)t[i].len, t[i].start);
+        textbuf_add(&b, word, strlen(word) + 1);
+    }
+    textbuf_add(&b, "", 1);
+    free(t);
+    return b.s;
+}
+
+/* Mark in NEED (and push on STACK) the entries of S that the names USES
+ * (unit_uses) define: as a name, a tag, or a macro ("#N"). */
+static void mark_used(const session *s, const char *uses, unsigned char *need, size_t *stack, size_t *top) {
+    for (const char *u = uses; u && *u; u += strlen(u) + 1) {
+        char macro[300];
+        snprintf(macro, sizeof macro, "#%s", u);
+        long found[2] = { session_find(s, u), session_find(s, macro) };
+        for (int k = 0; k < 2; k++)
+            if (found[k] >= 0 && !need[found[k]]) {
+                need[found[k]] = 1;
+                stack[(*top)++] = (size_t)found[k];
+            }
+    }
+}
+
+/* Which entries of S the cell's CODE needs: those it names, and those they
+ * name, on and on. The selection is a guess that compile_cell checks: any
+ * message at all, and the cell is compiled again with every entry. */
+static unsigned char *needed_entries(const session *s, const char *code) {
+    unsigned char *need = calloc(s->n + 1, 1);
+    size_t *stack = malloc((s->n + 1) * sizeof *stack), top = 0;
+    char *uses = unit_uses(code);
+    if (!need || !stack || !uses) {
+        free(stack);
+        free(uses);
+        if (need) memset(need, 1, s->n + 1);
+        return need;
+    }
+    mark_used(s, uses, need, stack, &top);
+    while (top) {
+        size_t i = stack[--top];
+        mark_used(s, s->e[i].uses, need, stack, &top);
+    }
+    free(uses);
+    free(stack);
+    return need;
+}
 
 /* The translation unit for cell C: nb.h, the session's system headers,
  * the prelude of earlier definitions, the cell's items and its run
@@ -179,7 +237,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     textbuf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
     size_t tu_line = 1;
     unsigned char *cached = calloc(s->n + 1, 1);
-    const char *text = unit_cached_headers(s, options, cached);
+    const char *text = some == UNIT_FOR_CC ? NULL : unit_cached_headers(s, options, cached);
     textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
 
     /* The prelude: every entry the cell does not redefine. A directive the
@@ -188,6 +246,11 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     d->entry_line = calloc(s->n + 1, sizeof(size_t));
     d->entry_of = calloc(s->n + 1, sizeof(size_t));
     unsigned char *emitted = calloc(c->n + 1, 1);
+    /* with SOME, only the entries the cell's code needs: a session's length
+     * should not slow each cell down */
+    free(d->need);
+    d->need = some == 1 && d->code ? needed_entries(s, d->code) : NULL;
+    const unsigned char *need = d->need;
     for (size_t i = 0; i < s->n; i++) {
         const entry *e = &s->e[i];
         long by = -1;
@@ -209,6 +272,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
             continue;
         }
         if (by >= 0) continue;
+        if (need && !need[i] && e->kind != ITEM_DIRECTIVE) continue;
         d->entry_line[d->nprelude] = tu_line;
         d->entry_of[d->nprelude++] = i;
         if (e->kind == ITEM_GLOBAL && e->type_text) {
@@ -245,8 +309,8 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     global_names_free(&globals);
     free(emitted);
     free(cached);
-    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show);
-    return with_headers(&b, text, some);
+    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show, some == UNIT_FOR_CC);
+    return with_headers(&b, text, some == 1);
 }
 
 /* The statement that shows the value of the trailing expression IT. */
@@ -273,7 +337,8 @@ static void put_value(textbuf *b, const session *s, const cell *c, diag_ctx *d, 
 
 /* The cell's run function: its constructors, statements and initializers
  * in order, then main; and its destructors, in a function of their own. */
-static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
+static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d,
+                             int show, int for_cc) {
     textbuf_puts(b, "void __ck_run(void) {\n");
     put_structors(b, c, "constructor");
     for (size_t j = 0; j < c->n; j++) {
@@ -304,7 +369,8 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
     textbuf_puts(b, "}\n");
     /* libtcc lays functions out in order: this one marks where the unit's
      * code ends and its data (static locals, literals) begins */
-    textbuf_puts(b, "void __ck_text_end(void) {}\n");
+    textbuf_puts(b, for_cc ? "void __ck_text_end(void) { __asm__ volatile(\"\"); }\n"   /* not folded */
+                           : "void __ck_text_end(void) {}\n");
 }
 
 /* The unit: nb.h and the session's system headers (with SOME, only
