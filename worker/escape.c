@@ -174,7 +174,8 @@ static void row(textbuf *t, textbuf *h, json_t *f, int tool, int w) {
                        : !strcmp(v, "leaks") || !strcmp(v, "escapes to caller") ? "#c62828" : "#ad5a00";
     textbuf_puts(h, "<tr><td><code>");
     html_text(h, str(f, "function"));
-    textbuf_printf(h, "</code></td><td style=\"text-align:right\">%s</td><td><code>", line);
+    textbuf_printf(h, "</code></td><td style=\"text-align:right\">%s</td>"
+                      "<td style=\"white-space:nowrap\"><code>", line);
     html_text(h, str(f, "name"));
     textbuf_printf(h, "</code></td><td style=\"color:%s;white-space:nowrap\">", colour);
     html_text(h, v);
@@ -215,9 +216,13 @@ static json_t *format(json_t *facts, json_t *tools, json_t *errors, double parse
         if (len > w) w = len < 32 ? len : 32;
     }
     textbuf_printf(&t, "  %-12s %5s  %-*s %-26s %s\n", "function", "line", w, "what", "verdict", "why");
-    textbuf_puts(&h, "<table class=\"ck-escape\" style=\"font-size:90%;border-collapse:collapse\">\n"
-                     "<caption style=\"text-align:left\">escape analysis</caption>\n"
-                     "<tr><th>function</th><th>line</th><th>what</th><th>verdict</th><th>why</th></tr>\n");
+    textbuf_printf(&h, "<table class=\"ck-escape\" style=\"font-size:90%%;border-collapse:collapse\">\n"
+                       "<style>.ck-escape td, .ck-escape th { padding: 1px 8px; text-align: left; "
+                       "vertical-align: top }</style>\n"
+                       "<caption style=\"text-align:left\">escape analysis (ckernel: parse %.1f ms, "
+                       "analysis %.1f ms)</caption>\n"
+                       "<tr><th>function</th><th>line</th><th>what</th><th>verdict</th><th>why</th>"
+                       "</tr>\n", parse_ms, analysis_ms);
     json_array_foreach(facts, i, f)
         if (!strcmp(str(f, "source"), "ckernel")) row(&t, &h, f, 0, w), nown++;
     if (!nown) {
