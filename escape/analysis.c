@@ -584,6 +584,8 @@ static void visit(fctx *c, CXCursor s) {
         CXCursor kid[1];
         if (!ast_children(s, kid, 1)) return;
         objset v = eval(c, kid[0]);
+        const objset *exact = c->use_rets ? paths_return_value(c, s) : NULL;
+        if (exact) v = *exact;                 /* `return p;`: what p holds there */
         int line = ast_line(s, NULL);
         escape(c, &v, ESC_CALLER, line, "%s", c->f->name);
         SET_EACH(i, &v) if (!c->obj[i].returned_line) c->obj[i].returned_line = line;
@@ -616,6 +618,17 @@ static void propagate(fctx *c) {
                 grew = 1;
             }
         }
+    }
+}
+
+/* Every escape found, before a more exact pass (held sets stay). */
+static void forget_escapes(fctx *c) {
+    for (int i = 0; i < c->nobj; i++) {
+        object *o = &c->obj[i];
+        o->esc = ESC_NONE;
+        o->esc_line = o->returned_line = o->leak_line = o->freed = 0;
+        o->flags = o->through = o->deep = 0;
+        o->where[0] = o->global[0] = o->reason[0] = 0;
     }
 }
 
@@ -656,12 +669,22 @@ static void analyse_function(analysis *a, function *f, fctx *c) {
     }
     propagate(c);
     paths_run(c, body);
+    if (c->nrets && !c->backward_goto) {
+        /* again, with what each `return p;` returns on its paths rather
+         * than all p ever held (int *p = &x; p = malloc(4); return p;) */
+        forget_escapes(c);
+        c->use_rets = 1;
+        visit(c, body);
+        propagate(c);
+        paths_run(c, body);
+    }
 }
 
 static void fctx_free(fctx *c) {
     for (int i = 0; i < c->nobj; i++) free(c->obj[i].name);
     free(c->obj);
     free(c->labels);
+    free(c->rets);
 }
 
 /* F's summary from its analysis; 1 if it changed. */

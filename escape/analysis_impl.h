@@ -90,8 +90,12 @@ typedef struct {
     int changed;            /* a held set grew this pass */
     int frees_before[MAX_PARAMS];   /* the function's summary before this analysis */
     /* paths.c */
-    struct { CXCursor label; flow_state st; } *labels;
+    struct { CXCursor label; flow_state st; int seen; } *labels;
     size_t nlabels;
+    int backward_goto;           /* a goto to a label already passed: the walk is not exact */
+    struct { CXCursor stmt; objset v; } *rets;   /* what a `return p;` returns, per path */
+    size_t nrets;
+    int use_rets;                /* analysis.c: take returns' values from RETS */
     flow_state *breaks, *continues;
     int tracked[MAX_TRACKED];    /* the local variables whose blocks are followed per path */
     int ntracked;
@@ -128,6 +132,8 @@ void report_function(fctx *c, json_t *facts);
  * (leak_line), which are freed (freed), which parameters are freed on
  * every path (f->frees). */
 void paths_run(fctx *c, CXCursor body);
+/* What the return statement S returns, by the walk of paths, or NULL. */
+const objset *paths_return_value(const fctx *c, CXCursor s);
 /* Whether NAME never returns (exit, abort, ...). */
 int paths_noreturn(const char *name);
 

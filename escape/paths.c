@@ -51,17 +51,16 @@ static int slot_of(fctx *c, CXCursor e) {
     return slot_of_decl(c, clang_getCursorReferenced(e));
 }
 
-/* The blocks E may be here: a tracked variable's, per path; else what
- * the flow-insensitive analysis says. */
+/* What E may point to here: a tracked variable's objects, per path; else
+ * what the flow-insensitive analysis says. */
 static objset flow_value(fctx *c, const flow_state *st, CXCursor e) {
     int k = slot_of(c, e);
-    if (k >= 0) return st->var[k];
-    objset v = analysis_eval(c, e);
-    return allocs_in(c, &v);
+    return k >= 0 ? st->var[k] : analysis_eval(c, e);
 }
 
 static void kill_allocs(fctx *c, flow_state *st, CXCursor arg) {
-    objset a = flow_value(c, st, arg);
+    objset v = flow_value(c, st, arg);
+    objset a = allocs_in(c, &v);
     SET_EACH(i, &a) {
         set_del(&st->live, i);
         c->obj[i].freed = 1;
@@ -113,7 +112,7 @@ static void flow_expr(fctx *c, CXCursor e, flow_state *st) {
 static objset tested_blocks(fctx *c, const flow_state *st, CXCursor p) {
     int slot = slot_of(c, p);
     objset none = {0};
-    return slot >= 0 ? st->var[slot] : none;
+    return slot >= 0 ? allocs_in(c, &st->var[slot]) : none;
 }
 
 /* Which branch of COND knows the tested pointer is null: *ON_TRUE 1 for
@@ -181,7 +180,24 @@ static flow_state *label_state(fctx *c, CXCursor label) {
     c->labels = p;
     c->labels[c->nlabels].label = label;
     c->labels[c->nlabels].st = dead_state;
+    c->labels[c->nlabels].seen = 0;
     return &c->labels[c->nlabels++].st;
+}
+
+static void record_return(fctx *c, CXCursor s, const objset *v) {
+    for (size_t i = 0; i < c->nrets; i++)
+        if (clang_equalCursors(c->rets[i].stmt, s)) { set_union(&c->rets[i].v, v); return; }
+    void *p = realloc(c->rets, (c->nrets + 1) * sizeof *c->rets);
+    if (!p) { c->backward_goto = 1; return; }             /* then none is used */
+    c->rets = p;
+    c->rets[c->nrets].stmt = s;
+    c->rets[c->nrets++].v = *v;
+}
+
+const objset *paths_return_value(const fctx *c, CXCursor s) {
+    for (size_t i = 0; i < c->nrets; i++)
+        if (clang_equalCursors(c->rets[i].stmt, s)) return &c->rets[i].v;
+    return NULL;
 }
 
 static flow_state exec_switch(fctx *c, CXCursor s, const CXCursor *kid, unsigned n, flow_state st);
@@ -229,8 +245,7 @@ static flow_state exec(fctx *c, CXCursor s, flow_state st) {
         if (n) {
             flow_expr(c, kid[0], &st);
             ret = flow_value(c, &st, kid[0]);
-            objset all = analysis_eval(c, kid[0]);      /* a struct with the block in it */
-            if (slot_of(c, kid[0]) < 0) set_union(&ret, &all);
+            if (slot_of(c, kid[0]) >= 0 && !st.dead) record_return(c, s, &ret);
         }
         leak_at(c, &st, &ret, ast_line(s, NULL));
         return dead_state;
@@ -238,11 +253,15 @@ static flow_state exec(fctx *c, CXCursor s, flow_state st) {
     case CXCursor_GotoStmt: {
         flow_state *l = label_state(c, clang_getCursorReferenced(s));
         if (l) *l = merge(*l, st);
+        for (size_t i = 0; i < c->nlabels; i++)
+            if (&c->labels[i].st == l && c->labels[i].seen) c->backward_goto = 1;
         return dead_state;
     }
     case CXCursor_LabelStmt: {
         flow_state *l = label_state(c, s);
         if (l) st = merge(st, *l);
+        for (size_t i = 0; i < c->nlabels; i++)
+            if (&c->labels[i].st == l) c->labels[i].seen = 1;
         return n ? exec(c, kid[n - 1], st) : st;
     }
     case CXCursor_CaseStmt: case CXCursor_DefaultStmt:
@@ -290,12 +309,15 @@ void paths_run(fctx *c, CXCursor body) {
     memset(&st, 0, sizeof st);
     c->nlabels = 0;
     c->ntracked = 0;
+    c->nrets = 0;
+    c->backward_goto = 0;
     for (int i = 0; i < c->nobj; i++) {
         const object *o = &c->obj[i];
         if (o->kind == O_PARAM) set_add(&st.live, i);
-        objset held = allocs_in(c, &o->held);
-        /* a variable whose address is taken may change behind its back */
-        if (o->kind != O_LOCAL || o->addr_line || set_empty(&held)) continue;
+        /* pointer variables only (a struct's members are written apart),
+         * and not one whose address is taken: it may change behind its back */
+        if (o->kind != O_LOCAL || o->addr_line || set_empty(&o->held)) continue;
+        if (!ast_type_is_pointer(clang_getCursorType(o->key))) continue;
         if (c->ntracked == MAX_TRACKED) continue;
         for (int j = 0; o->param >= 0 && j < c->nobj; j++)     /* a parameter comes in with its pointer */
             if (c->obj[j].kind == O_PARAM && c->obj[j].param == o->param)

@@ -64,3 +64,25 @@ int **moved_by_realloc(void) {
     if (!m) { free(l); return 0; }
     return m;                                   // expect: x escapes to caller
 }
+int *overwritten_before_return(void) {
+    int ov = 1;
+    int *p = &ov;                               // expect: ov does not escape
+    *p = 2;
+    p = malloc(sizeof *p);                      // expect: malloc escapes to caller
+    return p;
+}
+int *returned_on_one_path(int c) {
+    int op = 1;
+    int *p = malloc(sizeof *p);                 // expect: malloc leaks
+    if (c) return p;
+    p = &op;
+    return p;                                   // expect: op escapes to caller
+}
+int *backward_goto_stays_cautious(int n) {
+    int bg = 1;
+    int *p = 0;
+again:
+    if (n-- > 0) return p;                      // expect: bg escapes to caller
+    p = &bg;
+    goto again;
+}
