@@ -77,9 +77,27 @@ static enum CXChildVisitResult flow_child(CXCursor k, CXCursor parent, CXClientD
 }
 
 /* An expression's effects in order: allocations, frees, calls that end. */
+/* a ? b : c, a && b, a || b: what b (and c) do happens on some paths only. */
+static int flow_conditional(fctx *c, CXCursor e, enum CXCursorKind k, flow_state *st) {
+    CXCursor kid[3];
+    unsigned n = ast_children(e, kid, 3);
+    const char *op = k == CXCursor_BinaryOperator ? ast_operator(&c->tok, e) : "";
+    int conditional = (k == CXCursor_ConditionalOperator && n == 3) ||
+                      (n == 2 && (!strcmp(op, "&&") || !strcmp(op, "||")));
+    if (!conditional) return 0;
+    flow_expr(c, kid[0], st);
+    flow_state then = *st, other = *st;
+    flow_expr(c, kid[1], &then);
+    if (n == 3) flow_expr(c, kid[2], &other);
+    *st = merge(then, other);
+    return 1;
+}
+
 static void flow_expr(fctx *c, CXCursor e, flow_state *st) {
     enum CXCursorKind k = clang_getCursorKind(e);
     if (k == CXCursor_UnaryExpr) return;
+    if ((k == CXCursor_BinaryOperator || k == CXCursor_ConditionalOperator) && flow_conditional(c, e, k, st))
+        return;
     void *d[2] = { c, st };
     clang_visitChildren(e, flow_child, d);
     CXCursor kid[8];
@@ -110,6 +128,11 @@ static void flow_expr(fctx *c, CXCursor e, flow_state *st) {
 /* The blocks P may hold when P is a tracked local: on the branch where P
  * is null, none of them is live. */
 static objset tested_blocks(fctx *c, const flow_state *st, CXCursor p) {
+    p = ast_strip(p);
+    CXCursor kid[2];                           /* if ((p = malloc(n)) == NULL) tests p */
+    if (clang_getCursorKind(p) == CXCursor_BinaryOperator && ast_children(p, kid, 2) == 2 &&
+        !strcmp(ast_operator(&c->tok, p), "="))
+        p = kid[0];
     int slot = slot_of(c, p);
     objset none = {0};
     return slot >= 0 ? allocs_in(c, &st->var[slot]) : none;

@@ -86,3 +86,9 @@ again:
     p = &bg;
     goto again;
 }
+int *assigned_on_some_paths_only(int c) {
+    int sp = 1;
+    int *p = &sp;
+    c && (p = 0);
+    return p;                                   // expect: sp escapes to caller
+}

@@ -103,3 +103,12 @@ int either_branch(int c) {
     free(q);
     return 0;
 }
+int assigned_in_the_test(int n) {
+    int *t;
+    if ((t = malloc(n * sizeof *t)) == NULL)    // expect: malloc does not escape
+        return -1;
+    t[0] = n;
+    n = t[0];
+    free(t);
+    return n;
+}
