@@ -29,6 +29,7 @@ typedef struct {
     long processes;         /* < 0 unchanged */
     int who, reset, help;
     int escape;             /* 1: %escape (analyse, then run), 2: %%escape (analyse only) */
+    int check;              /* %%check: compiled with -b, run with runtime/checked.c */
     char *error;            /* set when a magic is unknown or malformed */
 } magics;
 
