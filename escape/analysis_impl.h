@@ -92,7 +92,8 @@ typedef struct {
     /* paths.c */
     struct { CXCursor label; flow_state st; int seen; } *labels;
     size_t nlabels;
-    int backward_goto;           /* a goto to a label already passed: the walk is not exact */
+    int backward_goto;           /* the walk is not exact: a goto back to a label already passed,
+                                  * a computed goto, setjmp, control flow inside ({ ... }) */
     struct { CXCursor stmt; objset v; } *rets;   /* what a `return p;` returns, per path */
     size_t nrets;
     int use_rets;                /* analysis.c: take returns' values from RETS */

@@ -96,6 +96,7 @@ static int flow_conditional(fctx *c, CXCursor e, enum CXCursorKind k, flow_state
 static void flow_expr(fctx *c, CXCursor e, flow_state *st) {
     enum CXCursorKind k = clang_getCursorKind(e);
     if (k == CXCursor_UnaryExpr) return;
+    if (k == CXCursor_StmtExpr || k == CXCursor_IndirectGotoStmt) c->backward_goto = 1;
     if ((k == CXCursor_BinaryOperator || k == CXCursor_ConditionalOperator) && flow_conditional(c, e, k, st))
         return;
     void *d[2] = { c, st };
@@ -122,6 +123,7 @@ static void flow_expr(fctx *c, CXCursor e, flow_state *st) {
     for (int i = 0; g && i < nargs && i < g->nparams && i < MAX_PARAMS; i++)
         if (g->frees[i]) kill_allocs(c, st, clang_Cursor_getArgument(e, (unsigned)i));
     if (paths_noreturn(name)) st->dead = 1;
+    if (name && strstr(name, "setjmp")) c->backward_goto = 1;    /* longjmp comes back to it */
     free(name);
 }
 

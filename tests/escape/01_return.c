@@ -92,3 +92,12 @@ int *assigned_on_some_paths_only(int c) {
     c && (p = 0);
     return p;                                   // expect: sp escapes to caller
 }
+#include <setjmp.h>
+jmp_buf back;
+int *after_longjmp(void) {
+    int lj = 1;
+    int *p = 0;
+    if (setjmp(back)) return p;                 // expect: lj escapes to caller
+    p = &lj;
+    longjmp(back, 1);
+}
