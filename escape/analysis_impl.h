@@ -90,7 +90,7 @@ typedef struct {
     int changed;            /* a held set grew this pass */
     int frees_before[MAX_PARAMS];   /* the function's summary before this analysis */
     /* paths.c */
-    struct { CXCursor label; flow_state st; int seen; } *labels;
+    struct { CXCursor label; flow_state st; } *labels;
     size_t nlabels;
     int backward_goto;           /* the walk is not exact: a goto back to a label already passed,
                                   * a computed goto, setjmp, control flow inside ({ ... }) */

@@ -205,7 +205,6 @@ static flow_state *label_state(fctx *c, CXCursor label) {
     c->labels = p;
     c->labels[c->nlabels].label = label;
     c->labels[c->nlabels].st = dead_state;
-    c->labels[c->nlabels].seen = 0;
     return &c->labels[c->nlabels++].st;
 }
 
@@ -276,17 +275,15 @@ static flow_state exec(fctx *c, CXCursor s, flow_state st) {
         return dead_state;
     }
     case CXCursor_GotoStmt: {
-        flow_state *l = label_state(c, clang_getCursorReferenced(s));
+        CXCursor label = clang_getCursorReferenced(s);
+        flow_state *l = label_state(c, label);
         if (l) *l = merge(*l, st);
-        for (size_t i = 0; i < c->nlabels; i++)
-            if (&c->labels[i].st == l && c->labels[i].seen) c->backward_goto = 1;
+        if (ast_offset(label, 0) < ast_offset(s, 0)) c->backward_goto = 1;
         return dead_state;
     }
     case CXCursor_LabelStmt: {
         flow_state *l = label_state(c, s);
         if (l) st = merge(st, *l);
-        for (size_t i = 0; i < c->nlabels; i++)
-            if (&c->labels[i].st == l) c->labels[i].seen = 1;
         return n ? exec(c, kid[n - 1], st) : st;
     }
     case CXCursor_CaseStmt: case CXCursor_DefaultStmt:

@@ -99,7 +99,10 @@ static void report_param(json_t *facts, const fctx *c, const object *o) {
  * stack array would do), or on no path that returns. */
 static void report_local_alloc(json_t *facts, const fctx *c, const object *o) {
     const char *a = o->name, *f = c->f->name;
-    if (!o->freed)
+    if (c->backward_goto)                   /* the walk of its paths was not exact */
+        fact(facts, c, a, "alloc", o->line, verdicts[0], "%s does not escape %s; whether it is freed "
+             "on every path is not known (a goto back, a computed goto or setjmp)", a, f);
+    else if (!o->freed)
         fact(facts, c, a, "alloc", o->line, verdicts[0], "%s does not escape %s (no path returns with it)",
              a, f);
     else if (o->size > 0)

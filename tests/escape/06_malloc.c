@@ -112,3 +112,23 @@ int assigned_in_the_test(int n) {
     free(t);
     return n;
 }
+int goto_inside_a_loop(int n) {
+    int s = 0;
+    for (int i = 0; i < n; i++) {
+        int *v = malloc(sizeof *v);             // expect: malloc does not escape
+        if (!v) goto next;
+        *v = i;
+        s += *v;
+        free(v);
+    next:
+        s++;
+    }
+    return s;
+}
+int goto_backwards(int n) {
+    char *b = malloc(4);                        // expect: malloc does not escape
+again:
+    if (n-- > 0) goto again;
+    free(b);
+    return n;
+}
