@@ -519,9 +519,13 @@ static objset call(fctx *c, CXCursor e) {
     objset result = {0}, args[MAX_PARAMS + 1];
     int nargs = clang_Cursor_getNumArguments(e);
     if (nargs < 0) nargs = 0;
+    int line = ast_line(e, NULL);
+    for (int i = MAX_PARAMS; i < nargs; i++) {       /* beyond what summaries hold */
+        objset v = eval(c, clang_Cursor_getArgument(e, (unsigned)i));
+        escape(c, &v, ESC_MAY, line, "passed as argument %d, more than the analysis follows", i + 1);
+    }
     if (nargs > MAX_PARAMS) nargs = MAX_PARAMS;
     for (int i = 0; i < nargs; i++) args[i] = eval(c, clang_Cursor_getArgument(e, i));
-    int line = ast_line(e, NULL);
     char *name = analysis_callee_name(e);
     if (!name) {
         CXCursor kid[1];
