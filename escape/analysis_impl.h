@@ -103,7 +103,9 @@ typedef struct {
 } fctx;
 
 static inline int set_has(const objset *s, int i) { return (s->w[i / 64] >> (i % 64)) & 1; }
-static inline void set_add(objset *s, int i) { s->w[i / 64] |= (uint64_t)1 << (i % 64); }
+static inline void set_add(objset *s, int i) {      /* i < 0: an object not made (too many) */
+    if (i >= 0 && i < MAX_OBJECTS) s->w[i / 64] |= (uint64_t)1 << (i % 64);
+}
 static inline void set_del(objset *s, int i) { s->w[i / 64] &= ~((uint64_t)1 << (i % 64)); }
 static inline int set_union(objset *a, const objset *b) {   /* 1 if A grew */
     int grew = 0;
