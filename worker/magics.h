@@ -30,6 +30,9 @@ typedef struct {
     int who, reset, help;
     int escape;             /* 1: %escape (analyse, then run), 2: %%escape (analyse only) */
     int check;              /* %%check: compiled with -b, run with runtime/checked.c */
+    int profile;            /* %%profile: 1 CPU samples, 2 --heap; 0 none */
+    int profile_hz;         /* --hz N; 0: the default */
+    char *profile_export;   /* --export NAME, or NULL */
     char *error;            /* set when a magic is unknown or malformed */
 } magics;
 

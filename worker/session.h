@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include "compile.h"
 #include "errors.h"
 #include "nb_internal.h"
 
@@ -93,6 +94,13 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
  * others (those it does not define again), in full under `#line LINE
  * "cell COUNT"`. Malloc'd; NULL when the cell cannot be split. */
 char *session_escape_unit(session *s, const char *code, const char *cell_options);
+/* Every line record of the unit CODE compiles to with tcc (as
+ * session_lines: the session as it was before the cell): FN as
+ * compile_line_table calls it, with the statements' function named
+ * "__ck_run". 0 or -1. For a cell tcc compiled (the caller knows). */
+int session_line_table(session *s, const char *code, const char *cell_options,
+                       compile_line_fn fn, void *opaque);
+
 /* %%cc: the compiler (cc.h) of the cells prepared or relined from now,
  * NULL for tcc. Borrowed until set again. */
 struct cc_spec;
