@@ -321,6 +321,8 @@ static objset eval(fctx *c, CXCursor e) {
         if (ast_type_is_array(clang_getCursorType(e))) return addr_of(c, e, 1);
         int i = var_object(c, d);
         if (i < 0) return r;
+        const objset *here = c->use_rets ? paths_read_value(c, e) : NULL;
+        if (here) return filter(e, *here);       /* what it holds there, on its paths */
         object *o = &c->obj[i];
         if (o->kind == O_GLOBAL || o->kind == O_STATIC) set_add(&r, i);
         if (o->kind != O_GLOBAL) set_union(&r, &o->held);
@@ -673,9 +675,10 @@ static void analyse_function(analysis *a, function *f, fctx *c) {
     }
     propagate(c);
     paths_run(c, body);
-    if (c->nrets && !c->backward_goto) {
-        /* again, with what each `return p;` returns on its paths rather
-         * than all p ever held (int *p = &x; p = malloc(4); return p;) */
+    if ((c->nrets || c->nrefs) && !c->backward_goto) {
+        /* again, with what a local pointer p holds where it is read, on
+         * the paths that reach there, rather than all p ever held
+         * (int *p = &x; p = malloc(4); return p;) */
         forget_escapes(c);
         c->use_rets = 1;
         visit(c, body);
@@ -689,6 +692,7 @@ static void fctx_free(fctx *c) {
     free(c->obj);
     free(c->labels);
     free(c->rets);
+    free(c->refs);
 }
 
 /* F's summary from its analysis; 1 if it changed. */

@@ -96,6 +96,8 @@ typedef struct {
                                   * a computed goto, setjmp, control flow inside ({ ... }) */
     struct { CXCursor stmt; objset v; } *rets;   /* what a `return p;` returns, per path */
     size_t nrets;
+    struct { unsigned offset; objset v; } *refs; /* what a tracked p holds where it is read */
+    size_t nrefs;
     int use_rets;                /* analysis.c: take returns' values from RETS */
     flow_state *breaks, *continues;
     int tracked[MAX_TRACKED];    /* the local variables whose blocks are followed per path */
@@ -137,6 +139,8 @@ void report_function(fctx *c, json_t *facts);
 void paths_run(fctx *c, CXCursor body);
 /* What the return statement S returns, by the walk of paths, or NULL. */
 const objset *paths_return_value(const fctx *c, CXCursor s);
+/* What the variable read E (a DeclRefExpr) holds there, by the walk, or NULL. */
+const objset *paths_read_value(const fctx *c, CXCursor e);
 /* Whether NAME never returns (exit, abort, ...). */
 int paths_noreturn(const char *name);
 

@@ -68,6 +68,7 @@ static void kill_allocs(fctx *c, flow_state *st, CXCursor arg) {
 }
 
 static void flow_expr(fctx *c, CXCursor e, flow_state *st);
+static void record_read(fctx *c, CXCursor e, const objset *v);
 
 static enum CXChildVisitResult flow_child(CXCursor k, CXCursor parent, CXClientData d) {
     (void)parent;
@@ -97,6 +98,10 @@ static void flow_expr(fctx *c, CXCursor e, flow_state *st) {
     enum CXCursorKind k = clang_getCursorKind(e);
     if (k == CXCursor_UnaryExpr) return;
     if (k == CXCursor_StmtExpr || k == CXCursor_IndirectGotoStmt) c->backward_goto = 1;
+    if (k == CXCursor_DeclRefExpr && !st->dead) {
+        int slot = slot_of(c, e);
+        if (slot >= 0) record_read(c, e, &st->var[slot]);
+    }
     if ((k == CXCursor_BinaryOperator || k == CXCursor_ConditionalOperator) && flow_conditional(c, e, k, st))
         return;
     void *d[2] = { c, st };
@@ -218,6 +223,26 @@ static void record_return(fctx *c, CXCursor s, const objset *v) {
     c->rets[c->nrets++].v = *v;
 }
 
+/* A read of a tracked variable: what it holds here (reads are told
+ * apart by where they are in the file). */
+static void record_read(fctx *c, CXCursor e, const objset *v) {
+    unsigned off = ast_offset(e, 0);
+    for (size_t i = 0; i < c->nrefs; i++)
+        if (c->refs[i].offset == off) { set_union(&c->refs[i].v, v); return; }
+    void *p = realloc(c->refs, (c->nrefs + 1) * sizeof *c->refs);
+    if (!p) { c->backward_goto = 1; return; }             /* then none is used */
+    c->refs = p;
+    c->refs[c->nrefs].offset = off;
+    c->refs[c->nrefs++].v = *v;
+}
+
+const objset *paths_read_value(const fctx *c, CXCursor e) {
+    unsigned off = ast_offset(e, 0);
+    for (size_t i = 0; i < c->nrefs; i++)
+        if (c->refs[i].offset == off) return &c->refs[i].v;
+    return NULL;
+}
+
 const objset *paths_return_value(const fctx *c, CXCursor s) {
     for (size_t i = 0; i < c->nrets; i++)
         if (clang_equalCursors(c->rets[i].stmt, s)) return &c->rets[i].v;
@@ -332,6 +357,7 @@ void paths_run(fctx *c, CXCursor body) {
     c->nlabels = 0;
     c->ntracked = 0;
     c->nrets = 0;
+    c->nrefs = 0;
     c->backward_goto = 0;
     for (int i = 0; i < c->nobj; i++) {
         const object *o = &c->obj[i];

@@ -38,3 +38,16 @@ void field_of_param(struct node *n) {           // expect: n does not escape
     int local = 5;
     n->data = &local;                           // expect: local escapes through parameter
 }
+void stored_after_reassignment(int *q) {
+    int sr = 1;
+    int *p = &sr;                               // expect: sr does not escape
+    *p = 2;
+    p = q;
+    last_seen = p;                              // expect: q escapes to global
+}
+void stored_on_some_paths(int c) {
+    int sp = 1;
+    int *p = 0;
+    if (c) p = &sp;
+    last_seen = p;                              // expect: sp escapes to global
+}
