@@ -683,6 +683,7 @@ static void analyse_function(analysis *a, function *f, fctx *c) {
         c->use_rets = 1;
         visit(c, body);
         propagate(c);
+        c->use_rets = 0;           /* the walk again (leaks), on the first walk's footing */
         paths_run(c, body);
     }
 }
