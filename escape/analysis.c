@@ -766,7 +766,6 @@ static enum CXChildVisitResult gather_function(CXCursor k, CXCursor parent, CXCl
     clang_disposeString(ef);
     f->end_line = (int)end;
     f->nparams = clang_Cursor_getNumArguments(k);
-    f->variadic = clang_isFunctionTypeVariadic(clang_getCursorType(k));
     return CXChildVisit_Continue;
 }
 
@@ -821,8 +820,7 @@ static void mark_errors(analysis *a) {
     }
 }
 
-json_t *analysis_run(CXTranslationUnit tu, const char *report_file) {
-    (void)report_file;
+json_t *analysis_run(CXTranslationUnit tu) {
     for (size_t i = 0; i < current.nfn; i++) {
         free(current.fn[i].name);
         ast_tokens_free(&current.fn[i].tok);

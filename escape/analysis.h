@@ -17,11 +17,11 @@
 #include <jansson.h>
 #include <clang-c/Index.h>
 
-/* The facts about the functions of TU whose presumed file is REPORT_FILE
- * ("cell"), as [{"function","name","kind","line","verdict","detail",
- * "source":"ckernel"}]. Functions of other files named "cell*" (earlier
+/* The facts about the functions of TU whose presumed file is "cell" (the
+ * cell's lines, by #line), as [{"function","name","kind","line","verdict",
+ * "detail","source":"ckernel"}]. Functions of files "cell N" (earlier
  * cells) are analysed for their summaries only. */
-json_t *analysis_run(CXTranslationUnit tu, const char *report_file);
+json_t *analysis_run(CXTranslationUnit tu);
 
 /* Where a cell line is: the function of REPORT_FILE around LINE, or NULL
  * (valid after analysis_run, until the next). */

@@ -57,7 +57,7 @@ struct function {
     ast_tokens tok;         /* its tokens, read once */
     int line, end_line;
     int error_line;         /* a line of it the parser could not read (0: none) */
-    int nparams, variadic;
+    int nparams;
     /* the summary, per parameter: ESC_x bits for the pointer itself and for
      * what it points to, through which parameters, to which global, why maybe */
     unsigned pflags[MAX_PARAMS], cflags[MAX_PARAMS], through[MAX_PARAMS], deep[MAX_PARAMS];
@@ -98,7 +98,7 @@ typedef struct {
     size_t nrets;
     struct { unsigned offset; objset v; } *refs; /* what a tracked p holds where it is read */
     size_t nrefs;
-    int use_rets;                /* analysis.c: take returns' values from RETS */
+    int use_rets;                /* analysis.c: take reads' and returns' values from the walk */
     flow_state *breaks, *continues;
     int tracked[MAX_TRACKED];    /* the local variables whose blocks are followed per path */
     int ntracked;

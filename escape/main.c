@@ -69,7 +69,7 @@ static int analyse(const char *unit, int with_tools) {
         return 2;
     }
     double t1 = now_ms(), c1 = cpu_ms();
-    json_t *facts = analysis_run(tu, "cell");
+    json_t *facts = analysis_run(tu);
     double t2 = now_ms(), c2 = cpu_ms();
     /* the compilers after ckernel's own analysis, not beside it: on a
      * 2-core machine they would slow it, and its time is what is measured */
