@@ -519,7 +519,7 @@ static void pointer_arithmetic(uintptr_t p, uintptr_t a, const access_ctx *at) {
 RT_HIDDEN void *rt_bound_access(char *p, size_t off, size_t n, uintptr_t fp, uintptr_t pc,
                                 uintptr_t sp) {
     if (!rt_checking || !p) return p + off;
-    access_ctx at = { pc, fp, sp };
+    access_ctx at = { pc - 1, fp, sp };      /* the call: its line, not the next one's */
     if (!n) {                            /* P + OFF, not (yet) dereferenced */
         pointer_arithmetic((uintptr_t)p, (uintptr_t)p + off, &at);
         return p + off;
@@ -678,12 +678,14 @@ __asm__(
     "  jmp rt_bound_" #name "\n"
     WRAP(memcpy) WRAP(memmove) WRAP(memset) WRAP(memcmp) WRAP(strlen) WRAP(strcpy)
     WRAP(strncpy) WRAP(strcmp) WRAP(strncmp) WRAP(strcat) WRAP(strchr) WRAP(strdup)
-    WRAP(printf) WRAP(fprintf) WRAP(puts) WRAP(fputs)
+    WRAP(printf) WRAP(fprintf) WRAP(puts) WRAP(fputs) WRAP(sprintf) WRAP(snprintf) WRAP(fgets)
 );
 
 RT_HIDDEN uintptr_t ck_call_fp, ck_call_pc, ck_call_sp;
 int __bound_printf(const char *, ...), __bound_fprintf(FILE *, const char *, ...);
 int __bound_puts(const char *), __bound_fputs(const char *, FILE *);
+int __bound_sprintf(char *, const char *, ...), __bound_snprintf(char *, size_t, const char *, ...);
+char *__bound_fgets(char *, int, FILE *);
 
 void __bound_setjmp(void *jb) { (void)jb; }
 void __bound_longjmp(void *jb, int v) { longjmp(*(jmp_buf *)jb, v); }
@@ -696,7 +698,7 @@ int __bound_munmap(void *a, size_t n) { return munmap(a, n); }
 
 static void check_range(const void *p, size_t n, int how) {
     if (!rt_checking || !p || !n) return;
-    access_ctx at = { ck_call_pc, ck_call_fp, ck_call_sp };
+    access_ctx at = { ck_call_pc - 1, ck_call_fp, ck_call_sp };
     check_access((uintptr_t)p, (uintptr_t)p, n, how, &at);
     check_access((uintptr_t)p, (uintptr_t)p + n - 1, 1, how, &at);
 }
@@ -705,7 +707,7 @@ static void check_range(const void *p, size_t n, int how) {
  * region's. */
 static size_t check_string(const char *s, size_t max) {
     if (!rt_checking || !s) return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
-    access_ctx at = { ck_call_pc, ck_call_fp, ck_call_sp };
+    access_ctx at = { ck_call_pc - 1, ck_call_fp, ck_call_sp };
     region r;
     if (!find_region((uintptr_t)s, at.sp, 0, &r))
         return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
@@ -850,6 +852,52 @@ RT_HIDDEN int rt_bound_fprintf(FILE *f, const char *fmt, ...) {
     return n;
 }
 
+/* sprintf and snprintf: the strings they read, and room for what they
+ * write (measured first, by vsnprintf into nothing). */
+static void check_print_into(char *d, size_t room, const char *fmt, va_list ap) {
+    va_list scan;
+    va_copy(scan, ap);
+    check_format(fmt, scan);
+    va_end(scan);
+    va_copy(scan, ap);
+    int len = vsnprintf(NULL, 0, fmt, scan);
+    va_end(scan);
+    if (len < 0) return;
+    size_t n = (size_t)len + 1 < room ? (size_t)len + 1 : room;
+    check_range(d, n, WRITE);
+    wrote(d, n);
+}
+
+RT_HIDDEN int rt_bound_sprintf(char *d, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    check_print_into(d, SIZE_MAX, fmt, ap);
+    int n = vsprintf(d, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+RT_HIDDEN int rt_bound_snprintf(char *d, size_t room, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    check_print_into(d, room, fmt, ap);
+    int n = vsnprintf(d, room, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* fgets: what it wrote must have fitted (checked after the fact: the
+ * cell ends there, and the snapshot undoes the damage). */
+RT_HIDDEN char *rt_bound_fgets(char *d, int n, FILE *f) {
+    char *r = fgets(d, n, f);
+    if (r) {
+        size_t len = strlen(d) + 1;
+        check_range(d, len, WRITE);
+        wrote(d, len);
+    }
+    return r;
+}
+
 RT_HIDDEN int rt_bound_puts(const char *s) {
     check_string(s, SIZE_MAX);
     return puts(s);
@@ -864,6 +912,8 @@ RT_HIDDEN int rt_bound_fputs(const char *s, FILE *f) {
 static const nb_checked_symbol checked_symbols[] = {
     { "printf", (const void *)__bound_printf }, { "fprintf", (const void *)__bound_fprintf },
     { "puts", (const void *)__bound_puts }, { "fputs", (const void *)__bound_fputs },
+    { "sprintf", (const void *)__bound_sprintf }, { "snprintf", (const void *)__bound_snprintf },
+    { "fgets", (const void *)__bound_fgets },
     { NULL, NULL }
 };
 

@@ -73,6 +73,13 @@ CASES = [
      "%%check\nint fill(int n) {\n    int a[4];\n    for (int i = 0; i < n; i++)\n        a[i] = i;\n"
      "    return a[0];\n}\nfill(5);\n",
      "stack array overflow: write of 4 bytes", "stack", {"access": 5}),
+    ("stack array overflow by sprintf",
+     "%%check\nvoid show(int v) {\n    char buf[4];\n    sprintf(buf, \"%d\", v);\n    puts(buf);\n}\n"
+     "show(12);\nshow(12345);\n",
+     "stack array overflow: write of 6 bytes", "stack", {"access": 4}),
+    ("heap overflow by snprintf given too large a size",
+     "%%check\nchar *b = malloc(4);\nsnprintf(b, 8, \"%d\", 123456);\n",
+     "heap buffer overflow: write of 7 bytes", "heap", {"access": 3, "alloc": 2}),
     ("variable-length array overflow",
      "%%check\nint vla(int n) {\n    int v[n];\n    for (int i = 0; i <= n; i++)\n        v[i] = i;\n"
      "    return v[0];\n}\nvla(5);\n",
@@ -255,6 +262,17 @@ def test_a_returned_local_is_named_at_the_return_and_its_caller(ck):
     # a void function whose last call leaves its local's address in rax is no bug
     assert ok(ck, "%%check\nvoid fill(void) { char b[8]; strcpy(b, \"x\"); }\nfill();\n"
                   "printf(\"ok\\n\");") == "ok\n"
+
+
+def test_fgets_into_too_small_a_block(ck):
+    from .test_cells import run_with_input
+    c, _ = run_with_input(ck, "%%check\nchar *line = malloc(64);\nfgets(line, 64, stdin);\n"
+                              "printf(\"[%s]\", line);\n", ["hello"], timeout=30)
+    assert c.status == "ok" and c.stdout == "[hello\n]", c
+    c, _ = run_with_input(ck, "%%check\nchar *line = malloc(4);\nfgets(line, 64, stdin);\n",
+                          ["hello world"], timeout=30)
+    assert c.status == "error" and c.error["ename"] == "MemoryError", c
+    assert c.error["evalue"].startswith("heap buffer overflow: write of 13 bytes"), c.error["evalue"]
 
 
 def test_blocks_from_earlier_cells_are_checked(ck):
