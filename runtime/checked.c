@@ -31,6 +31,7 @@
 #include <sys/single_threaded.h>
 #include <unistd.h>
 #include "checked.h"
+#include "checked_impl.h"
 #include "rt.h"
 
 extern void __libc_free(void *);
@@ -273,7 +274,6 @@ static int find_near_block(uintptr_t a, region *r) {
 
 /* ------------------------------------------------- reading the access */
 
-enum { READ, WRITE, ACCESS };
 
 /* The length of a ModRM operand (ModRM, SIB, displacement) at M. */
 static int modrm_len(const unsigned char *m) {
@@ -304,7 +304,7 @@ static int access_at(const unsigned char *c) {
         (void)prefix;
         unsigned op = *c++;
         if (op >= 0xb8 && op <= 0xbf) {                   /* mov $imm, %reg */
-            if (op == 0xb8 && !(rex & 1)) return ACCESS;
+            if (op == 0xb8 && !(rex & 1)) return CK_ACCESS;
             c += (rex & 8) ? 8 : 4;
             continue;
         }
@@ -317,36 +317,36 @@ static int access_at(const unsigned char *c) {
         int len = modrm_len(c);
         switch (op) {
         case 0x88: case 0x89: case 0x01: case 0x09: case 0x21: case 0x29: case 0x31:   /* reg -> r/m */
-            if (via_rax) return op == 0x88 || op == 0x89 ? WRITE : ACCESS;
+            if (via_rax) return op == 0x88 || op == 0x89 ? CK_WRITE : CK_ACCESS;
             if (op == 0x89 && (rex & 8) && m == 0x45) spilled = c[1];
-            if (rax_dest) return ACCESS;
+            if (rax_dest) return CK_ACCESS;
             break;
         case 0x8a: case 0x8b: case 0x03: case 0x0b: case 0x23: case 0x2b: case 0x33:   /* r/m -> reg */
         case 0x3b: case 0x39: case 0x85: case 0x63: case 0x8d:
         case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf:
-            if (via_rax) return op == 0x8d ? ACCESS : READ;
+            if (via_rax) return op == 0x8d ? CK_ACCESS : CK_READ;
             if (op == 0x8b && (rex & 8) && m == 0x45 && c[1] == spilled) break;   /* reloaded */
-            if (reg == 0 && op != 0x39 && op != 0x3b && op != 0x85) return ACCESS;
+            if (reg == 0 && op != 0x39 && op != 0x3b && op != 0x85) return CK_ACCESS;
             break;
         case 0xc6: case 0xc7:                              /* mov $imm, r/m */
-            if (via_rax) return WRITE;
-            if (rax_dest) return ACCESS;
+            if (via_rax) return CK_WRITE;
+            if (rax_dest) return CK_ACCESS;
             c += op == 0xc6 ? 1 : 4;
             break;
         case 0xd9: case 0xdd: case 0xdb: case 0xdf:        /* x87 loads and stores */
-            if (!via_rax) { if ((m >> 6) == 3) return ACCESS; break; }
+            if (!via_rax) { if ((m >> 6) == 3) return CK_ACCESS; break; }
             reg &= 7;
             if (op == 0xdb || op == 0xdf)
-                return reg == 0 || reg == 5 ? READ : reg == 2 || reg == 3 || reg == 7 ? WRITE : ACCESS;
-            return reg == 0 ? READ : reg == 2 || reg == 3 ? WRITE : ACCESS;
+                return reg == 0 || reg == 5 ? CK_READ : reg == 2 || reg == 3 || reg == 7 ? CK_WRITE : CK_ACCESS;
+            return reg == 0 ? CK_READ : reg == 2 || reg == 3 ? CK_WRITE : CK_ACCESS;
         default:
-            if (!two) return ACCESS;
-            if (via_rax) return op == 0x111 || op == 0x1d6 || op == 0x17f ? WRITE : READ;
+            if (!two) return CK_ACCESS;
+            if (via_rax) return op == 0x111 || op == 0x1d6 || op == 0x17f ? CK_WRITE : CK_READ;
             break;                                         /* SSE: xmm registers only */
         }
         c += len;
     }
-    return ACCESS;
+    return CK_ACCESS;
 }
 
 /* access_at, remembered for each place in the cells' code (the code of a
@@ -362,7 +362,7 @@ static int access_at_cached(uintptr_t pc) {
 }
 
 static const char *how_word(int how) {
-    return how == READ ? "read" : how == WRITE ? "write" : "access";
+    return how == CK_READ ? "read" : how == CK_WRITE ? "write" : "access";
 }
 
 /* ------------------------------------------------------------ checks */
@@ -478,7 +478,7 @@ static int never_written(const region *r, uintptr_t a, size_t n) {
 
 static void written_or_read(const region *r, uintptr_t a, size_t n, int how, const access_ctx *at) {
     if (r->kind != R_HEAP || a < r->lo || a + n > r->lo + r->size) return;
-    if (how != READ) { shadow_set(r, a, n); return; }
+    if (how != CK_READ) { shadow_set(r, a, n); return; }
     if (!never_written(r, a, n)) return;
     char block[400];
     where_block(r, block, sizeof block);
@@ -488,7 +488,7 @@ static void written_or_read(const region *r, uintptr_t a, size_t n, int how, con
 }
 
 /* The library wrappers wrote [P, P + N). */
-static void wrote(const void *p, size_t n) {
+void rt_checked_wrote(const void *p, size_t n) {
     region r;
     if (!rt_checking || !n || !find_region((uintptr_t)p, 0, 0, &r) || !r.shadow) return;
     shadow_set(&r, (uintptr_t)p, n);
@@ -669,34 +669,16 @@ __asm__(
     "__bound_new_region:\n"
     "  mov %rbp, %rdx\n"
     "  jmp rt_bound_new_region\n"
-    /* the library wrappers: note where the cell called from, then go on */
-    /* (r11 only: rax holds a variadic call's count of vector registers) */
-#define WRAP(name) \
-    ".globl __bound_" #name "\n.type __bound_" #name ",@function\n" \
-    "__bound_" #name ":\n  mov %rbp, ck_call_fp(%rip)\n  mov (%rsp), %r11\n" \
-    "  mov %r11, ck_call_pc(%rip)\n  lea 8(%rsp), %r11\n  mov %r11, ck_call_sp(%rip)\n" \
-    "  jmp rt_bound_" #name "\n"
-    WRAP(memcpy) WRAP(memmove) WRAP(memset) WRAP(memcmp) WRAP(strlen) WRAP(strcpy)
-    WRAP(strncpy) WRAP(strcmp) WRAP(strncmp) WRAP(strcat) WRAP(strchr) WRAP(strdup)
-    WRAP(printf) WRAP(fprintf) WRAP(puts) WRAP(fputs) WRAP(sprintf) WRAP(snprintf) WRAP(fgets)
 );
 
-RT_HIDDEN uintptr_t ck_call_fp, ck_call_pc, ck_call_sp;
-int __bound_printf(const char *, ...), __bound_fprintf(FILE *, const char *, ...);
-int __bound_puts(const char *), __bound_fputs(const char *, FILE *);
-int __bound_sprintf(char *, const char *, ...), __bound_snprintf(char *, size_t, const char *, ...);
-char *__bound_fgets(char *, int, FILE *);
 
-void __bound_setjmp(void *jb) { (void)jb; }
-void __bound_longjmp(void *jb, int v) { longjmp(*(jmp_buf *)jb, v); }
-void *__bound_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off) {
-    return mmap(a, n, prot, flags, fd, off);
-}
-int __bound_munmap(void *a, size_t n) { return munmap(a, n); }
+/* ------------------------------------------ for the library wrappers
+ *
+ * (checked_lib.c) The place in the cell that called a wrapper, which its
+ * stub notes. */
+uintptr_t ck_call_fp, ck_call_pc, ck_call_sp;
 
-/* ------------------------------------------------- library wrappers */
-
-static void check_range(const void *p, size_t n, int how) {
+void rt_checked_range(const void *p, size_t n, int how) {
     if (!rt_checking || !p || !n) return;
     access_ctx at = { ck_call_pc - 1, ck_call_fp, ck_call_sp };
     check_access((uintptr_t)p, (uintptr_t)p, n, how, &at);
@@ -705,14 +687,14 @@ static void check_range(const void *p, size_t n, int how) {
 
 /* strnlen(S, MAX), where the bytes up to the NUL (or MAX) must be S's
  * region's. */
-static size_t check_string(const char *s, size_t max) {
+size_t rt_checked_string(const char *s, size_t max) {
     if (!rt_checking || !s) return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
     access_ctx at = { ck_call_pc - 1, ck_call_fp, ck_call_sp };
     region r;
     if (!find_region((uintptr_t)s, at.sp, 0, &r))
         return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
-    if (r.kind == R_FREED || r.kind == R_DEAD) stale(&at, (uintptr_t)s, 1, READ, &r);
-    if (r.shadow) written_or_read(&r, (uintptr_t)s, 1, READ, &at);
+    if (r.kind == R_FREED || r.kind == R_DEAD) stale(&at, (uintptr_t)s, 1, CK_READ, &r);
+    if (r.shadow) written_or_read(&r, (uintptr_t)s, 1, CK_READ, &at);
     size_t room = r.lo + r.size - (uintptr_t)s;
     size_t len = strnlen(s, room < max ? room : max);
     if (len == room && room < max) {
@@ -724,203 +706,14 @@ static size_t check_string(const char *s, size_t max) {
     return len;
 }
 
-RT_HIDDEN void *rt_bound_memcpy(void *d, const void *s, size_t n) {
-    check_range(s, n, READ);
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return memcpy(d, s, n);
-}
-RT_HIDDEN void *rt_bound_memmove(void *d, const void *s, size_t n) {
-    check_range(s, n, READ);
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return memmove(d, s, n);
-}
-RT_HIDDEN void *rt_bound_memset(void *d, int c, size_t n) {
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return memset(d, c, n);
-}
-RT_HIDDEN int rt_bound_memcmp(const void *a, const void *b, size_t n) {
-    check_range(a, n, READ);
-    check_range(b, n, READ);
-    return memcmp(a, b, n);
-}
-RT_HIDDEN size_t rt_bound_strlen(const char *s) { return check_string(s, SIZE_MAX); }
-RT_HIDDEN char *rt_bound_strcpy(char *d, const char *s) {
-    size_t n = check_string(s, SIZE_MAX) + 1;
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return memcpy(d, s, n);
-}
-RT_HIDDEN char *rt_bound_strncpy(char *d, const char *s, size_t n) {
-    check_string(s, n);
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return strncpy(d, s, n);
-}
-RT_HIDDEN int rt_bound_strcmp(const char *a, const char *b) {
-    check_string(a, SIZE_MAX);
-    check_string(b, SIZE_MAX);
-    return strcmp(a, b);
-}
-RT_HIDDEN int rt_bound_strncmp(const char *a, const char *b, size_t n) {
-    check_string(a, n);
-    check_string(b, n);
-    return strncmp(a, b, n);
-}
-RT_HIDDEN char *rt_bound_strcat(char *d, const char *s) {
-    size_t ld = check_string(d, SIZE_MAX), ls = check_string(s, SIZE_MAX);
-    check_range(d + ld, ls + 1, WRITE);
-    wrote(d + ld, ls + 1);
-    return strcat(d, s);
-}
-RT_HIDDEN char *rt_bound_strchr(const char *s, int c) {
-    check_string(s, SIZE_MAX);
-    return strchr(s, c);
-}
-RT_HIDDEN char *rt_bound_strdup(const char *s) {
-    check_string(s, SIZE_MAX);
-    char *copy = strdup(s);
-    if (copy && rt_checking) {       /* the copy was allocated where the cell called strdup */
-        lock();
-        long i = heap_le((uintptr_t)copy);
-        if (i >= 0 && C.heap[i].lo == (uintptr_t)copy) C.heap[i].site = (const void *)ck_call_pc;
-        unlock();
-    }
-    return copy;
-}
-
-/* The strings a printf format reads (%s), checked as strlen's: freed,
- * dangling, uninitialised or unterminated. The other arguments are taken
- * as the format says, to reach them; a positional or unknown conversion
- * ends the check there. */
-static void check_format(const char *f, va_list ap) {
+/* The block P, which a wrapper allocated for the cell (strdup's copy),
+ * was allocated at SITE, the cell's call. */
+void rt_checked_name_site(const void *p, const void *site) {
     if (!rt_checking) return;
-    check_string(f, SIZE_MAX);
-    for (; *f; f++) {
-        if (*f != '%' || *++f == '%') continue;
-        while (*f && strchr("-+ #0'", *f)) f++;
-        if (*f == '*') { (void)va_arg(ap, int); f++; }
-        while (*f >= '0' && *f <= '9') f++;
-        long prec = -1;
-        if (*f == '.' && *++f == '*') { prec = va_arg(ap, int); f++; }
-        else if (f[-1] == '.') for (prec = 0; *f >= '0' && *f <= '9'; f++) prec = prec * 10 + (*f - '0');
-        int longer = 0, ld = 0;
-        for (; *f && strchr("hlLjztq", *f); f++) {
-            longer |= *f == 'l' || *f == 'j' || *f == 'z' || *f == 't';
-            ld |= *f == 'L' || *f == 'q';
-        }
-        switch (*f) {
-        case 'd': case 'i': case 'o': case 'u': case 'x': case 'X': case 'c':
-            if (longer) (void)va_arg(ap, long); else (void)va_arg(ap, int);
-            break;
-        case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': case 'a': case 'A':
-            if (ld) (void)va_arg(ap, long double); else (void)va_arg(ap, double);
-            break;
-        case 's': {
-            const char *str = va_arg(ap, const char *);
-            if (str && !longer) check_string(str, prec < 0 ? SIZE_MAX : (size_t)prec);
-            break;
-        }
-        case 'p': case 'n': (void)va_arg(ap, void *); break;
-        case 'm': break;
-        default: return;
-        }
-    }
-}
-
-RT_HIDDEN int rt_bound_printf(const char *fmt, ...) {
-    va_list ap, scan;
-    va_start(ap, fmt);
-    va_copy(scan, ap);
-    check_format(fmt, scan);
-    va_end(scan);
-    int n = vprintf(fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-RT_HIDDEN int rt_bound_fprintf(FILE *f, const char *fmt, ...) {
-    va_list ap, scan;
-    va_start(ap, fmt);
-    va_copy(scan, ap);
-    check_format(fmt, scan);
-    va_end(scan);
-    int n = vfprintf(f, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-/* sprintf and snprintf: the strings they read, and room for what they
- * write (measured first, by vsnprintf into nothing). */
-static void check_print_into(char *d, size_t room, const char *fmt, va_list ap) {
-    va_list scan;
-    va_copy(scan, ap);
-    check_format(fmt, scan);
-    va_end(scan);
-    va_copy(scan, ap);
-    int len = vsnprintf(NULL, 0, fmt, scan);
-    va_end(scan);
-    if (len < 0) return;
-    size_t n = (size_t)len + 1 < room ? (size_t)len + 1 : room;
-    check_range(d, n, WRITE);
-    wrote(d, n);
-}
-
-RT_HIDDEN int rt_bound_sprintf(char *d, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    check_print_into(d, SIZE_MAX, fmt, ap);
-    int n = vsprintf(d, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-RT_HIDDEN int rt_bound_snprintf(char *d, size_t room, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    check_print_into(d, room, fmt, ap);
-    int n = vsnprintf(d, room, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-/* fgets: what it wrote must have fitted (checked after the fact: the
- * cell ends there, and the snapshot undoes the damage). */
-RT_HIDDEN char *rt_bound_fgets(char *d, int n, FILE *f) {
-    char *r = fgets(d, n, f);
-    if (r) {
-        size_t len = strlen(d) + 1;
-        check_range(d, len, WRITE);
-        wrote(d, len);
-    }
-    return r;
-}
-
-RT_HIDDEN int rt_bound_puts(const char *s) {
-    check_string(s, SIZE_MAX);
-    return puts(s);
-}
-
-RT_HIDDEN int rt_bound_fputs(const char *s, FILE *f) {
-    check_string(s, SIZE_MAX);
-    return fputs(s, f);
-}
-
-/* What a unit compiled with -b links in place of the library's own. */
-static const nb_checked_symbol checked_symbols[] = {
-    { "printf", (const void *)__bound_printf }, { "fprintf", (const void *)__bound_fprintf },
-    { "puts", (const void *)__bound_puts }, { "fputs", (const void *)__bound_fputs },
-    { "sprintf", (const void *)__bound_sprintf }, { "snprintf", (const void *)__bound_snprintf },
-    { "fgets", (const void *)__bound_fgets },
-    { NULL, NULL }
-};
-
-const nb_checked_symbol *nb_internal_checked_symbols(const char *options) {
-    for (const char *o = options; o && (o = strstr(o, "-b")); o += 2)
-        if ((o == options || o[-1] == ' ') && (o[2] == 0 || o[2] == ' ')) return checked_symbols;
-    return NULL;
+    lock();
+    long i = heap_le((uintptr_t)p);
+    if (i >= 0 && C.heap[i].lo == (uintptr_t)p) C.heap[i].site = site;
+    unlock();
 }
 
 /* ---------------------------------------------------- alloc.c's hooks */
