@@ -42,13 +42,17 @@ int rt_checking;
 
 enum { R_NONE, R_HEAP, R_FREED, R_LOCAL, R_DEAD, R_GLOBAL };
 
-typedef struct {
+/* A block, a node of a treap ordered by address (a tree kept balanced by
+ * random priorities: finding, adding and removing cost O(log n)). */
+typedef struct heap_rec {
     uintptr_t lo;
     size_t size;
     const void *site, *free_site;
     void *base;                      /* glibc's block, once freed and kept */
-    int freed;
+    int freed;                       /* 0 live, 1 freed and kept in quarantine */
+    uint32_t prio;
     uint8_t *shadow;                 /* a bit a byte: written since malloc; NULL: all */
+    struct heap_rec *left, *right;
 } heap_rec;
 
 typedef struct { uintptr_t fp; const void *pc; size_t first; } frame_rec;
@@ -70,8 +74,10 @@ typedef struct { uintptr_t lo; size_t size; const void *pc; } dead_rec;
 #define FREED 0xfd                   /* a freed block's bytes */
 
 static struct {
-    heap_rec *heap;
-    size_t nheap;
+    heap_rec *heap;                  /* the nodes' pool */
+    heap_rec *root, *spare;          /* the treap; nodes free for reuse */
+    size_t nheap;                    /* pool nodes ever used */
+    uint32_t seed;
     frame_rec *frames;
     size_t nframes;
     local_rec *locals;
@@ -101,20 +107,76 @@ static void unlock(void) {
     if (!__libc_single_threaded) __atomic_store_n(&C.lock, 0, __ATOMIC_RELEASE);
 }
 
-/* The index of the last block starting at or below A, or -1. */
-static long heap_le(uintptr_t a) {
-    long lo = 0, hi = (long)C.nheap - 1, found = -1;
-    while (lo <= hi) {
-        long mid = (lo + hi) / 2;
-        if (C.heap[mid].lo <= a) { found = mid; lo = mid + 1; }
-        else hi = mid - 1;
-    }
-    return found;
+static uint32_t next_prio(void) {
+    C.seed ^= C.seed << 13;
+    C.seed ^= C.seed >> 17;
+    C.seed ^= C.seed << 5;
+    return C.seed;
 }
 
-static void heap_remove(long i) {
-    memmove(&C.heap[i], &C.heap[i + 1], (C.nheap - (size_t)i - 1) * sizeof *C.heap);
-    C.nheap--;
+/* Split T into the nodes below KEY (*L) and the others (*R). */
+static void split(heap_rec *t, uintptr_t key, heap_rec **l, heap_rec **r) {
+    if (!t) { *l = *r = NULL; return; }
+    if (t->lo < key) { split(t->right, key, &t->right, r); *l = t; }
+    else { split(t->left, key, l, &t->left); *r = t; }
+}
+
+/* Join L and R, every node of L below every node of R. */
+static heap_rec *merge(heap_rec *l, heap_rec *r) {
+    if (!l || !r) return l ? l : r;
+    if (l->prio > r->prio) { l->right = merge(l->right, r); return l; }
+    r->left = merge(l, r->left);
+    return r;
+}
+
+/* A new record at P (NULL when the pool is used up). Lock held. */
+static heap_rec *heap_add(uintptr_t p) {
+    heap_rec *n = C.spare;
+    if (n) C.spare = n->left;
+    else if (C.nheap < MAX_HEAP) n = &C.heap[C.nheap++];
+    else return NULL;
+    memset(n, 0, sizeof *n);
+    n->lo = p;
+    n->prio = next_prio();
+    heap_rec *l, *r;
+    split(C.root, p, &l, &r);
+    C.root = merge(merge(l, n), r);
+    return n;
+}
+
+/* Drop the record at P. Lock held. */
+static void heap_drop(uintptr_t p) {
+    heap_rec *l, *m, *r;
+    split(C.root, p, &l, &r);
+    split(r, p + 1, &m, &r);
+    C.root = merge(l, r);
+    if (m) { m->left = C.spare; C.spare = m; }
+}
+
+/* The last block starting at or below A, or NULL. */
+static heap_rec *heap_le(uintptr_t a) {
+    heap_rec *best = NULL;
+    for (heap_rec *t = C.root; t;) {
+        if (t->lo <= a) { best = t; t = t->right; }
+        else t = t->left;
+    }
+    return best;
+}
+
+/* The first block starting above A, or NULL. */
+static heap_rec *heap_gt(uintptr_t a) {
+    heap_rec *best = NULL;
+    for (heap_rec *t = C.root; t;) {
+        if (t->lo > a) { best = t; t = t->left; }
+        else t = t->right;
+    }
+    return best;
+}
+
+/* The record of the block starting at P, or NULL. */
+static heap_rec *heap_at(uintptr_t p) {
+    heap_rec *h = heap_le(p);
+    return h && h->lo == p ? h : NULL;
 }
 
 /* Give the oldest quarantined block back to glibc. Lock held. */
@@ -122,11 +184,11 @@ static void quarantine_evict(void) {
     uintptr_t lo = C.queue[C.qhead];
     C.qhead = (C.qhead + 1) % QUARANTINE_BLOCKS;
     C.qlen--;
-    long i = heap_le(lo);
-    if (i < 0 || C.heap[i].lo != lo || !C.heap[i].freed) return;
-    C.qbytes -= C.heap[i].size;
-    __libc_free(C.heap[i].base);
-    heap_remove(i);
+    heap_rec *h = heap_at(lo);
+    if (!h || h->freed != 1) return;
+    C.qbytes -= h->size;
+    __libc_free(h->base);
+    heap_drop(lo);
 }
 
 /* ------------------------------------------------------ the findings */
@@ -247,8 +309,7 @@ static int find_region(uintptr_t a, uintptr_t sp, int end, region *r) {
         }
         return find_local(a, sp, end, r);
     }
-    long i = heap_le(a);
-    const heap_rec *h = i >= 0 ? &C.heap[i] : NULL;
+    const heap_rec *h = heap_le(a);
     if (h && (a - h->lo < h->size || (end && a == h->lo + h->size))) {
         *r = (region){ h->freed ? R_FREED : R_HEAP, h->lo, h->size, h->site, h->free_site,
                        h->freed ? NULL : h->shadow };
@@ -260,9 +321,7 @@ static int find_region(uintptr_t a, uintptr_t sp, int end, region *r) {
 /* The heap block A lies just outside of: in the gap between two blocks
  * (guard bytes, glibc's size word, the next block's header), the nearer. */
 static int find_near_block(uintptr_t a, region *r) {
-    long i = heap_le(a);
-    const heap_rec *before = i >= 0 ? &C.heap[i] : NULL;
-    const heap_rec *after = (size_t)(i + 1) < C.nheap ? &C.heap[i + 1] : NULL;
+    const heap_rec *before = heap_le(a), *after = heap_gt(a);
     if (before && a < before->lo + before->size) return 0;          /* inside: not near */
     uintptr_t past = before ? a - (before->lo + before->size) : GAP;
     uintptr_t ahead = after ? after->lo - a : GAP;
@@ -711,8 +770,8 @@ size_t rt_checked_string(const char *s, size_t max) {
 void rt_checked_name_site(const void *p, const void *site) {
     if (!rt_checking) return;
     lock();
-    long i = heap_le((uintptr_t)p);
-    if (i >= 0 && C.heap[i].lo == (uintptr_t)p) C.heap[i].site = site;
+    heap_rec *h = heap_at((uintptr_t)p);
+    if (h) h->site = site;
     unlock();
 }
 
@@ -721,10 +780,10 @@ void rt_checked_name_site(const void *p, const void *site) {
 void rt_checked_alloc(const void *p, size_t n, const void *site) {
     if (!C.heap) return;
     lock();
-    long i = heap_le((uintptr_t)p);
-    if (i >= 0 && C.heap[i].lo == (uintptr_t)p) heap_remove(i);     /* stale */
-    if (C.nheap < MAX_HEAP) {
-        size_t at = (size_t)(i + 1), bits = n / 8 + 1;
+    heap_rec *h = heap_at((uintptr_t)p);           /* a stale record: memory we did not see go */
+    if (!h) h = heap_add((uintptr_t)p);
+    if (h) {
+        size_t bits = n / 8 + 1;
         uint8_t *shadow = NULL;
         if (C.shadow && C.shadow_used + bits <= SHADOW_POOL) {
             shadow = C.shadow + C.shadow_used;
@@ -732,9 +791,12 @@ void rt_checked_alloc(const void *p, size_t n, const void *site) {
             memset(shadow, 0, bits);
             memset((void *)p, FRESH, n);
         }
-        memmove(&C.heap[at + 1], &C.heap[at], (C.nheap - at) * sizeof *C.heap);
-        C.heap[at] = (heap_rec){ (uintptr_t)p, n, site, NULL, NULL, 0, shadow };
-        C.nheap++;
+        h->size = n;
+        h->site = site;
+        h->free_site = NULL;
+        h->base = NULL;
+        h->freed = 0;
+        h->shadow = shadow;
     }
     unlock();
 }
@@ -742,10 +804,10 @@ void rt_checked_alloc(const void *p, size_t n, const void *site) {
 void rt_checked_zeroed(const void *p) {
     if (!C.heap) return;
     lock();
-    long i = heap_le((uintptr_t)p);
-    if (i >= 0 && C.heap[i].lo == (uintptr_t)p) {
-        memset((void *)p, 0, C.heap[i].size);
-        C.heap[i].shadow = NULL;
+    heap_rec *h = heap_at((uintptr_t)p);
+    if (h && !h->freed) {
+        memset((void *)p, 0, h->size);
+        h->shadow = NULL;
     }
     unlock();
 }
@@ -789,19 +851,15 @@ void rt_checked_free(const void *p, const void *site) {
 int rt_checked_keep(const void *p, void *base, const void *site) {
     if (!C.heap) return 0;
     lock();
-    long i = heap_le((uintptr_t)p);
-    int kept = i >= 0 && C.heap[i].lo == (uintptr_t)p && !C.heap[i].freed;
+    heap_rec *h = heap_at((uintptr_t)p);
+    int kept = h && !h->freed;
     if (kept) {
-        heap_rec *h = &C.heap[i];
         h->freed = 1;
         h->free_site = site;
         h->base = base;
         memset((void *)h->lo, FREED, h->size);
-        while (C.qlen && (C.qlen == QUARANTINE_BLOCKS || C.qbytes + h->size > QUARANTINE_BYTES)) {
-            uintptr_t lo = h->lo;
+        while (C.qlen && (C.qlen == QUARANTINE_BLOCKS || C.qbytes + h->size > QUARANTINE_BYTES))
             quarantine_evict();
-            h = &C.heap[heap_le(lo)];
-        }
         C.queue[(C.qhead + C.qlen++) % QUARANTINE_BLOCKS] = h->lo;
         C.qbytes += h->size;
     }
@@ -817,18 +875,16 @@ static void adopt_live_blocks(void) {
     rt_alloc_lock();
     size_t n;
     const uintptr_t *live = rt_alloc_live(&n);
-    for (size_t i = 0; i < n && C.nheap < MAX_HEAP; i++) {
+    for (size_t i = 0; i < n; i++) {
         size_t size;
         const void *site;
         rt_alloc_block_of(live[i], &size, &site);
-        C.heap[C.nheap++] = (heap_rec){ live[i], size, site, NULL, NULL, 0, NULL };
+        heap_rec *h = heap_add(live[i]);
+        if (!h) break;
+        h->size = size;
+        h->site = site;
     }
     rt_alloc_unlock();
-}
-
-static int by_address(const void *a, const void *b) {
-    uintptr_t x = ((const heap_rec *)a)->lo, y = ((const heap_rec *)b)->lo;
-    return x < y ? -1 : x > y;
 }
 
 void nb_internal_checked_begin(void) {
@@ -846,12 +902,13 @@ void nb_internal_checked_begin(void) {
         room = (size_t)rl.rlim_cur;
     C.stack_hi = (uintptr_t)__builtin_frame_address(0);
     C.stack_lo = C.stack_hi - room;
+    C.root = C.spare = NULL;
+    C.seed = 2463534242u;
     C.nheap = C.nframes = C.nlocals = 0;
     C.ndead = 0;
     C.qhead = C.qlen = C.qbytes = 0;
     memset(&last_global, 0, sizeof last_global);
     adopt_live_blocks();
-    qsort(C.heap, C.nheap, sizeof *C.heap, by_address);      /* may allocate: not checking yet */
     rt_checking = 1;
 }
 
@@ -859,10 +916,9 @@ void nb_internal_checked_begin(void) {
  * free by code tcc did not instrument (memset, a library call). */
 static void check_quarantine(void) {
     for (size_t k = 0; k < C.qlen; k++) {
-        long i = heap_le(C.queue[(C.qhead + k) % QUARANTINE_BLOCKS]);
-        if (i < 0) continue;
-        const heap_rec *h = &C.heap[i];
-        for (size_t b = 0; h->freed && b < h->size; b++) {
+        const heap_rec *h = heap_at(C.queue[(C.qhead + k) % QUARANTINE_BLOCKS]);
+        if (!h) continue;
+        for (size_t b = 0; h->freed == 1 && b < h->size; b++) {
             if (((const uint8_t *)h->lo)[b] == FREED) continue;
             region r = { R_FREED, h->lo, h->size, h->site, h->free_site, NULL };
             char block[400];
@@ -879,7 +935,12 @@ void nb_internal_checked_end(void) {
     check_quarantine();
     rt_checking = 0;
     lock();
-    while (C.qlen) quarantine_evict();
+    for (size_t k = 0; k < C.qlen; k++) {
+        const heap_rec *h = heap_at(C.queue[(C.qhead + k) % QUARANTINE_BLOCKS]);
+        if (h && h->freed == 1) __libc_free(h->base);
+    }
+    C.qhead = C.qlen = C.qbytes = 0;
+    C.root = C.spare = NULL;
     C.nheap = C.nframes = C.nlocals = 0;
     unlock();
     if (C.shadow && C.shadow_used) madvise(C.shadow, C.shadow_used, MADV_DONTNEED);
