@@ -205,6 +205,30 @@ static void put_frame(const char *name, unsigned long off, int where) {
     put_tb(line);
 }
 
+/* Whether RA is a return address in cell code: just after a call. */
+static int after_call(uintptr_t ra, const char **name, unsigned long *off) {
+    if (session_symbolize(crash_session, (void *)ra, name, off, NULL) != 'f' || *off < 6) return 0;
+    const unsigned char *c = (const unsigned char *)ra;
+    return c[-5] == 0xE8 || c[-2] == 0xFF || c[-3] == 0xFF || c[-6] == 0xFF;
+}
+
+/* The caller of a frameless function of a %%cc cell at PC (gcc keeps no
+ * frame in a leaf, -fno-omit-frame-pointer or not): its return address is
+ * on top of the stack, and the frame chain skips it. 0 if not so. */
+static uintptr_t frameless_caller(const ucontext_t *uc, uintptr_t pc, uintptr_t fp) {
+    if (compile_part_of((void *)pc, NULL) != COMPILE_UNKNOWN) return 0;   /* tcc's: a frame */
+    uintptr_t top[1], frame[2] = { 0, 0 };
+    void *sp = (void *)uc->uc_mcontext.gregs[REG_RSP];
+    struct iovec l = { top, sizeof top }, r = { sp, sizeof top };
+    if (process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof top) return 0;
+    struct iovec lf = { frame, sizeof frame }, rf = { (void *)fp, sizeof frame };
+    if (fp >= 4096 && process_vm_readv(getpid(), &lf, 1, &rf, 1, 0) == (ssize_t)sizeof frame && frame[1] == top[0])
+        return 0;                        /* it has a frame after all */
+    const char *name;
+    unsigned long off;
+    return after_call(top[0], &name, &off) ? top[0] : 0;
+}
+
 /* The cell functions on the stack, innermost first, by the frame-pointer
  * chain that tcc always keeps. */
 static void put_backtrace(const ucontext_t *uc) {
@@ -228,15 +252,14 @@ static void put_backtrace(const ucontext_t *uc) {
         ssize_t got = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
         for (size_t i = 0; got > 0 && i < (size_t)got / sizeof *words; i++) {
             uintptr_t ra = words[i];
-            if (session_symbolize(crash_session, (void *)ra, &name, &off, NULL) != 'f' || off < 6) continue;
-            const unsigned char *c = (const unsigned char *)ra;
-            if (!(c[-5] == 0xE8 || c[-2] == 0xFF || c[-3] == 0xFF || c[-6] == 0xFF)) continue;
+            if (!after_call(ra, &name, &off)) continue;
             innermost = ra;
             put_frame(name, off, 0);
             shown++;
             break;
         }
     }
+    uintptr_t caller = crash_session && !innermost ? frameless_caller(uc, pc, fp) : 0;
     for (int depth = 0; depth < 100000 && pc; depth++) {
         if (pc != innermost && crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
             frames++;
@@ -244,6 +267,11 @@ static void put_backtrace(const ucontext_t *uc) {
                 put_frame(name, off, 1);
                 shown++;
             }
+        }
+        if (depth == 0 && caller && after_call(caller, &name, &off)) {
+            frames++;
+            put_frame(name, off, 1);
+            shown++;
         }
         /* next frame: [fp] = caller's fp, [fp+8] = return address */
         if (fp < 4096 || (fp & 7)) break;

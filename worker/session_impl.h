@@ -103,6 +103,11 @@ void diag_reset(diag_ctx *d);
 #define UNIT_FOR_CC 2
 char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
                  const char *options, int some);
+/* Whether the cell's item BY, which redefines an entry of kind OLD_KIND,
+ * takes the old entry's place (a directive or type: entries after it may
+ * use it), which it cannot when it names what the cell defines anew (in
+ * DEFINED) as a global or function: those come after. */
+int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *defined);
 /* The names TEXT uses, for selecting the prelude: its identifiers, a tag
  * as "struct P" (repeats kept: a lookup costs less), NUL-separated and
  * ended by an empty one. A

@@ -171,6 +171,22 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
                              int show, int for_cc);
 static char *with_headers(textbuf *b, const char *text, int some);
 
+int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *defined) {
+    const cell_item *it = &c->items[by];
+    if (old_kind != it->kind || (it->kind != ITEM_DIRECTIVE && it->kind != ITEM_TYPE)) return 0;
+    /* `enum { N = sizeof table / sizeof *table };` after the cell's new
+     * `table`: the old place comes before it */
+    char *uses = unit_uses(it->text);
+    int in_place = 1;
+    for (const char *u = uses; u && *u && in_place; u += strlen(u) + 1) {
+        long j = strmap_get(defined, u);
+        if (j >= 0 && (size_t)j != by && c->items[j].kind != ITEM_TYPE && c->items[j].kind != ITEM_DIRECTIVE)
+            in_place = 0;
+    }
+    free(uses);
+    return in_place;
+}
+
 char *unit_uses(const char *text) {
     size_t n = 0;
     token *t = lexer_tokenize(text, &n, NULL);
@@ -264,8 +280,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
         if (d->dropped && d->dropped[i]) continue;
         /* a directive or type the cell redefines takes the old one's place:
          * entries after it (externs, prototypes) may use it */
-        if (by >= 0 && e->kind == c->items[by].kind && !emitted[by] &&
-            (e->kind == ITEM_DIRECTIVE || e->kind == ITEM_TYPE)) {
+        if (by >= 0 && !emitted[by] && unit_in_place(e->kind, c, (size_t)by, d->defined)) {
             textbuf_printf(&b, "#line %d \"cell\"\n%s\n#line %zu \"<session>\"\n",
                        c->items[by].line, c->items[by].text, tu_line);
             emitted[by] = 1;
