@@ -893,7 +893,12 @@ void nb_internal_checked_begin(void) {
         C.frames = map_table(MAX_FRAMES * sizeof *C.frames);
         C.locals = map_table(MAX_LOCALS * sizeof *C.locals);
         C.shadow = map_table(SHADOW_POOL);
-        if (!C.heap || !C.frames || !C.locals) { C.heap = NULL; return; }
+        if (!C.heap || !C.frames || !C.locals) {
+            C.heap = NULL;
+            fputs("%%check: no memory for the checker's tables (see %memory): the cell runs "
+                  "unchecked\n", stderr);
+            return;
+        }
     }
     C.shadow_used = 0;
     struct rlimit rl;
