@@ -253,7 +253,8 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     textbuf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
     size_t tu_line = 1;
     unsigned char *cached = calloc(s->n + 1, 1);
-    const char *text = some == UNIT_FOR_CC ? NULL : unit_cached_headers(s, options, cached);
+    int for_cc = some == UNIT_FOR_CC || some == UNIT_FOR_CC_ALL;
+    const char *text = for_cc ? NULL : unit_cached_headers(s, options, cached);
     textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
 
     /* The prelude: every entry the cell does not redefine. A directive the
@@ -265,7 +266,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     /* with SOME, only the entries the cell's code needs: a session's length
      * should not slow each cell down */
     free(d->need);
-    d->need = some == 1 && d->code ? needed_entries(s, d->code) : NULL;
+    d->need = (some == 1 || some == UNIT_FOR_CC) && d->code ? needed_entries(s, d->code) : NULL;
     const unsigned char *need = d->need;
     for (size_t i = 0; i < s->n; i++) {
         const entry *e = &s->e[i];
@@ -324,7 +325,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     global_names_free(&globals);
     free(emitted);
     free(cached);
-    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show, some == UNIT_FOR_CC);
+    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show, for_cc);
     return with_headers(&b, text, some == 1);
 }
 
