@@ -290,6 +290,18 @@ def test_many_blocks_freed_in_any_order_cost_little(ck):
     assert m["metadata"]["ckernel"]["measure"]["cpu_ns"] < 5e9, m["metadata"]["ckernel"]["measure"]
 
 
+def test_a_bug_in_an_earlier_checked_cells_function_has_that_cells_line(ck):
+    reply, _ = run(ck, "%%check\nint fill(int n) {\n    int a[4];\n    for (int i = 0; i < n; i++)\n"
+                       "        a[i] = i;\n    return a[0];\n}\n")
+    defined_in = reply["execution_count"]
+    reply, msgs = run(ck, "%%check\nint k = 3;\nfill(k + 2);\n")
+    err = errors(msgs)[0]
+    assert err["evalue"].startswith("stack array overflow: write of 4 bytes"), err
+    frames = err["traceback"][err["traceback"].index("Cell functions on the stack (innermost first):") + 1:]
+    assert re.match(r"  fill\(\) \+ \d+, line 5 of cell \[%d\]$" % defined_in, frames[0]), frames
+    assert frames[1].endswith("line 3 of this cell"), frames
+
+
 def test_blocks_from_earlier_cells_are_checked(ck):
     ok(ck, "typedef struct node { int v; struct node *next; } node;\n"
            "node *push(node *h, int v) { node *n = malloc(sizeof *n); n->v = v; n->next = h; return n; }\n"
