@@ -46,7 +46,12 @@
 #include <unistd.h>
 #include "checked.h"
 #include "nb_internal.h"
+#include "prof_record.h"
 #include "rt.h"
+
+/* %%profile --heap (profile_heap.c): each cell block charged to its stack. */
+#define HEAP_PROFILE(old, new, n, site) \
+    do { if (__builtin_expect(prof_heap_on, 0)) prof_heap_note(old, new, n, site); } while (0)
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -274,6 +279,7 @@ INLINE void *adopt_as(char *base, size_t offset, size_t n, const void *site, int
     list_add((uintptr_t)p, h);
     count_alloc(n, internal, is_realloc, site);
     if (locking) unlock();
+    if (!internal) HEAP_PROFILE(NULL, p, n, site);
     return p;
 }
 
@@ -287,6 +293,7 @@ INLINE void *adopt(char *base, size_t offset, size_t n, const void *site, int is
 INLINE void forget(const void *p, header *h, const void *site, int locking) {
     if (!(h->size & TRACKED)) return;
     size_t n = size_of(h);
+    if (!(h->size & INTERNAL)) HEAP_PROFILE(p, NULL, 0, site);
     if (locking) lock();
     list_remove(h);
     if (!(h->size & INTERNAL)) {
@@ -550,6 +557,7 @@ static void moved(const void *p, char *q, header *h, size_t n, const void *site)
     else if (tracking) list_add((uintptr_t)q, h);
     h->size = n | (internal ? INTERNAL : 0) | (tracking ? TRACKED : 0);
     if (tracking) count_alloc(n, internal, 1, site);
+    if (tracking && !internal) HEAP_PROFILE(p, q, n, site);
     h->site = site;
     h->tag = tag_of(TAG, q);
     guard_put(q + n);

@@ -843,6 +843,20 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
     return rc;
 }
 
+int session_line_table(session *s, const char *code, const char *cell_options,
+                       compile_line_fn fn, void *opaque) {
+    const struct cc_spec *saved = s->cc;  /* tcc's unit and stabs, whatever compiles the cell now */
+    s->cc = NULL;
+    rebuilt b;
+    int rc = rebuild(s, code, cell_options, &b);
+    if (rc == 0) {
+        rc = compile_line_table(b.src, b.options, fn, opaque);
+        rebuilt_free(&b);
+    }
+    s->cc = saved;
+    return rc;
+}
+
 void session_set_cc(session *s, const struct cc_spec *cc) { s->cc = cc; }
 
 int session_asm(session *s, const char *name) {

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include "compile.h"
 #include "errors.h"
 #include "nb_internal.h"
 
@@ -87,6 +88,13 @@ int session_where_defined(const session *s, const char *name, int *count, int *l
  * the line. 0 or -1. */
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int returns, int *lines, int *cells, size_t n);
+
+/* Every line record of the unit CODE compiles to with tcc (as
+ * session_lines: the session as it was before the cell): FN as
+ * compile_line_table calls it, with the statements' function named
+ * "__ck_run". 0 or -1. For a cell tcc compiled (the caller knows). */
+int session_line_table(session *s, const char *code, const char *cell_options,
+                       compile_line_fn fn, void *opaque);
 
 /* %%cc: the compiler (cc.h) of the cells prepared or relined from now,
  * NULL for tcc. Borrowed until set again. */
