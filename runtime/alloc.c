@@ -398,7 +398,7 @@ int nb_internal_heap_check(void) {
 static __thread struct {
     header *top[CACHE_CLASSES];             /* linked through the headers' SITE */
     unsigned char count[CACHE_CLASSES];
-    unsigned total;
+    int used;                               /* set once a block was kept: drain() has work */
 } cache;
 
 static __attribute__((noinline)) void cache_drain(void) {
@@ -410,7 +410,7 @@ static __attribute__((noinline)) void cache_drain(void) {
         }
         cache.count[c] = 0;
     }
-    cache.total = 0;
+    cache.used = 0;
 }
 
 /* The cache's top block of class C, or NULL. One thread only. */
@@ -419,7 +419,6 @@ INLINE header *cache_pop(size_t c) {
     if (!h) return NULL;
     cache.top[c] = (header *)(uintptr_t)h->site;
     cache.count[c]--;
-    cache.total--;
     return h;
 }
 
@@ -430,7 +429,7 @@ INLINE int cache_push(header *h, size_t c) {
     h->site = cache.top[c];
     cache.top[c] = h;
     cache.count[c]++;
-    cache.total++;
+    if (__builtin_expect(!cache.used, 0)) cache.used = 1;
     return 1;
 }
 
@@ -461,7 +460,7 @@ INLINE char *small_block(size_t n, int one_thread) {
     size_t c = (n + 15) >> 4;
     header *h = NULL;
     if (one_thread) h = cache_pop(c);
-    else if (cache.total) cache_drain();     /* threads now: the cache goes back to glibc */
+    else if (cache.used) cache_drain();     /* threads now: the cache goes back to glibc */
     if (!h) h = __libc_malloc((c << 4) + HDR + GUARD);
     if (__builtin_expect(!h, 0)) failed_size = n ? n : 1;
     return (char *)h;

@@ -105,6 +105,7 @@ int session_line_table(session *s, const char *code, const char *cell_options,
  * NULL for tcc. Borrowed until set again. */
 struct cc_spec;
 void session_set_cc(session *s, const struct cc_spec *cc);
+const struct cc_spec *session_cc(const session *s);
 /* %asm NAME: print the machine code of the session's function NAME, with
  * its cell lines, whichever compiler made it. 0 or -1 (said on stdout). */
 int session_asm(session *s, const char *name);
