@@ -496,6 +496,40 @@ def bench_kernel(name, spec, lang, a, log):
                 fig["leaks_10k"] = min(scans) if all(x is not None for x in scans) else None
                 cells.one("for (int i = 0; i < 10000; i++) free(bench_kept[i]);")
             attempt("leaks", leaks)
+            def escape():
+                # issue 14: %%escape of a 100-line cell, ckernel's own part
+                # (parse + analysis: the analyser's CPU time, which the
+                # machine's load does not inflate); the compilers are not counted
+                from escape_cell import escape_cell
+                parse, analysis = [], []
+                for _ in range(2 if a.smoke else 5):
+                    _, reply, _ = cells.one(escape_cell(100))
+                    t = timing_of(reply) or {}
+                    parse.append(t["escape_parse_cpu_ms"] / 1e3)
+                    analysis.append(t["escape_analysis_cpu_ms"] / 1e3)
+                fig["escape_parse"] = statistics.median(parse)
+                fig["escape_analysis"] = statistics.median(analysis)
+                fig["escape_total"] = statistics.median(p + q for p, q in zip(parse, analysis))
+            attempt("escape", escape)
+
+            def profiler():
+                # issue 13: what %%profile costs a CPU-bound cell of about a
+                # second at the default rate, in CPU time (what sampling adds;
+                # the machine's load does not count), fastest of 3 each way,
+                # the two ways interleaved
+                secs = 0.05 if a.smoke else 1.0
+                cells.one("volatile double pf_sink;\n"
+                          "void pf_spin(long n) { double s = 0; for (long i = 0; i < n; i++) s += i * 0.5; "
+                          "pf_sink = s; }")
+                cpu = lambda rep: rep["metadata"]["ckernel"]["measure"]["cpu_ns"] / 1e9
+                n = int(secs / (cpu(cells.one("pf_spin(20000000);")[1]) / 20e6))
+                plain, prof = [], []
+                for _ in range(1 if a.smoke else 3):
+                    plain.append(cpu(cells.one(f"pf_spin({n});")[1]))
+                    prof.append(cpu(cells.one(f"%%profile\npf_spin({n});")[1]))
+                fig["profile_plain_cpu"], fig["profile_cpu"] = min(plain), min(prof)
+                fig["profile_overhead"] = min(prof) / min(plain) - 1
+            attempt("profiler", profiler)
 
         if spec != "floor":
             def output():
@@ -574,6 +608,9 @@ ROWS = [
     ("compile_wall_lps_3rd", "the same, 3rd such cell in the session (wall)", 1e-6, "M lines/s", False, True, False),
     ("heap_counted", "malloc+free 64 B, the counting allocator (fastest run)", 1e9, "ns", True, True, False),
     ("heap_glibc", "malloc+free 64 B, glibc's own, interleaved (fastest run)", 1e9, "ns", True, True, False),
+    ("escape_total", "%%escape of a 100-line cell: parse + analysis, CPU (median)", MS, "ms", True, True, False),
+    ("escape_parse", "  of which libclang's parse", MS, "ms", True, True, False),
+    ("escape_analysis", "  of which the analysis", MS, "ms", True, True, False),
     ("cc_tcc", "sum of squares of 4096 ints, compiled by tcc (CPU)", 1e9, "ns", True, True, False),
     ("cc_gcc", "the same function, %%cc gcc -O2, side by side", 1e9, "ns", True, True, False),
     ("cc_speedup", "  gcc -O2 over tcc", 1, "x", False, True, False),
@@ -585,6 +622,9 @@ ROWS = [
     ("rt_growth", "  against a fresh session's", 1, "x", True, True, False),
     ("compile_grown", "compile of `n++;` after {grow_cells} cells (kernel timer)", MS, "ms", True, True, False),
     ("compile_growth", "  against a fresh session's", 1, "x", True, True, False),
+    ("profile_plain_cpu", "CPU-bound cell of ~1 s, CPU time (fastest of 3)", 1, "s", True, True, False),
+    ("profile_cpu", "the same under %%profile at 1 kHz (fastest of 3)", 1, "s", True, True, False),
+    ("profile_overhead", "%%profile's overhead, CPU time", 100, "%", True, True, False),
     ("output_mbps", "output {output_mb:g} MB in one cell", 1, "MB/s", False, False, False),
     ("output_messages", "output: stream messages", 1, "", True, False, False),
     ("output_lost", "output: bytes lost on the way", 1, "bytes", True, False, False),
@@ -631,6 +671,11 @@ def goals(res):
         # issue 18: flat as a session grows
         ("rt_growth", "<= 1.2x", None if c.get("rt_growth") is None else c["rt_growth"] <= 1.2),
         ("compile_growth", "<= 1.2x", None if c.get("compile_growth") is None else c["compile_growth"] <= 1.2),
+        # issue 13
+        ("profile_overhead", "< 5% at the default rate",
+         None if c.get("profile_overhead") is None else c["profile_overhead"] < 0.05),
+        # issue 14
+        ("escape_total", "< 100 ms", None if c.get("escape_total") is None else c["escape_total"] < 0.1),
     ]
     return out
 

@@ -117,6 +117,15 @@ static int parse_who(magics *m, const char *rest) { (void)rest; m->who = 1; retu
 static int parse_reset(magics *m, const char *rest) { (void)rest; m->reset = 1; return 0; }
 static int parse_help(magics *m, const char *rest) { (void)rest; m->help = 1; return 0; }
 
+/* %escape analyses and then runs the cell, %%escape only analyses it. */
+static int parse_escape(magics *m, const char *rest, int level, const char *name) {
+    if (*rest) return fail(m, "%s takes nothing after it", name);
+    m->escape = level;
+    return 0;
+}
+static int parse_escape_run(magics *m, const char *rest) { return parse_escape(m, rest, 1, "%escape"); }
+static int parse_escape_only(magics *m, const char *rest) { return parse_escape(m, rest, 2, "%%escape"); }
+
 static int parse_measure(magics *m, const char *rest) {
     static const char *const modes[] = { "off", "on", "verbose" };
     for (int i = 0; i < 3; i++)
@@ -180,6 +189,30 @@ static int parse_file(magics *m, const char *rest) {
     return 0;
 }
 
+/* %%profile [--hz N] [--heap] [--export NAME] (the cell runs as usual). */
+static int parse_profile(magics *m, const char *rest) {
+    char **w = split_words(rest);
+    int rc = 0;
+    m->profile = 1;
+    for (size_t i = 0; w[i] && rc == 0; i++) {
+        char *e;
+        if (!strcmp(w[i], "--heap")) {
+            m->profile = 2;
+        } else if (!strcmp(w[i], "--hz") && w[i + 1]) {
+            long hz = strtol(w[++i], &e, 10);
+            if (*e || hz < 1 || hz > 10000) rc = fail(m, "%%%%profile --hz takes 1 to 10000, not '%s'", w[i]);
+            m->profile_hz = (int)hz;
+        } else if (!strcmp(w[i], "--export") && w[i + 1]) {
+            free(m->profile_export);
+            m->profile_export = strdup(w[++i]);
+        } else {
+            rc = fail(m, "%%%%profile takes --hz N, --heap and --export NAME, not '%s'", w[i]);
+        }
+    }
+    free_words(w);
+    return rc;
+}
+
 static int parse_cc(magics *m, const char *rest) {   /* its words are cc.c's to read */
     free(m->cc);
     m->cc = strdup(rest);
@@ -189,6 +222,7 @@ static int parse_cc(magics *m, const char *rest) {   /* its words are cc.c's to 
 static int parse_asm(magics *m, const char *rest) {
     if (!*rest || strpbrk(rest, " \t")) return fail(m, "%s", "%asm takes one function name: %asm NAME");
     free(m->asm_name);
+    free(m->profile_export);
     m->asm_name = strdup(rest);
     return 0;
 }
@@ -225,6 +259,12 @@ static const struct magic_def {
     { "asm", "%asm NAME", "the machine code of function NAME, with its cell lines", parse_asm, 0 },
     { "%check", "%%check", "run the cell under the memory checker (a memory bug: MemoryError)",
       parse_check, 0 },
+    { "%profile", "%%profile [--hz N]", "where the cell's CPU time goes: flame graph, functions, lines",
+      parse_profile, 0 },
+    { NULL, "%%profile --heap", "... where it allocates: every allocation charged to its call stack", NULL, 0 },
+    { NULL, "%%profile --export NAME", "... also NAME.folded and NAME.speedscope.json", NULL, 0 },
+    { "escape", "%escape", "where each address goes (escape analysis), then run the cell", parse_escape_run, 0 },
+    { "%escape", "%%escape", "the escape analysis only: the cell does not run", parse_escape_only, 0 },
     { "help", "%help", "this list", parse_help, 0 },
 };
 #define N_MAGICS (sizeof magic_table / sizeof magic_table[0])
@@ -322,6 +362,7 @@ void magics_free(magics *m) {
     free(m->file);
     free(m->cc);
     free(m->asm_name);
+    free(m->profile_export);
     free(m->error);
     memset(m, 0, sizeof *m);
 }

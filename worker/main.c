@@ -24,6 +24,7 @@
 #include "compile.h"
 #include "complete.h"
 #include "crash.h"
+#include "escape.h"
 #include "ipc.h"
 #include "jsonmem.h"
 #include "leaks.h"
@@ -35,6 +36,7 @@
 #include "checked.h"
 #include "log.h"
 #include "monotime.h"
+#include "profile.h"
 #include "session.h"
 
 /* One event at a time on the pipe: threads a cell left running may
@@ -358,6 +360,31 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     return 0;
 }
 
+/* %escape, %%escape: the analysis's table goes out before anything the
+ * cell prints. Whether the cell is to be compiled and run after it. */
+static int escape_cell(session *s, const magics *m, session_result *r, escape_result *er) {
+    if (escape_run(s, m->code, m->cflags, er) == 0) {
+        send_event(json_pack("{s:s, s:O}", "ev", "display", "data", er->display));
+    } else if (m->escape == 2) {
+        session_result_error(r, CK_ESCAPE_ERROR, er->error, NULL);
+    } else {
+        fprintf(stderr, "%s: %s\n", ck_ename(CK_ESCAPE_ERROR), er->error);
+        fflush(stderr);
+    }
+    return m->escape == 1;
+}
+
+/* The facts on the done event (metadata.ckernel.escape) and the
+ * analyser's timers beside the others. */
+static void escape_done(json_t *done, const escape_result *er) {
+    json_object_set(done, "escape", er->facts);
+    json_t *timing = json_object_get(done, "timing");
+    json_object_set_new(timing, "escape_parse_ms", json_real(er->parse_ms));
+    json_object_set_new(timing, "escape_analysis_ms", json_real(er->analysis_ms));
+    json_object_set_new(timing, "escape_parse_cpu_ms", json_real(er->parse_cpu_ms));
+    json_object_set_new(timing, "escape_analysis_cpu_ms", json_real(er->analysis_cpu_ms));
+}
+
 /* The snapshot forked after the last cell's reply went out, waiting for the
  * next cell (0: none). Forking it while the kernel and the client handle
  * that reply takes the fork off the next cell's path. */
@@ -400,6 +427,23 @@ typedef int (*request_fn)(session *s, json_t *req);
 /* Where a cell's time went (the "timing" of ipc.h's done event), in ns. */
 typedef struct { uint64_t snapshot, after_fork, prepare, cell, finished_at; } cell_timing;
 
+/* %measure verbose's perf counters; hardware ones null where there are none. */
+static json_t *counters_json(const nb_counters *c) {
+    if (!c->measured) return json_null();
+    json_t *hw = !c->hardware ? json_null()
+        : json_pack("{s:I, s:I, s:I, s:I}", "cycles", (json_int_t)c->cycles,
+                    "instructions", (json_int_t)c->instructions, "cache_misses", (json_int_t)c->cache_misses,
+                    "branch_misses", (json_int_t)c->branch_misses);
+    return json_pack("{s:I, s:I, s:I, s:o}", "task_clock_ns", (json_int_t)c->task_clock_ns,
+                     "context_switches", (json_int_t)c->context_switches,
+                     "page_faults", (json_int_t)c->page_faults, "hardware", hw);
+}
+
+/* A %%profile's displays go out as the cell's own do. */
+static void send_display_data(json_t *data) {
+    send_event(json_pack("{s:s, s:o}", "ev", "display", "data", data));
+}
+
 /* The done event (ipc.h) for cell M (execution COUNT) of S that ended as R says. */
 static json_t *done_event(session *s, const magics *m, int count, session_result *r, const cell_timing *t) {
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r->ok ? "ok" : "error");
@@ -411,6 +455,7 @@ static json_t *done_event(session *s, const magics *m, int count, session_result
         if (measure_mode == MEASURE_VERBOSE) {
             json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r->measure.rss_bytes));
             json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r->measure.max_rss_bytes));
+            json_object_set_new(mj, "counters", counters_json(&r->measure.counters));
         }
         json_object_set_new(done, "measure", mj);
         char text[2048] = "", html[12288] = "";
@@ -512,28 +557,44 @@ static int execute(session *s, json_t *req) {
     /* The snapshot comes before the compile: an interrupt, a %timeout or
      * a crash while compiling (libtcc can hang: #pragma comment(option))
      * then costs the cell and nothing else. */
+    int count = (int)json_integer_value(json_object_get(req, "count"));
     pid_t snap = rc == 0 ? start_cell(&t.snapshot, &t.after_fork) : 0;
     if (snap < 0) {                       /* we are the copy, and the cell died */
+        profile_after_crash(s, &m, count, send_display_data);
         send_ready(1);
         session_result_free(&r);
         return REQ_GONE;
     }
+    escape_result er = {0};
+    if (rc == 0) session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+    if (rc == 0 && m.escape && !escape_cell(s, &m, &r, &er)) rc = 1;
     if (rc == 0) {
         t.prepare = monotime_ns();
-        session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        session_set_count(s, count);
+        profile_cell(s, &m, count);
         session_set_cc(s, cc.compiler ? &cc : NULL);     /* until done_event: leak sites' lines */
         pc = session_prepare(s, m.code, m.cflags, &r);
         t.prepare = monotime_ns() - t.prepare;
     }
-    if (pc) run_cell(s, pc, &r, m.check, &t.cell);
+    if (pc) {
+        nb_internal_counters_want(measure_mode == MEASURE_VERBOSE);
+        profile_begin(&m, count);
+        run_cell(s, pc, &r, m.check, &t.cell);
+        profile_end(&m);
+    }
     crash_disarm_timeout();
     t.finished_at = monotime_ns();
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
-    json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
+    json_t *profile_md = pc ? profile_finish(s, &m, count, send_display_data) : NULL;
+    json_t *done = done_event(s, &m, count, &r, &t);
     session_set_cc(s, NULL);
+    if (profile_md) json_object_update(done, profile_md);
+    json_decref(profile_md);
     magics_free(&m);
+    if (er.facts) escape_done(done, &er);
+    escape_result_free(&er);
     cc_spec_free(&cc);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
@@ -670,6 +731,7 @@ int main(void) {
     output_save();
     session *s = session_new();
     crash_install(s);
+    profile_install(s);
     nb_internal_set_sink(on_display, NULL);
     nb_internal_set_symbolizer(symbolize, s);
     stdin_install();
