@@ -1,7 +1,7 @@
 # ckernel: a Jupyter kernel for C, compiled in memory with libtcc.
 #
 # Settings first; nothing below them should need changing.
-#   make            build build/bin/ckernel, build/bin/ckernel-worker and the kernelspec
+#   make            build build/bin/ckernel, build/bin/ckernel-worker, build/bin/ckernel-escape, the kernelspec
 #   make run        install what is missing, build, install the kernelspec, open the notebooks
 #   make test       install what is missing, build, run every test
 #   make install    install binaries and kernelspec for the current user (PREFIX honoured)
@@ -18,6 +18,10 @@ BUILD    := build
 # libtcc's static archive (Debian: libtcc-dev), found where the compiler looks.
 LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 
+# The escape analyser (escape/, README "Escape") is built on libclang
+# (Debian: libclang-14-dev), in a process of its own: the worker never loads it.
+LLVM_DIR    ?= /usr/lib/llvm-14
+ESCAPE_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang -ljansson -lpthread
 KERNEL_LIBS := -lzmq -ljansson -lsodium -luuid -lpthread
 WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 
@@ -30,24 +34,28 @@ WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 COMMON_SRC := $(wildcard common/*.c)
 KERNEL_SRC := $(wildcard kernel/*.c) $(COMMON_SRC)
 WORKER_SRC := $(wildcard worker/*.c) $(wildcard runtime/*.c) $(COMMON_SRC) $(BUILD)/gen/nb_header.c
-HEADERS    := $(wildcard common/*.h kernel/*.h worker/*.h runtime/*.h)
+ESCAPE_SRC := $(wildcard escape/*.c)
+HEADERS    := $(wildcard common/*.h kernel/*.h worker/*.h runtime/*.h escape/*.h)
 
 $(BUILD)/obj/common/%.o:  INCLUDES := -Icommon
 $(BUILD)/obj/kernel/%.o:  INCLUDES := -Ikernel -Icommon
 $(BUILD)/obj/worker/%.o:  INCLUDES := -Iworker -Icommon -Iruntime
 $(BUILD)/obj/runtime/%.o: INCLUDES := -Iruntime -Icommon
+$(BUILD)/obj/escape/%.o:  INCLUDES := -Iescape -I$(LLVM_DIR)/include
 
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(BUILD)/obj/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/obj/%.o)
+ESCAPE_OBJ := $(ESCAPE_SRC:%.c=$(BUILD)/obj/%.o)
 
 SPEC_DIR := $(BUILD)/share/jupyter/kernels/c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
+.PHONY: all run test test-unit test-protocol test-escape test-notebooks deps install uninstall clean kernelspec \
         bench bench-smoke fuzz test-reliability soak \
         test-frontends test-browser notebooks notebooks-src test-repeat hub test-hub
 
-all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
+all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/bin/ckernel-escape $(BUILD)/lib/ckernel/libc.so \
+     kernelspec
 
 # The worker's stand-in for libc.so (see worker/compile.c): libc is loaded
 # in the worker already, so cells need not parse it again. Empty: libtcc
@@ -73,7 +81,8 @@ $(BUILD)/bin/ckernel: $(KERNEL_OBJ)
 # libtcc with its allocator calls renamed to the compiler's memory
 # (worker/scratch.c): fork does not copy that memory, so compiling after a
 # snapshot costs no copy-on-write faults. Its exit() on running out of
-# memory becomes a compile error instead of the worker's death. Its
+# memory becomes a compile error instead of the worker's death. Its file
+# calls go to worker/tccfiles.c: the unit's object passes in memory. Its
 # zero-initialised statics (token hash table, value stack: 150 KiB) go to
 # page-aligned section ck_tcc_bss, which fork does not copy either.
 $(BUILD)/libtcc-ck.a: $(LIBTCC_A) Makefile
@@ -81,6 +90,9 @@ $(BUILD)/libtcc-ck.a: $(LIBTCC_A) Makefile
 	objcopy --redefine-sym malloc=ck_tcc_malloc --redefine-sym calloc=ck_tcc_calloc \
 	        --redefine-sym realloc=ck_tcc_realloc --redefine-sym free=ck_tcc_free \
 	        --redefine-sym exit=ck_tcc_exit \
+	        --redefine-sym open=ck_tcc_open --redefine-sym read=ck_tcc_read \
+	        --redefine-sym lseek=ck_tcc_lseek --redefine-sym close=ck_tcc_close \
+	        --redefine-sym unlink=ck_tcc_unlink --redefine-sym fdopen=ck_tcc_fdopen \
 	        --rename-section .bss=ck_tcc_bss --set-section-alignment .bss=4096 $< $@
 
 # What cells may call: runtime/exports.list, plus every nb_ name that
@@ -95,6 +107,10 @@ $(BUILD)/gen/exports.list: runtime/exports.list runtime/nb.h
 $(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a $(BUILD)/gen/exports.list
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wl,--dynamic-list=$(BUILD)/gen/exports.list -Wl,-z,now $(WORKER_OBJ) -o $@ $(WORKER_LIBS)
+
+$(BUILD)/bin/ckernel-escape: $(ESCAPE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(ESCAPE_LIBS)
 
 # The kernelspec points at the binary's absolute path, so that
 # JUPYTER_PATH=$PWD/build/share/jupyter finds a working kernel.
@@ -136,7 +152,7 @@ UNIT_lexer      := common/lexer.o
 UNIT_jsonmem    := worker/jsonmem.o
 UNIT_magics     := worker/magics.o
 UNIT_runtime    := $(patsubst %.c,%.o,$(wildcard runtime/*.c))
-UNIT_compile    := worker/compile.o worker/layout.o worker/scratch.o common/log.o $(UNIT_runtime)
+UNIT_compile    := worker/compile.o worker/layout.o worker/scratch.o worker/tccfiles.o common/log.o $(UNIT_runtime)
 UNIT_cell       := worker/cell.o common/lexer.o worker/scratch.o
 UNIT_expand     := worker/expand.o common/lexer.o $(UNIT_compile)
 UNIT_decls      := worker/decls.o worker/strmap.o common/lexer.o $(UNIT_compile)
@@ -151,7 +167,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(addprefix $(BUILD)/obj/,$$(UNIT_$$
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory test-unit test-protocol test-notebooks bench-smoke test-reliability fuzz \
+	@$(MAKE) --no-print-directory test-unit test-protocol test-escape test-notebooks bench-smoke test-reliability fuzz \
 	    test-frontends $(if $(wildcard /usr/bin/chromium),test-browser)
 
 test-unit: $(UNIT_TESTS)
@@ -162,6 +178,10 @@ test-protocol: all
 
 test-notebooks: all
 	cd tests && $(PY) -m pytest -q notebooks
+
+# %escape: every verdict written beside tests/escape/*.c, through a real kernel.
+test-escape: all
+	cd tests && $(PY) -m pytest -q escape
 
 # jupyter console in a terminal (tmux), and the HTML export (tools/notebooks.sh).
 test-frontends: all
@@ -249,7 +269,7 @@ bench-smoke: all $(ECHO_FLOOR)
 
 install: all
 	install -d $(PREFIX)/bin
-	install -m 755 $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(PREFIX)/bin/
+	install -m 755 $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/bin/ckernel-escape $(PREFIX)/bin/
 	install -d $(PREFIX)/lib/ckernel
 	install -m 644 $(BUILD)/lib/ckernel/libc.so $(PREFIX)/lib/ckernel/
 	install -d $(PREFIX)/share/jupyter/kernels/c
@@ -257,7 +277,7 @@ install: all
 	install -m 644 kernelspec/logo-svg.svg kernelspec/logo-32x32.png kernelspec/logo-64x64.png $(PREFIX)/share/jupyter/kernels/c/
 
 uninstall:
-	rm -f $(PREFIX)/bin/ckernel $(PREFIX)/bin/ckernel-worker
+	rm -f $(PREFIX)/bin/ckernel $(PREFIX)/bin/ckernel-worker $(PREFIX)/bin/ckernel-escape
 	rm -rf $(PREFIX)/lib/ckernel
 	rm -rf $(PREFIX)/share/jupyter/kernels/c
 

@@ -13,10 +13,12 @@
 #include "cc.h"
 #include "cell.h"
 #include "checked.h"
+#include "checked_units.h"
 #include "compile.h"
 #include "expand.h"
 #include "lexer.h"
 #include "monotime.h"
+#include "scratch.h"
 #include "strmap.h"
 #include "leaks.h"
 #include "session_impl.h"
@@ -173,6 +175,7 @@ static void entry_clear(entry *e) {
     free(e->text);
     free(e->doc);
     free(e->type_text);
+    free(e->body);
     free(e->uses);
     memset(e, 0, sizeof *e);
 }
@@ -204,6 +207,7 @@ static void entry_set(entry *e, const cell_item *it, void *addr) {
     e->text = strdup(it->proto ? it->proto : it->text);
     e->type_text = xstrdup(it->type_text);
     e->doc = xstrdup(it->doc);
+    e->body = it->kind == ITEM_FUNCTION ? strdup(it->text) : NULL;
     e->uses = unit_uses(e->type_text ? e->type_text : e->text);
     e->addr = addr;
 }
@@ -326,6 +330,13 @@ static void messages_free(messages *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* Whether cell C defines a function (anew or again). */
+static int defines_function(const cell *c, const plan *plans) {
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_FUNCTION && plans[j] == PLAN_NEW) return 1;
+    return 0;
+}
+
 /* Compile cell C against S, showing its trailing value if SHOW; each
  * compile counts in *COMPILES; a %%cc cell's object goes to CC. The unit,
  * or NULL with D holding the messages. */
@@ -377,6 +388,7 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
             compile_free(u);
             return NULL;
         }
+        if (!s->cc && defines_function(c, plans)) checked_units_keep(s->count, src, options);  /* %%check */
         return u;
     }
 }
@@ -791,6 +803,21 @@ static void lines_of_earlier_cc_cells(const session *s, const char *const *names
     }
 }
 
+/* The same for functions an earlier %%check cell defined, from its kept
+ * unit (checked_units.c). */
+static void lines_of_earlier_checked_cells(const session *s, const char *const *names,
+                                           const unsigned long *offsets, int *lines, int *cells, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        long e = lines[i] ? -1 : session_find(s, names[i]);
+        if (e < 0 || s->e[e].kind != ITEM_FUNCTION) continue;
+        int line = checked_units_line(s->e[e].count, names[i], offsets[i]);
+        if (line > 0) {
+            lines[i] = line;
+            cells[i] = s->e[e].count;
+        }
+    }
+}
+
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int returns, int *lines, int *cells, size_t n) {
     /* the unit exactly as session_prepare built it: same session, same cell */
@@ -812,6 +839,7 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
         rc = compile_lines(b.src, b.options, fn, offsets, lines, n);
     }
     if (rc == 0 && cells) lines_of_earlier_cc_cells(s, names, calls, lines, cells, n);
+    if (rc == 0 && cells) lines_of_earlier_checked_cells(s, names, calls, lines, cells, n);
     free(calls);
     free(fn);
     rebuilt_free(&b);
@@ -867,6 +895,41 @@ int session_asm(session *s, const char *name) {
     free(title);
     free(obj);
     return rc;
+}
+
+/* Which earlier functions the analysis of CODE needs: those CODE names,
+ * and those they name in turn (USE[i] for entry i). */
+static void functions_used(const session *s, const char *code, const strmap *defined, unsigned char *use) {
+    for (int grew = 1; grew;) {
+        grew = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const entry *e = &s->e[i];
+            if (use[i] || !e->body || !e->nkeys || strmap_get(defined, e->keys[0]) >= 0) continue;
+            int named = mentions(code, e->keys[0]);
+            for (size_t k = 0; k < s->n && !named; k++) named = use[k] && mentions(s->e[k].body, e->keys[0]);
+            if (named) use[i] = grew = 1;
+        }
+    }
+}
+
+char *session_escape_unit(session *s, const char *code, const char *cell_options) {
+    rebuilt r;
+    if (rebuild(s, code, cell_options, &r) < 0) return NULL;
+    textbuf b = {0};
+    if (r.src) textbuf_puts(&b, r.src);
+    /* earlier cells' functions in full, under "cell N", unless this cell
+     * defines them again: their summaries are what a call to them does.
+     * Only those the cell calls, directly or not: a long session stays cheap. */
+    unsigned char *use = calloc(s->n + 1, 1);
+    if (r.src && use) functions_used(s, code, &r.defined, use);
+    for (size_t i = 0; r.src && use && i < s->n; i++) {
+        const entry *e = &s->e[i];
+        if (use[i]) textbuf_printf(&b, "\n#line %d \"cell %d\"\n%s\n", e->line, e->count, e->body);
+    }
+    free(use);
+    rebuilt_free(&r);
+    scratch_reset();                         /* the split's and the unit's scratch text */
+    return b.s;
 }
 
 int session_cell_has_function(const session *s, int count) {
