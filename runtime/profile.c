@@ -453,6 +453,7 @@ static void region_reset(int hz, int cell) {
 
 int prof_start(int hz, int heap, int cell) {
     if (prof_region_make() < 0) return -1;
+    if (R->active) prof_stop();             /* its timers, else they sample on, unowned */
     find_main_stack();
     region_reset(hz > 0 ? hz : 1000, cell);
     if (heap) {

@@ -154,8 +154,11 @@ void profile_begin(const magics *m, int count) {
     if (m->profile) prof_start(m->profile_hz, m->profile == 2, count);
 }
 
+/* Also a region a cell's nb_profile_start left open: its timers would
+ * sample every later cell. (A read of the record: no fault after a fork.) */
 void profile_end(const magics *m) {
-    if (m->profile) prof_stop();
+    const prof_region *r = prof_region_get();
+    if (m->profile || (r && r->active)) prof_stop();
 }
 
 /* ------------------------------------------------------------ after */

@@ -139,3 +139,32 @@ def test_cc_flags_that_stop_the_compiler_early_say_so(fresh_kernel):
     assert reply["status"] == "ok", reply
     assert stdout_text(msgs) == "3\n"
     assert_state(kc)
+
+
+def rate(prof):
+    """Samples per CPU second of a profile."""
+    return prof["samples"] / (prof["cpu_ns"] / 1e9)
+
+
+def test_nb_profile_start_left_open_or_called_twice_samples_nothing_after(fresh_kernel):
+    """nb_profile_start twice made nb_profile_stop leave the sampling on,
+    and a start without a stop left it on after the cell: every later
+    profile was then sampled twice over (--hz 1 gave some 1000 a second)."""
+    km, kc = fresh_kernel
+    setup_state(kc)
+    execute(kc, SPIN)
+    reply, msgs = execute(kc, "nb_profile_start(); nb_profile_start();\nspin_cpu(50000000);\n"
+                              "nb_profile both = nb_profile_stop();\n"
+                              "printf(\"%d\\n\", both.samples > 0);")
+    assert stdout_text(msgs) == "1\n", reply["content"]
+    prof, _ = profile_of(kc, "%%profile --hz 100\nspin_cpu(300000000);")
+    assert prof["samples"] > 5 and rate(prof) < 300, prof
+    execute(kc, "nb_profile_start();\nspin_cpu(1000000);")
+    prof, _ = profile_of(kc, "%%profile --hz 100\nspin_cpu(300000000);")
+    assert prof["samples"] > 5 and rate(prof) < 300, prof
+    # inside %%profile, a region still sums its own samples only
+    prof, text = profile_of(kc, "%%profile --hz 100\nnb_profile_start();\nspin_cpu(300000000);\n"
+                                "nb_profile inner = nb_profile_stop();\nspin_cpu(300000000);\n"
+                                "printf(\"inner %d\\n\", inner.samples);")
+    assert rate(prof) < 300, prof
+    assert_state(kc)
