@@ -403,15 +403,16 @@ static int wait_answers(void) {
     }
 }
 
+/* Checked at each scan: a cell may have given STOP_SIGNAL a handler of
+ * its own, or SIG_DFL, which for a real-time signal ends the process. */
 static void install_handler(void) {
-    static int done;
-    if (done) return;
     struct sigaction sa;
+    if (sigaction(STOP_SIGNAL, NULL, &sa) == 0 && sa.sa_sigaction == on_stop) return;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_stop;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
-    if (sigaction(STOP_SIGNAL, &sa, NULL) == 0) done = 1;
+    sigaction(STOP_SIGNAL, &sa, NULL);
 }
 
 /* Stop every other thread: 0, or -1 if one did not answer (-2: it blocks

@@ -168,3 +168,23 @@ def test_nb_profile_start_left_open_or_called_twice_samples_nothing_after(fresh_
                                 "printf(\"inner %d\\n\", inner.samples);")
     assert rate(prof) < 300, prof
     assert_state(kc)
+
+
+def test_a_cell_that_takes_the_leak_scans_signal_does_not_lose_the_session(fresh_kernel):
+    """With a thread running, signal(SIGRTMAX - 2, SIG_DFL) made the next
+    scan end the worker ("Real-time signal 28"): a cell that did nothing
+    wrong rolled back. A handler of the cell's own left threads unstopped."""
+    km, kc = fresh_kernel
+    setup_state(kc)
+    reply, _ = execute(kc, "%lib pthread\n#include <pthread.h>\n"
+                           "void *idle_thread(void *arg) { for (;;) pause(); }\n"
+                           "pthread_t idle; pthread_create(&idle, 0, idle_thread, 0);")
+    assert reply["content"]["status"] == "ok", reply["content"]
+    for taken in ("SIG_DFL", "own_rt", "SIG_IGN"):
+        code = f"signal(SIGRTMAX - 2, {taken});\nint *lost_{taken} = malloc(5); lost_{taken} = 0;"
+        if taken == "own_rt":
+            code = "void own_rt(int sig) { (void)sig; }\n" + code
+        reply, msgs = execute(kc, code)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert reply["metadata"]["ckernel"]["measure"]["leaked_blocks"] == 1, leak_line(msgs)
+    assert_state(kc)
