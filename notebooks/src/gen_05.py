@@ -34,6 +34,7 @@ c(r"""
 #include <alloca.h>
 #include <setjmp.h>
 #include <pthread.h>
+#include <sys/resource.h>
 
 """ + ALLOC_MACROS)
 
@@ -323,7 +324,7 @@ nb_check_ge(nb_stack_peak(), 2000 * 1024, "the stack figure holds every alloca o
 """)
 
 md(r"""
-Nothing stops the pile at the stack's limit (8 MiB by default): with more
+Nothing stops the pile at the stack's limit (`ulimit -s`): with more
 iterations the loop runs off the end of the stack and the cell dies of a
 segmentation fault. The kernel survives it, and the session goes on from
 before the cell (this cell is tagged `raises-exception`).
@@ -465,7 +466,7 @@ md(r"""
 
 Every thread runs on a stack of its own. The main thread's is the
 process's `[stack]`; each new thread's is a mapping that `pthread_create`
-makes, 8 MiB by default. A pointer to a local may be handed to another
+makes, as big as the stack limit (`ulimit -s`). A pointer to a local may be handed to another
 thread, and the thread may use it as long as the local's frame is still
 running: here `share_with_thread` waits for the thread (`pthread_join`)
 before it returns.
@@ -484,11 +485,11 @@ void *read_shared(void *arg) {
     pthread_barrier_wait(&both_ready);
     return NULL;
 }
-int *creator_local_addr;
 void share_with_thread(void) {
     int shared = 41;
     pthread_t t;
-    creator_local_addr = &shared;
+    struct rlimit limit;
+    getrlimit(RLIMIT_STACK, &limit);
     pthread_barrier_init(&both_ready, NULL, 2);
     pthread_create(&t, NULL, read_shared, &shared);
     pthread_barrier_wait(&both_ready);
@@ -496,7 +497,7 @@ void share_with_thread(void) {
     nb_place there = nb_locate(thread_local_addr);
     printf("from the main thread, the thread's local is in: %s\n", there.text);
     nb_check(nb_locate(&shared).region == NB_STACK && there.region == NB_MAPPING, "two stacks, two regions");
-    nb_check_eq(there.size, 8 << 20, "the thread's stack is an 8 MiB mapping of its own");
+    nb_check_eq(there.size, limit.rlim_cur, "the thread's stack is a mapping of the stack limit's size");
     pthread_barrier_wait(&both_ready);
     pthread_join(t, NULL);                    /* only now may `shared` go */
     pthread_barrier_destroy(&both_ready);
