@@ -440,7 +440,7 @@ show the changed value; `volatile` makes that the rule rather than luck.
 
 c(r"""
 jmp_buf back;
-void jump_back(void) { longjmp(back, 1); }
+_Noreturn void jump_back(void) { longjmp(back, 1); }
 int plain_after, volatile_after;
 void locals_across_longjmp(void) {
     int plain = 1;
@@ -764,9 +764,7 @@ nb_check_eq(with_caller_state, 3, "strtok_r found all three");
 
 md(r"""
 The same fix works for `format_id`: the caller passes the buffer, as
-`strerror_r` and `asctime_r` do, so each thread formats into its own. (C11
-also has `_Thread_local`, one static per thread, which gcc and clang
-support; tcc 0.9.27 does not.)
+`strerror_r` and `asctime_r` do, so each thread formats into its own.
 """)
 
 c(r"""
