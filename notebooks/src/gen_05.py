@@ -9,7 +9,12 @@ possible and on CPU time with wide margins where they are times. Wrong
 answers (threads, static buffers) are made deterministic with barriers, so
 that the notebook shows the same wrong answer on every run.
 """
+import os
+
 from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
+
+# Cells that need `%%cc` (issue 15), written while it was being merged.
+HAVE_CC = os.environ.get("NBGEN_HAVE_CC") == "1"
 
 # ---------------------------------------------------------------- intro
 
@@ -433,9 +438,10 @@ md(r"""
 A second rule concerns the locals of the function that called `setjmp`.
 If such a local is changed between `setjmp` and `longjmp` and is not
 `volatile`, its value after the jump is indeterminate (C11 7.13.2.1): an
-optimising compiler may keep it in a register, which `longjmp` restores
-to what it held at `setjmp`. tcc keeps every local in memory, so here both
-show the changed value; `volatile` makes that the rule rather than luck.
+optimising compiler may keep it in a register, which `longjmp` sets back
+to what it held at `setjmp`, or drop a store that no ordinary path reads.
+tcc keeps every local in memory, so here both show the changed value;
+`volatile` makes that the rule rather than luck.
 """)
 
 c(r"""
@@ -458,6 +464,34 @@ printf("after longjmp: plain = %d, volatile = %d\n", plain_after, volatile_after
 nb_check_eq(plain_after, 2, "tcc: the plain local kept its change too (it lives in memory)");
 nb_check_eq(volatile_after, 2, "a volatile local keeps its change across longjmp");
 """)
+
+if HAVE_CC:
+    md(r'''
+The same function compiled by `gcc -O2` (`%%cc` compiles a cell with gcc;
+it sees the session's `back`, `jump_back` and globals). gcc knows that
+`jump_back` never returns (it is `_Noreturn`), so no ordinary path reads
+`plain = 2`, and it drops that store: after the jump, `plain` is 1 again.
+The `volatile` local is written and read in memory, as promised.
+''')
+
+    c(r'''
+%%cc gcc -O2
+void locals_across_longjmp_gcc(void) {
+    int plain = 1;
+    volatile int marked = 1;
+    if (setjmp(back) == 0) {
+        plain = 2;
+        marked = 2;
+        jump_back();
+    }
+    plain_after = plain;
+    volatile_after = marked;
+}
+locals_across_longjmp_gcc();
+printf("after longjmp, gcc -O2: plain = %d, volatile = %d\n", plain_after, volatile_after);
+nb_check_eq(plain_after, 1, "gcc -O2: the plain local lost its change");
+nb_check_eq(volatile_after, 2, "gcc -O2: the volatile one kept it");
+''')
 
 # ----------------------------------------------------------- 5. threads
 
