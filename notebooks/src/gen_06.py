@@ -14,6 +14,8 @@ from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
 
 # Cells that need `%%cc` (issue 15), written while it was being merged.
 HAVE_CC = os.environ.get("NBGEN_HAVE_CC") == "1"
+# ... and those that need `%%check` (issue 15).
+HAVE_CHECK = os.environ.get("NBGEN_HAVE_CHECK") == "1"
 
 # ---------------------------------------------------------------- intro
 
@@ -170,6 +172,36 @@ nb_check_eq(nmapping, 1, "and one an address on a finished thread's stack");
 
 # ------------------------------------ 2. what only a run can show
 
+# The buggy code of this section, run once as it is and once under %%check
+# (which instruments only the code of the checked cell itself).
+SQUARES = r"""
+int *squares(int n) {
+    int *a = malloc(n * sizeof *a);
+    for (int i = 0; i <= n; i++) a[i] = i * i;     /* one past the end */
+    return a;
+}
+int *ten = squares(10);
+printf("ten[9] = %d\n", ten[9]);
+free(ten);
+"""
+CACHE = r"""
+typedef struct { int key; char value[12]; } entry;
+entry *cache_slot;
+
+entry *cache_put(int key, const char *value) {
+    free(cache_slot);                              /* evicts the previous entry */
+    cache_slot = malloc(sizeof *cache_slot);
+    cache_slot->key = key;
+    snprintf(cache_slot->value, sizeof cache_slot->value, "%s", value);
+    return cache_slot;
+}
+"""
+STALE_READ = r"""
+entry *mine = cache_put(1, "first");
+cache_put(2, "second");                            /* frees the block that mine points to */
+printf("mine->key = %d, mine->value = \"%s\"\n", mine->key, mine->value);
+"""
+
 md(r"""
 ## 2. What only a run can show
 
@@ -183,16 +215,17 @@ names the block and where it was allocated. This cell is tagged
 `raises-exception`.
 """)
 
-c(r"""
-int *squares(int n) {
-    int *a = malloc(n * sizeof *a);
-    for (int i = 0; i <= n; i++) a[i] = i * i;     /* one past the end */
-    return a;
-}
-int *ten = squares(10);
-printf("ten[9] = %d\n", ten[9]);
-free(ten);
-""", tags=["raises-exception"])
+c(SQUARES, tags=["raises-exception"])
+
+if HAVE_CHECK:
+    md(r"""
+`%%check` runs a cell under a memory checker: tcc instruments every
+access of the cell's own code, and the allocator keeps freed blocks in
+quarantine. The same code under it stops **at the write**, with the line
+that did it:
+""")
+
+    c("%%check\n" + SQUARES.strip("\n"), tags=["raises-exception"])
 
 md(r"""
 A **read** after `free` changes no byte, so no guard finds it. Worse, the
@@ -203,28 +236,44 @@ even `nb_where` sees nothing wrong: the block is live, it just belongs to
 someone else.
 """)
 
-c(r"""
-typedef struct { int key; char value[12]; } entry;
-entry *cache_slot;
+c(CACHE)
 
-entry *cache_put(int key, const char *value) {
-    free(cache_slot);                              /* evicts the previous entry */
-    cache_slot = malloc(sizeof *cache_slot);
-    cache_slot->key = key;
-    snprintf(cache_slot->value, sizeof cache_slot->value, "%s", value);
-    return cache_slot;
-}
-""")
-
-c(r"""
-entry *mine = cache_put(1, "first");
-cache_put(2, "second");                            /* frees the block that mine points to */
-printf("mine->key = %d, mine->value = \"%s\" (read without complaint)\n", mine->key, mine->value);
+c(STALE_READ.strip("\n") + r"""
 nb_where(mine);
 nb_check(mine == cache_slot && mine->key == 2, "the stale pointer reads the entry that replaced it");
 free(cache_slot);
 cache_slot = NULL;
 """)
+
+if HAVE_CHECK:
+    md(r"""
+Under `%%check` the freed block stays in quarantine instead of being
+handed out again, so the stale pointer still points at it, and the read
+is a use after free, named with the lines of the `malloc`, the `free` and
+the read:
+""")
+
+    c("%%check\n" + CACHE.strip("\n") + "\n" + STALE_READ.strip("\n"), tags=["raises-exception"])
+
+    md(r"""
+Some bugs leave nothing behind for a later look: reading heap memory that
+was never written. `malloc` does not clear a block (`calloc` does), so
+`histogram` below counts on top of whatever the block held. Only a checked
+run sees the read:
+""")
+
+    c(r"""
+%%check
+/* How often each byte value occurs in S: counts[c] for c in 0..255. */
+int *histogram(const char *s) {
+    int *counts = malloc(256 * sizeof *counts);    /* not cleared: calloc would be */
+    for (; *s; s++) counts[(unsigned char)*s]++;
+    return counts;
+}
+int *h = histogram("escape");
+printf("'e' occurs %d times\n", h['e']);
+free(h);
+""", tags=["raises-exception"])
 
 # --------------------------------------------- 3. rewrites, measured
 
