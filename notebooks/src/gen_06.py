@@ -573,28 +573,51 @@ nb_table_show(t);
 
 # ---------------------------------------------------------------- summary
 
-md(r"""
-## Summary
+TOOLS = [
+    ("`nb_where` / `nb_locate` at run time", "where an address points now: a returned frame, a live or "
+     "freed heap block, static storage, another thread's stack", "when asked, after the fact",
+     "what nothing handed out; a freed block handed out again looks live"),
+    ("the heap's guard bytes (every cell)", "a write past the end of a heap block",
+     "at `free` (late), naming the block and where it was allocated", "reads; writes past stack arrays"),
+] + ([
+    ("`%%check`", "a heap overflow, a use after free (freed blocks wait in quarantine), a read of "
+     "heap memory never written", "at the access, with its line", "code the checked cell did not "
+     "compile itself"),
+] if HAVE_CHECK else []) + [
+    ("nb_bench's allocation counts", "heap traffic per operation, exactly", "while benchmarking",
+     "which allocation could go"),
+]
+SHOWED = [
+    "Twelve of the earlier examples hand a pointer out: eight into frames that had returned, one a "
+    "heap block, one static storage, one a copy in the caller's frame, one a finished thread's "
+    "stack (section 1).",
+    "An overflow by one was found at `free`; a stale pointer read the entry that had replaced its "
+    "own, unnoticed" + ("; under `%%check` the overflow stopped at its write, the stale read was a "
+                        "use after free, and an uninitialised read was found" if HAVE_CHECK else "")
+    + " (section 2).",
+    "Four rewrites took every allocation out of a hot path: a scratch copy into a stack array, a "
+    "heap result into the caller's struct, a heap string into the caller's buffer, a fresh array "
+    "into a reused one. Each went to 0 allocations per operation and each was faster, by the "
+    "factors in the table of section 3. With tcc, a struct returned by value cost more than an "
+    "out-parameter" + (" (a `memmove` per call, in `%asm`); `gcc -O2` did not remove the "
+                       "palindrome's allocation by itself" if HAVE_CC else "") + ".",
+]
 
-| tool | what it sees | when | what it misses |
-| --- | --- | --- | --- |
-| `nb_where` / `nb_locate` at run time | where an address points now: a returned frame, a live or freed heap block, static storage, another thread's stack | when asked, after the fact | what nothing handed out; a freed block handed out again looks live |
-| the heap's guard bytes (every cell) | a write past the end of a heap block | at `free` (late), naming the block and where it was allocated | reads; writes past stack arrays |
-| nb_bench's allocation counts | heap traffic per operation, exactly | while benchmarking | which allocation could go |
 
-What the cells showed:
+def bullet(text, width=76):
+    """TEXT as a markdown bullet, wrapped at WIDTH columns."""
+    lines, line = [], "-"
+    for word in text.split():
+        if len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = " "
+        line += " " + word
+    return "\n".join(lines + [line])
 
-- Twelve of the earlier examples hand a pointer out: eight into frames that
-  had returned, one a heap block, one static storage, one a copy in the
-  caller's frame, one a finished thread's stack (section 1).
-- An overflow by one was found at `free`; a stale pointer read the entry
-  that had replaced its own, unnoticed (section 2).
-- Four rewrites took every allocation out of a hot path: a scratch copy
-  into a stack array, a heap result into the caller's struct, a heap
-  string into the caller's buffer, a fresh array into a reused one. Each
-  went to 0 allocations per operation and each was faster, by the factors
-  in the table of section 3. With tcc, a struct returned by value cost
-  more than an out-parameter.
+
+md("## Summary\n\n| tool | what it sees | when | what it misses |\n| --- | --- | --- | --- |\n"
+   + "".join(f"| {' | '.join(row)} |\n" for row in TOOLS)
+   + "\nWhat the cells showed:\n\n" + "\n".join(bullet(t) for t in SHOWED) + r"""
 
 The next notebook, `07-performance-implications`, measures what
 allocation costs in general: by size, against a pool, across threads, and
