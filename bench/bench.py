@@ -449,6 +449,34 @@ def bench_kernel(name, spec, lang, a, log):
                 fig["heap_counted"], fig["heap_glibc"] = float(m.group(1)) / 1e9, float(m.group(2)) / 1e9
             attempt("heap", heap)
 
+        if lang == "c" and spec != "floor":
+            def cc():
+                # issue 15: one function compiled by tcc and by gcc -O2 (%%cc)
+                # in the same session, timed side by side in one cell by
+                # nb_bench (median CPU time of the thread per call)
+                body = ("(const int *a, long n) {\n  long s = 0;\n"
+                        "  for (long i = 0; i < n; i++) s += (long)a[i] * a[i];\n  return s;\n}\n")
+                cells.one("#include <stdio.h>\n#include <stdlib.h>")
+                _, by_tcc, _ = cells.one("long sum_sq_tcc" + body)
+                _, by_gcc, _ = cells.one("%%cc gcc -O2\nlong sum_sq_gcc" + body)
+                secs = 0.02 if a.smoke else 0.3
+                _, _, out = cells.one(
+                    "int *data;\nlong data_n = 4096;\n"
+                    "void b_tcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_sq_tcc(data, data_n)); }\n"
+                    "void b_gcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_sq_gcc(data, data_n)); }\n"
+                    f"nb_bench_time({secs});\n"
+                    "data = malloc(data_n * sizeof *data);\n"
+                    "for (long i = 0; i < data_n; i++) data[i] = (int)i;\n"
+                    'nb_result t = nb_bench("sum_sq_tcc", b_tcc), g = nb_bench("sum_sq_gcc", b_gcc);\n'
+                    'printf("ccbench %.6g %.6g\\n", t.cpu_ns_per_op, g.cpu_ns_per_op);')
+                m = re.search(r"ccbench (\S+) (\S+)", out)
+                fig["cc_tcc"], fig["cc_gcc"] = float(m.group(1)) / 1e9, float(m.group(2)) / 1e9
+                fig["cc_speedup"] = fig["cc_tcc"] / fig["cc_gcc"]
+                fig["cc_compile_tcc"] = timing_of(by_tcc)["compile"]
+                fig["cc_compile_gcc"] = timing_of(by_gcc)["compile"]
+                raw["cc_bench_output"] = out
+            attempt("cc", cc)
+
         if spec != "floor":
             def output():
                 # MB/s reaching the client. A kernel that sends each write as
@@ -503,6 +531,11 @@ ROWS = [
     ("compile_wall_lps_3rd", "the same, 3rd such cell in the session (wall)", 1e-6, "M lines/s", False, True, False),
     ("heap_counted", "malloc+free 64 B, the counting allocator (fastest run)", 1e9, "ns", True, True, False),
     ("heap_glibc", "malloc+free 64 B, glibc's own, interleaved (fastest run)", 1e9, "ns", True, True, False),
+    ("cc_tcc", "sum of squares of 4096 ints, compiled by tcc (CPU)", 1e9, "ns", True, True, False),
+    ("cc_gcc", "the same function, %%cc gcc -O2, side by side", 1e9, "ns", True, True, False),
+    ("cc_speedup", "  gcc -O2 over tcc", 1, "x", False, True, False),
+    ("cc_compile_tcc", "  its cell's compile: tcc (kernel timer)", MS, "ms", True, True, False),
+    ("cc_compile_gcc", "  its cell's compile: gcc -O2 (kernel timer)", MS, "ms", True, True, False),
     ("output_mbps", "output {output_mb:g} MB in one cell", 1, "MB/s", False, False, False),
     ("output_messages", "output: stream messages", 1, "", True, False, False),
     ("output_lost", "output: bytes lost on the way", 1, "bytes", True, False, False),

@@ -29,6 +29,7 @@
 
 #define READ_CHUNK     65536          /* one read() of cell output */
 #define LINES_TIMEOUT_MS 1500           /* a crashed cell's lines: one more compile */
+#define CC_LINES_TIMEOUT_MS 20000       /* ... by gcc or clang (%%cc), on a busy machine */
 #define TURN_MAX       (1u << 20)     /* output forwarded per stream per loop turn */
 #define START_TIMEOUT_MS    10000
 #define TAKEOVER_TIMEOUT_MS 3000
@@ -565,7 +566,8 @@ static void add_lines_of_frames(json_t *err) {
     json_t *req = json_pack("{s:s, s:s, s:O}", "op", "lines", "code", W.code, "frames", W.frames);
     int sent = req && ipc_send(W.req_fd, req) == 0;
     json_decref(req);
-    json_t *rep = sent ? wait_event("lines_reply", LINES_TIMEOUT_MS, 0) : NULL;
+    int ms = strstr(W.code, "%%cc") ? CC_LINES_TIMEOUT_MS : LINES_TIMEOUT_MS;
+    json_t *rep = sent ? wait_event("lines_reply", ms, 0) : NULL;
     json_t *lines = json_object_get(rep, "lines");
     json_t *tb = json_object_get(err, "traceback");
     for (size_t i = 0; i < json_array_size(lines) && i < json_array_size(W.frames); i++) {

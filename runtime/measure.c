@@ -202,6 +202,7 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
                   compile, dot, run, dot, (unsigned long long)m->allocs, m->allocs == 1 ? "" : "s", bytes,
                   (unsigned long long)m->frees, m->frees == 1 ? "" : "s", sign, live, peak, libc, dot, stack, dot, faults, major);
     if (m->main_ran) rt_buf_printf(&t, "%smain returned %d", dot, m->main_status);
+    if (m->compiler[0]) rt_buf_printf(&t, "%scompiled by %s", dot, m->compiler);
     if (verbose) rt_buf_printf(&t, "%scpu %s%srss %s", dot, cpu, dot, rss);
 
     rt_buf_puts(&h, "<div style=\"font-family:var(--jp-code-font-family,ui-monospace,monospace);font-size:11.5px;"
@@ -218,7 +219,12 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
     if (m->main_ran)
         rt_buf_printf(&h, "%s<span title=\"the value the cell's main() returned\">main returned " B("%d") "</span>",
                       dot, m->main_status);
-    if (verbose)
+    if (m->compiler[0]) {
+        rt_buf_printf(&h, "%s<span title=\"the compiler of this cell (%%%%cc)\">compiled by <b style=\"font-weight:600\">",
+                      dot);
+        rt_buf_xml(&h, m->compiler);
+        rt_buf_puts(&h, "</b></span>");
+    }    if (verbose)
         rt_buf_printf(&h, "%s<span title=\"CPU time of the process, all threads\">cpu " B("%s") "</span>%s"
                           "<span title=\"resident set size at the end\">rss " B("%s") "</span>", dot, cpu, dot, rss);
     if (verbose) {

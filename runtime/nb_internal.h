@@ -66,6 +66,7 @@ typedef struct nb_measure {
     uint64_t stack_peak_bytes;      /* deepest stack use below the frame that called begin */
     int stack_measured;             /* 0: unknown (no stack mapping found) */
     int main_ran, main_status;      /* set by the worker: the cell ran a main() that returned this */
+    char compiler[64];              /* set by the worker: %%cc's compiler ("gcc -O2"), "" for tcc */
     uint64_t minor_faults, major_faults;
     uint64_t rss_bytes;             /* resident set size at end */
     uint64_t max_rss_bytes;         /* the process's peak RSS so far */

@@ -115,6 +115,9 @@ static void describe_address(uintptr_t addr, char *buf, size_t n) {
     compile_part part = compile_part_of((void *)addr, &cell);
     if (addr < 4096) {
         snprintf(buf, n, "a NULL pointer (nothing is ever mapped near 0)");
+    } else if (part == COMPILE_LITERAL && kind == 'g') {
+        snprintf(buf, n, "read-only data: the const global '%s' (byte %lu) of cell %d; "
+                 "a compiled program keeps const objects read-only too", name, off, cell);
     } else if (part == COMPILE_LITERAL) {
         snprintf(buf, n, "read-only data: a string literal (or other constant) of cell %d; "
                  "a compiled program keeps literals read-only too", cell);

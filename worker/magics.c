@@ -159,6 +159,19 @@ static int parse_file(magics *m, const char *rest) {
     return 0;
 }
 
+static int parse_cc(magics *m, const char *rest) {   /* its words are cc.c's to read */
+    free(m->cc);
+    m->cc = strdup(rest);
+    return 0;
+}
+
+static int parse_asm(magics *m, const char *rest) {
+    if (!*rest || strpbrk(rest, " \t")) return fail(m, "%s", "%asm takes one function name: %asm NAME");
+    free(m->asm_name);
+    m->asm_name = strdup(rest);
+    return 0;
+}
+
 /* The magics: one row each. NAME is what follows the '%' ("%file" is the
  * cell magic %%file); USAGE and HELP are the %help line (and the README's
  * table, which tests/protocol/test_cells.py checks against %help). A row
@@ -184,6 +197,9 @@ static const struct magic_def {
     { "processes", "%processes N", "processes cells may start beyond those running (0: no limit)",
       parse_processes, 0 },
     { "%file", "%%file NAME", "write the rest of the cell to the file NAME", parse_file, 1 },
+    { "%cc", "%%cc gcc|clang [FLAGS]", "compile this cell with gcc or clang (e.g. %%cc gcc -O2)", parse_cc, 0 },
+    { NULL, "%%cc ... --remarks --asm", "... with the optimiser's remarks, with the machine code", NULL, 0 },
+    { "asm", "%asm NAME", "the machine code of function NAME, with its cell lines", parse_asm, 0 },
     { "help", "%help", "this list", parse_help, 0 },
 };
 #define N_MAGICS (sizeof magic_table / sizeof magic_table[0])
@@ -274,6 +290,8 @@ void magics_free(magics *m) {
     free_words(m->libs);
     free_words(m->args);
     free(m->file);
+    free(m->cc);
+    free(m->asm_name);
     free(m->error);
     memset(m, 0, sizeof *m);
 }

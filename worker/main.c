@@ -29,6 +29,7 @@
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "cc.h"
 #include "ceilings.h"
 #include "log.h"
 #include "monotime.h"
@@ -90,6 +91,7 @@ static pid_t fork_snapshot(void) {
     while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     compile_after_fork();
+    cc_clean_after((int)parent);          /* a compiler's files, if it died compiling */
     jsonmem_after_fork();
     pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -225,14 +227,20 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     int data_kind = part == COMPILE_BSS ? NB_SYM_BSS : NB_SYM_DATA;
     *start = addr;
     *size = 0;
-    if (part == COMPILE_LITERAL) {
-        snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
-        *kind = NB_SYM_RODATA;
-        return 1;
-    }
     const char *nm;
     unsigned long off, sz;
     int k = session_symbolize(opaque, addr, &nm, &off, &sz);
+    if (part == COMPILE_LITERAL) {           /* read-only: a literal, or a const object */
+        if (k == 'g') {
+            snprintf(name, n, "%s (const)", nm);
+            *start = (const char *)addr - off;
+            *size = sz;
+        } else {
+            snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
+        }
+        *kind = NB_SYM_RODATA;
+        return 1;
+    }
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
         /* a session's global may sit in bss only because its initializer
@@ -318,6 +326,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
     if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
     if (m->who) session_who(s, stdout);
+    if (m->asm_name) session_asm(s, m->asm_name);
     return 0;
 }
 
@@ -346,6 +355,82 @@ static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
 enum { SERVED, REQ_GONE, SHUT_DOWN };
 typedef int (*request_fn)(session *s, json_t *req);
 
+/* Where a cell's time went (the "timing" of ipc.h's done event), in ns. */
+typedef struct { uint64_t snapshot, after_fork, prepare, cell, finished_at; } cell_timing;
+
+/* The done event (ipc.h) for a cell that ended as R says. */
+static json_t *done_event(session_result *r, const cell_timing *t) {
+    json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r->ok ? "ok" : "error");
+    json_object_set_new(done, "result", r->result_text
+                        ? json_pack("{s:s}", "text/plain", r->result_text) : json_null());
+    if (r->main_ran) json_object_set_new(done, "main_status", json_integer(r->main_status));
+    if (r->measured) {
+        json_t *mj = measure_json(&r->measure);
+        if (measure_mode == MEASURE_VERBOSE) {
+            json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r->measure.rss_bytes));
+            json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r->measure.max_rss_bytes));
+        }
+        json_object_set_new(done, "measure", mj);
+        if (measure_mode != MEASURE_OFF) {
+            char text[1024], html[8192];
+            r->measure.main_ran = r->main_ran;
+            r->measure.main_status = r->main_status;
+            snprintf(r->measure.compiler, sizeof r->measure.compiler, "%s", r->compiler ? r->compiler : "");
+            nb_internal_format_measure(&r->measure, measure_mode == MEASURE_VERBOSE, text, sizeof text,
+                                       html, sizeof html);
+            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
+        }
+    }
+    json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+                        "snapshot_ns", (json_int_t)t->snapshot, "compile_ns", (json_int_t)r->compile_ns,
+                        "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
+                        "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
+                        "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
+    if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
+    if (!r->ok) {
+        json_t *tb = json_array();
+        for (size_t i = 0; i < r->ntraceback; i++) json_array_append_new(tb, json_string(r->traceback[i]));
+        json_object_set_new(done, "ename", json_string(r->ename));
+        json_object_set_new(done, "evalue", json_string(r->evalue));
+        json_object_set_new(done, "traceback", tb);
+    }
+    char *diag = NULL;
+    if ((r->diagnostics || r->notices) &&
+        asprintf(&diag, "%s%s", r->diagnostics ? r->diagnostics : "", r->notices ? r->notices : "") < 0)
+        diag = NULL;
+    json_object_set_new(done, "diagnostics", diag ? json_string(diag) : json_null());
+    free(diag);
+    return done;
+}
+
+/* argv for a main() the cell defines: argv[0] is the program's name, %args
+ * gives argv[1..]. ARGV0 has room for 64. */
+static void set_cell_args(char **args, char **argv0) {
+    if (!args) return;
+    size_t n = 0;
+    argv0[n++] = "cell";
+    for (size_t i = 0; args[i] && n < 63; i++) argv0[n++] = args[i];
+    argv0[n] = NULL;
+    nb_internal_set_args(argv0);
+}
+
+/* Run the prepared cell PC; its time in *NS. */
+static void run_cell(session *s, session_cell *pc, session_result *r, uint64_t *ns) {
+    uint64_t t0 = monotime_ns();
+    nb_internal_failed_alloc(1);
+    pid_t me = getpid();
+    ceilings_cell_begin();
+    session_commit_run(s, pc, r);
+    ceilings_cell_end();
+    if (getpid() != me) {             /* a child the cell forked ran off its end: */
+        fflush(NULL);                 /* it ends as a program's would, and never */
+        _exit(0);                     /* serves the kernel's requests */
+    }
+    fflush(stdout);
+    fflush(stderr);
+    *ns = monotime_ns() - t0;
+}
+
 /* Serve an execute request. REQ_GONE in a snapshot that took over after
  * the cell's process died, else SERVED. */
 static int execute(session *s, json_t *req) {
@@ -356,100 +441,47 @@ static int execute(session *s, json_t *req) {
     magics m;
     session_cell *pc = NULL;
     int rc = -1;
+    cc_spec cc = {0};
+    char *cc_error = NULL;
     if (magics_parse(code ? code : "", &m) < 0) {
         session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
+    } else if (m.cc && cc_parse(m.cc, &cc, &cc_error) < 0) {
+        session_result_error(&r, CK_MAGIC_ERROR, cc_error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
-    uint64_t t_started = 0, t_run = 0, t_fin = 0, t_prep = 0;    /* timing (ipc.h) */
-    uint64_t snapshot_ns = 0;
+    free(cc_error);
+    cell_timing t = { 0 };
     char *argv0[64];
-    if (m.args) {
-        /* argv[0] is the program's name; %args gives argv[1..] */
-        size_t n = 0;
-        argv0[n++] = "cell";
-        for (size_t i = 0; m.args[i] && n < 63; i++) argv0[n++] = m.args[i];
-        argv0[n] = NULL;
-        nb_internal_set_args(argv0);
-    }
+    set_cell_args(m.args, argv0);
     /* The snapshot comes before the compile: an interrupt, a %timeout or
      * a crash while compiling (libtcc can hang: #pragma comment(option))
      * then costs the cell and nothing else. */
-    pid_t snap = rc == 0 ? start_cell(&snapshot_ns, &t_started) : 0;
+    pid_t snap = rc == 0 ? start_cell(&t.snapshot, &t.after_fork) : 0;
     if (snap < 0) {                       /* we are the copy, and the cell died */
         send_ready(1);
         session_result_free(&r);
         return REQ_GONE;
     }
     if (rc == 0) {
-        t_prep = monotime_ns();
+        t.prepare = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        session_set_cc(s, cc.compiler ? &cc : NULL);
         pc = session_prepare(s, m.code, m.cflags, &r);
-        t_prep = monotime_ns() - t_prep;
+        session_set_cc(s, NULL);
+        t.prepare = monotime_ns() - t.prepare;
     }
-    if (pc) {
-        t_run = monotime_ns();
-        nb_internal_failed_alloc(1);
-        pid_t me = getpid();
-        ceilings_cell_begin();
-        session_commit_run(s, pc, &r);
-        ceilings_cell_end();
-        if (getpid() != me) {             /* a child the cell forked ran off its end: */
-            fflush(NULL);                 /* it ends as a program's would, and never */
-            _exit(0);                     /* serves the kernel's requests */
-        }
-        fflush(stdout);
-        fflush(stderr);
-        t_run = monotime_ns() - t_run;
-    }
+    if (pc) run_cell(s, pc, &r, &t.cell);
     crash_disarm_timeout();
-    t_fin = monotime_ns();
+    t.finished_at = monotime_ns();
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
     magics_free(&m);
+    cc_spec_free(&cc);
 
-    json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
-    json_object_set_new(done, "result", r.result_text
-                        ? json_pack("{s:s}", "text/plain", r.result_text) : json_null());
-    if (r.main_ran) json_object_set_new(done, "main_status", json_integer(r.main_status));
-    if (r.measured) {
-        json_t *mj = measure_json(&r.measure);
-        if (measure_mode == MEASURE_VERBOSE) {
-            json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r.measure.rss_bytes));
-            json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r.measure.max_rss_bytes));
-        }
-        json_object_set_new(done, "measure", mj);
-        if (measure_mode != MEASURE_OFF) {
-            char text[1024], html[8192];
-            r.measure.main_ran = r.main_ran;
-            r.measure.main_status = r.main_status;
-            nb_internal_format_measure(&r.measure, measure_mode == MEASURE_VERBOSE, text, sizeof text, html, sizeof html);
-            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
-        }
-    }
-    json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
-                        "snapshot_ns", (json_int_t)snapshot_ns, "compile_ns", (json_int_t)r.compile_ns,
-                        "run_ns", (json_int_t)r.run_ns, "prepare_ns", (json_int_t)t_prep,
-                        "after_fork_ns", (json_int_t)t_started, "cell_ns", (json_int_t)t_run,
-                        "reply_ns", (json_int_t)(monotime_ns() - t_fin), "compiles", r.compiles));
-    if (!r.ok) {
-        json_t *tb = json_array();
-        for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));
-        json_object_set_new(done, "ename", json_string(r.ename));
-        json_object_set_new(done, "evalue", json_string(r.evalue));
-        json_object_set_new(done, "traceback", tb);
-    }
-    if (r.diagnostics || r.notices) {
-        char *text = NULL;
-        if (asprintf(&text, "%s%s", r.diagnostics ? r.diagnostics : "", r.notices ? r.notices : "") >= 0) {
-            json_object_set_new(done, "diagnostics", json_string(text));
-            free(text);
-        }
-    } else {
-        json_object_set_new(done, "diagnostics", json_null());
-    }
+    json_t *done = done_event(&r, &t);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
@@ -504,9 +536,16 @@ static int lines(session *s, json_t *req) {
     magics m;
     memset(&m, 0, sizeof m);
     json_t *out = json_array();
-    if (code && magics_parse(code, &m) == 0 &&
-        session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-        for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+    cc_spec cc = {0};
+    char *cc_error = NULL;
+    if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
+        session_set_cc(s, cc.compiler ? &cc : NULL);
+        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
+            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        session_set_cc(s, NULL);
+    }
+    free(cc_error);
+    cc_spec_free(&cc);
     magics_free(&m);
     send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
     free(names);

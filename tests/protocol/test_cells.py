@@ -560,6 +560,14 @@ def test_readme_lists_the_magics_help_lists(kc):
     assert in_help and in_help == in_readme, (sorted(in_help), sorted(in_readme))
 
 
+def test_runtime_internals_are_not_cells_to_call(kc):
+    """Cells see the nb_ names of nb.h, not the runtime's nb_internal_*
+    (the worker exports only what nb.h names: Makefile, exports.list)."""
+    fails(kc, "void nb_internal_set_args(char **);\nnb_internal_set_args(0);", "CompileError",
+          re.compile(r"undefined symbol 'nb_internal_set_args'"))
+    ok(kc, "nb_version() != 0", result="(int) 1")
+
+
 def test_unknown_magic_is_a_magic_error(kc):
     fails(kc, "%bogus\nint z = 1;", "MagicError", re.compile(r"%bogus"))
     fails(kc, "z", "CompileError")                 # the cell did not run
