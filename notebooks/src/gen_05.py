@@ -13,8 +13,6 @@ import os
 
 from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
 
-# Cells that need `%%cc` (issue 15), written while it was being merged.
-HAVE_CC = os.environ.get("NBGEN_HAVE_CC") == "1"
 
 # ---------------------------------------------------------------- intro
 
@@ -465,16 +463,15 @@ nb_check_eq(plain_after, 2, "tcc: the plain local kept its change too (it lives 
 nb_check_eq(volatile_after, 2, "a volatile local keeps its change across longjmp");
 """)
 
-if HAVE_CC:
-    md(r'''
+md(r"""
 The same function compiled by `gcc -O2` (`%%cc` compiles a cell with gcc;
 it sees the session's `back`, `jump_back` and globals). gcc knows that
 `jump_back` never returns (it is `_Noreturn`), so no ordinary path reads
 `plain = 2`, and it drops that store: after the jump, `plain` is 1 again.
 The `volatile` local is written and read in memory, as promised.
-''')
+""")
 
-    c(r'''
+c(r"""
 %%cc gcc -O2
 void locals_across_longjmp_gcc(void) {
     int plain = 1;
@@ -491,7 +488,7 @@ locals_across_longjmp_gcc();
 printf("after longjmp, gcc -O2: plain = %d, volatile = %d\n", plain_after, volatile_after);
 nb_check_eq(plain_after, 1, "gcc -O2: the plain local lost its change");
 nb_check_eq(volatile_after, 2, "gcc -O2: the volatile one kept it");
-''')
+""")
 
 # ----------------------------------------------------------- 5. threads
 

@@ -12,8 +12,6 @@ import os
 
 from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
 
-# Cells that need `%%cc` (issue 15), written while it was being merged.
-HAVE_CC = os.environ.get("NBGEN_HAVE_CC") == "1"
 # ... and those that need `%%check` (issue 15).
 HAVE_CHECK = os.environ.get("NBGEN_HAVE_CHECK") == "1"
 
@@ -359,15 +357,14 @@ rewrite scratch = measure_rewrite("scratch malloc -> stack array", "Palindrome/m
 nb_check_eq(scratch.before.allocs_per_op, 1, "before: one allocation per word");
 """)
 
-if HAVE_CC:
-    md(r'''
+md(r"""
 An optimising compiler does not make this rewrite by itself. `gcc -O2`
 removes a `malloc`/`free` pair only when it can see every use of the
 block; here the block is handed to `strcmp`, a call into the C library.
 The same function compiled by gcc still allocates on every call:
-''')
+""")
 
-    c(r'''
+c(r"""
 %%cc gcc -O2
 int is_palindrome_heap_gcc(const char *s) {
     size_t n = strlen(s);
@@ -378,12 +375,12 @@ int is_palindrome_heap_gcc(const char *s) {
     free(rev);
     return same;
 }
-''')
+""")
 
-    c(r'''
+c(r"""
 unsigned long long gcc_allocs = ALLOCS_OF(for (int i = 0; i < 4; i++) nb_keep(is_palindrome_heap_gcc(words[i])));
 nb_check_eq(gcc_allocs, 4, "gcc -O2 kept the allocation: one per word");
-''')
+""")
 
 md(r"""
 ### A heap result that could live in the caller's frame
@@ -441,19 +438,18 @@ nb_check_eq(by_value.allocs_per_op, 0, "a struct returned by value needs no heap
 nb_check_gt(by_value.cpu_ns_per_op, 1.2 * into_caller.after.cpu_ns_per_op, "tcc: the copy out costs more than an out-parameter");
 """)
 
-if HAVE_CC:
-    md(r'''
+md(r"""
 The machine code says where the time goes. `%asm` lists a function of
 any cell under its cell lines. In tcc's `bench_date_value` the struct comes
 back from `unpack_date` in two registers (`rax`, `rdx`); the loop stores
 them into a temporary and then copies the temporary into `d` with a call
 to `memmove`. With the out-parameter, `unpack_date_into` writes into `d`
 itself.
-''')
+""")
 
-    c(r'''
+c(r"""
 %asm bench_date_value
-''')
+""")
 
 md(r"""
 ### A string built on the heap, used and freed
@@ -599,8 +595,8 @@ SHOWED = [
     "heap result into the caller's struct, a heap string into the caller's buffer, a fresh array "
     "into a reused one. Each went to 0 allocations per operation and each was faster, by the "
     "factors in the table of section 3. With tcc, a struct returned by value cost more than an "
-    "out-parameter" + (" (a `memmove` per call, in `%asm`); `gcc -O2` did not remove the "
-                       "palindrome's allocation by itself" if HAVE_CC else "") + ".",
+    "out-parameter (a `memmove` per call, in `%asm`); `gcc -O2` did not remove the "
+    "palindrome's allocation by itself.",
 ]
 
 
