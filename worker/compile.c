@@ -147,6 +147,20 @@ int compile_static_of(const void *addr, const char **name, const void **start, u
     return 0;
 }
 
+uintptr_t *compile_writable(size_t *n) {
+    uintptr_t *v = malloc((parts.n + 1) * 2 * sizeof *v);
+    *n = 0;
+    for (size_t i = 0; v && i < parts.n; i++) {
+        const unit_parts *u = &parts.v[i];
+        uintptr_t lo = u->protected ? u->data : u->lo, hi = u->protected ? u->end : u->hi;
+        if (lo >= hi) continue;
+        v[2 * *n] = lo;
+        v[2 * *n + 1] = hi;
+        (*n)++;
+    }
+    return v;
+}
+
 /* Keep where the named statics of OBJ ended up in unit P. */
 static void keep_statics(unit_parts *p, const unsigned char *obj, size_t len) {
     layout_static found[64];
@@ -233,6 +247,11 @@ static void tcc_statics_wipe_on_fork(void) {
  * be written, and fault, after every snapshot fork. */
 static void tcc_statics_clear(void) {
     memset(__start_ck_tcc_bss, 0, (size_t)(__stop_ck_tcc_bss - __start_ck_tcc_bss));
+}
+
+void compile_tcc_statics(uintptr_t *lo, uintptr_t *hi) {
+    *lo = (uintptr_t)__start_ck_tcc_bss;
+    *hi = (uintptr_t)__stop_ck_tcc_bss;
 }
 
 void compile_reserve(void) {

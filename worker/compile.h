@@ -7,6 +7,8 @@
 #ifndef CK_COMPILE_H
 #define CK_COMPILE_H
 
+#include <stdint.h>
+
 /* Called with each message libtcc prints (errors and warnings alike). */
 typedef void (*compile_diag_fn)(void *opaque, const char *msg);
 
@@ -55,6 +57,13 @@ compile_part compile_part_of(const void *addr, int *cell);
 /* The named static (a static variable in a function, or at file scope)
  * that holds ADDR: 1 with its name, start and size, else 0. */
 int compile_static_of(const void *addr, const char **name, const void **start, unsigned long *size);
+
+/* The writable memory of the cells' units (data and bss; the whole unit
+ * where it is laid out as one block), for the leak scan: a new array of
+ * [lo, hi) pairs the caller frees, *N of them. And the range of libtcc's
+ * own statics, which hold no cell's pointers. */
+uintptr_t *compile_writable(size_t *n);
+void compile_tcc_statics(uintptr_t *lo, uintptr_t *hi);
 
 /* Whether ADDR lies in cell code or data. Only the newest chunk of the
  * arena is known; enough for the usual session. */

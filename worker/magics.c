@@ -124,6 +124,11 @@ static int parse_measure(magics *m, const char *rest) {
     return fail(m, "%%measure takes off, on or verbose, not '%s'", rest);
 }
 
+static int parse_leaks(magics *m, const char *rest) {
+    if (strcmp(rest, "off") == 0 || strcmp(rest, "on") == 0) return m->leaks = strcmp(rest, "on") == 0, 0;
+    return fail(m, "%%leaks takes off or on, not '%s'", rest);
+}
+
 /* A number >= 0 (a whole one when WHOLE) for %NAME, in UNIT: 0, or -1 with the error. */
 static int parse_number(magics *m, const char *rest, const char *name, const char *unit, int whole,
                         double *out) {
@@ -190,6 +195,8 @@ static const struct magic_def {
     { "who", "%who", "list what the session defines, with types", parse_who, 0 },
     { "reset", "%reset", "forget every definition of the session", parse_reset, 0 },
     { "measure", "%measure off|on|verbose", "the measurement line under each cell", parse_measure, 0 },
+    { "leaks", "%leaks off|on", "report blocks nothing reaches any more when each cell ends (on)",
+      parse_leaks, 0 },
     { "timeout", "%timeout SECONDS", "stop any cell that compiles and runs longer (0: no limit)", parse_timeout, 0 },
     { "memory", "%memory MIB", "memory cells may map, beyond the worker's own (0: no limit)", parse_memory, 0 },
     { "output", "%output MIB", "output a cell may print before it is cut (0: no limit)", parse_output, 0 },
@@ -250,6 +257,7 @@ int magics_parse(const char *code, magics *m) {
     m->cpu = -1;
     m->processes = -1;
     m->measure = MEASURE_UNCHANGED;
+    m->leaks = -1;
     m->code = strdup(code);
     char *p = m->code;
     for (;;) {

@@ -26,6 +26,7 @@
 #include "crash.h"
 #include "ipc.h"
 #include "jsonmem.h"
+#include "leaks.h"
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
@@ -284,6 +285,24 @@ static json_t *measure_json(const nb_measure *m) {
                      "major_faults", (json_int_t)m->major_faults);
 }
 
+/* The leak figures (when the scan ran) into MJ, the list into DONE, and
+ * the list under the measurement line (TEXT, HTML). */
+static void add_leaks(session *s, const magics *m, int count, const nb_measure *me, json_t *mj, json_t *done,
+                      char *text, size_t tn, char *html, size_t hn) {
+    if (me->leaks_checked <= 0) return;
+    json_object_set_new(mj, "leaked_blocks", json_integer((json_int_t)me->leaked_blocks));
+    json_object_set_new(mj, "leaked_bytes", json_integer((json_int_t)me->leaked_bytes));
+    char *lt = NULL, *lh = NULL;
+    json_t *list = leaks_report(s, m->code, m->cflags, count, &lt, &lh);
+    json_object_set_new(done, "leaks", list ? list : json_array());
+    size_t l = strlen(text);
+    if (lt) snprintf(text + l, tn - l, "\n%s", lt);
+    l = strlen(html);
+    if (lh && l > 6 && strcmp(html + l - 6, "</div>") == 0) snprintf(html + l - 6, hn - l + 6, "<br>%s</div>", lh);
+    free(lt);
+    free(lh);
+}
+
 /* Do what the cell's magics say. 0 to go on and compile M->code, 1 when
  * the cell is done (R says how), -1 on an error in R. */
 static int apply_magics(session *s, magics *m, session_result *r) {
@@ -325,6 +344,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     if (m->timeout >= 0) cell_timeout = m->timeout;
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
     if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
+    if (m->leaks >= 0) leaks_enable(m->leaks);
     if (m->who) session_who(s, stdout);
     if (m->asm_name) session_asm(s, m->asm_name);
     return 0;
@@ -358,8 +378,8 @@ typedef int (*request_fn)(session *s, json_t *req);
 /* Where a cell's time went (the "timing" of ipc.h's done event), in ns. */
 typedef struct { uint64_t snapshot, after_fork, prepare, cell, finished_at; } cell_timing;
 
-/* The done event (ipc.h) for a cell that ended as R says. */
-static json_t *done_event(session_result *r, const cell_timing *t) {
+/* The done event (ipc.h) for cell M (execution COUNT) of S that ended as R says. */
+static json_t *done_event(session *s, const magics *m, int count, session_result *r, const cell_timing *t) {
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r->ok ? "ok" : "error");
     json_object_set_new(done, "result", r->result_text
                         ? json_pack("{s:s}", "text/plain", r->result_text) : json_null());
@@ -371,21 +391,24 @@ static json_t *done_event(session_result *r, const cell_timing *t) {
             json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r->measure.max_rss_bytes));
         }
         json_object_set_new(done, "measure", mj);
+        char text[2048] = "", html[12288] = "";
         if (measure_mode != MEASURE_OFF) {
-            char text[1024], html[8192];
             r->measure.main_ran = r->main_ran;
             r->measure.main_status = r->main_status;
             snprintf(r->measure.compiler, sizeof r->measure.compiler, "%s", r->compiler ? r->compiler : "");
             nb_internal_format_measure(&r->measure, measure_mode == MEASURE_VERBOSE, text, sizeof text,
                                        html, sizeof html);
-            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
         }
+        add_leaks(s, m, count, &r->measure, mj, done, text, sizeof text, html, sizeof html);
+        if (measure_mode != MEASURE_OFF)
+            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
     }
     json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
                         "snapshot_ns", (json_int_t)t->snapshot, "compile_ns", (json_int_t)r->compile_ns,
                         "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
                         "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
                         "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
+    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)leaks_scan_ns()));
     if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
     if (!r->ok) {
         json_t *tb = json_array();
@@ -478,10 +501,9 @@ static int execute(session *s, json_t *req) {
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
+    json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
     magics_free(&m);
     cc_spec_free(&cc);
-
-    json_t *done = done_event(&r, &t);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);

@@ -17,6 +17,7 @@
 #include "lexer.h"
 #include "monotime.h"
 #include "strmap.h"
+#include "leaks.h"
 #include "session_impl.h"
 #include "nb.h"
 #include "nb_internal.h"
@@ -552,6 +553,7 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
     r->run_ns = monotime_ns() - t1;
     nb_internal_cell_end(&r->measure);
     nb_internal_heap_check();      /* a block written past its end ends the cell as a crash */
+    leaks_after_cell(&r->measure);
     r->measure.compile_ns = r->compile_ns;
     r->measure.run_ns = r->run_ns;
     r->measured = 1;
