@@ -391,6 +391,10 @@ nb_check_eq(depth_after_jump, depth_before_jump, "the skipped frames' stack was 
 """)
 
 md(r"""
+The measurement line says so too: when a cell ends, the kernel looks for
+blocks that nothing points to any more, and lists these as leaked, with
+the function that allocated them.
+
 The fix gives the blocks an owner that `longjmp` does not skip: the frame
 that called `setjmp`. Here each level registers its block in a list that
 `parse` frees after a jump. (Memory that only lives for the call can also
