@@ -350,13 +350,27 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     return 0;
 }
 
-/* Fork the snapshot, tell the kernel which process runs the cell, and
- * arm the %timeout. The snapshot's pid, 0 without one, or -1 in the
- * snapshot once it has taken over. */
+/* The snapshot forked after the last cell's reply went out, waiting for the
+ * next cell (0: none). Forking it while the kernel and the client handle
+ * that reply takes the fork off the next cell's path. */
+static pid_t next_snapshot;
+
+/* Kill the waiting snapshot (a copy it would be wrong to go back to). */
+static void discard_next_snapshot(void) {
+    if (next_snapshot <= 0) return;
+    kill(next_snapshot, SIGKILL);
+    waitpid(next_snapshot, NULL, 0);
+    next_snapshot = 0;
+}
+
+/* Fork the snapshot (or take the one forked ahead), tell the kernel which
+ * process runs the cell, and arm the %timeout. The snapshot's pid, 0
+ * without one, or -1 in the snapshot once it has taken over. */
 static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
     fflush(NULL);                         /* nothing buffered may be copied */
     uint64_t t0 = monotime_ns();
-    pid_t snap = fork_snapshot();
+    pid_t snap = next_snapshot ? next_snapshot : fork_snapshot();
+    next_snapshot = 0;
     *snapshot_ns = monotime_ns() - t0;
     if (snap < 0) return -1;
     /* by hand: every page written after the fork costs a fault */
@@ -466,7 +480,13 @@ static int execute(session *s, json_t *req) {
     int rc = -1;
     cc_spec cc = {0};
     char *cc_error = NULL;
-    if (magics_parse(code ? code : "", &m) < 0) {
+    int parsed = magics_parse(code ? code : "", &m);
+    if (next_snapshot && (parsed < 0 || strcmp(m.code, code ? code : ""))) {
+        /* magics change the worker before the cell runs, and a rollback
+         * keeps what they did: this cell's snapshot is forked after them */
+        discard_next_snapshot();
+    }
+    if (parsed < 0) {
         session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
     } else if (m.cc && cc_parse(m.cc, &cc, &cc_error) < 0) {
         session_result_error(&r, CK_MAGIC_ERROR, cc_error, NULL);
@@ -508,6 +528,14 @@ static int execute(session *s, json_t *req) {
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
     if (snap > 0) waitpid(snap, NULL, 0);
+    discard_next_snapshot();                /* (a cell that never started left it) */
+    fflush(NULL);
+    next_snapshot = fork_snapshot();        /* the next cell's, while the reply travels */
+    if (next_snapshot < 0) {                /* we are it, and the next cell died */
+        next_snapshot = 0;
+        send_ready(1);
+        return REQ_GONE;
+    }
     return SERVED;
 }
 
@@ -589,6 +617,7 @@ static int late_input_reply(session *s, json_t *req) {
 static int shut_down(session *s, json_t *req) {
     (void)s;
     (void)req;
+    discard_next_snapshot();             /* else it would take over */
     return SHUT_DOWN;
 }
 
@@ -631,7 +660,10 @@ int main(void) {
     send_ready(0);
     for (;;) {
         json_t *req = ipc_recv(IPC_REQUEST_FD);
-        if (!req) return 0;              /* the kernel closed the pipe */
+        if (!req) {                      /* the kernel closed the pipe */
+            discard_next_snapshot();
+            return 0;
+        }
         jsonmem_request_begin();
         const char *op = json_string_value(json_object_get(req, "op"));
         request_fn fn = request_for(op);

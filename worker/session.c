@@ -172,6 +172,7 @@ static void entry_clear(entry *e) {
     free(e->text);
     free(e->doc);
     free(e->type_text);
+    free(e->uses);
     memset(e, 0, sizeof *e);
 }
 
@@ -202,6 +203,7 @@ static void entry_set(entry *e, const cell_item *it, void *addr) {
     e->text = strdup(it->proto ? it->proto : it->text);
     e->type_text = xstrdup(it->type_text);
     e->doc = xstrdup(it->doc);
+    e->uses = unit_uses(e->type_text ? e->type_text : e->text);
     e->addr = addr;
 }
 
@@ -314,10 +316,11 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         compile_set_cell(u, s->count);
         compile_set_readonly(u, readonly);
         for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
-        /* Bind earlier definitions, except those this cell defines anew. */
+        /* Bind earlier definitions the unit declares, except those this
+         * cell defines anew. */
         for (size_t i = 0; i < s->n; i++) {
             const entry *e = &s->e[i];
-            if (!e->addr) continue;
+            if (!e->addr || (d->need && !d->need[i])) continue;
             if (strmap_get(d->defined, e->keys[0]) < 0 && !d->dropped[i]) compile_add_symbol(u, e->keys[0], e->addr);
         }
         compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
