@@ -250,45 +250,8 @@ void loop_helper(int chunk) {
 """)
 
 md(r"""
-A small helper draws such series as a line chart (SVG), the depth in KiB
-against the iteration.
-""")
-
-c(r"""
-/* Draw NS (up to 3) series of N depths (bytes) as an SVG line chart; each
- * has its colour, width and dashes, so that lines on top of each other show. */
-void depth_chart(const char *title, int n, int ns, const char **names, unsigned long **ys) {
-    const char *colour[] = { "#d62728", "#1f77b4", "#2ca02c" }, *dash[] = { "none", "none", "6 4" };
-    int width[] = { 2, 6, 2 };
-    double w = 560, h = 240, left = 60, right = 410, top = 30, bottom = 200;
-    unsigned long max = 1;
-    for (int s = 0; s < ns; s++)
-        for (int i = 0; i < n; i++) if (ys[s][i] > max) max = ys[s][i];
-    size_t cap = 4096 + (size_t)ns * n * 24;
-    char *svg = malloc(cap);
-    int len = snprintf(svg, cap,
-        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 %g %g' width='%g' "
-        "font-family='sans-serif' font-size='12'>"
-        "<text x='%g' y='18' font-weight='bold'>%s</text>"
-        "<path d='M%g %g V%g H%g' fill='none' stroke='#888'/>"
-        "<text x='%g' y='%g' text-anchor='end'>%.0f KiB</text>"
-        "<text x='%g' y='%g' text-anchor='end'>0</text>"
-        "<text x='%g' y='%g' text-anchor='middle'>iteration (0 .. %d)</text>",
-        w, h, w, left, title, left, top, bottom, right,
-        left - 4, top + 4, max / 1024.0, left - 4, bottom, (left + right) / 2, bottom + 20, n - 1);
-    for (int s = 0; s < ns; s++) {
-        len += snprintf(svg + len, cap - len, "<polyline fill='none' stroke='%s' "
-                        "stroke-width='%d' stroke-dasharray='%s' points='", colour[s], width[s], dash[s]);
-        for (int i = 0; i < n; i++)
-            len += snprintf(svg + len, cap - len, "%.1f,%.1f ", left + (right - left) * i / (n - 1),
-                            bottom - (bottom - top) * (double)ys[s][i] / max);
-        len += snprintf(svg + len, cap - len, "'/><text x='%g' y='%d' fill='%s'>%s</text>",
-                        right + 8, 40 + 18 * s, colour[s], names[s]);
-    }
-    snprintf(svg + len, cap - len, "</svg>");
-    nb_display_svg(svg);
-    free(svg);
-}
+On the chart, the VLA's line and the helper's lie on top of each other,
+flat along the bottom.
 """)
 
 c(r"""
@@ -296,9 +259,17 @@ int chunk = 512;
 loop_alloca(chunk);
 loop_vla(chunk);
 loop_helper(chunk);
-const char *series[] = { "alloca in the loop", "VLA in the loop", "alloca in a helper" };
-unsigned long *depths[] = { by_alloca, by_vla, by_helper };
-depth_chart("stack depth on each iteration", ITERS, 3, series, depths);
+double iteration[ITERS], alloca_kib[ITERS], vla_kib[ITERS], helper_kib[ITERS];
+for (int i = 0; i < ITERS; i++) {
+    iteration[i] = i;
+    alloca_kib[i] = by_alloca[i] / 1024.0;
+    vla_kib[i] = by_vla[i] / 1024.0;
+    helper_kib[i] = by_helper[i] / 1024.0;
+}
+nb_line_chart(&(nb_chart){ .title = "stack depth on each iteration", .n = ITERS, .x = iteration,
+    .x_label = "iteration", .y_label = "depth below the cell's frame", .y_unit = "KiB",
+    .series = { { "alloca in the loop", alloca_kib }, { "VLA in the loop", vla_kib },
+                { "alloca in a helper", helper_kib } } });
 printf("first and last iteration: alloca %lu -> %lu B, VLA %lu -> %lu B, helper %lu -> %lu B\n",
        by_alloca[0], by_alloca[ITERS - 1], by_vla[0], by_vla[ITERS - 1], by_helper[0], by_helper[ITERS - 1]);
 nb_check_ge(by_alloca[ITERS - 1] - by_alloca[0], (ITERS - 1) * chunk, "alloca in a loop piles up");
