@@ -250,7 +250,7 @@ void loop_helper(int chunk) {
 """)
 
 md(r"""
-On the chart, the VLA's line and the helper's lie on top of each other,
+On the chart below, the VLA's line and the helper's lie on top of each other,
 flat along the bottom.
 """)
 
