@@ -466,12 +466,15 @@ def bench_kernel(name, spec, lang, a, log):
                 secs = 0.02 if a.smoke else 0.3
                 _, _, out = cells.one(
                     "int *data;\nlong data_n = 4096;\n"
-                    "void b_tcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_sq_tcc(data, data_n)); }\n"
-                    "void b_gcc(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_sq_gcc(data, data_n)); }\n"
+                    "void b_tcc(nb_b *b) {\n"
+                    "  for (long i = 0; i < b->n; i++) nb_keep(sum_sq_tcc(data, data_n));\n}\n"
+                    "void b_gcc(nb_b *b) {\n"
+                    "  for (long i = 0; i < b->n; i++) nb_keep(sum_sq_gcc(data, data_n));\n}\n"
                     f"nb_bench_time({secs});\n"
                     "data = malloc(data_n * sizeof *data);\n"
                     "for (long i = 0; i < data_n; i++) data[i] = (int)i;\n"
-                    'nb_result t = nb_bench("sum_sq_tcc", b_tcc), g = nb_bench("sum_sq_gcc", b_gcc);\n'
+                    'nb_result t = nb_bench("sum_sq_tcc", b_tcc);\n'
+                    'nb_result g = nb_bench("sum_sq_gcc", b_gcc);\n'
                     'printf("ccbench %.6g %.6g\\n", t.cpu_ns_per_op, g.cpu_ns_per_op);')
                 m = re.search(r"ccbench (\S+) (\S+)", out)
                 fig["cc_tcc"], fig["cc_gcc"] = float(m.group(1)) / 1e9, float(m.group(2)) / 1e9

@@ -32,6 +32,7 @@
 #include "lexer.h"
 #include "cc.h"
 #include "ceilings.h"
+#include "checked.h"
 #include "log.h"
 #include "monotime.h"
 #include "session.h"
@@ -244,6 +245,8 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     }
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
+        if (strcmp(nm, "the cell's statements") == 0 && cell != session_count(opaque))
+            snprintf(name, n, "the statements of cell [%d]", cell);   /* an earlier cell's */
         /* a session's global may sit in bss only because its initializer
          * runs with the cell's statements: no bss/data split for names */
         *kind = k == 'g' ? NB_SYM_DATA : NB_SYM_FUNCTION;
@@ -266,6 +269,11 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
         snprintf(name, n, part == COMPILE_CODE ? "code of cell %d" : "the call stubs of cell %d", cell);
         *kind = NB_SYM_FUNCTION;
         *size = 1;                   /* known: not "the nearest function below" */
+        return 1;
+    }
+    if (part == COMPILE_UNKNOWN) {   /* past a %%cc cell's code: its object is one block */
+        snprintf(name, n, "a constant or static of %%%%cc cell %d (writable)", cell);
+        *kind = NB_SYM_DATA;
         return 1;
     }
     return 0;
@@ -293,7 +301,7 @@ static void add_leaks(session *s, const magics *m, int count, const nb_measure *
     json_object_set_new(mj, "leaked_blocks", json_integer((json_int_t)me->leaked_blocks));
     json_object_set_new(mj, "leaked_bytes", json_integer((json_int_t)me->leaked_bytes));
     char *lt = NULL, *lh = NULL;
-    json_t *list = leaks_report(s, m->code, m->cflags, count, &lt, &lh);
+    json_t *list = leaks_report(s, m->code, m->cflags, count, me, &lt, &lh);
     json_object_set_new(done, "leaks", list ? list : json_array());
     size_t l = strlen(text);
     if (lt) snprintf(text + l, tn - l, "\n%s", lt);
@@ -422,7 +430,7 @@ static json_t *done_event(session *s, const magics *m, int count, session_result
                         "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
                         "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
                         "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
-    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)leaks_scan_ns()));
+    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)r->measure.leak_scan_ns));
     if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
     if (!r->ok) {
         json_t *tb = json_array();
@@ -451,13 +459,16 @@ static void set_cell_args(char **args, char **argv0) {
     nb_internal_set_args(argv0);
 }
 
-/* Run the prepared cell PC; its time in *NS. */
-static void run_cell(session *s, session_cell *pc, session_result *r, uint64_t *ns) {
+/* Run the prepared cell PC (under the memory checker if CHECKED); its
+ * time in *NS. */
+static void run_cell(session *s, session_cell *pc, session_result *r, int checked, uint64_t *ns) {
     uint64_t t0 = monotime_ns();
     nb_internal_failed_alloc(1);
     pid_t me = getpid();
     ceilings_cell_begin();
+    if (checked) nb_internal_checked_begin();          /* %%check: runtime/checked.c */
     session_commit_run(s, pc, r);
+    if (checked) nb_internal_checked_end();
     ceilings_cell_end();
     if (getpid() != me) {             /* a child the cell forked ran off its end: */
         fflush(NULL);                 /* it ends as a program's would, and never */
@@ -510,18 +521,18 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) {
         t.prepare = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
-        session_set_cc(s, cc.compiler ? &cc : NULL);
+        session_set_cc(s, cc.compiler ? &cc : NULL);     /* until done_event: leak sites' lines */
         pc = session_prepare(s, m.code, m.cflags, &r);
-        session_set_cc(s, NULL);
         t.prepare = monotime_ns() - t.prepare;
     }
-    if (pc) run_cell(s, pc, &r, &t.cell);
+    if (pc) run_cell(s, pc, &r, m.check, &t.cell);
     crash_disarm_timeout();
     t.finished_at = monotime_ns();
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
     json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
+    session_set_cc(s, NULL);
     magics_free(&m);
     cc_spec_free(&cc);
     session_result_free(&r);
@@ -569,14 +580,15 @@ static int inspect(session *s, json_t *req) {
 }
 
 /* {"op":"lines","code":STR,"frames":[[NAME,OFFSET],...]}: the cell lines
- * of a crashed cell's frames (see session_lines). */
+ * of a crashed cell's frames (see session_lines), and for each the earlier
+ * cell it is a line of (0: this cell). */
 static int lines(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     json_t *frames = json_object_get(req, "frames");
     size_t n = json_array_size(frames);
     const char **names = calloc(n + 1, sizeof *names);
     unsigned long *offsets = calloc(n + 1, sizeof *offsets);
-    int *found = calloc(n + 1, sizeof *found);
+    int *found = calloc(n + 1, sizeof *found), *cells = calloc(n + 1, sizeof *cells);
     for (size_t i = 0; i < n; i++) {
         json_t *f = json_array_get(frames, i);
         names[i] = json_string_value(json_array_get(f, 0));
@@ -585,22 +597,26 @@ static int lines(session *s, json_t *req) {
     }
     magics m;
     memset(&m, 0, sizeof m);
-    json_t *out = json_array();
+    json_t *out = json_array(), *in_cells = json_array();
     cc_spec cc = {0};
     char *cc_error = NULL;
     if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
         session_set_cc(s, cc.compiler ? &cc : NULL);
-        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        if (session_lines(s, m.code, m.cflags, names, offsets, 0, found, cells, n) == 0)
+            for (size_t i = 0; i < n; i++) {
+                json_array_append_new(out, json_integer(found[i]));
+                json_array_append_new(in_cells, json_integer(cells[i]));
+            }
         session_set_cc(s, NULL);
     }
     free(cc_error);
     cc_spec_free(&cc);
     magics_free(&m);
-    send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
+    send_event(json_pack("{s:s, s:o, s:o}", "ev", "lines_reply", "lines", out, "cells", in_cells));
     free(names);
     free(offsets);
     free(found);
+    free(cells);
     return SERVED;
 }
 
