@@ -9,7 +9,6 @@ possible and on CPU time with wide margins where they are times. Wrong
 answers (threads, static buffers) are made deterministic with barriers, so
 that the notebook shows the same wrong answer on every run.
 """
-import os
 
 from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
 

@@ -8,12 +8,8 @@ prose). Each rewrite is measured before and after with nb_bench; its claims
 are checked on exact allocation counts and on median CPU time per operation
 with a margin (1.2x) well under what the rewrites gain.
 """
-import os
-
 from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
 
-# ... and those that need `%%check` (issue 15).
-HAVE_CHECK = os.environ.get("NBGEN_HAVE_CHECK") == "1"
 
 # ---------------------------------------------------------------- intro
 
@@ -215,15 +211,14 @@ names the block and where it was allocated. This cell is tagged
 
 c(SQUARES, tags=["raises-exception"])
 
-if HAVE_CHECK:
-    md(r"""
+md(r"""
 `%%check` runs a cell under a memory checker: tcc instruments every
 access of the cell's own code, and the allocator keeps freed blocks in
 quarantine. The same code under it stops **at the write**, with the line
 that did it:
 """)
 
-    c("%%check\n" + SQUARES.strip("\n"), tags=["raises-exception"])
+c("%%check\n" + SQUARES.strip("\n"), tags=["raises-exception"])
 
 md(r"""
 A **read** after `free` changes no byte, so no guard finds it. Worse, the
@@ -243,24 +238,23 @@ free(cache_slot);
 cache_slot = NULL;
 """)
 
-if HAVE_CHECK:
-    md(r"""
+md(r"""
 Under `%%check` the freed block stays in quarantine instead of being
 handed out again, so the stale pointer still points at it, and the read
 is a use after free, named with the lines of the `malloc`, the `free` and
 the read:
 """)
 
-    c("%%check\n" + CACHE.strip("\n") + "\n" + STALE_READ.strip("\n"), tags=["raises-exception"])
+c("%%check\n" + CACHE.strip("\n") + "\n" + STALE_READ.strip("\n"), tags=["raises-exception"])
 
-    md(r"""
+md(r"""
 Some bugs leave nothing behind for a later look: reading heap memory that
 was never written. `malloc` does not clear a block (`calloc` does), so
 `histogram` below counts on top of whatever the block held. Only a checked
 run sees the read:
 """)
 
-    c(r"""
+c(r"""
 %%check
 /* How often each byte value occurs in S: counts[c] for c in 0..255. */
 int *histogram(const char *s) {
@@ -575,11 +569,9 @@ TOOLS = [
      "what nothing handed out; a freed block handed out again looks live"),
     ("the heap's guard bytes (every cell)", "a write past the end of a heap block",
      "at `free` (late), naming the block and where it was allocated", "reads; writes past stack arrays"),
-] + ([
     ("`%%check`", "a heap overflow, a use after free (freed blocks wait in quarantine), a read of "
      "heap memory never written", "at the access, with its line", "code the checked cell did not "
      "compile itself"),
-] if HAVE_CHECK else []) + [
     ("nb_bench's allocation counts", "heap traffic per operation, exactly", "while benchmarking",
      "which allocation could go"),
 ]
@@ -588,9 +580,8 @@ SHOWED = [
     "heap block, one static storage, one a copy in the caller's frame, one a finished thread's "
     "stack (section 1).",
     "An overflow by one was found at `free`; a stale pointer read the entry that had replaced its "
-    "own, unnoticed" + ("; under `%%check` the overflow stopped at its write, the stale read was a "
-                        "use after free, and an uninitialised read was found" if HAVE_CHECK else "")
-    + " (section 2).",
+    "own, unnoticed; under `%%check` the overflow stopped at its write, the stale read was a "
+    "use after free, and an uninitialised read was found (section 2).",
     "Four rewrites took every allocation out of a hot path: a scratch copy into a stack array, a "
     "heap result into the caller's struct, a heap string into the caller's buffer, a fresh array "
     "into a reused one. Each went to 0 allocations per operation and each was faster, by the "
