@@ -585,7 +585,11 @@ nb_table_show(t);
 
 # ---------------------------------------------------------------- summary
 
-TOOLS = [
+TOOLS = ([
+    ("`%escape`", "for each function of a cell, where every address taken and every allocation "
+     "goes, in Go's words; the compilers' warnings beside it", "before the cell runs, from the code",
+     "what depends on the data: an index, a block freed while still in use"),
+] if HAVE_ESCAPE else []) + [
     ("`nb_where` / `nb_locate` at run time", "where an address points now: a returned frame, a live or "
      "freed heap block, static storage, another thread's stack", "when asked, after the fact",
      "what nothing handed out; a freed block handed out again looks live"),
@@ -598,7 +602,10 @@ TOOLS = [
      "which allocation could go"),
 ]
 SHOWED = [
-    "Twelve of the earlier examples hand a pointer out: eight into frames that had returned, one a "
+    ("The report gave every wrong example its verdict, and said which addresses stay in their "
+     "frames, among them an allocation an array on the stack can replace; the compilers, between "
+     "them, said nothing about two of the wrong ones. " if HAVE_ESCAPE else "")
+    + "Twelve of the earlier examples hand a pointer out: eight into frames that had returned, one a "
     "heap block, one static storage, one a copy in the caller's frame, one a finished thread's "
     "stack (section 1).",
     "An overflow by one was found at `free`; a stale pointer read the entry that had replaced its "
