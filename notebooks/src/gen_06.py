@@ -8,12 +8,7 @@ prose). Each rewrite is measured before and after with nb_bench; its claims
 are checked on exact allocation counts and on median CPU time per operation
 with a margin (1.2x) well under what the rewrites gain.
 """
-import os
-
 from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
-
-# The cells that need `%escape` (issue 14), written while it was being merged.
-HAVE_ESCAPE = os.environ.get("NBGEN_HAVE_ESCAPE") == "1"
 
 
 # ---------------------------------------------------------------- intro
@@ -46,16 +41,17 @@ md(r"""
 The cell below gathers one function for each case of notebooks 03, 04
 and 05, with the section it comes from in a comment. The wrong versions
 are included on purpose: a checker is only worth something if it finds
-them.""" + ("""
+them.
 
 The cell starts with `%escape`: before it runs, the kernel analyses every
 function it defines and reports, for each address taken and each
 allocation, whether it stays in its frame or where it goes, in Go's words
 (`escapes to caller`, `does not escape`). Under that, what gcc, clang's
-analyzer and cppcheck say about the same lines.""" if HAVE_ESCAPE else "") + """
+analyzer and cppcheck say about the same lines.
 """)
 
-c(("%escape\n" if HAVE_ESCAPE else "") + r"""
+c(r"""
+%escape
 /* 03 §1, 04 §1: returning the address of a local */
 int *address_of_local(int v) { int answer = v; return &answer; }
 /* 04 §2: returning heap memory (the caller frees it) */
@@ -114,7 +110,7 @@ int is_palindrome_heap(const char *s) {
 """)
 
 md(r"""
-""" + ("""The report gives every wrong example its verdict: each hands out the
+The report gives every wrong example its verdict: each hands out the
 address of something in a frame that is about to end, by returning it
 (`escapes to caller: dangling`), storing it in a global, or passing it out
 through a parameter. It also says what does **not** escape: the buffer
@@ -125,7 +121,7 @@ compilers flag some of the same lines, each tool different ones, and none
 of them says a word about `user_new_wrong` (a local array's address
 stored in a heap block that is returned) or `scratch_alloca`.
 
-""" if HAVE_ESCAPE else "") + """A run can say where each escaping pointer landed once its function has
+A run can say where each escaping pointer landed once its function has
 returned: `nb_locate` looks the address up. The table below calls every
 example that hands a pointer out, in one function (`survey`), and reads
 each answer there. The examples that hand nothing out (`sum_squares`,
@@ -585,11 +581,10 @@ nb_table_show(t);
 
 # ---------------------------------------------------------------- summary
 
-TOOLS = ([
+TOOLS = [
     ("`%escape`", "for each function of a cell, where every address taken and every allocation "
      "goes, in Go's words; the compilers' warnings beside it", "before the cell runs, from the code",
      "what depends on the data: an index, a block freed while still in use"),
-] if HAVE_ESCAPE else []) + [
     ("`nb_where` / `nb_locate` at run time", "where an address points now: a returned frame, a live or "
      "freed heap block, static storage, another thread's stack", "when asked, after the fact",
      "what nothing handed out; a freed block handed out again looks live"),
@@ -602,10 +597,9 @@ TOOLS = ([
      "which allocation could go"),
 ]
 SHOWED = [
-    ("The report gave every wrong example its verdict, and said which addresses stay in their "
-     "frames, among them an allocation an array on the stack can replace; the compilers, between "
-     "them, said nothing about two of the wrong ones. " if HAVE_ESCAPE else "")
-    + "Twelve of the earlier examples hand a pointer out: eight into frames that had returned, one a "
+    "The report gave every wrong example its verdict, and said which addresses stay in their "
+    "frames, among them an allocation an array on the stack can replace; the compilers, between "
+    "them, said nothing about two of the wrong ones. Twelve of the earlier examples hand a pointer out: eight into frames that had returned, one a "
     "heap block, one static storage, one a copy in the caller's frame, one a finished thread's "
     "stack (section 1).",
     "An overflow by one was found at `free`; a stale pointer read the entry that had replaced its "
