@@ -817,10 +817,12 @@ What the cells showed:
 - `alloca` in a loop grew the stack by its size on every iteration, up to
   a crash; a VLA or a helper function did not (section 3).
 - `longjmp` gave back the skipped frames' stack at once, but their heap
-  blocks leaked until the `setjmp` frame owned them (section 4).
-- A thread's stack is a mapping of its own; one shared counter gave every
-  thread the same id; a finished thread's frame was the next thread's
-  (section 5).
+  blocks leaked until the `setjmp` frame owned them; a local changed before
+  the jump kept its change under tcc and lost it under `gcc -O2`, a
+  `volatile` one kept it under both (section 4).
+- A thread's stack is a mapping of its own; four threads handed `&i` all
+  read the loop's final value; a finished thread's frame was the next
+  thread's (section 5).
 - A 32-byte array returned inside a struct cost no allocation and less
   time than a heap copy (section 6).
 - One static buffer gave thread 1 thread 2's answer, and nested `strtok`
