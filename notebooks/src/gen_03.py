@@ -1,0 +1,292 @@
+#!/usr/bin/python3
+"""Write notebooks/03-escape-analysis.ipynb, unexecuted.
+
+Run from anywhere:  /usr/bin/python3 notebooks/src/gen_03.py
+Same pattern as gen_01.py and gen_02.py: markdown and C cells alternate, one
+idea per cell, every figure comes from a cell's output (never typed into the
+prose), claims are checked with nb_check on exact counts where possible and
+on CPU time with wide margins where they are times.
+"""
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
+
+# ---------------------------------------------------------------- intro
+
+md(r"""
+# Escape analysis in C
+
+A pointer **escapes** its function when it can still be used after the
+function returns. Go's compiler works this out for every variable whose
+address is taken (its *escape analysis*) and moves the ones that escape to
+the heap. A C compiler moves nothing: a local lives in its frame, and a
+pointer to it that escapes dangles. This notebook shows what stays on the
+stack, what must be put somewhere else and where, how to check, and what
+keeping things from escaping saves.
+
+""" + MEASURE_INTRO)
+
+c(r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+""" + ALLOC_MACROS)
+
+# ------------------------------------------------- 1. what escape analysis is
+
+md(r"""
+## 1. What escape analysis is, and why C leaves it to you
+
+The same function, written the way Go allows: it returns the address of
+its local. Go would put `answer` on the heap. tcc compiles it as written,
+without a word (no warning under the cell), and `answer` stays in the
+frame.
+""")
+
+c(r"""
+int *address_of_local(int v) { int answer = v; return &answer; }    /* escapes: dangles */
+void another_call(void) { volatile int scratch[64]; for (int i = 0; i < 64; i++) scratch[i] = -1; }
+""")
+
+md(r"""
+The caller gets an address in a frame that has returned. Reading through
+it is undefined behaviour; with tcc it reads whatever the stack holds
+there now. Right after the call that is still the answer, but the next
+call's frame lands on the same bytes:
+""")
+
+c(r"""
+int *dangling = address_of_local(42);
+int read_at_once = *dangling;
+another_call();
+int read_later = *dangling;
+printf("read at once: %d, after another call: %d\n", read_at_once, read_later);
+nb_where(dangling);
+nb_check(nb_locate(dangling).region == NB_STACK && nb_locate(dangling).dead, "the frame has returned");
+nb_check_ne(read_later, 42, "the next call took the bytes over");
+""")
+
+md(r"""
+So in C, escape analysis is the programmer's job: for each address that
+leaves a function, decide where the object must live so that it outlives
+the frame. The compiler still does its own escape analysis, but only to
+optimise what it is allowed to: a local whose address never leaves can
+live in a register, and a `malloc`ed block that never leaves can be
+removed (section 5).
+""")
+
+# ------------------------------------------------- 2. what stays on the stack
+
+md(r"""
+## 2. What stays on the stack
+
+A local stays in its frame, safely, when its address is used only while
+the frame is alive: passed **down** to a function that uses it and keeps
+nothing. `sum_to` passes the address of its `total` a hundred times, and
+`note` records where the callee found it.
+""")
+
+c(r"""
+void add_into(long *total, long x) { *total += x; }            /* uses the pointer, keeps nothing */
+nb_place seen_by_callee;
+void note(const long *p) { seen_by_callee = nb_locate(p); }
+
+long sum_to(long n) {
+    long total = 0;
+    for (long i = 1; i <= n; i++) add_into(&total, i);
+    note(&total);
+    return total;                                              /* the value leaves, not the address */
+}
+""")
+
+c(r"""
+long result;
+unsigned long long allocs = ALLOCS_OF(result = sum_to(100));
+printf("sum_to(100) = %ld; the callee saw &total at: %s\n", result, seen_by_callee.text);
+nb_check_eq(result, 5050);
+nb_check(seen_by_callee.region == NB_STACK && !seen_by_callee.dead, "a live frame, the caller's");
+nb_check_eq(allocs, 0, "nothing escaped, nothing allocated");
+""")
+
+# ------------------------------------------------- 3. what must escape
+
+md(r"""
+## 3. What must escape, and where it can go
+
+A result that outlives its function needs a home that outlives the frame.
+C offers three; the fourth function below is the mistake.
+
+| home | who owns it | how long |
+| --- | --- | --- |
+| the heap (`malloc`) | the caller, who must `free` | until `free` |
+| static storage | nobody: one copy for every call | the whole program |
+| the caller's frame (a buffer passed in) | the caller | until the caller returns |
+""")
+
+c(r"""
+/* Write "item-" and ID in four hex digits into S (at least 16 bytes): shifts and a table,
+ * so that the formatting costs next to nothing beside where the result goes. */
+char *format_id(char *s, int id) {
+    memcpy(s, "item-", 5);
+    for (int i = 0; i < 4; i++) s[5 + i] = "0123456789abcdef"[(id >> (12 - 4 * i)) & 15];
+    s[9] = 0;
+    return s;
+}
+char *label_heap(int id)          { return format_id(malloc(16), id); }    /* the caller frees */
+char *label_static(int id)        { static char s[16]; return format_id(s, id); }
+char *label_into(char *s, int id) { return format_id(s, id); }             /* the caller's buffer */
+char *label_local(int id)         { char s[16]; return format_id(s, id); } /* wrong: dangles */
+""")
+
+md(r"""
+Each is called for item 1 and then for item 2, and the first result is
+read after the second call. The heap and the caller's buffer keep it; the
+static buffer is shared, so the second call overwrote the first; the
+local's frame is gone.
+""")
+
+c(r"""
+unsigned long long home_allocs[4];
+void compare_homes(void) {
+    char mine[16];
+    char *from_heap, *from_static, *into_mine, *from_local;
+    home_allocs[0] = ALLOCS_OF(from_heap = label_heap(1));
+    home_allocs[1] = ALLOCS_OF(from_static = label_static(1));
+    home_allocs[2] = ALLOCS_OF(into_mine = label_into(mine, 1));
+    home_allocs[3] = ALLOCS_OF(from_local = label_local(1));
+    char *heap_2 = label_heap(2), *static_2 = label_static(2);
+    printf("heap:   first %s, second %s\n", from_heap, heap_2);
+    printf("static: first %s, second %s\n", from_static, static_2);
+    printf("into:   first %s\n", into_mine);
+    nb_memory_map(from_heap, from_static, into_mine, from_local);
+    nb_check(strcmp(from_heap, "item-0001") == 0 && strcmp(into_mine, "item-0001") == 0, "heap and caller keep it");
+    nb_check(from_static == static_2 && strcmp(from_static, "item-0002") == 0, "the static buffer is shared");
+    nb_check(nb_locate(from_local).dead, "the local one dangles");
+    free(from_heap);
+    free(heap_2);
+}
+compare_homes();
+""")
+
+md(r"""
+On the map: the heap block far down, the static buffer among the cells'
+globals, and two stack addresses at the top: the caller's buffer (live
+while `compare_homes` ran) and the returned local's (below the stack
+pointer, in a frame that had returned). The allocations each way, counted:
+""")
+
+c(r"""
+nb_table *t = nb_table_new("home|allocations per call|the first result after a second call");
+nb_table_row(t, "heap|%llu|kept (the caller frees it)", home_allocs[0]);
+nb_table_row(t, "static|%llu|overwritten: one buffer for every call", home_allocs[1]);
+nb_table_row(t, "caller's buffer|%llu|kept while the caller runs", home_allocs[2]);
+nb_table_row(t, "local (wrong)|%llu|dangling", home_allocs[3]);
+nb_table_show(t);
+nb_check_eq(home_allocs[0], 1, "the heap costs an allocation");
+nb_check_eq(home_allocs[1] + home_allocs[2] + home_allocs[3], 0, "the others cost none");
+""")
+
+# ------------------------------------------------- 4. how to check
+
+md(r"""
+## 4. How to check
+
+No C compiler is obliged to say anything, and tcc says nothing: every
+mistake above compiled silently. Three kinds of tools fill the gap:
+
+- a **static report** that reads the code and says which addresses leave
+  their function, and whether they point into the frame;
+- **compiler warnings**: gcc and clang warn about some of these, each
+  about different cases;
+- a **run-time check**, which sees the pointers the program actually
+  makes.
+
+A run-time check by hand first: `nb_locate` knows whether an address is in
+a frame that has returned or a block that was freed, so a program can ask
+before it reads. It must ask from the frame that holds the pointer, so the
+check is a macro: a helper function's own frame would lie over the
+returned frame's bytes, and they would look alive again.
+""")
+
+c(r"""
+/* Is P safe to read: not in a returned frame, not in a freed block, mapped at all? A macro, not
+ * a function: a function's own frame would lie over the returned frame it is asked about. */
+#define ALIVE(p) ({ nb_place w_ = nb_locate(p); !w_.dead && w_.region != NB_HEAP_FREED && w_.region != NB_UNMAPPED; })
+""")
+
+
+c(r"""
+char kept[16];
+char *from_heap = label_heap(7);
+const char *names[] = { "label_heap(7)", "label_static(7)", "label_into(kept, 7)", "label_local(7)" };
+char *results[4];
+results[0] = from_heap;
+results[1] = label_static(7);
+results[2] = label_into(kept, 7);
+results[3] = label_local(7);
+nb_table *verdicts = nb_table_new("call|where the result lives|safe to read?");
+for (int i = 0; i < 4; i++) {
+    nb_place w = nb_locate(results[i]);
+    nb_table_row(verdicts, "%s|%s|%s", names[i], w.text, ALIVE(results[i]) ? "yes" : "no");
+}
+nb_table_show(verdicts);
+nb_check(ALIVE(results[0]) && ALIVE(results[1]) && ALIVE(results[2]), "three homes are alive");
+nb_check(!ALIVE(results[3]), "the local's is not");
+free(from_heap);
+nb_check(!ALIVE(from_heap), "nor is a heap block once freed");
+""")
+
+# ------------------------------------------------- 5. optimisation
+
+md(r"""
+## 5. Optimisation: keep it from escaping
+
+Every result that escapes to the heap costs a `malloc` and a `free`. Two
+rewrites keep it in a frame: the caller passes the buffer in (above:
+`label_into`), or the function returns the result **by value**, in a
+struct that holds the array, copied into the caller's frame.
+""")
+
+c(r"""
+typedef struct { char s[16]; } label;
+label label_value(int id) { label l; format_id(l.s, id); return l; }
+
+void bench_heap(nb_b *b)  { for (long i = 0; i < b->n; i++) { char *s = label_heap(i); nb_keep(s[5]); free(s); } }
+void bench_into(nb_b *b)  { for (long i = 0; i < b->n; i++) { char s[16]; label_into(s, i); nb_keep(s[5]); } }
+void bench_value(nb_b *b) { for (long i = 0; i < b->n; i++) { label l = label_value(i); nb_keep(l.s[5]); } }
+""")
+
+c(r"""
+nb_result on_heap = nb_bench("Label/heap", bench_heap);
+nb_result into = nb_bench("Label/caller-buffer", bench_into);
+nb_result by_value = nb_bench("Label/by-value", bench_value);
+nb_bench_chart();
+nb_check_eq(on_heap.allocs_per_op, 1, "the heap result: one allocation per call");
+nb_check_eq(into.allocs_per_op + by_value.allocs_per_op, 0, "the others: none");
+nb_check_gt(on_heap.cpu_ns_per_op, 1.2 * into.cpu_ns_per_op, "the allocation costs CPU time");
+nb_check_gt(on_heap.cpu_ns_per_op, 1.2 * by_value.cpu_ns_per_op, "returning by value beats the heap");
+""")
+
+md(r"""
+The counts are exact: one allocation per heap label, none for the other
+two. The measurement line of that cell counts all of them, for every run
+`nb_bench` made.
+""")
+
+# ---------------------------------------------------------------- summary
+
+md(r"""
+## Summary
+
+| question | answer in C | shown in |
+| --- | --- | --- |
+| what is escape analysis? | deciding, for each address that leaves a function, where its object must live; Go's compiler does it, in C the programmer does | section 1 |
+| what stays on the stack? | locals whose address goes only **down** to callees that keep nothing: no allocation | section 2 |
+| what must escape? | results that outlive the function: to the heap, static storage or the caller's frame, never the callee's frame | section 3 |
+| how to check? | a static report, compiler warnings, a run-time check of the pointers a run makes | section 4 |
+| how to optimise? | a caller's buffer or a result by value instead of the heap: no allocation, less time | section 5 |
+
+The next notebook, `04-escape-analysis-examples`, takes one complete example
+per way an address can leave a function.
+""")
+
+write("03-escape-analysis.ipynb")

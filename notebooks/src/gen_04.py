@@ -1,0 +1,471 @@
+#!/usr/bin/python3
+"""Write notebooks/04-escape-analysis-examples.ipynb, unexecuted.
+
+Run from anywhere:  /usr/bin/python3 notebooks/src/gen_04.py
+One section per way an address leaves a function, each with its measured
+consequence; the conventions are gen_03.py's.
+"""
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
+
+# ---------------------------------------------------------------- intro
+
+md(r"""
+# Escape analysis, by example
+
+An address can leave its function in a handful of ways: returned, stored
+in a global, stored in a heap object, handed to a callback that keeps it,
+or passed down to a callee that does not. This notebook takes one complete
+example of each, says whether the address escapes and whether what it
+points to survives, and measures the consequence.
+
+""" + MEASURE_INTRO)
+
+c(r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+""" + ALLOC_MACROS + r"""
+/* Is P safe to read from here: not in a returned frame, not in a freed block, mapped at all?
+ * A macro, so that no frame of its own lies over the returned frame it is asked about. */
+#define ALIVE(p) ({ nb_place w_ = nb_locate(p); !w_.dead && w_.region != NB_HEAP_FREED && w_.region != NB_UNMAPPED; })
+""")
+
+md(r"""
+Two helpers for every section: a call that takes over the stack below the
+caller (as any next call does, here with zeros), and a type to work with.
+""")
+
+c(r"""
+void another_call(void) { volatile char scratch[512]; for (int i = 0; i < 512; i++) scratch[i] = 0; }
+typedef struct { double x, y; } point;
+""")
+
+# ------------------------------------------- 1. returning the address of a local
+
+md(r"""
+## 1. Returning the address of a local
+
+The classic mistake: the result is built in the frame and its address
+returned. The address escapes; the frame does not. The fix is to return
+the value itself: a 16-byte struct comes back in registers.
+""")
+
+c(r"""
+point *make_point_wrong(double x, double y) { point p = { x, y }; return &p; }   /* dangles */
+point make_point(double x, double y) { return (point){ x, y }; }                 /* by value */
+""")
+
+c(r"""
+point *wrong = make_point_wrong(1, 2);
+double x_at_once = wrong->x;
+another_call();
+double x_later = wrong->x;
+point right = make_point(1, 2);
+printf("wrong->x: %g at once, %g after another call; right.x = %g\n", x_at_once, x_later, right.x);
+nb_where(wrong);
+nb_check(!ALIVE(wrong), "the point was in a frame that has returned");
+nb_check_ne(x_later, 1, "the next call overwrote it");
+nb_check_eq(ALLOCS_OF(right = make_point(3, 4)), 0, "returning by value allocates nothing");
+""")
+
+# ------------------------------------------------- 2. returning heap memory
+
+md(r"""
+## 2. Returning heap memory
+
+The address escapes, and that is fine: the block lives until someone frees
+it, and the caller now owns it. The measured consequence is the ownership:
+each call leaves live bytes behind until the caller gives them back.
+""")
+
+c(r"""
+point *new_point(double x, double y) { point *p = malloc(sizeof *p); p->x = x; p->y = y; return p; }
+""")
+
+c(r"""
+point *kept[1000];
+nb_heap_counts at_start = nb_heap();
+for (int i = 0; i < 1000; i++) kept[i] = new_point(i, i);
+long long held = nb_heap().live_bytes - at_start.live_bytes;
+for (int i = 0; i < 1000; i++) free(kept[i]);
+long long held_after_free = nb_heap().live_bytes - at_start.live_bytes;
+printf("1000 points: %lld B live while the caller holds them, %lld B after it frees them\n", held, held_after_free);
+nb_check_eq(held, 1000 * sizeof(point), "every call leaves its block to the caller");
+nb_check_eq(held_after_free, 0, "until the caller frees it");
+""")
+
+md(r"""
+Once freed, the block is gone, whatever pointers to it are left. A small
+block goes back to the allocator's lists, so a read through a stale
+pointer still finds memory. A big block goes back to the kernel, and a
+read is a crash: the cell below fails on purpose, and the kernel reports
+the address and that nothing is mapped there.
+""")
+
+c(r"""
+double *samples = malloc(1 << 20);     /* 1 MiB: a mapping of its own */
+samples[0] = 1;
+free(samples);
+printf("%g\n", samples[0]);            /* use after free */
+""", tags=["raises-exception"])
+
+# ------------------------------------------------- 3. storing into a global
+
+md(r"""
+## 3. Storing into a global
+
+A global outlives every frame, so whatever it points to must too. `greet`
+below remembers the last name it made by keeping a pointer to its local
+buffer: the address escapes through the global and dangles as soon as
+`greet` returns. The fix copies the text into storage as long-lived as the
+global.
+""")
+
+c(r"""
+const char *last_name;                          /* who was greeted last */
+void greet_wrong(int id) {
+    char name[16];
+    snprintf(name, sizeof name, "guest-%d", id);
+    last_name = name;                           /* escapes through the global: dangles */
+}
+char last_name_copy[16];
+void greet(int id) {
+    snprintf(last_name_copy, sizeof last_name_copy, "guest-%d", id);
+    last_name = last_name_copy;                 /* points at static storage */
+}
+""")
+
+c(r"""
+greet_wrong(7);
+another_call();
+nb_where(last_name);
+nb_check(!ALIVE(last_name), "the global points into a returned frame");
+nb_check_ne(last_name[0], 'g', "the name is gone");
+greet(7);
+printf("after greet(7): %s\n", last_name);
+nb_where(last_name);
+nb_check(ALIVE(last_name) && strcmp(last_name, "guest-7") == 0, "a copy in static storage lasts");
+""")
+
+# ------------------------------------------------- 4. into a heap struct
+
+md(r"""
+## 4. Storing into a heap struct
+
+A heap object lives on after its constructor returns; a pointer inside it
+to the constructor's local does not. The object itself is fine, the field
+dangles. Two fixes: copy the text **into** the object (one block), or into
+a block of its own (two blocks, two frees).
+""")
+
+c(r"""
+typedef struct { int id; const char *name; } user;          /* name points elsewhere */
+typedef struct { int id; char name[16]; } user_inline;      /* name inside the block */
+
+user *user_new_wrong(int id) {
+    char name[16];
+    snprintf(name, sizeof name, "user-%d", id);
+    user *u = malloc(sizeof *u);
+    u->id = id;
+    u->name = name;                             /* escapes through the heap object: dangles */
+    return u;
+}
+user *user_new(int id) {
+    char name[16];
+    snprintf(name, sizeof name, "user-%d", id);
+    user *u = malloc(sizeof *u);
+    u->id = id;
+    u->name = strdup(name);                     /* a block of its own */
+    return u;
+}
+user_inline *user_inline_new(int id) {
+    user_inline *u = malloc(sizeof *u);
+    u->id = id;
+    snprintf(u->name, sizeof u->name, "user-%d", id);
+    return u;
+}
+""")
+
+c(r"""
+user *bad_user = user_new_wrong(1);
+user *good_user = NULL;
+user_inline *inline_user = NULL;
+unsigned long long two_blocks = ALLOCS_OF(good_user = user_new(2));
+unsigned long long one_block = ALLOCS_OF(inline_user = user_inline_new(3));
+nb_where(bad_user);
+nb_where(bad_user->name);
+nb_where(good_user->name);
+nb_where(inline_user->name);
+nb_check(ALIVE(bad_user) && !ALIVE(bad_user->name), "the object lives, its field dangles");
+nb_check(nb_locate(inline_user->name).base == inline_user, "the inline name is inside its object");
+nb_check_eq(two_blocks, 2, "a name of its own: two blocks");
+nb_check_eq(one_block, 1, "a name inside: one");
+free(bad_user); free((char *)good_user->name); free(good_user); free(inline_user);
+""")
+
+# ------------------------------------------------- 5. passing a pointer down
+
+md(r"""
+## 5. Passing a pointer down
+
+The case that needs nothing: the caller's buffer goes **down** to a callee
+that fills it and keeps nothing. The address leaves the caller's frame
+only while that frame is alive, so nothing escapes, and nothing needs the
+heap. The callee records where it found the buffer.
+""")
+
+c(r"""
+void fill_squares(int *out, int n) { for (int i = 0; i < n; i++) out[i] = i * i; }
+long sum_squares_stack(int n) {                 /* n <= 64 */
+    int buf[64];
+    long sum = 0;
+    fill_squares(buf, n);
+    for (int i = 0; i < n; i++) sum += buf[i];
+    return sum;
+}
+long sum_squares_heap(int n) {                  /* the same with a heap buffer, for comparison */
+    int *buf = malloc(n * sizeof *buf);
+    long sum = 0;
+    fill_squares(buf, n);
+    for (int i = 0; i < n; i++) sum += buf[i];
+    free(buf);
+    return sum;
+}
+""")
+
+md(r"""
+From inside a callee, the caller's buffer is in a live frame, above the
+callee's own:
+""")
+
+c(r"""
+nb_place seen_by_callee;
+void look_from_callee(const int *buf) { seen_by_callee = nb_where(buf); }
+void pass_down(void) { int buf[8]; fill_squares(buf, 8); look_from_callee(buf); }
+""")
+
+c(r"""
+long down = 0;
+unsigned long long down_allocs = ALLOCS_OF(down = sum_squares_stack(10));
+pass_down();
+printf("sum of squares below 10: %ld\n", down);
+nb_check_eq(down, 285);
+nb_check(seen_by_callee.region == NB_STACK && !seen_by_callee.dead, "the caller's frame is live");
+nb_check_eq(down_allocs, 0, "nothing escaped, nothing allocated");
+""")
+
+md(r"""
+What the heap would cost for the same buffer, measured: `nb_bench` runs
+each version, and the chart shows the medians.
+""")
+
+c(r"""
+void bench_down_stack(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_squares_stack(8)); }
+void bench_down_heap(nb_b *b)  { for (long i = 0; i < b->n; i++) nb_keep(sum_squares_heap(8)); }
+""")
+
+c(r"""
+nb_result stack_buf = nb_bench("Squares/stack-buffer", bench_down_stack);
+nb_result heap_buf = nb_bench("Squares/heap-buffer", bench_down_heap);
+nb_bench_chart();
+nb_check_eq(stack_buf.allocs_per_op, 0, "passing a stack buffer down allocates nothing");
+nb_check_eq(heap_buf.allocs_per_op, 1, "the heap buffer: one allocation per call");
+nb_check_gt(heap_buf.cpu_ns_per_op, 1.2 * stack_buf.cpu_ns_per_op, "and costs CPU time");
+""")
+
+# ------------------------------------------------- 6. callbacks with context
+
+md(r"""
+## 6. Callbacks with context
+
+C's closures are a function pointer plus a `void *` context. Whether the
+context escapes depends on **when** the callback runs. `for_each` calls
+back before it returns, so a context in the caller's frame is fine. A
+registry that keeps the callback to call it **later** makes the context
+escape: it must outlive the frame that registered it.
+""")
+
+c(r"""
+typedef void (*visit_fn)(int value, void *ctx);
+void add_to(int value, void *ctx) { *(long *)ctx += value; }
+
+void for_each(const int *a, int n, visit_fn fn, void *ctx) { for (int i = 0; i < n; i++) fn(a[i], ctx); }
+long sum_with_callback(const int *a, int n) { long sum = 0; for_each(a, n, add_to, &sum); return sum; }
+
+struct { visit_fn fn; void *ctx; } pending;     /* a registry of one: called later */
+void on_value(visit_fn fn, void *ctx) { pending.fn = fn; pending.ctx = ctx; }
+void value_arrived(int value) { pending.fn(value, pending.ctx); }
+
+void start_counting_wrong(void) { long total = 0; on_value(add_to, &total); }   /* escapes: dangles */
+long *start_counting(void) { long *total = calloc(1, sizeof *total); on_value(add_to, total); return total; }
+""")
+
+c(r"""
+int values[] = { 1, 2, 3, 4 };
+long now = 0;
+unsigned long long sync_allocs = ALLOCS_OF(now = sum_with_callback(values, 4));
+printf("called back at once: sum = %ld, %llu allocations\n", now, sync_allocs);
+nb_check(now == 10 && sync_allocs == 0, "a context in the frame is fine while the frame runs");
+""")
+
+md(r"""
+The registered context of `start_counting_wrong` is checked, not used:
+the callback would write into whatever frame lies there when a value
+arrives (here, quite possibly `value_arrived`'s own). The heap context
+works, and costs one allocation, freed by whoever unregisters it.
+""")
+
+c(r"""
+start_counting_wrong();
+nb_where(pending.ctx);
+nb_check(!ALIVE(pending.ctx), "the registered context dangles");
+long *total = NULL;
+unsigned long long later_allocs = ALLOCS_OF(total = start_counting());
+for (int i = 0; i < 4; i++) value_arrived(values[i]);
+printf("called back later: total = %ld, %llu allocation\n", *total, later_allocs);
+nb_check(*total == 10 && later_allocs == 1, "a heap context outlives the frame, for one allocation");
+free(total);
+pending.fn = NULL; pending.ctx = NULL;
+""")
+
+# ------------------------------------------------- 7. arrays decay
+
+md(r"""
+## 7. Arrays decaying to pointers
+
+An array used as a value becomes a pointer to its first element. A
+parameter declared `int a[10]` is really `int *a`: the callee knows only
+the address. And `return a;` for a local array returns that address, which
+escapes as in section 1.
+""")
+
+c(r"""
+size_t size_seen_by_callee(int a[10]) { return sizeof a; }       /* a is an int *: the [10] is ignored */
+int *first_ten_wrong(void) { int a[10]; for (int i = 0; i < 10; i++) a[i] = i; return a; }  /* dangles */
+void first_ten(int *out, int n) { for (int i = 0; i < n; i++) out[i] = i; }               /* caller's array */
+""")
+
+c(r"""
+int ten[10];
+size_t in_caller = sizeof ten, in_callee = size_seen_by_callee(ten);
+printf("sizeof the array: %zu B in the caller, %zu B in the callee\n", in_caller, in_callee);
+nb_check_eq(in_caller, 10 * sizeof(int), "the caller sees the array");
+nb_check_eq(in_callee, sizeof(int *), "the callee sees a pointer");
+int *decayed = first_ten_wrong();
+nb_where(decayed);
+nb_check(!ALIVE(decayed), "a returned local array dangles");
+first_ten(ten, 10);
+nb_check_eq(ten[9], 9, "the caller's array, filled below it, lasts");
+""")
+
+# ------------------------------------------------- 8. compound literals
+
+md(r"""
+## 8. Compound literals and their lifetime
+
+`(int[]){ 1, 2, 3 }` makes an unnamed object. Inside a function it is an
+automatic object, like a local: it lives until the end of the enclosing
+block, and returning its address dangles. At file scope, in a compiled C
+file, it has static storage.
+""")
+
+c(r"""
+int *literal_in_function(void) { return (int[]){ 1, 2, 3 }; }    /* automatic: dangles */
+int sum_of_literal(void) { int *p = (int[]){ 1, 2, 3 }; return p[0] + p[1] + p[2]; }   /* fine */
+""")
+
+c(r"""
+int *from_function = literal_in_function();
+nb_where(from_function);
+nb_check(!ALIVE(from_function), "the literal died with the function's frame");
+nb_check_eq(sum_of_literal(), 6, "used inside its block, it is fine");
+""")
+
+md(r"""
+A difference of this kernel: a cell's top-level initialisers run as
+statements of the cell, when the cell runs, so a compound literal at a
+cell's top level is an automatic object in the frame of the cell's
+statements, not a static one, and it dies when the cell ends. A named
+array is global data in a cell as in a compiled file.
+""")
+
+c(r"""
+int *literal_at_top = (int[]){ 1, 2, 3 };      /* in a compiled file: static storage */
+int named_array[] = { 1, 2, 3 };               /* static storage, here too */
+int *array_at_top = named_array;
+nb_where(literal_at_top);
+nb_where(array_at_top);
+nb_check(nb_locate(literal_at_top).region == NB_STACK, "in a cell: the cell's frame, gone when it ends");
+nb_check(nb_locate(array_at_top).region == NB_GLOBAL, "a named array is global data");
+""")
+
+# ------------------------------------------------- 9. all together
+
+md(r"""
+## 9. All together
+
+Every example once more, each address that left its function placed on the
+map and judged from the caller: the dangling ones at the top, in frames
+that have returned; the good ones among the globals and on the heap.
+""")
+
+c(r"""
+void every_example(void) {
+    point *local_point = make_point_wrong(1, 2);
+    point *heap_point = new_point(1, 2);
+    greet_wrong(1);
+    const char *global_to_local = last_name;
+    user *heap_user = user_new_wrong(1);
+    const char *field_to_local = heap_user->name;
+    start_counting_wrong();
+    void *registered_ctx = pending.ctx;
+    int *decayed_array = first_ten_wrong();
+    int *compound = literal_in_function();
+    greet(1);
+    const char *global_to_static = last_name;
+    const char *what[] = { "returned address of a local", "returned heap block", "global -> local",
+                           "heap field -> local", "registered context -> local", "returned local array",
+                           "returned compound literal", "global -> static copy" };
+    const void *where[] = { local_point, heap_point, global_to_local, field_to_local, registered_ctx,
+                            decayed_array, compound, global_to_static };
+    nb_table *t = nb_table_new("example|where the address points|alive after the function returned?");
+    int alive_count = 0;
+    for (int i = 0; i < 8; i++) {
+        nb_place w = nb_locate(where[i]);
+        int ok = ALIVE(where[i]);
+        alive_count += ok;
+        nb_table_row(t, "%s|%s|%s", what[i], nb_region_name(w.region), ok ? "yes" : "no: dangling");
+    }
+    nb_table_show(t);
+    nb_memory_map(local_point, heap_point, global_to_local, field_to_local, global_to_static);
+    nb_check_eq(alive_count, 2, "two of eight survive: the heap block and the static copy");
+    free(heap_point);
+    free(heap_user);
+    pending.fn = NULL; pending.ctx = NULL;
+}
+every_example();
+""")
+
+# ---------------------------------------------------------------- summary
+
+md(r"""
+## Summary
+
+| example | does the address escape? | is it safe? | the fix, or why it is fine | section |
+| --- | --- | --- | --- | --- |
+| return `&local` | yes | no: dangles | return the value | 1 |
+| return a `malloc`ed block | yes | yes: the caller owns it | the caller frees it, once | 2 |
+| global = `&local` | yes | no: dangles | copy into static storage (or the heap) | 3 |
+| heap struct field = `&local` | yes | no: the object lives, the field dangles | copy into the object (one block) or a block of its own | 4 |
+| pass `&local` down | no | yes | the frame outlives the call | 5 |
+| callback context, called at once | no | yes | the frame outlives the call | 6 |
+| callback context, kept for later | yes | no on the stack | a heap context, freed when unregistered | 6 |
+| return a local array | yes (it decays to a pointer) | no: dangles | the caller passes the array in | 7 |
+| return a compound literal | yes | no: dangles | use it inside its block, or a named static | 8 |
+
+The next notebook, `05-escape-analysis-detailed`, goes into harder cases:
+out-parameters, loops, `alloca`, `setjmp`, threads and static locals.
+""")
+
+write("04-escape-analysis-examples.ipynb")
