@@ -8,25 +8,6 @@
 #include <string.h>
 #include "magics.h"
 
-const char *magics_help(void) {
-    return
-        "Magics: lines at the top of a cell that start with %.\n"
-        "  %cflags FLAGS            compiler options for this cell (e.g. -DNDEBUG -Wall)\n"
-        "  %cflags --session FLAGS  ... for this and every later cell (no FLAGS: clear them)\n"
-        "  %lib NAME...             link libraries for the session, as -lNAME (e.g. %lib m)\n"
-        "  %args ARG...             argv[1..] for a main() that this cell defines\n"
-        "  %who                     list what the session defines, with types\n"
-        "  %reset                   forget every definition of the session\n"
-        "  %measure off|on|verbose  the measurement line under each cell\n"
-        "  %timeout SECONDS         stop any cell that compiles and runs longer (0: no limit)\n"
-        "  %memory MIB              memory cells may map, beyond the worker's own (0: no limit)\n"
-        "  %output MIB              output a cell may print before it is cut (0: no limit)\n"
-        "  %cpu SECONDS             CPU time any cell may use (0: no limit)\n"
-        "  %processes N             processes cells may start beyond those running (0: no limit)\n"
-        "  %%file NAME              write the rest of the cell to the file NAME\n"
-        "  %help                    this list\n";
-}
-
 static void free_words(char **v) {
     for (size_t i = 0; v && v[i]; i++) free(v[i]);
     free(v);
@@ -103,95 +84,127 @@ static char *refused_cflag(const char *flags) {
     return e;
 }
 
-int magics_parse(const char *code, magics *m) {
-    memset(m, 0, sizeof *m);
-    m->timeout = -1;
-    m->memory_mib = -1;
-    m->output_mib = -1;
-    m->cpu = -1;
-    m->processes = -1;
-    m->code = strdup(code);
-    char *p = m->code;
-    for (;;) {
-        char *line = p;
-        while (*line == ' ' || *line == '\t') line++;
-        char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len == 0 && end) { p = end + 1; continue; }          /* blank lines before magics */
-        if (*line != '%') break;
-        char text[4096];
-        snprintf(text, sizeof text, "%.*s", (int)len, line);
-        while (len && (text[len - 1] == ' ' || text[len - 1] == '\r' || text[len - 1] == '\t')) text[--len] = 0;
-        char *name = text + 1, *rest = name;
-        while (*rest && *rest != ' ' && *rest != '\t') rest++;
-        if (*rest) *rest++ = 0;
-        while (*rest == ' ' || *rest == '\t') rest++;
+/* ---- one parser a magic: REST is the text after the name; 0, or -1 with m->error ---- */
 
-        if (strcmp(name, "%file") == 0) {
-            if (!*rest) return fail(m, "%s", "%%file needs a file name: %%file NAME");
-            m->file = strdup(rest);
-            /* the file's content is everything after this line */
-            char *body = end ? end + 1 : line + len;
-            memmove(m->code, body, strlen(body) + 1);
-            return 0;
-        } else if (strcmp(name, "cflags") == 0) {
-            if ((m->error = refused_cflag(rest))) return -1;
-            if (strncmp(rest, "--session", 9) == 0 && (rest[9] == 0 || rest[9] == ' ')) {
-                const char *f = rest + 9;
-                while (*f == ' ') f++;
-                free(m->session_cflags);
-                m->session_cflags = strdup(f);
-            } else {
-                free(m->cflags);
-                m->cflags = strdup(rest);
-            }
-        } else if (strcmp(name, "lib") == 0) {
-            if (!*rest) return fail(m, "%s", "%lib needs library names, e.g. %lib m pthread");
-            free_words(m->libs);                 /* a repeated magic: the last one counts */
-            m->libs = split_words(rest);
-        } else if (strcmp(name, "args") == 0) {
-            free_words(m->args);
-            m->args = split_words(rest);
-        } else if (strcmp(name, "who") == 0) {
-            m->who = 1;
-        } else if (strcmp(name, "reset") == 0) {
-            m->reset = 1;
-        } else if (strcmp(name, "help") == 0) {
-            m->help = 1;
-        } else if (strcmp(name, "measure") == 0) {
-            if (strcmp(rest, "off") && strcmp(rest, "on") && strcmp(rest, "verbose"))
-                return fail(m, "%%measure takes off, on or verbose, not '%s'", rest);
-            free(m->measure);
-            m->measure = strdup(rest);
-        } else if (strcmp(name, "timeout") == 0) {
-            char *e;
-            m->timeout = strtod(rest, &e);
-            if (!*rest || *e || m->timeout < 0) return fail(m, "%%timeout takes seconds, not '%s'", rest);
-        } else if (strcmp(name, "cpu") == 0) {
-            char *e;
-            m->cpu = strtod(rest, &e);
-            if (!*rest || *e || m->cpu < 0) return fail(m, "%%cpu takes seconds, not '%s'", rest);
-        } else if (strcmp(name, "processes") == 0) {
-            char *e;
-            m->processes = strtol(rest, &e, 10);
-            if (!*rest || *e || m->processes < 0) return fail(m, "%%processes takes a number, not '%s'", rest);
-        } else if (strcmp(name, "output") == 0) {
-            char *e;
-            m->output_mib = strtol(rest, &e, 10);
-            if (!*rest || *e || m->output_mib < 0) return fail(m, "%%output takes MiB, not '%s'", rest);
-        } else if (strcmp(name, "memory") == 0) {
-            char *e;
-            m->memory_mib = strtol(rest, &e, 10);
-            if (!*rest || *e || m->memory_mib < 0) return fail(m, "%%memory takes MiB, not '%s'", rest);
-        } else {
-            return fail(m, "unknown magic %%%s (%%help lists them)", name);
-        }
-        /* blank the magic line so the cell's line numbers stay */
-        memset(line, ' ', len);
-        if (!end) break;
-        p = end + 1;
+static int parse_cflags(magics *m, const char *rest) {
+    if ((m->error = refused_cflag(rest))) return -1;
+    if (strncmp(rest, "--session", 9) == 0 && (rest[9] == 0 || rest[9] == ' ')) {
+        const char *f = rest + 9;
+        while (*f == ' ') f++;
+        free(m->session_cflags);
+        m->session_cflags = strdup(f);
+    } else {
+        free(m->cflags);
+        m->cflags = strdup(rest);
     }
-    /* A magic below C is a mistake C would report obscurely: say it. */
+    return 0;
+}
+
+static int parse_lib(magics *m, const char *rest) {
+    if (!*rest) return fail(m, "%s", "%lib needs library names, e.g. %lib m pthread");
+    free_words(m->libs);                 /* a repeated magic: the last one counts */
+    m->libs = split_words(rest);
+    return 0;
+}
+
+static int parse_args(magics *m, const char *rest) {
+    free_words(m->args);
+    m->args = split_words(rest);
+    return 0;
+}
+
+static int parse_who(magics *m, const char *rest) { (void)rest; m->who = 1; return 0; }
+static int parse_reset(magics *m, const char *rest) { (void)rest; m->reset = 1; return 0; }
+static int parse_help(magics *m, const char *rest) { (void)rest; m->help = 1; return 0; }
+
+static int parse_measure(magics *m, const char *rest) {
+    static const char *const modes[] = { "off", "on", "verbose" };
+    for (int i = 0; i < 3; i++)
+        if (strcmp(rest, modes[i]) == 0) return m->measure = (measure_level)i, 0;
+    return fail(m, "%%measure takes off, on or verbose, not '%s'", rest);
+}
+
+/* A number >= 0 (a whole one when WHOLE) for %NAME, in UNIT: 0, or -1 with the error. */
+static int parse_number(magics *m, const char *rest, const char *name, const char *unit, int whole,
+                        double *out) {
+    char *e;
+    double v = strtod(rest, &e);
+    if (!*rest || *e || !(v >= 0) || (whole && v != (double)(long)v)) {
+        if (asprintf(&m->error, "%%%s takes %s, not '%s'", name, unit, rest) < 0) m->error = NULL;
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* The same for a field that holds a whole number. */
+static int parse_count(magics *m, const char *rest, const char *name, const char *unit, long *out) {
+    double v;
+    if (parse_number(m, rest, name, unit, 1, &v) < 0) return -1;
+    *out = (long)v;
+    return 0;
+}
+
+static int parse_timeout(magics *m, const char *rest) { return parse_number(m, rest, "timeout", "seconds", 0, &m->timeout); }
+static int parse_cpu(magics *m, const char *rest) { return parse_number(m, rest, "cpu", "seconds", 0, &m->cpu); }
+static int parse_memory(magics *m, const char *rest) { return parse_count(m, rest, "memory", "MiB", &m->memory_mib); }
+static int parse_output(magics *m, const char *rest) { return parse_count(m, rest, "output", "MiB", &m->output_mib); }
+static int parse_processes(magics *m, const char *rest) {
+    return parse_count(m, rest, "processes", "a number", &m->processes);
+}
+
+static int parse_file(magics *m, const char *rest) {
+    if (!*rest) return fail(m, "%s", "%%file needs a file name: %%file NAME");
+    m->file = strdup(rest);
+    return 0;
+}
+
+/* The magics: one row each. NAME is what follows the '%' ("%file" is the
+ * cell magic %%file); USAGE and HELP are the %help line (and the README's
+ * table, which tests/protocol/test_cells.py checks against %help). A row
+ * without a parser is a second help line of the magic above it. TAKES_BODY:
+ * the rest of the cell is the magic's, not C. Adding a magic is one row
+ * here, its parser above and the field it sets in magics.h. */
+static const struct magic_def {
+    const char *name, *usage, *help;
+    int (*parse)(magics *m, const char *rest);
+    int takes_body;
+} magic_table[] = {
+    { "cflags", "%cflags FLAGS", "compiler options for this cell (e.g. -DNDEBUG -Wall)", parse_cflags, 0 },
+    { NULL, "%cflags --session FLAGS", "... for this and every later cell (no FLAGS: clear them)", NULL, 0 },
+    { "lib", "%lib NAME...", "link libraries for the session, as -lNAME (e.g. %lib m)", parse_lib, 0 },
+    { "args", "%args ARG...", "argv[1..] for a main() that this cell defines", parse_args, 0 },
+    { "who", "%who", "list what the session defines, with types", parse_who, 0 },
+    { "reset", "%reset", "forget every definition of the session", parse_reset, 0 },
+    { "measure", "%measure off|on|verbose", "the measurement line under each cell", parse_measure, 0 },
+    { "timeout", "%timeout SECONDS", "stop any cell that compiles and runs longer (0: no limit)", parse_timeout, 0 },
+    { "memory", "%memory MIB", "memory cells may map, beyond the worker's own (0: no limit)", parse_memory, 0 },
+    { "output", "%output MIB", "output a cell may print before it is cut (0: no limit)", parse_output, 0 },
+    { "cpu", "%cpu SECONDS", "CPU time any cell may use (0: no limit)", parse_cpu, 0 },
+    { "processes", "%processes N", "processes cells may start beyond those running (0: no limit)",
+      parse_processes, 0 },
+    { "%file", "%%file NAME", "write the rest of the cell to the file NAME", parse_file, 1 },
+    { "help", "%help", "this list", parse_help, 0 },
+};
+#define N_MAGICS (sizeof magic_table / sizeof magic_table[0])
+
+const char *magics_help(void) {
+    static char text[4096];
+    if (text[0]) return text;
+    size_t n = (size_t)snprintf(text, sizeof text, "Magics: lines at the top of a cell that start with %%.\n");
+    for (size_t i = 0; i < N_MAGICS && n < sizeof text; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "  %-24s %s\n", magic_table[i].usage, magic_table[i].help);
+    return text;
+}
+
+static const struct magic_def *find_magic(const char *name) {
+    for (size_t i = 0; i < N_MAGICS; i++)
+        if (magic_table[i].name && strcmp(magic_table[i].name, name) == 0) return &magic_table[i];
+    return NULL;
+}
+
+/* A magic below C is a mistake C would report obscurely: say it. */
+static int magic_below_c(magics *m) {
     int lineno = 1;
     for (const char *q = m->code; *q; q++) {
         if (q == m->code || q[-1] == '\n') {
@@ -213,6 +226,47 @@ int magics_parse(const char *code, magics *m) {
     return 0;
 }
 
+int magics_parse(const char *code, magics *m) {
+    memset(m, 0, sizeof *m);
+    m->timeout = -1;
+    m->memory_mib = -1;
+    m->output_mib = -1;
+    m->cpu = -1;
+    m->processes = -1;
+    m->measure = MEASURE_UNCHANGED;
+    m->code = strdup(code);
+    char *p = m->code;
+    for (;;) {
+        char *line = p;
+        while (*line == ' ' || *line == '\t') line++;
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len == 0 && end) { p = end + 1; continue; }          /* blank lines before magics */
+        if (*line != '%') break;
+        char text[4096];
+        snprintf(text, sizeof text, "%.*s", (int)len, line);
+        while (len && (text[len - 1] == ' ' || text[len - 1] == '\r' || text[len - 1] == '\t')) text[--len] = 0;
+        char *name = text + 1, *rest = name;
+        while (*rest && *rest != ' ' && *rest != '\t') rest++;
+        if (*rest) *rest++ = 0;
+        while (*rest == ' ' || *rest == '\t') rest++;
+
+        const struct magic_def *def = find_magic(name);
+        if (!def) return fail(m, "unknown magic %%%s (%%help lists them)", name);
+        if (def->parse(m, rest) < 0) return -1;
+        if (def->takes_body) {              /* the rest of the cell is the magic's */
+            char *body = end ? end + 1 : line + len;
+            memmove(m->code, body, strlen(body) + 1);
+            return 0;
+        }
+        /* blank the magic line so the cell's line numbers stay */
+        memset(line, ' ', len);
+        if (!end) break;
+        p = end + 1;
+    }
+    return magic_below_c(m);
+}
+
 void magics_free(magics *m) {
     free(m->code);
     free(m->cflags);
@@ -220,7 +274,6 @@ void magics_free(magics *m) {
     free_words(m->libs);
     free_words(m->args);
     free(m->file);
-    free(m->measure);
     free(m->error);
     memset(m, 0, sizeof *m);
 }

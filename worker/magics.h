@@ -1,25 +1,15 @@
 /* magics.h - the `%` lines at the top of a cell, which configure it and
  * are not C.
  *
- *   %cflags FLAGS            compiler options for this cell (e.g. -DNDEBUG)
- *   %cflags --session FLAGS  ... for this and every later cell (none: clear)
- *   %lib NAME...             link libraries for the session (-lNAME)
- *   %args ARG...             argv[1..] for a main() this cell defines
- *   %who                     what the session defines, with types
- *   %reset                   forget every definition
- *   %measure off|on|verbose  the measurement line under each cell
- *   %timeout SECONDS         wall-time limit for each cell (0: none)
- *   %memory MIB              memory cells may map beyond the worker's own (0: none)
- *   %output MIB              output a cell may print before it is cut (0: none)
- *   %cpu SECONDS             CPU time each cell may use (0: none)
- *   %processes N             processes the user may start beyond those running (0: none)
- *   %%file NAME              write the rest of the cell to NAME, run nothing
- *   %help                    this list
- *
+ * The list lives once, in magics.c's magic_table (name, parser, help);
+ * %help prints it and the README's table is checked against %help.
  * Lives in the worker. Parsing only; worker/main.c applies the result.
  * Ownership: a magics struct owns its strings; magics_free frees them. */
 #ifndef CK_MAGICS_H
 #define CK_MAGICS_H
+
+/* %measure: what the measurement line shows. */
+typedef enum { MEASURE_UNCHANGED = -1, MEASURE_OFF, MEASURE_ON, MEASURE_VERBOSE } measure_level;
 
 typedef struct {
     char *code;             /* the cell with magic lines blanked (lines keep their numbers) */
@@ -28,7 +18,7 @@ typedef struct {
     char **libs;            /* NULL-terminated, or NULL */
     char **args;            /* NULL-terminated argv[1..], or NULL */
     char *file;             /* %%file NAME, or NULL */
-    char *measure;          /* "off", "on", "verbose", or NULL */
+    measure_level measure;   /* MEASURE_UNCHANGED when no %measure */
     double timeout;         /* seconds; < 0 unchanged */
     long memory_mib;        /* < 0 unchanged */
     long output_mib;        /* < 0 unchanged */

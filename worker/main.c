@@ -188,7 +188,7 @@ static void stdin_reset(void) {
 }
 
 static double cell_timeout;          /* %timeout, seconds; 0: none */
-static int measure_mode = 1;         /* %measure: 0 off, 1 on, 2 verbose */
+static measure_level measure_mode = MEASURE_ON;   /* %measure */
 static long output_limit = 10L << 20; /* %output, bytes a cell may print; 0: none */
 
 /* ------------------------------------------------- the runtime's hooks */
@@ -316,7 +316,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     }
     if (m->timeout >= 0) cell_timeout = m->timeout;
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
-    if (m->measure) measure_mode = strcmp(m->measure, "off") == 0 ? 0 : strcmp(m->measure, "on") == 0 ? 1 : 2;
+    if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
     if (m->who) session_who(s, stdout);
     return 0;
 }
@@ -416,14 +416,14 @@ static int execute(session *s, json_t *req) {
     if (r.main_ran) json_object_set_new(done, "main_status", json_integer(r.main_status));
     if (r.measured) {
         json_t *mj = measure_json(&r.measure);
-        if (measure_mode == 2) {
+        if (measure_mode == MEASURE_VERBOSE) {
             json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r.measure.rss_bytes));
             json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r.measure.max_rss_bytes));
         }
         json_object_set_new(done, "measure", mj);
-        if (measure_mode > 0) {
+        if (measure_mode != MEASURE_OFF) {
             char text[1024], html[8192];
-            nb_internal_format_measure(&r.measure, measure_mode == 2, text, sizeof text, html, sizeof html);
+            nb_internal_format_measure(&r.measure, measure_mode == MEASURE_VERBOSE, text, sizeof text, html, sizeof html);
             if (r.main_ran) {
                 size_t l = strlen(text);
                 snprintf(text + l, sizeof text - l, " · main returned %d", r.main_status);

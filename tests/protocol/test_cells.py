@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import statistics
 import time
+from pathlib import Path
 from queue import Empty
 
 import pytest
@@ -542,6 +543,18 @@ def test_help_lists_every_magic(kc):
     for magic in ("%cflags", "--session", "%lib", "%args", "%who", "%reset", "%%file",
                   "%timeout", "%memory", "%measure", "%help"):
         assert magic in c.stdout, f"{magic} missing from %help:\n{c.stdout}"
+
+
+def test_readme_lists_the_magics_help_lists(kc):
+    """The magics are listed once, in worker/magics.c's table: %help prints
+    it, and the README's table must name the same magics."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("`%help` lists", 1)[1].split("\n\n", 2)[1]
+    in_readme = {re.match(r"\| `(%%?\w+)", row).group(1)
+                 for row in section.splitlines() if row.startswith("| `%")}
+    c = cell(kc, "%help")
+    in_help = set(re.findall(r"^  (%%?\w+)", c.stdout, re.M))
+    assert in_help and in_help == in_readme, (sorted(in_help), sorted(in_readme))
 
 
 def test_unknown_magic_is_a_magic_error(kc):

@@ -33,7 +33,7 @@ static void test_no_magics_leaves_the_cell(void **state) {
     assert_string_equal(m.code, "int x = 1;\nx++;");
     assert_null(m.cflags);
     assert_null(m.libs);
-    assert_null(m.measure);
+    assert_int_equal(m.measure, MEASURE_UNCHANGED);
     assert_true(m.timeout < 0 && m.memory_mib < 0 && m.output_mib < 0);
     assert_false(m.who || m.reset || m.help);
     magics_free(&m);
@@ -62,7 +62,7 @@ static void test_values(void **state) {
     assert_null(m.libs[2]);
     assert_string_equal(m.args[0], "a");
     assert_non_null(m.args[1]);
-    assert_string_equal(m.measure, "verbose");
+    assert_int_equal(m.measure, MEASURE_VERBOSE);
     assert_true(m.timeout == 2.5);
     assert_int_equal(m.memory_mib, 64);
     assert_int_equal(m.output_mib, 0);
@@ -77,7 +77,7 @@ static void test_repeated_magic_last_counts(void **state) {
     parse_ok("%lib m\n%lib dl\n%measure off\n%measure on\n", &m);
     assert_string_equal(m.libs[0], "dl");
     assert_null(m.libs[1]);
-    assert_string_equal(m.measure, "on");
+    assert_int_equal(m.measure, MEASURE_ON);
     magics_free(&m);
 }
 
@@ -105,7 +105,7 @@ static void test_errors(void **state) {
     parse_fails("%cflags -O2 -o out\n", "%cflags -o: not supported");
 }
 
-/* %help lists every magic magics_parse knows. */
+/* Every magic %help lists is one magics_parse knows, and the known ones are listed. */
 static void test_help_lists_every_magic(void **state) {
     (void)state;
     static const char *const names[] = { "%cflags", "%lib", "%args", "%who", "%reset", "%measure",
@@ -113,6 +113,19 @@ static void test_help_lists_every_magic(void **state) {
     const char *help = magics_help();
     for (int i = 0; names[i]; i++)
         if (!strstr(help, names[i])) fail_msg("%%help does not list %s", names[i]);
+    int listed = 0;
+    for (const char *line = strstr(help, "\n  %"); line; line = strstr(line + 1, "\n  %")) {
+        char name[64];
+        if (sscanf(line + 3, "%63s", name) != 1) continue;
+        char code[80];
+        snprintf(code, sizeof code, "%s\n", name);
+        magics m;
+        if (magics_parse(code, &m) != 0 && strstr(m.error, "unknown magic"))
+            fail_msg("%%help lists %s, which magics_parse does not know", name);
+        magics_free(&m);
+        listed++;
+    }
+    assert_true(listed >= 13);
 }
 
 int main(void) {
