@@ -285,7 +285,7 @@ md(r"""
 | how to check? | a static report, compiler warnings, a run-time check of the pointers a run makes | section 4 |
 | how to optimise? | a caller's buffer or a result by value instead of the heap: no allocation, less time | section 5 |
 
-The next notebook, `04-escape-analysis-examples`, takes one complete example
+The next notebook, [`04-escape-analysis-examples`](04-escape-analysis-examples.ipynb), takes one complete example
 per way an address can leave a function.
 """)
 

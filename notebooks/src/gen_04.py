@@ -139,9 +139,10 @@ void greet(int id) {
 c(r"""
 greet_wrong(7);
 another_call();
+char first_letter = last_name[0];
 nb_where(last_name);
 nb_check(!ALIVE(last_name), "the global points into a returned frame");
-nb_check_ne(last_name[0], 'g', "the name is gone");
+nb_check_ne(first_letter, 'g', "the next call overwrote the name");
 greet(7);
 printf("after greet(7): %s\n", last_name);
 nb_where(last_name);
@@ -464,7 +465,7 @@ md(r"""
 | return a local array | yes (it decays to a pointer) | no: dangles | the caller passes the array in | 7 |
 | return a compound literal | yes | no: dangles | use it inside its block, or a named static | 8 |
 
-The next notebook, `05-escape-analysis-detailed`, goes into harder cases:
+The next notebook, [`05-escape-analysis-detailed`](05-escape-analysis-detailed.ipynb), goes into harder cases:
 out-parameters, loops, `alloca`, `setjmp`, threads and static locals.
 """)
 
