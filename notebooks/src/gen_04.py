@@ -257,18 +257,20 @@ nb_check_eq(down_allocs, 0, "nothing escaped, nothing allocated");
 """)
 
 md(r"""
-What the heap would cost for the same buffer, measured: `nb_bench` runs
-each version, and the chart shows the medians.
+What the heap would cost for the same buffer of four `int`s, measured:
+`nb_bench_interleaved` runs the two versions in turns, so that the load of
+a busy machine weighs on both alike, and the chart shows the medians.
 """)
 
 c(r"""
-void bench_down_stack(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_squares_stack(8)); }
-void bench_down_heap(nb_b *b)  { for (long i = 0; i < b->n; i++) nb_keep(sum_squares_heap(8)); }
+void bench_down_stack(nb_b *b) { for (long i = 0; i < b->n; i++) nb_keep(sum_squares_stack(4)); }
+void bench_down_heap(nb_b *b)  { for (long i = 0; i < b->n; i++) nb_keep(sum_squares_heap(4)); }
 """)
 
 c(r"""
-nb_result stack_buf = nb_bench("Squares/stack-buffer", bench_down_stack);
-nb_result heap_buf = nb_bench("Squares/heap-buffer", bench_down_heap);
+nb_bench_case squares[] = { { "Squares/stack-buffer", bench_down_stack }, { "Squares/heap-buffer", bench_down_heap } };
+nb_bench_interleaved(squares, 2);
+nb_result stack_buf = squares[0].result, heap_buf = squares[1].result;
 nb_bench_chart();
 nb_check_eq(stack_buf.allocs_per_op, 0, "passing a stack buffer down allocates nothing");
 nb_check_eq(heap_buf.allocs_per_op, 1, "the heap buffer: one allocation per call");
