@@ -104,7 +104,7 @@ the address and that nothing is mapped there.
 """)
 
 c(r"""
-double *samples = malloc(1 << 20);     /* 1 MiB: a mapping of its own */
+double *samples = malloc(64 << 20);    /* 64 MiB: always a mapping of its own */
 samples[0] = 1;
 free(samples);
 printf("%g\n", samples[0]);            /* use after free */
