@@ -83,9 +83,18 @@ $(BUILD)/libtcc-ck.a: $(LIBTCC_A) Makefile
 	        --redefine-sym exit=ck_tcc_exit \
 	        --rename-section .bss=ck_tcc_bss --set-section-alignment .bss=4096 $< $@
 
-$(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a runtime/exports.list
+# What cells may call: runtime/exports.list, plus every nb_ name that
+# runtime/nb.h (the cells' header) names, and nothing the header does not
+# (the runtime's nb_internal_* stay the worker's).
+$(BUILD)/gen/exports.list: runtime/exports.list runtime/nb.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wl,--dynamic-list=runtime/exports.list -Wl,-z,now $(WORKER_OBJ) -o $@ $(WORKER_LIBS)
+	{ sed '/^};/d' runtime/exports.list; \
+	  grep -o '\bnb_[A-Za-z0-9_]*' runtime/nb.h | grep -v '^nb_internal' | sort -u | sed 's/.*/    &;/'; \
+	  echo '};'; } > $@
+
+$(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a $(BUILD)/gen/exports.list
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wl,--dynamic-list=$(BUILD)/gen/exports.list -Wl,-z,now $(WORKER_OBJ) -o $@ $(WORKER_LIBS)
 
 # The kernelspec points at the binary's absolute path, so that
 # JUPYTER_PATH=$PWD/build/share/jupyter finds a working kernel.
@@ -131,6 +140,7 @@ UNIT_compile    := worker/compile.o worker/layout.o worker/scratch.o common/log.
 UNIT_cell       := worker/cell.o common/lexer.o worker/scratch.o
 UNIT_expand     := worker/expand.o common/lexer.o $(UNIT_compile)
 UNIT_decls      := worker/decls.o worker/strmap.o common/lexer.o $(UNIT_compile)
+UNIT_unit       := worker/unit.o worker/cell.o worker/headers.o worker/textbuf.o build/gen/nb_header.o $(UNIT_decls)
 UNIT_INCLUDES   := -Icommon -Ikernel -Iworker -Iruntime
 UNIT_LIBS       := -lcmocka $(sort $(KERNEL_LIBS) $(WORKER_LIBS))
 

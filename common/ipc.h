@@ -61,11 +61,12 @@
  *   {"ev":"clear_output","wait":BOOL}
  *        the runtime shows something (nb.h); stdout was flushed first.
  *   {"ev":"crash","ename":STR,"evalue":STR,"traceback":[STR...],
- *    "frames":[[NAME,OFFSET]...]}
+ *    "frames":[[NAME,OFFSET,LINE,HEAD]...]}
  *        the process running the cell is about to die of a signal (or a
  *        %timeout) and says why (crash.c); its death follows. FRAMES are
- *        the cell functions of the traceback, innermost first.
- *   {"op":"lines","code":STR,"frames":[[NAME,OFFSET]...]}
+ *        the cell functions of the traceback, innermost first, as data:
+ *        traceback[LINE] shows the frame, its first HEAD bytes "  f() + 24".
+ *   {"op":"lines","code":STR,"frames":[[NAME,OFFSET,...]...]}
  *        asked of the snapshot that took over: answered by
  *        {"ev":"lines_reply","lines":[INT...]}, the crashed cell's line of
  *        each frame (0: not in that cell).

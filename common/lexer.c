@@ -61,6 +61,61 @@ token *lexer_tokenize(const char *src, size_t *count, int *unterminated) {
     return lexer_tokenize_with(src, count, unterminated, realloc);
 }
 
+/* The end of the comment at P (// or a block comment), counting its
+ * lines; NULL when a block comment never ends. */
+static const char *comment_end(const char *p, int *line) {
+    if (p[1] == '/') {
+        while (*p && *p != '\n') {
+            if (*p == '\\' && p[1] == '\n') { p++; (*line)++; }
+            p++;
+        }
+        return p;
+    }
+    const char *end = strstr(p + 2, "*/");
+    if (!end) return NULL;
+    for (const char *q = p; q < end; q++) if (*q == '\n') (*line)++;
+    return end + 2;
+}
+
+/* The end of the directive that starts at P: the end of the line, through
+ * backslash continuations; a block comment may not hide its end. */
+static const char *directive_end(const char *p, int *line) {
+    while (*p && *p != '\n') {
+        if (*p == '\\' && p[1] == '\n') { p += 2; (*line)++; continue; }
+        if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            if (!end) break;
+            for (const char *q = p; q < end; q++) if (*q == '\n') (*line)++;
+            p = end + 2;
+            continue;
+        }
+        if (p[0] == '/' && p[1] == '/') {
+            while (*p && *p != '\n') p++;
+            break;
+        }
+        p++;
+    }
+    return p;
+}
+
+/* The end of the pp-number at P, as the standard defines it: 0x1e+5 is one token. */
+static const char *pp_number_end(const char *q) {
+    while (lexer_ident_char((unsigned char)*q) || *q == '.' ||
+           ((*q == '+' || *q == '-') && strchr("eEpP", q[-1])))
+        q++;
+    return q;
+}
+
+/* The length of the punctuator at P: the longest that matches. */
+static size_t punct_len(const char *p) {
+    for (int i = 0; punct_long[i]; i++) {
+        if (punct_long[i][0] != *p) continue;
+        size_t l = strlen(punct_long[i]);
+        if (strncmp(p, punct_long[i], l) == 0) return l;
+    }
+    return 1;
+}
+
 token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
                            void *(*grow)(void *, size_t)) {
     size_t n = 0, cap = 64;
@@ -74,18 +129,10 @@ token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
         if (*p == '\n') { line++; p++; at_line_start = 1; continue; }
         if (isspace((unsigned char)*p)) { p++; continue; }
         if (*p == '\\' && p[1] == '\n') { p += 2; line++; continue; }
-        if (p[0] == '/' && p[1] == '/') {
-            while (*p && *p != '\n') {
-                if (*p == '\\' && p[1] == '\n') { p++; line++; }
-                p++;
-            }
-            continue;
-        }
-        if (p[0] == '/' && p[1] == '*') {
-            const char *end = strstr(p + 2, "*/");
-            if (!end) { if (unterminated) *unterminated = '*'; break; }
-            for (const char *q = p; q < end; q++) if (*q == '\n') line++;
-            p = end + 2;
+        if (p[0] == '/' && (p[1] == '/' || p[1] == '*')) {
+            const char *end = comment_end(p, &line);
+            if (!end) { if (unterminated) *unterminated = '*'; break; }   /* never ends */
+            p = end;
             continue;
         }
         if (n + 1 >= cap) {
@@ -102,21 +149,7 @@ token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
             /* A directive runs to the end of the line, through backslash
              * continuations; a block comment may not hide its end. */
             t->kind = TOK_DIRECTIVE;
-            while (*p && *p != '\n') {
-                if (*p == '\\' && p[1] == '\n') { p += 2; line++; continue; }
-                if (p[0] == '/' && p[1] == '*') {
-                    const char *end = strstr(p + 2, "*/");
-                    if (!end) break;
-                    for (const char *q = p; q < end; q++) if (*q == '\n') line++;
-                    p = end + 2;
-                    continue;
-                }
-                if (p[0] == '/' && p[1] == '/') {
-                    while (*p && *p != '\n') p++;
-                    break;
-                }
-                p++;
-            }
+            p = directive_end(p, &line);
             t->len = (size_t)(p - t->start);
             while (t->len && isspace((unsigned char)t->start[t->len - 1])) t->len--;
             n++;
@@ -151,11 +184,7 @@ token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
             continue;
         }
         if (isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]))) {
-            const char *q = p;
-            /* a pp-number, as the standard defines it: 0x1e+5 is one token */
-            while (lexer_ident_char((unsigned char)*q) || *q == '.' ||
-                   ((*q == '+' || *q == '-') && strchr("eEpP", q[-1])))
-                q++;
+            const char *q = pp_number_end(p);
             t->kind = TOK_NUMBER;
             t->len = (size_t)(q - p);
             p = q;
@@ -163,12 +192,7 @@ token *lexer_tokenize_with(const char *src, size_t *count, int *unterminated,
             continue;
         }
         t->kind = TOK_PUNCT;
-        t->len = 1;
-        for (int i = 0; punct_long[i]; i++) {
-            if (punct_long[i][0] != *p) continue;
-            size_t l = strlen(punct_long[i]);
-            if (strncmp(p, punct_long[i], l) == 0) { t->len = l; break; }
-        }
+        t->len = punct_len(p);
         p += t->len;
         n++;
     }

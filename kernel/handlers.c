@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "channels.h"
+#include "errors.h"
 #include "handlers.h"
 #include "history.h"
 #include "lexer.h"
@@ -83,82 +84,51 @@ static int bool_or(json_t *obj, const char *key, int dflt) {
     return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
-/* Messaging 5.3 "Execution results" / "Execution errors": outputs on
- * iopub first, then execute_reply, then idle. DONE is borrowed. */
-static void finish_cell(json_t *done) {
-    json_t *parent = cur.req.header;
-    int ok = !strcmp(str_or(done, "status", "error"), "ok");
-    const char *ename = str_or(done, "ename", "Error");
-    const char *evalue = str_or(done, "evalue", "");
-    json_t *tb = json_object_get(done, "traceback");
-    tb = json_is_array(tb) ? json_copy(tb) : json_pack("[s++]", ename, ": ", evalue);
+/* The cell's outputs on iopub: the compiler's warnings, its value or its
+ * error, and the measurement line (%measure). */
+static void publish_outputs(json_t *done, json_t *parent, int ok, const char *ename, const char *evalue,
+                            json_t *tb) {
+    const char *diag = str_or(done, "diagnostics", "");
+    if (*diag)
+        channels_publish("stream", parent, json_pack("{s:s, s:s}", "name", "stderr", "text", diag));
+    json_t *result = json_object_get(done, "result");
+    if (ok && json_is_object(result))
+        channels_publish("execute_result", parent, json_pack("{s:O, s:{}, s:i}",
+                         "data", result, "metadata", "execution_count", exec_count));
+    else if (!ok)
+        channels_publish("error", parent, json_pack("{s:s, s:s, s:O}",
+                         "ename", ename, "evalue", evalue, "traceback", tb));
+    json_t *line = json_object_get(done, "measure_line");
+    if (json_is_object(line))
+        channels_publish("display_data", parent, json_pack("{s:O, s:{}, s:{}}", "data", line,
+                         "metadata", "transient"));
+}
 
-    if (!cur.silent) {
-        const char *diag = str_or(done, "diagnostics", "");
-        if (*diag)
-            channels_publish("stream", parent, json_pack("{s:s, s:s}", "name", "stderr", "text", diag));
-        json_t *result = json_object_get(done, "result");
-        if (ok && json_is_object(result))
-            channels_publish("execute_result", parent, json_pack("{s:O, s:{}, s:i}",
-                             "data", result, "metadata", "execution_count", exec_count));
-        else if (!ok)
-            channels_publish("error", parent, json_pack("{s:s, s:s, s:O}",
-                             "ename", ename, "evalue", evalue, "traceback", tb));
-        /* the measurement under every cell that ran (%measure) */
-        json_t *line = json_object_get(done, "measure_line");
-        if (json_is_object(line))
-            channels_publish("display_data", parent, json_pack("{s:O, s:{}, s:{}}", "data", line,
-                             "metadata", "transient"));
-    }
-    json_t *reply = json_pack("{s:s, s:i, s:{}, s:[]}", "status", ok ? "ok" : "error",
-                              "execution_count", exec_count, "user_expressions", "payload");
-    if (!ok) {
-        json_object_set_new(reply, "ename", json_string(ename));
-        json_object_set_new(reply, "evalue", json_string(evalue));
-        json_object_set(reply, "traceback", tb);
-    }
-    /* Messaging 5.3 "stop_on_error": execute requests already queued when a
-     * cell fails are answered "aborted"; other requests are served. Take
-     * them from the queue before the reply goes out, so that a request sent
-     * in answer to the reply is never taken for a queued one; and wait a
-     * moment for requests the client sent before it could know of the
-     * error ("run all" sends them back to back) that are still in flight. */
+/* Messaging 5.3 "stop_on_error": execute requests already queued when a
+ * cell fails are answered "aborted"; other requests are served. Take them
+ * from the queue before the reply goes out, so that a request sent in
+ * answer to the reply is never taken for a queued one; and wait a moment
+ * for requests the client sent before it could know of the error ("run
+ * all" sends them back to back) that are still in flight. */
+static wire_msg *take_queued(size_t *n_queued) {
     wire_msg *queued = NULL;
-    size_t n_queued = 0, cap = 0;
+    size_t cap = 0;
     wire_msg next;
     long deadline = monotime_ms() + STOP_ON_ERROR_WINDOW_MS;
-    while (!ok && cur.stop_on_error && monotime_ms() < deadline &&
-           channels_next_shell(&next, (int)(deadline - monotime_ms()))) {
-        if (n_queued == cap) {
+    *n_queued = 0;
+    while (monotime_ms() < deadline && channels_next_shell(&next, (int)(deadline - monotime_ms()))) {
+        if (*n_queued == cap) {
             wire_msg *q = realloc(queued, (cap = cap ? 2 * cap : 8) * sizeof *q);
             if (!q) { wire_msg_free(&next); break; }
             queued = q;
         }
-        wire_msg_move(&queued[n_queued++], &next);
+        wire_msg_move(&queued[(*n_queued)++], &next);
     }
-    /* the worker's figures, for tests and tools: metadata.ckernel */
-    json_t *md = json_object_get(done, "metadata");
-    md = json_is_object(md) ? json_deep_copy(md) : json_object();
-    json_t *ck = json_object();
-    const char *keys[] = { "measure", "timing", "main_status" };
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        json_t *v = json_object_get(done, keys[i]);
-        if (v) json_object_set(ck, keys[i], v);
-    }
-    if (json_object_size(ck)) json_object_set_new(md, "ckernel", ck);
-    else json_decref(ck);
-    channels_reply(CH_SHELL, &cur.req, "execute_reply", reply, md);
-    json_decref(tb);
-    publish_status("idle", parent);
+    return queued;
+}
 
-    if (!cur.silent) {
-        json_decref(last_parent);
-        last_parent = json_incref(parent);
-    }
-    wire_msg_free(&cur.req);
-    cur.active = 0;
-    channels_hold_shell(0);
-
+/* ... and answer them once the failed cell's reply is out. */
+static void answer_queued(wire_msg *queued, size_t n_queued) {
     for (size_t i = 0; i < n_queued; i++) {
         wire_msg *q = &queued[i];
         if (!channels_running()) {
@@ -175,11 +145,61 @@ static void finish_cell(json_t *done) {
     free(queued);
 }
 
+/* The reply's metadata: the worker's figures, for tests and tools, under
+ * "ckernel" (metadata.ckernel.measure, .timing, ...). */
+static json_t *reply_metadata(json_t *done) {
+    json_t *md = json_object_get(done, "metadata");
+    md = json_is_object(md) ? json_deep_copy(md) : json_object();
+    json_t *ck = json_object();
+    const char *keys[] = { "measure", "timing", "main_status", "leaks" };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        json_t *v = json_object_get(done, keys[i]);
+        if (v) json_object_set(ck, keys[i], v);
+    }
+    if (json_object_size(ck)) json_object_set_new(md, "ckernel", ck);
+    else json_decref(ck);
+    return md;
+}
+
+/* Messaging 5.3 "Execution results" / "Execution errors": outputs on
+ * iopub first, then execute_reply, then idle. DONE is borrowed. */
+static void finish_cell(json_t *done) {
+    json_t *parent = cur.req.header;
+    int ok = !strcmp(str_or(done, "status", "error"), "ok");
+    const char *ename = str_or(done, "ename", "Error");
+    const char *evalue = str_or(done, "evalue", "");
+    json_t *tb = json_object_get(done, "traceback");
+    tb = json_is_array(tb) ? json_copy(tb) : json_pack("[s++]", ename, ": ", evalue);
+
+    if (!cur.silent) publish_outputs(done, parent, ok, ename, evalue, tb);
+    json_t *reply = json_pack("{s:s, s:i, s:{}, s:[]}", "status", ok ? "ok" : "error",
+                              "execution_count", exec_count, "user_expressions", "payload");
+    if (!ok) {
+        json_object_set_new(reply, "ename", json_string(ename));
+        json_object_set_new(reply, "evalue", json_string(evalue));
+        json_object_set(reply, "traceback", tb);
+    }
+    size_t n_queued = 0;
+    wire_msg *queued = !ok && cur.stop_on_error ? take_queued(&n_queued) : NULL;
+    channels_reply(CH_SHELL, &cur.req, "execute_reply", reply, reply_metadata(done));
+    json_decref(tb);
+    publish_status("idle", parent);
+
+    if (!cur.silent) {
+        json_decref(last_parent);
+        last_parent = json_incref(parent);
+    }
+    wire_msg_free(&cur.req);
+    cur.active = 0;
+    channels_hold_shell(0);
+    answer_queued(queued, n_queued);
+}
+
 static int h_execute(channel ch, wire_msg *req) {
     if (ch != CH_SHELL || cur.active) {
         channels_reply(ch, req, "execute_reply", json_pack(
             "{s:s, s:i, s:s, s:s, s:[]}", "status", "error", "execution_count", exec_count,
-            "ename", "KernelError", "evalue", "execute_request is served on shell only",
+            "ename", ck_ename(CK_KERNEL_ERROR), "evalue", "execute_request is served on shell only",
             "traceback"), NULL);
         return DONE;
     }
@@ -210,15 +230,16 @@ static int h_execute(channel ch, wire_msg *req) {
     if (nul) {
         char what[96];
         snprintf(what, sizeof what, "line %d: error: unrecognized character \\x00", nul);
-        json_t *err = json_pack("{s:s, s:s, s:s, s:[s+]}", "status", "error", "ename", "CompileError",
-                                "evalue", what, "traceback", "CompileError: ", what);
+        const char *ename = ck_ename(CK_COMPILE_ERROR);
+        json_t *err = json_pack("{s:s, s:s, s:s, s:[s++]}", "status", "error", "ename", ename,
+                                "evalue", what, "traceback", ename, ": ", what);
         finish_cell(err);
         json_decref(err);
     } else if (started < 0) {
-        json_t *err = json_pack("{s:s, s:s, s:s, s:[s]}", "status", "error",
-                                "ename", "WorkerError",
+        const char *ename = ck_ename(CK_WORKER_ERROR);
+        json_t *err = json_pack("{s:s, s:s, s:s, s:[s+]}", "status", "error", "ename", ename,
                                 "evalue", "the worker process could not be started",
-                                "traceback", "WorkerError: the worker process could not be "
+                                "traceback", ename, ": the worker process could not be "
                                 "started (see the kernel's log)");
         finish_cell(err);
         json_decref(err);
@@ -387,7 +408,7 @@ static int h_unknown(channel ch, wire_msg *req) {
         char reply[256];
         snprintf(reply, sizeof reply, "%.*s_reply", (int)(len - suffix) > 200 ? 200 : (int)(len - suffix), type);
         channels_reply(ch, req, reply, json_pack("{s:s, s:s, s:s+, s:[]}",
-                       "status", "error", "ename", "UnknownMessageType",
+                       "status", "error", "ename", ck_ename(CK_UNKNOWN_MESSAGE_TYPE),
                        "evalue", "unknown message type: ", type, "traceback"), NULL);
     }
     return DONE;

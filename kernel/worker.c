@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "channels.h"
+#include "errors.h"
 #include "ipc.h"
 #include "log.h"
 #include "monotime.h"
@@ -28,6 +29,7 @@
 
 #define READ_CHUNK     65536          /* one read() of cell output */
 #define LINES_TIMEOUT_MS 1500           /* a crashed cell's lines: one more compile */
+#define CC_LINES_TIMEOUT_MS 20000       /* ... by gcc or clang (%%cc), on a busy machine */
 #define TURN_MAX       (1u << 20)     /* output forwarded per stream per loop turn */
 #define START_TIMEOUT_MS    10000
 #define TAKEOVER_TIMEOUT_MS 3000
@@ -392,60 +394,97 @@ void worker_tick(void) {
     char evalue[200];
     snprintf(evalue, sizeof evalue, "the cell used more than %g s of CPU time (the %%cpu limit; "
              "it lifted its own RLIMIT_CPU, so the kernel stopped it)", W.cpu_limit);
-    W.last_words = json_pack("{s:s, s:s, s:s, s:[s+]}", "ev", "crash", "ename", "CPUTimeError",
-                             "evalue", evalue, "traceback", "CPUTimeError: ", evalue);
+    const char *ename = ck_ename(CK_CPU_TIME_ERROR);
+    W.last_words = json_pack("{s:s, s:s, s:s, s:[s++]}", "ev", "crash", "ename", ename,
+                             "evalue", evalue, "traceback", ename, ": ", evalue);
     kill(W.run_pid, SIGKILL);
 }
 
+/* ---- the worker's events (ipc.h): one function and one row each ---- */
+
+static void ev_started(json_t *ev, pid_t pid) {
+    if (!W.running) return;
+    W.started = 1;
+    if (pid > 0) W.run_pid = pid;
+    W.snapshot = (pid_t)json_integer_value(json_object_get(ev, "snapshot"));
+    W.out_limit = json_integer_value(json_object_get(ev, "output_limit"));
+    W.cpu_limit = json_number_value(json_object_get(ev, "cpu_limit"));
+    W.cpu_start = cpu_seconds(W.run_pid);
+    if (W.interrupt_pending) kill_running();
+}
+
+static void ev_done(json_t *ev, pid_t pid) {
+    (void)pid;
+    if (!W.running || W.crash) {
+        log_warn("worker sent \"done\" with no cell running; ignored");
+        return;
+    }
+    end_cell(ev);
+}
+
+static void ev_input_request(json_t *ev, pid_t pid) {
+    (void)pid;
+    if (!W.running) return;
+    if (W.hooks.on_input)
+        W.hooks.on_input(json_string_value(json_object_get(ev, "prompt")) ?: "",
+                         json_is_true(json_object_get(ev, "password")), W.hooks.ud);
+    else
+        worker_input_reply(NULL);
+}
+
+/* crash.c explains the death before it happens; the wait status that
+ * follows confirms it. */
+static void ev_crash(json_t *ev, pid_t pid) {
+    (void)pid;
+    if (!W.running) return;
+    json_decref(W.last_words);
+    W.last_words = json_incref(ev);
+}
+
+/* display, update_display and clear_output */
+static void ev_display(json_t *ev, pid_t pid) {
+    (void)pid;
+    if (!W.running) return;
+    drain_output();              /* what the cell printed first comes first */
+    if (W.hooks.on_display) W.hooks.on_display(ev, W.hooks.ud);
+}
+
+static void ev_ready(json_t *ev, pid_t pid) {
+    if (pid > 0) W.pid = pid;
+    if (!json_is_true(json_object_get(ev, "takeover")) || !W.running) return;
+    /* The snapshot is the worker now, with the state from before the
+     * cell; cell_died ends the cell once the old process is reaped. */
+    log_info("snapshot %d took over", (int)pid);
+    W.took_over = 1;
+    W.snapshot = 0;
+}
+
+/* Events waited for by name (wait_event) never reach this table. A new
+ * event is a function above and a row here, and a line in ipc.h. */
+static const struct { const char *name; void (*handle)(json_t *ev, pid_t pid); } worker_events[] = {
+    { "started", ev_started },
+    { "done", ev_done },
+    { "input_request", ev_input_request },
+    { "crash", ev_crash },
+    { "display", ev_display },
+    { "update_display", ev_display },
+    { "clear_output", ev_display },
+    { "ready", ev_ready },
+};
+
 static void handle_event(json_t *ev) {
     const char *name = json_string_value(json_object_get(ev, "ev"));
-    json_int_t pid = json_integer_value(json_object_get(ev, "pid"));
+    pid_t pid = (pid_t)json_integer_value(json_object_get(ev, "pid"));
     if (!name) {
         log_warn("worker event without \"ev\"");
-    } else if (!strcmp(name, "started")) {
-        if (!W.running) return;
-        W.started = 1;
-        if (pid > 0) W.run_pid = (pid_t)pid;
-        W.snapshot = (pid_t)json_integer_value(json_object_get(ev, "snapshot"));
-        W.out_limit = json_integer_value(json_object_get(ev, "output_limit"));
-        W.cpu_limit = json_number_value(json_object_get(ev, "cpu_limit"));
-        W.cpu_start = cpu_seconds(W.run_pid);
-        if (W.interrupt_pending) kill_running();
-    } else if (!strcmp(name, "done")) {
-        if (!W.running || W.crash) {
-            log_warn("worker sent \"done\" with no cell running; ignored");
+        return;
+    }
+    for (size_t i = 0; i < sizeof worker_events / sizeof worker_events[0]; i++)
+        if (!strcmp(name, worker_events[i].name)) {
+            worker_events[i].handle(ev, pid);
             return;
         }
-        end_cell(ev);
-    } else if (!strcmp(name, "input_request")) {
-        if (!W.running) return;
-        if (W.hooks.on_input)
-            W.hooks.on_input(json_string_value(json_object_get(ev, "prompt")) ?: "",
-                             json_is_true(json_object_get(ev, "password")), W.hooks.ud);
-        else
-            worker_input_reply(NULL);
-    } else if (!strcmp(name, "crash")) {
-        /* crash.c explains the death before it happens; the wait status
-         * that follows confirms it */
-        if (!W.running) return;
-        json_decref(W.last_words);
-        W.last_words = json_incref(ev);
-    } else if (!strcmp(name, "display") || !strcmp(name, "update_display") ||
-               !strcmp(name, "clear_output")) {
-        if (!W.running) return;
-        drain_output();              /* what the cell printed first comes first */
-        if (W.hooks.on_display) W.hooks.on_display(ev, W.hooks.ud);
-    } else if (!strcmp(name, "ready")) {
-        if (pid > 0) W.pid = (pid_t)pid;
-        if (!json_is_true(json_object_get(ev, "takeover")) || !W.running) return;
-        /* The snapshot is the worker now, with the state from before the
-         * cell; cell_died ends the cell once the old process is reaped. */
-        log_info("snapshot %d took over", (int)pid);
-        W.took_over = 1;
-        W.snapshot = 0;
-    } else {
-        log_warn("unknown worker event \"%s\"", name);
-    }
+    log_warn("unknown worker event \"%s\"", name);
 }
 
 static void on_event_fd(int fd, void *ud) {
@@ -482,18 +521,18 @@ static json_t *death_error(pid_t pid, int status) {
     }
     json_decref(words);
     if (W.interrupted) {
-        ename = "KeyboardInterrupt";
+        ename = ck_ename(CK_KEYBOARD_INTERRUPT);
         snprintf(evalue, sizeof evalue, "interrupted by the user");
         snprintf(what, sizeof what, "The cell was stopped (its process %d was killed).", (int)pid);
     } else if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         const char *abbrev = sigabbrev_np(sig);
-        ename = "Crash";
+        ename = ck_ename(CK_CRASH);
         snprintf(evalue, sizeof evalue, "%s (SIG%s)", strsignal(sig), abbrev ? abbrev : "?");
         snprintf(what, sizeof what, "The process running the cell (pid %d) was killed by signal %d: %s.",
                  (int)pid, sig, evalue);
     } else {
-        ename = "Exit";
+        ename = ck_ename(CK_EXIT);
         snprintf(evalue, sizeof evalue, "the cell called exit(%d)", WEXITSTATUS(status));
         snprintf(what, sizeof what, "The process running the cell (pid %d) exited with status %d.",
                  (int)pid, WEXITSTATUS(status));
@@ -520,33 +559,28 @@ static void restart_worker(void) {
 /* Ask the snapshot that took over (it has the session the cell was
  * compiled against) which line of the cell each crashed frame was on, and
  * add it to the frame's line of ERR's traceback: "  f() + 24" becomes
- * "  f() + 24, line 3 of this cell". */
+ * "  f() + 24, line 3 of this cell". Each frame says which traceback line
+ * shows it and how long its "  f() + 24" head is (crash.c, ipc.h). */
 static void add_lines_of_frames(json_t *err) {
     if (!json_array_size(W.frames) || !W.code || W.req_fd < 0) return;
     json_t *req = json_pack("{s:s, s:s, s:O}", "op", "lines", "code", W.code, "frames", W.frames);
     int sent = req && ipc_send(W.req_fd, req) == 0;
     json_decref(req);
-    json_t *rep = sent ? wait_event("lines_reply", LINES_TIMEOUT_MS, 0) : NULL;
+    int ms = strstr(W.code, "%%cc") ? CC_LINES_TIMEOUT_MS : LINES_TIMEOUT_MS;
+    json_t *rep = sent ? wait_event("lines_reply", ms, 0) : NULL;
     json_t *lines = json_object_get(rep, "lines");
     json_t *tb = json_object_get(err, "traceback");
     for (size_t i = 0; i < json_array_size(lines) && i < json_array_size(W.frames); i++) {
         json_int_t line = json_integer_value(json_array_get(lines, i));
         json_t *f = json_array_get(W.frames, i);
-        const char *name = json_string_value(json_array_get(f, 0));
-        if (line <= 0 || !name) continue;
-        char head[300];
-        snprintf(head, sizeof head, strchr(name, ' ') ? "  %s + %lld" : "  %s() + %lld", name,
-                 (long long)json_integer_value(json_array_get(f, 1)));
-        for (size_t k = 0; k < json_array_size(tb); k++) {
-            const char *t = json_string_value(json_array_get(tb, k));
-            size_t hl = strlen(head);
-            if (!t || strncmp(t, head, hl) != 0 || (t[hl] && t[hl] != ',')) continue;
-            char *with = NULL;
-            if (asprintf(&with, "%s, line %lld of this cell", head, (long long)line) >= 0)
-                json_array_set_new(tb, k, json_string(with));
-            free(with);
-            break;
-        }
+        json_int_t k = json_integer_value(json_array_get(f, 2));
+        json_int_t head_len = json_integer_value(json_array_get(f, 3));
+        const char *t = json_string_value(json_array_get(tb, (size_t)k));
+        if (line <= 0 || k <= 0 || !t || head_len <= 0 || (size_t)head_len > strlen(t)) continue;
+        char *with = NULL;
+        if (asprintf(&with, "%.*s, line %lld of this cell", (int)head_len, t, (long long)line) >= 0)
+            json_array_set_new(tb, (size_t)k, json_string(with));
+        free(with);
     }
     json_decref(rep);
 }

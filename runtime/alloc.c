@@ -6,10 +6,11 @@
  * cell's own, and those libc makes on its behalf (strdup, fopen, printf's
  * buffers, qsort). Each goes on to glibc's allocator (__libc_malloc and
  * friends) for a little more room:
- *   - a 32-byte header before the block: the requested size and flags, the
- *     allocating call site, the block's slot in the live list, its distance
- *     from glibc's block, and a tag (TAG ^ address) that tells our blocks
- *     from any other pointer handed to free;
+ *   - a 32-byte header before the block (header, below): the requested
+ *     size and flags, the allocating call site, the block's slot in the
+ *     live list, its distance from glibc's block, a word for a helper, and
+ *     a tag (from TAG and the address) that tells our blocks from any
+ *     other pointer handed to free;
  *   - 16 guard bytes after its last byte, checked when it is freed or
  *     reallocated and, for every live block, when a cell ends
  *     (nb_internal_heap_check): a write past the end is caught in the cell
@@ -23,10 +24,13 @@
  * free, double free). Blocks allocated while the runtime itself works
  * (rt_inside) are marked, and neither they nor their frees are counted.
  *
- * Speed: the header replaces a hash table of live blocks, which cost about
- * twice glibc's own malloc+free; now the bookkeeping is a few stores (see
- * README, Speed). While the process has one thread nothing is locked; once
- * a thread was started, one spinlock guards the list and the counters.
+ * Speed (README, Speed): the header replaces a hash table of live blocks,
+ * which cost about twice glibc's own malloc+free. While the process has
+ * one thread nothing is locked, and small blocks are freed into a cache
+ * of our own and handed out again, as glibc's tcache does (the block
+ * cache, below): malloc+free then skips glibc's calls, which pays for the
+ * bookkeeping. Once a thread was started, one spinlock guards the list and
+ * the counters, and blocks go back to glibc.
  *
  * Must not: call anything that may allocate while holding the lock. */
 #include <dlfcn.h>
@@ -56,25 +60,36 @@ extern void __libc_free(void *);
 #define NO_SLOT 0xffffffffu
 #define INTERNAL ((uint64_t)1 << 63)        /* size flag: the runtime's own block */
 #define TRACKED ((uint64_t)1 << 62)         /* size flag: allocated while a cell ran */
-#define SIZE_MASK (TRACKED - 1)
+#define REPORTED ((uint64_t)1 << 61)        /* size flag: reported as a leak once (leaks.c) */
+#define CACHEABLE ((uint64_t)1 << 60)       /* size flag: glibc's block holds the size rounded up to 16 */
+#define SIZE_MASK (CACHEABLE - 1)
 #define RING 64                             /* recently freed blocks remembered */
 #define G0 0xfdfdfdfd5aa5c33cull            /* the guard's two words */
 #define G1 0x3cc3a55afdfdfdfdull
 
+/* The block record. Room for more per block: flag bits in SIZE (below
+ * CACHEABLE's, above any size), and EXTRA, 32 bits for one helper's datum
+ * (a heap profile's stack id, a checked cell's state); SITE, the
+ * allocating call's return address, names the block for every report. */
 typedef struct {
-    uint64_t size;                          /* requested | INTERNAL | TRACKED */
-    const void *site;
+    uint64_t size;                          /* requested | flags */
+    const void *site;                       /* return address of the allocating call (cached: the next) */
     uint32_t slot;                          /* in the live list, or NO_SLOT */
     uint32_t offset;                        /* from glibc's block to ours */
-    uint64_t tag;                           /* TAG ^ address; FREED_TAG ^ address once freed */
+    uint32_t extra;                         /* 0, unless a helper sets it */
+    uint32_t tag;                           /* tag_of(TAG, address); tag_of(FREED_TAG, ...) once freed */
 } header;
 _Static_assert(sizeof(header) == HDR, "the header keeps blocks 16-byte aligned");
 
+/* A freed block remembered. ADDR is kept as addr ^ HIDDEN, which is no
+ * pointer: the leak scan reads the runtime's data for pointers, and a
+ * freed block's address, reused by a new block, would keep it alive. */
 typedef struct {
     uintptr_t addr;
     size_t size;
     const void *site, *free_site;
 } freed;
+#define HIDDEN ((uintptr_t)0xa5a5000000000000ull)
 
 static struct {
     int lock;
@@ -144,7 +159,10 @@ __attribute__((constructor)) static void alloc_init(void) {
 /* ------------------------------------------------------- blocks' parts */
 
 static inline header *hdr(const void *p) { return (header *)((char *)p - HDR); }
-static inline int ours(const void *p) { return hdr(p)->tag == (TAG ^ (uintptr_t)p); }
+/* The low half of TAG ^ P: never 0 (TAG's low bits are odd, P's even),
+ * where glibc's own blocks hold 0 (the high half of their size). */
+static inline uint32_t tag_of(uint64_t tag, const void *p) { return (uint32_t)(tag ^ (uintptr_t)p); }
+static inline int ours(const void *p) { return hdr(p)->tag == tag_of(TAG, p); }
 static inline size_t size_of(const header *h) { return (size_t)(h->size & SIZE_MASK); }
 
 /* Two 8-byte stores, read back as two 8-byte loads: a 16-byte store read
@@ -232,43 +250,51 @@ static inline void count_alloc(size_t n, int internal, int is_realloc, const voi
 /* Make glibc's block BASE ours: the block starts OFFSET bytes in. Each
  * header field is written once (a field written twice, or a 16-byte store
  * read in halves, stalls the next load of it). */
-static inline __attribute__((always_inline)) void *adopt(char *base, size_t offset, size_t n,
-                                                          const void *site, int is_realloc) {
+#define INLINE static inline __attribute__((always_inline))
+
+/* LOCKING 0: the caller knows the process has one thread. */
+INLINE void *adopt_as(char *base, size_t offset, size_t n, const void *site, int is_realloc,
+                      uint64_t flags, int locking) {
     char *p = base + offset;
     header *h = hdr(p);
     int internal = inside > 0, track = tracking;
-    h->size = n | (internal ? INTERNAL : 0) | (track ? TRACKED : 0);
+    h->size = n | flags | (internal ? INTERNAL : 0) | (track ? TRACKED : 0);
     h->site = site;
     h->offset = (uint32_t)offset;
-    h->tag = TAG ^ (uintptr_t)p;
+    h->extra = 0;
+    h->tag = tag_of(TAG, p);
     guard_put(p + n);
     if (!track) {
         h->slot = NO_SLOT;
         return p;
     }
-    lock();
+    if (locking) lock();
     list_add((uintptr_t)p, h);
     count_alloc(n, internal, is_realloc, site);
-    unlock();
+    if (locking) unlock();
     return p;
+}
+
+INLINE void *adopt(char *base, size_t offset, size_t n, const void *site, int is_realloc, uint64_t flags) {
+    return adopt_as(base, offset, n, site, is_realloc, flags, 1);
 }
 
 /* Take P's tracked block out of the books and remember it as freed
  * (untracked blocks are the worker's, freed between cells: writing here
  * then would cost a copy-on-write fault). */
-static inline void forget(const void *p, header *h, const void *site) {
+INLINE void forget(const void *p, header *h, const void *site, int locking) {
     if (!(h->size & TRACKED)) return;
     size_t n = size_of(h);
-    lock();
+    if (locking) lock();
     list_remove(h);
     if (!(h->size & INTERNAL)) {
         A.frees++;
         A.freed_bytes += n;
         A.libc_frees += (uint64_t)rt_from_libc(site);
         /* the runtime's own blocks are no answer to nb_where */
-        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p, n, h->site, site };
+        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p ^ HIDDEN, n, h->site, site };
     }
-    unlock();
+    if (locking) unlock();
 }
 
 /* --------------------------------------------------------- heap damage */
@@ -314,7 +340,7 @@ static __attribute__((noreturn)) void double_free(const void *p, const char *wha
     char block[300] = "a block", fsite[160] = "?";
     for (unsigned r = 1; r <= RING && r <= A.ring_next; r++) {
         const freed *f = &A.ring[(A.ring_next - r) % RING];
-        if (f->addr != (uintptr_t)p) continue;
+        if ((f->addr ^ HIDDEN) != (uintptr_t)p) continue;
         describe_block(block, sizeof block, p, f->size, f->site);
         rt_code_name(f->free_site, fsite, sizeof fsite);
         damage_site = f->site;
@@ -325,7 +351,7 @@ static __attribute__((noreturn)) void double_free(const void *p, const char *wha
     heap_damaged();
 }
 
-static inline int was_freed(const void *p) { return hdr(p)->tag == (FREED_TAG ^ (uintptr_t)p); }
+static inline int was_freed(const void *p) { return hdr(p)->tag == tag_of(FREED_TAG, p); }
 
 int nb_internal_heap_check(void) {
     lock();
@@ -339,6 +365,64 @@ int nb_internal_heap_check(void) {
     }
     unlock();
     return 0;
+}
+
+/* ----------------------------------------------------- the block cache
+ *
+ * glibc's malloc+free of a small block is a few dozen instructions (its
+ * tcache); ours adds the header, the guard, the list and the counters.
+ * To stay near glibc's cost, freed small blocks are kept as glibc's
+ * tcache keeps them: per thread, last in first out, at most CACHE_DEPTH
+ * of each 16-byte size class, and handed out again without a call into
+ * glibc. A cached block is freed as far as every count, the list, the
+ * guard check and the double-free check go (its header says freed); only
+ * glibc has not seen the free yet. Blocks of malloc up to CACHE_MAX bytes
+ * are asked of glibc with their size rounded up to 16 (CACHEABLE), so any
+ * block of a class fits any size of it. While the process has threads
+ * the cache is not used (and a thread's leftover blocks go back to glibc),
+ * so it needs no lock. */
+
+#define CACHE_MAX 1024
+#define CACHE_CLASSES (CACHE_MAX / 16 + 1)
+#define CACHE_DEPTH 7
+
+static __thread struct {
+    header *top[CACHE_CLASSES];             /* linked through the headers' SITE */
+    unsigned char count[CACHE_CLASSES];
+    unsigned total;
+} cache;
+
+static __attribute__((noinline)) void cache_drain(void) {
+    for (size_t c = 0; c < CACHE_CLASSES; c++) {
+        while (cache.top[c]) {
+            header *h = cache.top[c];
+            cache.top[c] = (header *)(uintptr_t)h->site;
+            __libc_free(h);
+        }
+        cache.count[c] = 0;
+    }
+    cache.total = 0;
+}
+
+/* The cache's top block of class C, or NULL. One thread only. */
+INLINE header *cache_pop(size_t c) {
+    header *h = cache.top[c];
+    if (!h) return NULL;
+    cache.top[c] = (header *)(uintptr_t)h->site;
+    cache.count[c]--;
+    cache.total--;
+    return h;
+}
+
+/* Keep the freed block whose header is H (glibc's block starts there) in
+ * class C: 1, or 0 if the class is full. One thread only. */
+INLINE int cache_push(header *h, size_t c) {
+    if (cache.count[c] >= CACHE_DEPTH) return 0;
+    h->site = cache.top[c];
+    cache.top[c] = h;
+    cache.count[c]++;
+    cache.total++;
+    return 1;
 }
 
 /* ------------------------------------------------------ the malloc family */
@@ -362,30 +446,61 @@ static inline int too_big(size_t n, size_t extra) {
     return 1;
 }
 
-static inline void *do_malloc(size_t n, const void *site) {
+/* glibc's block for a small block of N bytes (N <= CACHE_MAX, rounded up
+ * to 16), from the cache if ONE_THREAD; NULL if there is no memory. */
+INLINE char *small_block(size_t n, int one_thread) {
+    size_t c = (n + 15) >> 4;
+    header *h = NULL;
+    if (one_thread) h = cache_pop(c);
+    else if (cache.total) cache_drain();     /* threads now: the cache goes back to glibc */
+    if (!h) h = __libc_malloc((c << 4) + HDR + GUARD);
+    if (__builtin_expect(!h, 0)) failed_size = n ? n : 1;
+    return (char *)h;
+}
+
+/* Everything but a small block in a process of one thread (malloc). */
+static __attribute__((noinline)) void *do_malloc(size_t n, const void *site) {
+    if (n <= CACHE_MAX) {
+        char *base = small_block(n, !threaded());
+        return base ? adopt(base, HDR, n, site, 0, CACHEABLE) : NULL;
+    }
     if (too_big(n, HDR + GUARD)) return NULL;
     char *base = __libc_malloc(n + HDR + GUARD);
     if (__builtin_expect(!base, 0)) { failed_size = n ? n : 1; return NULL; }
-    return adopt(base, HDR, n, site, 0);
+    return adopt(base, HDR, n, site, 0, 0);
 }
 
-static inline void do_free(void *p, const void *site) {
-    header *h = hdr(p);
+/* Free our block P (header H): checked, counted, then cached (ONE_THREAD:
+ * the caller knows the process has one thread; nothing is locked) or
+ * given back to glibc. */
+INLINE void release(void *p, header *h, const void *site, int one_thread) {
+    check_block(p, h, "when it was freed");
+    forget(p, h, site, !one_thread);
+    h->tag = tag_of(FREED_TAG, p);
+    if (one_thread && (h->size & CACHEABLE) && cache_push(h, (size_of(h) + 15) >> 4)) return;
+    __libc_free((char *)p - h->offset);
+}
+
+static __attribute__((noinline)) void do_free(void *p, const void *site) {
     if (__builtin_expect(!ours(p), 0)) {
         if (was_freed(p)) double_free(p, "free()");
         __libc_free(p);                /* not ours: glibc's to judge */
         return;
     }
-    check_block(p, h, "when it was freed");
-    forget(p, h, site);
-    h->tag = FREED_TAG ^ (uintptr_t)p;
-    __libc_free((char *)p - h->offset);
+    release(p, hdr(p), site, 0);
 }
 
-void *malloc(size_t n) { return do_malloc(n, SITE); }
+/* The usual case is kept short: one thread, a small block. */
+void *malloc(size_t n) {
+    if (__builtin_expect(n > CACHE_MAX || threaded(), 0)) return do_malloc(n, SITE);
+    char *base = small_block(n, 1);
+    return base ? adopt_as(base, HDR, n, SITE, 0, CACHEABLE, 0) : NULL;
+}
 
 void free(void *p) {
-    if (p) do_free(p, SITE);
+    if (!p) return;
+    if (__builtin_expect(ours(p) && !threaded(), 1)) release(p, hdr(p), SITE, 1);
+    else do_free(p, SITE);
 }
 
 void *calloc(size_t k, size_t n) {
@@ -398,7 +513,7 @@ void *calloc(size_t k, size_t n) {
     if (too_big(total, HDR + GUARD)) return NULL;
     char *base = __libc_calloc(1, total + HDR + GUARD);
     if (!base) { failed_size = total ? total : 1; return NULL; }
-    return adopt(base, HDR, total, SITE, 0);
+    return adopt(base, HDR, total, SITE, 0, 0);
 }
 
 /* An aligned block: ALIGN above 16 puts the block ALIGN bytes into glibc's
@@ -408,7 +523,7 @@ static void *do_aligned(size_t align, size_t n, const void *site) {
     if (align > UINT32_MAX || too_big(n, align + GUARD)) return NULL;
     char *base = __libc_memalign(align, n + align + GUARD);
     if (!base) { failed_size = n ? n : 1; return NULL; }
-    return adopt(base, align, n, site, 0);
+    return adopt(base, align, n, site, 0, 0);
 }
 
 /* Lock held. glibc's realloc moved (or kept) P's block, header and all,
@@ -423,14 +538,14 @@ static void moved(const void *p, char *q, header *h, size_t n, const void *site)
         A.libc_frees += (uint64_t)rt_from_libc(site);
     }
     if ((h->size & TRACKED) && !(h->size & INTERNAL) && q != (const char *)p)
-        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p, old, h->site, site };
+        A.ring[A.ring_next++ % RING] = (freed){ (uintptr_t)p ^ HIDDEN, old, h->site, site };
     if (h->slot != NO_SLOT && tracking) A.live[h->slot] = (uintptr_t)q;
     else if (h->slot != NO_SLOT) list_remove(h);
     else if (tracking) list_add((uintptr_t)q, h);
     h->size = n | (internal ? INTERNAL : 0) | (tracking ? TRACKED : 0);
     if (tracking) count_alloc(n, internal, 1, site);
     h->site = site;
-    h->tag = TAG ^ (uintptr_t)q;
+    h->tag = tag_of(TAG, q);
     guard_put(q + n);
 }
 
@@ -568,11 +683,32 @@ int rt_alloc_find(const void *ptr, rt_block *b) {
     /* recently freed: the newest match wins */
     for (unsigned r = 1; !found && r <= RING && r <= A.ring_next; r++) {
         const freed *f = &A.ring[(A.ring_next - r) % RING];
-        if (f->addr && holds(f->addr, f->size, p)) {
-            *b = (rt_block){ (const void *)f->addr, f->size, f->site, f->free_site };
+        uintptr_t addr = f->addr ^ HIDDEN;
+        if (f->addr && holds(addr, f->size, p)) {
+            *b = (rt_block){ (const void *)addr, f->size, f->site, f->free_site };
             found = 2;
         }
     }
     unlock();
     return found;
 }
+
+/* ------------------------------------------------- the leak scan's view */
+
+void rt_alloc_lock(void) { lock(); }
+void rt_alloc_unlock(void) { unlock(); }
+
+const uintptr_t *rt_alloc_live(size_t *n) {
+    *n = A.nlive;
+    return A.live;
+}
+
+int rt_alloc_block_of(uintptr_t p, size_t *size, const void **site) {
+    const header *h = hdr((const void *)p);
+    *size = size_of(h);
+    *site = h->site;
+    if (h->size & (INTERNAL | REPORTED)) return 0;
+    return 1;
+}
+
+void rt_alloc_set_reported(uintptr_t p) { hdr((void *)p)->size |= REPORTED; }

@@ -163,6 +163,21 @@ static void libc_note(char *out, size_t n, const nb_measure *m) {
              m->libc_allocs == 1 ? "" : "s", bytes, (unsigned long long)m->libc_frees, m->libc_frees == 1 ? "" : "s");
 }
 
+/* "leaked 2 blocks / 48 B", or "" if none (or not checked). */
+static void leaks_words(const nb_measure *m, char *out, size_t n) {
+    *out = 0;
+    if (m->leaks_checked == NB_LEAKS_THREAD) {
+        snprintf(out, n, "leaks not checked (a thread did not stop)");
+    } else if (m->leaks_checked == NB_LEAKS_TOO_BIG) {
+        snprintf(out, n, "leaks not checked (over 32 MiB to read)");
+    } else if (m->leaks_checked > 0 && m->leaked_blocks) {
+        char bytes[32];
+        heap_bytes(bytes, sizeof bytes, (double)m->leaked_bytes);
+        snprintf(out, n, "leaked %llu block%s / %s", (unsigned long long)m->leaked_blocks,
+                 m->leaked_blocks == 1 ? "" : "s", bytes);
+    }
+}
+
 static void copy_out(char *dst, size_t n, const rt_buf *b) {
     if (!dst || !n) return;
     size_t len = b->s ? b->len : 0;
@@ -201,6 +216,11 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
     rt_buf_printf(&t, "compile %s%srun %s%sheap %llu alloc%s / %s, %llu free%s, live %s%s, peak %s%s%sstack %s%sfaults %llu%s",
                   compile, dot, run, dot, (unsigned long long)m->allocs, m->allocs == 1 ? "" : "s", bytes,
                   (unsigned long long)m->frees, m->frees == 1 ? "" : "s", sign, live, peak, libc, dot, stack, dot, faults, major);
+    if (m->main_ran) rt_buf_printf(&t, "%smain returned %d", dot, m->main_status);
+    if (m->compiler[0]) rt_buf_printf(&t, "%scompiled by %s", dot, m->compiler);
+    char leaked[96] = "";
+    leaks_words(m, leaked, sizeof leaked);
+    if (*leaked) rt_buf_printf(&t, "%s%s", dot, leaked);
     if (verbose) rt_buf_printf(&t, "%scpu %s%srss %s", dot, cpu, dot, rss);
 
     rt_buf_puts(&h, "<div style=\"font-family:var(--jp-code-font-family,ui-monospace,monospace);font-size:11.5px;"
@@ -214,6 +234,18 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
                       "<span title=\"page faults (minor: a fresh or copied page; major: read from disk)\">faults " B("%llu%s") "</span>",
                   compile, dot, run, dot, (unsigned long long)m->allocs, m->allocs == 1 ? "" : "s", bytes,
                   (unsigned long long)m->frees, m->frees == 1 ? "" : "s", sign, live, peak, libc, dot, stack, dot, faults, major);
+    if (m->main_ran)
+        rt_buf_printf(&h, "%s<span title=\"the value the cell's main() returned\">main returned " B("%d") "</span>",
+                      dot, m->main_status);
+    if (m->compiler[0]) {
+        rt_buf_printf(&h, "%s<span title=\"the compiler of this cell (%%%%cc)\">compiled by <b style=\"font-weight:600\">",
+                      dot);
+        rt_buf_xml(&h, m->compiler);
+        rt_buf_puts(&h, "</b></span>");
+    }
+    if (*leaked)
+        rt_buf_printf(&h, "%s<span title=\"blocks allocated by cells that nothing reaches any more "
+                          "(%%leaks)\">" B("%s") "</span>", dot, leaked);
     if (verbose)
         rt_buf_printf(&h, "%s<span title=\"CPU time of the process, all threads\">cpu " B("%s") "</span>%s"
                           "<span title=\"resident set size at the end\">rss " B("%s") "</span>", dot, cpu, dot, rss);

@@ -42,6 +42,34 @@ const char *nb_internal_heap_damage(const void **site);
  * or NULL. */
 const char *nb_internal_check_failure(void);
 
+/* ---------------------------------------------------------------- leaks */
+
+/* An address range [lo, hi). */
+typedef struct nb_range { const void *lo, *hi; } nb_range;
+
+/* A block nothing reaches any more. */
+typedef struct nb_leak {
+    const void *addr;
+    size_t size;
+    const void *site;               /* return address of the allocating call */
+} nb_leak;
+
+/* The leak scan (leaks.c), when a cell has ended: the blocks allocated
+ * while cells ran, live, and reachable from no root are leaks. Roots: the
+ * writable segments (data, bss, TLS) of every loaded object, the ranges
+ * ROOTS (the cells' data and bss) less the ranges SKIP, and the stacks
+ * and registers of every other live thread (stopped by a signal for the
+ * while). Each leak is reported once: the blocks found are marked and left
+ * out of later scans. Up to MAX leaks go to OUT; returns how many there
+ * are (*BYTES: their sizes summed), or, when nothing could be checked,
+ * NB_LEAKS_THREAD (a thread did not answer) or NB_LEAKS_TOO_BIG (more
+ * than 32 MiB of globals and heap to read, some 20 ms). Allocates
+ * nothing; call from the worker's main thread. */
+#define NB_LEAKS_THREAD (-1)
+#define NB_LEAKS_TOO_BIG (-2)
+long nb_internal_leak_scan(const nb_range *roots, size_t nroots, const nb_range *skip, size_t nskip,
+                           nb_leak *out, size_t max, uint64_t *bytes);
+
 /* ------------------------------------------------------------ measuring */
 
 /* Allocation sizes by power of two: bucket 0 counts sizes 0 and 1, bucket
@@ -65,10 +93,15 @@ typedef struct nb_measure {
     uint64_t peak_live_bytes;       /* highest live bytes above the level at begin */
     uint64_t stack_peak_bytes;      /* deepest stack use below the frame that called begin */
     int stack_measured;             /* 0: unknown (no stack mapping found) */
+    int main_ran, main_status;      /* set by the worker: the cell ran a main() that returned this */
+    char compiler[64];              /* set by the worker: %%cc's compiler ("gcc -O2"), "" for tcc */
     uint64_t minor_faults, major_faults;
     uint64_t rss_bytes;             /* resident set size at end */
     uint64_t max_rss_bytes;         /* the process's peak RSS so far */
     uint64_t hist[NB_HIST_BUCKETS]; /* allocation sizes of this cell */
+    int leaks_checked;              /* 1: the leak scan ran (the two figures below hold); 0: off;
+                                     * NB_LEAKS_THREAD, NB_LEAKS_TOO_BIG: it could not */
+    uint64_t leaked_blocks, leaked_bytes;   /* found by it (filled by the worker) */
 } nb_measure;
 
 /* Start measuring a cell: zero the per-cell counters and benchmark list,

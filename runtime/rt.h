@@ -50,6 +50,16 @@ typedef struct rt_block {
 /* The block holding P: 1 live, 2 recently freed (and not reused), 0 none. */
 RT_HIDDEN int rt_alloc_find(const void *p, rt_block *b);
 
+/* For the leak scan (leaks.c): the list of tracked live blocks, read
+ * with the allocator locked (no allocation meanwhile, in any thread). */
+RT_HIDDEN void rt_alloc_lock(void);
+RT_HIDDEN void rt_alloc_unlock(void);
+RT_HIDDEN const uintptr_t *rt_alloc_live(size_t *n);
+/* P's size and allocating call site; 1 if it may be reported as a leak
+ * (the cells' own or libc's for them, not yet reported), else 0. */
+RT_HIDDEN int rt_alloc_block_of(uintptr_t p, size_t *size, const void **site);
+RT_HIDDEN void rt_alloc_set_reported(uintptr_t p);
+
 /* ------------------------------------------------------------- stack.c */
 
 RT_HIDDEN void rt_stack_begin(uintptr_t base);

@@ -107,36 +107,131 @@ static void set(nb_place *pl, nb_region r, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* A heap block, live or freed (the allocator's table is exact): 1 and PL
+ * set, or 0. */
+static int locate_heap(nb_place *pl, const void *p) {
+    rt_block b;
+    int found = rt_alloc_find(p, &b);
+    if (!found) return 0;
+    char site[96], fsite[96], sz[32], off[48] = "";
+    rt_code_name(b.site, site, sizeof site);
+    rt_code_name(b.free_site, fsite, sizeof fsite);
+    pl->base = b.addr;
+    pl->size = b.size;
+    pl->offset = (long)((uintptr_t)p - (uintptr_t)b.addr);
+    snprintf(pl->name, sizeof pl->name, "%s", site);
+    rt_buf_fmt_bytes(sz, sizeof sz, (double)b.size);
+    if (pl->offset) snprintf(off, sizeof off, ", %ld B into it", pl->offset);
+    if (found == 1)
+        set(pl, NB_HEAP, "heap: a live block of %s%s, allocated in %s", sz, off, *site ? site : "?");
+    else
+        set(pl, NB_HEAP_FREED, "heap: a freed block of %s%s (use after free!), allocated in %s, freed in %s",
+            sz, off, *site ? site : "?", *fsite ? fsite : "?");
+    return 1;
+}
+
+/* A stack: the main one, or the calling thread's (M holds A). 1 and PL
+ * set, or 0. */
+static int locate_stack(nb_place *pl, uintptr_t a, const rt_map *m, uintptr_t caller_sp) {
+    if (strcmp(m->path, "[stack]") != 0 && !(m->lo <= caller_sp && caller_sp < m->hi)) return 0;
+    uintptr_t cell = rt_stack_base();
+    int mine = m->lo <= caller_sp && caller_sp < m->hi;
+    pl->dead = mine && a < caller_sp;
+    if (cell && m->lo <= cell && cell <= m->hi) {
+        pl->offset = (long)(cell - a);
+        pl->base = (const void *)cell;
+        if (pl->offset >= 0)
+            set(pl, NB_STACK, "stack: %ld B below the cell's frame%s", pl->offset,
+                pl->dead ? ", in a frame that has returned (dangling!)" : "");
+        else
+            set(pl, NB_STACK, "stack: %ld B above the cell's frame, in the worker's own frames", -pl->offset);
+    } else {
+        set(pl, NB_STACK, "stack%s%s", strcmp(m->path, "[stack]") ? " of this thread" : "",
+            pl->dead ? ", in a frame that has returned (dangling!)" : "");
+    }
+    return 1;
+}
+
+/* What the cells defined; the kind comes from the unit's sections, never
+ * from the bytes. 1 and PL set, or 0. */
+static int locate_in_cells(nb_place *pl, const void *p) {
+    int kind;
+    const void *start;
+    size_t size;
+    char name[96], sz[32], off[48] = "";
+    if (!rt_symbolize(p, name, sizeof name, &kind, &start, &size)) return 0;
+    snprintf(pl->name, sizeof pl->name, "%s", name);
+    if (start) { pl->base = start; pl->offset = (long)((uintptr_t)p - (uintptr_t)start); }
+    pl->size = size;
+    if (pl->offset) snprintf(off, sizeof off, " (+%ld)", pl->offset);
+    if (kind == NB_SYM_FUNCTION && strncmp(name, "code of", 7) && strncmp(name, "the call", 8))
+        set(pl, NB_CODE, "code: function %s%s", name, off);
+    else if (kind == NB_SYM_FUNCTION) set(pl, NB_CODE, "code: %s", name);
+    else if (kind == NB_SYM_RODATA) set(pl, NB_RODATA, "read-only data: %s%s", name, off);
+    else {
+        rt_buf_fmt_bytes(sz, sizeof sz, (double)size);
+        set(pl, NB_GLOBAL, "global data%s: %s%s%s%s", kind == NB_SYM_BSS ? " (bss, zero-initialised)" : "",
+            name, off, size ? ", of " : "", size ? sz : "");
+    }
+    return 1;
+}
+
+/* The worker, its libraries and anonymous mappings: mapping M holds P,
+ * PREV is the one below it (or NULL). */
+static void locate_in_mapping(nb_place *pl, const void *p, const rt_map *m, const rt_map *prev) {
+    char name[96], object[96] = "", sz[32], off[48] = "";
+    const void *start;
+    size_t size;
+    int has_sym = dyn_symbol(p, name, sizeof name, object, sizeof object, &start, &size);
+    if (has_sym) {
+        pl->base = start;
+        pl->size = size;
+        pl->offset = (long)((uintptr_t)p - (uintptr_t)start);
+        snprintf(pl->name, sizeof pl->name, "%s", name);
+        if (pl->offset) snprintf(off, sizeof off, " (+%ld)", pl->offset);
+    }
+    const char *obj = *m->path ? basename_of(m->path) : object;
+    int anon = !*m->path;
+    int bss = anon && prev && prev->hi == m->lo && prev->path[0] == '/';
+    if (bss && !*obj) obj = basename_of(prev->path);
+    if (strcmp(m->path, "[heap]") == 0) {
+        set(pl, NB_MAPPING, "heap segment, outside any live block (free space or the allocator's own data)");
+    } else if (m->perms[2] == 'x') {
+        if (anon)           /* no unit's sections hold it: not what a cell compiled */
+            set(pl, NB_MAPPING, "an executable anonymous mapping");
+        else if (has_sym)
+            set(pl, NB_CODE, "code: %s%s in %s", name, off, obj);
+        else
+            set(pl, NB_CODE, "code: in %s", obj);
+    } else if (m->perms[0] == 'r' && m->perms[1] == '-' && !anon && m->path[0] == '/') {
+        if (has_sym) set(pl, NB_RODATA, "read-only data: %s%s in %s", name, off, obj);
+        else set(pl, NB_RODATA, "read-only data of %s", obj);
+    } else if (m->perms[1] == 'w' && (m->path[0] == '/' || bss)) {
+        if (has_sym) set(pl, NB_GLOBAL, "global data: %s%s in %s", name, off, obj);
+        else set(pl, NB_GLOBAL, "global data of %s%s", obj, bss ? " (bss)" : "");
+    } else if (m->perms[0] == '-' && m->perms[1] == '-') {
+        set(pl, NB_MAPPING, "a no-access mapping (guard pages)");
+    } else {
+        rt_buf_fmt_bytes(sz, sizeof sz, (double)(m->hi - m->lo));
+        set(pl, NB_MAPPING, "mapping: %s (%s, %s), %lu B into it", *m->path ? m->path : "anonymous",
+            m->perms, sz, (unsigned long)((uintptr_t)p - m->lo));
+    }
+}
+
+/* Where P is: the heap, a stack, what the cells defined, or a mapping of
+ * the worker; CALLER_SP is the caller's stack pointer (frames below it
+ * have returned). */
 static nb_place locate(const void *p, uintptr_t caller_sp) {
     nb_place pl;
     memset(&pl, 0, sizeof pl);
     pl.addr = p;
-    char sz[32], off[48] = "";
     if (!p) { set(&pl, NB_UNMAPPED, "NULL: no object lives there"); return pl; }
     rt_inside_begin();
     uintptr_t a = (uintptr_t)p;
-
-    /* The heap first: its table is exact. */
-    rt_block b;
-    int found = rt_alloc_find(p, &b);
-    if (found) {
-        char site[96], fsite[96];
-        rt_code_name(b.site, site, sizeof site);
-        rt_code_name(b.free_site, fsite, sizeof fsite);
-        pl.base = b.addr;
-        pl.size = b.size;
-        pl.offset = (long)(a - (uintptr_t)b.addr);
-        snprintf(pl.name, sizeof pl.name, "%s", site);
-        rt_buf_fmt_bytes(sz, sizeof sz, (double)b.size);
-        if (pl.offset) snprintf(off, sizeof off, ", %ld B into it", pl.offset);
-        if (found == 1)
-            set(&pl, NB_HEAP, "heap: a live block of %s%s, allocated in %s", sz, off, *site ? site : "?");
-        else
-            set(&pl, NB_HEAP_FREED, "heap: a freed block of %s%s (use after free!), allocated in %s, freed in %s",
-                sz, off, *site ? site : "?", *fsite ? fsite : "?");
-        goto done;
+    if (locate_heap(&pl, p)) {         /* the heap first: its table is exact */
+        rt_inside_end();
+        return pl;
     }
-
     rt_map *maps = NULL;
     int n = rt_maps_read(&maps);
     const rt_map *m = NULL, *prev = NULL;
@@ -144,96 +239,15 @@ static nb_place locate(const void *p, uintptr_t caller_sp) {
         if (maps[i].lo <= a && a < maps[i].hi) { m = &maps[i]; prev = i ? &maps[i - 1] : NULL; break; }
     if (!m) {
         set(&pl, NB_UNMAPPED, "unmapped: no mapping holds this address (dereferencing it crashes)");
-        goto done_maps;
-    }
-    pl.base = (const void *)m->lo;
-    pl.size = m->hi - m->lo;
-    pl.offset = (long)(a - m->lo);
-    snprintf(pl.name, sizeof pl.name, "%.95s", *m->path ? basename_of(m->path) : "");
-
-    /* The stack: the main one, or the calling thread's. */
-    if (strcmp(m->path, "[stack]") == 0 || (m->lo <= caller_sp && caller_sp < m->hi)) {
-        uintptr_t cell = rt_stack_base();
-        int mine = m->lo <= caller_sp && caller_sp < m->hi;
-        pl.dead = mine && a < caller_sp;
-        if (cell && m->lo <= cell && cell <= m->hi) {
-            pl.offset = (long)(cell - a);
-            pl.base = (const void *)cell;
-            if (pl.offset >= 0)
-                set(&pl, NB_STACK, "stack: %ld B below the cell's frame%s", pl.offset,
-                    pl.dead ? ", in a frame that has returned (dangling!)" : "");
-            else
-                set(&pl, NB_STACK, "stack: %ld B above the cell's frame, in the worker's own frames", -pl.offset);
-        } else {
-            set(&pl, NB_STACK, "stack%s%s", strcmp(m->path, "[stack]") ? " of this thread" : "",
-                pl.dead ? ", in a frame that has returned (dangling!)" : "");
-        }
-        goto done_maps;
-    }
-
-    /* What the cells defined. */
-    int kind;
-    const void *start;
-    size_t size;
-    char name[96];
-    if (rt_symbolize(p, name, sizeof name, &kind, &start, &size)) {
-        snprintf(pl.name, sizeof pl.name, "%s", name);
-        if (start) { pl.base = start; pl.offset = (long)(a - (uintptr_t)start); }
-        pl.size = size;
-        if (pl.offset) snprintf(off, sizeof off, " (+%ld)", pl.offset);
-        /* the kind comes from the unit's sections, never from the bytes */
-        if (kind == NB_SYM_FUNCTION && strncmp(name, "code of", 7) && strncmp(name, "the call", 8))
-            set(&pl, NB_CODE, "code: function %s%s", name, off);
-        else if (kind == NB_SYM_FUNCTION) set(&pl, NB_CODE, "code: %s", name);
-        else if (kind == NB_SYM_RODATA) set(&pl, NB_RODATA, "read-only data: %s%s", name, off);
-        else {
-            rt_buf_fmt_bytes(sz, sizeof sz, (double)size);
-            set(&pl, NB_GLOBAL, "global data%s: %s%s%s%s", kind == NB_SYM_BSS ? " (bss, zero-initialised)" : "",
-                name, off, size ? ", of " : "", size ? sz : "");
-        }
-        goto done_maps;
-    }
-
-    /* The worker, its libraries and anonymous mappings. */
-    char object[96] = "";
-    int has_sym = dyn_symbol(p, name, sizeof name, object, sizeof object, &start, &size);
-    if (has_sym) {
-        pl.base = start;
-        pl.size = size;
-        pl.offset = (long)(a - (uintptr_t)start);
-        snprintf(pl.name, sizeof pl.name, "%s", name);
-        if (pl.offset) snprintf(off, sizeof off, " (+%ld)", pl.offset);
-    }
-    const char *obj = *m->path ? basename_of(m->path) : object;
-    int anon = !*m->path;
-    int bss = anon && prev && prev->hi == m->lo && prev->path[0] == '/';
-    if (bss && !*obj) obj = basename_of(prev->path);
-    if (strcmp(m->path, "[heap]") == 0) {
-        set(&pl, NB_MAPPING, "heap segment, outside any live block (free space or the allocator's own data)");
-    } else if (m->perms[2] == 'x') {
-        if (anon)           /* no unit's sections hold it: not what a cell compiled */
-            set(&pl, NB_MAPPING, "an executable anonymous mapping");
-        else if (has_sym)
-            set(&pl, NB_CODE, "code: %s%s in %s", name, off, obj);
-        else
-            set(&pl, NB_CODE, "code: in %s", obj);
-    } else if (m->perms[0] == 'r' && m->perms[1] == '-' && !anon && m->path[0] == '/') {
-        if (has_sym) set(&pl, NB_RODATA, "read-only data: %s%s in %s", name, off, obj);
-        else set(&pl, NB_RODATA, "read-only data of %s", obj);
-    } else if (m->perms[1] == 'w' && (m->path[0] == '/' || bss)) {
-        if (has_sym) set(&pl, NB_GLOBAL, "global data: %s%s in %s", name, off, obj);
-        else set(&pl, NB_GLOBAL, "global data of %s%s", obj, bss ? " (bss)" : "");
-    } else if (m->perms[0] == '-' && m->perms[1] == '-') {
-        set(&pl, NB_MAPPING, "a no-access mapping (guard pages)");
     } else {
-        rt_buf_fmt_bytes(sz, sizeof sz, (double)(m->hi - m->lo));
-        set(&pl, NB_MAPPING, "mapping: %s (%s, %s), %lu B into it", *m->path ? m->path : "anonymous",
-            m->perms, sz, (unsigned long)(a - m->lo));
+        pl.base = (const void *)m->lo;
+        pl.size = m->hi - m->lo;
+        pl.offset = (long)(a - m->lo);
+        snprintf(pl.name, sizeof pl.name, "%.95s", *m->path ? basename_of(m->path) : "");
+        if (!locate_stack(&pl, a, m, caller_sp) && !locate_in_cells(&pl, p))
+            locate_in_mapping(&pl, p, m, prev);
     }
-
-done_maps:
     free(maps);
-done:
     rt_inside_end();
     return pl;
 }

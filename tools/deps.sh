@@ -21,6 +21,8 @@ need python3-jupyter-kernel-test  # the Jupyter protocol conformance suite
 need python3-pytest               # runs the Python tests
 need clang libclang-rt-14-dev     # `make fuzz` (in `make test`): libFuzzer targets built with
                                   # -fsanitize=fuzzer,address,undefined (tests/fuzz)
+need binutils                     # %%cc and %asm: objdump lists machine code, addr2line reads
+                                  # gcc's and clang's line tables (gcc and clang compile %%cc cells)
 need python3-nbconvert python3-nbclient jupyter-nbconvert  # execute notebooks headless
                                   # (tests/notebooks); the last has `jupyter nbconvert`
 need python3-ipykernel            # Python's reference kernel: tests compare against it

@@ -89,7 +89,7 @@ static void on_cpu_limit(int sig) {
     char evalue[160];
     snprintf(evalue, sizeof evalue, "the cell used more than %g s of CPU time (the %%cpu limit%s)",
              cell_cpu, cell_cpu == max.cpu ? ", set by the administrator" : "");
-    crash_end_cell("CPUTimeError", evalue);
+    crash_end_cell(CK_CPU_TIME_ERROR, evalue);
 }
 
 void ceilings_init(void) {
@@ -178,7 +178,7 @@ static __attribute__((noreturn)) void end_at_process_limit(void) {
     getrlimit(RLIMIT_NPROC, &rl);
     snprintf(evalue, sizeof evalue, "fork() failed: the cell reached the limit of %llu processes for "
              "this user (%%processes, CKERNEL_MAX_PROCESSES)", (unsigned long long)rl.rlim_cur);
-    crash_end_cell("ProcessLimitError", evalue);
+    crash_end_cell(CK_PROCESS_LIMIT_ERROR, evalue);
     _exit(137);
 }
 

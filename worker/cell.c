@@ -411,103 +411,132 @@ static size_t knr_body(const toks *ts, size_t j) {
     return (size_t)-1;
 }
 
-/* A declaration or function definition starting at I. */
-static size_t split_declaration(const toks *ts, size_t i, cell *c) {
-    size_t tag_at, tag_end;
-    int is_typedef;
-    size_t dstart = specifiers_end(ts, i, &tag_at, &tag_end, &is_typedef);
-    int line = ts->t[i].line;
-
-    /* Find the end: ';' outside brackets, or a function body. */
-    size_t j = dstart;
-    int saw_assign = 0;
-    while (j < ts->n) {
-        const token *t = &ts->t[j];
-        if (is(ts, j, ";")) break;
-        if (is(ts, j, "=")) saw_assign = 1;
-        if (t->kind == TOK_DIRECTIVE) break;
-        size_t knr = saw_assign ? (size_t)-1 : knr_body(ts, j);
-        if (knr != (size_t)-1 || (is(ts, j, "{") && !saw_assign && j > dstart && is(ts, j - 1, ")"))) {
-            /* a function definition: the body ends the item; a K&R one is
-             * known to later cells as `int add();` */
-            int closed;
-            size_t body_end = group_end(ts, knr != (size_t)-1 ? knr : j, &closed);
-            unsigned char *drop = ts->drop;
-            for (size_t k = i; k < dstart; k++)
-                if (is(ts, k, "static")) drop[k] = 1;    /* persists: needs external linkage */
-            cell_item *it = add_item(c, ITEM_FUNCTION, line);
-            if (it) {
-                it->open_end = !closed;
-                it->text = span(ts, i, body_end, drop);
-                size_t head_end = j;
-                if (knr != (size_t)-1) head_end = skip_group_back(ts, j - 1);
-                char *head = joined(ts, i, head_end, drop);
-                it->proto = head ? xprintf(knr != (size_t)-1 ? "%s();" : "%s;", head) : NULL;
-                free(head);
-                size_t name = declarator_name(ts, dstart, j);
-                if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
-            }
-            memset(drop + i, 0, dstart - i);
-            return body_end;
-        }
-        if (t->kind == TOK_PUNCT && t->len == 1 && strchr("([{", t->start[0])) j = skip_group(ts, j);
-        else j++;
+/* A function definition from I (specifiers end at DSTART) whose body
+ * opens at BODY, KNR when it is a K&R one (the parameter declarations
+ * start at J). The index after the body. */
+static size_t split_function(const toks *ts, size_t i, size_t dstart, size_t j, size_t body, int knr,
+                             cell *c) {
+    int closed;
+    size_t body_end = group_end(ts, body, &closed);
+    unsigned char *drop = ts->drop;
+    for (size_t k = i; k < dstart; k++)
+        if (is(ts, k, "static")) drop[k] = 1;    /* persists: needs external linkage */
+    cell_item *it = add_item(c, ITEM_FUNCTION, ts->t[i].line);
+    if (it) {
+        it->open_end = !closed;
+        it->text = span(ts, i, body_end, drop);
+        size_t head_end = knr ? skip_group_back(ts, j - 1) : j;
+        char *head = joined(ts, i, head_end, drop);
+        /* a K&R one is known to later cells as `int add();` */
+        it->proto = head ? xprintf(knr ? "%s();" : "%s;", head) : NULL;
+        free(head);
+        size_t name = declarator_name(ts, dstart, j);
+        if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
     }
-    size_t end = j < ts->n && is(ts, j, ";") ? j + 1 : j;
-    size_t decl_end = j;                       /* the ';' or where it should be */
+    memset(drop + i, 0, dstart - i);
+    return body_end;
+}
 
-    if (is(ts, i, "_Static_assert") || is(ts, i, "static_assert")) {
-        cell_item *it = add_item(c, ITEM_OTHER, line);
-        if (it) it->text = span(ts, i, end, NULL);
-        return end;
+/* A typedef, or a tag declared alone (`struct P { ... };`), from I to END:
+ * one type item, keyed by the tag and by each typedef name. */
+static void split_type(const toks *ts, size_t i, size_t dstart, size_t decl_end, size_t end,
+                       size_t tag_at, size_t tag_end, int is_typedef, char *tag, cell *c) {
+    cell_item *it = add_item(c, ITEM_TYPE, ts->t[i].line);
+    if (!it) { free(tag); return; }
+    it->text = span(ts, i, end, NULL);
+    if (dstart == decl_end && end == decl_end) {       /* missing ';' */
+        char *t = it->text;
+        it->text = xprintf("%s;", t);
+        free(t);
     }
-
-    /* A tag with a body and declarators: the type is an item of its own so
-     * a later cell can replace it; the declarators then name it by tag. */
-    char *tag = tag_at != (size_t)-1 ? tag_key(ts, tag_at) : NULL;
-    if (is_typedef || dstart == decl_end || (tag && dstart < decl_end)) {
-        if (is_typedef || dstart == decl_end) {
-            cell_item *it = add_item(c, ITEM_TYPE, line);
-            if (!it) { free(tag); return end; }
-            it->text = span(ts, i, end, NULL);
-            if (dstart == decl_end && end == decl_end) {       /* missing ';' */
-                char *t = it->text;
-                it->text = xprintf("%s;", t);
-                free(t);
-            }
-            it->proto = xstrndup(it->text, strlen(it->text));
-            if (tag) { add_key(it, tag); tag = NULL; }
-            if (tag_at != (size_t)-1) add_enum_keys(ts, tag_at, tag_end, it);
-            if (is_typedef) {
-                /* each declarator names a type */
-                size_t a = dstart;
-                for (size_t k = dstart; k <= decl_end; k++) {
-                    if (k == decl_end || is(ts, k, ",")) {
-                        size_t name = declarator_name(ts, a, k);
-                        if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
-                        a = k + 1;
-                    } else if (ts->t[k].kind == TOK_PUNCT && strchr("([{", ts->t[k].start[0])) {
-                        k = skip_group(ts, k) - 1;
-                    }
-                }
-            }
-            free(tag);
-            return end;
+    it->proto = xstrndup(it->text, strlen(it->text));
+    if (tag) add_key(it, tag);
+    if (tag_at != (size_t)-1) add_enum_keys(ts, tag_at, tag_end, it);
+    if (!is_typedef) return;
+    size_t a = dstart;                   /* each declarator names a type */
+    for (size_t k = dstart; k <= decl_end; k++) {
+        if (k == decl_end || is(ts, k, ",")) {
+            size_t name = declarator_name(ts, a, k);
+            if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
+            a = k + 1;
+        } else if (ts->t[k].kind == TOK_PUNCT && strchr("([{", ts->t[k].start[0])) {
+            k = skip_group(ts, k) - 1;
         }
-        cell_item *it = add_item(c, ITEM_TYPE, line);
-        if (!it) { free(tag); return end; }
-        char *body = span(ts, i, tag_end, NULL);
-        it->text = xprintf("%s;", body);
-        free(body);
+    }
+}
+
+/* Whether the object a declarator names (NAME, the declarator starting at
+ * A, specifiers from I) is itself const: `const int k`, `char *const p`,
+ * `const char msg[]`, not `const char *p` (a pointer to const). A type made
+ * const by a typedef is not seen: such an object stays writable. */
+static int object_is_const(const toks *ts, size_t i, size_t a, size_t name) {
+    for (size_t k = name; k-- > a;) {
+        if (is(ts, k, "const")) return 1;
+        if (is(ts, k, "*")) return 0;
+    }
+    for (size_t k = i; k < a; k++)
+        if (is(ts, k, "const")) return 1;
+    return 0;
+}
+
+/* One declarator, from A to K (a ',' or the end), of a declaration whose
+ * specifiers run from I to DSTART: a global, or a declaration of a function
+ * or an extern. SPECS is the specifiers' text; ts->tdrop marks what the
+ * type's text leaves out. 0, or -1 when out of memory. */
+static int split_declarator(const toks *ts, size_t i, size_t dstart, size_t a, size_t k,
+                            const char *specs, int is_extern, cell *c) {
+    size_t name = declarator_name(ts, a, k);
+    size_t eq = a;
+    while (eq < k && !is(ts, eq, "=")) {
+        if (ts->t[eq].kind == TOK_PUNCT && ts->t[eq].len == 1 && strchr("([{", ts->t[eq].start[0]))
+            eq = skip_group(ts, eq);
+        else eq++;
+    }
+    int is_func = name != (size_t)-1 && is(ts, name + 1, "(");
+    int line = ts->t[a < ts->n ? a : i].line;
+    char *decl = span(ts, a, eq, NULL);
+    if (name == (size_t)-1 && !is_extern) {
+        /* no name to keep (`int x = 1, 2;`): file scope as written, so
+         * the compiler says what is wrong; nothing of it persists */
+        cell_item *bad = add_item(c, ITEM_OTHER, line);
+        if (bad && decl) bad->text = xprintf("%s %s;", specs, decl);
+        free(decl);
+        return 0;
+    }
+    cell_item *it = add_item(c, is_func || is_extern ? ITEM_DECLARATION : ITEM_GLOBAL, line);
+    if (!it || !decl) { free(decl); return -1; }
+    if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
+    if (it->kind == ITEM_DECLARATION) {
+        it->text = xprintf("%s %s;", specs, decl);
         it->proto = xstrndup(it->text, strlen(it->text));
-        add_key(it, tag);
-        add_enum_keys(ts, tag_at, tag_end, it);
-        tag = NULL;
+        free(decl);
+        return 0;
     }
-    free(tag);
+    char *tspecs = joined(ts, i, dstart, ts->tdrop);
+    char *tdecl = joined(ts, a, eq, NULL);
+    it->type_text = xprintf("%s %s", tspecs ? tspecs : "", tdecl ? tdecl : "");
+    free(tspecs);
+    free(tdecl);
+    it->unsized = 0;
+    for (size_t m = a; m + 1 < eq; m++)
+        if (is(ts, m, "[") && is(ts, m + 1, "]")) it->unsized = 1;
+    if (eq < k) {
+        it->init = span(ts, eq + 1, k, NULL);
+        it->init_line = ts->t[eq + 1 < ts->n ? eq + 1 : eq].line;
+        it->readonly = object_is_const(ts, i, a, name);
+    }
+    if (it->unsized && it->init) it->text = xprintf("%s %s = %s;", specs, decl, it->init);
+    else it->text = xprintf("%s %s;", specs, decl);
+    it->proto = xprintf("extern %s;", it->type_text);
+    free(decl);
+    return 0;
+}
 
-    /* Variables and prototypes: one item per declarator. The specifiers are
-     * repeated for each; a tag body already emitted is replaced by the tag. */
+/* Variables and prototypes from I to DECL_END: one item per declarator.
+ * The specifiers are repeated for each; a tag body already emitted (at
+ * TAG_AT) is replaced by the tag. */
+static void split_declarators(const toks *ts, size_t i, size_t dstart, size_t decl_end,
+                              size_t tag_at, size_t tag_end, cell *c) {
     unsigned char *drop = ts->drop;
     int is_extern = 0;
     for (size_t k = i; k < dstart; k++) {
@@ -523,66 +552,74 @@ static size_t split_declaration(const toks *ts, size_t i, cell *c) {
     free(named_tag);
     char *specs = span(ts, i, dstart, drop);
     unsigned char *tdrop = ts->tdrop;             /* for the type text: no storage class */
-    if (!specs) { memset(drop + i, 0, dstart - i); return end; }
-    memcpy(tdrop + i, drop + i, dstart - i);
-    for (size_t k = i; k < dstart; k++)
-        if (is(ts, k, "extern") || is(ts, k, "register") || is(ts, k, "auto")) tdrop[k] = 1;
-
-    size_t a = dstart;
-    for (size_t k = dstart; k <= decl_end; k++) {
-        if (k < decl_end && !is(ts, k, ",")) {
-            if (ts->t[k].kind == TOK_PUNCT && ts->t[k].len == 1 && strchr("([{", ts->t[k].start[0]))
-                k = skip_group(ts, k) - 1;
-            continue;
-        }
-        size_t name = declarator_name(ts, a, k);
-        size_t eq = a;
-        while (eq < k && !is(ts, eq, "=")) {
-            if (ts->t[eq].kind == TOK_PUNCT && ts->t[eq].len == 1 && strchr("([{", ts->t[eq].start[0]))
-                eq = skip_group(ts, eq);
-            else eq++;
-        }
-        int is_func = name != (size_t)-1 && is(ts, name + 1, "(");
-        char *decl = span(ts, a, eq, NULL);
-        if (name == (size_t)-1 && !is_extern) {
-            /* no name to keep (`int x = 1, 2;`): file scope as written, so
-             * the compiler says what is wrong; nothing of it persists */
-            cell_item *bad = add_item(c, ITEM_OTHER, ts->t[a < ts->n ? a : i].line);
-            if (bad && decl) bad->text = xprintf("%s %s;", specs, decl);
-            free(decl);
-            a = k + 1;
-            continue;
-        }
-        cell_item *it = add_item(c, is_func || is_extern ? ITEM_DECLARATION : ITEM_GLOBAL,
-                                 ts->t[a < ts->n ? a : i].line);
-        if (!it || !decl) { free(decl); break; }
-        if (name != (size_t)-1) add_key(it, xstrndup(ts->t[name].start, ts->t[name].len));
-        if (it->kind == ITEM_DECLARATION) {
-            it->text = xprintf("%s %s;", specs, decl);
-            it->proto = xstrndup(it->text, strlen(it->text));
-        } else {
-            char *tspecs = joined(ts, i, dstart, tdrop);
-            char *tdecl = joined(ts, a, eq, NULL);
-            it->type_text = xprintf("%s %s", tspecs ? tspecs : "", tdecl ? tdecl : "");
-            free(tspecs);
-            free(tdecl);
-            it->unsized = 0;
-            for (size_t m = a; m + 1 < eq; m++)
-                if (is(ts, m, "[") && is(ts, m + 1, "]")) it->unsized = 1;
-            if (eq < k) {
-                it->init = span(ts, eq + 1, k, NULL);
-                it->init_line = ts->t[eq + 1 < ts->n ? eq + 1 : eq].line;
+    if (specs) {
+        memcpy(tdrop + i, drop + i, dstart - i);
+        for (size_t k = i; k < dstart; k++)
+            if (is(ts, k, "extern") || is(ts, k, "register") || is(ts, k, "auto")) tdrop[k] = 1;
+        size_t a = dstart;
+        for (size_t k = dstart; k <= decl_end; k++) {
+            if (k < decl_end && !is(ts, k, ",")) {
+                if (ts->t[k].kind == TOK_PUNCT && ts->t[k].len == 1 && strchr("([{", ts->t[k].start[0]))
+                    k = skip_group(ts, k) - 1;
+                continue;
             }
-            if (it->unsized && it->init) it->text = xprintf("%s %s = %s;", specs, decl, it->init);
-            else it->text = xprintf("%s %s;", specs, decl);
-            it->proto = xprintf("extern %s;", it->type_text);
+            if (split_declarator(ts, i, dstart, a, k, specs, is_extern, c) < 0) break;
+            a = k + 1;
         }
-        free(decl);
-        a = k + 1;
+        free(specs);
     }
-    free(specs);
     memset(drop + i, 0, dstart - i);
     memset(tdrop + i, 0, dstart - i);
+}
+
+/* A declaration or function definition starting at I. */
+static size_t split_declaration(const toks *ts, size_t i, cell *c) {
+    size_t tag_at, tag_end;
+    int is_typedef;
+    size_t dstart = specifiers_end(ts, i, &tag_at, &tag_end, &is_typedef);
+
+    /* Find the end: ';' outside brackets, or a function body. */
+    size_t j = dstart;
+    int saw_assign = 0;
+    while (j < ts->n) {
+        const token *t = &ts->t[j];
+        if (is(ts, j, ";")) break;
+        if (is(ts, j, "=")) saw_assign = 1;
+        if (t->kind == TOK_DIRECTIVE) break;
+        size_t knr = saw_assign ? (size_t)-1 : knr_body(ts, j);
+        if (knr != (size_t)-1)
+            return split_function(ts, i, dstart, j, knr, 1, c);
+        if (is(ts, j, "{") && !saw_assign && j > dstart && is(ts, j - 1, ")"))
+            return split_function(ts, i, dstart, j, j, 0, c);
+        if (t->kind == TOK_PUNCT && t->len == 1 && strchr("([{", t->start[0])) j = skip_group(ts, j);
+        else j++;
+    }
+    size_t end = j < ts->n && is(ts, j, ";") ? j + 1 : j;
+    size_t decl_end = j;                       /* the ';' or where it should be */
+
+    if (is(ts, i, "_Static_assert") || is(ts, i, "static_assert")) {
+        cell_item *it = add_item(c, ITEM_OTHER, ts->t[i].line);
+        if (it) it->text = span(ts, i, end, NULL);
+        return end;
+    }
+    /* A tag with a body and declarators: the type is an item of its own so
+     * a later cell can replace it; the declarators then name it by tag. */
+    char *tag = tag_at != (size_t)-1 ? tag_key(ts, tag_at) : NULL;
+    if (is_typedef || dstart == decl_end) {
+        split_type(ts, i, dstart, decl_end, end, tag_at, tag_end, is_typedef, tag, c);
+        return end;
+    }
+    if (tag) {
+        cell_item *it = add_item(c, ITEM_TYPE, ts->t[i].line);
+        if (!it) { free(tag); return end; }
+        char *body = span(ts, i, tag_end, NULL);
+        it->text = xprintf("%s;", body);
+        free(body);
+        it->proto = xstrndup(it->text, strlen(it->text));
+        add_key(it, tag);
+        add_enum_keys(ts, tag_at, tag_end, it);
+    }
+    split_declarators(ts, i, dstart, decl_end, tag_at, tag_end, c);
     return end;
 }
 

@@ -41,6 +41,8 @@ typedef struct {
     char *init;         /* initializer text, or NULL */
     int init_line;
     int unsized;        /* declared with [] : initializer stays at file scope */
+    int readonly;       /* a const object with an initializer: defined with it at
+                           file scope and laid out on read-only pages (layout.h) */
     int open_end;       /* runs to the cell's end unclosed (a comment, a function
                            body): nothing may follow it, as nothing does for tcc */
 } cell_item;

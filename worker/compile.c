@@ -39,6 +39,7 @@ struct compile_unit {
     int abandoned;          /* libtcc gave up half way: its state is not to be touched */
     int failed;             /* the compile reported an error */
     int cell;               /* the execution count, for compile_part_of */
+    const char *const *readonly;   /* const objects to lay out read-only (layout.h) */
     compile_diag_fn diag;
     void *opaque;
 };
@@ -146,6 +147,20 @@ int compile_static_of(const void *addr, const char **name, const void **start, u
     return 0;
 }
 
+uintptr_t *compile_writable(size_t *n) {
+    uintptr_t *v = malloc((parts.n + 1) * 2 * sizeof *v);
+    *n = 0;
+    for (size_t i = 0; v && i < parts.n; i++) {
+        const unit_parts *u = &parts.v[i];
+        uintptr_t lo = u->protected ? u->data : u->lo, hi = u->protected ? u->end : u->hi;
+        if (lo >= hi) continue;
+        v[2 * *n] = lo;
+        v[2 * *n + 1] = hi;
+        (*n)++;
+    }
+    return v;
+}
+
 /* Keep where the named statics of OBJ ended up in unit P. */
 static void keep_statics(unit_parts *p, const unsigned char *obj, size_t len) {
     layout_static found[64];
@@ -234,6 +249,11 @@ static void tcc_statics_clear(void) {
     memset(__start_ck_tcc_bss, 0, (size_t)(__stop_ck_tcc_bss - __start_ck_tcc_bss));
 }
 
+void compile_tcc_statics(uintptr_t *lo, uintptr_t *hi) {
+    *lo = (uintptr_t)__start_ck_tcc_bss;
+    *hi = (uintptr_t)__stop_ck_tcc_bss;
+}
+
 void compile_reserve(void) {
     scratch_reserve();
     if (!arena.base) arena_alloc(0, 1);
@@ -314,6 +334,8 @@ compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaqu
 
 void compile_set_cell(compile_unit *u, int cell) { u->cell = cell; }
 
+void compile_set_readonly(compile_unit *u, const char *const *names) { u->readonly = names; }
+
 /* ----------------------------------------------------------- line tables
  *
  * Code compiled to memory carries no debug information that libtcc lets
@@ -358,14 +380,12 @@ static int lines_from_object(const unsigned char *obj, size_t len, const char *c
     return 0;
 }
 
-int compile_lines(const char *src, const char *options, const char *const *names,
-                  const unsigned long *offsets, int *lines, size_t n) {
-    for (size_t i = 0; i < n; i++) lines[i] = 0;
+unsigned char *compile_debug_object(const char *src, const char *options, size_t *len) {
     int fd = memfd_create("ckernel-lines", MFD_CLOEXEC);
-    if (fd < 0) return -1;
+    if (fd < 0) return NULL;
     TCCState *s = tcc_new();
-    if (!s) { close(fd); return -1; }
-    tcc_set_error_func(s, NULL, NULL);
+    if (!s) { close(fd); return NULL; }
+    tcc_set_error_func(s, NULL, quiet);
     tcc_set_options(s, "-std=c11 -g");
     if (options && *options) tcc_set_options(s, options);
     tcc_set_output_type(s, TCC_OUTPUT_OBJ);
@@ -378,20 +398,28 @@ int compile_lines(const char *src, const char *options, const char *const *names
         if (tcc_compile_string(s, src) == 0 && tcc_output_file(s, path) == 0) rc = 0;
     }
     tcc_exit_to = NULL;
+    unsigned char *obj = NULL;
     if (rc == 0) {
-        off_t len = lseek(fd, 0, SEEK_END);
-        void *obj = len > 0 ? mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
-        if (obj != MAP_FAILED) {
-            rc = lines_from_object(obj, (size_t)len, names, offsets, lines, n);
-            munmap(obj, (size_t)len);
-        } else {
-            rc = -1;
-        }
         tcc_delete(s);
+        off_t end = lseek(fd, 0, SEEK_END);
+        obj = end > 0 ? malloc((size_t)end) : NULL;
+        if (obj && pread(fd, obj, (size_t)end, 0) != end) { free(obj); obj = NULL; }
+        if (obj) *len = (size_t)end;
     }
     if (rc < 0) tcc_statics_clear();
     scratch_reset();                      /* after an exit() jump, the state is simply dropped */
     close(fd);
+    return obj;
+}
+
+int compile_lines(const char *src, const char *options, const char *const *names,
+                  const unsigned long *offsets, int *lines, size_t n) {
+    for (size_t i = 0; i < n; i++) lines[i] = 0;
+    size_t len = 0;
+    unsigned char *obj = compile_debug_object(src, options, &len);
+    if (!obj) return -1;
+    int rc = lines_from_object(obj, len, names, offsets, lines, n);
+    free(obj);
     return rc;
 }
 
@@ -463,33 +491,56 @@ static int link_object(compile_unit *u, const char *path, const unsigned char *o
         unit_parts p = { .lo = (uintptr_t)mem, .hi = (uintptr_t)mem + (size_t)size, .cell = u->cell };
         mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
         parts_add(&p);
+        /* its pages are its own: a unit packed after it would make the
+         * last one read+execute, data and all */
+        arena.used = (arena.used + PAGE - 1) & ~(PAGE - 1);
     }
     return 0;
 }
 
-int compile_source(compile_unit *u, const char *src) {
+/* FN(U, ARG) with libtcc's exit() caught: when libtcc gives up half way
+ * (out of memory, an object it cannot link) U is abandoned and GAVE_UP
+ * said. FN's result, or -1. */
+static int guarded(compile_unit *u, int (*fn)(compile_unit *, const void *, size_t), const void *arg,
+                   size_t len, const char *gave_up) {
     jmp_buf env;
     if (setjmp(env)) {
         tcc_exit_to = NULL;
         u->abandoned = 1;
-        if (u->diag) u->diag(u->opaque, "tcc: error: the compiler ran out of memory (see %memory)");
+        if (u->diag) u->diag(u->opaque, gave_up);
         return -1;
     }
     tcc_exit_to = &env;
-    int rc = -1;
-    char path[64];
-    size_t len = 0, laid_len = 0;
-    if (tcc_compile_string(u->s, src) < 0 || object_path(path, sizeof path) < 0) goto out;
-    unsigned char *obj = unit_object(u, path, &len);
-    if (!obj) goto out;
-    int rw = 1;
-    unsigned char *laid = layout_object(obj, len, &laid_len, &rw, ck_tcc_malloc);
-    if (!laid) log_warn("a unit's object was not as expected: its literals stay writable");
-    rc = laid ? link_object(u, path, laid, laid_len, 1, rw) : link_object(u, path, obj, len, 0, 1);
-out:
+    int rc = fn(u, arg, len);
     tcc_exit_to = NULL;
     u->failed = rc < 0;
     return rc;
+}
+
+static int compile_and_link(compile_unit *u, const void *src, size_t unused) {
+    (void)unused;
+    char path[64];
+    size_t len = 0, laid_len = 0;
+    if (tcc_compile_string(u->s, src) < 0 || object_path(path, sizeof path) < 0) return -1;
+    unsigned char *obj = unit_object(u, path, &len);
+    if (!obj) return -1;
+    int rw = 1;
+    unsigned char *laid = layout_object(obj, len, u->readonly, &laid_len, &rw, ck_tcc_malloc);
+    if (!laid) log_warn("a unit's object was not as expected: its literals stay writable");
+    return laid ? link_object(u, path, laid, laid_len, 1, rw) : link_object(u, path, obj, len, 0, 1);
+}
+
+int compile_source(compile_unit *u, const char *src) {
+    return guarded(u, compile_and_link, src, 0, "tcc: error: the compiler ran out of memory (see %memory)");
+}
+
+static int link_foreign(compile_unit *u, const void *obj, size_t len) {
+    char path[64];
+    return object_path(path, sizeof path) < 0 ? -1 : link_object(u, path, obj, len, 0, 1);
+}
+
+int compile_object(compile_unit *u, const unsigned char *obj, size_t len) {
+    return guarded(u, link_foreign, obj, len, "tcc: error: libtcc's linker gave up on the compiler's object");
 }
 
 /* libtcc 0.9.27 writes preprocessed text to the FILE its state took from
@@ -537,17 +588,28 @@ void compile_free(compile_unit *u) {
 }
 
 /* Code pages are read+execute: open the patched bytes' pages for writing
- * just while patching. */
+ * just while patching. A `jmp rel32` (5 bytes) when NEW is within reach,
+ * as it is in one arena chunk: gcc's and clang's smallest functions are
+ * shorter than 13 bytes (`ret`), and only 16-byte alignment pads them. */
 void compile_redirect(void *old_fn, void *new_fn) {
     unsigned char *p = old_fn;
-    uint64_t target = (uint64_t)(uintptr_t)new_fn;
     unsigned char code[13] = { 0x49, 0xBB };          /* movabs r11, imm64 */
-    memcpy(code + 2, &target, 8);
-    code[10] = 0x41; code[11] = 0xFF; code[12] = 0xE3; /* jmp r11 */
+    size_t len = sizeof code;
+    intptr_t rel = (intptr_t)new_fn - (intptr_t)(p + 5);
+    if (rel >= INT32_MIN && rel <= INT32_MAX) {
+        int32_t r32 = (int32_t)rel;
+        code[0] = 0xE9;                                /* jmp rel32 */
+        memcpy(code + 1, &r32, 4);
+        len = 5;
+    } else {
+        uint64_t target = (uint64_t)(uintptr_t)new_fn;
+        memcpy(code + 2, &target, 8);
+        code[10] = 0x41; code[11] = 0xFF; code[12] = 0xE3; /* jmp r11 */
+    }
     const unit_parts *u = parts_find((uintptr_t)p);
-    uintptr_t lo = (uintptr_t)p & ~(PAGE - 1), hi = ((uintptr_t)p + sizeof code + PAGE - 1) & ~(PAGE - 1);
-    int opened = u && u->protected && mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC) == 0;
-    memcpy(p, code, sizeof code);
-    if (opened) mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC);
-    __builtin___clear_cache((char *)p, (char *)p + sizeof code);
+    uintptr_t lo = (uintptr_t)p & ~(PAGE - 1), hi = ((uintptr_t)p + len + PAGE - 1) & ~(PAGE - 1);
+    int opened = u && mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC) == 0;
+    memcpy(p, code, len);
+    if (opened && u->protected) mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC);
+    __builtin___clear_cache((char *)p, (char *)p + len);
 }

@@ -7,6 +7,8 @@
 #ifndef CK_COMPILE_H
 #define CK_COMPILE_H
 
+#include <stdint.h>
+
 /* Called with each message libtcc prints (errors and warnings alike). */
 typedef void (*compile_diag_fn)(void *opaque, const char *msg);
 
@@ -20,6 +22,10 @@ void compile_add_symbol(compile_unit *u, const char *name, const void *addr);
 int compile_add_library(compile_unit *u, const char *name);
 /* Compile SRC and relocate it into the arena. 0, or -1 after diagnostics. */
 int compile_source(compile_unit *u, const char *src);
+/* Link OBJ (LEN bytes), a relocatable object another compiler wrote (gcc,
+ * clang: %%cc), into the arena as one read-write-execute block, with the
+ * symbols and libraries given to U. 0, or -1 after diagnostics. */
+int compile_object(compile_unit *u, const unsigned char *obj, size_t len);
 /* The address of a global symbol of the relocated unit, or NULL. */
 void *compile_symbol(compile_unit *u, const char *name);
 /* Free the compiler state; the relocated code and data stay. */
@@ -31,6 +37,10 @@ char *compile_preprocess(const char *src, const char *options);
 
 /* Tell compile_part_of which cell (execution count) U is compiled for. */
 void compile_set_cell(compile_unit *u, int cell);
+
+/* The const objects (NULL-terminated names, kept by the caller until the
+ * compile is done) that U lays out on read-only pages. */
+void compile_set_readonly(compile_unit *u, const char *const *names);
 
 /* The part of a relocated unit that holds ADDR, from its sections (never
  * from the bytes); *CELL (if not NULL) gets the unit's cell. */
@@ -47,6 +57,13 @@ compile_part compile_part_of(const void *addr, int *cell);
 /* The named static (a static variable in a function, or at file scope)
  * that holds ADDR: 1 with its name, start and size, else 0. */
 int compile_static_of(const void *addr, const char **name, const void **start, unsigned long *size);
+
+/* The writable memory of the cells' units (data and bss; the whole unit
+ * where it is laid out as one block), for the leak scan: a new array of
+ * [lo, hi) pairs the caller frees, *N of them. And the range of libtcc's
+ * own statics, which hold no cell's pointers. */
+uintptr_t *compile_writable(size_t *n);
+void compile_tcc_statics(uintptr_t *lo, uintptr_t *hi);
 
 /* Whether ADDR lies in cell code or data. Only the newest chunk of the
  * arena is known; enough for the usual session. */
@@ -67,11 +84,16 @@ void compile_after_fork(void);
 int compile_lines(const char *src, const char *options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n);
 
+/* SRC compiled by tcc with -g (stabs) to a relocatable object: malloc'ed
+ * bytes, LEN in *LEN; NULL when it does not compile. Nothing is kept. */
+unsigned char *compile_debug_object(const char *src, const char *options, size_t *len);
+
 /* Make every call to the function at OLD go to NEW: a 13-byte
- * `movabs r11, NEW; jmp r11` over OLD's entry, its page made writable
- * just for the patch (tcc's smallest function is
- * 13 bytes; r11 is scratch in the SysV ABI and carries no argument, unlike
- * rax, which holds the vector-register count of variadic calls). */
+ * `jmp rel32` over OLD's entry when NEW is within 2 GiB (5 bytes), else a
+ * `movabs r11, NEW; jmp r11` (13 bytes: tcc's smallest function; r11 is
+ * scratch in the SysV ABI and carries no argument, unlike rax, which holds
+ * the vector-register count of variadic calls); its page made writable
+ * just for the patch. */
 void compile_redirect(void *old_fn, void *new_fn);
 
 #endif

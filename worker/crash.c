@@ -27,12 +27,22 @@ static double crash_timeout;
 static char out[16384];     /* the event's JSON */
 static size_t out_len;
 
-/* The cell frames shown, for the kernel to ask their lines of (ipc.h). */
-static struct { const char *name; unsigned long off; } frames[16];
+/* The cell frames shown, as data for the kernel (ipc.h): each one's name
+ * and offset, the traceback line that shows it and how much of that line
+ * is the frame ("  f() + 24"), so the kernel can add the cell line there
+ * without reading the text. */
+static struct { const char *name; unsigned long off; int tb_line; size_t head_len; } frames[16];
 static int nframes;
+static int tb_lines;        /* traceback lines put so far */
 
-static void note_frame(const char *name, unsigned long off) {
-    if (nframes < 16) { frames[nframes].name = name; frames[nframes].off = off; nframes++; }
+static void note_frame(const char *name, unsigned long off, size_t head_len) {
+    if (nframes < 16) {
+        frames[nframes].name = name;
+        frames[nframes].off = off;
+        frames[nframes].tb_line = tb_lines;      /* the line about to be put */
+        frames[nframes].head_len = head_len;
+        nframes++;
+    }
 }
 
 static void put(const char *s) {
@@ -105,6 +115,9 @@ static void describe_address(uintptr_t addr, char *buf, size_t n) {
     compile_part part = compile_part_of((void *)addr, &cell);
     if (addr < 4096) {
         snprintf(buf, n, "a NULL pointer (nothing is ever mapped near 0)");
+    } else if (part == COMPILE_LITERAL && kind == 'g') {
+        snprintf(buf, n, "read-only data: the const global '%s' (byte %lu) of cell %d; "
+                 "a compiled program keeps const objects read-only too", name, off, cell);
     } else if (part == COMPILE_LITERAL) {
         snprintf(buf, n, "read-only data: a string literal (or other constant) of cell %d; "
                  "a compiled program keeps literals read-only too", cell);
@@ -168,16 +181,27 @@ static const char *signal_name(int sig) {
     }
 }
 
+/* One more line of the traceback. */
+static void put_tb(const char *line) {
+    put(",\"");
+    put_json(line);
+    put("\"");
+    tb_lines++;
+}
+
 /* "  f() + 24" for a frame in cell code, with where f was defined when an
- * earlier cell defined it. */
-static void frame_text(const char *name, unsigned long off, char *line, size_t n) {
+ * earlier cell defined it (WHERE), put as a traceback line and noted. */
+static void put_frame(const char *name, unsigned long off, int where) {
+    char line[256];
     int cnt, ln;
-    if (session_where_defined(crash_session, name, &cnt, &ln) && cnt > 0)
-        snprintf(line, n, "  %s() + %lu, defined in cell [%d], line %d", name, off, cnt, ln);
-    else if (session_where_defined(crash_session, name, &cnt, &ln))
-        snprintf(line, n, "  %s() + %lu, defined at line %d of its cell", name, off, ln);
-    else
-        snprintf(line, n, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+    int head = snprintf(line, sizeof line, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
+    size_t head_len = head < 0 ? 0 : (size_t)head < sizeof line ? (size_t)head : sizeof line - 1;
+    if (where && session_where_defined(crash_session, name, &cnt, &ln) && cnt > 0)
+        snprintf(line + head_len, sizeof line - head_len, ", defined in cell [%d], line %d", cnt, ln);
+    else if (where && session_where_defined(crash_session, name, &cnt, &ln))
+        snprintf(line + head_len, sizeof line - head_len, ", defined at line %d of its cell", ln);
+    note_frame(name, off, head_len);
+    put_tb(line);
 }
 
 /* The cell functions on the stack, innermost first, by the frame-pointer
@@ -189,7 +213,7 @@ static void put_backtrace(const ucontext_t *uc) {
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
     int shown = 0, frames = 0;
-    put(",\"Cell functions on the stack (innermost first):\"");
+    put_tb("Cell functions on the stack (innermost first):");
     /* A fault or signal inside libc (memset, raise, abort), which keeps no
      * frame pointers, leaves the innermost cell function's return address
      * somewhere between the stack pointer and the frame chain: the first
@@ -207,11 +231,7 @@ static void put_backtrace(const ucontext_t *uc) {
             const unsigned char *c = (const unsigned char *)ra;
             if (!(c[-5] == 0xE8 || c[-2] == 0xFF || c[-3] == 0xFF || c[-6] == 0xFF)) continue;
             innermost = ra;
-            note_frame(name, off);
-            snprintf(line, sizeof line, strchr(name, ' ') ? "  %s + %lu" : "  %s() + %lu", name, off);
-            put(",\"");
-            put_json(line);
-            put("\"");
+            put_frame(name, off, 0);
             shown++;
             break;
         }
@@ -220,11 +240,7 @@ static void put_backtrace(const ucontext_t *uc) {
         if (pc != innermost && crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
             frames++;
             if (shown < 12) {
-                note_frame(name, off);
-                frame_text(name, off, line, sizeof line);
-                put(",\"");
-                put_json(line);
-                put("\"");
+                put_frame(name, off, 1);
                 shown++;
             }
         }
@@ -239,11 +255,9 @@ static void put_backtrace(const ucontext_t *uc) {
     }
     if (frames > shown) {
         snprintf(line, sizeof line, "  ... and %d more", frames - shown);
-        put(",\"");
-        put_json(line);
-        put("\"");
+        put_tb(line);
     }
-    if (frames == 0 && shown == 0) put(",\"  (none: the fault is outside cell code)\"");
+    if (frames == 0 && shown == 0) put_tb("  (none: the fault is outside cell code)");
 }
 
 /* "The block was allocated at:" and the cell function SITE is in, as a
@@ -252,16 +266,13 @@ static void put_site(const void *site) {
     const char *name;
     unsigned long off;
     if (!crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
-    char line[256];
-    note_frame(name, off);
-    frame_text(name, off, line, sizeof line);
-    put(",\"The block was allocated at:\",\"");
-    put_json(line);
-    put("\"");
+    put_tb("The block was allocated at:");
+    put_frame(name, off, 1);
 }
 
-static void send_crash(const char *ename, const char *evalue, const ucontext_t *uc, const char *extra,
+static void send_crash(ck_error e, const char *evalue, const ucontext_t *uc, const char *extra,
                        const void *site) {
+    const char *ename = ck_ename(e);
     out_len = 0;
     put("{\"ev\":\"crash\",\"ename\":\"");
     put_json(ename);
@@ -272,20 +283,17 @@ static void send_crash(const char *ename, const char *evalue, const ucontext_t *
     put(": ");
     put_json(evalue);
     put("\"");
-    if (extra) {
-        put(",\"");
-        put_json(extra);
-        put("\"");
-    }
+    tb_lines = 1;
+    if (extra) put_tb(extra);
     nframes = 0;
     if (site) put_site(site);
     if (uc) put_backtrace(uc);
     put("],\"frames\":[");
     for (int i = 0; i < nframes; i++) {
-        char num[32];
+        char num[80];
         put(i ? ",[\"" : "[\"");
         put_json(frames[i].name);
-        snprintf(num, sizeof num, "\",%lu]", frames[i].off);
+        snprintf(num, sizeof num, "\",%lu,%d,%zu]", frames[i].off, frames[i].tb_line, frames[i].head_len);
         put(num);
     }
     put("]}");
@@ -312,13 +320,13 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
                  signal_words(sig), signal_name(sig), write ? "write" : "read", (unsigned long)addr,
                  *how ? " (" : "", how, *how ? ")" : "", where);
     } else if (sig == SIGABRT && nb_internal_check_failure()) {
-        send_crash("CheckFailed", nb_internal_check_failure(), uc, NULL, NULL);
+        send_crash(CK_CHECK_FAILED, nb_internal_check_failure(), uc, NULL, NULL);
         raise(sig);
         return;
     } else if (sig == SIGABRT && nb_internal_heap_damage(NULL)) {
         const void *site;
         const char *what = nb_internal_heap_damage(&site);
-        send_crash("HeapCorruption", what, uc, NULL, site);
+        send_crash(CK_HEAP_CORRUPTION, what, uc, NULL, site);
         raise(sig);
         return;
     } else if (sig == SIGABRT) {
@@ -336,7 +344,7 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
                  "map %lu MiB (%%memory sets it).", failed, crash_memory_mib);
     else if (failed)
         snprintf(note, sizeof note, "Note: a request for %zu bytes of memory failed in this cell.", failed);
-    send_crash("Crash", evalue, uc, failed ? note : NULL, NULL);
+    send_crash(CK_CRASH, evalue, uc, failed ? note : NULL, NULL);
     /* SA_RESETHAND restored the default action: die of the same signal. */
     if (sig == SIGABRT || si->si_code <= 0) raise(sig);
 }
@@ -346,13 +354,13 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx) {
     (void)si;
     char evalue[160];
     snprintf(evalue, sizeof evalue, "the cell ran longer than %g s (the %%timeout limit)", crash_timeout);
-    send_crash("TimeoutError", evalue, ctx, NULL, NULL);
+    send_crash(CK_TIMEOUT_ERROR, evalue, ctx, NULL, NULL);
     signal(SIGKILL, SIG_DFL);
     raise(SIGKILL);
 }
 
-void crash_end_cell(const char *ename, const char *evalue) {
-    send_crash(ename, evalue, NULL, NULL, NULL);
+void crash_end_cell(ck_error e, const char *evalue) {
+    send_crash(e, evalue, NULL, NULL, NULL);
     raise(SIGKILL);
     _exit(137);
 }

@@ -10,6 +10,7 @@
 #ifndef CK_CRASH_H
 #define CK_CRASH_H
 
+#include "errors.h"
 #include "session.h"
 
 /* Install the handlers; S is read (never written) when a crash happens. */
@@ -19,7 +20,7 @@ void crash_arm_timeout(double seconds);
 void crash_disarm_timeout(void);
 /* End the running cell with ENAME: EVALUE, from any context, signal
  * handlers included; the snapshot takes over. Never returns. */
-void crash_end_cell(const char *ename, const char *evalue) __attribute__((noreturn));
+void crash_end_cell(ck_error e, const char *evalue) __attribute__((noreturn));
 /* What cells may map (MiB, 0: no limit), to name in a crash report. */
 void crash_set_memory_limit(unsigned long mib);
 

@@ -166,6 +166,24 @@ static void index_directive(decls *ix, const token *t, size_t chunk) {
     each_identifier(p, (size_t)(end - p), directive_use, &c);
 }
 
+/* Close the chunk from token FIRST to LAST, whose declarations are the
+ * pairs from PAIRS_BEFORE on: their names are types when it is a typedef;
+ * a chunk that declares nothing is always kept. */
+static int end_chunk(decls *ix, const token *first, const token *last, size_t pairs_before, int typedef_chunk) {
+    size_t chunk = ix->nchunks;
+    ix->chunk[chunk] = (span){ (size_t)(first->start - ix->text), (size_t)(last->start + last->len - ix->text) };
+    if (typedef_chunk)
+        for (size_t p = pairs_before; p < ix->npairs; p++)
+            if (!ix->pairs[p].tag) ix->is_typedef[ix->pairs[p].name] = 1;
+    ix->nchunks++;
+    ix->use_start[ix->nchunks] = ix->nuse;
+    unsigned char *a = realloc(ix->always, ix->nchunks);
+    if (!a) return -1;
+    ix->always = a;
+    ix->always[chunk] = ix->npairs == pairs_before;
+    return 0;
+}
+
 /* Cut the tokens into chunks and read what each declares and uses. The
  * name a declaration declares is an identifier outside braces, brackets,
  * initializers and parameter lists that is no keyword and no typedef
@@ -252,17 +270,7 @@ static int index_tokens(decls *ix, const token *t, size_t n) {
                 else if (lexer_tok_is(k, ";")) { i++; break; }
             }
         }
-        ix->chunk[chunk] = (span){ (size_t)(t[first].start - ix->text),
-                                   (size_t)(t[i - 1].start + t[i - 1].len - ix->text) };
-        if (typedef_chunk)
-            for (size_t p = pairs_before; p < ix->npairs; p++)
-                if (!ix->pairs[p].tag) ix->is_typedef[ix->pairs[p].name] = 1;
-        ix->nchunks++;
-        ix->use_start[ix->nchunks] = ix->nuse;
-        unsigned char *a = realloc(ix->always, ix->nchunks);
-        if (!a) return -1;
-        ix->always = a;
-        ix->always[chunk] = ix->npairs == pairs_before;
+        if (end_chunk(ix, &t[first], &t[i - 1], pairs_before, typedef_chunk) < 0) return -1;
     }
     return 0;
 }

@@ -18,6 +18,7 @@ typedef struct {
     const Elf64_Ehdr *eh;
     const Elf64_Shdr *sh;
     int text, data, bss, symtab, strtab, data_rela;
+    const char *const *readonly;    /* named const objects to move too */
 } object;
 
 static int section_named(const object *o, const char *name) {
@@ -68,10 +69,19 @@ static const char *symbol_name(const object *o, const Elf64_Sym *s) {
     return s->st_name < st->sh_size ? (const char *)o->obj + st->sh_offset + s->st_name : "";
 }
 
-/* Whether S is an anonymous constant of .data that holds no relocation. */
+static int is_readonly_name(const object *o, const char *name) {
+    for (size_t i = 0; o->readonly && o->readonly[i]; i++)
+        if (strcmp(o->readonly[i], name) == 0) return 1;
+    return 0;
+}
+
+/* Whether S moves to the read-only part: an anonymous constant of .data
+ * (a literal), or a const object named in READONLY, holding no relocation. */
 static int is_literal(const object *o, const Elf64_Sym *s) {
-    if (s->st_shndx != o->data || ELF64_ST_BIND(s->st_info) != STB_LOCAL || !s->st_size) return 0;
-    if (strncmp(symbol_name(o, s), "L.", 2) != 0) return 0;
+    if (s->st_shndx != o->data || !s->st_size || ELF64_ST_TYPE(s->st_info) == STT_SECTION) return 0;
+    const char *name = symbol_name(o, s);
+    if (!(ELF64_ST_BIND(s->st_info) == STB_LOCAL && strncmp(name, "L.", 2) == 0) && !is_readonly_name(o, name))
+        return 0;
     if (s->st_value + s->st_size > o->sh[o->data].sh_size) return 0;
     if (o->data_rela < 0) return 1;
     const Elf64_Shdr *r = &o->sh[o->data_rela];
@@ -180,10 +190,11 @@ static void write_headers(const object *o, const plan *p, unsigned char *out, in
     eh->e_shnum = (uint16_t)(n + 1);
 }
 
-unsigned char *layout_object(const unsigned char *obj, size_t len, size_t *out_len, int *rw,
-                             void *(*alloc)(size_t)) {
+unsigned char *layout_object(const unsigned char *obj, size_t len, const char *const *readonly,
+                             size_t *out_len, int *rw, void *(*alloc)(size_t)) {
     object o;
     if (open_object(&o, obj, len) < 0) return NULL;
+    o.readonly = readonly;
     *rw = needs_rw(&o);
     plan p = plan_output(&o);
     unsigned char *out = alloc(p.total);

@@ -17,7 +17,9 @@
  * without data none, nor a page of its own: the snapshot fork's cost
  * grows with the number of mappings and pages. Global marker symbols give each boundary after relocation.
  * Literals that hold relocations (a compound literal with pointers, which C
- * lets a program write) stay in .data. */
+ * lets a program write) stay in .data. So do READONLY's named const objects
+ * (NULL-terminated, may be NULL) that hold none: they move with the literals
+ * (tcc has no .rodata); those with pointers in them stay writable. */
 #ifndef CK_LAYOUT_H
 #define CK_LAYOUT_H
 
@@ -35,8 +37,8 @@
  * *RW tells whether the unit has anything to write (data, bss): if not,
  * nothing is page-aligned, and the whole unit can share read+execute
  * pages with the units before and after it. */
-unsigned char *layout_object(const unsigned char *obj, size_t len, size_t *out_len, int *rw,
-                             void *(*alloc)(size_t));
+unsigned char *layout_object(const unsigned char *obj, size_t len, const char *const *readonly,
+                             size_t *out_len, int *rw, void *(*alloc)(size_t));
 
 /* A named static object of the unit (a static variable in a function, or
  * at file scope): in .data or .bss, VALUE bytes in. */

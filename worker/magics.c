@@ -124,6 +124,11 @@ static int parse_measure(magics *m, const char *rest) {
     return fail(m, "%%measure takes off, on or verbose, not '%s'", rest);
 }
 
+static int parse_leaks(magics *m, const char *rest) {
+    if (strcmp(rest, "off") == 0 || strcmp(rest, "on") == 0) return m->leaks = strcmp(rest, "on") == 0, 0;
+    return fail(m, "%%leaks takes off or on, not '%s'", rest);
+}
+
 /* A number >= 0 (a whole one when WHOLE) for %NAME, in UNIT: 0, or -1 with the error. */
 static int parse_number(magics *m, const char *rest, const char *name, const char *unit, int whole,
                         double *out) {
@@ -159,6 +164,19 @@ static int parse_file(magics *m, const char *rest) {
     return 0;
 }
 
+static int parse_cc(magics *m, const char *rest) {   /* its words are cc.c's to read */
+    free(m->cc);
+    m->cc = strdup(rest);
+    return 0;
+}
+
+static int parse_asm(magics *m, const char *rest) {
+    if (!*rest || strpbrk(rest, " \t")) return fail(m, "%s", "%asm takes one function name: %asm NAME");
+    free(m->asm_name);
+    m->asm_name = strdup(rest);
+    return 0;
+}
+
 /* The magics: one row each. NAME is what follows the '%' ("%file" is the
  * cell magic %%file); USAGE and HELP are the %help line (and the README's
  * table, which tests/protocol/test_cells.py checks against %help). A row
@@ -177,6 +195,8 @@ static const struct magic_def {
     { "who", "%who", "list what the session defines, with types", parse_who, 0 },
     { "reset", "%reset", "forget every definition of the session", parse_reset, 0 },
     { "measure", "%measure off|on|verbose", "the measurement line under each cell", parse_measure, 0 },
+    { "leaks", "%leaks off|on", "report blocks nothing reaches any more when each cell ends (on)",
+      parse_leaks, 0 },
     { "timeout", "%timeout SECONDS", "stop any cell that compiles and runs longer (0: no limit)", parse_timeout, 0 },
     { "memory", "%memory MIB", "memory cells may map, beyond the worker's own (0: no limit)", parse_memory, 0 },
     { "output", "%output MIB", "output a cell may print before it is cut (0: no limit)", parse_output, 0 },
@@ -184,6 +204,9 @@ static const struct magic_def {
     { "processes", "%processes N", "processes cells may start beyond those running (0: no limit)",
       parse_processes, 0 },
     { "%file", "%%file NAME", "write the rest of the cell to the file NAME", parse_file, 1 },
+    { "%cc", "%%cc gcc|clang [FLAGS]", "compile this cell with gcc or clang (e.g. %%cc gcc -O2)", parse_cc, 0 },
+    { NULL, "%%cc ... --remarks --asm", "... with the optimiser's remarks, with the machine code", NULL, 0 },
+    { "asm", "%asm NAME", "the machine code of function NAME, with its cell lines", parse_asm, 0 },
     { "help", "%help", "this list", parse_help, 0 },
 };
 #define N_MAGICS (sizeof magic_table / sizeof magic_table[0])
@@ -234,6 +257,7 @@ int magics_parse(const char *code, magics *m) {
     m->cpu = -1;
     m->processes = -1;
     m->measure = MEASURE_UNCHANGED;
+    m->leaks = -1;
     m->code = strdup(code);
     char *p = m->code;
     for (;;) {
@@ -274,6 +298,8 @@ void magics_free(magics *m) {
     free_words(m->libs);
     free_words(m->args);
     free(m->file);
+    free(m->cc);
+    free(m->asm_name);
     free(m->error);
     memset(m, 0, sizeof *m);
 }

@@ -18,7 +18,10 @@ typedef struct {
     char **libs;            /* NULL-terminated, or NULL */
     char **args;            /* NULL-terminated argv[1..], or NULL */
     char *file;             /* %%file NAME, or NULL */
+    char *cc;               /* %%cc: what follows it ("gcc -O2 --remarks"), or NULL */
+    char *asm_name;         /* %asm NAME, or NULL */
     measure_level measure;   /* MEASURE_UNCHANGED when no %measure */
+    int leaks;              /* %leaks: 0 off, 1 on; -1 unchanged */
     double timeout;         /* seconds; < 0 unchanged */
     long memory_mib;        /* < 0 unchanged */
     long output_mib;        /* < 0 unchanged */

@@ -26,9 +26,11 @@
 #include "crash.h"
 #include "ipc.h"
 #include "jsonmem.h"
+#include "leaks.h"
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
+#include "cc.h"
 #include "ceilings.h"
 #include "log.h"
 #include "monotime.h"
@@ -90,6 +92,7 @@ static pid_t fork_snapshot(void) {
     while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     compile_after_fork();
+    cc_clean_after((int)parent);          /* a compiler's files, if it died compiling */
     jsonmem_after_fork();
     pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -225,14 +228,20 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     int data_kind = part == COMPILE_BSS ? NB_SYM_BSS : NB_SYM_DATA;
     *start = addr;
     *size = 0;
-    if (part == COMPILE_LITERAL) {
-        snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
-        *kind = NB_SYM_RODATA;
-        return 1;
-    }
     const char *nm;
     unsigned long off, sz;
     int k = session_symbolize(opaque, addr, &nm, &off, &sz);
+    if (part == COMPILE_LITERAL) {           /* read-only: a literal, or a const object */
+        if (k == 'g') {
+            snprintf(name, n, "%s (const)", nm);
+            *start = (const char *)addr - off;
+            *size = sz;
+        } else {
+            snprintf(name, n, "a string literal (or other constant) of cell %d", cell);
+        }
+        *kind = NB_SYM_RODATA;
+        return 1;
+    }
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
         /* a session's global may sit in bss only because its initializer
@@ -276,6 +285,24 @@ static json_t *measure_json(const nb_measure *m) {
                      "major_faults", (json_int_t)m->major_faults);
 }
 
+/* The leak figures (when the scan ran) into MJ, the list into DONE, and
+ * the list under the measurement line (TEXT, HTML). */
+static void add_leaks(session *s, const magics *m, int count, const nb_measure *me, json_t *mj, json_t *done,
+                      char *text, size_t tn, char *html, size_t hn) {
+    if (me->leaks_checked <= 0) return;
+    json_object_set_new(mj, "leaked_blocks", json_integer((json_int_t)me->leaked_blocks));
+    json_object_set_new(mj, "leaked_bytes", json_integer((json_int_t)me->leaked_bytes));
+    char *lt = NULL, *lh = NULL;
+    json_t *list = leaks_report(s, m->code, m->cflags, count, &lt, &lh);
+    json_object_set_new(done, "leaks", list ? list : json_array());
+    size_t l = strlen(text);
+    if (lt) snprintf(text + l, tn - l, "\n%s", lt);
+    l = strlen(html);
+    if (lh && l > 6 && strcmp(html + l - 6, "</div>") == 0) snprintf(html + l - 6, hn - l + 6, "<br>%s</div>", lh);
+    free(lt);
+    free(lh);
+}
+
 /* Do what the cell's magics say. 0 to go on and compile M->code, 1 when
  * the cell is done (R says how), -1 on an error in R. */
 static int apply_magics(session *s, magics *m, session_result *r) {
@@ -285,7 +312,7 @@ static int apply_magics(session *s, magics *m, session_result *r) {
         if (!f || fputs(m->code, f) < 0 || fclose(f) != 0) {
             char *e = NULL;
             if (asprintf(&e, "cannot write %s: %s", m->file, strerror(errno)) < 0) e = NULL;
-            session_result_error(r, "OSError", e ? e : "cannot write the file", NULL);
+            session_result_error(r, CK_OS_ERROR, e ? e : "cannot write the file", NULL);
             free(e);
             return -1;
         }
@@ -300,24 +327,26 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     for (size_t i = 0; m->libs && m->libs[i]; i++) {
         char *err = NULL;
         if (session_add_library(s, m->libs[i], &err) < 0) {
-            session_result_error(r, "LinkError", err ? err : "library not found", NULL);
+            session_result_error(r, CK_LINK_ERROR, err ? err : "library not found", NULL);
             free(err);
             return -1;
         }
     }
     const char *over = ceilings_check(m);
     if (over || ceilings_apply(m) < 0) {
-        session_result_error(r, "LimitError", over ? over : "cannot set the process limit", NULL);
+        session_result_error(r, CK_LIMIT_ERROR, over ? over : "cannot set the process limit", NULL);
         return -1;
     }
     if (m->memory_mib >= 0 && set_memory_limit(m->memory_mib > 0 ? (rlim_t)m->memory_mib << 20 : RLIM_INFINITY) < 0) {
-        session_result_error(r, "MagicError", "cannot set the memory limit", NULL);
+        session_result_error(r, CK_MAGIC_ERROR, "cannot set the memory limit", NULL);
         return -1;
     }
     if (m->timeout >= 0) cell_timeout = m->timeout;
     if (m->output_mib >= 0) output_limit = m->output_mib << 20;
     if (m->measure != MEASURE_UNCHANGED) measure_mode = m->measure;
+    if (m->leaks >= 0) leaks_enable(m->leaks);
     if (m->who) session_who(s, stdout);
+    if (m->asm_name) session_asm(s, m->asm_name);
     return 0;
 }
 
@@ -346,6 +375,85 @@ static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
 enum { SERVED, REQ_GONE, SHUT_DOWN };
 typedef int (*request_fn)(session *s, json_t *req);
 
+/* Where a cell's time went (the "timing" of ipc.h's done event), in ns. */
+typedef struct { uint64_t snapshot, after_fork, prepare, cell, finished_at; } cell_timing;
+
+/* The done event (ipc.h) for cell M (execution COUNT) of S that ended as R says. */
+static json_t *done_event(session *s, const magics *m, int count, session_result *r, const cell_timing *t) {
+    json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r->ok ? "ok" : "error");
+    json_object_set_new(done, "result", r->result_text
+                        ? json_pack("{s:s}", "text/plain", r->result_text) : json_null());
+    if (r->main_ran) json_object_set_new(done, "main_status", json_integer(r->main_status));
+    if (r->measured) {
+        json_t *mj = measure_json(&r->measure);
+        if (measure_mode == MEASURE_VERBOSE) {
+            json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r->measure.rss_bytes));
+            json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r->measure.max_rss_bytes));
+        }
+        json_object_set_new(done, "measure", mj);
+        char text[2048] = "", html[12288] = "";
+        if (measure_mode != MEASURE_OFF) {
+            r->measure.main_ran = r->main_ran;
+            r->measure.main_status = r->main_status;
+            snprintf(r->measure.compiler, sizeof r->measure.compiler, "%s", r->compiler ? r->compiler : "");
+            nb_internal_format_measure(&r->measure, measure_mode == MEASURE_VERBOSE, text, sizeof text,
+                                       html, sizeof html);
+        }
+        add_leaks(s, m, count, &r->measure, mj, done, text, sizeof text, html, sizeof html);
+        if (measure_mode != MEASURE_OFF)
+            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
+    }
+    json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+                        "snapshot_ns", (json_int_t)t->snapshot, "compile_ns", (json_int_t)r->compile_ns,
+                        "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
+                        "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
+                        "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
+    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)leaks_scan_ns()));
+    if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
+    if (!r->ok) {
+        json_t *tb = json_array();
+        for (size_t i = 0; i < r->ntraceback; i++) json_array_append_new(tb, json_string(r->traceback[i]));
+        json_object_set_new(done, "ename", json_string(r->ename));
+        json_object_set_new(done, "evalue", json_string(r->evalue));
+        json_object_set_new(done, "traceback", tb);
+    }
+    char *diag = NULL;
+    if ((r->diagnostics || r->notices) &&
+        asprintf(&diag, "%s%s", r->diagnostics ? r->diagnostics : "", r->notices ? r->notices : "") < 0)
+        diag = NULL;
+    json_object_set_new(done, "diagnostics", diag ? json_string(diag) : json_null());
+    free(diag);
+    return done;
+}
+
+/* argv for a main() the cell defines: argv[0] is the program's name, %args
+ * gives argv[1..]. ARGV0 has room for 64. */
+static void set_cell_args(char **args, char **argv0) {
+    if (!args) return;
+    size_t n = 0;
+    argv0[n++] = "cell";
+    for (size_t i = 0; args[i] && n < 63; i++) argv0[n++] = args[i];
+    argv0[n] = NULL;
+    nb_internal_set_args(argv0);
+}
+
+/* Run the prepared cell PC; its time in *NS. */
+static void run_cell(session *s, session_cell *pc, session_result *r, uint64_t *ns) {
+    uint64_t t0 = monotime_ns();
+    nb_internal_failed_alloc(1);
+    pid_t me = getpid();
+    ceilings_cell_begin();
+    session_commit_run(s, pc, r);
+    ceilings_cell_end();
+    if (getpid() != me) {             /* a child the cell forked ran off its end: */
+        fflush(NULL);                 /* it ends as a program's would, and never */
+        _exit(0);                     /* serves the kernel's requests */
+    }
+    fflush(stdout);
+    fflush(stderr);
+    *ns = monotime_ns() - t0;
+}
+
 /* Serve an execute request. REQ_GONE in a snapshot that took over after
  * the cell's process died, else SERVED. */
 static int execute(session *s, json_t *req) {
@@ -356,102 +464,46 @@ static int execute(session *s, json_t *req) {
     magics m;
     session_cell *pc = NULL;
     int rc = -1;
+    cc_spec cc = {0};
+    char *cc_error = NULL;
     if (magics_parse(code ? code : "", &m) < 0) {
-        session_result_error(&r, "MagicError", m.error, NULL);
+        session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
+    } else if (m.cc && cc_parse(m.cc, &cc, &cc_error) < 0) {
+        session_result_error(&r, CK_MAGIC_ERROR, cc_error, NULL);
     } else {
         rc = apply_magics(s, &m, &r);
         fflush(stdout);
     }
-    uint64_t t_started = 0, t_run = 0, t_fin = 0, t_prep = 0;    /* timing (ipc.h) */
-    uint64_t snapshot_ns = 0;
+    free(cc_error);
+    cell_timing t = { 0 };
     char *argv0[64];
-    if (m.args) {
-        /* argv[0] is the program's name; %args gives argv[1..] */
-        size_t n = 0;
-        argv0[n++] = "cell";
-        for (size_t i = 0; m.args[i] && n < 63; i++) argv0[n++] = m.args[i];
-        argv0[n] = NULL;
-        nb_internal_set_args(argv0);
-    }
+    set_cell_args(m.args, argv0);
     /* The snapshot comes before the compile: an interrupt, a %timeout or
      * a crash while compiling (libtcc can hang: #pragma comment(option))
      * then costs the cell and nothing else. */
-    pid_t snap = rc == 0 ? start_cell(&snapshot_ns, &t_started) : 0;
+    pid_t snap = rc == 0 ? start_cell(&t.snapshot, &t.after_fork) : 0;
     if (snap < 0) {                       /* we are the copy, and the cell died */
         send_ready(1);
         session_result_free(&r);
         return REQ_GONE;
     }
     if (rc == 0) {
-        t_prep = monotime_ns();
+        t.prepare = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        session_set_cc(s, cc.compiler ? &cc : NULL);
         pc = session_prepare(s, m.code, m.cflags, &r);
-        t_prep = monotime_ns() - t_prep;
+        session_set_cc(s, NULL);
+        t.prepare = monotime_ns() - t.prepare;
     }
-    if (pc) {
-        t_run = monotime_ns();
-        nb_internal_failed_alloc(1);
-        pid_t me = getpid();
-        ceilings_cell_begin();
-        session_commit_run(s, pc, &r);
-        ceilings_cell_end();
-        if (getpid() != me) {             /* a child the cell forked ran off its end: */
-            fflush(NULL);                 /* it ends as a program's would, and never */
-            _exit(0);                     /* serves the kernel's requests */
-        }
-        fflush(stdout);
-        fflush(stderr);
-        t_run = monotime_ns() - t_run;
-    }
+    if (pc) run_cell(s, pc, &r, &t.cell);
     crash_disarm_timeout();
-    t_fin = monotime_ns();
+    t.finished_at = monotime_ns();
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
+    json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
     magics_free(&m);
-
-    json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r.ok ? "ok" : "error");
-    json_object_set_new(done, "result", r.result_text
-                        ? json_pack("{s:s}", "text/plain", r.result_text) : json_null());
-    if (r.main_ran) json_object_set_new(done, "main_status", json_integer(r.main_status));
-    if (r.measured) {
-        json_t *mj = measure_json(&r.measure);
-        if (measure_mode == MEASURE_VERBOSE) {
-            json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r.measure.rss_bytes));
-            json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r.measure.max_rss_bytes));
-        }
-        json_object_set_new(done, "measure", mj);
-        if (measure_mode != MEASURE_OFF) {
-            char text[1024], html[8192];
-            nb_internal_format_measure(&r.measure, measure_mode == MEASURE_VERBOSE, text, sizeof text, html, sizeof html);
-            if (r.main_ran) {
-                size_t l = strlen(text);
-                snprintf(text + l, sizeof text - l, " · main returned %d", r.main_status);
-            }
-            json_object_set_new(done, "measure_line", json_pack("{s:s, s:s}", "text/plain", text, "text/html", html));
-        }
-    }
-    json_object_set_new(done, "timing", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
-                        "snapshot_ns", (json_int_t)snapshot_ns, "compile_ns", (json_int_t)r.compile_ns,
-                        "run_ns", (json_int_t)r.run_ns, "prepare_ns", (json_int_t)t_prep,
-                        "after_fork_ns", (json_int_t)t_started, "cell_ns", (json_int_t)t_run,
-                        "reply_ns", (json_int_t)(monotime_ns() - t_fin), "compiles", r.compiles));
-    if (!r.ok) {
-        json_t *tb = json_array();
-        for (size_t i = 0; i < r.ntraceback; i++) json_array_append_new(tb, json_string(r.traceback[i]));
-        json_object_set_new(done, "ename", json_string(r.ename));
-        json_object_set_new(done, "evalue", json_string(r.evalue));
-        json_object_set_new(done, "traceback", tb);
-    }
-    if (r.diagnostics || r.notices) {
-        char *text = NULL;
-        if (asprintf(&text, "%s%s", r.diagnostics ? r.diagnostics : "", r.notices ? r.notices : "") >= 0) {
-            json_object_set_new(done, "diagnostics", json_string(text));
-            free(text);
-        }
-    } else {
-        json_object_set_new(done, "diagnostics", json_null());
-    }
+    cc_spec_free(&cc);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
@@ -506,9 +558,16 @@ static int lines(session *s, json_t *req) {
     magics m;
     memset(&m, 0, sizeof m);
     json_t *out = json_array();
-    if (code && magics_parse(code, &m) == 0 &&
-        session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-        for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+    cc_spec cc = {0};
+    char *cc_error = NULL;
+    if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
+        session_set_cc(s, cc.compiler ? &cc : NULL);
+        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
+            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        session_set_cc(s, NULL);
+    }
+    free(cc_error);
+    cc_spec_free(&cc);
     magics_free(&m);
     send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
     free(names);

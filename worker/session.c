@@ -10,15 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include "cc.h"
 #include "cell.h"
 #include "compile.h"
 #include "expand.h"
 #include "lexer.h"
 #include "monotime.h"
 #include "strmap.h"
+#include "leaks.h"
 #include "session_impl.h"
 #include "nb.h"
 #include "nb_internal.h"
+#include "scratch.h"
 
 /* ------------------------------------------------------------- utilities */
 
@@ -40,7 +43,8 @@ static plan plan_item(const session *s, const cell_item *it) {
     switch (it->kind) {
     case ITEM_GLOBAL: {
         long e = session_find(s, it->keys[0]);
-        if (e >= 0 && s->e[e].kind == ITEM_GLOBAL && !it->unsized &&
+        /* a const object is new each time: its pages are read-only */
+        if (e >= 0 && s->e[e].kind == ITEM_GLOBAL && !it->unsized && !it->readonly &&
             strcmp(s->e[e].type_text, it->type_text) == 0)
             return PLAN_REINIT;
         return PLAN_NEW;
@@ -137,11 +141,12 @@ static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defi
 
 /* ---------------------------------------------------------------- results */
 
-/* R fails with ENAME and EVALUE. The lines of TRACE (NULL: EVALUE) are
+/* R fails with error E and EVALUE. The lines of TRACE (NULL: EVALUE) are
  * the traceback; front ends show it, not ename, so the first leads with
  * it, as Python kernels do ("CompileError: line 3: error: ..."). */
-void session_result_error(session_result *r, const char *ename, const char *evalue, const char *trace) {
+void session_result_error(session_result *r, ck_error e, const char *evalue, const char *trace) {
     r->ok = 0;
+    const char *ename = ck_ename(e);
     r->ename = xstrdup(ename);
     r->evalue = xstrdup(evalue);
     if (!trace) trace = evalue ? evalue : "";
@@ -182,6 +187,10 @@ struct session_cell {
     void (*run)(void);
     void (*fini)(void);          /* the cell's destructors */
     void *text_end;              /* __ck_text_end: the end of the unit's code */
+    char *code, *options;        /* kept for %asm when the cell defines functions */
+    char *label;                 /* %%cc: "gcc -O2"; NULL for tcc */
+    unsigned char *obj;          /* %%cc: the compiler's object */
+    size_t obj_len;
 };
 
 static void entry_set(entry *e, const cell_item *it, void *addr) {
@@ -271,20 +280,39 @@ static void complete_array(session *s, const char *name, unsigned long length) {
 
 /* ------------------------------------------------------------------- run */
 
-/* Compile cell C against S, showing its trailing value if SHOW. The unit,
- * or NULL with D holding the messages. */
-static int compiles;     /* of the cell being prepared (session_result.compiles) */
+/* %%cc: what the compiler gave for a cell: its object and remarks. */
+typedef struct { unsigned char *obj; size_t len; char *remarks; } cc_output;
 
+/* Compile SRC with the cell's %%cc compiler into OUT and link its object with U. */
+static int compile_with_cc(const session *s, compile_unit *u, const char *src, diag_ctx *d,
+                           const char *options, cc_output *out) {
+    free(out->obj);
+    free(out->remarks);
+    memset(out, 0, sizeof *out);
+    out->obj = cc_compile(s->cc, options, src, diag_on_message, d, &out->len, &out->remarks);
+    return out->obj && !d->nerrors ? compile_object(u, out->obj, out->len) : -1;
+}
+
+/* Compile cell C against S, showing its trailing value if SHOW; each
+ * compile counts in *COMPILES; a %%cc cell's object goes to CC. The unit,
+ * or NULL with D holding the messages. */
 static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, diag_ctx *d,
-                                  int show, const char *options) {
+                                  int show, const char *options, int *compiles, cc_output *cc) {
+    const char *readonly[c->n + 1];     /* the cell's const objects (layout.h) */
+    size_t nro = 0;
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_GLOBAL && c->items[j].readonly && c->items[j].nkeys && plans[j] == PLAN_NEW)
+            readonly[nro++] = c->items[j].keys[0];
+    readonly[nro] = NULL;
     /* First with only the declarations the cell uses; if that says
      * anything at all, the guess may have been wrong: again with all. */
-    for (int some = !getenv("CKERNEL_ALL_DECLS"); ; some = 0) {
+    for (int some = s->cc ? UNIT_FOR_CC : !getenv("CKERNEL_ALL_DECLS"); ; some = 0) {
         char *src = unit_build(s, c, plans, d, show, options, some);
         if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
         compile_unit *u = compile_new(options, diag_on_message, d);
         if (!u) return NULL;
         compile_set_cell(u, s->count);
+        compile_set_readonly(u, readonly);
         for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
         /* Bind earlier definitions, except those this cell defines anew. */
         for (size_t i = 0; i < s->n; i++) {
@@ -295,9 +323,9 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
         compile_add_symbol(u, "atexit", (void *)nb__atexit);      /* ... and runs its handlers */
         compile_add_symbol(u, "on_exit", (void *)nb__on_exit);
-        int rc = compile_source(u, src);
-        compiles++;
-        if (some && (rc < 0 || d->ndiags)) {
+        int rc = s->cc ? compile_with_cc(s, u, src, d, options, cc) : compile_source(u, src);
+        (*compiles)++;
+        if (some == 1 && (rc < 0 || d->ndiags)) {
             compile_free(u);
             diag_reset(d);
             continue;
@@ -361,7 +389,40 @@ static void session_cell_free(session_cell *pc) {
     free(pc->addr);
     free(pc->length);
     free(pc->size);
+    free(pc->code);
+    free(pc->options);
+    free(pc->label);
+    free(pc->obj);
     free(pc);
+}
+
+/* %%cc: take the compiler's object CC into PC, name the compiler in R,
+ * and print the remarks and listings the cell asked for. */
+static void show_cc_output(const session *s, session_cell *pc, cc_output *cc, session_result *r) {
+    pc->label = cc_label(s->cc);
+    r->compiler = pc->label ? strdup(pc->label) : NULL;
+    pc->obj = cc->obj;
+    pc->obj_len = cc->len;
+    cc->obj = NULL;
+    if (s->cc->remarks) cc_print_remarks(pc->label, pc->code, cc->remarks, pc->obj, pc->obj_len);
+    free(cc->remarks);
+    cc->remarks = NULL;
+    int functions = 0;
+    for (size_t j = 0; s->cc->show_asm && j < pc->c.n; j++) {
+        const cell_item *it = &pc->c.items[j];
+        if (it->kind != ITEM_FUNCTION || !it->nkeys || pc->plans[j] != PLAN_NEW) continue;
+        char *title = NULL;
+        if (asprintf(&title, "%s: %s, this cell", it->keys[0], pc->label) < 0) title = NULL;
+        functions += cc_print_asm(pc->obj, pc->obj_len, it->keys[0], pc->code, title ? title : "") == 0;
+        free(title);
+    }
+    if (s->cc->show_asm && !functions) {
+        char *title = NULL;
+        if (asprintf(&title, "the cell's statements: %s", pc->label) < 0) title = NULL;
+        cc_print_asm(pc->obj, pc->obj_len, "__ck_run", pc->code, title ? title : "");
+        free(title);
+    }
+    fflush(stdout);
 }
 
 session_cell *session_prepare(session *s, const char *code, const char *cell_options, session_result *r) {
@@ -371,11 +432,11 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
         options = NULL;
     uint64_t t0 = monotime_ns();
-    compiles = 0;
+    r->compiles = 0;
     session_cell *pc = calloc(1, sizeof *pc);
     if (!pc || split_cell(s, code, options, &pc->c) < 0) {
         free(pc);
-        session_result_error(r, "MemoryError", "out of memory splitting the cell", "out of memory\n");
+        session_result_error(r, CK_OUT_OF_MEMORY, "out of memory splitting the cell", "out of memory\n");
         return NULL;
     }
     cell *c = &pc->c;
@@ -388,22 +449,24 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     int has_expression = c->n && c->items[c->n - 1].kind == ITEM_EXPRESSION;
 
     diag_ctx d = { .s = s, .c = c, .code = code, .defined = &pc->defined, .dropped = pc->dropped };
-    compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options);
+    cc_output cc = {0};
+    compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options, &r->compiles, &cc);
     if (!u && has_expression) {
         /* The value could not be shown (an array, a clashing type name):
          * run the expression as a plain statement instead. */
         diag_reset(&d);
-        u = compile_cell(s, c, pc->plans, &d, 0, options);
+        u = compile_cell(s, c, pc->plans, &d, 0, options, &r->compiles, &cc);
     }
     free(options);
     if (!u) {
         if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;   /* tcc shows them too */
-        session_result_error(r, "CompileError", d.first_error ? d.first_error : "the cell does not compile",
+        session_result_error(r, CK_COMPILE_ERROR, d.first_error ? d.first_error : "the cell does not compile",
                   d.errors.s ? d.errors.s : "the cell does not compile\n");
         diag_reset(&d);
         session_cell_free(pc);
+        free(cc.obj);
+        free(cc.remarks);
         r->compile_ns = monotime_ns() - t0;
-        r->compiles = compiles;
         return NULL;
     }
     /* Read what the commit needs, then free the compiler: only the code
@@ -433,7 +496,9 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     if (d.warnings.s) r->diagnostics = d.warnings.s, d.warnings.s = NULL;
     diag_reset(&d);
     r->compile_ns = monotime_ns() - t0;
-    r->compiles = compiles;
+    pc->code = strdup(code);
+    pc->options = cell_options ? strdup(cell_options) : NULL;
+    if (s->cc) show_cc_output(s, pc, &cc, r);
     return pc;
 }
 
@@ -454,6 +519,11 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
                        it->keys[0], it->type_text);
     }
     commit_items(s, pc, &notices);
+    for (size_t j = 0; j < c->n; j++)            /* for %asm */
+        if (pc->plans[j] == PLAN_NEW && c->items[j].kind == ITEM_FUNCTION) {
+            cc_keep(s->count, pc->code, pc->options, pc->label, pc->obj, pc->obj_len);
+            break;
+        }
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         if (pc->plans[j] != PLAN_NEW || it->kind != ITEM_GLOBAL || !it->nkeys) continue;
@@ -483,6 +553,7 @@ void session_commit_run(session *s, session_cell *pc, session_result *r) {
     r->run_ns = monotime_ns() - t1;
     nb_internal_cell_end(&r->measure);
     nb_internal_heap_check();      /* a block written past its end ends the cell as a crash */
+    leaks_after_cell(&r->measure);
     r->measure.compile_ns = r->compile_ns;
     r->measure.run_ns = r->run_ns;
     r->measured = 1;
@@ -586,32 +657,107 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
 
 void session_set_count(session *s, int count) { s->count = count; }
 
+/* A cell's unit built again against S, as session_prepare built it. */
+typedef struct {
+    cell c;
+    plan *plans;
+    unsigned char *dropped;
+    strmap defined;
+    diag_ctx d;
+    char *options, *src;     /* SRC in scratch memory */
+} rebuilt;
+
+static int rebuild(session *s, const char *code, const char *cell_options, rebuilt *b) {
+    memset(b, 0, sizeof *b);
+    if (asprintf(&b->options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
+        b->options = NULL;
+    if (split_cell(s, code, b->options, &b->c) < 0) { free(b->options); return -1; }
+    b->plans = calloc(b->c.n + 1, sizeof *b->plans);
+    b->dropped = calloc(s->n + 1, 1);
+    plan_cell(s, &b->c, b->plans, &b->defined, b->dropped);
+    int has_expression = b->c.n && b->c.items[b->c.n - 1].kind == ITEM_EXPRESSION;
+    b->d = (diag_ctx){ .s = s, .c = &b->c, .code = code, .defined = &b->defined, .dropped = b->dropped };
+    b->src = unit_build(s, &b->c, b->plans, &b->d, has_expression, b->options, s->cc ? UNIT_FOR_CC : 0);
+    return 0;
+}
+
+static void rebuilt_free(rebuilt *b) {
+    free(b->options);
+    diag_reset(&b->d);
+    strmap_free(&b->defined);
+    free(b->dropped);
+    free(b->plans);
+    cell_free(&b->c);
+}
+
+static void ignore_message(void *opaque, const char *msg) { (void)opaque; (void)msg; }
+
+/* The object of the unit B, compiled by the cell's %%cc compiler (with
+ * -g, as always) or by tcc with -g: malloc'ed, LEN in *LEN, or NULL. */
+static unsigned char *debug_object(const session *s, rebuilt *b, size_t *len) {
+    if (!s->cc) return compile_debug_object(b->src, b->options, len);
+    char *remarks = NULL;
+    unsigned char *obj = cc_compile(s->cc, b->options, b->src, ignore_message, NULL, len, &remarks);
+    free(remarks);
+    scratch_reset();                     /* the unit's text */
+    return obj;
+}
+
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n) {
     /* the unit exactly as session_prepare built it: same session, same cell */
-    char *options = NULL;
-    if (asprintf(&options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
-        options = NULL;
-    cell c = {0};
-    if (split_cell(s, code, options, &c) < 0) { free(options); return -1; }
-    plan *plans = calloc(c.n + 1, sizeof *plans);
-    unsigned char *dropped = calloc(s->n + 1, 1);
-    strmap defined = {0};
-    plan_cell(s, &c, plans, &defined, dropped);
-    int has_expression = c.n && c.items[c.n - 1].kind == ITEM_EXPRESSION;
-    diag_ctx d = { .s = s, .c = &c, .code = code, .defined = &defined, .dropped = dropped };
-    char *src = unit_build(s, &c, plans, &d, has_expression, options, 0);
+    rebuilt b;
+    if (rebuild(s, code, cell_options, &b) < 0) return -1;
     const char **fn = calloc(n + 1, sizeof *fn);
     for (size_t i = 0; i < n; i++)          /* the statements' function has a name of its own */
         fn[i] = strcmp(names[i], "the cell's statements") == 0 ? "__ck_run" : names[i];
-    int rc = compile_lines(src, options, fn, offsets, lines, n);
+    int rc;
+    if (s->cc) {
+        size_t len = 0;
+        unsigned char *obj = debug_object(s, &b, &len);
+        rc = obj ? cc_lines(obj, len, fn, offsets, lines, n) : -1;
+        free(obj);
+    } else {
+        rc = compile_lines(b.src, b.options, fn, offsets, lines, n);
+    }
     free(fn);
-    free(options);
-    diag_reset(&d);
-    strmap_free(&defined);
-    free(dropped);
-    free(plans);
-    cell_free(&c);
+    rebuilt_free(&b);
+    return rc;
+}
+
+void session_set_cc(session *s, const struct cc_spec *cc) { s->cc = cc; }
+
+int session_asm(session *s, const char *name) {
+    long e = session_find(s, name);
+    if (e < 0 || s->e[e].kind != ITEM_FUNCTION) {
+        printf("%%asm: '%s' is not a function of this session\n", name);
+        return -1;
+    }
+    const char *code, *options, *label;
+    const unsigned char *kept_obj;
+    size_t len = 0;
+    int count = s->e[e].count;
+    if (!cc_kept(count, &code, &options, &label, &kept_obj, &len)) {
+        printf("%%asm: the cell that defined '%s' is not known\n", name);
+        return -1;
+    }
+    unsigned char *obj = NULL;
+    if (!kept_obj) {                      /* tcc's: compiled again, with -g */
+        const struct cc_spec *saved = s->cc;
+        s->cc = NULL;
+        rebuilt b;
+        if (rebuild(s, code, options, &b) == 0) {
+            obj = debug_object(s, &b, &len);
+            rebuilt_free(&b);
+        }
+        s->cc = saved;
+    }
+    char *title = NULL;
+    if (asprintf(&title, "%s: %s, cell [%d]", name, label ? label : "tcc", count) < 0) title = NULL;
+    int rc = kept_obj || obj ? cc_print_asm(kept_obj ? kept_obj : obj, len, name, code, title ? title : name) : -1;
+    if (rc < 0) printf("%%asm: the code of '%s' could not be listed\n", name);
+    free(title);
+    free(obj);
     return rc;
 }
 
@@ -653,5 +799,6 @@ void session_result_free(session_result *r) {
     free(r->diagnostics);
     free(r->notices);
     free(r->result_text);
+    free(r->compiler);
     memset(r, 0, sizeof *r);
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include "errors.h"
 #include "nb_internal.h"
 
 typedef struct session session;
@@ -32,6 +33,7 @@ typedef struct {
     unsigned long long compile_ns, run_ns;   /* build+compile+relocate; the run */
     int compiles;           /* libtcc runs it took: more than 1 when the try with
                              * only the declarations it seemed to use said anything */
+    char *compiler;         /* %%cc: "gcc -O2", or NULL for tcc */
     int measured;           /* the cell ran: MEASURE holds its figures */
     nb_measure measure;
 } session_result;
@@ -49,7 +51,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
 void session_commit_run(session *s, session_cell *pc, session_result *r);
 /* R fails with ENAME and EVALUE; the lines of TRACE (NULL: EVALUE) are the
  * traceback, the first led by "ENAME: ". */
-void session_result_error(session_result *r, const char *ename, const char *evalue, const char *trace);
+void session_result_error(session_result *r, ck_error e, const char *evalue, const char *trace);
 void session_result_free(session_result *r);
 
 /* Compiler options for every later cell (%cflags --session); NULL clears. */
@@ -78,6 +80,14 @@ int session_where_defined(const session *s, const char *name, int *count, int *l
  * into it; LINES[i] is 0 where the function is not this cell's. 0 or -1. */
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int *lines, size_t n);
+
+/* %%cc: the compiler (cc.h) of the cells prepared or relined from now,
+ * NULL for tcc. Borrowed until set again. */
+struct cc_spec;
+void session_set_cc(session *s, const struct cc_spec *cc);
+/* %asm NAME: print the machine code of the session's function NAME, with
+ * its cell lines, whichever compiler made it. 0 or -1 (said on stdout). */
+int session_asm(session *s, const char *name);
 
 /* A read-only look at entry I of the session (for completion). The
  * strings are borrowed until the next cell. */

@@ -44,6 +44,7 @@ struct session {
     strmap index;           /* key -> entry; rebuilt after each commit */
     unsigned long gen;      /* commits so far */
     int count;              /* execution count of the cell being run */
+    const struct cc_spec *cc;  /* %%cc: the compiler of the cell being prepared, or NULL */
 };
 
 /* The entry that holds KEY, or -1. */
@@ -93,8 +94,11 @@ void diag_reset(diag_ctx *d);
 
 /* The translation unit for cell C against S (see unit.c); SHOW adds the
  * statement that shows a trailing expression's value, SOME keeps only the
- * declarations of nb.h and the headers that the rest uses. In scratch
- * memory. Fills D's map of the unit's lines. */
+ * declarations of nb.h and the headers that the rest uses; SOME ==
+ * UNIT_FOR_CC: for gcc or clang (%%cc), the session's #include lines as
+ * written, not tcc's preprocessed headers. In scratch memory. Fills D's
+ * map of the unit's lines. */
+#define UNIT_FOR_CC 2
 char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
                  const char *options, int some);
 /* The session's system headers, preprocessed (headers.h); marks the

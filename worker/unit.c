@@ -98,6 +98,11 @@ static void put_global(textbuf *b, const cell *c, size_t j, const global_names *
     size_t len = strlen(it->text);
     if (it->init && !it->unsized && strmap_get(&g->init_twice, it->keys[0]) >= 0 && len && it->text[len - 1] == ';')
         textbuf_printf(b, "#line %d \"cell\"\n%.*s = {0};\n", it->line, (int)(len - 1), it->text);
+    else if (it->readonly && !it->unsized && len && it->text[len - 1] == ';')
+        /* a const object is initialised where it is defined, as C has it:
+         * its pages are read-only before the cell runs */
+        textbuf_printf(b, "#line %d \"cell\"\n%.*s = \n#line %d \"cell\"\n%s;\n", it->line, (int)(len - 1),
+                       it->text, it->init_line, it->init);
     else
         textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
     if (strmap_get(&g->first, it->keys[0]) != (long)j || (it->unsized && !it->init))
@@ -162,7 +167,8 @@ static void put_structors(textbuf *b, const cell *c, const char *which) {
     free(prio);
 }
 
-static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show);
+static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d,
+                             int show, int for_cc);
 static char *with_headers(textbuf *b, const char *text, int some);
 
 /* The translation unit for cell C: nb.h, the session's system headers,
@@ -174,7 +180,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     textbuf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
     size_t tu_line = 1;
     unsigned char *cached = calloc(s->n + 1, 1);
-    const char *text = unit_cached_headers(s, options, cached);
+    const char *text = some == UNIT_FOR_CC ? NULL : unit_cached_headers(s, options, cached);
     textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
 
     /* The prelude: every entry the cell does not redefine. A directive the
@@ -240,8 +246,8 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     global_names_free(&globals);
     free(emitted);
     free(cached);
-    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show);
-    return with_headers(&b, text, some);
+    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show, some == UNIT_FOR_CC);
+    return with_headers(&b, text, some == 1);
 }
 
 /* The statement that shows the value of the trailing expression IT. */
@@ -268,7 +274,8 @@ static void put_value(textbuf *b, const session *s, const cell *c, diag_ctx *d, 
 
 /* The cell's run function: its constructors, statements and initializers
  * in order, then main; and its destructors, in a function of their own. */
-static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d, int show) {
+static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d,
+                             int show, int for_cc) {
     textbuf_puts(b, "void __ck_run(void) {\n");
     put_structors(b, c, "constructor");
     for (size_t j = 0; j < c->n; j++) {
@@ -279,7 +286,7 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
             put_value(b, s, c, d, it);
         } else if (it->kind == ITEM_EXPRESSION) {
             textbuf_printf(b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
-        } else if (it->kind == ITEM_GLOBAL && !it->unsized) {
+        } else if (it->kind == ITEM_GLOBAL && !it->unsized && !it->readonly) {
             const char *name = it->keys[0];
             if (it->init)
                 textbuf_printf(b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign((void *)&%s, &__ck_v, sizeof %s); }\n",
@@ -299,7 +306,8 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
     textbuf_puts(b, "}\n");
     /* libtcc lays functions out in order: this one marks where the unit's
      * code ends and its data (static locals, literals) begins */
-    textbuf_puts(b, "void __ck_text_end(void) {}\n");
+    textbuf_puts(b, for_cc ? "void __ck_text_end(void) { __asm__ volatile(\"\"); }\n"   /* not folded */
+                           : "void __ck_text_end(void) {}\n");
 }
 
 /* The unit: nb.h and the session's system headers (with SOME, only

@@ -39,3 +39,12 @@ def test_pictures_the_docs_show_exist():
     for doc in DOCS:
         for src in re.findall(r"!\[[^\]]*\]\(([^)]+\.svg)\)", doc.read_text()):
             assert (doc.parent / src).exists(), f"{doc.name} shows {src}, which does not exist"
+
+
+def test_readme_lists_the_error_names_of_common_errors_h():
+    """Error names have one source, common/errors.h; the README's table
+    ("### Errors") lists the same names with the same meanings, in order."""
+    rows = re.findall(r'X\(\w+, "(\w+)", "([^"]*)"\)', (REPO / "common/errors.h").read_text())
+    section = (REPO / "README.md").read_text().split("### Errors", 1)[1].split("\n###", 1)[0]
+    listed = re.findall(r"^\| `(\w+)` \| (.*) \|$", section, re.M)
+    assert len(rows) >= 15 and listed == rows, (listed, rows)

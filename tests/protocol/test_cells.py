@@ -439,6 +439,9 @@ def test_main_return_status_is_shown(kc):
     assert reply["metadata"]["ckernel"]["main_status"] == 3, reply["metadata"]
     lines = [d["data"]["text/plain"] for d in c.displays]
     assert any(line.endswith(" · main returned 3") for line in lines), lines
+    # the HTML form says the same (one writer of both: runtime/measure.c)
+    html = [d["data"].get("text/html", "") for d in c.displays]
+    assert any(re.search(r"main returned <b[^>]*>3</b>", h) for h in html), html
 
 
 def test_args_magic_gives_argv(kc):
@@ -555,6 +558,14 @@ def test_readme_lists_the_magics_help_lists(kc):
     c = cell(kc, "%help")
     in_help = set(re.findall(r"^  (%%?\w+)", c.stdout, re.M))
     assert in_help and in_help == in_readme, (sorted(in_help), sorted(in_readme))
+
+
+def test_runtime_internals_are_not_cells_to_call(kc):
+    """Cells see the nb_ names of nb.h, not the runtime's nb_internal_*
+    (the worker exports only what nb.h names: Makefile, exports.list)."""
+    fails(kc, "void nb_internal_set_args(char **);\nnb_internal_set_args(0);", "CompileError",
+          re.compile(r"undefined symbol 'nb_internal_set_args'"))
+    ok(kc, "nb_version() != 0", result="(int) 1")
 
 
 def test_unknown_magic_is_a_magic_error(kc):

@@ -26,6 +26,45 @@ def test_writing_a_string_literal_crashes_naming_the_literal(state_kernel):
     assert run_ok(kc, 'printf("%s\\n", lit_abc);') == "abc\n"
 
 
+def test_writing_a_const_global_crashes_naming_it(state_kernel):
+    """A const object with an initializer is on read-only pages, as in a
+    linked program (tcc itself has no .rodata: the layout moves it)."""
+    km, kc = state_kernel
+    run_ok(kc, "const int limit_c = 5;\nstatic const char name_c[] = \"hello\";\n"
+               "const double table_c[3] = {1.5, 2.5,\n  3.5};")
+    out = run_ok(kc, "nb_where(&limit_c);\nnb_where(name_c + 1);\nnb_where(&table_c[1]);")
+    assert re.search(r"read-only data: limit_c \(const\)", out), out
+    assert re.search(r"read-only data: name_c \(const\) \(\+1\)", out), out
+    assert re.search(r"read-only data: table_c \(const\) \(\+8\)", out), out
+    text = crash_text(kc, "g_state = 99;\n*(int *)&limit_c = 6;")
+    assert re.search(r"write of .*read-only data: the const global 'limit_c'", text), text
+    assert_state(kc)
+    text = crash_text(kc, "((char *)name_c)[0] = 'J';")
+    assert "the const global 'name_c'" in text, text
+    assert run_ok(kc, 'printf("%d %s %g\\n", limit_c, name_c, table_c[2]);') == "5 hello 3.5\n"
+
+
+def test_what_is_not_a_const_object_stays_writable(state_kernel):
+    """A pointer to const is writable; so is a const object holding an
+    address (the layout moves only those without relocations: README)."""
+    km, kc = state_kernel
+    run_ok(kc, 'const char *motto_c = "one";\nchar buf_c[8];\nchar *const at_c = buf_c;')
+    assert run_ok(kc, 'motto_c = "two";\nprintf("%s\\n", motto_c);') == "two\n"
+    assert re.search(r"global data: at_c", run_ok(kc, "nb_where(&at_c);"))
+
+
+def test_a_const_global_is_initialised_as_c_has_it(state_kernel):
+    """Its initializer must be a constant expression, as gcc says too; a
+    redefinition gives it new storage, with a note."""
+    km, kc = state_kernel
+    reply, msgs = run(kc, "int seven_c(void) { return 7; }\nconst int from_call_c = seven_c();")
+    assert reply["status"] == "error" and reply["ename"] == "CompileError", reply
+    assert "initializer element is not constant" in reply["evalue"], reply
+    run_ok(kc, "const int again_c = 1;")
+    run_ok(kc, "const int again_c = 2;")
+    assert run_ok(kc, 'printf("%d\\n", again_c);') == "2\n"
+
+
 def test_writing_code_crashes(state_kernel):
     km, kc = state_kernel
     text = crash_text(kc, "g_state = 99;\n*(volatile char *)twice = 0;")

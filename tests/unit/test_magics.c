@@ -103,13 +103,26 @@ static void test_errors(void **state) {
     parse_fails("int x;\n%who\n", "line 2: %who: magics go at the top of the cell");
     parse_fails("%cflags -run\n", "%cflags -run: not supported");
     parse_fails("%cflags -O2 -o out\n", "%cflags -o: not supported");
+    parse_fails("%asm\n", "%asm takes one function name");
+    parse_fails("%asm f g\n", "%asm takes one function name");
+}
+
+/* %%cc keeps what follows it for cc.c; %asm its one name. */
+static void test_cc_and_asm(void **state) {
+    (void)state;
+    magics m;
+    assert_int_equal(magics_parse("%%cc gcc -O2 --remarks\n%asm sum\nint x;\n", &m), 0);
+    assert_string_equal(m.cc, "gcc -O2 --remarks");
+    assert_string_equal(m.asm_name, "sum");
+    magics_free(&m);
 }
 
 /* Every magic %help lists is one magics_parse knows, and the known ones are listed. */
 static void test_help_lists_every_magic(void **state) {
     (void)state;
     static const char *const names[] = { "%cflags", "%lib", "%args", "%who", "%reset", "%measure",
-                                         "%timeout", "%memory", "%output", "%%file", "%help", NULL };
+                                         "%timeout", "%memory", "%output", "%%file", "%%cc", "%asm",
+                                         "%help", NULL };
     const char *help = magics_help();
     for (int i = 0; names[i]; i++)
         if (!strstr(help, names[i])) fail_msg("%%help does not list %s", names[i]);
@@ -137,6 +150,7 @@ int main(void) {
         cmocka_unit_test(test_file_takes_the_rest),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_help_lists_every_magic),
+        cmocka_unit_test(test_cc_and_asm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

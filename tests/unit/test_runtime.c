@@ -77,6 +77,70 @@ static void test_family(void **state) {
     assert_int_equal(posix_memalign(&al, 3, 8), EINVAL);
 }
 
+/* A freed small block is kept and handed out again (the block cache,
+ * while the process has one thread): every count stays exact, the freed
+ * block is still known as freed, and a reused block is a new allocation. */
+static void test_block_cache(void **state) {
+    (void)state;
+    nb_measure m;
+    nb_internal_cell_begin();
+    char *p = m_alloc(40);
+    m_free(p);
+    rt_block b;
+    assert_int_equal(rt_alloc_find(p, &b), 2);          /* freed */
+    char *q = m_alloc(33);                              /* the same 48-byte class */
+    assert_ptr_equal(q, p);
+    assert_int_equal(rt_alloc_find(q, &b), 1);
+    assert_int_equal(b.size, 33);
+    assert_int_equal(malloc_usable_size(q), 33);
+    char *z = m_calloc(1, 40);                          /* calloc never reuses: zeroed by glibc */
+    for (int i = 0; i < 40; i++) assert_int_equal(z[i], 0);
+    for (int i = 0; i < 20; i++) m_free(m_alloc(16));   /* more than the cache keeps of a class */
+    void *many[20];
+    for (int i = 0; i < 20; i++) many[i] = m_alloc(100);
+    for (int i = 0; i < 20; i++) m_free(many[i]);
+    m_free(q);
+    m_free(z);
+    nb_internal_cell_end(&m);
+    assert_int_equal(m.allocs, 1 + 1 + 1 + 20 + 20);
+    assert_int_equal(m.frees, 1 + 20 + 20 + 1 + 1);
+    assert_int_equal(m.alloc_bytes, 40 + 33 + 40 + 20 * 16 + 20 * 100);
+    assert_int_equal(m.live_delta_bytes, 0);
+}
+
+/* Leaks: a block in a global and one reached from it are not; a lost
+ * block and an unreachable cycle are, once. */
+void *volatile leak_root;                              /* volatile: the stores stay */
+
+static void test_leak_scan(void **state) {
+    (void)state;
+    nb_measure m;
+    nb_internal_cell_begin();
+    void **kept = m_alloc(16);
+    kept[0] = m_alloc(24);                              /* reached through KEPT */
+    leak_root = kept;
+    void **a = m_alloc(32), **b = m_alloc(32);
+    a[0] = b;
+    b[0] = a;                                           /* a cycle, lost below */
+    uintptr_t hide = (uintptr_t)m_alloc(40) ^ 1;        /* lost: no pointer to it stays */
+    a = b = NULL;
+    nb_internal_cell_end(&m);
+    nb_leak found[8];
+    uint64_t bytes;
+    long n = nb_internal_leak_scan(NULL, 0, NULL, 0, found, 8, &bytes);
+    assert_int_equal(n, 3);
+    assert_int_equal(bytes, 32 + 32 + 40);
+    for (long i = 0; i < n; i++) assert_ptr_not_equal(found[i].site, NULL);
+    assert_int_equal(nb_internal_leak_scan(NULL, 0, NULL, 0, found, 8, &bytes), 0);   /* once */
+    leak_root = NULL;                                   /* now KEPT and its block are lost */
+    assert_int_equal(nb_internal_leak_scan(NULL, 0, NULL, 0, found, 8, &bytes), 2);
+    assert_int_equal(bytes, 16 + 24);
+    m_free(kept[0]);
+    m_free(kept);
+    m_free((void *)(hide ^ 1));
+    assert_int_equal(nb_internal_leak_scan(NULL, 0, NULL, 0, found, 8, &bytes), 0);
+}
+
 /* fopen allocates inside libc: counted, and fclose frees all of it. */
 static void test_libc_internal(void **state) {
     (void)state;
@@ -555,6 +619,8 @@ static void test_format(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_free_malloc_100),
+        cmocka_unit_test(test_block_cache),
+        cmocka_unit_test(test_leak_scan),
         cmocka_unit_test(test_family),
         cmocka_unit_test(test_libc_internal),
         cmocka_unit_test(test_internal_not_counted),
