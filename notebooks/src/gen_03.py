@@ -69,9 +69,8 @@ md(r"""
 So in C, escape analysis is the programmer's job: for each address that
 leaves a function, decide where the object must live so that it outlives
 the frame. The compiler still does its own escape analysis, but only to
-optimise what it is allowed to: a local whose address never leaves can
-live in a register, and a `malloc`ed block that never leaves can be
-removed (section 5).
+optimise what it is allowed to: a `malloc`ed block that never leaves can
+be removed (section 5).
 """)
 
 # ------------------------------------------------- 2. what stays on the stack
@@ -199,12 +198,58 @@ mistake above compiled silently. Three kinds of tools fill the gap:
   about different cases;
 - a **run-time check**, which sees the pointers the program actually
   makes.
+""")
 
-A run-time check by hand first: `nb_locate` knows whether an address is in
-a frame that has returned or a block that was freed, so a program can ask
-before it reads. It must ask from the frame that holds the pointer, so the
-check is a macro: a helper function's own frame would lie over the
-returned frame's bytes, and they would look alive again.
+md(r"""
+### Compiler warnings
+
+`%%cc gcc -O2` compiles a cell with gcc instead of tcc; what it defines
+joins the session like any cell's. gcc warns about section 1's function,
+and does more: it returns `NULL` instead of the local's address, so the
+mistake becomes a null pointer, a crash at the first use, not a quiet
+wrong value.
+""")
+
+c(r"""
+%%cc gcc -O2
+int *address_of_local_gcc(int v) { int answer = v; return &answer; }
+""")
+
+md(r"""
+clang warns too, and returns the address as tcc does:
+""")
+
+c(r"""
+%%cc clang -O2
+int *address_of_local_clang(int v) { int answer = v; return &answer; }
+""")
+
+c(r"""
+int *from_tcc = address_of_local(42), *from_gcc = address_of_local_gcc(42), *from_clang = address_of_local_clang(42);
+printf("tcc: %p, gcc -O2: %p, clang -O2: %p\n", (void *)from_tcc, (void *)from_gcc, (void *)from_clang);
+nb_check(from_gcc == NULL, "gcc returns NULL for the address of a local");
+nb_check(nb_locate(from_tcc).dead && nb_locate(from_clang).dead, "tcc and clang return the dangling address");
+""")
+
+md(r"""
+A warning needs the compiler to see the mistake. In `label_local` the
+address comes back through `format_id`'s result, and gcc, compiling the
+same function, says nothing:
+""")
+
+c(r"""
+%%cc gcc -O2 -Wall
+char *label_local_gcc(int id) { char s[8]; return format_id(s, id); }   /* the same mistake, no warning */
+""")
+
+md(r"""
+### A run-time check
+
+At run time the pointers are known. `nb_locate` knows whether an address
+is in a frame that has returned or a block that was freed, so a program
+can ask before it reads. It must ask from the frame that holds the
+pointer, so the check is a macro: a helper function's own frame would lie
+over the returned frame's bytes, and they would look alive again.
 """)
 
 c(r"""
@@ -217,20 +262,22 @@ c(r"""
 c(r"""
 char kept[8];
 char *from_heap = label_heap(7);
-const char *names[] = { "label_heap(7)", "label_static(7)", "label_into(kept, 7)", "label_local(7)" };
-char *results[4];
+const char *names[] = { "label_heap(7)", "label_static(7)", "label_into(kept, 7)", "label_local(7)",
+                        "label_local_gcc(7)" };
+char *results[5];
 results[0] = from_heap;
 results[1] = label_static(7);
 results[2] = label_into(kept, 7);
 results[3] = label_local(7);
+results[4] = label_local_gcc(7);
 nb_table *verdicts = nb_table_new("call|where the result lives|safe to read?");
-for (int i = 0; i < 4; i++) {
+for (int i = 0; i < 5; i++) {
     nb_place w = nb_locate(results[i]);
     nb_table_row(verdicts, "%s|%s|%s", names[i], w.text, ALIVE(results[i]) ? "yes" : "no");
 }
 nb_table_show(verdicts);
 nb_check(ALIVE(results[0]) && ALIVE(results[1]) && ALIVE(results[2]), "three homes are alive");
-nb_check(!ALIVE(results[3]), "the local's is not");
+nb_check(!ALIVE(results[3]) && !ALIVE(results[4]), "the locals' are not, whichever compiler");
 free(from_heap);
 nb_check(!ALIVE(from_heap), "nor is a heap block once freed");
 """)
@@ -276,6 +323,48 @@ two. The measurement line of that cell counts all of them, for every run
 `nb_bench` made.
 """)
 
+md(r"""
+### What an optimising compiler removes
+
+Compilers run their own escape analysis, to optimise. A block that
+`malloc` returns, that never leaves the function, and whose every use the
+compiler can follow, need not exist at all. tcc keeps every call:
+""")
+
+c(r"""
+int twice_via_heap(int x) { int *p = malloc(sizeof *p); *p = x; int r = 2 * *p; free(p); return r; }
+""")
+
+c(r"""
+long total_tcc = 0;
+for (int i = 0; i < 1000; i++) total_tcc += twice_via_heap(i);
+printf("total %ld\n", total_tcc);
+nb_check_eq(nb_heap().allocs, 1000, "tcc: one malloc per call");
+""")
+
+md(r"""
+gcc -O2 removes the pair. `--remarks` shows what the optimiser did with
+each line (the "removed" remarks are the kernel's: it looks for the calls
+in the machine code gcc made):
+""")
+
+c(r"""
+%%cc gcc -O2 --remarks
+int twice_via_heap_gcc(int x) { int *p = malloc(sizeof *p); *p = x; int r = 2 * *p; free(p); return r; }
+""")
+
+md(r"""
+Called from a tcc cell, the same thousand calls:
+""")
+
+c(r"""
+long total_gcc = 0;
+for (int i = 0; i < 1000; i++) total_gcc += twice_via_heap_gcc(i);
+printf("total %ld\n", total_gcc);
+nb_check_eq(nb_heap().allocs, 0, "gcc -O2: no malloc left");
+nb_check_eq(total_gcc, total_tcc, "and the same answer");
+""")
+
 # ---------------------------------------------------------------- summary
 
 md(r"""
@@ -286,8 +375,8 @@ md(r"""
 | what is escape analysis? | deciding, for each address that leaves a function, where its object must live; Go's compiler does it, in C the programmer does | section 1 |
 | what stays on the stack? | locals whose address goes only **down** to callees that keep nothing: no allocation | section 2 |
 | what must escape? | results that outlive the function: to the heap, static storage or the caller's frame, never the callee's frame | section 3 |
-| how to check? | a static report, compiler warnings, a run-time check of the pointers a run makes | section 4 |
-| how to optimise? | a caller's buffer or a result by value instead of the heap: no allocation, less time | section 5 |
+| how to check? | compiler warnings, where the compiler sees the mistake (gcc -O2 also turns a returned local's address into `NULL`; clang and tcc return it); a run-time check of the pointers a run makes | section 4 |
+| how to optimise? | a caller's buffer or a result by value instead of the heap: no allocation, less time; gcc -O2 removes a `malloc`/`free` pair whose block never leaves | section 5 |
 
 The next notebook, [`04-escape-analysis-examples`](04-escape-analysis-examples.ipynb), takes one complete example
 per way an address can leave a function.
