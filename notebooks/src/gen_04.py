@@ -403,10 +403,81 @@ nb_check(nb_locate(literal_at_top).region == NB_STACK, "in a cell: the cell's fr
 nb_check(nb_locate(array_at_top).region == NB_GLOBAL, "a named array is global data");
 """)
 
-# ------------------------------------------------- 9. all together
+# ------------------------------------------------- 9. what the compilers see
 
 md(r"""
-## 9. All together
+## 9. What the compilers see
+
+tcc said nothing about any of these mistakes. gcc and clang warn where
+they can see one: `%%cc` compiles a cell with either, and what it defines
+joins the session. The six mistakes of sections 1 to 8, renamed, with
+gcc's warnings on (`-Wdangling-pointer=2` is not in `-Wall`):
+""")
+
+c(r"""
+%%cc gcc -O2 -Wall -Wdangling-pointer=2
+point *make_point_wrong_gcc(double x, double y) { point p = { x, y }; return &p; }
+void greet_wrong_gcc(int id) { char name[16]; snprintf(name, sizeof name, "guest-%d", id); last_name = name; }
+user *user_new_wrong_gcc(int id) {
+    char name[16];
+    snprintf(name, sizeof name, "user-%d", id);
+    user *u = malloc(sizeof *u);
+    u->id = id;
+    u->name = name;
+    return u;
+}
+void start_counting_wrong_gcc(void) { long total = 0; on_value(add_to, &total); }
+int *first_ten_wrong_gcc(void) { int a[10]; for (int i = 0; i < 10; i++) a[i] = i; return a; }
+int *literal_in_function_gcc(void) { return (int[]){ 1, 2, 3 }; }
+""")
+
+md(r"""
+Four warnings for six mistakes: gcc does not follow the address into the
+heap object's field or into the registry that `on_value` fills. clang,
+with its warnings on, given the four that gcc saw:
+""")
+
+c(r"""
+%%cc clang -O2 -Wall
+point *make_point_wrong_clang(double x, double y) { point p = { x, y }; return &p; }
+void greet_wrong_clang(int id) { char name[16]; snprintf(name, sizeof name, "guest-%d", id); last_name = name; }
+int *first_ten_wrong_clang(void) { int a[10]; for (int i = 0; i < 10; i++) a[i] = i; return a; }
+int *literal_in_function_clang(void) { return (int[]){ 1, 2, 3 }; }
+""")
+
+md(r"""
+Where gcc -O2 sees a local's address returned, it returns `NULL`
+instead: the mistake becomes a null pointer, which crashes at its first
+use rather than reading a stale value. clang returns the address, as tcc
+does.
+""")
+
+c(r"""
+void *returned_by_gcc[3], *returned_by_clang[3];
+returned_by_gcc[0] = make_point_wrong_gcc(1, 2);
+returned_by_gcc[1] = first_ten_wrong_gcc();
+returned_by_gcc[2] = literal_in_function_gcc();
+returned_by_clang[0] = make_point_wrong_clang(1, 2);
+returned_by_clang[1] = first_ten_wrong_clang();
+returned_by_clang[2] = literal_in_function_clang();
+const char *mistake[] = { "return &p (section 1)", "return a local array (section 7)",
+                          "return a compound literal (section 8)" };
+nb_table *returned = nb_table_new("mistake|gcc -O2 returns|clang -O2 returns");
+for (int i = 0; i < 3; i++) {
+    nb_place w = nb_locate(returned_by_clang[i]);
+    nb_table_row(returned, "%s|%s|%s", mistake[i], returned_by_gcc[i] ? "an address" : "NULL", w.text);
+}
+nb_table_show(returned);
+for (int i = 0; i < 3; i++) {
+    nb_check(returned_by_gcc[i] == NULL, "gcc returns NULL");
+    nb_check(!ALIVE(returned_by_clang[i]), "clang returns the dangling address");
+}
+""")
+
+# ------------------------------------------------- 10. all together
+
+md(r"""
+## 10. All together
 
 Every example once more, each address that left its function placed on the
 map and judged from the caller: the dangling ones at the top, in frames
@@ -455,17 +526,17 @@ every_example();
 md(r"""
 ## Summary
 
-| example | does the address escape? | is it safe? | the fix, or why it is fine | section |
-| --- | --- | --- | --- | --- |
-| return `&local` | yes | no: dangles | return the value | 1 |
-| return a `malloc`ed block | yes | yes: the caller owns it | the caller frees it, once | 2 |
-| global = `&local` | yes | no: dangles | copy into static storage (or the heap) | 3 |
-| heap struct field = `&local` | yes | no: the object lives, the field dangles | copy into the object (one block) or a block of its own | 4 |
-| pass `&local` down | no | yes | the frame outlives the call | 5 |
-| callback context, called at once | no | yes | the frame outlives the call | 6 |
-| callback context, kept for later | yes | no on the stack | a heap context, freed when unregistered | 6 |
-| return a local array | yes (it decays to a pointer) | no: dangles | the caller passes the array in | 7 |
-| return a compound literal | yes | no: dangles | use it inside its block, or a named static | 8 |
+| example | does the address escape? | is it safe? | the fix, or why it is fine | gcc warns (§9) | clang warns (§9) | section |
+| --- | --- | --- | --- | --- | --- | --- |
+| return `&local` | yes | no: dangles | return the value | yes (and returns `NULL`) | yes | 1 |
+| return a `malloc`ed block | yes | yes: the caller owns it | the caller frees it, once | | | 2 |
+| global = `&local` | yes | no: dangles | copy into static storage (or the heap) | yes, with `-Wdangling-pointer=2` | no | 3 |
+| heap struct field = `&local` | yes | no: the object lives, the field dangles | copy into the object (one block) or a block of its own | no | no | 4 |
+| pass `&local` down | no | yes | the frame outlives the call | | | 5 |
+| callback context, called at once | no | yes | the frame outlives the call | | | 6 |
+| callback context, kept for later | yes | no on the stack | a heap context, freed when unregistered | no | no | 6 |
+| return a local array | yes (it decays to a pointer) | no: dangles | the caller passes the array in | yes (and returns `NULL`) | yes | 7 |
+| return a compound literal | yes | no: dangles | use it inside its block, or a named static | yes (and returns `NULL`) | no | 8 |
 
 The next notebook, [`05-escape-analysis-detailed`](05-escape-analysis-detailed.ipynb), goes into harder cases:
 out-parameters, loops, `alloca`, `setjmp`, threads and static locals.
