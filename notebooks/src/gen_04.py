@@ -5,7 +5,7 @@ Run from anywhere:  /usr/bin/python3 notebooks/src/gen_04.py
 One section per way an address leaves a function, each with its measured
 consequence; the conventions are gen_03.py's.
 """
-from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, expect, md, write
 
 # ---------------------------------------------------------------- intro
 
@@ -109,6 +109,7 @@ samples[0] = 1;
 free(samples);
 printf("%g\n", samples[0]);            /* use after free */
 """, tags=["raises-exception"])
+expect(ename="Crash")
 
 # ------------------------------------------------- 3. storing into a global
 

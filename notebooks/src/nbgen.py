@@ -80,3 +80,13 @@ def write(name, ids=content_ids, language_info=None):
     nbformat.validate(nb)
     nbformat.write(nb, out)
     print(f"wrote {out} ({len(cells)} cells, {sum(x.cell_type == 'code' for x in cells)} code)")
+
+
+def expect(**claims):
+    """Claims about what the last cell gives that no cell can check itself,
+    kept in its metadata (ckernel_expect) for the notebook tests to check:
+    ename="MemoryError" for a cell that fails on purpose (tests/notebooks/
+    test_nbconvert.py), escape=[{"function", "name", "verdict"}, ...] for
+    facts of its %escape report, the reply's metadata.ckernel.escape
+    (tests/notebooks/test_escape_reports.py)."""
+    cells[-1].metadata["ckernel_expect"] = claims

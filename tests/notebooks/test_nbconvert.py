@@ -111,6 +111,8 @@ def test_bundled_notebook_runs(path, tmp_path):
         if "raises-exception" in tags(cell):
             # a cell that fails on purpose still does: else the prose around it is wrong
             assert errors(cell), f"cell {i} is tagged raises-exception but ran without error"
+            ename = cell.metadata.get("ckernel_expect", {}).get("ename")
+            assert ename in (None, errors(cell)[0]["ename"]), f"cell {i}: {errors(cell)[0]}, not {ename}"
         else:
             assert errors(cell) == [], f"cell {i}: {cell.source!r}\n{errors(cell)}"
             # every cell that ran shows what it measured (a cell that only
