@@ -18,7 +18,7 @@ BUILD    := build
 # libtcc's static archive (Debian: libtcc-dev), found where the compiler looks.
 LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 
-KERNEL_LIBS := -lzmq -ljansson -lcrypto -luuid -lpthread
+KERNEL_LIBS := -lzmq -ljansson -lsodium -luuid -lpthread
 WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 
 # One folder a process (README "Layout"), each built by wildcard:
@@ -215,7 +215,7 @@ FUZZ_SRC_wire       := kernel/wire.c kernel/replay.c
 FUZZ_SRC_connection := kernel/connection.c
 FUZZ_SRC_ipc        := common/ipc.c
 FUZZ_SRC_cell       := worker/magics.c common/lexer.c worker/cell.c worker/decls.c worker/strmap.c
-FUZZ_LIBS           := -ljansson -lcrypto -lzmq -luuid
+FUZZ_LIBS           := -ljansson -lsodium -lzmq -luuid
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS)
@@ -236,7 +236,7 @@ fuzz: $(FUZZ_BINS)
 ECHO_FLOOR := $(BUILD)/bench/echo_floor
 $(ECHO_FLOOR): bench/echo_floor.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@ -lzmq -ljansson -lcrypto
+	$(CC) $(CFLAGS) $< -o $@ -lzmq -ljansson -lsodium
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(ECHO_FLOOR)

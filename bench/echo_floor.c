@@ -13,8 +13,7 @@
  *
  * Usage: echo_floor -f CONNECTION_FILE */
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,14 +67,12 @@ static void send_msg(void *sock, zmq_msg_t *idents, int nidents, const char *msg
     const char *frames[4] = { header, parent, "{}", content };
     size_t lens[4] = { strlen(header), parentlen, 2, strlen(content) };
     if (keylen) {
-        unsigned char mac[EVP_MAX_MD_SIZE];
-        unsigned int maclen = 0;
-        size_t total = lens[0] + lens[1] + lens[2] + lens[3];
-        char *buf = malloc(total), *p = buf;
-        for (int i = 0; i < 4; i++) { memcpy(p, frames[i], lens[i]); p += lens[i]; }
-        HMAC(EVP_sha256(), key, (int)keylen, (unsigned char *)buf, total, mac, &maclen);
-        free(buf);
-        for (unsigned i = 0; i < maclen; i++) sprintf(sig + 2 * i, "%02x", mac[i]);
+        unsigned char mac[crypto_auth_hmacsha256_BYTES];
+        crypto_auth_hmacsha256_state st;            /* as the kernel signs (kernel/wire.c) */
+        crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, keylen);
+        for (int i = 0; i < 4; i++) crypto_auth_hmacsha256_update(&st, (const unsigned char *)frames[i], lens[i]);
+        crypto_auth_hmacsha256_final(&st, mac);
+        for (unsigned i = 0; i < sizeof mac; i++) sprintf(sig + 2 * i, "%02x", mac[i]);
     }
     for (int i = 0; i < nidents; i++)
         zmq_send(sock, zmq_msg_data(&idents[i]), zmq_msg_size(&idents[i]), ZMQ_SNDMORE);
@@ -160,6 +157,7 @@ static int serve(void *sock) {
 }
 
 int main(int argc, char **argv) {
+    if (sodium_init() < 0) return 1;
     if (argc != 3 || strcmp(argv[1], "-f")) {
         fprintf(stderr, "usage: echo_floor -f CONNECTION_FILE\n");
         return 2;

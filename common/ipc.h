@@ -68,8 +68,9 @@
  *        traceback[LINE] shows the frame, its first HEAD bytes "  f() + 24".
  *   {"op":"lines","code":STR,"frames":[[NAME,OFFSET,...]...]}
  *        asked of the snapshot that took over: answered by
- *        {"ev":"lines_reply","lines":[INT...]}, the crashed cell's line of
- *        each frame (0: not in that cell).
+ *        {"ev":"lines_reply","lines":[INT...],"cells":[INT...]}, the line
+ *        of each frame (0: unknown) in the crashed cell, or (CELLS[i] > 0)
+ *        in the earlier %%cc cell of that execution count.
  *
  * A worker that dies while running a cell sends no "done": the kernel learns
  * of it by waitpid (it is the worker's subreaper) and, if "started" named a

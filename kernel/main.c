@@ -5,13 +5,13 @@
  * down cleanly; SIGCHLD reaps the worker), and the order in which the
  * subsystems start and stop. */
 #include <signal.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
+#include <sodium.h>
 #include "channels.h"
 #include "connection.h"
 #include "handlers.h"
@@ -47,8 +47,10 @@ static void on_signal(int fd, void *ud) {
 int main(int argc, char **argv) {
     const char *conn_file = NULL;
     log_set_role("ckernel");
-    /* HMAC needs no openssl.cnf: skipping it keeps the kernel smaller */
-    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+    if (sodium_init() < 0) {            /* HMAC-SHA256 (wire.c) */
+        log_error("libsodium cannot start");
+        return 1;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--version")) { printf("ckernel %s\n", CK_VERSION); return 0; }
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }

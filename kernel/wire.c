@@ -10,9 +10,7 @@
 #include <time.h>
 #include <uuid/uuid.h>
 #include <zmq.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <sodium.h>
 #include "log.h"
 #include "replay.h"
 #include "wire.h"
@@ -38,43 +36,39 @@ int wire_ctx_refuse_replays(wire_ctx *w) {
 
 void wire_ctx_free(wire_ctx *w) {
     replay_free(w->seen);
-    EVP_MAC_CTX_free(w->keyed);
-    if (w->key) OPENSSL_cleanse(w->key, w->key_len);
+    if (w->keyed) sodium_memzero(w->keyed, sizeof *w->keyed);
+    free(w->keyed);
+    if (w->key) sodium_memzero(w->key, w->key_len);
     free(w->key);
     memset(w, 0, sizeof *w);
 }
 
 /* ---------------------------------------------------------------- signing */
 
-/* HMAC-SHA256 with W's key, set up once: fetching the algorithm and
- * keying it cost more than hashing a message. */
-static EVP_MAC_CTX *keyed_ctx(const wire_ctx *w) {
+/* HMAC-SHA256 with W's key, keyed once (libsodium, which libzmq loads
+ * anyway: the kernel needs no libcrypto); each message hashes a copy. */
+static crypto_auth_hmacsha256_state *keyed_state(const wire_ctx *w) {
     if (w->keyed) return w->keyed;
-    EVP_MAC *algo = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = algo ? EVP_MAC_CTX_new(algo) : NULL;
-    EVP_MAC_free(algo);                 /* the context keeps its own reference */
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (ctx && !EVP_MAC_init(ctx, w->key, w->key_len, params)) {
-        EVP_MAC_CTX_free(ctx);
-        ctx = NULL;
+    if (sodium_init() < 0) return NULL;
+    crypto_auth_hmacsha256_state *st = malloc(sizeof *st);
+    if (st && crypto_auth_hmacsha256_init(st, w->key, w->key_len) != 0) {
+        free(st);
+        st = NULL;
     }
-    ((wire_ctx *)w)->keyed = ctx;       /* a cache: the key is what it is */
-    return ctx;
+    ((wire_ctx *)w)->keyed = st;        /* a cache: the key is what it is */
+    return st;
 }
 
-/* Raw HMAC-SHA256 of the four parts, through OpenSSL 3's EVP_MAC. */
+/* Raw HMAC-SHA256 of the four parts. */
 static int hmac_parts(const wire_ctx *w, const wire_frame parts[4], unsigned char mac[32]) {
-    EVP_MAC_CTX *keyed = keyed_ctx(w);
-    EVP_MAC_CTX *ctx = keyed ? EVP_MAC_CTX_dup(keyed) : NULL;
-    size_t out_len = 0;
-    int ok = ctx != NULL;
+    const crypto_auth_hmacsha256_state *keyed = keyed_state(w);
+    if (!keyed) return -1;
+    crypto_auth_hmacsha256_state st = *keyed;
+    int ok = 1;
     for (int i = 0; i < 4 && ok; i++)
-        ok = EVP_MAC_update(ctx, parts[i].data, parts[i].len);
-    ok = ok && EVP_MAC_final(ctx, mac, &out_len, 32) && out_len == 32;
-    EVP_MAC_CTX_free(ctx);
+        ok = crypto_auth_hmacsha256_update(&st, parts[i].data, parts[i].len) == 0;
+    ok = ok && crypto_auth_hmacsha256_final(&st, mac) == 0;
+    sodium_memzero(&st, sizeof st);
     return ok ? 0 : -1;
 }
 
@@ -93,14 +87,14 @@ int wire_sign(const wire_ctx *w, const wire_frame parts[4], char out[65]) {
 }
 
 /* Messaging 5.3: the signature is the hex HMAC of header, parent_header,
- * metadata and content. Compared with CRYPTO_memcmp so the time taken
+ * metadata and content. Compared with sodium_memcmp so the time taken
  * does not reveal how many leading characters were right. */
 int wire_verify(const wire_ctx *w, const unsigned char *sig, size_t sig_len,
                 const wire_frame parts[4]) {
     if (!w->key_len) return 1;
     char expect[65];
     if (sig_len != 64 || wire_sign(w, parts, expect) < 0) return 0;
-    return CRYPTO_memcmp(expect, sig, 64) == 0;
+    return sodium_memcmp(expect, sig, 64) == 0;
 }
 
 /* ---------------------------------------------------------------- framing */

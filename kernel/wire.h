@@ -30,7 +30,7 @@ typedef struct wire_ctx {
     unsigned char *key;         /* owned; key_len 0 = messages are not signed */
     size_t key_len;
     char session[37];           /* uuid of this kernel run */
-    struct evp_mac_ctx_st *keyed;   /* HMAC-SHA256 with the key set, copied per message */
+    struct crypto_auth_hmacsha256_state *keyed;   /* HMAC-SHA256 keyed once, copied per message */
     struct replay_set *seen;    /* signatures seen (replay.h), or NULL: replays not checked */
 } wire_ctx;
 

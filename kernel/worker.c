@@ -569,6 +569,7 @@ static void add_lines_of_frames(json_t *err) {
     int ms = strstr(W.code, "%%cc") ? CC_LINES_TIMEOUT_MS : LINES_TIMEOUT_MS;
     json_t *rep = sent ? wait_event("lines_reply", ms, 0) : NULL;
     json_t *lines = json_object_get(rep, "lines");
+    json_t *cells = json_object_get(rep, "cells");   /* an earlier %%cc cell's line, or 0 */
     json_t *tb = json_object_get(err, "traceback");
     for (size_t i = 0; i < json_array_size(lines) && i < json_array_size(W.frames); i++) {
         json_int_t line = json_integer_value(json_array_get(lines, i));
@@ -577,9 +578,13 @@ static void add_lines_of_frames(json_t *err) {
         json_int_t head_len = json_integer_value(json_array_get(f, 3));
         const char *t = json_string_value(json_array_get(tb, (size_t)k));
         if (line <= 0 || k <= 0 || !t || head_len <= 0 || (size_t)head_len > strlen(t)) continue;
+        json_int_t cell = json_integer_value(json_array_get(cells, i));
         char *with = NULL;
-        if (asprintf(&with, "%.*s, line %lld of this cell", (int)head_len, t, (long long)line) >= 0)
-            json_array_set_new(tb, (size_t)k, json_string(with));
+        int rc = cell > 0 ? asprintf(&with, "%.*s, line %lld of cell [%lld]", (int)head_len, t,
+                                     (long long)line, (long long)cell)
+                          : asprintf(&with, "%.*s, line %lld of this cell", (int)head_len, t,
+                                     (long long)line);
+        if (rc >= 0) json_array_set_new(tb, (size_t)k, json_string(with));
         free(with);
     }
     json_decref(rep);

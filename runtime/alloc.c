@@ -44,6 +44,7 @@
 #include <sys/mman.h>
 #include <sys/single_threaded.h>
 #include <unistd.h>
+#include "checked.h"
 #include "nb_internal.h"
 #include "rt.h"
 
@@ -264,6 +265,7 @@ INLINE void *adopt_as(char *base, size_t offset, size_t n, const void *site, int
     h->extra = 0;
     h->tag = tag_of(TAG, p);
     guard_put(p + n);
+    if (__builtin_expect(rt_checking, 0)) rt_checked_alloc(p, n, site);    /* %%check */
     if (!track) {
         h->slot = NO_SLOT;
         return p;
@@ -477,6 +479,7 @@ INLINE void release(void *p, header *h, const void *site, int one_thread) {
     check_block(p, h, "when it was freed");
     forget(p, h, site, !one_thread);
     h->tag = tag_of(FREED_TAG, p);
+    if (__builtin_expect(rt_checking, 0) && rt_checked_keep(p, (char *)p - h->offset, site)) return;
     if (one_thread && (h->size & CACHEABLE) && cache_push(h, (size_of(h) + 15) >> 4)) return;
     __libc_free((char *)p - h->offset);
 }
@@ -499,6 +502,7 @@ void *malloc(size_t n) {
 
 void free(void *p) {
     if (!p) return;
+    if (__builtin_expect(rt_checking, 0)) rt_checked_free(p, SITE);         /* %%check */
     if (__builtin_expect(ours(p) && !threaded(), 1)) release(p, hdr(p), SITE, 1);
     else do_free(p, SITE);
 }
@@ -513,7 +517,9 @@ void *calloc(size_t k, size_t n) {
     if (too_big(total, HDR + GUARD)) return NULL;
     char *base = __libc_calloc(1, total + HDR + GUARD);
     if (!base) { failed_size = total ? total : 1; return NULL; }
-    return adopt(base, HDR, total, SITE, 0, 0);
+    void *p = adopt(base, HDR, total, SITE, 0, 0);
+    if (__builtin_expect(rt_checking, 0)) rt_checked_zeroed(p);           /* %%check */
+    return p;
 }
 
 /* An aligned block: ALIGN above 16 puts the block ALIGN bytes into glibc's
@@ -551,6 +557,7 @@ static void moved(const void *p, char *q, header *h, size_t n, const void *site)
 
 static void *do_realloc(void *p, size_t n, const void *site) {
     if (!p) return do_malloc(n, site);
+    if (__builtin_expect(rt_checking, 0)) rt_checked_free(p, site);         /* %%check */
     if (n == 0) {                      /* glibc: frees P, returns NULL */
         do_free(p, site);
         return NULL;
@@ -561,7 +568,9 @@ static void *do_realloc(void *p, size_t n, const void *site) {
     }
     header *h = hdr(p);
     check_block(p, h, "when it was reallocated");
-    if (h->offset != HDR) {            /* an aligned block: glibc would not keep its offset */
+    /* an aligned block: glibc would not keep its offset; %%check: the old
+     * block goes to quarantine */
+    if (h->offset != HDR || rt_checking) {
         size_t old = size_of(h);
         void *q = do_malloc(n, site);
         if (q) {

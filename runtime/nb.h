@@ -190,6 +190,30 @@ nb_table *nb_table_new(const char *header);
 void nb_table_row(nb_table *t, const char *fmt, ...);
 void nb_table_show(nb_table *t);
 
+/* A line chart (SVG, with the figures as text): series of N points over
+ * one x axis (runtime/chart.c).
+ *   double size[3] = {16, 4096, 1 << 20}, heap[3] = {...}, pool[3] = {...};
+ *   nb_line_chart(&(nb_chart){ .title = "malloc by size", .n = 3, .x = size,
+ *       .series = { {"malloc", heap}, {"pool", pool} },
+ *       .log_x = 1, .log_y = 1, .x_unit = "B", .y_unit = "ns" });
+ * Series end at the first without Y. LOG_X, LOG_Y: logarithmic axes
+ * (points <= 0 left out). X_UNIT, Y_UNIT: "B" labels ticks as bytes
+ * ("4 KiB"), "ns" as times ("1.5 µs"), anything else follows the number.
+ * MARK_LABEL, if set, labels a dashed vertical line at MARK_X. Data are
+ * borrowed for the call. */
+#define NB_CHART_SERIES 8
+typedef struct nb_series { const char *name; const double *y; } nb_series;
+typedef struct nb_chart {
+    const char *title, *x_label, *y_label, *x_unit, *y_unit;
+    int n;
+    const double *x;
+    nb_series series[NB_CHART_SERIES];
+    int log_x, log_y;
+    double mark_x;
+    const char *mark_label;
+} nb_chart;
+void nb_line_chart(const nb_chart *chart);
+
 /* ---- internals: called by macros and generated code, not by cells ---- */
 
 nb_b *nb__bench_begin(const char *name, void *ctx);

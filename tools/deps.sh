@@ -13,7 +13,7 @@ need libtcc-dev tcc               # libtcc compiles cells in memory; its headers
                                   # tcc's include dir and libtcc1.a from the tcc package
 need libzmq3-dev                  # ZeroMQ sockets: the five Jupyter channels
 need libjansson-dev               # JSON: the connection file and every message
-need libssl-dev                   # libcrypto's HMAC-SHA256 signs and verifies messages
+need libsodium-dev                # HMAC-SHA256 signs and verifies messages (libzmq loads libsodium anyway)
 need uuid-dev                     # libuuid: session and message ids
 need libcmocka-dev                # C unit tests (tests/unit) with a real test runner
 need python3-jupyter-client python3-zmq  # protocol tests talk to the kernel as a front end

@@ -45,10 +45,11 @@ static char *refused_flag(char **words, int n) {
     for (int i = 1; i < n; i++)
         for (size_t k = 0; k < sizeof refused / sizeof *refused; k++) {
             size_t len = strlen(refused[k].flag);
-            if (refused[k].prefix ? strncmp(words[i], refused[k].flag, len) : strcmp(words[i], refused[k].flag))
-                continue;
+            const char *f = refused[k].flag;
+            if (refused[k].prefix ? strncmp(words[i], f, len) : strcmp(words[i], f)) continue;
             char *e = NULL;
-            if (asprintf(&e, "%%%%cc %s: not supported: %s", words[i], refused[k].why) < 0) e = NULL;
+            if (asprintf(&e, "%%%%cc %s: not supported: %s", words[i], refused[k].why) < 0)
+                e = NULL;
             return e;
         }
     return NULL;
@@ -68,8 +69,9 @@ int cc_parse(const char *text, cc_spec *spec, char **error) {
         else textbuf_printf(&flags, "%s%s", flags.len ? " " : "", words[i]);
     }
     if (n == 0 || (strcmp(words[0], "gcc") && strcmp(words[0], "clang"))) {
-        if (asprintf(error, "%%%%cc takes a compiler, gcc or clang, then its flags: %%%%cc gcc -O2%s%s%s",
-                     n ? " (not '" : "", n ? words[0] : "", n ? "')" : "") < 0)
+        const char *what = n ? words[0] : "";
+        if (asprintf(error, "%%%%cc takes a compiler, gcc or clang, then its flags: "
+                     "%%%%cc gcc -O2%s%s%s", n ? " (not '" : "", what, n ? "')" : "") < 0)
             *error = NULL;
         free(flags.s);
     } else if ((*error = refused_flag(words, n))) {
@@ -211,7 +213,8 @@ static int parse_message(const char *l, message *m) {
         int line, col, used = 0;
         if (sscanf(c, ":%d:%d: %n", &line, &col, &used) < 2 || !used) continue;
         const char *k = c + used, *colon = strstr(k, ": ");
-        if (!colon || (size_t)(colon - k) >= sizeof m->kind || (size_t)(c - l) >= sizeof m->file) return 0;
+        if (!colon || (size_t)(colon - k) >= sizeof m->kind || (size_t)(c - l) >= sizeof m->file)
+            return 0;
         snprintf(m->file, sizeof m->file, "%.*s", (int)(c - l), l);
         snprintf(m->kind, sizeof m->kind, "%.*s", (int)(colon - k), k);
         m->line = line;
@@ -258,7 +261,8 @@ static int pass_messages(const char *compiler, char *out, compile_diag_fn diag, 
             if (!strstr(m.text, "__ck_fini") && !strstr(m.text, "__ck_text_end"))
                 add_remark(remarks, m.line, m.kind, m.text + strspn(m.text, " "));
         } else if (in_cell && (is_error || !strcmp(m.kind, "warning"))) {
-            snprintf(msg, sizeof msg, "cell:%d: %s: %s", m.line, is_error ? "error" : "warning", m.text);
+            snprintf(msg, sizeof msg, "cell:%d: %s: %s", m.line, is_error ? "error" : "warning",
+                     m.text);
             diag(opaque, msg);
         } else if (is_error && !strcmp(m.file, "<session>")) {
             snprintf(msg, sizeof msg, "<session>:%d: error: %s", m.line, m.text);
@@ -277,8 +281,9 @@ static int pass_messages(const char *compiler, char *out, compile_diag_fn diag, 
 static int compiler_argv(const cc_spec *spec, const char *options, const char *src, const char *obj,
                          char **argv, int max) {
     int n = 0, gcc = !strcmp(spec->compiler, "gcc");
-    static char *fixed[] = { "-x", "c", "-c", "-g", "-gdwarf-4", "-fPIC", "-fno-semantic-interposition",
-                             "-fno-omit-frame-pointer", NULL };
+    static char *fixed[] = { "-x", "c", "-c", "-g", "-gdwarf-4", "-fPIC",
+                             "-fno-semantic-interposition", "-fno-omit-frame-pointer",
+                             "-mno-omit-leaf-frame-pointer", NULL };
     argv[n++] = strdup(spec->compiler);
     for (int i = 0; fixed[i]; i++) argv[n++] = strdup(fixed[i]);
     if (gcc) {
@@ -292,7 +297,10 @@ static int compiler_argv(const cc_spec *spec, const char *options, const char *s
     } else {
         argv[n++] = strdup("-fno-caret-diagnostics");
         argv[n++] = strdup("-fno-color-diagnostics");
-        if (spec->remarks) { argv[n++] = strdup("-Rpass=.*"); argv[n++] = strdup("-Rpass-missed=.*"); }
+        if (spec->remarks) {
+            argv[n++] = strdup("-Rpass=.*");
+            argv[n++] = strdup("-Rpass-missed=.*");
+        }
     }
     split_words(options, argv, &n, max - 8);
     split_words(spec->flags, argv, &n, max - 8);
@@ -309,7 +317,8 @@ unsigned char *cc_compile(const cc_spec *spec, const char *options, const char *
     tmpdir dir;
     char msg[600], src_path[512], obj_path[512];
     if (tmpdir_make(&dir) < 0) {
-        snprintf(msg, sizeof msg, "%s: error: no temporary directory: %s", spec->compiler, strerror(errno));
+        snprintf(msg, sizeof msg, "%s: error: no temporary directory: %s", spec->compiler,
+                 strerror(errno));
         diag(opaque, msg);
         return NULL;
     }
@@ -329,7 +338,8 @@ unsigned char *cc_compile(const cc_spec *spec, const char *options, const char *
         *remarks = rem.s;
         if (status == 0) obj = (unsigned char *)read_file(obj_path, len);
         if (!obj && !errors) {
-            snprintf(msg, sizeof msg, "%s: error: the compiler failed (exit status %d)", spec->compiler, status);
+            snprintf(msg, sizeof msg, "%s: error: the compiler failed (exit status %d)",
+                     spec->compiler, status);
             diag(opaque, msg);
         }
     }
@@ -363,7 +373,10 @@ static char *objdump(const unsigned char *obj, size_t len, const char *const *ar
     for (int i = 0; args[i] && n < 30; i++) argv[n++] = (char *)args[i];
     argv[n++] = path;
     argv[n] = NULL;
-    if (write_file(path, obj, len) < 0 || run_tool(argv, &dir, &out) != 0) { free(out); out = NULL; }
+    if (write_file(path, obj, len) < 0 || run_tool(argv, &dir, &out) != 0) {
+        free(out);
+        out = NULL;
+    }
     tmpdir_remove(&dir);
     return out;
 }
@@ -372,9 +385,10 @@ static char *objdump(const unsigned char *obj, size_t len, const char *const *ar
  * (discriminator 1)"), 0 for another file's, -1 if L is not such a line. */
 static int listing_line(const char *l) {
     const char *colon = strrchr(l, ':');
-    if (!colon || strchr(l, '\t') || l[0] == ' ' || !colon[1] || colon[1] < '0' || colon[1] > '9') return -1;
+    if (!colon || strchr(l, '\t') || l[0] == ' ' || colon[1] < '0' || colon[1] > '9') return -1;
     size_t flen = (size_t)(colon - l);
-    if (flen >= 4 && !strncmp(colon - 4, "cell", 4) && (flen == 4 || colon[-5] == '/')) return atoi(colon + 1);
+    if (flen >= 4 && !strncmp(colon - 4, "cell", 4) && (flen == 4 || colon[-5] == '/'))
+        return atoi(colon + 1);
     return 0;
 }
 
@@ -402,6 +416,7 @@ int cc_print_asm(const unsigned char *obj, size_t len, const char *name, const c
     printf("%s\n", title);
     char src[512], target[256];
     int shown = -1;
+    unsigned long insn = 0;                 /* the last instruction's offset */
     for (char *l = strchr(at, '\n'), *next; l && *++l; l = next) {
         next = strchr(l, '\n');
         if (next) *next = 0;
@@ -413,10 +428,13 @@ int cc_print_asm(const unsigned char *obj, size_t len, const char *name, const c
             printf("          | (the unit's own code: a header or the kernel's)\n");
             shown = 0;
         } else if (line < 0 && strstr(l, "R_X86_64_") && reloc_target(l, target, sizeof target)) {
-            printf("%*s<%s>\n", 16, "", target);
+            /* objdump also lists the relocations of the functions before NAME */
+            if (strtoul(l + strspn(l, " \t"), NULL, 16) >= insn)
+                printf("%*s<%s>\n", 16, "", target);
         } else if (line < 0 && strchr(l, '\t') && strchr(l, ':')) {
             char *tab = strchr(l, '\t');
             *tab = 0;
+            insn = strtoul(l + strspn(l, " "), NULL, 16);
             printf("    %6s %s\n", l + strspn(l, " "), tab + 1);
         } else if (next && !*l) {
             break;                          /* the blank line after the function */
@@ -449,7 +467,8 @@ static int calls_from(const char *listing, const char *fn, int line) {
         snprintf(one, sizeof one, "%.*s", (int)strcspn(l, "\n"), l);
         int ln = listing_line(one);
         if (ln >= 0) at = ln;
-        else if (at == line && reloc_target(one, target, sizeof target) && !strcmp(target, fn)) return 1;
+        else if (at == line && reloc_target(one, target, sizeof target) && !strcmp(target, fn))
+            return 1;
     }
     return 0;
 }
@@ -541,7 +560,8 @@ static int find_symbol(const unsigned char *obj, size_t len, const char *name, c
                        unsigned long *value) {
     if (len < sizeof(Elf64_Ehdr) || memcmp(obj, ELFMAG, SELFMAG) != 0) return 0;
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)obj;
-    if (eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > len || eh->e_shstrndx >= eh->e_shnum)
+    if (eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > len ||
+        eh->e_shstrndx >= eh->e_shnum)
         return 0;
     const Elf64_Shdr *sh = (const Elf64_Shdr *)(obj + eh->e_shoff);
     const char *shstr = (const char *)obj + sh[eh->e_shstrndx].sh_offset;
@@ -551,7 +571,8 @@ static int find_symbol(const unsigned char *obj, size_t len, const char *name, c
         const Elf64_Sym *sym = (const Elf64_Sym *)(obj + sh[i].sh_offset);
         const char *str = (const char *)obj + sh[sh[i].sh_link].sh_offset;
         for (size_t k = 0; k < sh[i].sh_size / sizeof *sym; k++) {
-            if (strcmp(str + sym[k].st_name, name) || !sym[k].st_shndx || sym[k].st_shndx >= eh->e_shnum)
+            if (strcmp(str + sym[k].st_name, name) || !sym[k].st_shndx ||
+                sym[k].st_shndx >= eh->e_shnum)
                 continue;
             *section = shstr + sh[sym[k].st_shndx].sh_name;
             *value = sym[k].st_value;
@@ -574,7 +595,7 @@ int cc_lines(const unsigned char *obj, size_t len, const char *const *names,
         lines[i] = 0;
         if (rc < 0 || !find_symbol(obj, len, names[i], &section, &value)) continue;
         char addr[32], *out = NULL;
-        snprintf(addr, sizeof addr, "0x%lx", value + offsets[i] - (i > 0 && offsets[i] > 0));
+        snprintf(addr, sizeof addr, "0x%lx", value + offsets[i]);
         char *argv[] = { "addr2line", "-e", path, "-j", (char *)section, addr, NULL };
         if (run_tool(argv, &dir, &out) == 0 && out) {
             out[strcspn(out, " \n")] = 0;

@@ -62,7 +62,8 @@ int cc_print_asm(const unsigned char *obj, size_t len, const char *name, const c
                  const char *title);
 
 /* The cell lines of N code addresses in OBJ: function NAMES[i], byte
- * OFFSETS[i] into it (a return address for i > 0); LINES[i] 0 if unknown. */
+ * OFFSETS[i] into it (for a return address, the caller passes one byte
+ * less: the call's); LINES[i] 0 if unknown. */
 int cc_lines(const unsigned char *obj, size_t len, const char *const *names,
              const unsigned long *offsets, int *lines, size_t n);
 

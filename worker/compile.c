@@ -501,8 +501,8 @@ static int link_object(compile_unit *u, const char *path, const unsigned char *o
 /* FN(U, ARG) with libtcc's exit() caught: when libtcc gives up half way
  * (out of memory, an object it cannot link) U is abandoned and GAVE_UP
  * said. FN's result, or -1. */
-static int guarded(compile_unit *u, int (*fn)(compile_unit *, const void *, size_t), const void *arg,
-                   size_t len, const char *gave_up) {
+static int guarded(compile_unit *u, int (*fn)(compile_unit *, const void *, size_t),
+                   const void *arg, size_t len, const char *gave_up) {
     jmp_buf env;
     if (setjmp(env)) {
         tcc_exit_to = NULL;
@@ -527,11 +527,13 @@ static int compile_and_link(compile_unit *u, const void *src, size_t unused) {
     int rw = 1;
     unsigned char *laid = layout_object(obj, len, u->readonly, &laid_len, &rw, ck_tcc_malloc);
     if (!laid) log_warn("a unit's object was not as expected: its literals stay writable");
-    return laid ? link_object(u, path, laid, laid_len, 1, rw) : link_object(u, path, obj, len, 0, 1);
+    return laid ? link_object(u, path, laid, laid_len, 1, rw)
+                : link_object(u, path, obj, len, 0, 1);
 }
 
 int compile_source(compile_unit *u, const char *src) {
-    return guarded(u, compile_and_link, src, 0, "tcc: error: the compiler ran out of memory (see %memory)");
+    return guarded(u, compile_and_link, src, 0,
+                   "tcc: error: the compiler ran out of memory (see %memory)");
 }
 
 static int link_foreign(compile_unit *u, const void *obj, size_t len) {
@@ -540,7 +542,8 @@ static int link_foreign(compile_unit *u, const void *obj, size_t len) {
 }
 
 int compile_object(compile_unit *u, const unsigned char *obj, size_t len) {
-    return guarded(u, link_foreign, obj, len, "tcc: error: libtcc's linker gave up on the compiler's object");
+    return guarded(u, link_foreign, obj, len,
+                   "tcc: error: libtcc's linker gave up on the compiler's object");
 }
 
 /* libtcc 0.9.27 writes preprocessed text to the FILE its state took from

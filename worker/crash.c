@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include "checked.h"
 #include "compile.h"
 #include "crash.h"
 #include "ipc.h"
@@ -204,6 +205,30 @@ static void put_frame(const char *name, unsigned long off, int where) {
     put_tb(line);
 }
 
+/* Whether RA is a return address in cell code: just after a call. */
+static int after_call(uintptr_t ra, const char **name, unsigned long *off) {
+    if (session_symbolize(crash_session, (void *)ra, name, off, NULL) != 'f' || *off < 6) return 0;
+    const unsigned char *c = (const unsigned char *)ra;
+    return c[-5] == 0xE8 || c[-2] == 0xFF || c[-3] == 0xFF || c[-6] == 0xFF;
+}
+
+/* The caller of a frameless function of a %%cc cell at PC (gcc keeps no
+ * frame in a leaf, -fno-omit-frame-pointer or not): its return address is
+ * on top of the stack, and the frame chain skips it. 0 if not so. */
+static uintptr_t frameless_caller(const ucontext_t *uc, uintptr_t pc, uintptr_t fp) {
+    if (compile_part_of((void *)pc, NULL) != COMPILE_UNKNOWN) return 0;   /* tcc's: a frame */
+    uintptr_t top[1], frame[2] = { 0, 0 };
+    void *sp = (void *)uc->uc_mcontext.gregs[REG_RSP];
+    struct iovec l = { top, sizeof top }, r = { sp, sizeof top };
+    if (process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof top) return 0;
+    struct iovec lf = { frame, sizeof frame }, rf = { (void *)fp, sizeof frame };
+    if (fp >= 4096 && process_vm_readv(getpid(), &lf, 1, &rf, 1, 0) == (ssize_t)sizeof frame && frame[1] == top[0])
+        return 0;                        /* it has a frame after all */
+    const char *name;
+    unsigned long off;
+    return after_call(top[0], &name, &off) ? top[0] : 0;
+}
+
 /* The cell functions on the stack, innermost first, by the frame-pointer
  * chain that tcc always keeps. */
 static void put_backtrace(const ucontext_t *uc) {
@@ -227,15 +252,14 @@ static void put_backtrace(const ucontext_t *uc) {
         ssize_t got = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
         for (size_t i = 0; got > 0 && i < (size_t)got / sizeof *words; i++) {
             uintptr_t ra = words[i];
-            if (session_symbolize(crash_session, (void *)ra, &name, &off, NULL) != 'f' || off < 6) continue;
-            const unsigned char *c = (const unsigned char *)ra;
-            if (!(c[-5] == 0xE8 || c[-2] == 0xFF || c[-3] == 0xFF || c[-6] == 0xFF)) continue;
+            if (!after_call(ra, &name, &off)) continue;
             innermost = ra;
             put_frame(name, off, 0);
             shown++;
             break;
         }
     }
+    uintptr_t caller = crash_session && !innermost ? frameless_caller(uc, pc, fp) : 0;
     for (int depth = 0; depth < 100000 && pc; depth++) {
         if (pc != innermost && crash_session && session_symbolize(crash_session, (void *)pc, &name, &off, NULL) == 'f') {
             frames++;
@@ -243,6 +267,11 @@ static void put_backtrace(const ucontext_t *uc) {
                 put_frame(name, off, 1);
                 shown++;
             }
+        }
+        if (depth == 0 && caller && after_call(caller, &name, &off)) {
+            frames++;
+            put_frame(name, off, 1);
+            shown++;
         }
         /* next frame: [fp] = caller's fp, [fp+8] = return address */
         if (fp < 4096 || (fp & 7)) break;
@@ -260,18 +289,48 @@ static void put_backtrace(const ucontext_t *uc) {
     if (frames == 0 && shown == 0) put_tb("  (none: the fault is outside cell code)");
 }
 
-/* "The block was allocated at:" and the cell function SITE is in, as a
- * frame (the snapshot adds its line). */
-static void put_site(const void *site) {
+/* LABEL ("The block was allocated at:") and the cell function SITE is
+ * in, as a frame (the snapshot adds its line). */
+static void put_site(const char *label, const void *site) {
     const char *name;
     unsigned long off;
-    if (!crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
-    put_tb("The block was allocated at:");
+    /* the return address of the call: one byte back is the call itself,
+     * on its own line (the next instruction may begin the next line) */
+    site = site ? (const char *)site - 1 : NULL;
+    if (!site || !crash_session || session_symbolize(crash_session, site, &name, &off, NULL) != 'f') return;
+    put_tb(label);
+    int cell = 0;
+    compile_part_of(site, &cell);
+    if (strcmp(name, "the cell's statements") == 0 && cell != session_count(crash_session)) {
+        char line[80];               /* an earlier cell's statements: no line of this cell */
+        snprintf(line, sizeof line, "  the statements of cell [%d] + %lu", cell, off);
+        put_tb(line);
+        return;
+    }
     put_frame(name, off, 1);
 }
 
+static void send_crash_sites(ck_error e, const char *evalue, const ucontext_t *uc, const char *extra,
+                             const void *site, const void *free_site);
+
 static void send_crash(ck_error e, const char *evalue, const ucontext_t *uc, const char *extra,
                        const void *site) {
+    send_crash_sites(e, evalue, uc, extra, site, NULL);
+}
+
+/* A finding of the %%check memory checker (runtime/checked.c): the frames
+ * start at the cell's access (or free), not in abort(). */
+static void send_memory_error(const nb_memory_error *m) {
+    static ucontext_t at;
+    memset(&at, 0, sizeof at);
+    at.uc_mcontext.gregs[REG_RIP] = (greg_t)m->pc;
+    at.uc_mcontext.gregs[REG_RBP] = (greg_t)m->fp;
+    at.uc_mcontext.gregs[REG_RSP] = (greg_t)m->sp;
+    send_crash_sites(CK_MEMORY_ERROR, m->text, m->pc ? &at : NULL, NULL, m->alloc_site, m->free_site);
+}
+
+static void send_crash_sites(ck_error e, const char *evalue, const ucontext_t *uc, const char *extra,
+                             const void *site, const void *free_site) {
     const char *ename = ck_ename(e);
     out_len = 0;
     put("{\"ev\":\"crash\",\"ename\":\"");
@@ -286,7 +345,8 @@ static void send_crash(ck_error e, const char *evalue, const ucontext_t *uc, con
     tb_lines = 1;
     if (extra) put_tb(extra);
     nframes = 0;
-    if (site) put_site(site);
+    put_site("The block was allocated at:", site);
+    put_site("and freed at:", free_site);
     if (uc) put_backtrace(uc);
     put("],\"frames\":[");
     for (int i = 0; i < nframes; i++) {
@@ -323,10 +383,19 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
         send_crash(CK_CHECK_FAILED, nb_internal_check_failure(), uc, NULL, NULL);
         raise(sig);
         return;
+    } else if (sig == SIGABRT && nb_internal_memory_error()) {
+        send_memory_error(nb_internal_memory_error());
+        raise(sig);
+        return;
     } else if (sig == SIGABRT && nb_internal_heap_damage(NULL)) {
         const void *site;
         const char *what = nb_internal_heap_damage(&site);
-        send_crash(CK_HEAP_CORRUPTION, what, uc, NULL, site);
+        if (rt_checking) {           /* %%check: the guard bytes found it (code tcc did not instrument) */
+            snprintf(evalue, sizeof evalue, "heap buffer overflow: %s", what);
+            send_crash(CK_MEMORY_ERROR, evalue, uc, NULL, site);
+        } else {
+            send_crash(CK_HEAP_CORRUPTION, what, uc, NULL, site);
+        }
         raise(sig);
         return;
     } else if (sig == SIGABRT) {

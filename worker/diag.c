@@ -121,6 +121,7 @@ void diag_on_message(void *opaque, const char *msg) {
 void diag_reset(diag_ctx *d) {
     free(d->entry_line);
     free(d->entry_of);
+    free(d->need);
     free(d->errors.s);
     free(d->warnings.s);
     free(d->first_error);

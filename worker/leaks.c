@@ -90,7 +90,7 @@ static void find_lines(session *s, const char *code, const char *cflags, int cou
         offsets[k] = sites[i].offset;
         which[k++] = i;
     }
-    if (k && session_lines(s, code, cflags, names, offsets, lines, (size_t)k) == 0)
+    if (k && session_lines(s, code, cflags, names, offsets, 1, lines, NULL, (size_t)k) == 0)
         for (long j = 0; j < k; j++) sites[which[j]].line = lines[j];
     free(names);
     free(offsets);

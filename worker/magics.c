@@ -53,8 +53,8 @@ static int fail(magics *m, const char *fmt, const char *what) {
  * in the worker beside earlier cells. Each says why, rather than being
  * accepted and ignored (tcc would do what it asks). */
 static const struct { const char *option; int prefix; const char *why; } refused_options[] = {
-    { "-b", 0, "bounds checking needs tcc's own run-time (tcc -run wires it in); cells run in the "
-               "worker, whose malloc counts the heap, and earlier cells' pointers would go unchecked" },
+    { "-b", 0, "bounds checking is %%check: a cell that starts with it is compiled with -b and "
+               "run with ckernel's memory checker behind it (tcc's own needs tcc -run)" },
     { "-bt", 1, "backtraces come from ckernel's crash report, not from tcc's run-time" },
     { "-run", 0, "a cell is always compiled to memory and run" },
     { "-c", 0, "a cell is always compiled to memory and run, never to a file" },
@@ -158,6 +158,22 @@ static int parse_processes(magics *m, const char *rest) {
     return parse_count(m, rest, "processes", "a number", &m->processes);
 }
 
+static int parse_check(magics *m, const char *rest) {
+    if (*rest) return fail(m, "%%%%check takes no arguments, not '%s'", rest);
+    m->check = 1;
+    return 0;
+}
+
+/* %%check: tcc instruments the cell (-b, after any %cflags), and
+ * runtime/checked.c answers its calls. */
+static int add_check_option(magics *m) {
+    char *with = NULL;
+    if (asprintf(&with, "%s -b", m->cflags ? m->cflags : "") < 0) return fail(m, "%s", "out of memory");
+    free(m->cflags);
+    m->cflags = with;
+    return 0;
+}
+
 static int parse_file(magics *m, const char *rest) {
     if (!*rest) return fail(m, "%s", "%%file needs a file name: %%file NAME");
     m->file = strdup(rest);
@@ -207,6 +223,8 @@ static const struct magic_def {
     { "%cc", "%%cc gcc|clang [FLAGS]", "compile this cell with gcc or clang (e.g. %%cc gcc -O2)", parse_cc, 0 },
     { NULL, "%%cc ... --remarks --asm", "... with the optimiser's remarks, with the machine code", NULL, 0 },
     { "asm", "%asm NAME", "the machine code of function NAME, with its cell lines", parse_asm, 0 },
+    { "%check", "%%check", "run the cell under the memory checker (a memory bug: MemoryError)",
+      parse_check, 0 },
     { "help", "%help", "this list", parse_help, 0 },
 };
 #define N_MAGICS (sizeof magic_table / sizeof magic_table[0])
@@ -288,6 +306,10 @@ int magics_parse(const char *code, magics *m) {
         if (!end) break;
         p = end + 1;
     }
+    if (m->check && m->cc)
+        return fail(m, "%s", "%%check and %%cc do not combine: the checker answers the calls tcc's -b "
+                             "puts in the cell's code");
+    if (m->check && add_check_option(m) < 0) return -1;
     return magic_below_c(m);
 }
 

@@ -28,6 +28,7 @@ typedef struct {
     double cpu;             /* seconds; < 0 unchanged */
     long processes;         /* < 0 unchanged */
     int who, reset, help;
+    int check;              /* %%check: compiled with -b, run with runtime/checked.c */
     char *error;            /* set when a magic is unknown or malformed */
 } magics;
 

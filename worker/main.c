@@ -32,6 +32,7 @@
 #include "lexer.h"
 #include "cc.h"
 #include "ceilings.h"
+#include "checked.h"
 #include "log.h"
 #include "monotime.h"
 #include "session.h"
@@ -244,6 +245,8 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     }
     if (k && !(in_data && k == 'f')) {
         snprintf(name, n, "%s", nm);
+        if (strcmp(nm, "the cell's statements") == 0 && cell != session_count(opaque))
+            snprintf(name, n, "the statements of cell [%d]", cell);   /* an earlier cell's */
         /* a session's global may sit in bss only because its initializer
          * runs with the cell's statements: no bss/data split for names */
         *kind = k == 'g' ? NB_SYM_DATA : NB_SYM_FUNCTION;
@@ -266,6 +269,11 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
         snprintf(name, n, part == COMPILE_CODE ? "code of cell %d" : "the call stubs of cell %d", cell);
         *kind = NB_SYM_FUNCTION;
         *size = 1;                   /* known: not "the nearest function below" */
+        return 1;
+    }
+    if (part == COMPILE_UNKNOWN) {   /* past a %%cc cell's code: its object is one block */
+        snprintf(name, n, "a constant or static of %%%%cc cell %d (writable)", cell);
+        *kind = NB_SYM_DATA;
         return 1;
     }
     return 0;
@@ -350,13 +358,27 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     return 0;
 }
 
-/* Fork the snapshot, tell the kernel which process runs the cell, and
- * arm the %timeout. The snapshot's pid, 0 without one, or -1 in the
- * snapshot once it has taken over. */
+/* The snapshot forked after the last cell's reply went out, waiting for the
+ * next cell (0: none). Forking it while the kernel and the client handle
+ * that reply takes the fork off the next cell's path. */
+static pid_t next_snapshot;
+
+/* Kill the waiting snapshot (a copy it would be wrong to go back to). */
+static void discard_next_snapshot(void) {
+    if (next_snapshot <= 0) return;
+    kill(next_snapshot, SIGKILL);
+    waitpid(next_snapshot, NULL, 0);
+    next_snapshot = 0;
+}
+
+/* Fork the snapshot (or take the one forked ahead), tell the kernel which
+ * process runs the cell, and arm the %timeout. The snapshot's pid, 0
+ * without one, or -1 in the snapshot once it has taken over. */
 static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
     fflush(NULL);                         /* nothing buffered may be copied */
     uint64_t t0 = monotime_ns();
-    pid_t snap = fork_snapshot();
+    pid_t snap = next_snapshot ? next_snapshot : fork_snapshot();
+    next_snapshot = 0;
     *snapshot_ns = monotime_ns() - t0;
     if (snap < 0) return -1;
     /* by hand: every page written after the fork costs a fault */
@@ -437,13 +459,16 @@ static void set_cell_args(char **args, char **argv0) {
     nb_internal_set_args(argv0);
 }
 
-/* Run the prepared cell PC; its time in *NS. */
-static void run_cell(session *s, session_cell *pc, session_result *r, uint64_t *ns) {
+/* Run the prepared cell PC (under the memory checker if CHECKED); its
+ * time in *NS. */
+static void run_cell(session *s, session_cell *pc, session_result *r, int checked, uint64_t *ns) {
     uint64_t t0 = monotime_ns();
     nb_internal_failed_alloc(1);
     pid_t me = getpid();
     ceilings_cell_begin();
+    if (checked) nb_internal_checked_begin();          /* %%check: runtime/checked.c */
     session_commit_run(s, pc, r);
+    if (checked) nb_internal_checked_end();
     ceilings_cell_end();
     if (getpid() != me) {             /* a child the cell forked ran off its end: */
         fflush(NULL);                 /* it ends as a program's would, and never */
@@ -466,7 +491,13 @@ static int execute(session *s, json_t *req) {
     int rc = -1;
     cc_spec cc = {0};
     char *cc_error = NULL;
-    if (magics_parse(code ? code : "", &m) < 0) {
+    int parsed = magics_parse(code ? code : "", &m);
+    if (next_snapshot && (parsed < 0 || strcmp(m.code, code ? code : ""))) {
+        /* magics change the worker before the cell runs, and a rollback
+         * keeps what they did: this cell's snapshot is forked after them */
+        discard_next_snapshot();
+    }
+    if (parsed < 0) {
         session_result_error(&r, CK_MAGIC_ERROR, m.error, NULL);
     } else if (m.cc && cc_parse(m.cc, &cc, &cc_error) < 0) {
         session_result_error(&r, CK_MAGIC_ERROR, cc_error, NULL);
@@ -490,24 +521,32 @@ static int execute(session *s, json_t *req) {
     if (rc == 0) {
         t.prepare = monotime_ns();
         session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
-        session_set_cc(s, cc.compiler ? &cc : NULL);
+        session_set_cc(s, cc.compiler ? &cc : NULL);     /* until done_event: leak sites' lines */
         pc = session_prepare(s, m.code, m.cflags, &r);
-        session_set_cc(s, NULL);
         t.prepare = monotime_ns() - t.prepare;
     }
-    if (pc) run_cell(s, pc, &r, &t.cell);
+    if (pc) run_cell(s, pc, &r, m.check, &t.cell);
     crash_disarm_timeout();
     t.finished_at = monotime_ns();
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
     json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
+    session_set_cc(s, NULL);
     magics_free(&m);
     cc_spec_free(&cc);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
     send_event(done);
     if (snap > 0) waitpid(snap, NULL, 0);
+    discard_next_snapshot();                /* (a cell that never started left it) */
+    fflush(NULL);
+    next_snapshot = fork_snapshot();        /* the next cell's, while the reply travels */
+    if (next_snapshot < 0) {                /* we are it, and the next cell died */
+        next_snapshot = 0;
+        send_ready(1);
+        return REQ_GONE;
+    }
     return SERVED;
 }
 
@@ -541,14 +580,15 @@ static int inspect(session *s, json_t *req) {
 }
 
 /* {"op":"lines","code":STR,"frames":[[NAME,OFFSET],...]}: the cell lines
- * of a crashed cell's frames (see session_lines). */
+ * of a crashed cell's frames (see session_lines), and for each the earlier
+ * cell it is a line of (0: this cell). */
 static int lines(session *s, json_t *req) {
     const char *code = json_string_value(json_object_get(req, "code"));
     json_t *frames = json_object_get(req, "frames");
     size_t n = json_array_size(frames);
     const char **names = calloc(n + 1, sizeof *names);
     unsigned long *offsets = calloc(n + 1, sizeof *offsets);
-    int *found = calloc(n + 1, sizeof *found);
+    int *found = calloc(n + 1, sizeof *found), *cells = calloc(n + 1, sizeof *cells);
     for (size_t i = 0; i < n; i++) {
         json_t *f = json_array_get(frames, i);
         names[i] = json_string_value(json_array_get(f, 0));
@@ -557,22 +597,26 @@ static int lines(session *s, json_t *req) {
     }
     magics m;
     memset(&m, 0, sizeof m);
-    json_t *out = json_array();
+    json_t *out = json_array(), *in_cells = json_array();
     cc_spec cc = {0};
     char *cc_error = NULL;
     if (code && magics_parse(code, &m) == 0 && (!m.cc || cc_parse(m.cc, &cc, &cc_error) == 0)) {
         session_set_cc(s, cc.compiler ? &cc : NULL);
-        if (session_lines(s, m.code, m.cflags, names, offsets, found, n) == 0)
-            for (size_t i = 0; i < n; i++) json_array_append_new(out, json_integer(found[i]));
+        if (session_lines(s, m.code, m.cflags, names, offsets, 0, found, cells, n) == 0)
+            for (size_t i = 0; i < n; i++) {
+                json_array_append_new(out, json_integer(found[i]));
+                json_array_append_new(in_cells, json_integer(cells[i]));
+            }
         session_set_cc(s, NULL);
     }
     free(cc_error);
     cc_spec_free(&cc);
     magics_free(&m);
-    send_event(json_pack("{s:s, s:o}", "ev", "lines_reply", "lines", out));
+    send_event(json_pack("{s:s, s:o, s:o}", "ev", "lines_reply", "lines", out, "cells", in_cells));
     free(names);
     free(offsets);
     free(found);
+    free(cells);
     return SERVED;
 }
 
@@ -589,6 +633,7 @@ static int late_input_reply(session *s, json_t *req) {
 static int shut_down(session *s, json_t *req) {
     (void)s;
     (void)req;
+    discard_next_snapshot();             /* else it would take over */
     return SHUT_DOWN;
 }
 
@@ -631,7 +676,10 @@ int main(void) {
     send_ready(0);
     for (;;) {
         json_t *req = ipc_recv(IPC_REQUEST_FD);
-        if (!req) return 0;              /* the kernel closed the pipe */
+        if (!req) {                      /* the kernel closed the pipe */
+            discard_next_snapshot();
+            return 0;
+        }
         jsonmem_request_begin();
         const char *op = json_string_value(json_object_get(req, "op"));
         request_fn fn = request_for(op);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "cc.h"
 #include "cell.h"
+#include "checked.h"
 #include "compile.h"
 #include "expand.h"
 #include "lexer.h"
@@ -172,6 +173,7 @@ static void entry_clear(entry *e) {
     free(e->text);
     free(e->doc);
     free(e->type_text);
+    free(e->uses);
     memset(e, 0, sizeof *e);
 }
 
@@ -202,6 +204,7 @@ static void entry_set(entry *e, const cell_item *it, void *addr) {
     e->text = strdup(it->proto ? it->proto : it->text);
     e->type_text = xstrdup(it->type_text);
     e->doc = xstrdup(it->doc);
+    e->uses = unit_uses(e->type_text ? e->type_text : e->text);
     e->addr = addr;
 }
 
@@ -314,15 +317,18 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         compile_set_cell(u, s->count);
         compile_set_readonly(u, readonly);
         for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
-        /* Bind earlier definitions, except those this cell defines anew. */
+        /* Bind earlier definitions the unit declares, except those this
+         * cell defines anew. */
         for (size_t i = 0; i < s->n; i++) {
             const entry *e = &s->e[i];
-            if (!e->addr) continue;
+            if (!e->addr || (d->need && !d->need[i])) continue;
             if (strmap_get(d->defined, e->keys[0]) < 0 && !d->dropped[i]) compile_add_symbol(u, e->keys[0], e->addr);
         }
         compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
         compile_add_symbol(u, "atexit", (void *)nb__atexit);      /* ... and runs its handlers */
         compile_add_symbol(u, "on_exit", (void *)nb__on_exit);
+        for (const nb_checked_symbol *w = nb_internal_checked_symbols(options); w && w->name; w++)
+            compile_add_symbol(u, w->name, w->addr);           /* %%check: printf's %s checked */
         int rc = s->cc ? compile_with_cc(s, u, src, d, options, cc) : compile_source(u, src);
         (*compiles)++;
         if (some == 1 && (rc < 0 || d->ndiags)) {
@@ -656,6 +662,7 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
 }
 
 void session_set_count(session *s, int count) { s->count = count; }
+int session_count(const session *s) { return s->count; }
 
 /* A cell's unit built again against S, as session_prepare built it. */
 typedef struct {
@@ -703,23 +710,50 @@ static unsigned char *debug_object(const session *s, rebuilt *b, size_t *len) {
     return obj;
 }
 
+/* The lines of frames I in functions that an earlier %%cc cell defined,
+ * from its kept object, where LINES[i] is still 0; CELLS[i] that cell. */
+static void lines_of_earlier_cc_cells(const session *s, const char *const *names,
+                                      const unsigned long *offsets, int *lines, int *cells, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        cells[i] = 0;
+        long e = lines[i] ? -1 : session_find(s, names[i]);
+        const char *code, *options, *label;
+        const unsigned char *obj;
+        size_t len;
+        if (e < 0 || s->e[e].kind != ITEM_FUNCTION || !cc_kept(s->e[e].count, &code, &options, &label, &obj, &len) ||
+            !obj)
+            continue;
+        unsigned long off = offsets[i];
+        int line = 0;
+        if (cc_lines(obj, len, &names[i], &off, &line, 1) == 0 && line > 0) {
+            lines[i] = line;
+            cells[i] = s->e[e].count;
+        }
+    }
+}
+
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
-                  const unsigned long *offsets, int *lines, size_t n) {
+                  const unsigned long *offsets, int returns, int *lines, int *cells, size_t n) {
     /* the unit exactly as session_prepare built it: same session, same cell */
     rebuilt b;
     if (rebuild(s, code, cell_options, &b) < 0) return -1;
     const char **fn = calloc(n + 1, sizeof *fn);
     for (size_t i = 0; i < n; i++)          /* the statements' function has a name of its own */
         fn[i] = strcmp(names[i], "the cell's statements") == 0 ? "__ck_run" : names[i];
+    /* DWARF: a return address's line is its call's, one byte before */
+    unsigned long *calls = calloc(n + 1, sizeof *calls);
+    for (size_t i = 0; i < n; i++) calls[i] = offsets[i] - ((returns || i > 0) && offsets[i] > 0);
     int rc;
     if (s->cc) {
         size_t len = 0;
         unsigned char *obj = debug_object(s, &b, &len);
-        rc = obj ? cc_lines(obj, len, fn, offsets, lines, n) : -1;
+        rc = obj ? cc_lines(obj, len, fn, calls, lines, n) : -1;
         free(obj);
     } else {
         rc = compile_lines(b.src, b.options, fn, offsets, lines, n);
     }
+    if (rc == 0 && cells) lines_of_earlier_cc_cells(s, names, calls, lines, cells, n);
+    free(calls);
     free(fn);
     rebuilt_free(&b);
     return rc;

@@ -70,6 +70,7 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
                       unsigned long *size);
 /* The execution count of the cell about to be prepared (for the record). */
 void session_set_count(session *s, int count);
+int session_count(const session *s);
 /* Where NAME was defined: the cell's execution count and its line there.
  * 0 if unknown. Reads only (a signal handler may call it). */
 int session_where_defined(const session *s, const char *name, int *count, int *line);
@@ -77,9 +78,12 @@ int session_where_defined(const session *s, const char *name, int *count, int *l
 /* After a crash, in the snapshot that took over (whose session is the one
  * CODE was compiled against): the cell lines of code addresses given as a
  * function NAMES[i] ("the cell's statements" included) and byte OFFSETS[i]
- * into it; LINES[i] is 0 where the function is not this cell's. 0 or -1. */
+ * into it: a return address for i > 0, and for i = 0 too if RETURNS. CELLS (may be NULL): CELLS[i] is
+ * 0 for a line of this cell; for a function an earlier %%cc cell defined,
+ * whose object is kept, that cell's execution count and LINES[i] its line. LINES[i] is 0 where neither knows
+ * the line. 0 or -1. */
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
-                  const unsigned long *offsets, int *lines, size_t n);
+                  const unsigned long *offsets, int returns, int *lines, int *cells, size_t n);
 
 /* %%cc: the compiler (cc.h) of the cells prepared or relined from now,
  * NULL for tcc. Borrowed until set again. */

@@ -25,6 +25,7 @@ typedef struct {
     void *addr;             /* functions and globals */
     unsigned long size;     /* globals: sizeof */
     char *doc;              /* the comment above its definition */
+    char *uses;             /* the names its text uses (unit_uses), for unit_build's selection */
     unsigned long gen;      /* the commit that made it */
     int count, line;        /* the cell (execution count) and line that defined it */
 } entry;
@@ -78,6 +79,7 @@ typedef struct diag_ctx {
     size_t *entry_line;     /* first TU line of each session entry in the prelude */
     size_t *entry_of;       /* per prelude entry index in s->e */
     size_t nprelude;
+    unsigned char *need;    /* per entry: in the prelude (unit_build's selection), or NULL: all */
     textbuf errors, warnings;
     int nerrors;
     int ndiags;             /* messages of any kind */
@@ -101,6 +103,11 @@ void diag_reset(diag_ctx *d);
 #define UNIT_FOR_CC 2
 char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
                  const char *options, int some);
+/* The names TEXT uses, for selecting the prelude: its identifiers, a tag
+ * as "struct P" (repeats kept: a lookup costs less), NUL-separated and
+ * ended by an empty one. A
+ * new string, or NULL. */
+char *unit_uses(const char *text);
 /* The session's system headers, preprocessed (headers.h); marks the
  * entries they cover in CACHED (may be NULL). NULL when there are none. */
 const char *unit_cached_headers(const session *s, const char *options, unsigned char *cached);

@@ -171,6 +171,63 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
                              int show, int for_cc);
 static char *with_headers(textbuf *b, const char *text, int some);
 
+char *unit_uses(const char *text) {
+    size_t n = 0;
+    token *t = lexer_tokenize(text, &n, NULL);
+    textbuf b = {0};
+    for (size_t i = 0; t && i < n; i++) {
+        if (t[i].kind != TOK_IDENT) continue;
+        char word[300];
+        const token *p = i ? &t[i - 1] : NULL;
+        if (p && (lexer_tok_is(p, "struct") || lexer_tok_is(p, "union") || lexer_tok_is(p, "enum")))
+            snprintf(word, sizeof word, "%.*s %.*s", (int)p->len, p->start, (int)t[i].len, t[i].start);
+        else
+            snprintf(word, sizeof word, "%.*s", (int)t[i].len, t[i].start);
+        textbuf_add(&b, word, strlen(word) + 1);
+    }
+    textbuf_add(&b, "", 1);
+    free(t);
+    return b.s;
+}
+
+/* Mark in NEED (and push on STACK) the entries of S that the names USES
+ * (unit_uses) define: as a name, a tag, or a macro ("#N"). */
+static void mark_used(const session *s, const char *uses, unsigned char *need, size_t *stack, size_t *top) {
+    for (const char *u = uses; u && *u; u += strlen(u) + 1) {
+        char macro[300];
+        snprintf(macro, sizeof macro, "#%s", u);
+        long found[2] = { session_find(s, u), session_find(s, macro) };
+        for (int k = 0; k < 2; k++)
+            if (found[k] >= 0 && !need[found[k]]) {
+                need[found[k]] = 1;
+                stack[(*top)++] = (size_t)found[k];
+            }
+    }
+}
+
+/* Which entries of S the cell's CODE needs: those it names, and those they
+ * name, on and on. The selection is a guess that compile_cell checks: any
+ * message at all, and the cell is compiled again with every entry. */
+static unsigned char *needed_entries(const session *s, const char *code) {
+    unsigned char *need = calloc(s->n + 1, 1);
+    size_t *stack = malloc((s->n + 1) * sizeof *stack), top = 0;
+    char *uses = unit_uses(code);
+    if (!need || !stack || !uses) {
+        free(stack);
+        free(uses);
+        if (need) memset(need, 1, s->n + 1);
+        return need;
+    }
+    mark_used(s, uses, need, stack, &top);
+    while (top) {
+        size_t i = stack[--top];
+        mark_used(s, s->e[i].uses, need, stack, &top);
+    }
+    free(uses);
+    free(stack);
+    return need;
+}
+
 /* The translation unit for cell C: nb.h, the session's system headers,
  * the prelude of earlier definitions, the cell's items and its run
  * function. With SOME, of nb.h and the headers only what the rest uses
@@ -189,6 +246,11 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     d->entry_line = calloc(s->n + 1, sizeof(size_t));
     d->entry_of = calloc(s->n + 1, sizeof(size_t));
     unsigned char *emitted = calloc(c->n + 1, 1);
+    /* with SOME, only the entries the cell's code needs: a session's length
+     * should not slow each cell down */
+    free(d->need);
+    d->need = some == 1 && d->code ? needed_entries(s, d->code) : NULL;
+    const unsigned char *need = d->need;
     for (size_t i = 0; i < s->n; i++) {
         const entry *e = &s->e[i];
         long by = -1;
@@ -210,6 +272,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
             continue;
         }
         if (by >= 0) continue;
+        if (need && !need[i] && e->kind != ITEM_DIRECTIVE) continue;
         d->entry_line[d->nprelude] = tu_line;
         d->entry_of[d->nprelude++] = i;
         if (e->kind == ITEM_GLOBAL && e->type_text) {

@@ -38,8 +38,9 @@ def test_functions_are_shared_both_ways(kc, compiler):
     ok(kc, HEADERS + "\nint twice(int x) { return 2 * x; }")
     ok(kc, f"%%cc {compiler} -O2\nint sum_twice(int n) {{\n"
            "  int s = 0;\n  for (int i = 0; i < n; i++) s += twice(i);\n  return s;\n}")
-    assert value(kc, "sum_twice(4)") == "(int) 12"       # tcc calls the compiler's, which calls tcc's
-    assert value(kc, f"%%cc {compiler}\nsum_twice(5)") == "(int) 20"   # and a value shown from its cell
+    # tcc calls the compiler's function, which calls tcc's; and a value shown from its cell
+    assert value(kc, "sum_twice(4)") == "(int) 12"
+    assert value(kc, f"%%cc {compiler}\nsum_twice(5)") == "(int) 20"
 
 
 def test_a_global_is_shared(kc):
@@ -105,8 +106,8 @@ def test_a_crash_in_compiled_code_names_its_line(kc, compiler):
 
 def test_a_compile_error_names_the_cell_line(kc):
     ok(kc, HEADERS)
-    reply, msgs = run(kc, "%%cc gcc -O2\nint fine(void) { return 1; }\n\nint broken(void) { return y; }",
-                      timeout=T)
+    reply, msgs = run(kc, "%%cc gcc -O2\nint fine(void) { return 1; }\n\n"
+                          "int broken(void) { return y; }", timeout=T)
     assert reply["status"] == "error" and reply["ename"] == "CompileError", reply
     tb = error_text(reply)
     assert "line 4: error: 'y' undeclared" in tb, tb
@@ -133,7 +134,8 @@ def test_remarks(kc):
                  "int sumsq(const int *a, int n) {\n"
                  "  int s = 0;\n  for (int i = 0; i < n; i++) s += sq(a[i]);\n  return s;\n}\n"
                  "void churn(int n) { for (int i = 0; i < n; i++) free(malloc(32)); }\n"
-                 "void scale(float *restrict a, int n) { for (int i = 0; i < n; i++) a[i] *= 2.0f; }")
+                 "void scale(float *restrict a, int n) "
+                 "{ for (int i = 0; i < n; i++) a[i] *= 2.0f; }")
     assert "gcc -O2: optimisation remarks for this cell" in out, out
     assert re.search(r"line 5 +\| .*sq\(a\[i\]\).*\n(.*\n)*? +optimized: Inlining sq", out), out
     assert re.search(r"line 8 +\| void churn.*\n +removed: no call to malloc", out), out
@@ -141,12 +143,14 @@ def test_remarks(kc):
     # -O2's very cheap cost model leaves a loop of unknown count scalar; -O3 vectorises it
     assert re.search(r"line 9 +\|[^\n]*\n +missed: couldn't vectorize loop", out), out
     out = ok(kc, "%%cc gcc -O3 --remarks\n"
-                 "void scale(float *restrict a, int n) {\n  for (int i = 0; i < n; i++) a[i] *= 2.0f;\n}")
+                 "void scale(float *restrict a, int n) {\n"
+                 "  for (int i = 0; i < n; i++) a[i] *= 2.0f;\n}")
     assert re.search(r"line 3 +\|[^\n]*\n(.*\n)*? +optimized: loop vectorized", out), out
     out = ok(kc, "%%cc clang -O2 --remarks\n"
                  "static int sq2(int x) { return x * x; }\n"
                  "int use2(int n) { return sq2(n) + 1; }")
-    assert "clang -O2: optimisation remarks" in out and re.search(r"remark: .*sq2.* inlined", out), out
+    assert "clang -O2: optimisation remarks" in out, out
+    assert re.search(r"remark: .*sq2.* inlined", out), out
 
 
 def test_asm_of_a_compiled_cell_and_of_a_tcc_function(kc):
@@ -173,7 +177,8 @@ def test_flags_a_cell_cannot_honour_are_refused(kc):
         reply, _ = run(kc, f"%%cc gcc {flags}\nint x;", timeout=T)
         assert reply["status"] == "error" and reply["ename"] == "MagicError", reply
         assert why in reply["evalue"], reply
-    reply, _ = run(kc, "%%cc gcc -O2\n_Thread_local int tl;\nint get_tl(void) { return tl; }", timeout=T)
+    reply, _ = run(kc, "%%cc gcc -O2\n_Thread_local int tl;\nint get_tl(void) { return tl; }",
+                   timeout=T)
     assert reply["status"] == "error" and reply["ename"] == "CompileError", reply
 
 
@@ -220,3 +225,55 @@ def test_the_compilers_files_are_removed_even_after_an_interrupt(tmp_path, monke
         assert not [p for p in tmp.iterdir() if p.name.startswith("ckernel-cc-")]
     finally:
         stop_kernel(km, kc)
+
+
+def test_nb_where_knows_a_compiled_cells_code_and_data(kc):
+    ok(kc, HEADERS)
+    ok(kc, '%%cc gcc -O2\nint gglob = 3;\nconst char *glit = "hello";\n'
+           'int gfun(int x) { return x + 1; }')
+    out = ok(kc, "nb_where(&gglob);\nnb_where(gfun);\nnb_where(glit);")
+    assert re.search(r"&gglob = 0x[0-9a-f]+: global data: gglob, of 4 B", out), out
+    assert re.search(r"gfun = 0x[0-9a-f]+: code: function gfun\n", out), out
+    assert re.search(r"glit = 0x[0-9a-f]+: global data: "
+                     r"a constant or static of %%cc cell \d+ \(writable\)", out), out
+
+
+def test_a_crash_in_an_earlier_compiled_cell_names_that_cells_line(kc):
+    """Its object is kept: the frame gets the line it crashed on in the
+    cell that defined it; and the caller of a function gcc gave no frame
+    (a leaf) is found on top of the stack."""
+    ok(kc, HEADERS)
+    reply = reply_of(kc, "%%cc gcc -O2\nint *nowhere;\nint deref(int k) {\n  int x = k * 2;\n"
+                         "  return *nowhere + x;\n}\n"
+                         "int twice_deref(int k) { return 2 * deref(k); }")
+    count = reply["content"]["execution_count"]
+    reply, _ = run(kc, "int before = 1;\nint y = twice_deref(3);", timeout=T)
+    assert reply["status"] == "error" and reply["ename"] == "Crash", reply
+    tb = error_text(reply)
+    assert re.search(rf"twice_deref\(\) \+ \d+, line 5 of cell \[{count}\]", tb), tb
+    assert re.search(r"the cell's statements \+ \d+, line 2 of this cell", tb), tb
+
+
+def test_the_compilers_own_macros_inside_functions(kc):
+    ok(kc, HEADERS)
+    code = ("int opt(void) {\n#ifdef __OPTIMIZE__\n  return 1;\n#else\n  return 0;\n#endif\n}\n"
+            "int by(void) {\n#if defined(__clang__)\n  return 2;\n"
+            "#elif defined(__GNUC__)\n  return 1;\n"
+            "#else\n  return 0;\n#endif\n}\n")
+    ok(kc, "%%cc gcc -O2\n" + code)
+    assert value(kc, "opt() * 10 + by()") == "(int) 11"
+    ok(kc, "%%cc clang -O0\n" + code)
+    assert value(kc, "opt() * 10 + by()") == "(int) 2"
+    ok(kc, code)                                   # and tcc's own view
+    assert value(kc, "opt() * 10 + by()") == "(int) 0"
+
+
+def test_a_leak_in_a_compiled_cell_names_its_line(kc):
+    ok(kc, HEADERS)
+    reply, msgs = run(kc, "%%cc gcc -O0\nvoid *keep(void) {\n  return malloc(10);\n}\nkeep();",
+                      timeout=T)
+    assert reply["status"] == "ok", reply
+    out = "".join(m["content"].get("text", "") for m in msgs if m["msg_type"] == "stream")
+    out += "".join(m["content"]["data"].get("text/plain", "")
+                   for m in msgs if m["msg_type"] == "display_data")
+    assert re.search(r"leaked 10 B, allocated in keep \(cell \d+, line 3\)", out), out

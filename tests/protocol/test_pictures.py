@@ -1,4 +1,4 @@
-"""The pictures the runtime draws (nb_memory_map, nb_bench_chart): every
+"""The pictures the runtime draws (nb_memory_map, nb_bench_chart, nb_line_chart): every
 label inside the picture, one time unit per chart, the cells' objects
 zoomed, a block malloc placed in its own mapping named as a heap block."""
 import re
@@ -91,3 +91,59 @@ def test_a_freed_block_is_named_after_a_picture(kc):
     lines = out.splitlines()
     assert len(lines) == 8 and all("a freed block of 4 B (use after free!), allocated in new_int" in x
                                    for x in lines), out
+
+
+def displays(kc, code):
+    reply, msgs = run(kc, code, timeout=30, allow_stdin=False)
+    assert reply["status"] == "ok", (reply, errors(msgs))
+    return [m["content"]["data"] for m in msgs
+            if m["msg_type"] == "display_data" and "image/svg+xml" in m["content"]["data"]]
+
+
+def test_line_chart_log_axes_series_and_mark(kc):
+    # nb_line_chart (runtime/chart.c): ticks in the axes' units on powers of
+    # two (bytes) and ten (times), one path per series through every usable
+    # point, a point <= 0 left out of a log axis, the mark labelled, the
+    # figures as text beside the SVG.
+    code = r"""
+double size[5] = {16, 1024, 65536, 262144, 1048576};
+double heap[5] = {12, 15, 22, 9000, 9500}, pool[5] = {4, 4, 0, 5, 5};
+nb_line_chart(&(nb_chart){ .title = "By size", .x_label = "block size", .y_label = "CPU time",
+    .n = 5, .x = size, .x_unit = "B", .y_unit = "ns", .log_x = 1, .log_y = 1,
+    .series = { {"malloc", heap}, {"pool & arena", pool} },
+    .mark_x = 262144, .mark_label = "mapped" });
+"""
+    (data,) = displays(kc, code)
+    svg = data["image/svg+xml"]
+    assert_inside(svg)
+    texts = [s for s, *_ in text_boxes(svg)]
+    for label in ("By size", "block size", "malloc", "pool & arena", "mapped", "16 B", "1 KiB", "1 MiB",
+                  "10 ns", "1 µs", "10 µs"):
+        assert label in texts, (label, texts)
+    root = ET.fromstring(svg)
+    paths = [p.get("d") for p in root.iter(SVG + "path") if p.get("stroke-width") == "2"]
+    assert len(paths) == 2, paths
+    assert paths[0].count("L") == 4, paths[0]            # five points joined
+    assert paths[1].count("M") == 2, paths[1]            # the 0 splits the line in two
+    assert "stroke-dasharray" in svg                      # the mark
+    rows = data["text/plain"].splitlines()
+    assert rows[0] == "By size" and len(rows) == 2 + 5, rows
+    assert "256 KiB" in rows[5] and "9 µs" in rows[5], rows
+
+
+def test_line_chart_linear_axes_and_nothing_to_draw(kc):
+    code = r"""
+double x[3] = {1, 2, 3}, y[3] = {0.5, 2.5, 7};
+nb_line_chart(&(nb_chart){ .title = "Linear", .n = 3, .x = x, .series = { {"y", y} } });
+nb_line_chart(&(nb_chart){ .title = "Empty" });
+"""
+    reply, msgs = run(kc, code, timeout=30, allow_stdin=False)
+    assert reply["status"] == "ok", (reply, errors(msgs))
+    svgs_sent = [m["content"]["data"]["image/svg+xml"] for m in msgs
+                 if m["msg_type"] == "display_data" and "image/svg+xml" in m["content"]["data"]]
+    assert len(svgs_sent) == 1
+    assert_inside(svgs_sent[0])
+    texts = [s for s, *_ in text_boxes(svgs_sent[0])]
+    assert "0" in texts and "8" in texts, texts           # a linear y axis starts at zero
+    out = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
+    assert "nb_line_chart: no points to draw" in out, out

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from conftest import assert_state, error_text, errors, run, setup_state, stderr_text
+from conftest import (assert_state, error_text, errors, iopub_until_idle, run, setup_state, shell_reply,
+                      stderr_text)
 
 # id: (cell, patterns the error text must match, function the backtrace
 # must name or None). Each cell sets g_state = 99 before crashing.
@@ -168,4 +169,32 @@ def test_backtrace_gives_the_cells_own_lines(state_kernel):
     assert re.search(r"lines_inner\(\) \+ \d+, line 3 of this cell", tb), tb
     assert re.search(r"lines_outer\(\) \+ \d+, line 5 of this cell", tb), tb
     assert re.search(r"the cell's statements \+ \d+, line 7 of this cell", tb), tb
+    assert_state(kc)
+
+
+def test_a_crash_keeps_what_its_magics_did(state_kernel):
+    """A cell's snapshot is forked after its magics are applied (a plain
+    cell's is forked ahead, after the previous reply): a crash rolls back
+    the cell's C, not its %output limit."""
+    km, kc = state_kernel
+    reply, msgs = run(kc, "%output 1\ng_state = 99;\nraise(SIGSEGV);")
+    assert reply["status"] == "error" and reply["ename"] == "Crash", reply
+    assert_state(kc)
+    reply, msgs = run(kc, 'for (int i = 0; i < 30000; i++) printf("%0100d\\n", i);', timeout=30)
+    assert "output passed 1 MiB and is cut" in stderr_text(msgs), stderr_text(msgs)[-300:]
+    run(kc, "%output 10")
+
+
+def test_plain_cells_find_their_snapshot_forked_ahead(state_kernel):
+    """After a cell, the next one's snapshot is forked while the reply
+    travels: the cell's own path has no fork (timing.snapshot_ns counts
+    only what its path spent), and a crash still rolls back."""
+    km, kc = state_kernel
+    run(kc, "g_state = 1234;")
+    msg_id = kc.execute("g_state + 0;")
+    timing = shell_reply(kc, msg_id)["metadata"]["ckernel"]["timing"]
+    iopub_until_idle(kc, msg_id)
+    assert timing["snapshot_ns"] < timing["compile_ns"], timing
+    reply, msgs = run(kc, "g_state = 99;\nraise(SIGSEGV);")
+    assert reply["ename"] == "Crash", reply
     assert_state(kc)

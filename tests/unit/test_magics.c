@@ -117,11 +117,29 @@ static void test_cc_and_asm(void **state) {
     magics_free(&m);
 }
 
+/* %%check compiles the cell with tcc's -b (after any %cflags), which
+ * %cflags itself refuses. */
+static void test_check_adds_bounds_option(void **state) {
+    (void)state;
+    magics m;
+    parse_ok("%%check\n%cflags -DN=2\nint a[N];", &m);
+    assert_true(m.check);
+    assert_string_equal(m.cflags, "-DN=2 -b");
+    assert_string_equal(m.code, "       \n             \nint a[N];");
+    magics_free(&m);
+    parse_ok("%%check\nint x;", &m);
+    assert_string_equal(m.cflags, " -b");
+    magics_free(&m);
+    parse_fails("%%check now\n", "%%check takes no arguments");
+    parse_fails("%%check\n%%cc gcc -O2\nint y;", "%%check and %%cc do not combine");
+    parse_fails("%cflags -b\n", "%cflags -b: not supported");
+}
+
 /* Every magic %help lists is one magics_parse knows, and the known ones are listed. */
 static void test_help_lists_every_magic(void **state) {
     (void)state;
     static const char *const names[] = { "%cflags", "%lib", "%args", "%who", "%reset", "%measure",
-                                         "%timeout", "%memory", "%output", "%%file", "%%cc", "%asm",
+                                         "%timeout", "%memory", "%output", "%%file", "%%cc", "%asm", "%%check",
                                          "%help", NULL };
     const char *help = magics_help();
     for (int i = 0; names[i]; i++)
@@ -149,6 +167,7 @@ int main(void) {
         cmocka_unit_test(test_repeated_magic_last_counts),
         cmocka_unit_test(test_file_takes_the_rest),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_check_adds_bounds_option),
         cmocka_unit_test(test_help_lists_every_magic),
         cmocka_unit_test(test_cc_and_asm),
     };

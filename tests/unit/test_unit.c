@@ -27,6 +27,7 @@ static session *fake_session(const fake_entry *fe, size_t n) {
         e->nkeys = 1;
         e->text = strdup(fe[i].text);
         e->type_text = fe[i].type_text ? strdup(fe[i].type_text) : NULL;
+        e->uses = unit_uses(e->type_text ? e->type_text : e->text);
         strmap_put(&s->index, e->keys[0], (long)i);
     }
     s->n = n;
@@ -38,6 +39,7 @@ static void fake_session_free(session *s) {
         free(s->e[i].keys[0]);
         free(s->e[i].text);
         free(s->e[i].type_text);
+        free(s->e[i].uses);
     }
     strmap_free(&s->index);
     free(s->e);
@@ -48,7 +50,13 @@ static void fake_session_free(session *s) {
  * statements and expressions); what the cell defines anew in D.defined. */
 typedef struct { cell c; plan plans[32]; strmap defined; diag_ctx d; char *unit; } built;
 
+static void build_some(built *b, session *s, const char *code, plan p, int show, int some);
+
 static void build(built *b, session *s, const char *code, plan p, int show) {
+    build_some(b, s, code, p, show, 0);
+}
+
+static void build_some(built *b, session *s, const char *code, plan p, int show, int some) {
     memset(b, 0, sizeof *b);
     assert_int_equal(cell_split(code, &b->c), 0);
     assert_true(b->c.n < 32);
@@ -59,13 +67,14 @@ static void build(built *b, session *s, const char *code, plan p, int show) {
             for (int i = 0; i < b->c.items[j].nkeys; i++) strmap_put(&b->defined, b->c.items[j].keys[i], (long)j);
     }
     b->d = (diag_ctx){ .s = s, .c = &b->c, .code = code, .defined = &b->defined };
-    b->unit = unit_build(s, &b->c, b->plans, &b->d, show, "", 0);
+    b->unit = unit_build(s, &b->c, b->plans, &b->d, show, "", some);
     assert_non_null(b->unit);
 }
 
 static void built_free(built *b) {
     free(b->d.entry_line);
     free(b->d.entry_of);
+    free(b->d.need);
     strmap_free(&b->defined);
     cell_free(&b->c);
 }
@@ -162,6 +171,35 @@ static void test_reinit_keeps_storage(void **state) {
     fake_session_free(s);
 }
 
+/* With SOME, the prelude holds only what the cell names, and what that
+ * names in turn (a session's length must not slow its cells down). */
+static void test_prelude_selects_what_the_cell_uses(void **state) {
+    (void)state;
+    static const fake_entry more[] = {
+        { ITEM_TYPE, "struct P", "struct P { int x; };", NULL },
+        { ITEM_GLOBAL, "origin", "extern struct P origin;", "struct P origin" },
+        { ITEM_GLOBAL, "unused", "extern int unused;", "int unused" },
+        { ITEM_FUNCTION, "twice", "int twice(int x);", NULL },
+        { ITEM_DIRECTIVE, "#N", "#define N 3", NULL },
+    };
+    session *s = fake_session(more, 5);
+    built b;
+    build_some(&b, s, "origin.x = twice(N);", PLAN_NEW, 0, 1);
+    contains(b.unit, "struct P { int x; };\n");                 /* origin's type */
+    contains(b.unit, "extern struct P origin __attribute");
+    contains(b.unit, "int twice(int x);\n");
+    contains(b.unit, "#define N 3\n");                           /* directives always */
+    assert_null(strstr(b.unit, "unused"));
+    assert_int_equal(b.d.nprelude, 4);
+    assert_non_null(b.d.need);
+    assert_false(b.d.need[2]);
+    built_free(&b);
+    build(&b, s, "origin.x = twice(N);", PLAN_NEW, 0);            /* without SOME: all */
+    contains(b.unit, "extern int unused __attribute");
+    built_free(&b);
+    fake_session_free(s);
+}
+
 /* The unit begins with nb.h, so every cell can call the runtime. */
 static void test_unit_starts_with_nb_h(void **state) {
     (void)state;
@@ -180,6 +218,7 @@ int main(void) {
         cmocka_unit_test(test_redefinitions_replace_entries),
         cmocka_unit_test(test_run_function),
         cmocka_unit_test(test_reinit_keeps_storage),
+        cmocka_unit_test(test_prelude_selects_what_the_cell_uses),
         cmocka_unit_test(test_unit_starts_with_nb_h),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
