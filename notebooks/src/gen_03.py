@@ -7,7 +7,7 @@ idea per cell, every figure comes from a cell's output (never typed into the
 prose), claims are checked with nb_check on exact counts where possible and
 on CPU time with wide margins where they are times.
 """
-from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, expect, md, write
 
 # ---------------------------------------------------------------- intro
 
@@ -282,6 +282,21 @@ free(from_heap);
 nb_check(!ALIVE(from_heap), "nor is a heap block once freed");
 """)
 
+md(r"""
+The kernel's memory checker asks for every access. A cell that starts
+with `%%check` is compiled with tcc's bounds checking and run with the
+kernel's checker behind it: the read through section 1's dangling pointer
+ends the cell with a `MemoryError` at its line (the cell fails on
+purpose), and the session goes on as it was before the cell.
+""")
+
+c(r"""
+%%check
+int *checked = address_of_local(42);
+printf("%d\n", *checked);
+""", tags=["raises-exception"])
+expect(ename="MemoryError")
+
 # ------------------------------------------------- 5. optimisation
 
 md(r"""
@@ -375,7 +390,7 @@ md(r"""
 | what is escape analysis? | deciding, for each address that leaves a function, where its object must live; Go's compiler does it, in C the programmer does | section 1 |
 | what stays on the stack? | locals whose address goes only **down** to callees that keep nothing: no allocation | section 2 |
 | what must escape? | results that outlive the function: to the heap, static storage or the caller's frame, never the callee's frame | section 3 |
-| how to check? | compiler warnings, where the compiler sees the mistake (gcc -O2 also turns a returned local's address into `NULL`; clang and tcc return it); a run-time check of the pointers a run makes | section 4 |
+| how to check? | compiler warnings, where the compiler sees the mistake (gcc -O2 also turns a returned local's address into `NULL`; clang and tcc return it); a run-time check of the pointers a run makes, by hand with `nb_locate` or on every access with `%%check` | section 4 |
 | how to optimise? | a caller's buffer or a result by value instead of the heap: no allocation, less time; gcc -O2 removes a `malloc`/`free` pair whose block never leaves | section 5 |
 
 The next notebook, [`04-escape-analysis-examples`](04-escape-analysis-examples.ipynb), takes one complete example

@@ -447,6 +447,30 @@ int *literal_in_function_clang(void) { return (int[]){ 1, 2, 3 }; }
 """)
 
 md(r"""
+At run time the two that gcc missed are as easy to see as the others.
+Under `%%check` (the kernel's memory checker), reading the heap user's
+name ends the cell with a `MemoryError` (on purpose):
+""")
+
+c(r"""
+%%check
+user *checked_user = user_new_wrong(4);
+printf("%c\n", checked_user->name[0]);
+""", tags=["raises-exception"])
+expect(ename="MemoryError")
+
+md(r"""
+and so does using the registered context:
+""")
+
+c(r"""
+%%check
+start_counting_wrong();
+printf("%ld\n", *(long *)pending.ctx);
+""", tags=["raises-exception"])
+expect(ename="MemoryError")
+
+md(r"""
 Where gcc -O2 sees a local's address returned, it returns `NULL`
 instead: the mistake becomes a null pointer, which crashes at its first
 use rather than reading a stale value. clang returns the address, as tcc
@@ -538,6 +562,9 @@ md(r"""
 | callback context, kept for later | yes | no on the stack | a heap context, freed when unregistered | no | no | 6 |
 | return a local array | yes (it decays to a pointer) | no: dangles | the caller passes the array in | yes (and returns `NULL`) | yes | 7 |
 | return a compound literal | yes | no: dangles | use it inside its block, or a named static | yes (and returns `NULL`) | no | 8 |
+
+At run time, `%%check` ends the cell at the first read through any of the
+dangling pointers, the two that no compiler warned about included (section 9).
 
 The next notebook, [`05-escape-analysis-detailed`](05-escape-analysis-detailed.ipynb), goes into harder cases:
 out-parameters, loops, `alloca`, `setjmp`, threads and static locals.
