@@ -23,6 +23,7 @@
 #include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -42,38 +43,58 @@
 
 typedef struct { uintptr_t lo, hi; } span;
 
-/* ------------------------------------------------------- the work area */
+/* ------------------------------------------------------- the work area
+ *
+ * Everything a scan writes lives in one mapping of its own, MADV_DONTFORK:
+ * after the worker's snapshot fork a page written in the worker's own
+ * memory costs a copy-on-write fault; one written here costs nothing. */
 
-static struct {
-    char *mem;
-    size_t cap;
+typedef struct {
     uintptr_t *start, *end, *tmp;           /* blocks sorted; TMP for the sort */
     uint32_t *todo;                         /* marked, words not yet read */
     unsigned char *marked;
     size_t n, ntodo;
     uintptr_t lo, hi;                       /* all blocks lie in [lo, hi) */
-} W;
+    sigjmp_buf fault_jump;                  /* where a fault while reading returns to */
+    volatile sig_atomic_t reading;
+    struct sigaction before_segv, before_bus;
+    uint64_t roots_of;                      /* objects_key() when ROOTS were listed (0: list again) */
+    size_t nroots;
+    span roots[MAX_ROOTS];                  /* the loaded objects' writable segments */
+} scan_state;
 
-static void forget_work_area(void) { W.mem = NULL; W.cap = 0; }
+static scan_state *W;                       /* at the start of the work area */
+static size_t work_cap;
+static pid_t work_pid;                      /* the process that mapped it */
 
+/* Room for N blocks (the state kept). 0, or -1. */
 static int work_area(size_t n) {
-    size_t need = n * (3 * sizeof(uintptr_t) + sizeof(uint32_t) + 1) + 64;
-    if (need > W.cap) {
-        size_t cap = (need + (1 << 20)) & ~(size_t)0xfff;
-        if (W.mem) munmap(W.mem, W.cap);
-        W.mem = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (W.mem == MAP_FAILED) { forget_work_area(); return -1; }
-        madvise(W.mem, cap, MADV_DONTFORK);
-        W.cap = cap;
+    if (W && work_pid != getpid()) {        /* a forked copy (the snapshot): not inherited */
+        W = NULL;
+        work_cap = 0;
     }
-    W.start = (uintptr_t *)W.mem;
-    W.end = W.start + n;
-    W.tmp = W.end + n;
-    W.todo = (uint32_t *)(W.tmp + n);
-    W.marked = (unsigned char *)(W.todo + n);
-    memset(W.marked, 0, n);
-    W.n = n;
-    W.ntodo = 0;
+    size_t need = sizeof(scan_state) + n * (3 * sizeof(uintptr_t) + sizeof(uint32_t) + 1) + 64;
+    if (need > work_cap) {
+        size_t cap = (need + (1 << 20)) & ~(size_t)0xfff;
+        scan_state *w = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (w == MAP_FAILED) return -1;
+        madvise(w, cap, MADV_DONTFORK);
+        if (W) {
+            memcpy(w, W, sizeof *W);
+            munmap(W, work_cap);
+        }
+        W = w;
+        work_cap = cap;
+        work_pid = getpid();
+    }
+    W->start = (uintptr_t *)(W + 1);
+    W->end = W->start + n;
+    W->tmp = W->end + n;
+    W->todo = (uint32_t *)(W->tmp + n);
+    W->marked = (unsigned char *)(W->todo + n);
+    memset(W->marked, 0, n);
+    W->n = n;
+    W->ntodo = 0;
     return 0;
 }
 
@@ -93,21 +114,67 @@ static void sort_addresses(uintptr_t *v, uintptr_t *tmp, size_t n) {
 /* ---------------------------------------------------------------- mark */
 
 static inline void mark(uintptr_t w) {
-    if (w - W.lo >= W.hi - W.lo) return;
-    size_t lo = 0, hi = W.n;                /* the last block starting at or below W */
+    if (w - W->lo >= W->hi - W->lo) return;
+    size_t lo = 0, hi = W->n;                /* the last block starting at or below W */
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (W.start[mid] <= w) lo = mid;
+        if (W->start[mid] <= w) lo = mid;
         else hi = mid;
     }
-    if (W.start[lo] > w || (w >= W.end[lo] && w != W.start[lo]) || W.marked[lo]) return;
-    W.marked[lo] = 1;
-    W.todo[W.ntodo++] = (uint32_t)lo;
+    if (W->start[lo] > w || (w >= W->end[lo] && w != W->start[lo]) || W->marked[lo]) return;
+    W->marked[lo] = 1;
+    W->todo[W->ntodo++] = (uint32_t)lo;
+}
+
+/* Most words point nowhere near a block: eight at a time are tested
+ * without a branch each (the compiler vectorises it), and only a group
+ * with a candidate is looked up. */
+static void scan_words_raw(uintptr_t lo, uintptr_t hi) {
+    const uintptr_t *p = (const uintptr_t *)((lo + 7) & ~(uintptr_t)7);
+    const uintptr_t *end = (const uintptr_t *)(hi & ~(uintptr_t)7);
+    uintptr_t base = W->lo, span = W->hi - W->lo;
+    for (; end - p >= 8; p += 8) {
+        int any = 0;
+        for (int k = 0; k < 8; k++) any |= p[k] - base < span;
+        if (__builtin_expect(any, 0))
+            for (int k = 0; k < 8; k++) mark(p[k]);
+    }
+    for (; p < end; p++) mark(*p);
+}
+
+/* A cell may have made memory unreadable (mprotect PROT_NONE on a page
+ * of its globals or of a block): while the scan reads, a fault skips the
+ * rest of the range read. Any other fault goes to the handler before
+ * (crash.c's), as it would have. */
+static void on_fault(int sig, siginfo_t *si, void *ctx) {
+    (void)si;
+    (void)ctx;
+    if (W->reading) {
+        W->reading = 0;
+        siglongjmp(W->fault_jump, 1);
+    }
+    sigaction(sig, sig == SIGSEGV ? &W->before_segv : &W->before_bus, NULL);   /* it faults again, there */
+}
+
+static void catch_faults(int on) {
+    if (!on) {
+        sigaction(SIGSEGV, &W->before_segv, NULL);
+        sigaction(SIGBUS, &W->before_bus, NULL);
+        return;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;     /* NODEFER: the mask stays as it was */
+    sigaction(SIGSEGV, &sa, &W->before_segv);
+    sigaction(SIGBUS, &sa, &W->before_bus);
 }
 
 static void scan_words(uintptr_t lo, uintptr_t hi) {
-    lo = (lo + 7) & ~(uintptr_t)7;
-    for (uintptr_t a = lo; a + 8 <= hi; a += 8) mark(*(const uintptr_t *)a);
+    if (sigsetjmp(W->fault_jump, 0)) return;    /* unreadable: skipped */
+    W->reading = 1;
+    scan_words_raw(lo, hi);
+    W->reading = 0;
 }
 
 /* Read [LO, HI) if the budget allows: 0, or -1 (then what stays unmarked
@@ -121,20 +188,17 @@ static int scan_budgeted(uintptr_t lo, uintptr_t hi, uint64_t *read) {
 
 /* Read the marked blocks' words, and theirs: 0, or -1 over the budget. */
 static int drain(uint64_t *read) {
-    while (W.ntodo) {
-        uint32_t i = W.todo[--W.ntodo];
-        if (scan_budgeted(W.start[i], W.end[i], read) < 0) return -1;
+    while (W->ntodo) {
+        uint32_t i = W->todo[--W->ntodo];
+        if (scan_budgeted(W->start[i], W->end[i], read) < 0) return -1;
     }
     return 0;
 }
 
 /* ------------------------------------------------------------- roots */
 
-static span roots[MAX_ROOTS];
-static size_t nroots;
-
 static void add_root(uintptr_t lo, uintptr_t hi) {
-    if (hi > lo && nroots < MAX_ROOTS) roots[nroots++] = (span){ lo, hi };
+    if (hi > lo && W->nroots < MAX_ROOTS) W->roots[W->nroots++] = (span){ lo, hi };
 }
 
 /* The dynamic linker's code: its blocks (threads' TLS vectors, link
@@ -156,8 +220,32 @@ static int segment_roots(struct dl_phdr_info *info, size_t size, void *data) {
         }
         if (ph->p_type == PT_TLS && info->dlpi_tls_data)      /* this (the main) thread's */
             add_root((uintptr_t)info->dlpi_tls_data, (uintptr_t)info->dlpi_tls_data + ph->p_memsz);
+        else if (ph->p_type == PT_TLS)
+            W->roots_of = 0;                /* not allocated yet: list again next time */
     }
     return 0;
+}
+
+/* Which objects are loaded, as a number: the dynamic linker's list of
+ * them, read without its lock (dl_iterate_phdr takes it, and writing the
+ * lock costs a copy-on-write fault after each snapshot fork). */
+static uint64_t objects_key(void) {
+    uint64_t key = 1469598103934665603ull;
+    for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+        key ^= (uintptr_t)l ^ (uint64_t)l->l_addr;
+        key *= 1099511628211ull;
+    }
+    return key ? key : 1;
+}
+
+/* The writable segments of the loaded objects, listed again only when
+ * they changed (a %lib, a dlopen). */
+static void list_roots(void) {
+    uint64_t key = objects_key();
+    if (W->roots_of == key) return;
+    W->nroots = 0;
+    W->roots_of = key;
+    dl_iterate_phdr(segment_roots, NULL);
 }
 
 /* Read [LO, HI) but for the parts in SKIP. */
@@ -173,8 +261,9 @@ static void scan_root(uintptr_t lo, uintptr_t hi, const span *skip, size_t nskip
 /* ------------------------------------------------------- other threads */
 
 static struct {
-    int hold;                               /* 1 while the scan runs: stopped threads wait */
-    int answered, inside, taken;
+    int hold;                               /* the scan's number while it runs, else 0 */
+    int scans;
+    int answered, taken;
     struct { pid_t tid; uintptr_t tp, regs[NGREG]; } t[MAX_THREADS];
     pid_t sent[MAX_THREADS];
     int nsent;
@@ -187,8 +276,9 @@ static long futex(int *addr, int op, int val) {
 static void on_stop(int sig, siginfo_t *si, void *ctx) {
     (void)sig;
     (void)si;
+    int scan = __atomic_load_n(&T.hold, __ATOMIC_SEQ_CST);
+    if (!scan) return;                      /* late: that scan is over */
     int saved = errno;
-    __atomic_fetch_add(&T.inside, 1, __ATOMIC_SEQ_CST);
     int i = __atomic_fetch_add(&T.taken, 1, __ATOMIC_SEQ_CST);
     if (i < MAX_THREADS) {
         const ucontext_t *uc = ctx;
@@ -198,8 +288,9 @@ static void on_stop(int sig, siginfo_t *si, void *ctx) {
     }
     __atomic_fetch_add(&T.answered, 1, __ATOMIC_SEQ_CST);
     futex(&T.answered, FUTEX_WAKE_PRIVATE, 1);
-    while (__atomic_load_n(&T.hold, __ATOMIC_SEQ_CST)) futex(&T.hold, FUTEX_WAIT_PRIVATE, 1);
-    __atomic_fetch_sub(&T.inside, 1, __ATOMIC_SEQ_CST);
+    /* until this scan is over: a next one has another number, so a thread
+     * still here when it starts leaves, and answers that one's signal */
+    while (__atomic_load_n(&T.hold, __ATOMIC_SEQ_CST) == scan) futex(&T.hold, FUTEX_WAIT_PRIVATE, scan);
     errno = saved;
 }
 
@@ -214,7 +305,8 @@ static int was_sent(pid_t tid) {
     return 0;
 }
 
-/* Signal every thread of the process not signalled yet; how many were. */
+/* Signal every thread of the process not signalled yet; how many were,
+ * or -1 (no list, or more threads than MAX_THREADS). */
 static int signal_new_threads(pid_t self) {
     int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
@@ -227,8 +319,9 @@ static int signal_new_threads(pid_t self) {
             off += d->d_reclen;
             pid_t tid = 0;
             for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++) tid = tid * 10 + (*c - '0');
-            if (tid <= 0 || tid == self || was_sent(tid) || T.nsent >= MAX_THREADS) continue;
-            if (syscall(SYS_tgkill, getpid(), tid, STOP_SIGNAL) == 0) {
+            if (tid <= 0 || tid == self || was_sent(tid)) continue;
+            if (T.nsent >= MAX_THREADS) added = -1;
+            else if (added >= 0 && syscall(SYS_tgkill, getpid(), tid, STOP_SIGNAL) == 0) {
                 T.sent[T.nsent++] = tid;
                 added++;
             }
@@ -249,24 +342,28 @@ static int thread_alive(pid_t tid) {
     return access(path, F_OK) == 0;
 }
 
-/* Wait until every thread signalled answered (or is gone). 0, or -1. */
-static int wait_answers(void) {
-    int64_t deadline = now_ns() + ANSWER_NS;
-    for (;;) {
-        int got = __atomic_load_n(&T.answered, __ATOMIC_SEQ_CST);
-        if (got >= T.nsent) return 0;
-        if (now_ns() > deadline) break;
-        struct timespec wait = { 0, 1000000 };
-        syscall(SYS_futex, &T.answered, FUTEX_WAIT_PRIVATE, got, &wait, NULL, 0);
-    }
-    /* threads that exited after they were listed never answer */
+/* Threads signalled that have not answered and still live (a thread
+ * that exited after it was listed never answers). */
+static int missing_answers(void) {
     int missing = 0;
     for (int i = 0; i < T.nsent; i++) {
         int seen = 0;
         for (int k = 0; k < T.taken && k < MAX_THREADS; k++) seen |= T.t[k].tid == T.sent[i];
         if (!seen && thread_alive(T.sent[i])) missing++;
     }
-    return missing ? -1 : 0;
+    return missing;
+}
+
+/* Wait until every thread signalled answered (or is gone). 0, or -1. */
+static int wait_answers(void) {
+    int64_t deadline = now_ns() + ANSWER_NS;
+    for (int round = 1;; round++) {
+        int got = __atomic_load_n(&T.answered, __ATOMIC_SEQ_CST);
+        if ((got >= T.nsent || round % 16 == 0) && !missing_answers()) return 0;
+        if (now_ns() > deadline) return missing_answers() ? -1 : 0;
+        struct timespec wait = { 0, 1000000 };
+        syscall(SYS_futex, &T.answered, FUTEX_WAIT_PRIVATE, got, &wait, NULL, 0);
+    }
 }
 
 static void install_handler(void) {
@@ -283,10 +380,11 @@ static void install_handler(void) {
 /* Stop every other thread: 0, or -1 if one did not answer. Threads a
  * stopped thread started meanwhile are found by listing again. */
 static int stop_threads(void) {
+    if (__libc_single_threaded) return 0;       /* and T is not written: a page less to fault */
     T.nsent = T.answered = T.taken = 0;
-    if (__libc_single_threaded) return 0;
     install_handler();
-    __atomic_store_n(&T.hold, 1, __ATOMIC_SEQ_CST);
+    if (++T.scans <= 0) T.scans = 1;
+    __atomic_store_n(&T.hold, T.scans, __ATOMIC_SEQ_CST);
     pid_t self = (pid_t)syscall(SYS_gettid);
     for (int round = 0; round < 8; round++) {
         int added = signal_new_threads(self);
@@ -297,11 +395,9 @@ static int stop_threads(void) {
 }
 
 static void resume_threads(void) {
+    if (__atomic_load_n(&T.hold, __ATOMIC_SEQ_CST)) __atomic_store_n(&T.hold, 0, __ATOMIC_SEQ_CST);
     if (!T.nsent) return;
-    __atomic_store_n(&T.hold, 0, __ATOMIC_SEQ_CST);
     futex(&T.hold, FUTEX_WAKE_PRIVATE, 1 << 30);
-    int64_t deadline = now_ns() + ANSWER_NS;      /* out of the handler before a next scan */
-    while (__atomic_load_n(&T.inside, __ATOMIC_SEQ_CST) > 0 && now_ns() < deadline) sched_yield();
     memset(T.t, 0, sizeof T.t);                   /* no stale registers as roots next time */
 }
 
@@ -352,11 +448,10 @@ static void scan_threads(void) {
 
 #define MAX_SKIP 8
 
-/* The caller's ranges not to read, and the scan's own state (W holds
- * block addresses; T threads' registers, read apart). */
+/* The caller's ranges not to read, and the threads' registers (read
+ * apart). */
 static size_t skip_list(const nb_range *skip, size_t nskip, span *out) {
     size_t n = 0;
-    out[n++] = (span){ (uintptr_t)&W, (uintptr_t)(&W + 1) };
     out[n++] = (span){ (uintptr_t)&T, (uintptr_t)(&T + 1) };
     for (size_t i = 0; i < nskip && n < MAX_SKIP; i++) out[n++] = (span){ (uintptr_t)skip[i].lo, (uintptr_t)skip[i].hi };
     return n;
@@ -367,33 +462,33 @@ static int take_blocks(void) {
     size_t n;
     const uintptr_t *live = rt_alloc_live(&n);
     if (work_area(n ? n : 1) < 0) return -1;
-    W.n = n;
+    W->n = n;
     if (!n) return 0;
-    memcpy(W.start, live, n * sizeof *live);
-    sort_addresses(W.start, W.tmp, n);
-    W.lo = W.start[0];
-    W.hi = 0;
+    memcpy(W->start, live, n * sizeof *live);
+    sort_addresses(W->start, W->tmp, n);
+    W->lo = W->start[0];
+    W->hi = 0;
     for (size_t i = 0; i < n; i++) {
         size_t size;
         const void *site;
-        rt_alloc_block_of(W.start[i], &size, &site);
-        W.end[i] = W.start[i] + size;
-        if (W.end[i] + 1 > W.hi) W.hi = W.end[i] + 1;
+        rt_alloc_block_of(W->start[i], &size, &site);
+        W->end[i] = W->start[i] + size;
+        if (W->end[i] + 1 > W->hi) W->hi = W->end[i] + 1;
     }
     return 0;
 }
 
 static long collect(nb_leak *out, size_t max, uint64_t *bytes) {
     long found = 0;
-    for (size_t i = 0; i < W.n; i++) {
+    for (size_t i = 0; i < W->n; i++) {
         size_t size;
         const void *site;
-        if (W.marked[i] || !rt_alloc_block_of(W.start[i], &size, &site)) continue;
+        if (W->marked[i] || !rt_alloc_block_of(W->start[i], &size, &site)) continue;
         if ((uintptr_t)site - ldso_lo < ldso_hi - ldso_lo) continue;
-        if ((size_t)found < max) out[found] = (nb_leak){ (const void *)W.start[i], size, site };
+        if ((size_t)found < max) out[found] = (nb_leak){ (const void *)W->start[i], size, site };
         *bytes += size;
         found++;
-        rt_alloc_set_reported(W.start[i]);
+        rt_alloc_set_reported(W->start[i]);
     }
     return found;
 }
@@ -401,31 +496,29 @@ static long collect(nb_leak *out, size_t max, uint64_t *bytes) {
 long nb_internal_leak_scan(const nb_range *cells, size_t ncells, const nb_range *skip, size_t nskip,
                            nb_leak *out, size_t max, uint64_t *bytes) {
     *bytes = 0;
-    nroots = 0;
-    dl_iterate_phdr(segment_roots, NULL);         /* before stopping anyone: it takes a lock */
+    if (work_area(0) < 0) return NB_LEAKS_NO_MEMORY;
+    list_roots();                                   /* before stopping anyone: it may take a lock */
     rt_alloc_lock();
-    long found = -1;
+    long found = NB_LEAKS_NO_MEMORY;
     if (stop_threads() < 0) {
         found = NB_LEAKS_THREAD;
     } else if (take_blocks() == 0) {
         int over = 0;
         uint64_t read = 0;                          /* the cells' globals and the heap */
-        if (W.n) {
+        if (W->n) {
+            catch_faults(1);
             span no[MAX_SKIP];
             size_t nno = skip_list(skip, nskip, no);
-            for (size_t i = 0; i < nroots; i++) scan_root(roots[i].lo, roots[i].hi, no, nno);
+            for (size_t i = 0; i < W->nroots; i++) scan_root(W->roots[i].lo, W->roots[i].hi, no, nno);
             for (size_t i = 0; i < ncells && !over; i++)
                 over = scan_budgeted((uintptr_t)cells[i].lo, (uintptr_t)cells[i].hi, &read) < 0;
             scan_threads();
             over = over || drain(&read) < 0;
+            catch_faults(0);
         }
         found = over ? NB_LEAKS_TOO_BIG : collect(out, max, bytes);
     }
+    rt_alloc_unlock();                              /* first: the woken threads may allocate */
     resume_threads();
-    rt_alloc_unlock();
     return found;
-}
-
-__attribute__((constructor)) static void leaks_init(void) {
-    pthread_atfork(NULL, NULL, forget_work_area);   /* the child has no work area (DONTFORK) */
 }

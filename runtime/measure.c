@@ -170,6 +170,8 @@ static void leaks_words(const nb_measure *m, char *out, size_t n) {
         snprintf(out, n, "leaks not checked (a thread did not stop)");
     } else if (m->leaks_checked == NB_LEAKS_TOO_BIG) {
         snprintf(out, n, "leaks not checked (over 32 MiB to read)");
+    } else if (m->leaks_checked == NB_LEAKS_NO_MEMORY) {
+        snprintf(out, n, "leaks not checked (no memory for the scan)");
     } else if (m->leaks_checked > 0 && m->leaked_blocks) {
         char bytes[32];
         heap_bytes(bytes, sizeof bytes, (double)m->leaked_bytes);

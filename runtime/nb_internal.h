@@ -62,11 +62,13 @@ typedef struct nb_leak {
  * while). Each leak is reported once: the blocks found are marked and left
  * out of later scans. Up to MAX leaks go to OUT; returns how many there
  * are (*BYTES: their sizes summed), or, when nothing could be checked,
- * NB_LEAKS_THREAD (a thread did not answer) or NB_LEAKS_TOO_BIG (more
- * than 32 MiB of globals and heap to read, some 20 ms). Allocates
+ * NB_LEAKS_THREAD (a thread did not answer), NB_LEAKS_TOO_BIG (more
+ * than 32 MiB of globals and heap to read, some 20 ms) or
+ * NB_LEAKS_NO_MEMORY. Allocates
  * nothing; call from the worker's main thread. */
 #define NB_LEAKS_THREAD (-1)
 #define NB_LEAKS_TOO_BIG (-2)
+#define NB_LEAKS_NO_MEMORY (-3)             /* no room for the scan's work */
 long nb_internal_leak_scan(const nb_range *roots, size_t nroots, const nb_range *skip, size_t nskip,
                            nb_leak *out, size_t max, uint64_t *bytes);
 
@@ -102,6 +104,7 @@ typedef struct nb_measure {
     int leaks_checked;              /* 1: the leak scan ran (the two figures below hold); 0: off;
                                      * NB_LEAKS_THREAD, NB_LEAKS_TOO_BIG: it could not */
     uint64_t leaked_blocks, leaked_bytes;   /* found by it (filled by the worker) */
+    uint64_t leak_scan_ns;          /* its time */
 } nb_measure;
 
 /* Start measuring a cell: zero the per-cell counters and benchmark list,

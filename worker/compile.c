@@ -147,18 +147,16 @@ int compile_static_of(const void *addr, const char **name, const void **start, u
     return 0;
 }
 
-uintptr_t *compile_writable(size_t *n) {
-    uintptr_t *v = malloc((parts.n + 1) * 2 * sizeof *v);
-    *n = 0;
-    for (size_t i = 0; v && i < parts.n; i++) {
+size_t compile_writable(nb_range *out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < parts.n; i++) {
         const unit_parts *u = &parts.v[i];
         uintptr_t lo = u->protected ? u->data : u->lo, hi = u->protected ? u->end : u->hi;
         if (lo >= hi) continue;
-        v[2 * *n] = lo;
-        v[2 * *n + 1] = hi;
-        (*n)++;
+        if (n < max) out[n] = (nb_range){ (const void *)lo, (const void *)hi };
+        n++;
     }
-    return v;
+    return n;
 }
 
 /* Keep where the named statics of OBJ ended up in unit P. */

@@ -8,6 +8,7 @@
 #define CK_COMPILE_H
 
 #include <stdint.h>
+#include "nb_internal.h"
 
 /* Called with each message libtcc prints (errors and warnings alike). */
 typedef void (*compile_diag_fn)(void *opaque, const char *msg);
@@ -59,10 +60,10 @@ compile_part compile_part_of(const void *addr, int *cell);
 int compile_static_of(const void *addr, const char **name, const void **start, unsigned long *size);
 
 /* The writable memory of the cells' units (data and bss; the whole unit
- * where it is laid out as one block), for the leak scan: a new array of
- * [lo, hi) pairs the caller frees, *N of them. And the range of libtcc's
- * own statics, which hold no cell's pointers. */
-uintptr_t *compile_writable(size_t *n);
+ * where it is laid out as one block), for the leak scan: up to MAX ranges
+ * into OUT; returns how many there are. And the range of libtcc's own
+ * statics, which hold no cell's pointers. */
+size_t compile_writable(nb_range *out, size_t max);
 void compile_tcc_statics(uintptr_t *lo, uintptr_t *hi);
 
 /* Whether ADDR lies in cell code or data. Only the newest chunk of the

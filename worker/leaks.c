@@ -5,8 +5,11 @@
  * the dynamic linker for library code (strdup). Lines are found for the
  * cell that just ran, by compiling its unit again with debug lines
  * (session_lines, as a crash does): only when there are leaks. An earlier
- * cell's code is named with its cell but no line: its text is not kept. */
+ * cell's code gets its line the same way, from the cell's text, kept for
+ * the last 256 cells that allocated or defined a function. */
 #include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,38 +23,55 @@
 static int enabled = 1;
 static nb_leak found[LEAKS_KEPT];
 static long nfound;
-static uint64_t scan_ns;
 
 void leaks_enable(int on) { enabled = on; }
-uint64_t leaks_scan_ns(void) { return scan_ns; }
+
+/* The cells' writable ranges, in memory the snapshot fork does not share
+ * (written after each fork, it would cost a copy-on-write fault). */
+static nb_range *ranges;
+static size_t ranges_cap;
+static pid_t ranges_pid;                    /* the process that mapped them */
+
+/* The cells' writable ranges (*N), or NULL without memory for them. */
+static nb_range *cells_ranges(size_t *n) {
+    if (ranges && ranges_pid != getpid()) {         /* a forked copy: not inherited */
+        ranges = NULL;
+        ranges_cap = 0;
+    }
+    *n = compile_writable(ranges, ranges_cap);
+    if (*n > ranges_cap || !ranges) {
+        size_t cap = (*n + 4096) & ~(size_t)4095;
+        nb_range *r = mmap(NULL, cap * sizeof *r, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (r == MAP_FAILED) return NULL;
+        madvise(r, cap * sizeof *r, MADV_DONTFORK);
+        if (ranges) munmap(ranges, ranges_cap * sizeof *ranges);
+        ranges = r;
+        ranges_cap = cap;
+        ranges_pid = getpid();
+        *n = compile_writable(ranges, ranges_cap);
+    }
+    return ranges;
+}
 
 void leaks_after_cell(nb_measure *m) {
-    nfound = 0;
-    scan_ns = 0;
-    m->leaks_checked = 0;
+    if (nfound) nfound = 0;                 /* statics written only when they change: */
+    m->leaks_checked = 0;                   /* a page written costs a fault after the fork */
+    m->leak_scan_ns = 0;
     if (!enabled) return;
     uint64_t t0 = monotime_ns();
     size_t n = 0;
-    uintptr_t *w = compile_writable(&n);
-    nb_range *cells = calloc(n + 1, sizeof *cells);
+    const nb_range *cells = cells_ranges(&n);
     uintptr_t tlo, thi;
     compile_tcc_statics(&tlo, &thi);
-    nb_range skip[1] = { { (const void *)tlo, (const void *)thi } };
-    for (size_t i = 0; cells && i < n; i++) cells[i] = (nb_range){ (const void *)w[2 * i], (const void *)w[2 * i + 1] };
+    const nb_range skip[1] = { { (const void *)tlo, (const void *)thi } };
     uint64_t bytes = 0;
-    if (!cells || !w) {                     /* no memory: no scan, and no figure */
-        free(cells);
-        free(w);
-        return;
-    }
-    long got = nb_internal_leak_scan(cells, n, skip, 1, found, LEAKS_KEPT, &bytes);
-    free(cells);
-    free(w);
-    scan_ns = monotime_ns() - t0;
+    long got = cells ? nb_internal_leak_scan(cells, n, skip, 1, found, LEAKS_KEPT, &bytes) : NB_LEAKS_NO_MEMORY;
+    m->leak_scan_ns = monotime_ns() - t0;
     m->leaks_checked = got < 0 ? (int)got : 1;
     m->leaked_blocks = got < 0 ? 0 : (uint64_t)got;
     m->leaked_bytes = got < 0 ? 0 : bytes;
-    nfound = got < 0 ? 0 : got < LEAKS_KEPT ? got : LEAKS_KEPT;
+    long kept_now = got < 0 ? 0 : got < LEAKS_KEPT ? got : LEAKS_KEPT;
+    if (kept_now != nfound) nfound = kept_now;
 }
 
 /* One leak's site: function, cell (0: none), and its offset in it. */
@@ -77,15 +97,35 @@ static void name_site(session *s, const void *site, site_info *out) {
     else snprintf(out->function, sizeof out->function, "?");
 }
 
-/* The lines of the sites in cell COUNT (CODE), in one compile. */
-static void find_lines(session *s, const char *code, const char *cflags, int count, site_info *sites, long n) {
+/* The text of earlier cells that allocated or defined a function (where
+ * later leaks come from), the newest KEPT_CELLS: their leaks' lines. */
+#define KEPT_CELLS 256
+
+static struct {
+    int count;
+    char *code, *cflags;
+} kept[KEPT_CELLS];
+static unsigned next_kept;
+
+static void keep_cell(session *s, int count, const char *code, const char *cflags, const nb_measure *m) {
+    if (!m->allocs && !session_cell_has_function(s, count)) return;
+    unsigned i = next_kept++ % KEPT_CELLS;
+    free(kept[i].code);
+    free(kept[i].cflags);
+    kept[i].count = count;
+    kept[i].code = strdup(code ? code : "");
+    kept[i].cflags = cflags ? strdup(cflags) : NULL;
+}
+
+/* The lines of the sites in cell CELL (its CODE and CFLAGS), in one compile. */
+static void lines_in_cell(session *s, int cell, const char *code, const char *cflags, site_info *sites, long n) {
     const char **names = calloc((size_t)n + 1, sizeof *names);
     unsigned long *offsets = calloc((size_t)n + 1, sizeof *offsets);
     int *lines = calloc((size_t)n + 1, sizeof *lines);
     long k = 0;
     long *which = calloc((size_t)n + 1, sizeof *which);
     for (long i = 0; names && offsets && lines && which && i < n; i++) {
-        if (!sites[i].is_cells || sites[i].cell != count) continue;
+        if (!sites[i].is_cells || sites[i].cell != cell) continue;
         names[k] = sites[i].function;
         offsets[k] = sites[i].offset;
         which[k++] = i;
@@ -96,6 +136,18 @@ static void find_lines(session *s, const char *code, const char *cflags, int cou
     free(offsets);
     free(lines);
     free(which);
+}
+
+/* The lines of every site: in cell COUNT (CODE), the one that ran, and in
+ * the earlier cells kept. */
+static void find_lines(session *s, const char *code, const char *cflags, int count, site_info *sites, long n) {
+    lines_in_cell(s, count, code, cflags, sites, n);
+    for (unsigned i = 0; i < KEPT_CELLS; i++) {
+        if (!kept[i].code || kept[i].count == count) continue;
+        int wanted = 0;
+        for (long j = 0; j < n && !wanted; j++) wanted = sites[j].is_cells && sites[j].cell == kept[i].count;
+        if (wanted) lines_in_cell(s, kept[i].count, kept[i].code, kept[i].cflags, sites, n);
+    }
 }
 
 static json_t *int_or_null(int v) { return v > 0 ? json_integer(v) : json_null(); }
@@ -138,8 +190,10 @@ static void list_text(const site_info *sites, long n, char **text, char **html) 
     fclose(h);
 }
 
-json_t *leaks_report(session *s, const char *code, const char *cflags, int count, char **text, char **html) {
+json_t *leaks_report(session *s, const char *code, const char *cflags, int count, const nb_measure *m,
+                     char **text, char **html) {
     *text = *html = NULL;
+    keep_cell(s, count, code, cflags, m);
     if (nfound <= 0) return NULL;
     site_info *sites = calloc((size_t)nfound, sizeof *sites);
     if (!sites) return NULL;

@@ -14,14 +14,15 @@
 
 /* %leaks off|on (on at start). */
 void leaks_enable(int on);
-/* Right after the cell's run and heap check: scan, fill M's leak figures. */
+/* Right after the cell's run and heap check: scan, fill M's leak figures
+ * and the scan's time. */
 void leaks_after_cell(nb_measure *m);
-/* Nanoseconds the last scan took (0: none ran). */
-uint64_t leaks_scan_ns(void);
 /* The leaks the last scan found, as [{bytes, function, cell, line}] (cell
  * and line null where unknown), lines found in CODE for cell COUNT, the
- * one that ran; and a short text list (caller frees) in *TEXT and HTML in
- * *HTML. NULL (and no text) when there were none. */
-json_t *leaks_report(session *s, const char *code, const char *cflags, int count, char **text, char **html);
+ * one that ran (measured M), or in an earlier cell's text (kept here);
+ * and a short text list (caller frees) in *TEXT and HTML in *HTML. NULL
+ * (and no text) when there were none. */
+json_t *leaks_report(session *s, const char *code, const char *cflags, int count, const nb_measure *m,
+                     char **text, char **html);
 
 #endif

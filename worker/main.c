@@ -301,7 +301,7 @@ static void add_leaks(session *s, const magics *m, int count, const nb_measure *
     json_object_set_new(mj, "leaked_blocks", json_integer((json_int_t)me->leaked_blocks));
     json_object_set_new(mj, "leaked_bytes", json_integer((json_int_t)me->leaked_bytes));
     char *lt = NULL, *lh = NULL;
-    json_t *list = leaks_report(s, m->code, m->cflags, count, &lt, &lh);
+    json_t *list = leaks_report(s, m->code, m->cflags, count, me, &lt, &lh);
     json_object_set_new(done, "leaks", list ? list : json_array());
     size_t l = strlen(text);
     if (lt) snprintf(text + l, tn - l, "\n%s", lt);
@@ -430,7 +430,7 @@ static json_t *done_event(session *s, const magics *m, int count, session_result
                         "run_ns", (json_int_t)r->run_ns, "prepare_ns", (json_int_t)t->prepare,
                         "after_fork_ns", (json_int_t)t->after_fork, "cell_ns", (json_int_t)t->cell,
                         "reply_ns", (json_int_t)(monotime_ns() - t->finished_at), "compiles", r->compiles));
-    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)leaks_scan_ns()));
+    json_object_set_new(json_object_get(done, "timing"), "leaks_ns", json_integer((json_int_t)r->measure.leak_scan_ns));
     if (r->compiler) json_object_set_new(json_object_get(done, "timing"), "compiler", json_string(r->compiler));
     if (!r->ok) {
         json_t *tb = json_array();

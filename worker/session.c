@@ -240,8 +240,7 @@ static void commit_items(session *s, session_cell *pc, textbuf *notices) {
         if (by < 0 && e->nkeys)
             textbuf_printf(notices, "note: '%s' is gone: it used a type or macro this cell changed (run its cell again)\n",
                        e->keys[0]);
-        int in_place = by >= 0 && !placed[by] && e->kind == c->items[by].kind &&
-                       (e->kind == ITEM_DIRECTIVE || e->kind == ITEM_TYPE);
+        int in_place = by >= 0 && !placed[by] && unit_in_place(e->kind, c, (size_t)by, &pc->defined);
         entry_clear(e);
         if (in_place) {
             entry_set(&out[n], &c->items[by], pc->addr[by]);
@@ -296,6 +295,37 @@ static int compile_with_cc(const session *s, compile_unit *u, const char *src, d
     return out->obj && !d->nerrors ? compile_object(u, out->obj, out->len) : -1;
 }
 
+/* What a compile said, taken out of a diag_ctx. */
+typedef struct { char *errors, *warnings, *first_error; int nerrors; } messages;
+
+static messages take_messages(diag_ctx *d) {
+    messages m = { d->errors.s, d->warnings.s, d->first_error, d->nerrors };
+    memset(&d->errors, 0, sizeof d->errors);
+    memset(&d->warnings, 0, sizeof d->warnings);
+    d->first_error = NULL;
+    return m;
+}
+
+/* D says M instead (M is emptied). */
+static void give_messages(diag_ctx *d, messages *m) {
+    free(d->errors.s);
+    free(d->warnings.s);
+    free(d->first_error);
+    size_t ne = m->errors ? strlen(m->errors) : 0, nw = m->warnings ? strlen(m->warnings) : 0;
+    d->errors = (textbuf){ .s = m->errors, .len = ne, .cap = m->errors ? ne + 1 : 0 };
+    d->warnings = (textbuf){ .s = m->warnings, .len = nw, .cap = m->warnings ? nw + 1 : 0 };
+    d->first_error = m->first_error;
+    d->nerrors = m->nerrors;
+    memset(m, 0, sizeof *m);
+}
+
+static void messages_free(messages *m) {
+    free(m->errors);
+    free(m->warnings);
+    free(m->first_error);
+    memset(m, 0, sizeof *m);
+}
+
 /* Compile cell C against S, showing its trailing value if SHOW; each
  * compile counts in *COMPILES; a %%cc cell's object goes to CC. The unit,
  * or NULL with D holding the messages. */
@@ -309,7 +339,9 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
     readonly[nro] = NULL;
     /* First with only the declarations the cell uses; if that says
      * anything at all, the guess may have been wrong: again with all. */
-    for (int some = s->cc ? UNIT_FOR_CC : !getenv("CKERNEL_ALL_DECLS"); ; some = 0) {
+    messages first_try = {0};
+    for (int some = s->cc ? UNIT_FOR_CC : !getenv("CKERNEL_ALL_DECLS"); ;
+         some = s->cc ? UNIT_FOR_CC_ALL : 0) {
         char *src = unit_build(s, c, plans, d, show, options, some);
         if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
         compile_unit *u = compile_new(options, diag_on_message, d);
@@ -331,11 +363,16 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
             compile_add_symbol(u, w->name, w->addr);           /* %%check: printf's %s checked */
         int rc = s->cc ? compile_with_cc(s, u, src, d, options, cc) : compile_source(u, src);
         (*compiles)++;
-        if (some == 1 && (rc < 0 || d->ndiags)) {
+        /* gcc's and clang's warnings are the cell's: only a failure retries,
+         * and if the retry fails too, the first try's words are the cell's */
+        if (some == UNIT_FOR_CC && (rc < 0 || d->nerrors)) first_try = take_messages(d);
+        if ((some == 1 && (rc < 0 || d->ndiags)) || (some == UNIT_FOR_CC && (rc < 0 || d->nerrors))) {
             compile_free(u);
             diag_reset(d);
             continue;
         }
+        if (first_try.nerrors && (rc < 0 || d->nerrors)) give_messages(d, &first_try);
+        messages_free(&first_try);
         if (rc < 0 || d->nerrors) {
             compile_free(u);
             return NULL;
@@ -400,6 +437,27 @@ static void session_cell_free(session_cell *pc) {
     free(pc->label);
     free(pc->obj);
     free(pc);
+}
+
+/* %%cc: a system header tcc cannot read (gcc's own <immintrin.h>) stays
+ * this cell's, with a note in R: in the session, every later tcc cell
+ * would include it and fail. */
+static void keep_cc_only_headers(const session *s, session_cell *pc, session_result *r) {
+    for (size_t j = 0; j < pc->c.n; j++) {
+        const cell_item *it = &pc->c.items[j];
+        if (it->kind != ITEM_DIRECTIVE || pc->plans[j] != PLAN_NEW || !it->nkeys ||
+            strncmp(it->keys[0], "#include <", 10) != 0)
+            continue;
+        char *text = compile_preprocess(it->text, s->options);
+        if (text) { free(text); continue; }
+        pc->plans[j] = PLAN_LOCAL;
+        char *note = NULL;
+        if (asprintf(&note, "%snote: '%s' stays this cell's: tcc cannot read it (a later %%%%cc cell "
+                     "includes it again)\n", r->diagnostics ? r->diagnostics : "", it->keys[0] + 9) >= 0) {
+            free(r->diagnostics);
+            r->diagnostics = note;
+        }
+    }
 }
 
 /* %%cc: take the compiler's object CC into PC, name the compiler in R,
@@ -505,6 +563,7 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     pc->code = strdup(code);
     pc->options = cell_options ? strdup(cell_options) : NULL;
     if (s->cc) show_cc_output(s, pc, &cc, r);
+    if (s->cc) keep_cc_only_headers(s, pc, r);
     return pc;
 }
 
@@ -793,6 +852,12 @@ int session_asm(session *s, const char *name) {
     free(title);
     free(obj);
     return rc;
+}
+
+int session_cell_has_function(const session *s, int count) {
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].count == count && s->e[i].kind == ITEM_FUNCTION) return 1;
+    return 0;
 }
 
 int session_where_defined(const session *s, const char *name, int *count, int *line) {

@@ -71,6 +71,9 @@ int session_symbolize(const session *s, const void *addr, const char **name, uns
 /* The execution count of the cell about to be prepared (for the record). */
 void session_set_count(session *s, int count);
 int session_count(const session *s);
+/* Whether cell COUNT (an execution count) defined a function still in the
+ * session. */
+int session_cell_has_function(const session *s, int count);
 /* Where NAME was defined: the cell's execution count and its line there.
  * 0 if unknown. Reads only (a signal handler may call it). */
 int session_where_defined(const session *s, const char *name, int *count, int *line);

@@ -96,13 +96,20 @@ void diag_reset(diag_ctx *d);
 
 /* The translation unit for cell C against S (see unit.c); SHOW adds the
  * statement that shows a trailing expression's value, SOME keeps only the
- * declarations of nb.h and the headers that the rest uses; SOME ==
- * UNIT_FOR_CC: for gcc or clang (%%cc), the session's #include lines as
- * written, not tcc's preprocessed headers. In scratch memory. Fills D's
- * map of the unit's lines. */
+ * declarations of nb.h and the headers that the rest uses, and of earlier
+ * definitions those the cell names. For gcc or clang (%%cc): the
+ * session's #include lines as written, not tcc's preprocessed headers,
+ * with only the earlier definitions the cell names (UNIT_FOR_CC) or all
+ * (UNIT_FOR_CC_ALL). In scratch memory. Fills D's map of the unit's lines. */
 #define UNIT_FOR_CC 2
+#define UNIT_FOR_CC_ALL 3
 char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
                  const char *options, int some);
+/* Whether the cell's item BY, which redefines an entry of kind OLD_KIND,
+ * takes the old entry's place (a directive or type: entries after it may
+ * use it), which it cannot when it names what the cell defines anew (in
+ * DEFINED) as a global or function: those come after. */
+int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *defined);
 /* The names TEXT uses, for selecting the prelude: its identifiers, a tag
  * as "struct P" (repeats kept: a lookup costs less), NUL-separated and
  * ended by an empty one. A

@@ -171,6 +171,22 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
                              int show, int for_cc);
 static char *with_headers(textbuf *b, const char *text, int some);
 
+int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *defined) {
+    const cell_item *it = &c->items[by];
+    if (old_kind != it->kind || (it->kind != ITEM_DIRECTIVE && it->kind != ITEM_TYPE)) return 0;
+    /* `enum { N = sizeof table / sizeof *table };` after the cell's new
+     * `table`: the old place comes before it */
+    char *uses = unit_uses(it->text);
+    int in_place = 1;
+    for (const char *u = uses; u && *u && in_place; u += strlen(u) + 1) {
+        long j = strmap_get(defined, u);
+        if (j >= 0 && (size_t)j != by && c->items[j].kind != ITEM_TYPE && c->items[j].kind != ITEM_DIRECTIVE)
+            in_place = 0;
+    }
+    free(uses);
+    return in_place;
+}
+
 char *unit_uses(const char *text) {
     size_t n = 0;
     token *t = lexer_tokenize(text, &n, NULL);
@@ -237,7 +253,8 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     textbuf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
     size_t tu_line = 1;
     unsigned char *cached = calloc(s->n + 1, 1);
-    const char *text = some == UNIT_FOR_CC ? NULL : unit_cached_headers(s, options, cached);
+    int for_cc = some == UNIT_FOR_CC || some == UNIT_FOR_CC_ALL;
+    const char *text = for_cc ? NULL : unit_cached_headers(s, options, cached);
     textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
 
     /* The prelude: every entry the cell does not redefine. A directive the
@@ -249,7 +266,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     /* with SOME, only the entries the cell's code needs: a session's length
      * should not slow each cell down */
     free(d->need);
-    d->need = some == 1 && d->code ? needed_entries(s, d->code) : NULL;
+    d->need = (some == 1 || some == UNIT_FOR_CC) && d->code ? needed_entries(s, d->code) : NULL;
     const unsigned char *need = d->need;
     for (size_t i = 0; i < s->n; i++) {
         const entry *e = &s->e[i];
@@ -264,8 +281,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
         if (d->dropped && d->dropped[i]) continue;
         /* a directive or type the cell redefines takes the old one's place:
          * entries after it (externs, prototypes) may use it */
-        if (by >= 0 && e->kind == c->items[by].kind && !emitted[by] &&
-            (e->kind == ITEM_DIRECTIVE || e->kind == ITEM_TYPE)) {
+        if (by >= 0 && !emitted[by] && unit_in_place(e->kind, c, (size_t)by, d->defined)) {
             textbuf_printf(&b, "#line %d \"cell\"\n%s\n#line %zu \"<session>\"\n",
                        c->items[by].line, c->items[by].text, tu_line);
             emitted[by] = 1;
@@ -309,7 +325,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     global_names_free(&globals);
     free(emitted);
     free(cached);
-    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show, some == UNIT_FOR_CC);
+    if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show, for_cc);
     return with_headers(&b, text, some == 1);
 }
 

@@ -121,3 +121,23 @@ def test_bundled_notebook_runs(path, tmp_path):
                 lines = measure_lines(cell)
                 assert len(lines) == 1, f"cell {i}: {cell.source!r}: no measurement line"
                 assert "text/html" in lines[0]["data"] and "heap" in lines[0]["data"]["text/plain"]
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
+def test_bundled_notebook_runs_again_in_the_same_kernel(path, tmp_path):
+    """Users rerun cells: every cell of a bundled notebook run a second time,
+    in order, in the kernel that ran them all once, fails only where it is
+    tagged to (a definition replaced by itself must not break what follows;
+    notebook 02's `enum { N = sizeof table / sizeof table[0] }` did)."""
+    from nbclient import NotebookClient
+    nb = nbformat.read(path, as_version=4)
+    os.environ.setdefault("JUPYTER_PATH", str(JUPYTER_DATA))
+    client = NotebookClient(nb, kernel_name="c", timeout=120, allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    with client.setup_kernel():
+        for round_ in (1, 2):
+            for i, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    client.execute_cell(cell, i)
+                    if "raises-exception" not in tags(cell):
+                        assert errors(cell) == [], f"round {round_}, cell {i}: {cell.source[:200]!r}\n{errors(cell)}"

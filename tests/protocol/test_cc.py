@@ -277,3 +277,24 @@ def test_a_leak_in_a_compiled_cell_names_its_line(kc):
     out += "".join(m["content"]["data"].get("text/plain", "")
                    for m in msgs if m["msg_type"] == "display_data")
     assert re.search(r"leaked 10 B, allocated in keep \(cell \d+, line 3\)", out), out
+
+
+def test_a_header_only_the_compiler_reads_stays_its_cells(kc):
+    """gcc's own <immintrin.h>: kept in the session, every later tcc cell
+    would include it and fail; the cell says so, and later cells work."""
+    ok(kc, HEADERS)
+    reply, msgs = run(kc, "%%cc gcc -O2 -mavx2\n#include <immintrin.h>\n#include <string.h>\n"
+                          "int lanes(void) {\n  __m256i v = _mm256_set1_epi32(3);\n"
+                          "  return _mm256_extract_epi32(v, 2) + (int)strlen(\"ab\");\n}", timeout=T)
+    assert reply["status"] == "ok", reply
+    err = "".join(m["content"]["text"] for m in msgs
+                  if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+    assert "'<immintrin.h>' stays this cell's" in err, err
+    assert value(kc, "lanes()") == "(int) 5"
+    assert value(kc, 'strlen("abc")') == "(unsigned long) 3"     # <string.h> is the session's
+    # a function typed with the header's types does not trouble cells that do not name it
+    ok(kc, "%%cc gcc -O2 -mavx2\n#include <immintrin.h>\n"
+           "__m256i threes(void) { return _mm256_set1_epi32(3); }")
+    assert value(kc, "%%cc clang -O1\nint plain(void) { return 7; }\nplain()") == "(int) 7"
+    reply, _ = run(kc, "%%cc gcc\nint bad(void) { return nope; }", timeout=T)
+    assert "line 2: error: 'nope' undeclared" in error_text(reply), reply

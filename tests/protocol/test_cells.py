@@ -560,6 +560,18 @@ def test_readme_lists_the_magics_help_lists(kc):
     assert in_help and in_help == in_readme, (sorted(in_help), sorted(in_readme))
 
 
+def test_a_type_that_names_the_cells_own_global_can_be_run_again(kc):
+    """A type a cell redefines takes the old one's place in later units,
+    unless it names a global the same cell defines anew (then it follows
+    it): rerunning `int t[] = {...}; enum { N = sizeof t / sizeof t[0] };`
+    said "'t' undeclared" (notebook 02, run twice)."""
+    cell_code = "int tbl_rr[] = {1, 2, 3};\nenum { NTBL_RR = sizeof tbl_rr / sizeof tbl_rr[0] };"
+    for code in (cell_code, cell_code, cell_code.replace("3}", "3, 4}")):
+        c = cell(kc, code)               # (a note says tbl_rr has new storage)
+        assert c.status == "ok" and not c.errors, c
+    ok(kc, "NTBL_RR + tbl_rr[3]", result="(int) 8")
+
+
 def test_runtime_internals_are_not_cells_to_call(kc):
     """Cells see the nb_ names of nb.h, not the runtime's nb_internal_*
     (the worker exports only what nb.h names: Makefile, exports.list)."""

@@ -65,6 +65,23 @@ def test_a_block_in_a_global_and_a_list_from_a_global_are_not_leaks(kc):
     assert len(leaks) == 99 and all(l["bytes"] == 16 for l in leaks)
 
 
+def test_a_leak_from_an_earlier_cells_function_has_its_cell_and_line(kc):
+    run_ok(kc, HEADERS)
+    run_ok(kc, NODE)
+    msg_id = kc.execute("struct node *make(long v) {\n"
+                        "    struct node *n = malloc(sizeof *n);\n"
+                        "    n->v = v; n->next = 0;\n"
+                        "    return n;\n"
+                        "}")
+    defined = shell_reply(kc, msg_id, timeout=20)["content"]["execution_count"]
+    collect_rest(kc, msg_id)
+    assert leaks_of(kc, "head = make(1);")[:2] == (0, 0)
+    blocks, nbytes, leaks, text = leaks_of(kc, "make(2); head = make(3);")   # the first node of two lost
+    assert (blocks, nbytes) == (2, 32)
+    assert sorted((l["function"], l["cell"], l["line"]) for l in leaks) == [("make", defined, 2)] * 2
+    assert f"in make (cell {defined}, line 2)" in text, text
+
+
 def test_an_unreachable_cycle_is_a_leak(kc):
     run_ok(kc, HEADERS)
     run_ok(kc, NODE)
@@ -87,7 +104,8 @@ def test_a_leak_is_reported_once_in_the_cell_that_lost_it(kc):
     assert leaks_of(kc, "int other = 2;")[:2] == (0, 0)
     blocks, nbytes, leaks, _ = leaks_of(kc, "g = 0;")       # lost here, allocated two cells ago
     assert (blocks, nbytes) == (1, 64)
-    assert leaks[0]["function"] == "the cell's statements" and leaks[0]["cell"] is not None
+    assert (leaks[0]["function"], leaks[0]["line"]) == ("the cell's statements", 1)
+    assert isinstance(leaks[0]["cell"], int)
     for _ in range(2):
         assert leaks_of(kc, "int again = 3;")[:3] == (0, 0, [])
     assert leaks_of(kc, "malloc(5);")[:2] == (1, 5)
@@ -175,3 +193,22 @@ def test_what_cannot_be_checked_says_so(kc):
     assert "leaked_blocks" not in ck["measure"]
     ck, text = measure_line_and_figures(kc, "stop_deaf = 1; pthread_join(deaf_thread, 0);")
     assert ck["measure"]["leaked_blocks"] == 1 and ck["leaks"][0]["bytes"] == 9, (ck, text)
+
+
+def test_memory_a_cell_made_unreadable_is_skipped_not_a_crash(kc):
+    run_ok(kc, HEADERS + "\n#include <sys/mman.h>")
+    # a block and a page of a global made PROT_NONE: the scan reads past them
+    code = ("void *block; static char page_buf[3 * 4096]; char *pg;\n"
+            "posix_memalign(&block, 4096, 8192); memset(block, 0, 8192);\n"
+            "mprotect(block, 8192, PROT_NONE);\n"
+            "pg = (char *)(((unsigned long)page_buf + 4095) & ~4095ul);\n"
+            "mprotect(pg, 4096, PROT_NONE);")
+    assert leaks_of(kc, code)[:2] == (0, 0)
+    assert leaks_of(kc, "malloc(13);")[:2] == (1, 13)
+    assert leaks_of(kc, "mprotect(block, 8192, PROT_READ | PROT_WRITE); mprotect(pg, 4096, PROT_READ | PROT_WRITE);"
+                        "free(block); block = 0;")[:2] == (0, 0)
+    # a crash afterwards is still the cell's crash, reported as before
+    msg_id = kc.execute("int *bad = 0; *bad = 1;")
+    reply = shell_reply(kc, msg_id, timeout=20)
+    collect_rest(kc, msg_id)
+    assert reply["content"]["status"] == "error" and "SIGSEGV" in reply["content"]["evalue"]
