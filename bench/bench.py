@@ -497,6 +497,25 @@ def bench_kernel(name, spec, lang, a, log):
                 cells.one("for (int i = 0; i < 10000; i++) free(bench_kept[i]);")
             attempt("leaks", leaks)
 
+            def profiler():
+                # issue 13: what %%profile costs a CPU-bound cell of about a
+                # second at the default rate, in CPU time (what sampling adds;
+                # the machine's load does not count), fastest of 3 each way,
+                # the two ways interleaved
+                secs = 0.05 if a.smoke else 1.0
+                cells.one("volatile double pf_sink;\n"
+                          "void pf_spin(long n) { double s = 0; for (long i = 0; i < n; i++) s += i * 0.5; "
+                          "pf_sink = s; }")
+                cpu = lambda rep: rep["metadata"]["ckernel"]["measure"]["cpu_ns"] / 1e9
+                n = int(secs / (cpu(cells.one("pf_spin(20000000);")[1]) / 20e6))
+                plain, prof = [], []
+                for _ in range(1 if a.smoke else 3):
+                    plain.append(cpu(cells.one(f"pf_spin({n});")[1]))
+                    prof.append(cpu(cells.one(f"%%profile\npf_spin({n});")[1]))
+                fig["profile_plain_cpu"], fig["profile_cpu"] = min(plain), min(prof)
+                fig["profile_overhead"] = min(prof) / min(plain) - 1
+            attempt("profiler", profiler)
+
         if spec != "floor":
             def output():
                 # MB/s reaching the client. A kernel that sends each write as
@@ -585,6 +604,9 @@ ROWS = [
     ("rt_growth", "  against a fresh session's", 1, "x", True, True, False),
     ("compile_grown", "compile of `n++;` after {grow_cells} cells (kernel timer)", MS, "ms", True, True, False),
     ("compile_growth", "  against a fresh session's", 1, "x", True, True, False),
+    ("profile_plain_cpu", "CPU-bound cell of ~1 s, CPU time (fastest of 3)", 1, "s", True, True, False),
+    ("profile_cpu", "the same under %%profile at 1 kHz (fastest of 3)", 1, "s", True, True, False),
+    ("profile_overhead", "%%profile's overhead, CPU time", 100, "%", True, True, False),
     ("output_mbps", "output {output_mb:g} MB in one cell", 1, "MB/s", False, False, False),
     ("output_messages", "output: stream messages", 1, "", True, False, False),
     ("output_lost", "output: bytes lost on the way", 1, "bytes", True, False, False),
@@ -631,6 +653,9 @@ def goals(res):
         # issue 18: flat as a session grows
         ("rt_growth", "<= 1.2x", None if c.get("rt_growth") is None else c["rt_growth"] <= 1.2),
         ("compile_growth", "<= 1.2x", None if c.get("compile_growth") is None else c["compile_growth"] <= 1.2),
+        # issue 13
+        ("profile_overhead", "< 5% at the default rate",
+         None if c.get("profile_overhead") is None else c["profile_overhead"] < 0.05),
     ]
     return out
 

@@ -46,7 +46,12 @@
 #include <unistd.h>
 #include "checked.h"
 #include "nb_internal.h"
+#include "prof_record.h"
 #include "rt.h"
+
+/* %%profile --heap (profile_heap.c): each cell block charged to its stack. */
+#define HEAP_PROFILE(old, new, n, site) \
+    do { if (__builtin_expect(prof_heap_on, 0)) prof_heap_note(old, new, n, site); } while (0)
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -274,6 +279,7 @@ INLINE void *adopt_as(char *base, size_t offset, size_t n, const void *site, int
     list_add((uintptr_t)p, h);
     count_alloc(n, internal, is_realloc, site);
     if (locking) unlock();
+    if (!internal) HEAP_PROFILE(NULL, p, n, site);
     return p;
 }
 
@@ -287,6 +293,7 @@ INLINE void *adopt(char *base, size_t offset, size_t n, const void *site, int is
 INLINE void forget(const void *p, header *h, const void *site, int locking) {
     if (!(h->size & TRACKED)) return;
     size_t n = size_of(h);
+    if (!(h->size & INTERNAL)) HEAP_PROFILE(p, NULL, 0, site);
     if (locking) lock();
     list_remove(h);
     if (!(h->size & INTERNAL)) {
@@ -391,7 +398,7 @@ int nb_internal_heap_check(void) {
 static __thread struct {
     header *top[CACHE_CLASSES];             /* linked through the headers' SITE */
     unsigned char count[CACHE_CLASSES];
-    unsigned total;
+    int used;                               /* set once a block was kept: drain() has work */
 } cache;
 
 static __attribute__((noinline)) void cache_drain(void) {
@@ -403,7 +410,7 @@ static __attribute__((noinline)) void cache_drain(void) {
         }
         cache.count[c] = 0;
     }
-    cache.total = 0;
+    cache.used = 0;
 }
 
 /* The cache's top block of class C, or NULL. One thread only. */
@@ -412,7 +419,6 @@ INLINE header *cache_pop(size_t c) {
     if (!h) return NULL;
     cache.top[c] = (header *)(uintptr_t)h->site;
     cache.count[c]--;
-    cache.total--;
     return h;
 }
 
@@ -423,7 +429,7 @@ INLINE int cache_push(header *h, size_t c) {
     h->site = cache.top[c];
     cache.top[c] = h;
     cache.count[c]++;
-    cache.total++;
+    if (__builtin_expect(!cache.used, 0)) cache.used = 1;
     return 1;
 }
 
@@ -454,7 +460,7 @@ INLINE char *small_block(size_t n, int one_thread) {
     size_t c = (n + 15) >> 4;
     header *h = NULL;
     if (one_thread) h = cache_pop(c);
-    else if (cache.total) cache_drain();     /* threads now: the cache goes back to glibc */
+    else if (cache.used) cache_drain();     /* threads now: the cache goes back to glibc */
     if (!h) h = __libc_malloc((c << 4) + HDR + GUARD);
     if (__builtin_expect(!h, 0)) failed_size = n ? n : 1;
     return (char *)h;
@@ -550,6 +556,7 @@ static void moved(const void *p, char *q, header *h, size_t n, const void *site)
     else if (tracking) list_add((uintptr_t)q, h);
     h->size = n | (internal ? INTERNAL : 0) | (tracking ? TRACKED : 0);
     if (tracking) count_alloc(n, internal, 1, site);
+    if (tracking && !internal) HEAP_PROFILE(p, q, n, site);
     h->site = site;
     h->tag = tag_of(TAG, q);
     guard_put(q + n);

@@ -33,6 +33,8 @@ static struct {
     int growing;                /* still looking for n */
     int round;
     double ns[ROUNDS], cpu[ROUNDS], bytes[ROUNDS], allocs[ROUNDS];
+    int counting;               /* %measure verbose: perf counters over the timed runs */
+    rt_counter_set counters;
 } cur;
 
 long long nb_now_ns(void) { return (long long)rt_now_ns(); }
@@ -144,6 +146,21 @@ static void fmt_ns_op(char *out, size_t n, double v) {
     else snprintf(out, n, "%.0f", v);
 }
 
+/* %measure verbose: the perf counters of the timed runs, per operation. */
+static void counters_per_op(double ops) {
+    nb_counters c;
+    rt_counters_close(&cur.counters, &c);
+    cur.counting = 0;
+    if (!c.measured) return;
+    printf("    per op: task clock %.1f ns \xc2\xb7 %.3g context switches \xc2\xb7 %.3g page faults",
+           (double)c.task_clock_ns / ops, (double)c.context_switches / ops, (double)c.page_faults / ops);
+    if (c.hardware)
+        printf(" \xc2\xb7 %.1f cycles \xc2\xb7 %.1f instructions \xc2\xb7 %.3g cache misses \xc2\xb7 %.3g branch misses",
+               (double)c.cycles / ops, (double)c.instructions / ops, (double)c.cache_misses / ops,
+               (double)c.branch_misses / ops);
+    printf("\n");
+}
+
 static void finish(void) {
     nb_result r;
     memset(&r, 0, sizeof r);
@@ -176,6 +193,7 @@ static void finish(void) {
     snprintf(allocs, sizeof allocs, r.allocs_per_op == floor(r.allocs_per_op) ? "%.0f" : "%.2f", r.allocs_per_op);
     printf("Benchmark%s\t%10ld\t%10s ns/op\t%8s B/op\t%6s allocs/op\t\xc2\xb1%.*f%%\n",
            cur.name, r.n, ns, bytes, allocs, r.spread < 0.1 ? 1 : 0, r.spread * 100);
+    if (cur.counting) counters_per_op((double)r.n * ROUNDS);
     fflush(stdout);
     rt_inside_end();
 }
@@ -206,6 +224,10 @@ RT_BODY int bench_next(nb_b *b) {
                 double per = ns > 0 ? ns / (double)b->n : 1;
                 double want = goal / per;
                 cur.growing = 0;
+                if (rt_counters_wanted()) {
+                    rt_counters_open(&cur.counters);
+                    cur.counting = 1;
+                }
                 if (b->n < 1000000000L) b->n = want < 1 ? 1 : want > 1e9 ? 1000000000L : (long)want;
             } else {
                 b->n = predict_n(b->n, ns, goal);

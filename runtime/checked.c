@@ -31,6 +31,7 @@
 #include <sys/single_threaded.h>
 #include <unistd.h>
 #include "checked.h"
+#include "checked_impl.h"
 #include "rt.h"
 
 extern void __libc_free(void *);
@@ -41,13 +42,17 @@ int rt_checking;
 
 enum { R_NONE, R_HEAP, R_FREED, R_LOCAL, R_DEAD, R_GLOBAL };
 
-typedef struct {
+/* A block, a node of a treap ordered by address (a tree kept balanced by
+ * random priorities: finding, adding and removing cost O(log n)). */
+typedef struct heap_rec {
     uintptr_t lo;
     size_t size;
     const void *site, *free_site;
     void *base;                      /* glibc's block, once freed and kept */
-    int freed;
+    int freed;                       /* 0 live, 1 freed and kept in quarantine */
+    uint32_t prio;
     uint8_t *shadow;                 /* a bit a byte: written since malloc; NULL: all */
+    struct heap_rec *left, *right;
 } heap_rec;
 
 typedef struct { uintptr_t fp; const void *pc; size_t first; } frame_rec;
@@ -69,8 +74,10 @@ typedef struct { uintptr_t lo; size_t size; const void *pc; } dead_rec;
 #define FREED 0xfd                   /* a freed block's bytes */
 
 static struct {
-    heap_rec *heap;
-    size_t nheap;
+    heap_rec *heap;                  /* the nodes' pool */
+    heap_rec *root, *spare;          /* the treap; nodes free for reuse */
+    size_t nheap;                    /* pool nodes ever used */
+    uint32_t seed;
     frame_rec *frames;
     size_t nframes;
     local_rec *locals;
@@ -100,20 +107,76 @@ static void unlock(void) {
     if (!__libc_single_threaded) __atomic_store_n(&C.lock, 0, __ATOMIC_RELEASE);
 }
 
-/* The index of the last block starting at or below A, or -1. */
-static long heap_le(uintptr_t a) {
-    long lo = 0, hi = (long)C.nheap - 1, found = -1;
-    while (lo <= hi) {
-        long mid = (lo + hi) / 2;
-        if (C.heap[mid].lo <= a) { found = mid; lo = mid + 1; }
-        else hi = mid - 1;
-    }
-    return found;
+static uint32_t next_prio(void) {
+    C.seed ^= C.seed << 13;
+    C.seed ^= C.seed >> 17;
+    C.seed ^= C.seed << 5;
+    return C.seed;
 }
 
-static void heap_remove(long i) {
-    memmove(&C.heap[i], &C.heap[i + 1], (C.nheap - (size_t)i - 1) * sizeof *C.heap);
-    C.nheap--;
+/* Split T into the nodes below KEY (*L) and the others (*R). */
+static void split(heap_rec *t, uintptr_t key, heap_rec **l, heap_rec **r) {
+    if (!t) { *l = *r = NULL; return; }
+    if (t->lo < key) { split(t->right, key, &t->right, r); *l = t; }
+    else { split(t->left, key, l, &t->left); *r = t; }
+}
+
+/* Join L and R, every node of L below every node of R. */
+static heap_rec *merge(heap_rec *l, heap_rec *r) {
+    if (!l || !r) return l ? l : r;
+    if (l->prio > r->prio) { l->right = merge(l->right, r); return l; }
+    r->left = merge(l, r->left);
+    return r;
+}
+
+/* A new record at P (NULL when the pool is used up). Lock held. */
+static heap_rec *heap_add(uintptr_t p) {
+    heap_rec *n = C.spare;
+    if (n) C.spare = n->left;
+    else if (C.nheap < MAX_HEAP) n = &C.heap[C.nheap++];
+    else return NULL;
+    memset(n, 0, sizeof *n);
+    n->lo = p;
+    n->prio = next_prio();
+    heap_rec *l, *r;
+    split(C.root, p, &l, &r);
+    C.root = merge(merge(l, n), r);
+    return n;
+}
+
+/* Drop the record at P. Lock held. */
+static void heap_drop(uintptr_t p) {
+    heap_rec *l, *m, *r;
+    split(C.root, p, &l, &r);
+    split(r, p + 1, &m, &r);
+    C.root = merge(l, r);
+    if (m) { m->left = C.spare; C.spare = m; }
+}
+
+/* The last block starting at or below A, or NULL. */
+static heap_rec *heap_le(uintptr_t a) {
+    heap_rec *best = NULL;
+    for (heap_rec *t = C.root; t;) {
+        if (t->lo <= a) { best = t; t = t->right; }
+        else t = t->left;
+    }
+    return best;
+}
+
+/* The first block starting above A, or NULL. */
+static heap_rec *heap_gt(uintptr_t a) {
+    heap_rec *best = NULL;
+    for (heap_rec *t = C.root; t;) {
+        if (t->lo > a) { best = t; t = t->left; }
+        else t = t->right;
+    }
+    return best;
+}
+
+/* The record of the block starting at P, or NULL. */
+static heap_rec *heap_at(uintptr_t p) {
+    heap_rec *h = heap_le(p);
+    return h && h->lo == p ? h : NULL;
 }
 
 /* Give the oldest quarantined block back to glibc. Lock held. */
@@ -121,11 +184,11 @@ static void quarantine_evict(void) {
     uintptr_t lo = C.queue[C.qhead];
     C.qhead = (C.qhead + 1) % QUARANTINE_BLOCKS;
     C.qlen--;
-    long i = heap_le(lo);
-    if (i < 0 || C.heap[i].lo != lo || !C.heap[i].freed) return;
-    C.qbytes -= C.heap[i].size;
-    __libc_free(C.heap[i].base);
-    heap_remove(i);
+    heap_rec *h = heap_at(lo);
+    if (!h || h->freed != 1) return;
+    C.qbytes -= h->size;
+    __libc_free(h->base);
+    heap_drop(lo);
 }
 
 /* ------------------------------------------------------ the findings */
@@ -246,8 +309,7 @@ static int find_region(uintptr_t a, uintptr_t sp, int end, region *r) {
         }
         return find_local(a, sp, end, r);
     }
-    long i = heap_le(a);
-    const heap_rec *h = i >= 0 ? &C.heap[i] : NULL;
+    const heap_rec *h = heap_le(a);
     if (h && (a - h->lo < h->size || (end && a == h->lo + h->size))) {
         *r = (region){ h->freed ? R_FREED : R_HEAP, h->lo, h->size, h->site, h->free_site,
                        h->freed ? NULL : h->shadow };
@@ -259,9 +321,7 @@ static int find_region(uintptr_t a, uintptr_t sp, int end, region *r) {
 /* The heap block A lies just outside of: in the gap between two blocks
  * (guard bytes, glibc's size word, the next block's header), the nearer. */
 static int find_near_block(uintptr_t a, region *r) {
-    long i = heap_le(a);
-    const heap_rec *before = i >= 0 ? &C.heap[i] : NULL;
-    const heap_rec *after = (size_t)(i + 1) < C.nheap ? &C.heap[i + 1] : NULL;
+    const heap_rec *before = heap_le(a), *after = heap_gt(a);
     if (before && a < before->lo + before->size) return 0;          /* inside: not near */
     uintptr_t past = before ? a - (before->lo + before->size) : GAP;
     uintptr_t ahead = after ? after->lo - a : GAP;
@@ -273,7 +333,6 @@ static int find_near_block(uintptr_t a, region *r) {
 
 /* ------------------------------------------------- reading the access */
 
-enum { READ, WRITE, ACCESS };
 
 /* The length of a ModRM operand (ModRM, SIB, displacement) at M. */
 static int modrm_len(const unsigned char *m) {
@@ -304,7 +363,7 @@ static int access_at(const unsigned char *c) {
         (void)prefix;
         unsigned op = *c++;
         if (op >= 0xb8 && op <= 0xbf) {                   /* mov $imm, %reg */
-            if (op == 0xb8 && !(rex & 1)) return ACCESS;
+            if (op == 0xb8 && !(rex & 1)) return CK_ACCESS;
             c += (rex & 8) ? 8 : 4;
             continue;
         }
@@ -317,36 +376,36 @@ static int access_at(const unsigned char *c) {
         int len = modrm_len(c);
         switch (op) {
         case 0x88: case 0x89: case 0x01: case 0x09: case 0x21: case 0x29: case 0x31:   /* reg -> r/m */
-            if (via_rax) return op == 0x88 || op == 0x89 ? WRITE : ACCESS;
+            if (via_rax) return op == 0x88 || op == 0x89 ? CK_WRITE : CK_ACCESS;
             if (op == 0x89 && (rex & 8) && m == 0x45) spilled = c[1];
-            if (rax_dest) return ACCESS;
+            if (rax_dest) return CK_ACCESS;
             break;
         case 0x8a: case 0x8b: case 0x03: case 0x0b: case 0x23: case 0x2b: case 0x33:   /* r/m -> reg */
         case 0x3b: case 0x39: case 0x85: case 0x63: case 0x8d:
         case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf:
-            if (via_rax) return op == 0x8d ? ACCESS : READ;
+            if (via_rax) return op == 0x8d ? CK_ACCESS : CK_READ;
             if (op == 0x8b && (rex & 8) && m == 0x45 && c[1] == spilled) break;   /* reloaded */
-            if (reg == 0 && op != 0x39 && op != 0x3b && op != 0x85) return ACCESS;
+            if (reg == 0 && op != 0x39 && op != 0x3b && op != 0x85) return CK_ACCESS;
             break;
         case 0xc6: case 0xc7:                              /* mov $imm, r/m */
-            if (via_rax) return WRITE;
-            if (rax_dest) return ACCESS;
+            if (via_rax) return CK_WRITE;
+            if (rax_dest) return CK_ACCESS;
             c += op == 0xc6 ? 1 : 4;
             break;
         case 0xd9: case 0xdd: case 0xdb: case 0xdf:        /* x87 loads and stores */
-            if (!via_rax) { if ((m >> 6) == 3) return ACCESS; break; }
+            if (!via_rax) { if ((m >> 6) == 3) return CK_ACCESS; break; }
             reg &= 7;
             if (op == 0xdb || op == 0xdf)
-                return reg == 0 || reg == 5 ? READ : reg == 2 || reg == 3 || reg == 7 ? WRITE : ACCESS;
-            return reg == 0 ? READ : reg == 2 || reg == 3 ? WRITE : ACCESS;
+                return reg == 0 || reg == 5 ? CK_READ : reg == 2 || reg == 3 || reg == 7 ? CK_WRITE : CK_ACCESS;
+            return reg == 0 ? CK_READ : reg == 2 || reg == 3 ? CK_WRITE : CK_ACCESS;
         default:
-            if (!two) return ACCESS;
-            if (via_rax) return op == 0x111 || op == 0x1d6 || op == 0x17f ? WRITE : READ;
+            if (!two) return CK_ACCESS;
+            if (via_rax) return op == 0x111 || op == 0x1d6 || op == 0x17f ? CK_WRITE : CK_READ;
             break;                                         /* SSE: xmm registers only */
         }
         c += len;
     }
-    return ACCESS;
+    return CK_ACCESS;
 }
 
 /* access_at, remembered for each place in the cells' code (the code of a
@@ -362,7 +421,7 @@ static int access_at_cached(uintptr_t pc) {
 }
 
 static const char *how_word(int how) {
-    return how == READ ? "read" : how == WRITE ? "write" : "access";
+    return how == CK_READ ? "read" : how == CK_WRITE ? "write" : "access";
 }
 
 /* ------------------------------------------------------------ checks */
@@ -478,7 +537,7 @@ static int never_written(const region *r, uintptr_t a, size_t n) {
 
 static void written_or_read(const region *r, uintptr_t a, size_t n, int how, const access_ctx *at) {
     if (r->kind != R_HEAP || a < r->lo || a + n > r->lo + r->size) return;
-    if (how != READ) { shadow_set(r, a, n); return; }
+    if (how != CK_READ) { shadow_set(r, a, n); return; }
     if (!never_written(r, a, n)) return;
     char block[400];
     where_block(r, block, sizeof block);
@@ -488,7 +547,7 @@ static void written_or_read(const region *r, uintptr_t a, size_t n, int how, con
 }
 
 /* The library wrappers wrote [P, P + N). */
-static void wrote(const void *p, size_t n) {
+void rt_checked_wrote(const void *p, size_t n) {
     region r;
     if (!rt_checking || !n || !find_region((uintptr_t)p, 0, 0, &r) || !r.shadow) return;
     shadow_set(&r, (uintptr_t)p, n);
@@ -519,7 +578,7 @@ static void pointer_arithmetic(uintptr_t p, uintptr_t a, const access_ctx *at) {
 RT_HIDDEN void *rt_bound_access(char *p, size_t off, size_t n, uintptr_t fp, uintptr_t pc,
                                 uintptr_t sp) {
     if (!rt_checking || !p) return p + off;
-    access_ctx at = { pc, fp, sp };
+    access_ctx at = { pc - 1, fp, sp };      /* the call: its line, not the next one's */
     if (!n) {                            /* P + OFF, not (yet) dereferenced */
         pointer_arithmetic((uintptr_t)p, (uintptr_t)p + off, &at);
         return p + off;
@@ -669,48 +728,32 @@ __asm__(
     "__bound_new_region:\n"
     "  mov %rbp, %rdx\n"
     "  jmp rt_bound_new_region\n"
-    /* the library wrappers: note where the cell called from, then go on */
-    /* (r11 only: rax holds a variadic call's count of vector registers) */
-#define WRAP(name) \
-    ".globl __bound_" #name "\n.type __bound_" #name ",@function\n" \
-    "__bound_" #name ":\n  mov %rbp, ck_call_fp(%rip)\n  mov (%rsp), %r11\n" \
-    "  mov %r11, ck_call_pc(%rip)\n  lea 8(%rsp), %r11\n  mov %r11, ck_call_sp(%rip)\n" \
-    "  jmp rt_bound_" #name "\n"
-    WRAP(memcpy) WRAP(memmove) WRAP(memset) WRAP(memcmp) WRAP(strlen) WRAP(strcpy)
-    WRAP(strncpy) WRAP(strcmp) WRAP(strncmp) WRAP(strcat) WRAP(strchr) WRAP(strdup)
-    WRAP(printf) WRAP(fprintf) WRAP(puts) WRAP(fputs)
 );
 
-RT_HIDDEN uintptr_t ck_call_fp, ck_call_pc, ck_call_sp;
-int __bound_printf(const char *, ...), __bound_fprintf(FILE *, const char *, ...);
-int __bound_puts(const char *), __bound_fputs(const char *, FILE *);
 
-void __bound_setjmp(void *jb) { (void)jb; }
-void __bound_longjmp(void *jb, int v) { longjmp(*(jmp_buf *)jb, v); }
-void *__bound_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off) {
-    return mmap(a, n, prot, flags, fd, off);
-}
-int __bound_munmap(void *a, size_t n) { return munmap(a, n); }
+/* ------------------------------------------ for the library wrappers
+ *
+ * (checked_lib.c) The place in the cell that called a wrapper, which its
+ * stub notes. */
+uintptr_t ck_call_fp, ck_call_pc, ck_call_sp;
 
-/* ------------------------------------------------- library wrappers */
-
-static void check_range(const void *p, size_t n, int how) {
+void rt_checked_range(const void *p, size_t n, int how) {
     if (!rt_checking || !p || !n) return;
-    access_ctx at = { ck_call_pc, ck_call_fp, ck_call_sp };
+    access_ctx at = { ck_call_pc - 1, ck_call_fp, ck_call_sp };
     check_access((uintptr_t)p, (uintptr_t)p, n, how, &at);
     check_access((uintptr_t)p, (uintptr_t)p + n - 1, 1, how, &at);
 }
 
 /* strnlen(S, MAX), where the bytes up to the NUL (or MAX) must be S's
  * region's. */
-static size_t check_string(const char *s, size_t max) {
+size_t rt_checked_string(const char *s, size_t max) {
     if (!rt_checking || !s) return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
-    access_ctx at = { ck_call_pc, ck_call_fp, ck_call_sp };
+    access_ctx at = { ck_call_pc - 1, ck_call_fp, ck_call_sp };
     region r;
     if (!find_region((uintptr_t)s, at.sp, 0, &r))
         return max == SIZE_MAX ? strlen(s) : strnlen(s, max);
-    if (r.kind == R_FREED || r.kind == R_DEAD) stale(&at, (uintptr_t)s, 1, READ, &r);
-    if (r.shadow) written_or_read(&r, (uintptr_t)s, 1, READ, &at);
+    if (r.kind == R_FREED || r.kind == R_DEAD) stale(&at, (uintptr_t)s, 1, CK_READ, &r);
+    if (r.shadow) written_or_read(&r, (uintptr_t)s, 1, CK_READ, &at);
     size_t room = r.lo + r.size - (uintptr_t)s;
     size_t len = strnlen(s, room < max ? room : max);
     if (len == room && room < max) {
@@ -722,155 +765,14 @@ static size_t check_string(const char *s, size_t max) {
     return len;
 }
 
-RT_HIDDEN void *rt_bound_memcpy(void *d, const void *s, size_t n) {
-    check_range(s, n, READ);
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return memcpy(d, s, n);
-}
-RT_HIDDEN void *rt_bound_memmove(void *d, const void *s, size_t n) {
-    check_range(s, n, READ);
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return memmove(d, s, n);
-}
-RT_HIDDEN void *rt_bound_memset(void *d, int c, size_t n) {
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return memset(d, c, n);
-}
-RT_HIDDEN int rt_bound_memcmp(const void *a, const void *b, size_t n) {
-    check_range(a, n, READ);
-    check_range(b, n, READ);
-    return memcmp(a, b, n);
-}
-RT_HIDDEN size_t rt_bound_strlen(const char *s) { return check_string(s, SIZE_MAX); }
-RT_HIDDEN char *rt_bound_strcpy(char *d, const char *s) {
-    size_t n = check_string(s, SIZE_MAX) + 1;
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return memcpy(d, s, n);
-}
-RT_HIDDEN char *rt_bound_strncpy(char *d, const char *s, size_t n) {
-    check_string(s, n);
-    check_range(d, n, WRITE);
-    wrote(d, n);
-    return strncpy(d, s, n);
-}
-RT_HIDDEN int rt_bound_strcmp(const char *a, const char *b) {
-    check_string(a, SIZE_MAX);
-    check_string(b, SIZE_MAX);
-    return strcmp(a, b);
-}
-RT_HIDDEN int rt_bound_strncmp(const char *a, const char *b, size_t n) {
-    check_string(a, n);
-    check_string(b, n);
-    return strncmp(a, b, n);
-}
-RT_HIDDEN char *rt_bound_strcat(char *d, const char *s) {
-    size_t ld = check_string(d, SIZE_MAX), ls = check_string(s, SIZE_MAX);
-    check_range(d + ld, ls + 1, WRITE);
-    wrote(d + ld, ls + 1);
-    return strcat(d, s);
-}
-RT_HIDDEN char *rt_bound_strchr(const char *s, int c) {
-    check_string(s, SIZE_MAX);
-    return strchr(s, c);
-}
-RT_HIDDEN char *rt_bound_strdup(const char *s) {
-    check_string(s, SIZE_MAX);
-    char *copy = strdup(s);
-    if (copy && rt_checking) {       /* the copy was allocated where the cell called strdup */
-        lock();
-        long i = heap_le((uintptr_t)copy);
-        if (i >= 0 && C.heap[i].lo == (uintptr_t)copy) C.heap[i].site = (const void *)ck_call_pc;
-        unlock();
-    }
-    return copy;
-}
-
-/* The strings a printf format reads (%s), checked as strlen's: freed,
- * dangling, uninitialised or unterminated. The other arguments are taken
- * as the format says, to reach them; a positional or unknown conversion
- * ends the check there. */
-static void check_format(const char *f, va_list ap) {
+/* The block P, which a wrapper allocated for the cell (strdup's copy),
+ * was allocated at SITE, the cell's call. */
+void rt_checked_name_site(const void *p, const void *site) {
     if (!rt_checking) return;
-    check_string(f, SIZE_MAX);
-    for (; *f; f++) {
-        if (*f != '%' || *++f == '%') continue;
-        while (*f && strchr("-+ #0'", *f)) f++;
-        if (*f == '*') { (void)va_arg(ap, int); f++; }
-        while (*f >= '0' && *f <= '9') f++;
-        long prec = -1;
-        if (*f == '.' && *++f == '*') { prec = va_arg(ap, int); f++; }
-        else if (f[-1] == '.') for (prec = 0; *f >= '0' && *f <= '9'; f++) prec = prec * 10 + (*f - '0');
-        int longer = 0, ld = 0;
-        for (; *f && strchr("hlLjztq", *f); f++) {
-            longer |= *f == 'l' || *f == 'j' || *f == 'z' || *f == 't';
-            ld |= *f == 'L' || *f == 'q';
-        }
-        switch (*f) {
-        case 'd': case 'i': case 'o': case 'u': case 'x': case 'X': case 'c':
-            if (longer) (void)va_arg(ap, long); else (void)va_arg(ap, int);
-            break;
-        case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': case 'a': case 'A':
-            if (ld) (void)va_arg(ap, long double); else (void)va_arg(ap, double);
-            break;
-        case 's': {
-            const char *str = va_arg(ap, const char *);
-            if (str && !longer) check_string(str, prec < 0 ? SIZE_MAX : (size_t)prec);
-            break;
-        }
-        case 'p': case 'n': (void)va_arg(ap, void *); break;
-        case 'm': break;
-        default: return;
-        }
-    }
-}
-
-RT_HIDDEN int rt_bound_printf(const char *fmt, ...) {
-    va_list ap, scan;
-    va_start(ap, fmt);
-    va_copy(scan, ap);
-    check_format(fmt, scan);
-    va_end(scan);
-    int n = vprintf(fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-RT_HIDDEN int rt_bound_fprintf(FILE *f, const char *fmt, ...) {
-    va_list ap, scan;
-    va_start(ap, fmt);
-    va_copy(scan, ap);
-    check_format(fmt, scan);
-    va_end(scan);
-    int n = vfprintf(f, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-RT_HIDDEN int rt_bound_puts(const char *s) {
-    check_string(s, SIZE_MAX);
-    return puts(s);
-}
-
-RT_HIDDEN int rt_bound_fputs(const char *s, FILE *f) {
-    check_string(s, SIZE_MAX);
-    return fputs(s, f);
-}
-
-/* What a unit compiled with -b links in place of the library's own. */
-static const nb_checked_symbol checked_symbols[] = {
-    { "printf", (const void *)__bound_printf }, { "fprintf", (const void *)__bound_fprintf },
-    { "puts", (const void *)__bound_puts }, { "fputs", (const void *)__bound_fputs },
-    { NULL, NULL }
-};
-
-const nb_checked_symbol *nb_internal_checked_symbols(const char *options) {
-    for (const char *o = options; o && (o = strstr(o, "-b")); o += 2)
-        if ((o == options || o[-1] == ' ') && (o[2] == 0 || o[2] == ' ')) return checked_symbols;
-    return NULL;
+    lock();
+    heap_rec *h = heap_at((uintptr_t)p);
+    if (h) h->site = site;
+    unlock();
 }
 
 /* ---------------------------------------------------- alloc.c's hooks */
@@ -878,10 +780,10 @@ const nb_checked_symbol *nb_internal_checked_symbols(const char *options) {
 void rt_checked_alloc(const void *p, size_t n, const void *site) {
     if (!C.heap) return;
     lock();
-    long i = heap_le((uintptr_t)p);
-    if (i >= 0 && C.heap[i].lo == (uintptr_t)p) heap_remove(i);     /* stale */
-    if (C.nheap < MAX_HEAP) {
-        size_t at = (size_t)(i + 1), bits = n / 8 + 1;
+    heap_rec *h = heap_at((uintptr_t)p);           /* a stale record: memory we did not see go */
+    if (!h) h = heap_add((uintptr_t)p);
+    if (h) {
+        size_t bits = n / 8 + 1;
         uint8_t *shadow = NULL;
         if (C.shadow && C.shadow_used + bits <= SHADOW_POOL) {
             shadow = C.shadow + C.shadow_used;
@@ -889,9 +791,12 @@ void rt_checked_alloc(const void *p, size_t n, const void *site) {
             memset(shadow, 0, bits);
             memset((void *)p, FRESH, n);
         }
-        memmove(&C.heap[at + 1], &C.heap[at], (C.nheap - at) * sizeof *C.heap);
-        C.heap[at] = (heap_rec){ (uintptr_t)p, n, site, NULL, NULL, 0, shadow };
-        C.nheap++;
+        h->size = n;
+        h->site = site;
+        h->free_site = NULL;
+        h->base = NULL;
+        h->freed = 0;
+        h->shadow = shadow;
     }
     unlock();
 }
@@ -899,10 +804,10 @@ void rt_checked_alloc(const void *p, size_t n, const void *site) {
 void rt_checked_zeroed(const void *p) {
     if (!C.heap) return;
     lock();
-    long i = heap_le((uintptr_t)p);
-    if (i >= 0 && C.heap[i].lo == (uintptr_t)p) {
-        memset((void *)p, 0, C.heap[i].size);
-        C.heap[i].shadow = NULL;
+    heap_rec *h = heap_at((uintptr_t)p);
+    if (h && !h->freed) {
+        memset((void *)p, 0, h->size);
+        h->shadow = NULL;
     }
     unlock();
 }
@@ -946,19 +851,15 @@ void rt_checked_free(const void *p, const void *site) {
 int rt_checked_keep(const void *p, void *base, const void *site) {
     if (!C.heap) return 0;
     lock();
-    long i = heap_le((uintptr_t)p);
-    int kept = i >= 0 && C.heap[i].lo == (uintptr_t)p && !C.heap[i].freed;
+    heap_rec *h = heap_at((uintptr_t)p);
+    int kept = h && !h->freed;
     if (kept) {
-        heap_rec *h = &C.heap[i];
         h->freed = 1;
         h->free_site = site;
         h->base = base;
         memset((void *)h->lo, FREED, h->size);
-        while (C.qlen && (C.qlen == QUARANTINE_BLOCKS || C.qbytes + h->size > QUARANTINE_BYTES)) {
-            uintptr_t lo = h->lo;
+        while (C.qlen && (C.qlen == QUARANTINE_BLOCKS || C.qbytes + h->size > QUARANTINE_BYTES))
             quarantine_evict();
-            h = &C.heap[heap_le(lo)];
-        }
         C.queue[(C.qhead + C.qlen++) % QUARANTINE_BLOCKS] = h->lo;
         C.qbytes += h->size;
     }
@@ -974,18 +875,16 @@ static void adopt_live_blocks(void) {
     rt_alloc_lock();
     size_t n;
     const uintptr_t *live = rt_alloc_live(&n);
-    for (size_t i = 0; i < n && C.nheap < MAX_HEAP; i++) {
+    for (size_t i = 0; i < n; i++) {
         size_t size;
         const void *site;
         rt_alloc_block_of(live[i], &size, &site);
-        C.heap[C.nheap++] = (heap_rec){ live[i], size, site, NULL, NULL, 0, NULL };
+        heap_rec *h = heap_add(live[i]);
+        if (!h) break;
+        h->size = size;
+        h->site = site;
     }
     rt_alloc_unlock();
-}
-
-static int by_address(const void *a, const void *b) {
-    uintptr_t x = ((const heap_rec *)a)->lo, y = ((const heap_rec *)b)->lo;
-    return x < y ? -1 : x > y;
 }
 
 void nb_internal_checked_begin(void) {
@@ -994,7 +893,12 @@ void nb_internal_checked_begin(void) {
         C.frames = map_table(MAX_FRAMES * sizeof *C.frames);
         C.locals = map_table(MAX_LOCALS * sizeof *C.locals);
         C.shadow = map_table(SHADOW_POOL);
-        if (!C.heap || !C.frames || !C.locals) { C.heap = NULL; return; }
+        if (!C.heap || !C.frames || !C.locals) {
+            C.heap = NULL;
+            fputs("%%check: no memory for the checker's tables (see %memory): the cell runs "
+                  "unchecked\n", stderr);
+            return;
+        }
     }
     C.shadow_used = 0;
     struct rlimit rl;
@@ -1003,12 +907,13 @@ void nb_internal_checked_begin(void) {
         room = (size_t)rl.rlim_cur;
     C.stack_hi = (uintptr_t)__builtin_frame_address(0);
     C.stack_lo = C.stack_hi - room;
+    C.root = C.spare = NULL;
+    C.seed = 2463534242u;
     C.nheap = C.nframes = C.nlocals = 0;
     C.ndead = 0;
     C.qhead = C.qlen = C.qbytes = 0;
     memset(&last_global, 0, sizeof last_global);
     adopt_live_blocks();
-    qsort(C.heap, C.nheap, sizeof *C.heap, by_address);      /* may allocate: not checking yet */
     rt_checking = 1;
 }
 
@@ -1016,10 +921,9 @@ void nb_internal_checked_begin(void) {
  * free by code tcc did not instrument (memset, a library call). */
 static void check_quarantine(void) {
     for (size_t k = 0; k < C.qlen; k++) {
-        long i = heap_le(C.queue[(C.qhead + k) % QUARANTINE_BLOCKS]);
-        if (i < 0) continue;
-        const heap_rec *h = &C.heap[i];
-        for (size_t b = 0; h->freed && b < h->size; b++) {
+        const heap_rec *h = heap_at(C.queue[(C.qhead + k) % QUARANTINE_BLOCKS]);
+        if (!h) continue;
+        for (size_t b = 0; h->freed == 1 && b < h->size; b++) {
             if (((const uint8_t *)h->lo)[b] == FREED) continue;
             region r = { R_FREED, h->lo, h->size, h->site, h->free_site, NULL };
             char block[400];
@@ -1036,7 +940,12 @@ void nb_internal_checked_end(void) {
     check_quarantine();
     rt_checking = 0;
     lock();
-    while (C.qlen) quarantine_evict();
+    for (size_t k = 0; k < C.qlen; k++) {
+        const heap_rec *h = heap_at(C.queue[(C.qhead + k) % QUARANTINE_BLOCKS]);
+        if (h && h->freed == 1) __libc_free(h->base);
+    }
+    C.qhead = C.qlen = C.qbytes = 0;
+    C.root = C.spare = NULL;
     C.nheap = C.nframes = C.nlocals = 0;
     unlock();
     if (C.shadow && C.shadow_used) madvise(C.shadow, C.shadow_used, MADV_DONTNEED);

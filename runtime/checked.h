@@ -4,10 +4,11 @@
  * it calls __bound_ptr_indirN, every function with address-taken locals
  * registers them (__bound_local_new/delete), and memcpy, strcpy and
  * friends go through __bound_* wrappers. checked.c implements those
- * calls itself (tcc's own bcheck.o cannot be used: it replaces malloc and
- * kills the process on an error), with the allocator's help: while a
- * checked cell runs, alloc.c reports each block to it and hands freed
- * blocks over for a quarantine instead of giving them back to glibc.
+ * calls itself, and checked_lib.c the library wrappers (tcc's own
+ * bcheck.o cannot be used: it replaces malloc and kills the process on
+ * an error), with the allocator's help: while a checked cell runs,
+ * alloc.c reports each block to it and hands freed blocks over for a
+ * quarantine instead of giving them back to glibc.
  *
  * A bug ends the cell as a crash does: abort(), after which
  * nb_internal_memory_error() says what was found, and crash.c sends it
@@ -15,8 +16,9 @@
  * the block was allocated and freed. The snapshot takes over, so the
  * session goes on as after any failed cell.
  *
- * Seen by alloc.c (the hooks), worker/main.c (begin, end) and
- * worker/crash.c (the report). Nothing here allocates. */
+ * Seen by alloc.c (the hooks), worker/main.c (begin, end),
+ * worker/session.c (the wrappers bound) and worker/crash.c (the report).
+ * Nothing here allocates. */
 #ifndef NB_CHECKED_H
 #define NB_CHECKED_H
 

@@ -58,7 +58,7 @@ typedef struct {
     sigjmp_buf fault_jump;                  /* where a fault while reading returns to */
     volatile sig_atomic_t reading;
     struct sigaction before_segv, before_bus;
-    uint64_t roots_of;                      /* objects_key() when ROOTS were listed (0: list again) */
+    uint64_t roots_of;                      /* objects_key() of ROOTS (0: list them again) */
     size_t nroots;
     span roots[MAX_ROOTS];                  /* the loaded objects' writable segments */
 } scan_state;
@@ -153,7 +153,8 @@ static void on_fault(int sig, siginfo_t *si, void *ctx) {
         W->reading = 0;
         siglongjmp(W->fault_jump, 1);
     }
-    sigaction(sig, sig == SIGSEGV ? &W->before_segv : &W->before_bus, NULL);   /* it faults again, there */
+    /* not the scan's: the handler before gets it, as the fault repeats */
+    sigaction(sig, sig == SIGSEGV ? &W->before_segv : &W->before_bus, NULL);
 }
 
 static void catch_faults(int on) {
@@ -290,7 +291,8 @@ static void on_stop(int sig, siginfo_t *si, void *ctx) {
     futex(&T.answered, FUTEX_WAKE_PRIVATE, 1);
     /* until this scan is over: a next one has another number, so a thread
      * still here when it starts leaves, and answers that one's signal */
-    while (__atomic_load_n(&T.hold, __ATOMIC_SEQ_CST) == scan) futex(&T.hold, FUTEX_WAIT_PRIVATE, scan);
+    while (__atomic_load_n(&T.hold, __ATOMIC_SEQ_CST) == scan)
+        futex(&T.hold, FUTEX_WAIT_PRIVATE, scan);
     errno = saved;
 }
 
@@ -318,7 +320,8 @@ static int signal_new_threads(pid_t self) {
             struct dirent64 *d = (struct dirent64 *)(buf + off);
             off += d->d_reclen;
             pid_t tid = 0;
-            for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++) tid = tid * 10 + (*c - '0');
+            for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++)
+                tid = tid * 10 + (*c - '0');
             if (tid <= 0 || tid == self || was_sent(tid)) continue;
             if (T.nsent >= MAX_THREADS) added = -1;
             else if (added >= 0 && syscall(SYS_tgkill, getpid(), tid, STOP_SIGNAL) == 0) {
@@ -401,6 +404,8 @@ static void resume_threads(void) {
     memset(T.t, 0, sizeof T.t);                   /* no stale registers as roots next time */
 }
 
+static uintptr_t hex_digit(char c) { return (uintptr_t)(c <= '9' ? c - '0' : c - 'a' + 10); }
+
 /* The end of the mapping holding SP, from /proc/self/maps (read without
  * stdio, which allocates), or 0. */
 static uintptr_t mapping_end(uintptr_t sp) {
@@ -418,8 +423,8 @@ static uintptr_t mapping_end(uintptr_t sp) {
         while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
             uintptr_t lo = 0, hi = 0;
             const char *c = line;
-            for (; *c != '-'; c++) lo = lo * 16 + (uintptr_t)(*c <= '9' ? *c - '0' : *c - 'a' + 10);
-            for (c++; *c != ' '; c++) hi = hi * 16 + (uintptr_t)(*c <= '9' ? *c - '0' : *c - 'a' + 10);
+            for (; *c != '-'; c++) lo = lo * 16 + hex_digit(*c);
+            for (c++; *c != ' '; c++) hi = hi * 16 + hex_digit(*c);
             if (lo <= sp && sp < hi) found = hi;
             line = nl + 1;
         }
@@ -453,7 +458,8 @@ static void scan_threads(void) {
 static size_t skip_list(const nb_range *skip, size_t nskip, span *out) {
     size_t n = 0;
     out[n++] = (span){ (uintptr_t)&T, (uintptr_t)(&T + 1) };
-    for (size_t i = 0; i < nskip && n < MAX_SKIP; i++) out[n++] = (span){ (uintptr_t)skip[i].lo, (uintptr_t)skip[i].hi };
+    for (size_t i = 0; i < nskip && n < MAX_SKIP; i++)
+        out[n++] = (span){ (uintptr_t)skip[i].lo, (uintptr_t)skip[i].hi };
     return n;
 }
 
@@ -509,7 +515,8 @@ long nb_internal_leak_scan(const nb_range *cells, size_t ncells, const nb_range 
             catch_faults(1);
             span no[MAX_SKIP];
             size_t nno = skip_list(skip, nskip, no);
-            for (size_t i = 0; i < W->nroots; i++) scan_root(W->roots[i].lo, W->roots[i].hi, no, nno);
+            for (size_t i = 0; i < W->nroots; i++)
+                scan_root(W->roots[i].lo, W->roots[i].hi, no, nno);
             for (size_t i = 0; i < ncells && !over; i++)
                 over = scan_budgeted((uintptr_t)cells[i].lo, (uintptr_t)cells[i].hi, &read) < 0;
             scan_threads();

@@ -73,6 +73,7 @@ void nb_internal_cell_begin(void) {
     /* The caller's stack pointer at the call: the cell runs below it. */
     uintptr_t base = (uintptr_t)__builtin_frame_address(0) + 16;
     begin_counters();
+    rt_counters_cell_begin();
     rt_stack_begin(base);                /* last: it clears the stack below us */
 }
 
@@ -122,6 +123,7 @@ void nb_internal_cell_end(nb_measure *m) {
     int ok;
     uint64_t stack = rt_stack_peak(1, &ok);     /* first: before calls dirty the stack */
     end_counters(m, stack, ok);
+    rt_counters_cell_end(&m->counters);
 }
 
 nb_heap_counts nb_heap(void) {
@@ -251,6 +253,7 @@ int nb_internal_format_measure(const nb_measure *m, int verbose, char *text, siz
     if (verbose)
         rt_buf_printf(&h, "%s<span title=\"CPU time of the process, all threads\">cpu " B("%s") "</span>%s"
                           "<span title=\"resident set size at the end\">rss " B("%s") "</span>", dot, cpu, dot, rss);
+    if (verbose) rt_counters_format(&m->counters, &t, &h);
     if (verbose) {
         int any = 0;
         for (int k = 0; k < NB_HIST_BUCKETS; k++) any |= m->hist[k] != 0;

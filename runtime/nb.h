@@ -107,6 +107,22 @@ nb_heap_cost nb_bench_heap(unsigned long size);
 /* Monotonic time in nanoseconds. */
 long long nb_now_ns(void);
 
+/* -------------------------------------------------------------- profiling */
+
+/* Where a region of a cell spent its CPU time, sampled as %%profile does
+ * (~1 kHz of CPU time, every thread): functions by samples with the
+ * function on the stack (TOTAL) and at its top (SELF), most first. */
+typedef struct nb_profile {
+    long samples;
+    double cpu_seconds;              /* the process's CPU time while sampling */
+    int nfunctions;
+    struct { char name[48]; long self, total; } functions[32];
+} nb_profile;
+void nb_profile_start(void);
+nb_profile nb_profile_stop(void);
+/* The share (0..1) of P's samples with FUNCTION on the stack. */
+double nb_profile_share(const nb_profile *p, const char *function);
+
 /* ------------------------------------------------------- measurement now */
 
 /* Heap traffic of this cell so far (the same figures as the measure line). */

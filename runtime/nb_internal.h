@@ -79,6 +79,18 @@ long nb_internal_leak_scan(const nb_range *roots, size_t nroots, const nb_range 
  * larger sizes. */
 #define NB_HIST_BUCKETS 40
 
+/* perf_event_open's counters for %measure verbose (counters.c). */
+typedef struct nb_counters {
+    int measured;                   /* 0: perf events not allowed here */
+    int hardware;                   /* the machine has hardware counters */
+    uint64_t task_clock_ns;         /* CPU time of the cell's threads, user mode */
+    uint64_t context_switches;      /* perf's, or getrusage's where perf may not see the kernel */
+    uint64_t page_faults;
+    uint64_t cycles, instructions, cache_misses, branch_misses;   /* when HARDWARE */
+} nb_counters;
+/* Count while cells run (%measure verbose) or not. */
+void nb_internal_counters_want(int on);
+
 typedef struct nb_measure {
     uint64_t compile_ns;            /* filled by the worker */
     uint64_t run_ns;                /* wall time between begin and end (the worker may overwrite) */
@@ -105,6 +117,7 @@ typedef struct nb_measure {
                                      * NB_LEAKS_THREAD, NB_LEAKS_TOO_BIG: it could not */
     uint64_t leaked_blocks, leaked_bytes;   /* found by it (filled by the worker) */
     uint64_t leak_scan_ns;          /* its time */
+    nb_counters counters;           /* %measure verbose */
 } nb_measure;
 
 /* Start measuring a cell: zero the per-cell counters and benchmark list,

@@ -79,6 +79,17 @@ RT_HIDDEN void rt_stack_leave(uintptr_t token);
  * line, so that its frame lies below the cell's and is wiped. */
 #define RT_BODY static __attribute__((noinline))
 
+/* ----------------------------------------------------------- counters.c */
+/* perf_event_open's counters around a cell (when wanted), and their line. */
+typedef struct rt_counter_set { int fd[8]; uint64_t csw0; } rt_counter_set;
+RT_HIDDEN int rt_counters_wanted(void);
+RT_HIDDEN void rt_counters_open(rt_counter_set *s);
+RT_HIDDEN void rt_counters_close(rt_counter_set *s, nb_counters *c);
+RT_HIDDEN void rt_counters_cell_begin(void);
+RT_HIDDEN void rt_counters_cell_end(nb_counters *c);
+struct rt_buf;
+RT_HIDDEN void rt_counters_format(const nb_counters *c, struct rt_buf *text, struct rt_buf *html);
+
 /* --------------------------------------------------------------- buf.c */
 
 /* A growable string; memory is the runtime's own (rt_inside). */

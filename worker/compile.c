@@ -345,8 +345,9 @@ void compile_set_readonly(compile_unit *u, const char *const *names) { u->readon
 typedef struct { uint32_t strx; uint8_t type, other; uint16_t desc; uint32_t value; } stab;
 enum { N_FUN = 0x24, N_SLINE = 0x44 };
 
-static int lines_from_object(const unsigned char *obj, size_t len, const char *const *names,
-                             const unsigned long *offsets, int *lines, size_t n) {
+/* Call FN with every line record of OBJ's stabs: the function it is in
+ * (its name up to the ':' of its type), the offset into it, the line. */
+static int each_line(const unsigned char *obj, size_t len, compile_line_fn fn, void *opaque) {
     if (len < sizeof(Elf64_Ehdr) || memcmp(obj, ELFMAG, SELFMAG) != 0) return -1;
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)obj;
     if (eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > len || eh->e_shstrndx >= eh->e_shnum) return -1;
@@ -362,18 +363,15 @@ static int lines_from_object(const unsigned char *obj, size_t len, const char *c
         if (!strcmp(nm, ".stabstr")) str = (const char *)obj + sh[i].sh_offset;
     }
     if (!st || !str) return -1;
-    for (size_t f = 0; f < n; f++) {
-        size_t nlen = strlen(names[f]);
-        int in = 0, best = 0;
-        for (size_t i = 0; i < nst; i++) {
-            if (st[i].type == N_FUN) {
-                const char *fn = str + st[i].strx;
-                in = strncmp(fn, names[f], nlen) == 0 && fn[nlen] == ':';
-            } else if (in && st[i].type == N_SLINE && st[i].value <= offsets[f]) {
-                best = st[i].desc;
-            }
+    char name[256] = "";
+    for (size_t i = 0; i < nst; i++) {
+        if (st[i].type == N_FUN) {
+            const char *f = str + st[i].strx;
+            size_t n = strcspn(f, ":");
+            snprintf(name, sizeof name, "%.*s", (int)(n < 255 ? n : 255), f);
+        } else if (st[i].type == N_SLINE && *name) {
+            fn(opaque, name, st[i].value, st[i].desc);
         }
-        lines[f] = best;
     }
     return 0;
 }
@@ -410,15 +408,30 @@ unsigned char *compile_debug_object(const char *src, const char *options, size_t
     return obj;
 }
 
-int compile_lines(const char *src, const char *options, const char *const *names,
-                  const unsigned long *offsets, int *lines, size_t n) {
-    for (size_t i = 0; i < n; i++) lines[i] = 0;
+int compile_line_table(const char *src, const char *options, compile_line_fn fn, void *opaque) {
     size_t len = 0;
     unsigned char *obj = compile_debug_object(src, options, &len);
     if (!obj) return -1;
-    int rc = lines_from_object(obj, len, names, offsets, lines, n);
+    int rc = each_line(obj, len, fn, opaque);
     free(obj);
     return rc;
+}
+
+/* compile_lines' question: the line of each (name, offset), the last
+ * record at or before the offset. */
+typedef struct { const char *const *names; const unsigned long *offsets; int *lines; size_t n; } lines_query;
+
+static void answer_line(void *opaque, const char *function, unsigned long offset, int line) {
+    lines_query *q = opaque;
+    for (size_t f = 0; f < q->n; f++)
+        if (offset <= q->offsets[f] && !strcmp(function, q->names[f])) q->lines[f] = line;
+}
+
+int compile_lines(const char *src, const char *options, const char *const *names,
+                  const unsigned long *offsets, int *lines, size_t n) {
+    for (size_t i = 0; i < n; i++) lines[i] = 0;
+    lines_query q = { names, offsets, lines, n };
+    return compile_line_table(src, options, answer_line, &q);
 }
 
 void compile_add_symbol(compile_unit *u, const char *name, const void *addr) {

@@ -89,6 +89,12 @@ int compile_lines(const char *src, const char *options, const char *const *names
  * bytes, LEN in *LEN; NULL when it does not compile. Nothing is kept. */
 unsigned char *compile_debug_object(const char *src, const char *options, size_t *len);
 
+/* Every line record of SRC compiled with -g (as compile_lines): FN gets
+ * the function, the byte offset into it where the line's code starts, and
+ * the line, in code order. 0 or -1. */
+typedef void (*compile_line_fn)(void *opaque, const char *function, unsigned long offset, int line);
+int compile_line_table(const char *src, const char *options, compile_line_fn fn, void *opaque);
+
 /* Make every call to the function at OLD go to NEW: a 13-byte
  * `jmp rel32` over OLD's entry when NEW is within 2 GiB (5 bytes), else a
  * `movabs r11, NEW; jmp r11` (13 bytes: tcc's smallest function; r11 is

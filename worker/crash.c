@@ -391,7 +391,8 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
         const void *site;
         const char *what = nb_internal_heap_damage(&site);
         if (rt_checking) {           /* %%check: the guard bytes found it (code tcc did not instrument) */
-            snprintf(evalue, sizeof evalue, "heap buffer overflow: %s", what);
+            snprintf(evalue, sizeof evalue, "%s: %s", strstr(what, "double free") ? "double free"
+                     : "heap buffer overflow", what);
             send_crash(CK_MEMORY_ERROR, evalue, uc, NULL, site);
         } else {
             send_crash(CK_HEAP_CORRUPTION, what, uc, NULL, site);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cc.h"
 #include "compile.h"
 #include "leaks.h"
 #include "monotime.h"
@@ -41,7 +42,8 @@ static nb_range *cells_ranges(size_t *n) {
     *n = compile_writable(ranges, ranges_cap);
     if (*n > ranges_cap || !ranges) {
         size_t cap = (*n + 4096) & ~(size_t)4095;
-        nb_range *r = mmap(NULL, cap * sizeof *r, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        nb_range *r = mmap(NULL, cap * sizeof *r, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (r == MAP_FAILED) return NULL;
         madvise(r, cap * sizeof *r, MADV_DONTFORK);
         if (ranges) munmap(ranges, ranges_cap * sizeof *ranges);
@@ -65,7 +67,8 @@ void leaks_after_cell(nb_measure *m) {
     compile_tcc_statics(&tlo, &thi);
     const nb_range skip[1] = { { (const void *)tlo, (const void *)thi } };
     uint64_t bytes = 0;
-    long got = cells ? nb_internal_leak_scan(cells, n, skip, 1, found, LEAKS_KEPT, &bytes) : NB_LEAKS_NO_MEMORY;
+    long got = cells ? nb_internal_leak_scan(cells, n, skip, 1, found, LEAKS_KEPT, &bytes)
+                     : NB_LEAKS_NO_MEMORY;
     m->leak_scan_ns = monotime_ns() - t0;
     m->leaks_checked = got < 0 ? (int)got : 1;
     m->leaked_blocks = got < 0 ? 0 : (uint64_t)got;
@@ -93,8 +96,8 @@ static void name_site(session *s, const void *site, site_info *out) {
         return;
     }
     Dl_info info;
-    if (dladdr(site, &info) && info.dli_sname) snprintf(out->function, sizeof out->function, "%s", info.dli_sname);
-    else snprintf(out->function, sizeof out->function, "?");
+    const char *name_of = dladdr(site, &info) && info.dli_sname ? info.dli_sname : "?";
+    snprintf(out->function, sizeof out->function, "%s", name_of);
 }
 
 /* The text of earlier cells that allocated or defined a function (where
@@ -107,7 +110,8 @@ static struct {
 } kept[KEPT_CELLS];
 static unsigned next_kept;
 
-static void keep_cell(session *s, int count, const char *code, const char *cflags, const nb_measure *m) {
+static void keep_cell(session *s, int count, const char *code, const char *cflags,
+                      const nb_measure *m) {
     if (!m->allocs && !session_cell_has_function(s, count)) return;
     unsigned i = next_kept++ % KEPT_CELLS;
     free(kept[i].code);
@@ -118,7 +122,8 @@ static void keep_cell(session *s, int count, const char *code, const char *cflag
 }
 
 /* The lines of the sites in cell CELL (its CODE and CFLAGS), in one compile. */
-static void lines_in_cell(session *s, int cell, const char *code, const char *cflags, site_info *sites, long n) {
+static void lines_in_cell(session *s, int cell, const char *code, const char *cflags,
+                          site_info *sites, long n) {
     const char **names = calloc((size_t)n + 1, sizeof *names);
     unsigned long *offsets = calloc((size_t)n + 1, sizeof *offsets);
     int *lines = calloc((size_t)n + 1, sizeof *lines);
@@ -138,23 +143,50 @@ static void lines_in_cell(session *s, int cell, const char *code, const char *cf
     free(which);
 }
 
+/* The lines of the sites in an earlier %%cc cell, from its object (kept
+ * by cc.c): 1, or 0 if CELL was not compiled by gcc or clang. */
+static int lines_in_cc_cell(int cell, site_info *sites, long n) {
+    const char *code, *options, *label;
+    const unsigned char *obj;
+    size_t len;
+    if (!cc_kept(cell, &code, &options, &label, &obj, &len) || !obj) return 0;
+    for (long i = 0; i < n; i++) {
+        if (!sites[i].is_cells || sites[i].cell != cell) continue;
+        const char *name = sites[i].function;
+        if (strcmp(name, "the cell's statements") == 0) name = "__ck_run";
+        /* a return address: the line is the call's, a byte before */
+        unsigned long call = sites[i].offset ? sites[i].offset - 1 : 0;
+        int line = 0;
+        if (cc_lines(obj, len, &name, &call, &line, 1) == 0) sites[i].line = line;
+    }
+    return 1;
+}
+
 /* The lines of every site: in cell COUNT (CODE), the one that ran, and in
- * the earlier cells kept. */
-static void find_lines(session *s, const char *code, const char *cflags, int count, site_info *sites, long n) {
+ * earlier cells: a %%cc cell's from its object, a tcc cell's from its text
+ * kept here, compiled again by tcc whatever compiles the cell now. */
+static void find_lines(session *s, const char *code, const char *cflags, int count,
+                       site_info *sites, long n) {
     lines_in_cell(s, count, code, cflags, sites, n);
+    const struct cc_spec *now = session_cc(s);
+    session_set_cc(s, NULL);
     for (unsigned i = 0; i < KEPT_CELLS; i++) {
         if (!kept[i].code || kept[i].count == count) continue;
         int wanted = 0;
-        for (long j = 0; j < n && !wanted; j++) wanted = sites[j].is_cells && sites[j].cell == kept[i].count;
-        if (wanted) lines_in_cell(s, kept[i].count, kept[i].code, kept[i].cflags, sites, n);
+        for (long j = 0; j < n && !wanted; j++)
+            wanted = sites[j].is_cells && sites[j].cell == kept[i].count;
+        if (wanted && !lines_in_cc_cell(kept[i].count, sites, n))
+            lines_in_cell(s, kept[i].count, kept[i].code, kept[i].cflags, sites, n);
     }
+    session_set_cc(s, now);
 }
 
 static json_t *int_or_null(int v) { return v > 0 ? json_integer(v) : json_null(); }
 
 /* "in f (cell 3, line 4)", "in strdup" */
 static void site_words(const site_info *si, char *out, size_t n) {
-    if (si->cell && si->line) snprintf(out, n, "in %s (cell %d, line %d)", si->function, si->cell, si->line);
+    if (si->cell && si->line)
+        snprintf(out, n, "in %s (cell %d, line %d)", si->function, si->cell, si->line);
     else if (si->cell) snprintf(out, n, "in %s (cell %d)", si->function, si->cell);
     else snprintf(out, n, "in %s", si->function);
 }
@@ -175,14 +207,18 @@ static void list_text(const site_info *sites, long n, char **text, char **html) 
         if (done[i]) continue;
         long same = 0;
         for (long j = i; j < n; j++)
-            if (!done[j] && found[j].size == found[i].size && found[j].site == found[i].site) done[j] = 1, same++;
+            if (!done[j] && found[j].size == found[i].size && found[j].site == found[i].site) {
+                done[j] = 1;
+                same++;
+            }
         if (++lines > LEAKS_SHOWN) continue;
         char where[256];
         site_words(&sites[i], where, sizeof where);
         char count[32] = "";
         if (same > 1) snprintf(count, sizeof count, "%ld \xc3\x97 ", same);
-        fprintf(t, "%sleaked %s%zu B, allocated %s", lines > 1 ? "\n" : "", count, found[i].size, where);
-        fprintf(h, "%sleaked %s%zu B, allocated %s", lines > 1 ? "<br>" : "", count, found[i].size, where);
+        const char *fmt = "%sleaked %s%zu B, allocated %s";
+        fprintf(t, fmt, lines > 1 ? "\n" : "", count, found[i].size, where);
+        fprintf(h, fmt, lines > 1 ? "<br>" : "", count, found[i].size, where);
     }
     if (lines > LEAKS_SHOWN) fprintf(t, "\n(and %d more sites)", lines - LEAKS_SHOWN);
     free(done);
@@ -190,8 +226,8 @@ static void list_text(const site_info *sites, long n, char **text, char **html) 
     fclose(h);
 }
 
-json_t *leaks_report(session *s, const char *code, const char *cflags, int count, const nb_measure *m,
-                     char **text, char **html) {
+json_t *leaks_report(session *s, const char *code, const char *cflags, int count,
+                     const nb_measure *m, char **text, char **html) {
     *text = *html = NULL;
     keep_cell(s, count, code, cflags, m);
     if (nfound <= 0) return NULL;
@@ -201,8 +237,10 @@ json_t *leaks_report(session *s, const char *code, const char *cflags, int count
     find_lines(s, code, cflags, count, sites, nfound);
     json_t *list = json_array();
     for (long i = 0; i < nfound; i++)
-        json_array_append_new(list, json_pack("{s:I, s:s, s:o, s:o}", "bytes", (json_int_t)found[i].size,
-                                              "function", sites[i].function, "cell", int_or_null(sites[i].cell),
+        json_array_append_new(list, json_pack("{s:I, s:s, s:o, s:o}",
+                                              "bytes", (json_int_t)found[i].size,
+                                              "function", sites[i].function,
+                                              "cell", int_or_null(sites[i].cell),
                                               "line", int_or_null(sites[i].line)));
     list_text(sites, nfound, text, html);
     free(sites);

@@ -22,7 +22,7 @@ void leaks_after_cell(nb_measure *m);
  * one that ran (measured M), or in an earlier cell's text (kept here);
  * and a short text list (caller frees) in *TEXT and HTML in *HTML. NULL
  * (and no text) when there were none. */
-json_t *leaks_report(session *s, const char *code, const char *cflags, int count, const nb_measure *m,
-                     char **text, char **html);
+json_t *leaks_report(session *s, const char *code, const char *cflags, int count,
+                     const nb_measure *m, char **text, char **html);
 
 #endif

@@ -180,6 +180,30 @@ static int parse_file(magics *m, const char *rest) {
     return 0;
 }
 
+/* %%profile [--hz N] [--heap] [--export NAME] (the cell runs as usual). */
+static int parse_profile(magics *m, const char *rest) {
+    char **w = split_words(rest);
+    int rc = 0;
+    m->profile = 1;
+    for (size_t i = 0; w[i] && rc == 0; i++) {
+        char *e;
+        if (!strcmp(w[i], "--heap")) {
+            m->profile = 2;
+        } else if (!strcmp(w[i], "--hz") && w[i + 1]) {
+            long hz = strtol(w[++i], &e, 10);
+            if (*e || hz < 1 || hz > 10000) rc = fail(m, "%%%%profile --hz takes 1 to 10000, not '%s'", w[i]);
+            m->profile_hz = (int)hz;
+        } else if (!strcmp(w[i], "--export") && w[i + 1]) {
+            free(m->profile_export);
+            m->profile_export = strdup(w[++i]);
+        } else {
+            rc = fail(m, "%%%%profile takes --hz N, --heap and --export NAME, not '%s'", w[i]);
+        }
+    }
+    free_words(w);
+    return rc;
+}
+
 static int parse_cc(magics *m, const char *rest) {   /* its words are cc.c's to read */
     free(m->cc);
     m->cc = strdup(rest);
@@ -189,6 +213,7 @@ static int parse_cc(magics *m, const char *rest) {   /* its words are cc.c's to 
 static int parse_asm(magics *m, const char *rest) {
     if (!*rest || strpbrk(rest, " \t")) return fail(m, "%s", "%asm takes one function name: %asm NAME");
     free(m->asm_name);
+    free(m->profile_export);
     m->asm_name = strdup(rest);
     return 0;
 }
@@ -225,6 +250,10 @@ static const struct magic_def {
     { "asm", "%asm NAME", "the machine code of function NAME, with its cell lines", parse_asm, 0 },
     { "%check", "%%check", "run the cell under the memory checker (a memory bug: MemoryError)",
       parse_check, 0 },
+    { "%profile", "%%profile [--hz N]", "where the cell's CPU time goes: flame graph, functions, lines",
+      parse_profile, 0 },
+    { NULL, "%%profile --heap", "... where it allocates: every allocation charged to its call stack", NULL, 0 },
+    { NULL, "%%profile --export NAME", "... also NAME.folded and NAME.speedscope.json", NULL, 0 },
     { "help", "%help", "this list", parse_help, 0 },
 };
 #define N_MAGICS (sizeof magic_table / sizeof magic_table[0])
@@ -322,6 +351,7 @@ void magics_free(magics *m) {
     free(m->file);
     free(m->cc);
     free(m->asm_name);
+    free(m->profile_export);
     free(m->error);
     memset(m, 0, sizeof *m);
 }

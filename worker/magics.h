@@ -29,6 +29,9 @@ typedef struct {
     long processes;         /* < 0 unchanged */
     int who, reset, help;
     int check;              /* %%check: compiled with -b, run with runtime/checked.c */
+    int profile;            /* %%profile: 1 CPU samples, 2 --heap; 0 none */
+    int profile_hz;         /* --hz N; 0: the default */
+    char *profile_export;   /* --export NAME, or NULL */
     char *error;            /* set when a magic is unknown or malformed */
 } magics;
 

@@ -35,6 +35,7 @@
 #include "checked.h"
 #include "log.h"
 #include "monotime.h"
+#include "profile.h"
 #include "session.h"
 
 /* One event at a time on the pipe: threads a cell left running may
@@ -400,6 +401,23 @@ typedef int (*request_fn)(session *s, json_t *req);
 /* Where a cell's time went (the "timing" of ipc.h's done event), in ns. */
 typedef struct { uint64_t snapshot, after_fork, prepare, cell, finished_at; } cell_timing;
 
+/* %measure verbose's perf counters; hardware ones null where there are none. */
+static json_t *counters_json(const nb_counters *c) {
+    if (!c->measured) return json_null();
+    json_t *hw = !c->hardware ? json_null()
+        : json_pack("{s:I, s:I, s:I, s:I}", "cycles", (json_int_t)c->cycles,
+                    "instructions", (json_int_t)c->instructions, "cache_misses", (json_int_t)c->cache_misses,
+                    "branch_misses", (json_int_t)c->branch_misses);
+    return json_pack("{s:I, s:I, s:I, s:o}", "task_clock_ns", (json_int_t)c->task_clock_ns,
+                     "context_switches", (json_int_t)c->context_switches,
+                     "page_faults", (json_int_t)c->page_faults, "hardware", hw);
+}
+
+/* A %%profile's displays go out as the cell's own do. */
+static void send_display_data(json_t *data) {
+    send_event(json_pack("{s:s, s:o}", "ev", "display", "data", data));
+}
+
 /* The done event (ipc.h) for cell M (execution COUNT) of S that ended as R says. */
 static json_t *done_event(session *s, const magics *m, int count, session_result *r, const cell_timing *t) {
     json_t *done = json_pack("{s:s, s:s}", "ev", "done", "status", r->ok ? "ok" : "error");
@@ -411,6 +429,7 @@ static json_t *done_event(session *s, const magics *m, int count, session_result
         if (measure_mode == MEASURE_VERBOSE) {
             json_object_set_new(mj, "rss_bytes", json_integer((json_int_t)r->measure.rss_bytes));
             json_object_set_new(mj, "max_rss_bytes", json_integer((json_int_t)r->measure.max_rss_bytes));
+            json_object_set_new(mj, "counters", counters_json(&r->measure.counters));
         }
         json_object_set_new(done, "measure", mj);
         char text[2048] = "", html[12288] = "";
@@ -512,27 +531,38 @@ static int execute(session *s, json_t *req) {
     /* The snapshot comes before the compile: an interrupt, a %timeout or
      * a crash while compiling (libtcc can hang: #pragma comment(option))
      * then costs the cell and nothing else. */
+    int count = (int)json_integer_value(json_object_get(req, "count"));
     pid_t snap = rc == 0 ? start_cell(&t.snapshot, &t.after_fork) : 0;
     if (snap < 0) {                       /* we are the copy, and the cell died */
+        profile_after_crash(s, &m, count, send_display_data);
         send_ready(1);
         session_result_free(&r);
         return REQ_GONE;
     }
     if (rc == 0) {
         t.prepare = monotime_ns();
-        session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+        session_set_count(s, count);
+        profile_cell(s, &m, count);
         session_set_cc(s, cc.compiler ? &cc : NULL);     /* until done_event: leak sites' lines */
         pc = session_prepare(s, m.code, m.cflags, &r);
         t.prepare = monotime_ns() - t.prepare;
     }
-    if (pc) run_cell(s, pc, &r, m.check, &t.cell);
+    if (pc) {
+        nb_internal_counters_want(measure_mode == MEASURE_VERBOSE);
+        profile_begin(&m, count);
+        run_cell(s, pc, &r, m.check, &t.cell);
+        profile_end(&m);
+    }
     crash_disarm_timeout();
     t.finished_at = monotime_ns();
     nb_internal_set_args(NULL);
     stdin_reset();
     output_restore();
-    json_t *done = done_event(s, &m, (int)json_integer_value(json_object_get(req, "count")), &r, &t);
+    json_t *profile_md = pc ? profile_finish(s, &m, count, send_display_data) : NULL;
+    json_t *done = done_event(s, &m, count, &r, &t);
     session_set_cc(s, NULL);
+    if (profile_md) json_object_update(done, profile_md);
+    json_decref(profile_md);
     magics_free(&m);
     cc_spec_free(&cc);
     session_result_free(&r);
@@ -670,6 +700,7 @@ int main(void) {
     output_save();
     session *s = session_new();
     crash_install(s);
+    profile_install(s);
     nb_internal_set_sink(on_display, NULL);
     nb_internal_set_symbolizer(symbolize, s);
     stdin_install();

@@ -13,6 +13,7 @@
 #include "cc.h"
 #include "cell.h"
 #include "checked.h"
+#include "checked_units.h"
 #include "compile.h"
 #include "expand.h"
 #include "lexer.h"
@@ -326,6 +327,13 @@ static void messages_free(messages *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* Whether cell C defines a function (anew or again). */
+static int defines_function(const cell *c, const plan *plans) {
+    for (size_t j = 0; j < c->n; j++)
+        if (c->items[j].kind == ITEM_FUNCTION && plans[j] == PLAN_NEW) return 1;
+    return 0;
+}
+
 /* Compile cell C against S, showing its trailing value if SHOW; each
  * compile counts in *COMPILES; a %%cc cell's object goes to CC. The unit,
  * or NULL with D holding the messages. */
@@ -377,6 +385,7 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
             compile_free(u);
             return NULL;
         }
+        if (!s->cc && defines_function(c, plans)) checked_units_keep(s->count, src, options);  /* %%check */
         return u;
     }
 }
@@ -791,6 +800,21 @@ static void lines_of_earlier_cc_cells(const session *s, const char *const *names
     }
 }
 
+/* The same for functions an earlier %%check cell defined, from its kept
+ * unit (checked_units.c). */
+static void lines_of_earlier_checked_cells(const session *s, const char *const *names,
+                                           const unsigned long *offsets, int *lines, int *cells, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        long e = lines[i] ? -1 : session_find(s, names[i]);
+        if (e < 0 || s->e[e].kind != ITEM_FUNCTION) continue;
+        int line = checked_units_line(s->e[e].count, names[i], offsets[i]);
+        if (line > 0) {
+            lines[i] = line;
+            cells[i] = s->e[e].count;
+        }
+    }
+}
+
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int returns, int *lines, int *cells, size_t n) {
     /* the unit exactly as session_prepare built it: same session, same cell */
@@ -812,13 +836,29 @@ int session_lines(session *s, const char *code, const char *cell_options, const 
         rc = compile_lines(b.src, b.options, fn, offsets, lines, n);
     }
     if (rc == 0 && cells) lines_of_earlier_cc_cells(s, names, calls, lines, cells, n);
+    if (rc == 0 && cells) lines_of_earlier_checked_cells(s, names, calls, lines, cells, n);
     free(calls);
     free(fn);
     rebuilt_free(&b);
     return rc;
 }
 
+int session_line_table(session *s, const char *code, const char *cell_options,
+                       compile_line_fn fn, void *opaque) {
+    const struct cc_spec *saved = s->cc;  /* tcc's unit and stabs, whatever compiles the cell now */
+    s->cc = NULL;
+    rebuilt b;
+    int rc = rebuild(s, code, cell_options, &b);
+    if (rc == 0) {
+        rc = compile_line_table(b.src, b.options, fn, opaque);
+        rebuilt_free(&b);
+    }
+    s->cc = saved;
+    return rc;
+}
+
 void session_set_cc(session *s, const struct cc_spec *cc) { s->cc = cc; }
+const struct cc_spec *session_cc(const session *s) { return s->cc; }
 
 int session_asm(session *s, const char *name) {
     long e = session_find(s, name);

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include "compile.h"
 #include "errors.h"
 #include "nb_internal.h"
 
@@ -88,10 +89,18 @@ int session_where_defined(const session *s, const char *name, int *count, int *l
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int returns, int *lines, int *cells, size_t n);
 
+/* Every line record of the unit CODE compiles to with tcc (as
+ * session_lines: the session as it was before the cell): FN as
+ * compile_line_table calls it, with the statements' function named
+ * "__ck_run". 0 or -1. For a cell tcc compiled (the caller knows). */
+int session_line_table(session *s, const char *code, const char *cell_options,
+                       compile_line_fn fn, void *opaque);
+
 /* %%cc: the compiler (cc.h) of the cells prepared or relined from now,
  * NULL for tcc. Borrowed until set again. */
 struct cc_spec;
 void session_set_cc(session *s, const struct cc_spec *cc);
+const struct cc_spec *session_cc(const session *s);
 /* %asm NAME: print the machine code of the session's function NAME, with
  * its cell lines, whichever compiler made it. 0 or -1 (said on stdout). */
 int session_asm(session *s, const char *name);

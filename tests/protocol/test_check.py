@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from .conftest import error_text, errors, run, stdout_text
+from .conftest import error_text, errors, run, shell_reply, stdout_text
 
 HEADERS = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
 
@@ -73,6 +73,13 @@ CASES = [
      "%%check\nint fill(int n) {\n    int a[4];\n    for (int i = 0; i < n; i++)\n        a[i] = i;\n"
      "    return a[0];\n}\nfill(5);\n",
      "stack array overflow: write of 4 bytes", "stack", {"access": 5}),
+    ("stack array overflow by sprintf",
+     "%%check\nvoid show(int v) {\n    char buf[4];\n    sprintf(buf, \"%d\", v);\n    puts(buf);\n}\n"
+     "show(12);\nshow(12345);\n",
+     "stack array overflow: write of 6 bytes", "stack", {"access": 4}),
+    ("heap overflow by snprintf given too large a size",
+     "%%check\nchar *b = malloc(4);\nsnprintf(b, 8, \"%d\", 123456);\n",
+     "heap buffer overflow: write of 7 bytes", "heap", {"access": 3, "alloc": 2}),
     ("variable-length array overflow",
      "%%check\nint vla(int n) {\n    int v[n];\n    for (int i = 0; i <= n; i++)\n        v[i] = i;\n"
      "    return v[0];\n}\nvla(5);\n",
@@ -255,6 +262,44 @@ def test_a_returned_local_is_named_at_the_return_and_its_caller(ck):
     # a void function whose last call leaves its local's address in rax is no bug
     assert ok(ck, "%%check\nvoid fill(void) { char b[8]; strcpy(b, \"x\"); }\nfill();\n"
                   "printf(\"ok\\n\");") == "ok\n"
+
+
+def test_fgets_into_too_small_a_block(ck):
+    from .test_cells import run_with_input
+    c, _ = run_with_input(ck, "%%check\nchar *line = malloc(64);\nfgets(line, 64, stdin);\n"
+                              "printf(\"[%s]\", line);\n", ["hello"], timeout=30)
+    assert c.status == "ok" and c.stdout == "[hello\n]", c
+    c, _ = run_with_input(ck, "%%check\nchar *line = malloc(4);\nfgets(line, 64, stdin);\n",
+                          ["hello world"], timeout=30)
+    assert c.status == "error" and c.error["ename"] == "MemoryError", c
+    assert c.error["evalue"].startswith("heap buffer overflow: write of 13 bytes"), c.error["evalue"]
+
+
+def test_many_blocks_freed_in_any_order_cost_little(ck):
+    # 200,000 blocks, freed lowest address first and last first: the
+    # checker's table of blocks must not cost a pass over it each time
+    # (a sorted array did: 10 s of CPU here)
+    code = ("%%check\nint n = 100000;\nint **v = malloc(n * sizeof *v);\n"
+            "for (int i = 0; i < n; i++) { v[i] = malloc(sizeof(int)); *v[i] = i; }\n"
+            "long s = 0;\nfor (int i = 0; i < n; i++) { s += *v[i]; free(v[i]); }\n"
+            "for (int i = 0; i < n; i++) { v[i] = malloc(2 * sizeof(int)); v[i][1] = i; }\n"
+            "for (int i = n - 1; i >= 0; i--) { s += v[i][1]; free(v[i]); }\n"
+            "free(v);\nprintf(\"%ld\\n\", s);\n")
+    m = shell_reply(ck, ck.execute(code), timeout=120)
+    assert m["content"]["status"] == "ok", m["content"]
+    assert m["metadata"]["ckernel"]["measure"]["cpu_ns"] < 5e9, m["metadata"]["ckernel"]["measure"]
+
+
+def test_a_bug_in_an_earlier_checked_cells_function_has_that_cells_line(ck):
+    reply, _ = run(ck, "%%check\nint fill(int n) {\n    int a[4];\n    for (int i = 0; i < n; i++)\n"
+                       "        a[i] = i;\n    return a[0];\n}\n")
+    defined_in = reply["execution_count"]
+    reply, msgs = run(ck, "%%check\nint k = 3;\nfill(k + 2);\n")
+    err = errors(msgs)[0]
+    assert err["evalue"].startswith("stack array overflow: write of 4 bytes"), err
+    frames = err["traceback"][err["traceback"].index("Cell functions on the stack (innermost first):") + 1:]
+    assert re.match(r"  fill\(\) \+ \d+, line 5 of cell \[%d\]$" % defined_in, frames[0]), frames
+    assert frames[1].endswith("line 3 of this cell"), frames
 
 
 def test_blocks_from_earlier_cells_are_checked(ck):

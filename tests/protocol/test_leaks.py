@@ -212,3 +212,23 @@ def test_memory_a_cell_made_unreadable_is_skipped_not_a_crash(kc):
     reply = shell_reply(kc, msg_id, timeout=20)
     collect_rest(kc, msg_id)
     assert reply["content"]["status"] == "error" and "SIGSEGV" in reply["content"]["evalue"]
+
+
+def test_lines_of_leaks_from_cells_compiled_by_gcc(kc):
+    run_ok(kc, HEADERS)
+    run_ok(kc, "%%cc gcc\n"
+               "void *gmake(int n) {\n"
+               "    int pad = n * 2;\n"
+               "    void *p = malloc(n + pad);\n"
+               "    return p;\n"
+               "}")
+    run_ok(kc, "void *tmake(int n) {\n"
+               "\n"
+               "    return malloc(n);\n"
+               "}")
+    blocks, nbytes, leaks, _ = leaks_of(kc, "gmake(4);")
+    assert (blocks, nbytes) == (1, 12)
+    assert (leaks[0]["function"], leaks[0]["line"]) == ("gmake", 4)
+    # from a gcc cell: the tcc cell's line is tcc's, the gcc cell's gcc's
+    blocks, nbytes, leaks, _ = leaks_of(kc, "%%cc gcc\ntmake(5); gmake(1);")
+    assert sorted((l["function"], l["bytes"], l["line"]) for l in leaks) == [("gmake", 3, 4), ("tmake", 5, 3)]

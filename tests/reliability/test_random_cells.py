@@ -114,14 +114,15 @@ def test_cells_the_random_test_found(state_kernel, code):
     assert_state(kc)
 
 
-def test_random_cells_never_lose_the_session(state_kernel):
+@pytest.mark.parametrize("magic", ["", "%%check\n"], ids=["plain", "checked"])
+def test_random_cells_never_lose_the_session(state_kernel, magic):
     _, kc = state_kernel
     r = random.Random(SEED)
     statuses = {}
     for i in range(CELLS):
         code = cell(r)
         try:
-            reply, _ = run(kc, "%timeout 5\n" + code, timeout=30)
+            reply, _ = run(kc, magic + "%timeout 5\n" + code, timeout=30)
         except TimeoutError as e:
             raise AssertionError(f"cell {i} (seed {SEED}) got no reply:\n{code[:2000]}") from e
         status = reply["status"] if reply["status"] == "ok" else reply.get("ename", "?")
