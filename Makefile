@@ -1,7 +1,7 @@
 # ckernel: a Jupyter kernel for C, compiled in memory with libtcc.
 #
 # Settings first; nothing below them should need changing.
-#   make            build build/bin/ckernel, build/bin/ckernel-worker and the kernelspec
+#   make            build build/bin/ckernel, build/bin/ckernel-worker, build/bin/ckernel-escape, the kernelspec
 #   make run        install what is missing, build, install the kernelspec, open the notebooks
 #   make test       install what is missing, build, run every test
 #   make install    install binaries and kernelspec for the current user (PREFIX honoured)
@@ -18,6 +18,10 @@ BUILD    := build
 # libtcc's static archive (Debian: libtcc-dev), found where the compiler looks.
 LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 
+# The escape analyser (escape/, README "Escape") is built on libclang
+# (Debian: libclang-14-dev), in a process of its own: the worker never loads it.
+LLVM_DIR    ?= /usr/lib/llvm-14
+ESCAPE_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang -ljansson -lpthread
 KERNEL_LIBS := -lzmq -ljansson -lsodium -luuid -lpthread
 WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 
@@ -30,24 +34,28 @@ WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 COMMON_SRC := $(wildcard common/*.c)
 KERNEL_SRC := $(wildcard kernel/*.c) $(COMMON_SRC)
 WORKER_SRC := $(wildcard worker/*.c) $(wildcard runtime/*.c) $(COMMON_SRC) $(BUILD)/gen/nb_header.c
-HEADERS    := $(wildcard common/*.h kernel/*.h worker/*.h runtime/*.h)
+ESCAPE_SRC := $(wildcard escape/*.c)
+HEADERS    := $(wildcard common/*.h kernel/*.h worker/*.h runtime/*.h escape/*.h)
 
 $(BUILD)/obj/common/%.o:  INCLUDES := -Icommon
 $(BUILD)/obj/kernel/%.o:  INCLUDES := -Ikernel -Icommon
 $(BUILD)/obj/worker/%.o:  INCLUDES := -Iworker -Icommon -Iruntime
 $(BUILD)/obj/runtime/%.o: INCLUDES := -Iruntime -Icommon
+$(BUILD)/obj/escape/%.o:  INCLUDES := -Iescape -I$(LLVM_DIR)/include
 
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(BUILD)/obj/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/obj/%.o)
+ESCAPE_OBJ := $(ESCAPE_SRC:%.c=$(BUILD)/obj/%.o)
 
 SPEC_DIR := $(BUILD)/share/jupyter/kernels/c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run test test-unit test-protocol test-notebooks deps install uninstall clean kernelspec \
+.PHONY: all run test test-unit test-protocol test-escape test-notebooks deps install uninstall clean kernelspec \
         bench bench-smoke fuzz test-reliability soak \
         test-frontends test-browser notebooks notebooks-src test-repeat hub test-hub
 
-all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/lib/ckernel/libc.so kernelspec
+all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/bin/ckernel-escape $(BUILD)/lib/ckernel/libc.so \
+     kernelspec
 
 # The worker's stand-in for libc.so (see worker/compile.c): libc is loaded
 # in the worker already, so cells need not parse it again. Empty: libtcc
@@ -95,6 +103,10 @@ $(BUILD)/gen/exports.list: runtime/exports.list runtime/nb.h
 $(BUILD)/bin/ckernel-worker: $(WORKER_OBJ) $(BUILD)/libtcc-ck.a $(BUILD)/gen/exports.list
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wl,--dynamic-list=$(BUILD)/gen/exports.list -Wl,-z,now $(WORKER_OBJ) -o $@ $(WORKER_LIBS)
+
+$(BUILD)/bin/ckernel-escape: $(ESCAPE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(ESCAPE_LIBS)
 
 # The kernelspec points at the binary's absolute path, so that
 # JUPYTER_PATH=$PWD/build/share/jupyter finds a working kernel.
@@ -151,7 +163,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(addprefix $(BUILD)/obj/,$$(UNIT_$$
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory test-unit test-protocol test-notebooks bench-smoke test-reliability fuzz \
+	@$(MAKE) --no-print-directory test-unit test-protocol test-escape test-notebooks bench-smoke test-reliability fuzz \
 	    test-frontends $(if $(wildcard /usr/bin/chromium),test-browser)
 
 test-unit: $(UNIT_TESTS)
@@ -162,6 +174,10 @@ test-protocol: all
 
 test-notebooks: all
 	cd tests && $(PY) -m pytest -q notebooks
+
+# %escape: every verdict written beside tests/escape/*.c, through a real kernel.
+test-escape: all
+	cd tests && $(PY) -m pytest -q escape
 
 # jupyter console in a terminal (tmux), and the HTML export (tools/notebooks.sh).
 test-frontends: all
@@ -249,7 +265,7 @@ bench-smoke: all $(ECHO_FLOOR)
 
 install: all
 	install -d $(PREFIX)/bin
-	install -m 755 $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(PREFIX)/bin/
+	install -m 755 $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/bin/ckernel-escape $(PREFIX)/bin/
 	install -d $(PREFIX)/lib/ckernel
 	install -m 644 $(BUILD)/lib/ckernel/libc.so $(PREFIX)/lib/ckernel/
 	install -d $(PREFIX)/share/jupyter/kernels/c
@@ -257,7 +273,7 @@ install: all
 	install -m 644 kernelspec/logo-svg.svg kernelspec/logo-32x32.png kernelspec/logo-64x64.png $(PREFIX)/share/jupyter/kernels/c/
 
 uninstall:
-	rm -f $(PREFIX)/bin/ckernel $(PREFIX)/bin/ckernel-worker
+	rm -f $(PREFIX)/bin/ckernel $(PREFIX)/bin/ckernel-worker $(PREFIX)/bin/ckernel-escape
 	rm -rf $(PREFIX)/lib/ckernel
 	rm -rf $(PREFIX)/share/jupyter/kernels/c
 

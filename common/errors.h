@@ -21,6 +21,7 @@
     X(CK_CHECK_FAILED, "CheckFailed", "an `nb_check` claim did not hold (with the figures compared)") \
     X(CK_HEAP_CORRUPTION, "HeapCorruption", "the cell wrote past a heap block (found by its guard bytes)") \
     X(CK_MEMORY_ERROR, "MemoryError", "a `%%check` cell's memory bug: its kind, address, region and cell lines") \
+    X(CK_ESCAPE_ERROR, "EscapeError", "the escape analysis of `%%escape` could not be done (the analyser crashed, hung or is missing)") \
     X(CK_WORKER_ERROR, "WorkerError", "the worker process could not be started") \
     X(CK_KERNEL_ERROR, "KernelError", "a request the kernel cannot serve where it came (e.g. execute on control)") \
     X(CK_UNKNOWN_MESSAGE_TYPE, "UnknownMessageType", "a `*_request` of a type the kernel does not know")

@@ -44,10 +44,13 @@
  *    "measure_line":{"text/plain":STR,"text/html":STR},   (%measure on)
  *    "timing":{snapshot_ns,compile_ns,run_ns,prepare_ns,after_fork_ns,
  *              cell_ns,reply_ns,compiles},
- *    "main_status":INT}                                   (the cell ran main)
+ *    "main_status":INT,                                   (the cell ran main)
+ *    "escape":[{function,name,kind,line,verdict,detail,source}]}  (%escape)
  *        the cell finished. Its stdout and stderr were flushed before this
  *        event was written, so the kernel drains those pipes, then replies;
- *        measure, timing and main_status go to the reply's metadata.ckernel.
+ *        measure, timing, main_status and escape go to the reply's
+ *        metadata.ckernel; with %escape, timing has escape_parse_ms,
+ *        escape_analysis_ms and their _cpu_ms (the analyser's timers).
  *        timing: magics, split and compile (prepare_ns, of which compile_ns:
  *        building the unit and libtcc); the snapshot's fork (snapshot_ns);
  *        from the fork to "started" sent (after_fork_ns); commit, run and

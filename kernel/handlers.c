@@ -151,7 +151,8 @@ static json_t *reply_metadata(json_t *done) {
     json_t *md = json_object_get(done, "metadata");
     md = json_is_object(md) ? json_deep_copy(md) : json_object();
     json_t *ck = json_object();
-    const char *keys[] = { "measure", "timing", "main_status", "leaks", "profile", "heap_profile" };
+    const char *keys[] = { "measure", "timing", "main_status", "leaks", "profile", "heap_profile",
+                           "escape" };
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         json_t *v = json_object_get(done, keys[i]);
         if (v) json_object_set(ck, keys[i], v);

@@ -38,6 +38,8 @@ need chromium                     # make test-browser: JupyterLab and Notebook i
                                   # Chromium, driven by playwright-core (from npm)
 need jupyterhub                   # `make hub`, `make test-hub`: a class on one server; brings
                                   # node-configurable-http-proxy, its HTTP proxy
+need libclang-14-dev              # %escape: the analyser (escape/) parses cells with libclang
+need cppcheck                     # %escape: what cppcheck says beside gcc's and clang's analyzers
 need tmux                         # tests/frontends: jupyter console in a real terminal
 
 # One dpkg-query for all: "ii <name>" for each installed package.

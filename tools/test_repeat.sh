@@ -6,7 +6,7 @@
 # machine loaded (e.g. `stress-ng --cpu 2` beside it): CI machines are busy.
 # Each run's output: build/test-repeat/SUITE-K.log; failing runs are kept
 # and named at the end. Exit status 1 if any run failed.
-#   suites: unit protocol notebooks reliability frontends browser bench-smoke fuzz
+#   suites: unit protocol escape notebooks reliability frontends browser bench-smoke fuzz
 set -uo pipefail
 cd "$(dirname "$0")/.."
 n=${N:-10}
@@ -17,7 +17,7 @@ mkdir -p "$logs"
 target() {
     case $1 in
         bench-smoke|fuzz) echo "$1" ;;
-        unit|protocol|notebooks|reliability|frontends|browser) echo "test-$1" ;;
+        unit|protocol|escape|notebooks|reliability|frontends|browser) echo "test-$1" ;;
         *) echo "test-repeat: unknown suite '$1'" >&2; exit 2 ;;
     esac
 }

@@ -117,6 +117,15 @@ static int parse_who(magics *m, const char *rest) { (void)rest; m->who = 1; retu
 static int parse_reset(magics *m, const char *rest) { (void)rest; m->reset = 1; return 0; }
 static int parse_help(magics *m, const char *rest) { (void)rest; m->help = 1; return 0; }
 
+/* %escape analyses and then runs the cell, %%escape only analyses it. */
+static int parse_escape(magics *m, const char *rest, int level, const char *name) {
+    if (*rest) return fail(m, "%s takes nothing after it", name);
+    m->escape = level;
+    return 0;
+}
+static int parse_escape_run(magics *m, const char *rest) { return parse_escape(m, rest, 1, "%escape"); }
+static int parse_escape_only(magics *m, const char *rest) { return parse_escape(m, rest, 2, "%%escape"); }
+
 static int parse_measure(magics *m, const char *rest) {
     static const char *const modes[] = { "off", "on", "verbose" };
     for (int i = 0; i < 3; i++)
@@ -254,6 +263,8 @@ static const struct magic_def {
       parse_profile, 0 },
     { NULL, "%%profile --heap", "... where it allocates: every allocation charged to its call stack", NULL, 0 },
     { NULL, "%%profile --export NAME", "... also NAME.folded and NAME.speedscope.json", NULL, 0 },
+    { "escape", "%escape", "where each address goes (escape analysis), then run the cell", parse_escape_run, 0 },
+    { "%escape", "%%escape", "the escape analysis only: the cell does not run", parse_escape_only, 0 },
     { "help", "%help", "this list", parse_help, 0 },
 };
 #define N_MAGICS (sizeof magic_table / sizeof magic_table[0])

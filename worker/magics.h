@@ -28,6 +28,7 @@ typedef struct {
     double cpu;             /* seconds; < 0 unchanged */
     long processes;         /* < 0 unchanged */
     int who, reset, help;
+    int escape;             /* 1: %escape (analyse, then run), 2: %%escape (analyse only) */
     int check;              /* %%check: compiled with -b, run with runtime/checked.c */
     int profile;            /* %%profile: 1 CPU samples, 2 --heap; 0 none */
     int profile_hz;         /* --hz N; 0: the default */

@@ -24,6 +24,7 @@
 #include "compile.h"
 #include "complete.h"
 #include "crash.h"
+#include "escape.h"
 #include "ipc.h"
 #include "jsonmem.h"
 #include "leaks.h"
@@ -359,6 +360,31 @@ static int apply_magics(session *s, magics *m, session_result *r) {
     return 0;
 }
 
+/* %escape, %%escape: the analysis's table goes out before anything the
+ * cell prints. Whether the cell is to be compiled and run after it. */
+static int escape_cell(session *s, const magics *m, session_result *r, escape_result *er) {
+    if (escape_run(s, m->code, m->cflags, er) == 0) {
+        send_event(json_pack("{s:s, s:O}", "ev", "display", "data", er->display));
+    } else if (m->escape == 2) {
+        session_result_error(r, CK_ESCAPE_ERROR, er->error, NULL);
+    } else {
+        fprintf(stderr, "%s: %s\n", ck_ename(CK_ESCAPE_ERROR), er->error);
+        fflush(stderr);
+    }
+    return m->escape == 1;
+}
+
+/* The facts on the done event (metadata.ckernel.escape) and the
+ * analyser's timers beside the others. */
+static void escape_done(json_t *done, const escape_result *er) {
+    json_object_set(done, "escape", er->facts);
+    json_t *timing = json_object_get(done, "timing");
+    json_object_set_new(timing, "escape_parse_ms", json_real(er->parse_ms));
+    json_object_set_new(timing, "escape_analysis_ms", json_real(er->analysis_ms));
+    json_object_set_new(timing, "escape_parse_cpu_ms", json_real(er->parse_cpu_ms));
+    json_object_set_new(timing, "escape_analysis_cpu_ms", json_real(er->analysis_cpu_ms));
+}
+
 /* The snapshot forked after the last cell's reply went out, waiting for the
  * next cell (0: none). Forking it while the kernel and the client handle
  * that reply takes the fork off the next cell's path. */
@@ -539,6 +565,9 @@ static int execute(session *s, json_t *req) {
         session_result_free(&r);
         return REQ_GONE;
     }
+    escape_result er = {0};
+    if (rc == 0) session_set_count(s, (int)json_integer_value(json_object_get(req, "count")));
+    if (rc == 0 && m.escape && !escape_cell(s, &m, &r, &er)) rc = 1;
     if (rc == 0) {
         t.prepare = monotime_ns();
         session_set_count(s, count);
@@ -564,6 +593,8 @@ static int execute(session *s, json_t *req) {
     if (profile_md) json_object_update(done, profile_md);
     json_decref(profile_md);
     magics_free(&m);
+    if (er.facts) escape_done(done, &er);
+    escape_result_free(&er);
     cc_spec_free(&cc);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */

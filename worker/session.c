@@ -18,6 +18,7 @@
 #include "expand.h"
 #include "lexer.h"
 #include "monotime.h"
+#include "scratch.h"
 #include "strmap.h"
 #include "leaks.h"
 #include "session_impl.h"
@@ -174,6 +175,7 @@ static void entry_clear(entry *e) {
     free(e->text);
     free(e->doc);
     free(e->type_text);
+    free(e->body);
     free(e->uses);
     memset(e, 0, sizeof *e);
 }
@@ -205,6 +207,7 @@ static void entry_set(entry *e, const cell_item *it, void *addr) {
     e->text = strdup(it->proto ? it->proto : it->text);
     e->type_text = xstrdup(it->type_text);
     e->doc = xstrdup(it->doc);
+    e->body = it->kind == ITEM_FUNCTION ? strdup(it->text) : NULL;
     e->uses = unit_uses(e->type_text ? e->type_text : e->text);
     e->addr = addr;
 }
@@ -892,6 +895,41 @@ int session_asm(session *s, const char *name) {
     free(title);
     free(obj);
     return rc;
+}
+
+/* Which earlier functions the analysis of CODE needs: those CODE names,
+ * and those they name in turn (USE[i] for entry i). */
+static void functions_used(const session *s, const char *code, const strmap *defined, unsigned char *use) {
+    for (int grew = 1; grew;) {
+        grew = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const entry *e = &s->e[i];
+            if (use[i] || !e->body || !e->nkeys || strmap_get(defined, e->keys[0]) >= 0) continue;
+            int named = mentions(code, e->keys[0]);
+            for (size_t k = 0; k < s->n && !named; k++) named = use[k] && mentions(s->e[k].body, e->keys[0]);
+            if (named) use[i] = grew = 1;
+        }
+    }
+}
+
+char *session_escape_unit(session *s, const char *code, const char *cell_options) {
+    rebuilt r;
+    if (rebuild(s, code, cell_options, &r) < 0) return NULL;
+    textbuf b = {0};
+    if (r.src) textbuf_puts(&b, r.src);
+    /* earlier cells' functions in full, under "cell N", unless this cell
+     * defines them again: their summaries are what a call to them does.
+     * Only those the cell calls, directly or not: a long session stays cheap. */
+    unsigned char *use = calloc(s->n + 1, 1);
+    if (r.src && use) functions_used(s, code, &r.defined, use);
+    for (size_t i = 0; r.src && use && i < s->n; i++) {
+        const entry *e = &s->e[i];
+        if (use[i]) textbuf_printf(&b, "\n#line %d \"cell %d\"\n%s\n", e->line, e->count, e->body);
+    }
+    free(use);
+    rebuilt_free(&r);
+    scratch_reset();                         /* the split's and the unit's scratch text */
+    return b.s;
 }
 
 int session_cell_has_function(const session *s, int count) {

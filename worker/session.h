@@ -89,6 +89,11 @@ int session_where_defined(const session *s, const char *name, int *count, int *l
 int session_lines(session *s, const char *code, const char *cell_options, const char *const *names,
                   const unsigned long *offsets, int returns, int *lines, int *cells, size_t n);
 
+/* For %escape (escape.c): the unit session_prepare would build for CODE,
+ * followed by the earlier cells' functions CODE names, directly or through
+ * others (those it does not define again), in full under `#line LINE
+ * "cell COUNT"`. Malloc'd; NULL when the cell cannot be split. */
+char *session_escape_unit(session *s, const char *code, const char *cell_options);
 /* Every line record of the unit CODE compiles to with tcc (as
  * session_lines: the session as it was before the cell): FN as
  * compile_line_table calls it, with the statements' function named

@@ -25,6 +25,7 @@ typedef struct {
     void *addr;             /* functions and globals */
     unsigned long size;     /* globals: sizeof */
     char *doc;              /* the comment above its definition */
+    char *body;             /* functions: the whole definition, for %escape (escape.c) */
     char *uses;             /* the names its text uses (unit_uses), for unit_build's selection */
     unsigned long gen;      /* the commit that made it */
     int count, line;        /* the cell (execution count) and line that defined it */

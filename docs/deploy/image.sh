@@ -14,6 +14,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
     ca-certificates make gcc libc6-dev pkg-config libtcc-dev tcc \
     libzmq3-dev libjansson-dev libssl-dev uuid-dev \
+    libclang-14-dev clang cppcheck \
     python3-jupyter-server python3-jupyterlab-server python3-jupyter-client jupyterhub \
     nodejs npm
 

@@ -103,6 +103,7 @@ static void test_errors(void **state) {
     parse_fails("int x;\n%who\n", "line 2: %who: magics go at the top of the cell");
     parse_fails("%cflags -run\n", "%cflags -run: not supported");
     parse_fails("%cflags -O2 -o out\n", "%cflags -o: not supported");
+    parse_fails("%escape now\n", "%escape takes nothing after it");
     parse_fails("%asm\n", "%asm takes one function name");
     parse_fails("%asm f g\n", "%asm takes one function name");
 }
@@ -114,6 +115,22 @@ static void test_cc_and_asm(void **state) {
     assert_int_equal(magics_parse("%%cc gcc -O2 --remarks\n%asm sum\nint x;\n", &m), 0);
     assert_string_equal(m.cc, "gcc -O2 --remarks");
     assert_string_equal(m.asm_name, "sum");
+    magics_free(&m);
+}
+
+/* %escape analyses and runs, %%escape only analyses; the line is blanked. */
+static void test_escape(void **state) {
+    (void)state;
+    magics m;
+    assert_int_equal(magics_parse("%escape\nint x;\n", &m), 0);
+    assert_int_equal(m.escape, 1);
+    assert_string_equal(m.code, "       \nint x;\n");
+    magics_free(&m);
+    assert_int_equal(magics_parse("%%escape\nint y;\n", &m), 0);
+    assert_int_equal(m.escape, 2);
+    magics_free(&m);
+    assert_int_equal(magics_parse("int z;\n", &m), 0);
+    assert_int_equal(m.escape, 0);
     magics_free(&m);
 }
 
@@ -140,7 +157,7 @@ static void test_help_lists_every_magic(void **state) {
     (void)state;
     static const char *const names[] = { "%cflags", "%lib", "%args", "%who", "%reset", "%measure",
                                          "%timeout", "%memory", "%output", "%%file", "%%cc", "%asm", "%%check",
-                                         "%help", NULL };
+                                         "%help", "%escape", "%%escape", NULL };
     const char *help = magics_help();
     for (int i = 0; names[i]; i++)
         if (!strstr(help, names[i])) fail_msg("%%help does not list %s", names[i]);
@@ -169,6 +186,7 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_check_adds_bounds_option),
         cmocka_unit_test(test_help_lists_every_magic),
+        cmocka_unit_test(test_escape),
         cmocka_unit_test(test_cc_and_asm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
