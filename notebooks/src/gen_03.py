@@ -7,7 +7,7 @@ idea per cell, every figure comes from a cell's output (never typed into the
 prose), claims are checked with nb_check on exact counts where possible and
 on CPU time with wide margins where they are times.
 """
-from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, expect, md, write
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, escape_fact, expect, md, write
 
 # ---------------------------------------------------------------- intro
 
@@ -38,14 +38,20 @@ md(r"""
 
 The same function, written the way Go allows: it returns the address of
 its local. Go would put `answer` on the heap. tcc compiles it as written,
-without a word (no warning under the cell), and `answer` stays in the
-frame.
+without a word, and `answer` stays in the frame.
+
+The cell starts with `%escape`: the kernel's escape report, what Go's
+`go build -gcflags=-m` is for Go. Above the cell's output it says, for
+each function the cell defines, where each address goes, and below that
+what gcc, clang and cppcheck say about the same code.
 """)
 
 c(r"""
+%escape
 int *address_of_local(int v) { int answer = v; return &answer; }    /* escapes: dangles */
 void another_call(void) { volatile int scratch[64]; for (int i = 0; i < 64; i++) scratch[i] = -1; }
 """)
+expect(escape=[escape_fact("address_of_local", "answer", "escapes to caller", "dangling")])
 
 md(r"""
 The caller gets an address in a frame that has returned. Reading through
@@ -81,10 +87,12 @@ md(r"""
 A local stays in its frame, safely, when its address is used only while
 the frame is alive: passed **down** to a function that uses it and keeps
 nothing. `sum_to` passes the address of its `total` a hundred times, and
-`note` records where the callee found it.
+`note` records where the callee found it. The report follows `&total` into
+both callees and finds that neither keeps it.
 """)
 
 c(r"""
+%escape
 void add_into(long *total, long x) { *total += x; }            /* uses the pointer, keeps nothing */
 nb_place seen_by_callee;
 void note(const long *p) { seen_by_callee = nb_locate(p); }
@@ -96,6 +104,8 @@ long sum_to(long n) {
     return total;                                              /* the value leaves, not the address */
 }
 """)
+expect(escape=[escape_fact("sum_to", "total", "does not escape"),
+               escape_fact("add_into", "total", "does not escape")])
 
 c(r"""
 long result;
@@ -112,7 +122,10 @@ md(r"""
 ## 3. What must escape, and where it can go
 
 A result that outlives its function needs a home that outlives the frame.
-C offers three; the fourth function below is the mistake.
+C offers three; the fourth function below is the mistake. All four return
+an address, so the report says each one escapes to the caller; its
+reasons tell them apart: the caller owns the heap block, the static stays
+valid, the caller's own buffer comes back, the local dangles.
 
 | home | who owns it | how long |
 | --- | --- | --- |
@@ -122,6 +135,7 @@ C offers three; the fourth function below is the mistake.
 """)
 
 c(r"""
+%escape
 /* Write "id-" and ID in four hex digits into S (8 bytes with the 0): shifts and a table,
  * so that the formatting costs next to nothing beside where the result goes. */
 char *format_id(char *s, int id) {
@@ -135,6 +149,10 @@ char *label_static(int id)        { static char s[8]; return format_id(s, id); }
 char *label_into(char *s, int id) { return format_id(s, id); }             /* the caller's buffer */
 char *label_local(int id)         { char s[8]; return format_id(s, id); }  /* wrong: dangles */
 """)
+expect(escape=[escape_fact("label_heap", "malloc(8)", "escapes to caller", "the caller owns it"),
+               escape_fact("label_static", "s", "escapes to caller", "stays valid"),
+               escape_fact("label_into", "s", "escapes to caller", "leaking param"),
+               escape_fact("label_local", "s", "escapes to caller", "dangling")])
 
 md(r"""
 Each is called for item 1 and then for item 2, and the first result is
@@ -193,7 +211,9 @@ No C compiler is obliged to say anything, and tcc says nothing: every
 mistake above compiled silently. Three kinds of tools fill the gap:
 
 - a **static report** that reads the code and says which addresses leave
-  their function, and whether they point into the frame;
+  their function, and whether they point into the frame: `%escape`, whose
+  reports are above each definition, and below them the compilers' and
+  cppcheck's messages about the same code;
 - **compiler warnings**: gcc and clang warn about some of these, each
   about different cases;
 - a **run-time check**, which sees the pointers the program actually
@@ -233,8 +253,10 @@ nb_check(nb_locate(from_tcc).dead && nb_locate(from_clang).dead, "tcc and clang 
 
 md(r"""
 A warning needs the compiler to see the mistake. In `label_local` the
-address comes back through `format_id`'s result, and gcc, compiling the
-same function, says nothing:
+address comes back through `format_id`'s result: section 3's report
+followed it there (`format_id` returns its parameter), while gcc,
+compiling the same function, says nothing, and neither did gcc, clang or
+cppcheck under that report:
 """)
 
 c(r"""
@@ -343,12 +365,15 @@ md(r"""
 
 Compilers run their own escape analysis, to optimise. A block that
 `malloc` returns, that never leaves the function, and whose every use the
-compiler can follow, need not exist at all. tcc keeps every call:
+compiler can follow, need not exist at all. The report sees that the block
+never leaves, and says a stack array would do; tcc keeps every call:
 """)
 
 c(r"""
+%escape
 int twice_via_heap(int x) { int *p = malloc(sizeof *p); *p = x; int r = 2 * *p; free(p); return r; }
 """)
+expect(escape=[escape_fact("twice_via_heap", "malloc(sizeof *p)", "does not escape", "stack array would do")])
 
 c(r"""
 long total_tcc = 0;
@@ -390,7 +415,7 @@ md(r"""
 | what is escape analysis? | deciding, for each address that leaves a function, where its object must live; Go's compiler does it, in C the programmer does | section 1 |
 | what stays on the stack? | locals whose address goes only **down** to callees that keep nothing: no allocation | section 2 |
 | what must escape? | results that outlive the function: to the heap, static storage or the caller's frame, never the callee's frame | section 3 |
-| how to check? | compiler warnings, where the compiler sees the mistake (gcc -O2 also turns a returned local's address into `NULL`; clang and tcc return it); a run-time check of the pointers a run makes, by hand with `nb_locate` or on every access with `%%check` | section 4 |
+| how to check? | `%escape`'s report (it also follows addresses through calls); compiler warnings, where the compiler sees the mistake (gcc -O2 also turns a returned local's address into `NULL`; clang and tcc return it); a run-time check of the pointers a run makes, by hand with `nb_locate` or on every access with `%%check` | section 4 |
 | how to optimise? | a caller's buffer or a result by value instead of the heap: no allocation, less time; gcc -O2 removes a `malloc`/`free` pair whose block never leaves | section 5 |
 
 The next notebook, [`04-escape-analysis-examples`](04-escape-analysis-examples.ipynb), takes one complete example

@@ -5,7 +5,7 @@ Run from anywhere:  /usr/bin/python3 notebooks/src/gen_04.py
 One section per way an address leaves a function, each with its measured
 consequence; the conventions are gen_03.py's.
 """
-from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, expect, md, write
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, escape_fact, expect, md, write
 
 # ---------------------------------------------------------------- intro
 
@@ -16,7 +16,10 @@ An address can leave its function in a handful of ways: returned, stored
 in a global, stored in a heap object, handed to a callback that keeps it,
 or passed down to a callee that does not. This notebook takes one complete
 example of each, says whether the address escapes and whether what it
-points to survives, and measures the consequence.
+points to survives, and measures the consequence. Each cell that defines
+an example starts with `%escape` (notebook 03 introduced it): above the
+cell's output, the kernel's report says where each address goes, and what
+gcc, clang and cppcheck say about the same code.
 
 """ + MEASURE_INTRO)
 
@@ -52,9 +55,11 @@ the value itself: a 16-byte struct comes back in registers.
 """)
 
 c(r"""
+%escape
 point *make_point_wrong(double x, double y) { point p = { x, y }; return &p; }   /* dangles */
 point make_point(double x, double y) { return (point){ x, y }; }                 /* by value */
 """)
+expect(escape=[escape_fact("make_point_wrong", "p", "escapes to caller", "dangling")])
 
 c(r"""
 point *wrong = make_point_wrong(1, 2);
@@ -80,8 +85,10 @@ each call leaves live bytes behind until the caller gives them back.
 """)
 
 c(r"""
+%escape
 point *new_point(double x, double y) { point *p = malloc(sizeof *p); p->x = x; p->y = y; return p; }
 """)
+expect(escape=[escape_fact("new_point", "malloc(sizeof *p)", "escapes to caller", "the caller owns it")])
 
 c(r"""
 point *kept[1000];
@@ -124,6 +131,7 @@ global.
 """)
 
 c(r"""
+%escape
 const char *last_name;                          /* who was greeted last */
 void greet_wrong(int id) {
     char name[16];
@@ -136,6 +144,7 @@ void greet(int id) {
     last_name = last_name_copy;                 /* points at static storage */
 }
 """)
+expect(escape=[escape_fact("greet_wrong", "name", "escapes to global")])
 
 c(r"""
 greet_wrong(7);
@@ -159,9 +168,15 @@ A heap object lives on after its constructor returns; a pointer inside it
 to the constructor's local does not. The object itself is fine, the field
 dangles. Two fixes: copy the text **into** the object (one block), or into
 a block of its own (two blocks, two frees).
+
+The report follows `name` into the returned object: it escapes to the
+caller, dangling. It is also wrong once, and says so in its own terms: it
+does not follow the `strdup` block into the `user` that `user_new` returns,
+and reports a leak that is not one (the caller frees both, below).
 """)
 
 c(r"""
+%escape
 typedef struct { int id; const char *name; } user;          /* name points elsewhere */
 typedef struct { int id; char name[16]; } user_inline;      /* name inside the block */
 
@@ -188,6 +203,8 @@ user_inline *user_inline_new(int id) {
     return u;
 }
 """)
+expect(escape=[escape_fact("user_new_wrong", "name", "escapes to caller", "dangling"),
+               escape_fact("user_new", "strdup(name)", "leaks")])
 
 c(r"""
 user *bad_user = user_new_wrong(1);
@@ -214,10 +231,12 @@ md(r"""
 The case that needs nothing: the caller's buffer goes **down** to a callee
 that fills it and keeps nothing. The address leaves the caller's frame
 only while that frame is alive, so nothing escapes, and nothing needs the
-heap. The callee records where it found the buffer.
+heap. The report agrees, and of the heap version says an array on the
+stack would do.
 """)
 
 c(r"""
+%escape
 void fill_squares(int *out, int n) { for (int i = 0; i < n; i++) out[i] = i * i; }
 long sum_squares_stack(int n) {                 /* n <= 64 */
     int buf[64];
@@ -235,6 +254,8 @@ long sum_squares_heap(int n) {                  /* the same with a heap buffer, 
     return sum;
 }
 """)
+expect(escape=[escape_fact("sum_squares_stack", "buf", "does not escape"),
+               escape_fact("sum_squares_heap", "malloc(n * sizeof *buf)", "does not escape", "on the stack would do")])
 
 md(r"""
 From inside a callee, the caller's buffer is in a live frame, above the
@@ -288,9 +309,14 @@ context escapes depends on **when** the callback runs. `for_each` calls
 back before it returns, so a context in the caller's frame is fine. A
 registry that keeps the callback to call it **later** makes the context
 escape: it must outlive the frame that registered it.
+
+The report cannot see which function a function pointer will call, so
+of the context passed to `for_each` it says only that it *may* escape; of
+the registry it is sure.
 """)
 
 c(r"""
+%escape
 typedef void (*visit_fn)(int value, void *ctx);
 void add_to(int value, void *ctx) { *(long *)ctx += value; }
 
@@ -304,6 +330,8 @@ void value_arrived(int value) { pending.fn(value, pending.ctx); }
 void start_counting_wrong(void) { long total = 0; on_value(add_to, &total); }   /* escapes: dangles */
 long *start_counting(void) { long *total = calloc(1, sizeof *total); on_value(add_to, total); return total; }
 """)
+expect(escape=[escape_fact("sum_with_callback", "sum", "may escape", "function pointer"),
+               escape_fact("start_counting_wrong", "total", "escapes to global", "kept by on_value")])
 
 c(r"""
 int values[] = { 1, 2, 3, 4 };
@@ -345,10 +373,12 @@ escapes as in section 1.
 """)
 
 c(r"""
+%escape
 size_t size_seen_by_callee(int a[10]) { return sizeof a; }       /* a is an int *: the [10] is ignored */
 int *first_ten_wrong(void) { int a[10]; for (int i = 0; i < 10; i++) a[i] = i; return a; }  /* dangles */
 void first_ten(int *out, int n) { for (int i = 0; i < n; i++) out[i] = i; }               /* caller's array */
 """)
+expect(escape=[escape_fact("first_ten_wrong", "a", "escapes to caller", "dangling")])
 
 c(r"""
 int ten[10];
@@ -375,9 +405,12 @@ file, it has static storage.
 """)
 
 c(r"""
+%escape
 int *literal_in_function(void) { return (int[]){ 1, 2, 3 }; }    /* automatic: dangles */
 int sum_of_literal(void) { int *p = (int[]){ 1, 2, 3 }; return p[0] + p[1] + p[2]; }   /* fine */
 """)
+expect(escape=[escape_fact("literal_in_function", "(int[]) { 1, 2, 3 }", "escapes to caller", "dangling"),
+               escape_fact("sum_of_literal", "(int[]) { 1, 2, 3 }", "does not escape")])
 
 c(r"""
 int *from_function = literal_in_function();
@@ -409,9 +442,9 @@ nb_check(nb_locate(array_at_top).region == NB_GLOBAL, "a named array is global d
 md(r"""
 ## 9. What the compilers see
 
-tcc said nothing about any of these mistakes. gcc and clang warn where
-they can see one: `%%cc` compiles a cell with either, and what it defines
-joins the session. The six mistakes of sections 1 to 8, renamed, with
+tcc said nothing about any of these mistakes; `%escape`'s own analysis
+flagged each of them. gcc and clang warn where they can see one: `%%cc`
+compiles a cell with either, and what it defines joins the session. The six mistakes of sections 1 to 8, renamed, with
 gcc's warnings on (`-Wdangling-pointer=2` is not in `-Wall`):
 """)
 
@@ -551,17 +584,17 @@ every_example();
 md(r"""
 ## Summary
 
-| example | does the address escape? | is it safe? | the fix, or why it is fine | gcc warns (§9) | clang warns (§9) | section |
-| --- | --- | --- | --- | --- | --- | --- |
-| return `&local` | yes | no: dangles | return the value | yes (and returns `NULL`) | yes | 1 |
-| return a `malloc`ed block | yes | yes: the caller owns it | the caller frees it, once | | | 2 |
-| global = `&local` | yes | no: dangles | copy into static storage (or the heap) | yes, with `-Wdangling-pointer=2` | no | 3 |
-| heap struct field = `&local` | yes | no: the object lives, the field dangles | copy into the object (one block) or a block of its own | no | no | 4 |
-| pass `&local` down | no | yes | the frame outlives the call | | | 5 |
-| callback context, called at once | no | yes | the frame outlives the call | | | 6 |
-| callback context, kept for later | yes | no on the stack | a heap context, freed when unregistered | no | no | 6 |
-| return a local array | yes (it decays to a pointer) | no: dangles | the caller passes the array in | yes (and returns `NULL`) | yes | 7 |
-| return a compound literal | yes | no: dangles | use it inside its block, or a named static | yes (and returns `NULL`) | no | 8 |
+| example | does the address escape? | is it safe? | the fix, or why it is fine | `%escape` says | gcc warns (§9) | clang `-Wall` warns (§9) | section |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+| return `&local` | yes | no: dangles | return the value | escapes to caller: dangling | yes (and returns `NULL`) | yes | 1 |
+| return a `malloc`ed block | yes | yes: the caller owns it | the caller frees it, once | escapes to caller: the caller owns it | | | 2 |
+| global = `&local` | yes | no: dangles | copy into static storage (or the heap) | escapes to global | yes, with `-Wdangling-pointer=2` | no | 3 |
+| heap struct field = `&local` | yes | no: the object lives, the field dangles | copy into the object (one block) or a block of its own | escapes to caller: dangling | no | no | 4 |
+| pass `&local` down | no | yes | the frame outlives the call | does not escape | | | 5 |
+| callback context, called at once | no | yes | the frame outlives the call | may escape (through a function pointer) | | | 6 |
+| callback context, kept for later | yes | no on the stack | a heap context, freed when unregistered | escapes to global | no | no | 6 |
+| return a local array | yes (it decays to a pointer) | no: dangles | the caller passes the array in | escapes to caller: dangling | yes (and returns `NULL`) | yes | 7 |
+| return a compound literal | yes | no: dangles | use it inside its block, or a named static | escapes to caller: dangling | yes (and returns `NULL`) | no | 8 |
 
 At run time, `%%check` ends the cell at the first read through any of the
 dangling pointers, the two that no compiler warned about included (section 9).
