@@ -597,7 +597,8 @@ md(r"""
 | return a compound literal | yes | no: dangles | use it inside its block, or a named static | escapes to caller: dangling | yes (and returns `NULL`) | no | 8 |
 
 At run time, `%%check` ends the cell at the first read through any of the
-dangling pointers, the two that no compiler warned about included (section 9).
+dangling pointers, the two that gcc's and clang's warnings missed included
+(section 9).
 
 The next notebook, [`05-escape-analysis-detailed`](05-escape-analysis-detailed.ipynb), goes into harder cases:
 out-parameters, loops, `alloca`, `setjmp`, threads and static locals.
