@@ -6,7 +6,8 @@ metadata.ckernel.escape. The generators note the facts each cell's prose
 claims (nbgen.expect(escape=[{"function", "name", "verdict"}, ...]), kept
 in the cell's metadata as ckernel_expect). This test runs every notebook
 that has such claims with nbclient, keeps each cell's reply, and checks
-that every claimed fact is among the facts of that cell's reply.
+that every claimed fact is among the facts of that cell's reply, and that
+none of the facts it says are absent (escape_none=[...]) is.
 
 Run from tests/ by `make test-notebooks`, beside test_nbconvert.py.
 """
@@ -23,7 +24,7 @@ JUPYTER_DATA = REPO / "build" / "share" / "jupyter"
 def claims(nb):
     """(index, cell) of the code cells whose escape report the prose relies on."""
     return [(i, c) for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and "escape" in c.metadata.get("ckernel_expect", {})]
+            if c.cell_type == "code" and {"escape", "escape_none"} & set(c.metadata.get("ckernel_expect", {}))]
 
 
 CLAIMING = [p for p in sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -52,7 +53,10 @@ def test_escape_claims_hold(path, tmp_path, monkeypatch):
     for i, cell in claims(nb):
         assert i in replies, f"cell {i} did not run: {cell.source[:80]!r}"
         facts = replies[i]["metadata"].get("ckernel", {}).get("escape", [])
-        for want in cell.metadata["ckernel_expect"]["escape"]:
+        report = "\n".join(str(f) for f in facts)
+        for want in cell.metadata["ckernel_expect"].get("escape", []):
             assert any(matches(f, want) for f in facts), \
-                f"cell {i} ({cell.source[:60]!r}): no fact {want} in its report:\n" + \
-                "\n".join(str(f) for f in facts)
+                f"cell {i} ({cell.source[:60]!r}): no fact {want} in its report:\n{report}"
+        for unwanted in cell.metadata["ckernel_expect"].get("escape_none", []):
+            assert not any(matches(f, unwanted) for f in facts), \
+                f"cell {i} ({cell.source[:60]!r}): a fact {unwanted} in its report:\n{report}"
