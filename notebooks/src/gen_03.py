@@ -254,10 +254,10 @@ nb_check(nb_locate(from_tcc).dead && nb_locate(from_clang).dead, "tcc and clang 
 
 md(r"""
 A warning needs the compiler to see the mistake. In `label_local` the
-address comes back through `format_id`'s result: section 3's report
-followed it there (`format_id` returns its parameter), while gcc,
-compiling the same function, says nothing, and neither did gcc, clang or
-cppcheck under that report:
+address comes back through `format_id`'s result. Section 3's report
+followed it there (`format_id` returns its parameter), but the compilers'
+part of that report had nothing to say, and gcc, compiling the function
+itself with `-Wall`, warns about nothing:
 """)
 
 c(r"""
@@ -358,7 +358,7 @@ nb_check_gt(on_heap.cpu_ns_per_op, 1.2 * by_value.cpu_ns_per_op, "returning by v
 md(r"""
 The counts are exact: one allocation per heap label, none for the other
 two. The measurement line of that cell counts all of them, for every run
-`nb_bench` made.
+the benchmarks made.
 """)
 
 md(r"""

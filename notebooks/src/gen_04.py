@@ -170,9 +170,9 @@ dangles. Two fixes: copy the text **into** the object (one block), or into
 a block of its own (two blocks, two frees).
 
 The report follows `name` into the returned object: it escapes to the
-caller, dangling. It is also wrong once, and says so in its own terms: it
-does not follow the `strdup` block into the `user` that `user_new` returns,
-and reports a leak that is not one (the caller frees both, below).
+caller, dangling. It is also wrong once: it does not follow the `strdup`
+block into the `user` that `user_new` returns, and calls it a leak (the
+caller frees both, below).
 """)
 
 c(r"""
@@ -444,8 +444,9 @@ md(r"""
 
 tcc said nothing about any of these mistakes; `%escape`'s own analysis
 flagged each of them. gcc and clang warn where they can see one: `%%cc`
-compiles a cell with either, and what it defines joins the session. The six mistakes of sections 1 to 8, renamed, with
-gcc's warnings on (`-Wdangling-pointer=2` is not in `-Wall`):
+compiles a cell with either, and what it defines joins the session. The
+six mistakes of sections 1 to 8, renamed, with gcc's warnings on
+(`-Wdangling-pointer=2` is not in `-Wall`):
 """)
 
 c(r"""
@@ -596,9 +597,8 @@ md(r"""
 | return a local array | yes (it decays to a pointer) | no: dangles | the caller passes the array in | escapes to caller: dangling | yes (and returns `NULL`) | yes | 7 |
 | return a compound literal | yes | no: dangles | use it inside its block, or a named static | escapes to caller: dangling | yes (and returns `NULL`) | no | 8 |
 
-At run time, `%%check` ends the cell at the first read through any of the
-dangling pointers, the two that gcc's and clang's warnings missed included
-(section 9).
+At run time, `%%check` caught the reads through the two dangling pointers
+that gcc's and clang's warnings missed (section 9).
 
 The next notebook, [`05-escape-analysis-detailed`](05-escape-analysis-detailed.ipynb), goes into harder cases:
 out-parameters, loops, `alloca`, `setjmp`, threads and static locals.
