@@ -81,7 +81,8 @@ $(BUILD)/bin/ckernel: $(KERNEL_OBJ)
 # libtcc with its allocator calls renamed to the compiler's memory
 # (worker/scratch.c): fork does not copy that memory, so compiling after a
 # snapshot costs no copy-on-write faults. Its exit() on running out of
-# memory becomes a compile error instead of the worker's death. Its
+# memory becomes a compile error instead of the worker's death. Its file
+# calls go to worker/tccfiles.c: the unit's object passes in memory. Its
 # zero-initialised statics (token hash table, value stack: 150 KiB) go to
 # page-aligned section ck_tcc_bss, which fork does not copy either.
 $(BUILD)/libtcc-ck.a: $(LIBTCC_A) Makefile
@@ -89,6 +90,9 @@ $(BUILD)/libtcc-ck.a: $(LIBTCC_A) Makefile
 	objcopy --redefine-sym malloc=ck_tcc_malloc --redefine-sym calloc=ck_tcc_calloc \
 	        --redefine-sym realloc=ck_tcc_realloc --redefine-sym free=ck_tcc_free \
 	        --redefine-sym exit=ck_tcc_exit \
+	        --redefine-sym open=ck_tcc_open --redefine-sym read=ck_tcc_read \
+	        --redefine-sym lseek=ck_tcc_lseek --redefine-sym close=ck_tcc_close \
+	        --redefine-sym unlink=ck_tcc_unlink --redefine-sym fdopen=ck_tcc_fdopen \
 	        --rename-section .bss=ck_tcc_bss --set-section-alignment .bss=4096 $< $@
 
 # What cells may call: runtime/exports.list, plus every nb_ name that
@@ -148,7 +152,7 @@ UNIT_lexer      := common/lexer.o
 UNIT_jsonmem    := worker/jsonmem.o
 UNIT_magics     := worker/magics.o
 UNIT_runtime    := $(patsubst %.c,%.o,$(wildcard runtime/*.c))
-UNIT_compile    := worker/compile.o worker/layout.o worker/scratch.o common/log.o $(UNIT_runtime)
+UNIT_compile    := worker/compile.o worker/layout.o worker/scratch.o worker/tccfiles.o common/log.o $(UNIT_runtime)
 UNIT_cell       := worker/cell.o common/lexer.o worker/scratch.o
 UNIT_expand     := worker/expand.o common/lexer.o $(UNIT_compile)
 UNIT_decls      := worker/decls.o worker/strmap.o common/lexer.o $(UNIT_compile)

@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
-#include <uuid/uuid.h>
 #include <zmq.h>
 #include <sodium.h>
 #include "log.h"
@@ -244,11 +244,18 @@ out:
 
 /* ---------------------------------------------------------------- headers */
 
+/* A message's id: the session's uuid, our pid and a count, as
+ * jupyter_client makes its own (a uuid each cost a getrandom call). */
+static void new_msg_id(const wire_ctx *w, char *id, size_t n) {
+    static unsigned long long count;
+    static pid_t pid;
+    if (!pid) pid = getpid();
+    snprintf(id, n, "%s_%d_%llu", w->session, (int)pid, count++);
+}
+
 json_t *wire_header_new(const wire_ctx *w, const char *msg_type) {
-    uuid_t u;
-    char id[37], date[64], base[32];
-    uuid_generate(u);
-    uuid_unparse_lower(u, id);
+    char id[96], date[64], base[32];
+    new_msg_id(w, id, sizeof id);
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -76,7 +76,7 @@ void wire_msg_free(wire_msg *m);
 /* Move *SRC into *DST (DST's old contents are not freed); SRC becomes empty. */
 void wire_msg_move(wire_msg *dst, wire_msg *src);
 
-/* A new header: msg_id (uuid), session, username "kernel", date (ISO 8601
+/* A new header: msg_id (session_pid_count), session, username "kernel", date (ISO 8601
  * UTC with microseconds and Z), MSG_TYPE, version 5.3. New reference. */
 json_t *wire_header_new(const wire_ctx *w, const char *msg_type);
 

@@ -409,7 +409,8 @@ static void ev_started(json_t *ev, pid_t pid) {
     W.snapshot = (pid_t)json_integer_value(json_object_get(ev, "snapshot"));
     W.out_limit = json_integer_value(json_object_get(ev, "output_limit"));
     W.cpu_limit = json_number_value(json_object_get(ev, "cpu_limit"));
-    W.cpu_start = cpu_seconds(W.run_pid);
+    /* /proc costs three system calls: only a %cpu limit is watched */
+    W.cpu_start = W.cpu_limit > 0 ? cpu_seconds(W.run_pid) : 0;
     if (W.interrupt_pending) kill_running();
 }
 

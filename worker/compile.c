@@ -27,6 +27,7 @@
 #include "log.h"
 #include "nb_internal.h"
 #include "scratch.h"
+#include "tccfiles.h"
 
 /* One reservation for all cells (pages cost only when touched): cells
  * address earlier cells' globals directly, RIP-relative, which reaches
@@ -214,9 +215,6 @@ static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, int r
 
 static jmp_buf *tcc_exit_to;       /* where ck_tcc_exit returns to (compile_source) */
 
-/* One memory file for units' objects, reused: written by tcc, read back,
- * rewritten, read by the linking state. */
-static int object_fd = -1;
 
 /* libtcc's zero-initialised statics, in a section of their own (see the
  * Makefile): compiling rewrites some 40 pages of them, and each would cost
@@ -260,8 +258,6 @@ void compile_reserve(void) {
 
 void compile_after_fork(void) {
     scratch_after_fork();
-    if (object_fd >= 0) close(object_fd);   /* shared with the parent: one of our own */
-    object_fd = -1;
     /* libtcc's statics came zero-filled, as at start-up, and will be
      * again at this process's forks: the mapping keeps the flag */
     compile_reserve();
@@ -297,7 +293,10 @@ static const char *libc_stub_option(void) {
     *slash = 0;
     char path[4200];
     snprintf(path, sizeof path, "%s/../lib/ckernel/libc.so", exe);
-    if (access(path, R_OK) == 0) snprintf(option, sizeof option, "-L%s/../lib/ckernel", exe);
+    if (access(path, R_OK) == 0) {
+        snprintf(option, sizeof option, "-L%s/../lib/ckernel", exe);
+        tccfiles_cache_library(path);
+    }
     return option;
 }
 
@@ -322,7 +321,7 @@ compile_unit *compile_new(const char *options, compile_diag_fn diag, void *opaqu
     tcc_set_options(u->s, "-std=c11");
     if (options && *options) tcc_set_options(u->s, options);
     tcc_set_output_type(u->s, TCC_OUTPUT_OBJ);
-    /* -xb: the object's path (/proc/self/fd/N) has no extension to tell */
+    /* -xb: the object's path (TCCFILES_OBJECT) is not a source file */
     tcc_set_options(u->link, "-xb");
     if (*libc_stub_option()) tcc_set_options(u->link, libc_stub_option());
     tcc_set_output_type(u->link, TCC_OUTPUT_MEMORY);
@@ -451,32 +450,19 @@ void ck_tcc_exit(int status) {
     exit(status);
 }
 
-static int object_path(char *path, size_t n) {
-    if (object_fd < 0) object_fd = memfd_create("ckernel-unit", MFD_CLOEXEC);
-    if (object_fd < 0) return -1;
-    snprintf(path, n, "/proc/self/fd/%d", object_fd);
-    return 0;
-}
-
 /* The object of the compiled unit U, in the compiler's memory; its length
  * in *LEN. NULL on failure. */
-static unsigned char *unit_object(compile_unit *u, const char *path, size_t *len) {
-    if (tcc_output_file(u->s, path) < 0) return NULL;
-    off_t end = lseek(object_fd, 0, SEEK_END);
-    if (end <= 0) return NULL;
-    unsigned char *obj = ck_tcc_malloc((size_t)end);
-    if (!obj || pread(object_fd, obj, (size_t)end, 0) != end) return NULL;
-    *len = (size_t)end;
-    return obj;
+static const unsigned char *unit_object(compile_unit *u, size_t *len) {
+    if (tcc_output_file(u->s, TCCFILES_OBJECT) < 0) return NULL;
+    return tccfiles_object(len);
 }
 
-/* Link the object OBJ (LEN bytes) into the arena. 0 or -1. */
 /* Link the object OBJ (LEN bytes) into the arena; LAID_OUT by
  * layout_object, with data to write if RW. 0 or -1. */
-static int link_object(compile_unit *u, const char *path, const unsigned char *obj, size_t len,
+static int link_object(compile_unit *u, const unsigned char *obj, size_t len,
                        int laid_out, int rw) {
-    if (ftruncate(object_fd, 0) < 0 || pwrite(object_fd, obj, len, 0) != (ssize_t)len) return -1;
-    if (tcc_add_file(u->link, path) < 0) return -1;
+    tccfiles_set_object(obj, len);
+    if (tcc_add_file(u->link, TCCFILES_OBJECT) < 0) return -1;
     int size = tcc_relocate(u->link, NULL);
     if (size < 0) return -1;
     /* page-aligned when anything is: libtcc aligns addresses, not offsets */
@@ -530,16 +516,15 @@ static int guarded(compile_unit *u, int (*fn)(compile_unit *, const void *, size
 
 static int compile_and_link(compile_unit *u, const void *src, size_t unused) {
     (void)unused;
-    char path[64];
     size_t len = 0, laid_len = 0;
-    if (tcc_compile_string(u->s, src) < 0 || object_path(path, sizeof path) < 0) return -1;
-    unsigned char *obj = unit_object(u, path, &len);
+    if (tcc_compile_string(u->s, src) < 0) return -1;
+    const unsigned char *obj = unit_object(u, &len);
     if (!obj) return -1;
     int rw = 1;
     unsigned char *laid = layout_object(obj, len, u->readonly, &laid_len, &rw, ck_tcc_malloc);
     if (!laid) log_warn("a unit's object was not as expected: its literals stay writable");
-    return laid ? link_object(u, path, laid, laid_len, 1, rw)
-                : link_object(u, path, obj, len, 0, 1);
+    return laid ? link_object(u, laid, laid_len, 1, rw)
+                : link_object(u, obj, len, 0, 1);
 }
 
 int compile_source(compile_unit *u, const char *src) {
@@ -548,8 +533,7 @@ int compile_source(compile_unit *u, const char *src) {
 }
 
 static int link_foreign(compile_unit *u, const void *obj, size_t len) {
-    char path[64];
-    return object_path(path, sizeof path) < 0 ? -1 : link_object(u, path, obj, len, 0, 1);
+    return link_object(u, obj, len, 0, 1);
 }
 
 int compile_object(compile_unit *u, const unsigned char *obj, size_t len) {

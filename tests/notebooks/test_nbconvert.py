@@ -108,7 +108,12 @@ def test_bundled_notebook_runs(path, tmp_path):
     nb = execute(path, tmp_path)
     for i, cell in enumerate(code_cells(nb)):
         assert cell.execution_count is not None, f"cell {i} did not run"
-        if "raises-exception" not in tags(cell):
+        if "raises-exception" in tags(cell):
+            # a cell that fails on purpose still does: else the prose around it is wrong
+            assert errors(cell), f"cell {i} is tagged raises-exception but ran without error"
+            ename = cell.metadata.get("ckernel_expect", {}).get("ename")
+            assert ename in (None, errors(cell)[0]["ename"]), f"cell {i}: {errors(cell)[0]}, not {ename}"
+        else:
             assert errors(cell) == [], f"cell {i}: {cell.source!r}\n{errors(cell)}"
             # every cell that ran shows what it measured (a cell that only
             # configures the kernel with magics runs no C)

@@ -228,7 +228,8 @@ static void header_fields(void **state) {
     assert_string_equal(json_string_value(json_object_get(h, "session")), "9f1c");
     assert_string_equal(json_string_value(json_object_get(h, "username")), "kernel");
     assert_string_equal(json_string_value(json_object_get(h, "version")), "5.3");
-    assert_int_equal(strlen(json_string_value(json_object_get(h, "msg_id"))), 36);
+    /* session_pid_count, as jupyter_client makes its own */
+    assert_int_equal(strncmp(json_string_value(json_object_get(h, "msg_id")), "9f1c_", 5), 0);
     const char *date = json_string_value(json_object_get(h, "date"));
     /* 2024-01-02T03:04:05.123456Z */
     assert_int_equal(strlen(date), 27);
