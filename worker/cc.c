@@ -38,6 +38,9 @@ static const struct { const char *flag; int prefix; const char *why; } refused[]
     { "-E", 0, "the cell is compiled, not only preprocessed" },
     { "-shared", 0, "the cell is linked into the session, not into a library" },
     { "-x", 1, "a cell is C" },
+    { "-m32", 0, "the worker is a 64-bit process: a cell is x86-64 code" },
+    { "-mx32", 0, "the worker is a 64-bit process: a cell is x86-64 code" },
+    { "-m16", 0, "the worker is a 64-bit process: a cell is x86-64 code" },
 };
 
 /* The error for a refused flag among WORDS[1..N), or NULL. */

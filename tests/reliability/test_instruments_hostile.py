@@ -188,3 +188,14 @@ def test_a_cell_that_takes_the_leak_scans_signal_does_not_lose_the_session(fresh
         assert reply["content"]["status"] == "ok", reply["content"]
         assert reply["metadata"]["ckernel"]["measure"]["leaked_blocks"] == 1, leak_line(msgs)
     assert_state(kc)
+
+
+def test_cc_32_bit_code_is_refused_with_the_reason(fresh_kernel):
+    """-m32 made an ELF32 object that the linker called "invalid object file"."""
+    km, kc = fresh_kernel
+    setup_state(kc)
+    for flag in ("-m32", "-mx32"):
+        reply, _ = run(kc, f"%%cc gcc {flag}\nint narrow(void) {{ return 5; }}", timeout=60)
+        assert reply["status"] == "error" and reply["ename"] == "MagicError", reply
+        assert "64-bit" in reply["evalue"], reply
+    assert_state(kc)
