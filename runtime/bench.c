@@ -117,6 +117,17 @@ static long round_up(long n) {
     return 10 * p;
 }
 
+/* The next n while growing: Go's predictN, aiming 20% past GOAL ns a run
+ * after a run of N operations took NS ns, growing at most 100x. */
+static long predict_n(long n, double ns, double goal) {
+    double per = ns > 0 ? ns / (double)n : 1;
+    double want = goal * 1.2 / per;
+    long next = want > 1e9 ? 1000000000L : (long)want;
+    if (next > n * 100) next = n * 100;
+    if (next <= n) next = n + 1;
+    return round_up(next);
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -219,13 +230,7 @@ RT_BODY int bench_next(nb_b *b) {
                 }
                 if (b->n < 1000000000L) b->n = want < 1 ? 1 : want > 1e9 ? 1000000000L : (long)want;
             } else {
-                /* Go's predictN: aim 20% past the goal, grow at most 100x */
-                double per = ns > 0 ? ns / (double)b->n : 1;
-                double want = goal * 1.2 / per;
-                long n = want > 1e9 ? 1000000000L : (long)want;
-                if (n > b->n * 100) n = b->n * 100;
-                if (n <= b->n) n = b->n + 1;
-                b->n = round_up(n);
+                b->n = predict_n(b->n, ns, goal);
             }
         } else {
             cur.ns[cur.round] = ns / (double)b->n;
@@ -271,6 +276,75 @@ nb_result nb_bench_ctx(const char *name, void (*fn)(nb_b *b), void *ctx) {
 }
 
 nb_result nb_bench(const char *name, void (*fn)(nb_b *b)) { return nb_bench_ctx(name, fn, NULL); }
+
+/* ------------------------------------------------- benchmarks in turns */
+
+/* One run of N operations of C's function, as bench_next times one. */
+static void case_run(const nb_bench_case *c, long n, int round) {
+    nb_b b;
+    memset(&b, 0, sizeof b);
+    b.n = n;
+    b.ctx = c->ctx;
+    nb_start_timer(&b);
+    c->fn(&b);
+    nb_stop_timer(&b);
+    cur.ns[round] = (double)b.elapsed_ / (double)n;
+    cur.cpu[round] = (double)b.cpu_elapsed_ / (double)n;
+    cur.bytes[round] = (double)b.bytes_ / (double)n;
+    cur.allocs[round] = (double)b.allocs_ / (double)n;
+}
+
+/* Operations per run so that a run of C takes GOAL ns, found as bench_next finds it. */
+static long case_calibrate(const nb_bench_case *c, double goal) {
+    for (long n = 1;; ) {
+        case_run(c, n, 0);
+        double ns = cur.ns[0] * (double)n;
+        if (ns >= goal / 2 || n >= 1000000000L) {
+            double want = goal / (cur.ns[0] > 0 ? cur.ns[0] : 1);
+            return want < 1 ? 1 : want > 1e9 ? 1000000000L : (long)want;
+        }
+        n = predict_n(n, ns, goal);
+    }
+}
+
+/* Report a case's runs (in FIG) as nb_bench reports a benchmark. */
+RT_BODY void case_report(nb_bench_case *c, long n, double fig[4][ROUNDS]) {
+    bench_begin(c->name, c->ctx);
+    cur.b.n = n;
+    memcpy(cur.ns, fig[0], sizeof cur.ns);
+    memcpy(cur.cpu, fig[1], sizeof cur.cpu);
+    memcpy(cur.bytes, fig[2], sizeof cur.bytes);
+    memcpy(cur.allocs, fig[3], sizeof cur.allocs);
+    finish();
+    c->result = last;
+    c->result.name = c->name;            /* the caller's: cur.name is reused */
+}
+
+/* Each case's n is found on its own; then the timed runs go in turns (a
+ * run of each, five times, the order rotating), so that whatever the
+ * machine does meanwhile weighs on all of them alike. */
+void nb_bench_interleaved(nb_bench_case *cases, int ncases) {
+    enum { MAX_CASES = 8 };
+    static double fig[MAX_CASES][4][ROUNDS];   /* static: not the cell's stack */
+    static long n[MAX_CASES];
+    double goal = bench_seconds * 1e9 / ROUNDS;
+    if (ncases > MAX_CASES) ncases = MAX_CASES;
+    for (int k = 0; k < ncases; k++) n[k] = case_calibrate(&cases[k], goal);
+    for (int r = 0; r < ROUNDS; r++)
+        for (int i = 0; i < ncases; i++) {
+            int k = (r + i) % ncases;
+            case_run(&cases[k], n[k], r);
+            fig[k][0][r] = cur.ns[r];
+            fig[k][1][r] = cur.cpu[r];
+            fig[k][2][r] = cur.bytes[r];
+            fig[k][3][r] = cur.allocs[r];
+        }
+    for (int k = 0; k < ncases; k++) {
+        RT_STACK_ENTER();
+        case_report(&cases[k], n[k], fig[k]);
+        RT_STACK_LEAVE();
+    }
+}
 
 /* ------------------------------------------------------ the heap's cost */
 

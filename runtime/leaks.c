@@ -39,6 +39,7 @@
 #define MAX_ROOTS 512
 #define MAX_THREADS 256
 #define ANSWER_NS 2000000000ll              /* a thread's time to answer STOP_SIGNAL */
+#define BLOCKED_NS 100000000ll              /* ... if it blocks STOP_SIGNAL */
 #define READ_BUDGET ((uint64_t)32 << 20)    /* heap bytes read at most: about 20 ms */
 
 typedef struct { uintptr_t lo, hi; } span;
@@ -270,6 +271,8 @@ static struct {
     int nsent;
 } T;
 
+static uintptr_t hex_digit(char c) { return (uintptr_t)(c <= '9' ? c - '0' : c - 'a' + 10); }
+
 static long futex(int *addr, int op, int val) {
     return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
 }
@@ -334,53 +337,86 @@ static int signal_new_threads(pid_t self) {
     return added;
 }
 
-static int thread_alive(pid_t tid) {
-    char path[64];
+/* "/proc/self/task/TID" and SUFFIX in PATH (no stdio: it may allocate). */
+static void task_path(pid_t tid, const char *suffix, char *path) {
     int n = 0;
     char digits[16];
     do digits[n++] = (char)('0' + tid % 10); while ((tid /= 10) && n < 15);
     memcpy(path, "/proc/self/task/", 16);
     for (int i = 0; i < n; i++) path[16 + i] = digits[n - 1 - i];
-    path[16 + n] = 0;
+    strcpy(path + 16 + n, suffix);
+}
+
+static int thread_alive(pid_t tid) {
+    char path[64];
+    task_path(tid, "", path);
     return access(path, F_OK) == 0;
 }
 
+/* Whether thread TID blocks STOP_SIGNAL now (its SigBlk line). A thread
+ * inside on_stop does too, for as long as it takes to leave it. */
+static int blocks_stop_signal(pid_t tid) {
+    char path[64], buf[4096];
+    task_path(tid, "/status", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[got > 0 ? got : 0] = 0;
+    const char *at = strstr(buf, "\nSigBlk:");
+    if (!at) return 0;
+    uint64_t mask = 0;
+    for (at += 9; *at == '\t' || *at == ' '; at++) {}
+    for (; (*at >= '0' && *at <= '9') || (*at >= 'a' && *at <= 'f'); at++)
+        mask = mask << 4 | hex_digit(*at);
+    return (mask >> (STOP_SIGNAL - 1)) & 1;
+}
+
 /* Threads signalled that have not answered and still live (a thread
- * that exited after it was listed never answers). */
-static int missing_answers(void) {
+ * that exited after it was listed never answers); with UNBLOCKED, only
+ * those that do not block STOP_SIGNAL. */
+static int missing_answers(int unblocked) {
     int missing = 0;
     for (int i = 0; i < T.nsent; i++) {
         int seen = 0;
         for (int k = 0; k < T.taken && k < MAX_THREADS; k++) seen |= T.t[k].tid == T.sent[i];
-        if (!seen && thread_alive(T.sent[i])) missing++;
+        if (!seen && thread_alive(T.sent[i]) && !(unblocked && blocks_stop_signal(T.sent[i])))
+            missing++;
     }
     return missing;
 }
 
-/* Wait until every thread signalled answered (or is gone). 0, or -1. */
+/* Wait until every thread signalled answered (or is gone). 0, or -1 (or
+ * -2: those missing block STOP_SIGNAL). A
+ * thread that still blocks STOP_SIGNAL after BLOCKED_NS never answers
+ * (nor did it after the last cell): no use waiting ANSWER_NS for it. */
 static int wait_answers(void) {
-    int64_t deadline = now_ns() + ANSWER_NS;
+    int64_t start = now_ns(), deadline = start + ANSWER_NS;
     for (int round = 1;; round++) {
         int got = __atomic_load_n(&T.answered, __ATOMIC_SEQ_CST);
-        if ((got >= T.nsent || round % 16 == 0) && !missing_answers()) return 0;
-        if (now_ns() > deadline) return missing_answers() ? -1 : 0;
+        if ((got >= T.nsent || round % 16 == 0) && !missing_answers(0)) return 0;
+        int64_t now = now_ns();
+        if (now > deadline) return missing_answers(0) ? -1 : 0;
+        if (round % 16 == 0 && now - start > BLOCKED_NS && !missing_answers(1)) return -2;
         struct timespec wait = { 0, 1000000 };
         syscall(SYS_futex, &T.answered, FUTEX_WAIT_PRIVATE, got, &wait, NULL, 0);
     }
 }
 
+/* Checked at each scan: a cell may have given STOP_SIGNAL a handler of
+ * its own, or SIG_DFL, which for a real-time signal ends the process. */
 static void install_handler(void) {
-    static int done;
-    if (done) return;
     struct sigaction sa;
+    if (sigaction(STOP_SIGNAL, NULL, &sa) == 0 && sa.sa_sigaction == on_stop) return;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_stop;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
-    if (sigaction(STOP_SIGNAL, &sa, NULL) == 0) done = 1;
+    sigaction(STOP_SIGNAL, &sa, NULL);
 }
 
-/* Stop every other thread: 0, or -1 if one did not answer. Threads a
+/* Stop every other thread: 0, or -1 if one did not answer (-2: it blocks
+ * STOP_SIGNAL). Threads a
  * stopped thread started meanwhile are found by listing again. */
 static int stop_threads(void) {
     if (__libc_single_threaded) return 0;       /* and T is not written: a page less to fault */
@@ -392,7 +428,8 @@ static int stop_threads(void) {
     for (int round = 0; round < 8; round++) {
         int added = signal_new_threads(self);
         if (added <= 0) return added;
-        if (wait_answers() < 0) return -1;
+        int waited = wait_answers();
+        if (waited < 0) return waited;
     }
     return -1;
 }
@@ -403,8 +440,6 @@ static void resume_threads(void) {
     futex(&T.hold, FUTEX_WAKE_PRIVATE, 1 << 30);
     memset(T.t, 0, sizeof T.t);                   /* no stale registers as roots next time */
 }
-
-static uintptr_t hex_digit(char c) { return (uintptr_t)(c <= '9' ? c - '0' : c - 'a' + 10); }
 
 /* The end of the mapping holding SP, from /proc/self/maps (read without
  * stdio, which allocates), or 0. */
@@ -506,8 +541,9 @@ long nb_internal_leak_scan(const nb_range *cells, size_t ncells, const nb_range 
     list_roots();                                   /* before stopping anyone: it may take a lock */
     rt_alloc_lock();
     long found = NB_LEAKS_NO_MEMORY;
-    if (stop_threads() < 0) {
-        found = NB_LEAKS_THREAD;
+    int stopped = stop_threads();
+    if (stopped < 0) {
+        found = stopped == -2 ? NB_LEAKS_THREAD_BLOCKS : NB_LEAKS_THREAD;
     } else if (take_blocks() == 0) {
         int over = 0;
         uint64_t read = 0;                          /* the cells' globals and the heap */

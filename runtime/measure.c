@@ -170,6 +170,8 @@ static void leaks_words(const nb_measure *m, char *out, size_t n) {
     *out = 0;
     if (m->leaks_checked == NB_LEAKS_THREAD) {
         snprintf(out, n, "leaks not checked (a thread did not stop)");
+    } else if (m->leaks_checked == NB_LEAKS_THREAD_BLOCKS) {
+        snprintf(out, n, "leaks not checked (a thread did not stop: it blocks the signal that stops it)");
     } else if (m->leaks_checked == NB_LEAKS_TOO_BIG) {
         snprintf(out, n, "leaks not checked (over 32 MiB to read)");
     } else if (m->leaks_checked == NB_LEAKS_NO_MEMORY) {

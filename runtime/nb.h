@@ -46,6 +46,19 @@ typedef struct nb_result {
 nb_result nb_bench(const char *name, void (*fn)(nb_b *b));
 /* nb_bench with a context pointer, passed to FN as b->ctx. */
 nb_result nb_bench_ctx(const char *name, void (*fn)(nb_b *b), void *ctx);
+/* Several benchmarks measured together: each one's n is found as nb_bench
+ * finds it, then their timed runs go in turns, so that the machine's load
+ * weighs on all of them alike and claims comparing them hold on a busy
+ * machine. Prints a Benchmark line for each and fills each RESULT.
+ *   nb_bench_case c[] = { { "Heap", bench_heap }, { "Stack", bench_stack } };
+ *   nb_bench_interleaved(c, 2);          (then c[0].result, c[1].result) */
+typedef struct nb_bench_case {
+    const char *name;
+    void (*fn)(nb_b *b);
+    void *ctx;                       /* passed as b->ctx */
+    nb_result result;
+} nb_bench_case;
+void nb_bench_interleaved(nb_bench_case *cases, int ncases);
 /* The statement form, for a cell's top level too:
  *   for (NB_BENCH(b, "name")) { for (long i = 0; i < b->n; i++) ...; }
  * runs the block as nb_bench runs FN; nb_bench_last() gives the figures. */

@@ -62,13 +62,15 @@ typedef struct nb_leak {
  * while). Each leak is reported once: the blocks found are marked and left
  * out of later scans. Up to MAX leaks go to OUT; returns how many there
  * are (*BYTES: their sizes summed), or, when nothing could be checked,
- * NB_LEAKS_THREAD (a thread did not answer), NB_LEAKS_TOO_BIG (more
+ * NB_LEAKS_THREAD (a thread did not answer; NB_LEAKS_THREAD_BLOCKS: it
+ * blocks the signal, so it never will), NB_LEAKS_TOO_BIG (more
  * than 32 MiB of globals and heap to read, some 20 ms) or
  * NB_LEAKS_NO_MEMORY. Allocates
  * nothing; call from the worker's main thread. */
 #define NB_LEAKS_THREAD (-1)
 #define NB_LEAKS_TOO_BIG (-2)
 #define NB_LEAKS_NO_MEMORY (-3)             /* no room for the scan's work */
+#define NB_LEAKS_THREAD_BLOCKS (-4)         /* a thread blocks the signal that stops it */
 long nb_internal_leak_scan(const nb_range *roots, size_t nroots, const nb_range *skip, size_t nskip,
                            nb_leak *out, size_t max, uint64_t *bytes);
 

@@ -30,6 +30,9 @@ enum {
     PROF_END_RUNTIME = 4            /* at the kernel's runtime (nb_bench and the like) */
 };
 
+/* How the cell kept SIGPROF from the sampler (prof_region.signal_lost). */
+enum { PROF_SIGNAL_BLOCKED = 1, PROF_SIGNAL_HANDLER = 2 };
+
 typedef struct prof_frame {
     uintptr_t pc;                   /* 0: empty slot */
     int state;                      /* 1 being named, 2 cell code, 3 other code */
@@ -56,6 +59,7 @@ typedef struct prof_region {
     uint64_t heap_untracked;        /* allocations whose block could not be followed */
     uint64_t used, cap;             /* words of LOG */
     int threads;                    /* threads sampled */
+    int signal_lost;                /* PROF_SIGNAL_*: the cell took SIGPROF from the sampler */
     prof_frame frames[PROF_FRAMES];
     prof_site sites[PROF_SITES];
     uint64_t log[];                 /* samples: (depth | flags << 8), then DEPTH pcs */

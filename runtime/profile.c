@@ -453,6 +453,7 @@ static void region_reset(int hz, int cell) {
 
 int prof_start(int hz, int heap, int cell) {
     if (prof_region_make() < 0) return -1;
+    if (R->active) prof_stop();             /* its timers, else they sample on, unowned */
     find_main_stack();
     region_reset(hz > 0 ? hz : 1000, cell);
     if (heap) {
@@ -465,6 +466,11 @@ int prof_start(int hz, int heap, int cell) {
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGPROF, &sa, NULL);
+    /* an earlier cell may have blocked it: its mask is the session's */
+    sigset_t prof;
+    sigemptyset(&prof);
+    sigaddset(&prof, SIGPROF);
+    pthread_sigmask(SIG_UNBLOCK, &prof, NULL);
     ntimers = 0;
     R->cpu_ns = process_cpu_ns();
     R->active = 1;
@@ -484,12 +490,24 @@ int prof_start(int hz, int heap, int cell) {
     return 0;
 }
 
+/* Whether the cell blocked SIGPROF or gave it a handler of its own: its
+ * samples were lost, and the profile says why instead of "no CPU time". */
+static void note_signal_lost(void) {
+    struct sigaction now;
+    sigset_t mask;
+    if (sigaction(SIGPROF, NULL, &now) == 0 && now.sa_sigaction != on_prof)
+        R->signal_lost |= PROF_SIGNAL_HANDLER;
+    if (pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 && sigismember(&mask, SIGPROF))
+        R->signal_lost |= PROF_SIGNAL_BLOCKED;
+}
+
 void prof_stop(void) {
     if (!R) return;
     if (R->heap) { prof_heap_end(); return; }
     if (!R->active) return;
     R->active = 0;
     R->cpu_ns = process_cpu_ns() - R->cpu_ns;
+    note_signal_lost();
     while (__atomic_exchange_n(&timers_lock, 1, __ATOMIC_ACQUIRE)) {}
     if (have_scan_timer) timer_delete(scan_timer);
     have_scan_timer = 0;

@@ -29,8 +29,11 @@ void nb_profile_start(void) {
         start_used = r->used;
         return;
     }
-    started_here = !(r && r->active);
-    if (started_here && prof_start(1000, 0, 0) < 0) return;
+    /* running with cell 0: an earlier nb_profile_start's (called twice),
+     * which the next nb_profile_stop ends; else %%profile's, left on */
+    int running = r && r->active;
+    started_here = !running || r->cell == 0;
+    if (!running && prof_start(1000, 0, 0) < 0) return;
     r = prof_region_get();
     start_used = __atomic_load_n(&r->used, __ATOMIC_ACQUIRE);
     start_cpu_ns = cpu_now();

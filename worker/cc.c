@@ -38,6 +38,9 @@ static const struct { const char *flag; int prefix; const char *why; } refused[]
     { "-E", 0, "the cell is compiled, not only preprocessed" },
     { "-shared", 0, "the cell is linked into the session, not into a library" },
     { "-x", 1, "a cell is C" },
+    { "-m32", 0, "the worker is a 64-bit process: a cell is x86-64 code" },
+    { "-mx32", 0, "the worker is a 64-bit process: a cell is x86-64 code" },
+    { "-m16", 0, "the worker is a 64-bit process: a cell is x86-64 code" },
 };
 
 /* The error for a refused flag among WORDS[1..N), or NULL. */
@@ -124,6 +127,54 @@ static void tmpdir_remove(const tmpdir *t) {
     rmdir(t->path);
 }
 
+/* Whether process PID's command line names DIR (a tool of that compile,
+ * not a process that reused its pid). */
+static int runs_in(int pid, const tmpdir *dir) {
+    char p[64], buf[8192];
+    snprintf(p, sizeof p, "/proc/%d/cmdline", pid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    if (n <= 0) return 0;
+    for (ssize_t i = 0; i < n; i++) if (!buf[i]) buf[i] = ' ';
+    buf[n] = 0;
+    return strstr(buf, dir->path) != NULL;
+}
+
+/* The parent of process PID, or 0. */
+static int parent_of(int pid) {
+    char p[64], buf[512];
+    snprintf(p, sizeof p, "/proc/%d/stat", pid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    const char *paren = strrchr(buf, ')');
+    int ppid = 0;
+    return paren && sscanf(paren + 2, "%*c %d", &ppid) == 1 ? ppid : 0;
+}
+
+/* A tool still running from DIR (its pid written there when it started)
+ * is killed, and its children (cc1, as) first: a compile whose worker
+ * was interrupted would otherwise go on, orphaned, for as long as it takes. */
+static void tool_kill(const tmpdir *t) {
+    char p[700], buf[32] = "";
+    snprintf(p, sizeof p, "%s/pid", t->path);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    int tool = n > 0 ? atoi(buf) : 0;
+    if (tool <= 1 || !runs_in(tool, t)) return;
+    kill(tool, SIGSTOP);                    /* no new children meanwhile */
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        int pid = atoi(e->d_name);
+        if (pid > 1 && parent_of(pid) == tool) kill(pid, SIGKILL);
+    }
+    if (d) closedir(d);
+    kill(tool, SIGKILL);
+}
+
 void cc_clean_after(int pid) {
     char prefix[64];
     int n = snprintf(prefix, sizeof prefix, "ckernel-cc-%d-", pid);
@@ -132,6 +183,7 @@ void cc_clean_after(int pid) {
         if (strncmp(e->d_name, prefix, (size_t)n)) continue;
         tmpdir t;
         snprintf(t.path, sizeof t.path, "%.300s/%.90s", tmp_base(), e->d_name);
+        tool_kill(&t);
         tmpdir_remove(&t);
     }
     if (d) closedir(d);
@@ -157,18 +209,24 @@ static char *read_file(const char *path, size_t *len) {
 }
 
 /* The worker's environment with LC_ALL=C: messages in plain ASCII
- * quotes, which diag.c finds names between. */
-static char **tool_environ(void) {
+ * quotes, which diag.c finds names between; and TMPDIR=DIR, so that the
+ * compiler's own temporary files go where cc_clean_after finds them. */
+static char **tool_environ(const tmpdir *dir) {
     static char **env;
+    static size_t tmp_slot;
+    static char tmp_var[420];
+    snprintf(tmp_var, sizeof tmp_var, "TMPDIR=%s", dir->path);
     if (env) return env;
     size_t n = 0;
     while (environ[n]) n++;
-    env = calloc(n + 2, sizeof *env);
+    env = calloc(n + 3, sizeof *env);
     if (!env) return environ;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "LC_ALL=", 7)) env[k++] = environ[i];
+        if (strncmp(environ[i], "LC_ALL=", 7) && strncmp(environ[i], "TMPDIR=", 7)) env[k++] = environ[i];
     env[k++] = "LC_ALL=C";
+    tmp_slot = k;
+    env[tmp_slot] = tmp_var;
     return env;
 }
 
@@ -192,11 +250,14 @@ static int run_tool(char *const *argv, const tmpdir *dir, char **out) {
     posix_spawnattr_setsigdefault(&at, &all);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, tool_environ());
+    int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, tool_environ(dir));
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     *out = NULL;
     if (rc != 0) { errno = rc; return -1; }
+    char pid_path[512], pid_text[32];       /* for the snapshot, should the worker die now */
+    snprintf(pid_path, sizeof pid_path, "%s/pid", dir->path);
+    write_file(pid_path, pid_text, (size_t)snprintf(pid_text, sizeof pid_text, "%d", (int)pid));
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     *out = read_file(path, NULL);
@@ -248,7 +309,7 @@ static int pass_messages(const char *compiler, char *out, compile_diag_fn diag, 
         if (next) *next++ = 0;
         message m;
         if (!parse_message(l, &m)) {
-            if (strstr(l, "error")) {            /* the driver's: an unknown option */
+            if (strstr(l, "error:")) {           /* the driver's: an unknown option */
                 snprintf(msg, sizeof msg, "%s", l);
                 diag(opaque, msg);
                 errors++;
@@ -337,7 +398,11 @@ unsigned char *cc_compile(const cc_spec *spec, const char *options, const char *
         int errors = pass_messages(spec->compiler, out ? out : "", diag, opaque, &rem);
         *remarks = rem.s;
         if (status == 0) obj = (unsigned char *)read_file(obj_path, len);
-        if (!obj && !errors) {
+        if (!obj && !errors && status == 0) {   /* --version, -###, -fsyntax-only, -M */
+            snprintf(msg, sizeof msg, "%s: error: the compiler made no object file: one of the "
+                     "cell's flags (%s) stops it before it compiles", spec->compiler, spec->flags);
+            diag(opaque, msg);
+        } else if (!obj && !errors) {
             snprintf(msg, sizeof msg, "%s: error: the compiler failed (exit status %d)",
                      spec->compiler, status);
             diag(opaque, msg);

@@ -192,7 +192,7 @@ static void site_words(const site_info *si, char *out, size_t n) {
 }
 
 /* The text list: one line a site and size, with a count. */
-static void list_text(const site_info *sites, long n, char **text, char **html) {
+static void list_text(const site_info *sites, long n, uint64_t total, char **text, char **html) {
     size_t tl = 0, hl = 0;
     FILE *t = open_memstream(text, &tl), *h = open_memstream(html, &hl);
     if (!t || !h) {
@@ -221,6 +221,11 @@ static void list_text(const site_info *sites, long n, char **text, char **html) 
         fprintf(h, fmt, lines > 1 ? "<br>" : "", count, found[i].size, where);
     }
     if (lines > LEAKS_SHOWN) fprintf(t, "\n(and %d more sites)", lines - LEAKS_SHOWN);
+    if (total > (uint64_t)n) {              /* the counts above are of the kept ones only */
+        const char *fmt = "%s(the list is of the first %ld of the %llu blocks leaked)";
+        fprintf(t, fmt, "\n", n, (unsigned long long)total);
+        fprintf(h, fmt, "<br>", n, (unsigned long long)total);
+    }
     free(done);
     fclose(t);
     fclose(h);
@@ -242,7 +247,7 @@ json_t *leaks_report(session *s, const char *code, const char *cflags, int count
                                               "function", sites[i].function,
                                               "cell", int_or_null(sites[i].cell),
                                               "line", int_or_null(sites[i].line)));
-    list_text(sites, nfound, text, html);
+    list_text(sites, nfound, m->leaked_blocks, text, html);
     free(sites);
     return list;
 }

@@ -17,8 +17,10 @@
 #include <string.h>
 #include <stdint.h>
 #include <time.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "compile.h"
@@ -65,41 +67,64 @@ static void send_ready(int takeover) {
                          "takeover", takeover));
 }
 
-/* Fork the sleeping copy. Returns its pid in the worker, 0 when no copy
- * could be made, and -1 in the copy once it has taken over. */
-static pid_t fork_snapshot(void) {
-    sigset_t usr1, old;
-    sigemptyset(&usr1);
-    sigaddset(&usr1, SIGUSR1);
-    sigprocmask(SIG_BLOCK, &usr1, &old);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid != 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        if (pid < 0) log_warn("no snapshot (fork: %s): a crash will lose the session", strerror(errno));
-        return pid < 0 ? 0 : pid;
-    }
-    /* The copy: sleep until the parent dies. */
-    prctl(PR_SET_PDEATHSIG, SIGUSR1);
-    if (getppid() == parent) {
-        int sig;
-        sigwait(&usr1, &sig);
-    }
-    /* The thread that forked us died, but other threads of its process (a
-     * cell's) may live on a moment, and we would be handed to one of them
-     * first: wait until the whole process is gone and we belong to the
-     * kernel (its subreaper), drop any second SIGUSR1, then die with the
-     * kernel from now on. */
-    for (int i = 0; getppid() == parent && i < 20000; i++) usleep(100);
-    struct timespec zero = { 0, 0 };
-    while (sigtimedwait(&usr1, NULL, &zero) > 0) {}
+/* The copy, once forked by MIDDLE: sleep until the worker (PIDFD) is gone, whole
+ * (other threads of its process, a cell's, may live on a moment), and die
+ * with the kernel, whose child it is, from now on. */
+static void snapshot_sleep(int pidfd, pid_t worker, pid_t middle) {
+    while (getppid() == middle) usleep(50);   /* it exits at once: then the kernel's */
+    pid_t kernel = getppid();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    compile_after_fork();
-    cc_clean_after((int)parent);          /* a compiler's files, if it died compiling */
-    jsonmem_after_fork();
-    pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    return -1;
+    if (getppid() != kernel) _exit(0);                  /* the kernel is gone already */
+    struct pollfd p = { pidfd, POLLIN, 0 };
+    while (pidfd >= 0 && poll(&p, 1, -1) < 0 && errno == EINTR) {}
+    while (pidfd < 0 && kill(worker, 0) == 0) usleep(1000);   /* no pidfd: ask */
+    if (pidfd >= 0) close(pidfd);
+}
+
+/* Fork the sleeping copy. Returns its pid in the worker, 0 when no copy
+ * could be made, and -1 in the copy once it has taken over.
+ *
+ * The copy is the worker's grandchild: its parent exits at once, so it is
+ * the kernel's child (the kernel is a subreaper) and never the worker's.
+ * A cell's `while (wait(NULL) > 0)` then reaps the cell's own children
+ * and ends, as in a program, instead of waiting for the snapshot forever.
+ * It learns of the worker's death through a pidfd of the worker. */
+static pid_t fork_snapshot(void) {
+    pid_t worker = getpid();
+    int pidfd = (int)syscall(SYS_pidfd_open, worker, 0);     /* close-on-exec */
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        if (pidfd >= 0) close(pidfd);
+        log_warn("no snapshot (pipe: %s): a crash will lose the session", strerror(errno));
+        return 0;
+    }
+    pid_t middle = fork();
+    if (middle == 0) {                                  /* the parent of the copy: */
+        close(pipefd[0]);
+        pid_t middle_pid = getpid();
+        pid_t copy = fork();
+        if (copy != 0) {                                /* says its pid, and goes */
+            (void)!write(pipefd[1], &copy, sizeof copy);
+            _exit(0);
+        }
+        close(pipefd[1]);
+        snapshot_sleep(pidfd, worker, middle_pid);
+        compile_after_fork();
+        cc_clean_after((int)worker);          /* a compiler's files, if it died compiling */
+        jsonmem_after_fork();
+        pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
+        return -1;
+    }
+    close(pipefd[1]);
+    if (pidfd >= 0) close(pidfd);
+    pid_t copy = 0;
+    if (middle > 0) {
+        while (read(pipefd[0], &copy, sizeof copy) < 0 && errno == EINTR) {}
+        while (waitpid(middle, NULL, 0) < 0 && errno == EINTR) {}
+    }
+    close(pipefd[0]);
+    if (copy <= 0) log_warn("no snapshot (fork: %s): a crash will lose the session", strerror(errno));
+    return copy > 0 ? copy : 0;
 }
 
 /* The memory limit (%memory) counts what cells may map beyond what the
@@ -393,8 +418,7 @@ static pid_t next_snapshot;
 /* Kill the waiting snapshot (a copy it would be wrong to go back to). */
 static void discard_next_snapshot(void) {
     if (next_snapshot <= 0) return;
-    kill(next_snapshot, SIGKILL);
-    waitpid(next_snapshot, NULL, 0);
+    kill(next_snapshot, SIGKILL);           /* the kernel's child: it reaps it */
     next_snapshot = 0;
 }
 
@@ -597,9 +621,8 @@ static int execute(session *s, json_t *req) {
     escape_result_free(&er);
     cc_spec_free(&cc);
     session_result_free(&r);
-    if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit */
+    if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit (the kernel reaps it) */
     send_event(done);
-    if (snap > 0) waitpid(snap, NULL, 0);
     discard_next_snapshot();                /* (a cell that never started left it) */
     fflush(NULL);
     next_snapshot = fork_snapshot();        /* the next cell's, while the reply travels */

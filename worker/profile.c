@@ -154,8 +154,11 @@ void profile_begin(const magics *m, int count) {
     if (m->profile) prof_start(m->profile_hz, m->profile == 2, count);
 }
 
+/* Also a region a cell's nb_profile_start left open: its timers would
+ * sample every later cell. (A read of the record: no fault after a fork.) */
 void profile_end(const magics *m) {
-    if (m->profile) prof_stop();
+    const prof_region *r = prof_region_get();
+    if (m->profile || (r && r->active)) prof_stop();
 }
 
 /* ------------------------------------------------------------ after */
@@ -173,10 +176,13 @@ static json_t *cpu_metadata(const profile_data *d, const prof_region *r) {
     for (size_t i = 0; i < d->nl; i++)
         json_array_append_new(ls, json_pack("{s:i, s:i, s:I}", "cell", d->l[i].cell, "line", d->l[i].line,
                                             "samples", (json_int_t)d->l[i].value));
-    return json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:o, s:o}", "samples", (json_int_t)d->samples,
+    const char *lost = r->signal_lost & PROF_SIGNAL_HANDLER ? "handler"
+                     : r->signal_lost & PROF_SIGNAL_BLOCKED ? "blocked" : NULL;
+    return json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:o, s:o, s:o}", "samples", (json_int_t)d->samples,
                      "hz", r->hz, "threads", r->threads, "cpu_ns", (json_int_t)r->cpu_ns,
                      "sampler_ns", (json_int_t)r->handler_ns, "dropped", (json_int_t)r->dropped,
-                     "functions", fs, "lines", ls);
+                     "functions", fs, "lines", ls,
+                     "signal_lost", lost ? json_string(lost) : json_null());
 }
 
 static json_t *heap_metadata(const profile_data *d) {

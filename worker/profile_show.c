@@ -125,6 +125,16 @@ static void earlier_cells(const profile_data *d, textbuf *html, textbuf *text) {
     free(idx);
 }
 
+/* Why samples were lost when the cell kept SIGPROF from the sampler, or NULL. */
+static const char *signal_lost_note(int lost) {
+    if (lost & PROF_SIGNAL_HANDLER)
+        return "Samples lost: the cell installed its own SIGPROF handler, and the sampler's signal "
+               "went to it from then on.";
+    if (lost & PROF_SIGNAL_BLOCKED)
+        return "Samples lost: the cell blocked SIGPROF (sigprocmask), the signal the sampler sends.";
+    return NULL;
+}
+
 void profile_show_html(const profile_data *d, const prof_region *r, textbuf *html, textbuf *text) {
     double cpu_s = (double)r->cpu_ns / 1e9;
     double overhead = r->cpu_ns ? 100.0 * (double)r->handler_ns / (double)r->cpu_ns : 0;
@@ -141,9 +151,19 @@ void profile_show_html(const profile_data *d, const prof_region *r, textbuf *htm
     profile_xml(html, summary);
     textbuf_puts(html, "</div>\n");
     textbuf_printf(text, "%%%%profile: %s\n\n", summary);
+    const char *lost = signal_lost_note(r->signal_lost);
+    if (lost) {
+        textbuf_puts(html, "<div>");
+        profile_xml(html, lost);
+        textbuf_puts(html, "</div>\n");
+        textbuf_printf(text, "%s\n", lost);
+    }
     if (d->samples == 0) {
-        textbuf_puts(html, "<div>No samples: the cell used less CPU time than one sampling period.</div></div>\n");
-        textbuf_puts(text, "No samples: the cell used less CPU time than one sampling period.\n");
+        if (!lost) {
+            textbuf_puts(html, "<div>No samples: the cell used less CPU time than one sampling period.</div>");
+            textbuf_puts(text, "No samples: the cell used less CPU time than one sampling period.\n");
+        }
+        textbuf_puts(html, "</div>\n");
         return;
     }
     profile_flame_svg(d, "CPU time by call stack (callers below, wider = more samples)", html);

@@ -111,8 +111,17 @@ def expect(**claims):
     ename="MemoryError" for a cell that fails on purpose (tests/notebooks/
     test_nbconvert.py), escape=[{"function", "name", "verdict"}, ...] for
     facts of its %escape report, the reply's metadata.ckernel.escape
-    (tests/notebooks/test_escape_reports.py)."""
+    (tests/notebooks/test_escape_reports.py; "detail_has": a part of the
+    fact's detail), escape_none=[...] for facts it must not have."""
     cells[-1].metadata["ckernel_expect"] = claims
+
+
+def escape_fact(function, name, verdict, detail_has=None):
+    """One fact of a %escape report, for expect(escape=[...])."""
+    fact = {"function": function, "name": name, "verdict": verdict}
+    if detail_has:
+        fact["detail_has"] = detail_has
+    return fact
 
 
 def shows(*texts):

@@ -134,7 +134,7 @@ def test_bundled_notebook_runs(path, tmp_path):
                 lines = measure_lines(cell)
                 assert len(lines) == 1, f"cell {i}: {cell.source!r}: no measurement line"
                 assert "text/html" in lines[0]["data"] and "heap" in lines[0]["data"]["text/plain"]
-        # what the prose says the kernel showed under the cell (nbgen.expect(shows=[...]))
+        # what the prose says the kernel showed under the cell (nbgen.shows(...))
         for text in cell.metadata.get("ckernel_expect", {}).get("shows", []):
             assert text in ANSI.sub("", outputs_text(cell)), f"cell {i}: no {text!r} in its output"
 

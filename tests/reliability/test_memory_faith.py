@@ -186,12 +186,13 @@ def test_losing_worker_and_snapshot_is_said_plainly(fresh_kernel):
 DIR *d = opendir("/proc");
 struct dirent *e;
 while ((e = readdir(d))) {
-    char path[300]; int pid = atoi(e->d_name), ppid = 0;
-    if (pid <= 0) continue;
+    char path[300]; int pid = atoi(e->d_name), ppid = 0, pgrp = 0;
+    if (pid <= 0 || pid == getpid()) continue;
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f) continue;
-    if (fscanf(f, "%*d %*s %*c %d", &ppid) == 1 && ppid == getpid()) kill(pid, SIGKILL);
+    /* the snapshot: the kernel's child, in the worker's process group */
+    if (fscanf(f, "%*d %*s %*c %d %d", &ppid, &pgrp) == 2 && pgrp == getpgrp()) kill(pid, SIGKILL);
     fclose(f);
 }
 *(volatile int *)0 = 1;

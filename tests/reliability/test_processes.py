@@ -151,3 +151,22 @@ def test_a_forked_child_that_runs_off_the_cell_ends_there():
             assert run_ok(kc, 'printf("%d %d\\n", forks, getpid() > 0);') == "2 1\n"
     finally:
         stop_kernel(km, kc)
+
+
+def test_waiting_for_every_child_ends_as_in_a_program():
+    """`while (wait(NULL) > 0)` reaps the cell's children and ends (ECHILD),
+    as in a compiled program: the snapshot is the kernel's child, never the
+    worker's, so a cell cannot wait for it. Then a crash still rolls back."""
+    km, kc = start_kernel()
+    try:
+        run_ok(kc, "#include <stdio.h>\n#include <errno.h>\n#include <unistd.h>\n#include <signal.h>\n"
+                   "#include <sys/wait.h>\nint kept = 7;")
+        out = run_ok(kc, "for (int i = 0; i < 3; i++) if (fork() == 0) _exit(i);\n"
+                         "int reaped = 0;\nwhile (wait(NULL) > 0) reaped++;\n"
+                         'printf("%d %d\\n", reaped, errno == ECHILD);', timeout=30)
+        assert out == "3 1\n", out
+        reply, _ = run(kc, "kept = 8;\nraise(SIGSEGV);")
+        assert reply["status"] == "error", reply
+        assert run_ok(kc, 'printf("%d\\n", kept);') == "7\n"
+    finally:
+        stop_kernel(km, kc)

@@ -512,12 +512,25 @@ static void bench_alloc(nb_b *b) {
     for (long i = 0; i < b->n; i++) m_free(m_alloc(32));
 }
 
-static void test_bench(void **state) {
-    (void)state;
+/* A cell whose displays go to the test's sink and whose benchmarks are
+ * short; returns the benchmark time to restore with bench_cell_end. */
+static double bench_cell_begin(void) {
     memset(&sunk, 0, sizeof sunk);
     nb_internal_set_sink(record, NULL);
     nb_internal_cell_begin();
-    double old = nb_bench_time(0.02);
+    return nb_bench_time(0.02);
+}
+
+static void bench_cell_end(double old) {
+    nb_bench_time(old);
+    nb_measure m;
+    nb_internal_cell_end(&m);
+    nb_internal_set_sink(NULL, NULL);
+}
+
+static void test_bench(void **state) {
+    (void)state;
+    double old = bench_cell_begin();
     nb_result r = nb_bench("alloc", bench_alloc);
     assert_true(r.n >= 1);
     assert_true(r.ns_per_op > 0);
@@ -539,10 +552,36 @@ static void test_bench(void **state) {
     assert_true(xml_ok(sunk.data[0], why, sizeof why));
     assert_non_null(strstr(sunk.data[0], "Alloc"));
     assert_non_null(strstr(sunk.data[1], "Loop"));
-    nb_bench_time(old);
-    nb_measure m;
-    nb_internal_cell_end(&m);
-    nb_internal_set_sink(NULL, NULL);
+    bench_cell_end(old);
+}
+
+static void bench_nothing(nb_b *b) {
+    for (long i = 0; i < b->n; i++) nb_keep(i);
+}
+
+/* Interleaved benchmarks: each reported as nb_bench reports one, with its
+ * own n and exact heap figures, under the caller's name. */
+static void test_bench_interleaved(void **state) {
+    (void)state;
+    double old = bench_cell_begin();
+    nb_bench_case c[] = { { "Alloc", bench_alloc, NULL, { 0 } }, { "Nothing", bench_nothing, NULL, { 0 } } };
+    nb_bench_interleaved(c, 2);
+    assert_string_equal(c[0].result.name, "Alloc");
+    assert_string_equal(c[1].result.name, "Nothing");
+    assert_true(c[0].result.allocs_per_op == 1.0 && c[0].result.bytes_per_op == 32.0);
+    assert_true(c[1].result.allocs_per_op == 0.0);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(c[k].result.runs, 5);
+        assert_true(c[k].result.n >= 1 && c[k].result.cpu_ns_per_op > 0);
+        assert_true(c[k].result.min_ns_per_op <= c[k].result.ns_per_op);
+        assert_true(c[k].result.ns_per_op <= c[k].result.max_ns_per_op);
+    }
+    assert_true(c[1].result.n > c[0].result.n);       /* the cheaper one runs more operations */
+    nb_bench_chart();                                  /* both are the cell's benchmarks */
+    assert_int_equal(sunk.calls, 1);
+    assert_non_null(strstr(sunk.data[0], "Alloc"));
+    assert_non_null(strstr(sunk.data[0], "Nothing"));
+    bench_cell_end(old);
 }
 
 static void test_format(void **state) {
@@ -593,6 +632,7 @@ int main(void) {
         cmocka_unit_test(test_memory_map_svg),
         cmocka_unit_test(test_display_sink),
         cmocka_unit_test(test_bench),
+        cmocka_unit_test(test_bench_interleaved),
         cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
