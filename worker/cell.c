@@ -474,8 +474,13 @@ static int object_is_const(const toks *ts, size_t i, size_t a, size_t name) {
         if (is(ts, k, "const")) return 1;
         if (is(ts, k, "*")) return 0;
     }
-    for (size_t k = i; k < a; k++)
+    for (size_t k = i; k < a; k++) {
         if (is(ts, k, "const")) return 1;
+        /* a const member (`struct { const int x; int y; } s`), typeof(const T),
+         * _Alignas(...): not the object's own qualifier */
+        if (ts->t[k].kind == TOK_PUNCT && (is(ts, k, "{") || is(ts, k, "(")))
+            k = skip_group(ts, k) - 1;
+    }
     return 0;
 }
 

@@ -187,11 +187,17 @@ int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *de
     return in_place;
 }
 
-char *unit_uses(const char *text) {
+/* The names of TEXT (unit_uses) added to B; a directive's own names too
+ * (`#define GET(i) table[i]` uses table). */
+static void add_uses(textbuf *b, const char *text) {
     size_t n = 0;
     token *t = lexer_tokenize(text, &n, NULL);
-    textbuf b = {0};
     for (size_t i = 0; t && i < n; i++) {
+        if (t[i].kind == TOK_DIRECTIVE && t[i].len > 1) {
+            char *body = strndup(t[i].start + 1, t[i].len - 1);
+            if (body) add_uses(b, body);
+            free(body);
+        }
         if (t[i].kind != TOK_IDENT) continue;
         char word[300];
         const token *p = i ? &t[i - 1] : NULL;
@@ -199,10 +205,15 @@ char *unit_uses(const char *text) {
             snprintf(word, sizeof word, "%.*s %.*s", (int)p->len, p->start, (int)t[i].len, t[i].start);
         else
             snprintf(word, sizeof word, "%.*s", (int)t[i].len, t[i].start);
-        textbuf_add(&b, word, strlen(word) + 1);
+        textbuf_add(b, word, strlen(word) + 1);
     }
-    textbuf_add(&b, "", 1);
     free(t);
+}
+
+char *unit_uses(const char *text) {
+    textbuf b = {0};
+    add_uses(&b, text);
+    textbuf_add(&b, "", 1);
     return b.s;
 }
 
@@ -235,6 +246,8 @@ static unsigned char *needed_entries(const session *s, const char *code) {
         return need;
     }
     mark_used(s, uses, need, stack, &top);
+    for (size_t i = 0; i < s->n; i++)        /* directives are always there: so is what they use */
+        if (s->e[i].kind == ITEM_DIRECTIVE) mark_used(s, s->e[i].uses, need, stack, &top);
     while (top) {
         size_t i = stack[--top];
         mark_used(s, s->e[i].uses, need, stack, &top);

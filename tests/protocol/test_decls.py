@@ -43,6 +43,12 @@ def session(shared_kernel):
     "nb_where(&n);",
     "#include <pthread.h>\npthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;",
     "pthread_mutex_lock(&lock); pthread_mutex_unlock(&lock);",
+    # earlier cells' definitions: only those a cell names go into its unit,
+    # with what they name (a type, what a macro expands to)
+    "int table_m[3] = {1, 2, 3};\nint get_m(int i) { return table_m[i]; }",
+    "#define GET_M(i) table_m[i]",
+    "GET_M(1) + get_m(2)",
+    "struct point q = {3, 4}; q.x + pt.x",
 ])
 def test_common_cells_compile_once(session, code):
     reply, msgs = execute(session, code)

@@ -53,6 +53,14 @@ def test_what_is_not_a_const_object_stays_writable(state_kernel):
     assert re.search(r"global data: at_c", run_ok(kc, "nb_where(&at_c);"))
 
 
+def test_a_struct_with_a_const_member_stays_writable(state_kernel):
+    """Only the object's own qualifier makes it read-only: a const member,
+    typeof(const int) or a pointer to const does not."""
+    km, kc = state_kernel
+    run_ok(kc, "struct { const int id; int hits; } rec_c = {1, 0};")
+    assert run_ok(kc, 'rec_c.hits++;\nprintf("%d %d\\n", rec_c.id, rec_c.hits);') == "1 1\n"
+
+
 def test_a_const_global_is_initialised_as_c_has_it(state_kernel):
     """Its initializer must be a constant expression, as gcc says too; a
     redefinition gives it new storage, with a note."""
