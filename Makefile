@@ -153,10 +153,10 @@ UNIT_jsonmem    := worker/jsonmem.o
 UNIT_magics     := worker/magics.o
 UNIT_runtime    := $(patsubst %.c,%.o,$(wildcard runtime/*.c))
 UNIT_compile    := worker/compile.o worker/layout.o worker/scratch.o worker/tccfiles.o common/log.o $(UNIT_runtime)
-UNIT_cell       := worker/cell.o common/lexer.o worker/scratch.o
+UNIT_cell       := worker/cell.o worker/literals.o worker/textbuf.o common/lexer.o worker/scratch.o
 UNIT_expand     := worker/expand.o common/lexer.o $(UNIT_compile)
 UNIT_decls      := worker/decls.o worker/strmap.o common/lexer.o $(UNIT_compile)
-UNIT_unit       := worker/unit.o worker/cell.o worker/headers.o worker/textbuf.o build/gen/nb_header.o $(UNIT_decls)
+UNIT_unit       := worker/unit.o worker/cell.o worker/literals.o worker/headers.o worker/textbuf.o build/gen/nb_header.o $(UNIT_decls)
 UNIT_INCLUDES   := -Icommon -Ikernel -Iworker -Iruntime
 UNIT_LIBS       := -lcmocka $(sort $(KERNEL_LIBS) $(WORKER_LIBS))
 

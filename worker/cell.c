@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cell.h"
 #include "lexer.h"
+#include "literals.h"
 #include "scratch.h"
 
 typedef struct {
@@ -738,7 +739,7 @@ int cell_split(const char *code, cell *out) {
         it->text = span(&ts, i, j, NULL);
         i = j;
     }
-    return 0;
+    return literals_hoist(out);
 }
 
 void cell_free(cell *c) {

@@ -21,7 +21,9 @@ typedef enum {
     ITEM_GLOBAL,        /* one variable definition (one declarator) */
     ITEM_OTHER,         /* file scope, not persisted: _Static_assert, #pragma, ';' */
     ITEM_STATEMENT,     /* runs in order in the cell's run function */
-    ITEM_EXPRESSION     /* the cell's last statement when it has no ';' */
+    ITEM_EXPRESSION,    /* the cell's last statement when it has no ';' */
+    ITEM_LITERAL        /* a compound literal of a global's initializer, made a
+                           static object of the unit (literals.h), not persisted */
 } item_kind;
 
 #define ITEM_MAX_KEYS 8
@@ -36,7 +38,7 @@ typedef struct {
                            type itself or the directive (NULL for statements) */
     char *keys[ITEM_MAX_KEYS];  /* names it defines: "f", "struct P", "#N", "#include <x>" */
     int nkeys;
-    /* ITEM_GLOBAL only */
+    /* ITEM_GLOBAL only (ITEM_LITERAL: init, init_line, readonly) */
     char *type_text;    /* normalised type and name: equal text = same storage */
     char *init;         /* initializer text, or NULL */
     int init_line;

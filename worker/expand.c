@@ -89,21 +89,43 @@ static int may_define(const char *def, size_t len) {
     return define;
 }
 
-/* Whether the identifier T is a macro that matters to splitting: defined
- * by a directive of the cell before it, or by the session; at the start of
- * a chunk (AT_START) only one that may expand to a definition. */
-static int is_macro(const scan *sc, const token *t, int at_start) {
+/* The #define of the identifier T (*LEN bytes) if it is a macro: defined
+ * by a directive of the cell before it, or by the session; else NULL. */
+static const char *macro_def(const scan *sc, const token *t, size_t *len) {
     const char *def = NULL;
-    size_t len = 0;
+    *len = 0;
     for (size_t i = 0; i < sc->ndefines; i++) {
         const token *d = sc->defines[i];
         const char *name = NULL;
         size_t n = defined_name(d, &name);
-        if (n == t->len && memcmp(name, t->start, n) == 0) def = d->start, len = d->len;
+        if (n == t->len && memcmp(name, t->start, n) == 0) def = d->start, *len = d->len;
     }
     if (!def && sc->macro) def = sc->macro(sc->ud, t->start, t->len);
-    if (def && !len) len = strcspn(def, "\n");
+    if (def && !*len) *len = strcspn(def, "\n");
+    return def;
+}
+
+/* Whether the identifier T is a macro that matters to splitting; at the
+ * start of a chunk (AT_START) only one that may expand to a definition. */
+static int is_macro(const scan *sc, const token *t, int at_start) {
+    size_t len;
+    const char *def = macro_def(sc, t, &len);
     return def && (!at_start || may_define(def, len));
+}
+
+/* Whether the identifier T, in a global's initializer, is a macro with a
+ * compound literal in it, `) {`: the splitter must see the literal to give
+ * it static storage (literals.h). */
+static int makes_literal(const scan *sc, const token *t) {
+    size_t len;
+    const char *def = macro_def(sc, t, &len);
+    for (const char *p = def, *e = def + len; def && p < e; p++) {
+        if (*p != ')') continue;
+        const char *q = p + 1;
+        while (q < e && (*q == ' ' || *q == '\t' || *q == '\\' || *q == '\n')) q++;
+        if (q < e && *q == '{') return 1;
+    }
+    return 0;
 }
 
 int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
@@ -132,6 +154,8 @@ int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
             int at_start = i == 0 || lexer_tok_is(&t[i - 1], ";") || lexer_tok_is(&t[i - 1], "}") ||
                            t[i - 1].kind == TOK_DIRECTIVE;
             needed = is_macro(&sc, k, at_start);
+        } else if (in_init && k->kind == TOK_IDENT) {
+            needed = makes_literal(&sc, k);
         }
     }
     return needed;

@@ -24,7 +24,9 @@ typedef const char *(*expand_macro_fn)(void *ud, const char *name, size_t len);
  * #include "x.c" at top level, or a macro (the cell's own, or MACRO's) at
  * top level outside brackets and initializers where it may make a
  * definition: inside a declaration, or starting a chunk when its
- * replacement does not begin as a statement (`SWAP(a, b);` does not). */
+ * replacement does not begin as a statement (`SWAP(a, b);` does not); or
+ * a macro with a compound literal in it, in an initializer at top level
+ * (the literal gets static storage, literals.h). */
 int expand_needed(const char *code, expand_macro_fn macro, void *ud);
 
 /* CODE preprocessed after CONTEXT (the text that defines the session's

@@ -30,6 +30,7 @@
 #include "ipc.h"
 #include "jsonmem.h"
 #include "leaks.h"
+#include "literals.h"
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
@@ -283,7 +284,11 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     }
     if (in_data) {
         const char *st;
-        if (compile_static_of(addr, &st, start, &sz)) {
+        const char *global;
+        if (compile_static_of(addr, &st, start, &sz) && literals_is_object(st, &global)) {
+            snprintf(name, n, "a compound literal in the initializer of %s (static, cell %d)", global, cell);
+            *size = sz;
+        } else if (compile_static_of(addr, &st, start, &sz)) {
             snprintf(name, n, "%s (a static of cell %d)", st, cell);
             *size = sz;
         } else {

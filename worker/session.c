@@ -345,7 +345,8 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
     const char *readonly[c->n + 1];     /* the cell's const objects (layout.h) */
     size_t nro = 0;
     for (size_t j = 0; j < c->n; j++)
-        if (c->items[j].kind == ITEM_GLOBAL && c->items[j].readonly && c->items[j].nkeys && plans[j] == PLAN_NEW)
+        if (c->items[j].readonly && c->items[j].nkeys &&
+            ((c->items[j].kind == ITEM_GLOBAL && plans[j] == PLAN_NEW) || c->items[j].kind == ITEM_LITERAL))
             readonly[nro++] = c->items[j].keys[0];
     readonly[nro] = NULL;
     /* First with only the declarations the cell uses; if that says
