@@ -97,10 +97,14 @@ static int find_literals(scan *s, size_t a, size_t b) {
         }
         size_t brace = group_end(s, i);
         if (brace == (size_t)-1 || brace > b) return 0;
-        if (brace == b || !is(s, brace, "{")) { i++; continue; }   /* a cast, a parenthesis: look inside */
+        if (brace == b || !is(s, brace, "{")) {     /* a cast, a parenthesis: look inside */
+            i++;
+            continue;
+        }
         size_t end = group_end(s, brace);
         if (end == (size_t)-1 || end > b) return 0;
-        if (find_literals(s, brace + 1, end - 1) < 0 || add_literal(s, i, brace, end) < 0) return -1;
+        if (find_literals(s, brace + 1, end - 1) < 0 || add_literal(s, i, brace, end) < 0)
+            return -1;
         i = end;
     }
     return 0;
@@ -173,14 +177,15 @@ static void literal_item(cell_item *it, const scan *s, const literal *l, const c
     const char *name = l->name;
     it->keys[it->nkeys++] = strdup(name);
     if (is_const || g->readonly || g->unsized) {
-        textbuf_printf(&out, "static __typeof__(%s) %s =\n#line %d \"cell\"\n%s;", lit.s, name, brace_line,
-                       braces.s);
+        textbuf_printf(&out, "static __typeof__(%s) %s =\n#line %d \"cell\"\n%s;", lit.s, name,
+                       brace_line, braces.s);
         it->text = take(&out);
         it->readonly = is_const;
     } else {
         /* = {0}: in .data, where a compiled program has it, not in .bss */
         textbuf_printf(&out, "static __typeof__(%s) %s = {0};\n#line %d \"cell\"\n"
-                       "nb__assign((void *)&%s, &%s, sizeof %s);", lit.s, name, line, name, lit.s, name);
+                       "nb__assign((void *)&%s, &%s, sizeof %s);",
+                       lit.s, name, line, name, lit.s, name);
         it->init = take(&out);
     }
     free(lit.s);
@@ -236,7 +241,8 @@ int literals_hoist(cell *c) {
     int counter = 0;
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *g = &c->items[j];
-        if (g->kind != ITEM_GLOBAL || !g->init || !g->nkeys || !strchr(g->init, '{') || !strchr(g->init, '('))
+        if (g->kind != ITEM_GLOBAL || !g->init || !g->nkeys || !strchr(g->init, '{') ||
+            !strchr(g->init, '('))
             continue;
         long added = hoist_global(c, j, &counter);
         if (added < 0) return -1;
