@@ -234,7 +234,8 @@ FUZZ_BINS  := $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_connection $(BUILD)/fuz
 FUZZ_SRC_wire       := kernel/wire.c kernel/replay.c
 FUZZ_SRC_connection := kernel/connection.c
 FUZZ_SRC_ipc        := common/ipc.c
-FUZZ_SRC_cell       := worker/magics.c common/lexer.c worker/cell.c worker/decls.c worker/strmap.c
+FUZZ_SRC_cell       := worker/magics.c common/lexer.c worker/cell.c worker/literals.c worker/textbuf.c \
+                       worker/decls.c worker/strmap.c
 FUZZ_LIBS           := -ljansson -lsodium -lzmq -luuid
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cc.h"
 #include "lexer.h"
+#include "literals.h"
 #include "textbuf.h"
 
 extern char **environ;
@@ -317,6 +318,7 @@ static int pass_messages(const char *compiler, char *out, compile_diag_fn diag, 
             continue;
         }
         int is_error = strstr(m.kind, "error") != NULL, in_cell = !strcmp(m.file, "cell");
+        in_cell |= is_error && !strcmp(m.file, LITERAL_COPY_FILE);     /* literals.h */
         if (in_cell && (!strcmp(m.kind, "optimized") || !strcmp(m.kind, "missed") ||
                         !strcmp(m.kind, "remark"))) {
             if (!strstr(m.text, "__ck_fini") && !strstr(m.text, "__ck_text_end"))

@@ -162,13 +162,31 @@ static char *take(textbuf *b) {
     return s;
 }
 
+/* The type of literal L (on LINE), for __typeof__: its type name; when
+ * an array's size comes from the initializer, the whole literal, in a copy
+ * whose warnings are not said twice (LITERAL_COPY_FILE). */
+static void put_type(textbuf *out, const scan *s, const literal *l, int line) {
+    int sized = 1;
+    for (size_t k = l->open + 1; k + 1 < l->brace && sized; k++)
+        sized = !(is(s, k, "[") && is(s, k + 1, "]"));
+    if (sized) {
+        put_text(out, s, l->open + 1, l->brace - 1, l);
+        return;
+    }
+    /* what follows stays on its last line: tcc warns with the file name
+     * of the token it looks ahead to, and the next #line is after it */
+    textbuf_printf(out, "\n#line %d \"" LITERAL_COPY_FILE "\"\n", line);
+    put_text(out, s, l->open, l->end, l);
+}
+
 /* The item for literal L of global G: its definition at file scope, or
  * its static and the copy that fills it when G's initializer runs. */
 static void literal_item(cell_item *it, const scan *s, const literal *l, const cell_item *g) {
     int line = g->init_line + s->t[l->open].line - 1;
     int brace_line = g->init_line + s->t[l->brace].line - 1;
     int is_const = literal_is_const(s, l->open, l->brace);
-    textbuf lit = {0}, braces = {0}, out = {0};
+    textbuf type = {0}, lit = {0}, braces = {0}, out = {0};
+    put_type(&type, s, l, line);
     put_text(&lit, s, l->open, l->end, l);
     put_text(&braces, s, l->brace, l->end, l);
     memset(it, 0, sizeof *it);
@@ -177,7 +195,7 @@ static void literal_item(cell_item *it, const scan *s, const literal *l, const c
     const char *name = l->name;
     it->keys[it->nkeys++] = strdup(name);
     if (is_const || g->readonly || g->unsized) {
-        textbuf_printf(&out, "static __typeof__(%s) %s =\n#line %d \"cell\"\n%s;", lit.s, name,
+        textbuf_printf(&out, "static __typeof__(%s) %s =\n#line %d \"cell\"\n%s;", type.s, name,
                        brace_line, braces.s);
         it->text = take(&out);
         it->readonly = is_const;
@@ -185,9 +203,10 @@ static void literal_item(cell_item *it, const scan *s, const literal *l, const c
         /* = {0}: in .data, where a compiled program has it, not in .bss */
         textbuf_printf(&out, "static __typeof__(%s) %s = {0};\n#line %d \"cell\"\n"
                        "nb__assign((void *)&%s, &%s, sizeof %s);",
-                       lit.s, name, line, name, lit.s, name);
+                       type.s, name, line, name, lit.s, name);
         it->init = take(&out);
     }
+    free(type.s);
     free(lit.s);
     free(braces.s);
 }

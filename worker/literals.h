@@ -20,6 +20,12 @@
 /* The prefix of the static objects' names: __ck_lit<k>_<global>. */
 #define LITERAL_PREFIX "__ck_lit"
 
+/* The file name (#line) of the copy of a literal whose type only its
+ * initializer completes, `(int[]){ 1, 2 }`, made for __typeof__: the
+ * compiler's warnings there are said again where the literal is
+ * evaluated, so diag.c drops them; its errors are the cell line's. */
+#define LITERAL_COPY_FILE "cell-copy"
+
 /* Rewrite every ITEM_GLOBAL of C that has compound literals in its
  * initializer. 0, or -1 when out of memory. */
 int literals_hoist(cell *c);
