@@ -136,11 +136,12 @@ int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
     sc.defines = scratch_realloc(NULL, (sc.n + 1) * sizeof *sc.defines);
     if (!sc.defines) return 0;
     int depth = 0, in_init = 0, needed = 0;
+    const token *checked = NULL;     /* the last name makes_literal judged */
     for (size_t i = 0; i < sc.n && !needed; i++) {
         const token *k = &t[i];
         if (k->kind == TOK_DIRECTIVE) {
             const char *name;
-            if (defined_name(k, &name)) sc.defines[sc.ndefines++] = k;
+            if (defined_name(k, &name)) sc.defines[sc.ndefines++] = k, checked = NULL;
             needed = depth == 0 && (is_conditional(k) || includes_c_file(k));
         } else if (k->kind == TOK_PUNCT && k->len == 1 && strchr("([{", k->start[0])) {
             depth++;
@@ -155,7 +156,10 @@ int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
                            t[i - 1].kind == TOK_DIRECTIVE;
             needed = is_macro(&sc, k, at_start);
         } else if (in_init && k->kind == TOK_IDENT) {
-            needed = makes_literal(&sc, k);
+            /* a table names the same few names again and again: ask once */
+            int same = checked && checked->len == k->len && !memcmp(checked->start, k->start, k->len);
+            needed = !same && makes_literal(&sc, k);
+            checked = k;
         }
     }
     return needed;
