@@ -2,17 +2,19 @@
  * storage (literals.h).
  *
  * Each literal becomes a static object of the unit, __ck_lit<k>_<global>,
- * of the literal's own type (__typeof__ of the literal: `(int[]){1, 2, 3}`
- * gives int[3]), in one of two ways:
- *   - filled when the global's initializer runs, as the global itself is
- *     (a static of the run function, copied from the literal as written):
- *     any initializer works, as it does for the global;
+ * of the literal's own type (__typeof__ of its type name, or of the literal
+ * when its initializer gives the size: `(int[]){1, 2, 3}` is int[3]), in
+ * one of two ways:
+ *   - filled where the literal is, when the global's initializer runs, as
+ *     the global itself is: the literal as written is copied in and the
+ *     static is the value, `(*({ nb__assign(&S, &(int[]){...}, sizeof S);
+ *     &S; }))`. Any initializer works, as for the global, in its order;
  *   - defined with its initializer at file scope, as C has it, when its
  *     type is const (its pages are then read-only, as gcc and clang put it
- *     in .rodata) or when the global's own initializer stays at file scope
- *     (a const object, an array of unknown size): its initializer must
- *     then be constant, as C says.
- * A literal inside a literal is hoisted first, and the outer one names it.
+ *     in .rodata), when the global's own initializer stays at file scope
+ *     (a const object, an array of unknown size), or when it is inside such
+ *     a literal: its initializer must then be constant, as C says.
+ * A literal inside a literal gets its own object first.
  * Knows nothing of the session: it reads and rewrites a cell's items. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,7 @@
 
 /* One compound literal of an initializer, by token: '(' at OPEN, its
  * braces from BRACE to END (the index after the '}'). */
-typedef struct { size_t open, brace, end; char *name; } literal;
+typedef struct { size_t open, brace, end; char *name; int at_file_scope; } literal;
 
 typedef struct {
     const token *t;
@@ -70,7 +72,7 @@ static int add_literal(scan *s, size_t open, size_t brace, size_t end) {
         s->cap = cap;
     }
     literal *l = &s->v[s->nv++];
-    *l = (literal){ open, brace, end, NULL };
+    *l = (literal){ open, brace, end, NULL, 0 };
     if (asprintf(&l->name, LITERAL_PREFIX "%d_%s", ++s->counter, s->global) < 0) l->name = NULL;
     return l->name ? 0 : -1;
 }
@@ -132,10 +134,43 @@ static int literal_is_const(const scan *s, size_t open, size_t brace) {
     return 0;
 }
 
+/* Which literals are defined at file scope (see the top): those of G's
+ * initializer if it stays there, const ones, and those inside them. */
+static void place_literals(scan *s, const cell_item *g) {
+    for (size_t k = 0; k < s->nv; k++) {
+        literal *l = &s->v[k];
+        l->at_file_scope = g->readonly || g->unsized || literal_is_const(s, l->open, l->brace);
+    }
+    for (size_t k = s->nv; k-- > 0;)          /* outer ones last: from them inwards */
+        for (size_t j = 0; j < k && s->v[k].at_file_scope; j++)
+            if (s->v[j].open > s->v[k].brace && s->v[j].end <= s->v[k].end)
+                s->v[j].at_file_scope = 1;
+}
+
+static void put_text(textbuf *out, const scan *s, size_t a, size_t b, const literal *self,
+                     int fill);
+
+/* Literal L where it stands, FILL: its object filled from it there, if
+ * that is where it is filled; else the object's name, and the newlines
+ * the literal spanned. */
+static void put_literal(textbuf *out, const scan *s, const literal *l, int fill) {
+    if (fill && !l->at_file_scope) {
+        textbuf_printf(out, "(*({ nb__assign((void *)&%s, &", l->name);
+        put_text(out, s, l->open, l->end, l, fill);
+        textbuf_printf(out, ", sizeof %s); &%s; }))", l->name, l->name);
+        return;
+    }
+    textbuf_puts(out, l->name);
+    const char *e = s->t[l->end - 1].start + s->t[l->end - 1].len;
+    for (const char *p = s->t[l->open].start; p < e; p++)
+        if (*p == '\n') textbuf_add(out, "\n", 1);
+}
+
 /* Tokens [A, B) of SRC as written (newlines kept, so lines stay right),
- * each literal that starts inside them, other than SELF, written as its
- * name followed by the newlines it spanned. */
-static void put_text(textbuf *out, const scan *s, size_t a, size_t b, const literal *self) {
+ * each literal that starts inside them, other than SELF, as put_literal
+ * writes it. */
+static void put_text(textbuf *out, const scan *s, size_t a, size_t b, const literal *self,
+                     int fill) {
     if (a >= b) return;
     const char *from = s->t[a].start;
     for (size_t i = a; i < b;) {
@@ -144,11 +179,8 @@ static void put_text(textbuf *out, const scan *s, size_t a, size_t b, const lite
             if (s->v[k].open == i && &s->v[k] != self) l = &s->v[k];
         if (!l) { i++; continue; }
         textbuf_add(out, from, (size_t)(s->t[i].start - from));
-        textbuf_puts(out, l->name);
-        const char *e = s->t[l->end - 1].start + s->t[l->end - 1].len;
-        for (const char *p = s->t[i].start; p < e; p++)
-            if (*p == '\n') textbuf_add(out, "\n", 1);
-        from = e;
+        put_literal(out, s, l, fill);
+        from = s->t[l->end - 1].start + s->t[l->end - 1].len;
         i = l->end;
     }
     const char *e = s->t[b - 1].start + s->t[b - 1].len;
@@ -170,44 +202,39 @@ static void put_type(textbuf *out, const scan *s, const literal *l, int line) {
     for (size_t k = l->open + 1; k + 1 < l->brace && sized; k++)
         sized = !(is(s, k, "[") && is(s, k + 1, "]"));
     if (sized) {
-        put_text(out, s, l->open + 1, l->brace - 1, l);
+        put_text(out, s, l->open + 1, l->brace - 1, l, 0);
         return;
     }
     /* what follows stays on its last line: tcc warns with the file name
      * of the token it looks ahead to, and the next #line is after it */
     textbuf_printf(out, "\n#line %d \"" LITERAL_COPY_FILE "\"\n", line);
-    put_text(out, s, l->open, l->end, l);
+    put_text(out, s, l->open, l->end, l, 0);
 }
 
 /* The item for literal L of global G: its definition at file scope, or
- * its static and the copy that fills it when G's initializer runs. */
+ * a static of the run function that G's initializer fills. */
 static void literal_item(cell_item *it, const scan *s, const literal *l, const cell_item *g) {
     int line = g->init_line + s->t[l->open].line - 1;
     int brace_line = g->init_line + s->t[l->brace].line - 1;
-    int is_const = literal_is_const(s, l->open, l->brace);
-    textbuf type = {0}, lit = {0}, braces = {0}, out = {0};
+    textbuf type = {0}, braces = {0}, out = {0};
     put_type(&type, s, l, line);
-    put_text(&lit, s, l->open, l->end, l);
-    put_text(&braces, s, l->brace, l->end, l);
+    put_text(&braces, s, l->brace, l->end, l, 0);
     memset(it, 0, sizeof *it);
     it->kind = ITEM_LITERAL;
     it->line = it->init_line = line;
     const char *name = l->name;
     it->keys[it->nkeys++] = strdup(name);
-    if (is_const || g->readonly || g->unsized) {
+    if (l->at_file_scope) {
         textbuf_printf(&out, "static __typeof__(%s) %s =\n#line %d \"cell\"\n%s;", type.s, name,
                        brace_line, braces.s);
         it->text = take(&out);
-        it->readonly = is_const;
+        it->readonly = literal_is_const(s, l->open, l->brace);
     } else {
         /* = {0}: in .data, where a compiled program has it, not in .bss */
-        textbuf_printf(&out, "static __typeof__(%s) %s = {0};\n#line %d \"cell\"\n"
-                       "nb__assign((void *)&%s, &%s, sizeof %s);",
-                       type.s, name, line, name, lit.s, name);
+        textbuf_printf(&out, "static __typeof__(%s) %s = {0};", type.s, name);
         it->init = take(&out);
     }
     free(type.s);
-    free(lit.s);
     free(braces.s);
 }
 
@@ -215,7 +242,7 @@ static void literal_item(cell_item *it, const scan *s, const literal *l, const c
  * the literals' objects. */
 static void rewrite_global(cell_item *g, const scan *s) {
     textbuf init = {0};
-    put_text(&init, s, 0, s->n, NULL);
+    put_text(&init, s, 0, s->n, NULL, 1);
     if (g->unsized && g->text) {       /* "specs decl = INIT;" (cell.c) */
         size_t keep = strlen(g->text) - strlen(g->init) - 1;
         textbuf text = {0};
@@ -236,6 +263,7 @@ static long hoist_global(cell *c, size_t j, int *counter) {
     s.t = t;
     long added = -1;
     if (t && find_literals(&s, 0, s.n) == 0) {
+        place_literals(&s, g);
         added = (long)s.nv;
         cell_item *items = s.nv ? realloc(c->items, (c->n + s.nv) * sizeof *items) : c->items;
         if (!items) added = -1;

@@ -95,6 +95,12 @@ def test_initializers_that_are_not_constant_as_for_any_global(kc):
     ok(kc, "clobber();\nn = 5;\ndyn[0] + dyn[1] + *refs[1]", result="(int) 17")
     fails(kc, "const int *cdyn = (const int[]){ n };", "CompileError",
           re.compile(r"line 1: error: initializer element is not constant"))
+    # evaluated where it stands, in the initializer's order: only the
+    # branch taken makes its literal's value, after what comes before it
+    ok(kc, "int calls = 0;\nint count(void) { return ++calls; }")
+    ok(kc, "int *picked = n > 3 ? (int[]){ count() } : (int[]){ count() + 100 };\n"
+           "int *after = (n = 9, (int[]){ n });")
+    ok(kc, "clobber();\ncalls * 100 + *picked * 10 + *after", result="(int) 119")
 
 
 def test_sizeof_and_typeof_make_no_object(kc):

@@ -97,29 +97,29 @@ static void test_compound_literals(void **state) {
         "long n = sizeof (int[]){ 1, 2 } + sizeof((char[]){ \"ab\" });\n"   /* 6 */
         "int *se = ({ int *t = (int[]){ 9 }; t; });\n"               /* 7 */
         "p = (int[]){ 7 };\n"                                        /* 8 */
-        "int *c = (int *)(char[]){ \"x\" }";                         /* 9 */
+        "int *c = (int *)(char[]){ \"x\" };\n"                      /* 9 */
+        "const struct node *cn = &(const struct node){ 1, &(struct node){ 2, 0 } }";  /* 10 */
     cell c = {0};
     assert_int_equal(cell_split(lits, &c), 0);
-    assert_int_equal(c.n, 14);
+    assert_int_equal(c.n, 17);
     expect(&c.items[0], ITEM_LITERAL, 1, "__ck_lit1_p", NULL);
     assert_null(c.items[0].text);
     /* its type from a copy of it (the size is the initializer's), whose
      * warnings the compile does not say twice */
     assert_string_equal(c.items[0].init,
                         "static __typeof__(\n#line 1 \"cell-copy\"\n"
-                        "(int[]){ 1, 2,\n  3 }) __ck_lit1_p = {0};\n"
-                        "#line 1 \"cell\"\n"
-                        "nb__assign((void *)&__ck_lit1_p, &(int[]){ 1, 2,\n  3 }, "
-                        "sizeof __ck_lit1_p);");
+                        "(int[]){ 1, 2,\n  3 }) __ck_lit1_p = {0};");
+    /* filled where it stands, when the initializer runs; its lines kept */
     expect(&c.items[1], ITEM_GLOBAL, 1, "p", "extern int *p;");
-    assert_string_equal(c.items[1].init, "__ck_lit1_p\n");          /* its lines kept */
+    assert_string_equal(c.items[1].init,
+                        "(*({ nb__assign((void *)&__ck_lit1_p, &(int[]){ 1, 2,\n  3 }, "
+                        "sizeof __ck_lit1_p); &__ck_lit1_p; }))");
     expect(&c.items[2], ITEM_LITERAL, 3, "__ck_lit2_l", NULL);      /* the inner one */
-    assert_non_null(strstr(c.items[2].init,
-                           "static __typeof__(struct node) __ck_lit2_l = {0};"));
-    assert_non_null(strstr(c.items[2].init, "(struct node){ 2, 0 }"));
+    assert_string_equal(c.items[2].init, "static __typeof__(struct node) __ck_lit2_l = {0};");
     expect(&c.items[3], ITEM_LITERAL, 3, "__ck_lit3_l", NULL);
-    assert_non_null(strstr(c.items[3].init, "(struct node){ 1, &__ck_lit2_l }"));
-    assert_string_equal(c.items[4].init, "&__ck_lit3_l");
+    assert_non_null(strstr(c.items[4].init,
+                           "&(struct node){ 1, &(*({ nb__assign((void *)&__ck_lit2_l, "
+                           "&(struct node){ 2, 0 }, sizeof __ck_lit2_l); &__ck_lit2_l; })) }"));
     /* const: file scope, read-only */
     expect(&c.items[5], ITEM_LITERAL, 4, "__ck_lit4_k", NULL);
     assert_true(c.items[5].readonly);
@@ -136,7 +136,17 @@ static void test_compound_literals(void **state) {
     expect(&c.items[11], ITEM_STATEMENT, 8, NULL, NULL);              /* block scope */
     assert_string_equal(c.items[11].text, "p = (int[]){ 7 };");
     expect(&c.items[12], ITEM_LITERAL, 9, "__ck_lit6_c", NULL);     /* after a cast */
-    assert_string_equal(c.items[13].init, "(int *)__ck_lit6_c");
+    assert_string_equal(c.items[13].init,
+                        "(int *)(*({ nb__assign((void *)&__ck_lit6_c, &(char[]){ \"x\" }, "
+                        "sizeof __ck_lit6_c); &__ck_lit6_c; }))");
+    /* inside a const literal, defined at file scope with it */
+    expect(&c.items[14], ITEM_LITERAL, 10, "__ck_lit7_cn", NULL);
+    assert_false(c.items[14].readonly);
+    assert_string_equal(c.items[14].text, "static __typeof__(struct node) __ck_lit7_cn =\n"
+                                          "#line 10 \"cell\"\n{ 2, 0 };");
+    expect(&c.items[15], ITEM_LITERAL, 10, "__ck_lit8_cn", NULL);
+    assert_true(c.items[15].readonly);
+    assert_string_equal(c.items[16].init, "&__ck_lit8_cn");
     cell_free(&c);
 }
 
