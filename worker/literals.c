@@ -32,6 +32,7 @@ typedef struct {
     size_t n;
     literal *v;
     size_t nv, cap;
+    long *at;                /* per token: the literal that opens there, or -1 */
     int counter;             /* literals named so far in the cell */
     const char *global;
 } scan;
@@ -174,10 +175,8 @@ static void put_text(textbuf *out, const scan *s, size_t a, size_t b, const lite
     if (a >= b) return;
     const char *from = s->t[a].start;
     for (size_t i = a; i < b;) {
-        const literal *l = NULL;
-        for (size_t k = 0; k < s->nv && !l; k++)
-            if (s->v[k].open == i && &s->v[k] != self) l = &s->v[k];
-        if (!l) { i++; continue; }
+        const literal *l = s->at[i] >= 0 ? &s->v[s->at[i]] : NULL;
+        if (!l || l == self) { i++; continue; }
         textbuf_add(out, from, (size_t)(s->t[i].start - from));
         put_literal(out, s, l, fill);
         from = s->t[l->end - 1].start + s->t[l->end - 1].len;
@@ -262,7 +261,9 @@ static long hoist_global(cell *c, size_t j, int *counter) {
     token *t = lexer_tokenize(g->init, &s.n, NULL);
     s.t = t;
     long added = -1;
-    if (t && find_literals(&s, 0, s.n) == 0) {
+    if (t && find_literals(&s, 0, s.n) == 0 && (s.at = malloc((s.n + 1) * sizeof *s.at))) {
+        for (size_t i = 0; i <= s.n; i++) s.at[i] = -1;
+        for (size_t k = 0; k < s.nv; k++) s.at[s.v[k].open] = (long)k;
         place_literals(&s, g);
         added = (long)s.nv;
         cell_item *items = s.nv ? realloc(c->items, (c->n + s.nv) * sizeof *items) : c->items;
@@ -279,6 +280,7 @@ static long hoist_global(cell *c, size_t j, int *counter) {
     }
     for (size_t k = 0; k < s.nv; k++) free(s.v[k].name);
     free(s.v);
+    free(s.at);
     free(t);
     *counter = s.counter;
     return added;
