@@ -329,7 +329,8 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
             long e = session_find(s, it->keys[0]);
             if (e >= 0 && cached[e]) textbuf_printf(&b, "#undef %s\n", it->keys[0] + 1);
         }
-        if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER && it->kind != ITEM_LITERAL)) continue;
+        if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER && it->kind != ITEM_LITERAL))
+            continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
         if (it->kind == ITEM_LITERAL && !it->text) continue;   /* a static of __ck_run */
         if (it->kind == ITEM_GLOBAL) put_global(&b, c, j, &globals);
@@ -379,7 +380,7 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
             put_value(b, s, c, d, it);
         } else if (it->kind == ITEM_EXPRESSION) {
             textbuf_printf(b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
-        } else if (it->kind == ITEM_LITERAL && it->init) {     /* filled before its global */
+        } else if (it->kind == ITEM_LITERAL && it->init) {   /* its static: the global fills it */
             textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->init_line, it->init);
         } else if (it->kind == ITEM_GLOBAL && !it->unsized && !it->readonly) {
             const char *name = it->keys[0];
