@@ -14,7 +14,9 @@ overwritten: those of what changed fail on the kernel before the change
 (the literal dangled). Those of a statement's literal, sizeof and a
 compile error's line hold for both.
 """
+import random
 import re
+import subprocess
 
 from .test_cells import cell, fails, ok
 
@@ -147,3 +149,79 @@ def test_cc_cells_give_the_same_storage(kc):
     ok(kc, "%%cc gcc\nint *gcc_lit = (int[]){ base, 2 };\n"
            "const int *gcc_const = (const int[]){ 3, 4 };")
     ok(kc, "clobber();\ngcc_lit[0] + gcc_lit[1] + gcc_const[1]", result="(int) 12")
+
+
+# Random globals with literals in literals, checked against gcc ------------
+
+def _ints(r, most=4):
+    return ", ".join(str(r.randrange(-50, 50)) for _ in range(r.randrange(1, most + 1)))
+
+
+def _int_ptr(r):
+    """A constant initializer of an int * that points into a literal."""
+    k = r.randrange(4)
+    if k == 0:
+        return f"(int[]){{ {_ints(r)} }}"
+    if k == 1:
+        return f"&(int){{ {r.randrange(100)} }}"
+    if k == 2:
+        return f"&(int[3]){{ {_ints(r, 3)} }}[{r.randrange(3)}]"
+    return f"(int[4]){{ [{r.randrange(4)}] = {r.randrange(100)} }} + {r.randrange(4)}"
+
+
+def _node_ptr(r, depth):
+    nxt = _node_ptr(r, depth - 1) if depth and r.randrange(3) else "0"
+    const = "const " if r.randrange(4) == 0 else ""
+    return f"&({const}struct rnode){{ {r.randrange(100)}, {_int_ptr(r)}, {nxt} }}"
+
+
+def _random_program(r):
+    """(the globals, the statements that print them) of one program."""
+    decls, prints = [], []
+    for i in range(r.randrange(2, 6)):
+        k = r.randrange(4)
+        if k == 0:
+            decls.append(f"int *g{i} = {_int_ptr(r)};")
+            prints.append(f"printf(\"%d \", *g{i}); *g{i} += 1; printf(\"%d\\n\", *g{i});")
+        elif k == 1:
+            decls.append(f"const struct rnode *g{i} = {_node_ptr(r, 3)};")
+            prints.append(f"show(g{i});")
+        elif k == 2:
+            items = ", ".join(_int_ptr(r) for _ in range(r.randrange(1, 4)))
+            decls.append(f"int *g{i}[] = {{ {items} }};")
+            prints.append(f"for (unsigned j = 0; j < sizeof g{i} / sizeof *g{i}; j++) "
+                          f"printf(\"%d \", *g{i}[j]);\nputs(\"\");")
+        else:
+            decls.append(f"struct rnode g{i} = {{ 1, {_int_ptr(r)}, {_node_ptr(r, 2)} }};")
+            prints.append(f"show(&g{i});")
+    return "\n".join(decls), "\n".join(prints)
+
+
+RNODE = ("#include <stdio.h>\n"
+         "struct rnode { int v; int *p; const struct rnode *next; };\n"
+         "void show(const struct rnode *n) {\n"
+         "    for (; n; n = n->next) printf(\"%d:%d \", n->v, *n->p);\n"
+         "    puts(\"\");\n"
+         "}\n")
+
+
+def test_random_initializers_print_what_gcc_prints(kc, tmp_path):
+    """Globals whose initializers nest literals (constant ones, so that gcc
+    compiles them at file scope): what a later cell prints from them, after
+    the stack was written over, is what the program gcc builds prints."""
+    r = random.Random(20261203)
+    ok(kc, CLOBBER)
+    for n in range(12):
+        ok(kc, "%reset", stdout="The session was reset: every definition is forgotten.\n")
+        ok(kc, CLOBBER + RNODE)
+        decls, prints = _random_program(r)
+        src = tmp_path / f"p{n}.c"
+        main = f"int main(void) {{\nclobber();\n{prints}\nreturn 0;\n}}\n"
+        src.write_text(f"{CLOBBER}{RNODE}{decls}\n{main}")
+        exe = tmp_path / f"p{n}"
+        subprocess.run(["gcc", "-std=gnu11", "-Werror", "-o", str(exe), str(src)],
+                       check=True, timeout=60)
+        want = subprocess.run([str(exe)], capture_output=True, text=True, timeout=10,
+                              check=True).stdout
+        ok(kc, decls)
+        ok(kc, "clobber();\n" + prints, stdout=want)
