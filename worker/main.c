@@ -229,6 +229,15 @@ static void output_restore(void) {
     if (fcntl(2, F_GETFD) < 0 && saved_err >= 0) { dup2(saved_err, 2); clearerr(stderr); }
 }
 
+/* Cells' output streams while they run (line buffered). The buffer is the
+ * worker's own: glibc would malloc it at the first printf, inside a cell,
+ * and that one live block of the cell's would make every later cell's leak
+ * scan read all the roots (0.1-0.3 ms a cell) to find it still reachable. */
+static void stdout_buffer(void) {
+    static char buf[BUFSIZ];
+    setvbuf(stdout, buf, _IOLBF, sizeof buf);
+}
+
 /* What one cell typed and did not read is not the next cell's input. */
 static void stdin_reset(void) {
     __fpurge(stdin);
@@ -762,7 +771,7 @@ int main(void) {
     pid_t kernel = getppid();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != kernel) return 0;
-    setvbuf(stdout, NULL, _IOLBF, 0);    /* cells' output streams while they run */
+    stdout_buffer();
 
     jsonmem_install();
     compile_reserve();
