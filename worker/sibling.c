@@ -10,9 +10,11 @@
  * glibc's fork() is more than the system call, so the one step is taken
  * only where the difference cannot matter, and fork()'s two steps
  * otherwise:
- * - one thread only (__libc_single_threaded): no lock another thread
- *   holds (malloc's, stdio's) can be copied held, and glibc's own reset
- *   of its thread list is not needed;
+ * - one thread only, now (/proc/self/task's link count: one stat call;
+ *   glibc's __libc_single_threaded stays false once a thread was made, or
+ *   a library loaded, as an #include <pthread.h> does): no lock another
+ *   thread holds (malloc's, stdio's) can be copied held, and glibc's reset
+ *   of its list of threads finds none but this one;
  * - the thread's tid field in glibc's thread descriptor is found (and
  *   checked at start-up), so that the copy's is set, as fork() does, by
  *   CLONE_CHILD_SETTID;
@@ -26,7 +28,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/single_threaded.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "sibling.h"
@@ -54,9 +56,16 @@ static void check_once(void) {
     S.usable = 1;
 }
 
+/* Only this thread is left: procfs counts a directory's subdirectories,
+ * one a thread, in its link count (2 + threads). */
+static int one_thread(void) {
+    struct stat st;
+    return stat("/proc/self/task", &st) == 0 && st.st_nlink == 3;
+}
+
 pid_t sibling_fork(void) {
     check_once();
-    if (!S.usable || !__libc_single_threaded || S.robust->list != S.robust) return SIBLING_UNAVAILABLE;
+    if (!S.usable || S.robust->list != S.robust || !one_thread()) return SIBLING_UNAVAILABLE;
     long pid = syscall(SYS_clone, CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD,
                        NULL, NULL, S.tid, 0);
     if (pid == 0) syscall(SYS_set_robust_list, S.robust, S.robust_len);
