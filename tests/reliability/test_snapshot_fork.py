@@ -35,6 +35,15 @@ def reaped_children_faults(pid):
     return int(stat_fields(pid)[8])             # cminflt
 
 
+def reaped_during(km, kc, cells, code):
+    """The faults of the worker's reaped children while it runs CODE CELLS times."""
+    worker = worker_pid(km)
+    before = reaped_children_faults(worker)
+    for _ in range(cells):
+        run_ok(kc, code)
+    return reaped_children_faults(worker) - before
+
+
 def crash_rolls_back(kc, value):
     reply, _ = run(kc, "kept = -1;\nraise(SIGSEGV);")
     assert reply["status"] == "error", reply
@@ -46,11 +55,7 @@ def test_the_snapshot_is_forked_in_one_step():
     try:
         run_ok(kc, SETUP)
         run_ok(kc, "kept++; kept--;")
-        worker = worker_pid(km)
-        before = reaped_children_faults(worker)
-        for _ in range(10):
-            run_ok(kc, "kept++; kept--;")
-        assert reaped_children_faults(worker) == before, "the worker reaped a middle process"
+        assert reaped_during(km, kc, 10, "kept++; kept--;") == 0, "the worker reaped a middle process"
         crash_rolls_back(kc, 7)
     finally:
         stop_kernel(km, kc)
@@ -61,16 +66,9 @@ def test_beside_a_thread_the_snapshot_takes_two_steps():
     try:
         run_ok(kc, SETUP)
         run_ok(kc, "pthread_t t; pthread_create(&t, 0, wait_stop, 0);")
-        worker = worker_pid(km)
-        before = reaped_children_faults(worker)
-        for _ in range(3):
-            run_ok(kc, "kept++;")
-        assert reaped_children_faults(worker) > before, "no middle process beside a thread"
+        assert reaped_during(km, kc, 3, "kept++;") > 0, "no middle process beside a thread"
         run_ok(kc, "stop = 1; pthread_join(t, 0);")     # the thread is gone: one step again
-        before = reaped_children_faults(worker)
-        for _ in range(3):
-            run_ok(kc, "kept++;")
-        assert reaped_children_faults(worker) == before, "the worker reaped a middle process"
+        assert reaped_during(km, kc, 3, "kept++;") == 0, "the worker reaped a middle process"
         crash_rolls_back(kc, 13)
     finally:
         stop_kernel(km, kc)
