@@ -7,8 +7,9 @@
  * one of two ways:
  *   - filled where the literal is, when the global's initializer runs, as
  *     the global itself is: the literal as written is copied in and the
- *     static is the value, `(*({ nb__assign(&S, &(int[]){...}, sizeof S);
- *     &S; }))`. Any initializer works, as for the global, in its order;
+ *     static is the value, `(*(__typeof__(S) *)({ nb__assign(&S,
+ *     &(int[]){...}, sizeof S); &S; }))`. Any initializer works, as for
+ *     the global, in its order;
  *   - defined with its initializer at file scope, as C has it, when its
  *     type is const (its pages are then read-only, as gcc and clang put it
  *     in .rodata), when the global's own initializer stays at file scope
@@ -156,7 +157,8 @@ static void put_text(textbuf *out, const scan *s, size_t a, size_t b, const lite
  * the literal spanned. */
 static void put_literal(textbuf *out, const scan *s, const literal *l, int fill) {
     if (fill && !l->at_file_scope) {
-        textbuf_printf(out, "(*({ nb__assign((void *)&%s, &", l->name);
+        /* the cast: tcc's messages would call the value's type 'static T' */
+        textbuf_printf(out, "(*(__typeof__(%s) *)({ nb__assign((void *)&%s, &", l->name, l->name);
         put_text(out, s, l->open, l->end, l, fill);
         textbuf_printf(out, ", sizeof %s); &%s; }))", l->name, l->name);
         return;

@@ -135,6 +135,9 @@ def test_an_error_in_a_literal_names_its_cell_line(kc):
     c = fails(kc, "int *bad = (int[]){ 1, 2,\n    undefined_name };", "CompileError",
               re.compile(r"line 2: error: 'undefined_name' undeclared"))
     assert "__ck" not in "".join(c.error["traceback"]), c
+    # the literal's type named as written, as before it had an object
+    c = fails(kc, "struct pt3 { int x, y; };\nint *wrong = (struct pt3){ 1, 2 };", "CompileError",
+              "line 2: error: cannot convert 'struct pt3' to 'int *'")
 
 
 def test_check_cells_see_the_literal_s_bounds(kc):

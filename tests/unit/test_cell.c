@@ -112,14 +112,15 @@ static void test_compound_literals(void **state) {
     /* filled where it stands, when the initializer runs; its lines kept */
     expect(&c.items[1], ITEM_GLOBAL, 1, "p", "extern int *p;");
     assert_string_equal(c.items[1].init,
-                        "(*({ nb__assign((void *)&__ck_lit1_p, &(int[]){ 1, 2,\n  3 }, "
-                        "sizeof __ck_lit1_p); &__ck_lit1_p; }))");
+                        "(*(__typeof__(__ck_lit1_p) *)({ nb__assign((void *)&__ck_lit1_p, "
+                        "&(int[]){ 1, 2,\n  3 }, sizeof __ck_lit1_p); &__ck_lit1_p; }))");
     expect(&c.items[2], ITEM_LITERAL, 3, "__ck_lit2_l", NULL);      /* the inner one */
     assert_string_equal(c.items[2].init, "static __typeof__(struct node) __ck_lit2_l = {0};");
     expect(&c.items[3], ITEM_LITERAL, 3, "__ck_lit3_l", NULL);
     assert_non_null(strstr(c.items[4].init,
-                           "&(struct node){ 1, &(*({ nb__assign((void *)&__ck_lit2_l, "
-                           "&(struct node){ 2, 0 }, sizeof __ck_lit2_l); &__ck_lit2_l; })) }"));
+                           "&(struct node){ 1, &(*(__typeof__(__ck_lit2_l) *)({ "
+                           "nb__assign((void *)&__ck_lit2_l, &(struct node){ 2, 0 }, "
+                           "sizeof __ck_lit2_l); &__ck_lit2_l; })) }"));
     /* const: file scope, read-only */
     expect(&c.items[5], ITEM_LITERAL, 4, "__ck_lit4_k", NULL);
     assert_true(c.items[5].readonly);
@@ -137,8 +138,8 @@ static void test_compound_literals(void **state) {
     assert_string_equal(c.items[11].text, "p = (int[]){ 7 };");
     expect(&c.items[12], ITEM_LITERAL, 9, "__ck_lit6_c", NULL);     /* after a cast */
     assert_string_equal(c.items[13].init,
-                        "(int *)(*({ nb__assign((void *)&__ck_lit6_c, &(char[]){ \"x\" }, "
-                        "sizeof __ck_lit6_c); &__ck_lit6_c; }))");
+                        "(int *)(*(__typeof__(__ck_lit6_c) *)({ nb__assign((void *)&__ck_lit6_c, "
+                        "&(char[]){ \"x\" }, sizeof __ck_lit6_c); &__ck_lit6_c; }))");
     /* inside a const literal, defined at file scope with it */
     expect(&c.items[14], ITEM_LITERAL, 10, "__ck_lit7_cn", NULL);
     assert_false(c.items[14].readonly);
