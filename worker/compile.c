@@ -1,7 +1,8 @@
 /* compile.c - libtcc for cells (see compile.h).
  *
  * Owns the code arena: one large mapping that relocated cells are
- * bump-allocated from, a whole number of pages each. Keeping code outside
+ * bump-allocated from, their code in its first part, their data and bss
+ * in the rest (see ARENA_CODE). Keeping code outside
  * the TCCState lets us delete each state right after relocation (a live
  * state costs ~8.5 KiB and 1.6 mappings), and lets us patch old function
  * entries in place.
@@ -10,8 +11,9 @@
  * its literals leave .data for the code's pages (layout.c), and linked into
  * the arena by a second libtcc state; then each part gets the protection of
  * a classic linked program's segments: code, literals and the linker's
- * tables read+execute, never writable; data and bss read-write. The parts
- * of every unit are kept (compile_part_of). */
+ * tables read+execute, never writable; data and bss read-write, in the
+ * data region, relocated by layout.c. The parts of every unit are kept
+ * (compile_part_of). */
 #include <dlfcn.h>
 #include <elf.h>
 #include <libtcc.h>

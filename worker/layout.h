@@ -12,10 +12,13 @@
  *   - an empty section after .bss starts a new page, so the GOT does not
  *     share the pages of .bss.
  * Code, literals and the linker's tables can then be read+execute, never
- * writable, as a classic text segment; data and bss read-write. A unit
- * adds at most one read-write island to the arena's mappings, and a unit
- * without data none, nor a page of its own: the snapshot fork's cost
- * grows with the number of mappings and pages. Global marker symbols give each boundary after relocation.
+ * writable, as a classic text segment; data and bss read-write. Usually
+ * the data and bss leave the object altogether for the arena's data
+ * region (layout_data_need, then layout_object with DATA_AT, then
+ * layout_link_data), and no unit adds a mapping: the snapshot fork's cost
+ * grows with the number of mappings and pages. Else a unit adds one
+ * read-write island to the arena's mappings, and a unit without data none.
+ * Global marker symbols give each boundary after relocation.
  * Literals that hold relocations (a compound literal with pointers, which C
  * lets a program write) stay in .data. So do READONLY's named const objects
  * (NULL-terminated, may be NULL) that hold none: they move with the literals

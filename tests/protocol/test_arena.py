@@ -1,0 +1,72 @@
+"""Issue 18: one code region and one data region for every cell's unit.
+
+A session's length must not slow it: the snapshot fork after every reply
+copies each of the worker's mappings, and a unit laid out as one block
+added two (its code read+execute, its data read-write) that could not
+merge. Counts, not time: the worker's mappings after 200 defining cells."""
+from .conftest import kernel_pid, process_tree, run_ok
+
+
+def worker_mappings(km):
+    """The mappings of the kernel's worker processes (the worker and its
+    snapshot, when one is alive): the largest count."""
+    counts = []
+    for pid in process_tree(kernel_pid(km)):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() != "ckernel-worker":
+                    continue
+            with open(f"/proc/{pid}/maps") as f:
+                counts.append(sum(1 for _ in f))
+        except OSError:
+            continue                        # a snapshot that went away
+    assert counts, "no worker process found"
+    return max(counts)
+
+
+def defining_cell(i):
+    """A global, a function, a struct, a static and a string: code, data,
+    bss and a literal in one unit."""
+    return (f"int arena_g{i} = {i};\nstatic int arena_s{i};\n"
+            f"int arena_f{i}(int x) {{ arena_s{i}++; return x + arena_g{i}; }}\n"
+            f"struct arena_t{i} {{ int a, b; }};\nconst char *arena_m{i} = \"m{i}\";")
+
+
+def test_mappings_do_not_grow_with_the_cells(kernel):
+    km, kc = kernel
+    for i in range(20):
+        run_ok(kc, defining_cell(i))
+    before = worker_mappings(km)
+    for i in range(20, 220):
+        run_ok(kc, defining_cell(i))
+    after = worker_mappings(km)
+    # laid out one block a unit, the 200 cells added 400 mappings
+    assert after - before < 20, (before, after)
+    # every cell's data and code still there, and still its own
+    out = run_ok(kc, 'printf("%d %s %s\\n", arena_f0(1) + arena_f219(1), arena_m0, arena_m219);')
+    assert out == "221 m0 m219\n", out
+
+
+def test_pointers_in_a_cells_data_point_where_they_should(kernel):
+    """The data region's bytes are relocated by the layout (worker/layout.c):
+    pointers to the cell's own code, literals, data and bss, to earlier
+    cells' globals and to libc's objects."""
+    km, kc = kernel
+    run_ok(kc, "#include <stdio.h>\nint older = 5;\ndouble older_d = 2.5;")
+    run_ok(kc, 'static void hello(void) { printf("hello\\n"); }\n'
+               "void (*say)(void) = hello;\nint *to_older = &older;\ndouble *to_d = &older_d;\n"
+               'FILE **out = &stdout;\nconst char *word = "word";\nint zero_c;\nint *to_zero = &zero_c;\n'
+               'struct pair { int n; const char *s; } pairs[] = {{1, "a"}, {2, "b"}};\n'
+               "int table[64] = {1, 2, 3};\nint *mid = &table[2];")
+    out = run_ok(kc, "older = 7; zero_c = 9;\nsay();\n"
+                     'printf("%d %g %d %s %d %s%s %d\\n", *to_older, *to_d, *out == stdout, word,\n'
+                     "       *to_zero, pairs[0].s, pairs[1].s, *mid);")
+    assert out == "hello\n7 2.5 1 word 9 ab 3\n", out
+
+
+def test_a_cells_data_is_aligned_as_declared(kernel):
+    km, kc = kernel
+    run_ok(kc, "char before_c = 1;")
+    out = run_ok(kc, "_Alignas(64) char line_c[64] = {1};\nstatic _Alignas(32) int z_c[8];\n"
+                     'printf("%d %d\\n", (int)((unsigned long)line_c % 64), (int)((unsigned long)z_c % 32));')
+    assert out == "0 0\n", out
