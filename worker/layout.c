@@ -194,6 +194,10 @@ static void write_symbols(const object *o, const plan *p, unsigned char *out, in
         if (o->data_at && (old[i].st_shndx == o->data || old[i].st_shndx == o->bss) && !is_literal(o, &old[i])) {
             sym[i].st_value += o->data_at + (old[i].st_shndx == o->bss ? o->bss_at : 0);
             sym[i].st_shndx = SHN_ABS;       /* in the data region (compile.c) */
+            /* hidden: libtcc sends a PC-relative reference to a default-
+             * visibility absolute symbol through a PLT stub, as if it were
+             * a function; to a hidden one, straight to the address */
+            sym[i].st_other = (unsigned char)((sym[i].st_other & ~3) | STV_HIDDEN);
         }
         if (!is_literal(o, &old[i])) continue;
         at = align_up(at, 16);

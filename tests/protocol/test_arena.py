@@ -70,3 +70,14 @@ def test_a_cells_data_is_aligned_as_declared(kernel):
     out = run_ok(kc, "_Alignas(64) char line_c[64] = {1};\nstatic _Alignas(32) int z_c[8];\n"
                      'printf("%d %d\\n", (int)((unsigned long)line_c % 64), (int)((unsigned long)z_c % 32));')
     assert out == "0 0\n", out
+
+
+def test_a_cells_own_globals_read_pc_relative(kernel):
+    """tcc reads some of a unit's own globals RIP-relative (a struct's
+    double member in arithmetic): the address must be the data's, never a
+    PLT stub libtcc would make for an absolute symbol it took for a function."""
+    km, kc = kernel
+    run_ok(kc, "typedef struct { double a, b, c; } trio;\ntrio make_trio(double x) { return (trio){x, x, x}; }")
+    out = run_ok(kc, "trio t1 = make_trio(0.25);\ntrio t2 = make_trio(0.5);\n"
+                     "double s = (double)(t1.b + t2.b);\nprintf(\"%g %g\\n\", s, (double)(t1.a + t2.c));")
+    assert out == "0.75 0.75\n", out
