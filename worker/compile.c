@@ -198,14 +198,26 @@ int compile_static_of(const void *addr, const char **name, const void **start, u
     return 0;
 }
 
+/* Units' data follow each other in the data region: ranges less than a
+ * page apart are given as one (what lies between was never allocated,
+ * so it is zero), a handful of ranges for the scan instead of one a cell. */
 size_t compile_writable(nb_range *out, size_t max) {
     size_t n = 0;
-    for (size_t i = 0; i < parts.n; i++) {
-        const unit_parts *u = &parts.v[i];
-        uintptr_t lo = u->protected ? u->data : u->lo, hi = u->protected ? u->end : u->hi;
-        if (lo >= hi) continue;
-        if (n < max) out[n] = (nb_range){ (const void *)lo, (const void *)hi };
-        n++;
+    uintptr_t at = 0, end = 0;          /* the range being grown */
+    for (size_t i = 0; i <= parts.n; i++) {
+        const unit_parts *u = i < parts.n ? &parts.v[i] : NULL;
+        uintptr_t lo = !u ? 0 : u->protected ? u->data : u->lo, hi = !u ? 0 : u->protected ? u->end : u->hi;
+        if (u && lo >= hi) continue;
+        if (u && end && lo >= end && lo - end < PAGE) {
+            end = hi;
+            continue;
+        }
+        if (end) {
+            if (n < max) out[n] = (nb_range){ (const void *)at, (const void *)end };
+            n++;
+        }
+        at = lo;
+        end = hi;
     }
     return n;
 }
