@@ -214,7 +214,8 @@ char *unit_uses(const char *text) {
     textbuf b = {0};
     add_uses(&b, text);
     textbuf_add(&b, "", 1);
-    return b.s;
+    char *fit = realloc(b.s, b.len + 1);    /* kept for every entry: not a 4 KiB buffer each */
+    return fit ? fit : b.s;
 }
 
 /* Mark in NEED (and push on STACK) the entries of S that the names USES
