@@ -81,3 +81,16 @@ def test_a_cells_own_globals_read_pc_relative(kernel):
     out = run_ok(kc, "trio t1 = make_trio(0.25);\ntrio t2 = make_trio(0.5);\n"
                      "double s = (double)(t1.b + t2.b);\nprintf(\"%g %g\\n\", s, (double)(t1.a + t2.c));")
     assert out == "0.75 0.75\n", out
+
+
+def test_an_object_the_split_does_not_handle_is_linked_as_one_block(kernel):
+    """A common symbol (tcc -fcommon) is not one layout_object moves: that
+    unit is linked as before, its data on pages of its own, and works."""
+    km, kc = kernel
+    run_ok(kc, "int split_before = 1;")
+    before = worker_mappings(km)
+    run_ok(kc, "%cflags -fcommon\nint common_c;\nint common_d = 4;\n"
+               "int read_common(void) { return common_c + common_d; }")
+    out = run_ok(kc, "common_c = 3;\nprintf(\"%d %d\\n\", read_common(), split_before);\nnb_where(&common_d);")
+    assert out.startswith("7 1\n") and "global data" in out, out
+    assert worker_mappings(km) > before     # its own read-write pages: the fallback was taken
