@@ -532,11 +532,10 @@ static uintptr_t resolve_linked(void *opaque, const char *name) {
     return (uintptr_t)(a ? a : dlsym(RTLD_DEFAULT, name));
 }
 
-/* The unit's data, laid out into the data region by layout_object from
- * the object ORIGINAL (ORIG_LEN bytes), rewritten as LAID: copied there
- * and relocated, now that the code's address is known. 0 or -1. */
-static int link_data(compile_unit *u, const unsigned char *laid, size_t laid_len) {
-    (void)laid_len;
+/* U's data, placed in the data region by layout_object (LAID, its
+ * rewrite of U->original): copied there and relocated, now that the
+ * code's address is known. 0 or -1. */
+static int link_data(compile_unit *u, const unsigned char *laid) {
     uintptr_t text = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_TEXT);
     if (!text || layout_link_data(u->original, u->original_len, laid, u->data_at, text,
                                   resolve_linked, u) < 0) {
@@ -567,7 +566,7 @@ static int link_object(compile_unit *u, const unsigned char *obj, size_t len,
     /* the first page may be the last unit's, read+execute and maybe
      * running in a cell's thread: writable, and still executable */
     if (!paged) mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
-    if (tcc_relocate(u->link, mem) < 0 || (u->data_at && link_data(u, obj, len) < 0)) {
+    if (tcc_relocate(u->link, mem) < 0 || (u->data_at && link_data(u, obj) < 0)) {
         if (!paged) mprotect((void *)lo, span, PROT_READ | PROT_EXEC);
         return -1;
     }
