@@ -214,8 +214,7 @@ char *unit_uses(const char *text) {
     textbuf b = {0};
     add_uses(&b, text);
     textbuf_add(&b, "", 1);
-    char *fit = realloc(b.s, b.len + 1);    /* kept for every entry: not a 4 KiB buffer each */
-    return fit ? fit : b.s;
+    return b.s;
 }
 
 /* Mark in NEED (and push on STACK) the entries of S that the names USES
