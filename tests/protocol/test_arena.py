@@ -94,3 +94,18 @@ def test_an_object_the_split_does_not_handle_is_linked_as_one_block(kernel):
     out = run_ok(kc, "common_c = 3;\nprintf(\"%d %d\\n\", read_common(), split_before);\nnb_where(&common_d);")
     assert out.startswith("7 1\n") and "global data" in out, out
     assert worker_mappings(km) > before     # its own read-write pages: the fallback was taken
+
+
+def test_a_thread_runs_on_while_later_cells_share_its_code_page(kernel):
+    """A unit's code is packed after the last one's, on its read+execute
+    page: linking it must never take execute away from that page while a
+    thread of an earlier cell runs there."""
+    km, kc = kernel
+    run_ok(kc, "#include <pthread.h>\nvolatile long spins_t;\nvolatile int stop_t;\n"
+               "void *spin_t(void *a) { while (!stop_t) spins_t++; return a; }\n"
+               "pthread_t thread_t;\npthread_create(&thread_t, 0, spin_t, 0);")
+    for i in range(40):
+        run_ok(kc, defining_cell(1000 + i))
+    out = run_ok(kc, "long before_t = spins_t;\nusleep(20000);\nint moved_t = spins_t > before_t;\n"
+                     "stop_t = 1;\npthread_join(thread_t, 0);\nprintf(\"%d\\n\", moved_t);")
+    assert out == "1\n", out
