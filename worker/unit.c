@@ -34,28 +34,47 @@ static int is_macro_key(const char *key) {
     return key && key[0] == '#' && key[1] != '#' && strncmp(key, "#include", 8) != 0;
 }
 
+/* Whether entry E can be in the cached headers' text: an #include <...>
+ * or a macro (a directive of its own). */
+static int cacheable(const entry *e) {
+    return e->kind == ITEM_DIRECTIVE && (is_system_include(e->keys[0]) || is_macro_key(e->keys[0]));
+}
+
 /* System headers come preprocessed from the cache (headers.h): the
  * #include <...> entries and the macros defined among them, up to the last
- * such include. Marks those entries in CACHED (may be NULL) and returns the
+ * such include. Sets *LAST (may be NULL) for unit_is_cached and returns the
  * text, or NULL when there are none or they cannot be preprocessed (then
- * the prelude has them as written). */
-const char *unit_cached_headers(const session *s, const char *options, unsigned char *cached) {
+ * the prelude has them as written). Walks the session's directives only. */
+const char *unit_cached_headers(const session *s, const char *options, long *last) {
     long last_include = -1;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->e[i].kind == ITEM_DIRECTIVE && is_system_include(s->e[i].keys[0])) last_include = (long)i;
+    size_t upto = 0;                    /* directives up to the last include */
+    for (size_t k = 0; k < s->ndirectives; k++)
+        if (is_system_include(s->e[s->directives[k]].keys[0])) {
+            last_include = (long)s->directives[k];
+            upto = k + 1;
+        }
+    if (last) *last = -1;
     if (last_include < 0) return NULL;
     textbuf directives = {0};
-    for (long i = 0; i <= last_include; i++) {
-        const entry *e = &s->e[i];
-        if (e->kind != ITEM_DIRECTIVE || !(is_system_include(e->keys[0]) || is_macro_key(e->keys[0])))
-            continue;
-        textbuf_printf(&directives, "%s\n", e->text);
-        if (cached) cached[i] = 1;
+    for (size_t k = 0; k < upto; k++) {
+        const entry *e = &s->e[s->directives[k]];
+        if (cacheable(e)) textbuf_printf(&directives, "%s\n", e->text);
     }
     const char *text = headers_text(directives.s, options);
     free(directives.s);
-    if (!text && cached) memset(cached, 0, s->n + 1);
+    if (text && last) *last = last_include;
     return text;
+}
+
+int unit_is_cached(const session *s, long last, size_t i) {
+    return last >= 0 && i <= (size_t)last && cacheable(&s->e[i]);
+}
+
+int unit_only_new_names(const session *s, const cell *c, const plan *plans) {
+    for (size_t j = 0; j < c->n; j++)
+        for (int k = 0; plans[j] == PLAN_NEW && k < c->items[j].nkeys; k++)
+            if (session_find(s, c->items[j].keys[k]) >= 0) return 0;
+    return 1;
 }
 
 static void emit_to_buf(void *ud, const char *text, size_t len) { textbuf_add(ud, text, len); }
@@ -198,14 +217,14 @@ static void add_uses(textbuf *b, const char *text) {
             if (body) add_uses(b, body);
             free(body);
         }
-        if (t[i].kind != TOK_IDENT) continue;
-        char word[300];
+        if (t[i].kind != TOK_IDENT || t[i].len >= 300) continue;
         const token *p = i ? &t[i - 1] : NULL;
-        if (p && (lexer_tok_is(p, "struct") || lexer_tok_is(p, "union") || lexer_tok_is(p, "enum")))
-            snprintf(word, sizeof word, "%.*s %.*s", (int)p->len, p->start, (int)t[i].len, t[i].start);
-        else
-            snprintf(word, sizeof word, "%.*s", (int)t[i].len, t[i].start);
-        textbuf_add(b, word, strlen(word) + 1);
+        if (p && (lexer_tok_is(p, "struct") || lexer_tok_is(p, "union") || lexer_tok_is(p, "enum"))) {
+            textbuf_add(b, p->start, p->len);
+            textbuf_add(b, " ", 1);
+        }
+        textbuf_add(b, t[i].start, t[i].len);
+        textbuf_add(b, "", 1);
     }
     free(t);
 }
@@ -214,111 +233,158 @@ char *unit_uses(const char *text) {
     textbuf b = {0};
     add_uses(&b, text);
     textbuf_add(&b, "", 1);
-    return b.s;
+    char *fit = realloc(b.s, b.len + 1);     /* kept with each entry: no room to spare */
+    return fit ? fit : b.s;
 }
 
-/* Mark in NEED (and push on STACK) the entries of S that the names USES
- * (unit_uses) define: as a name, a tag, or a macro ("#N"). */
-static void mark_used(const session *s, const char *uses, unsigned char *need, size_t *stack, size_t *top) {
+/* A set of entry indexes: a bitmap (an eighth of a byte an entry) and the
+ * list of its members. */
+typedef struct { unsigned char *bits; size_t *list, n, cap; } entry_set_t;
+
+static int set_add(entry_set_t *set, size_t i) {
+    if (set->bits[i / 8] & (1u << (i % 8))) return 0;
+    set->bits[i / 8] |= (unsigned char)(1u << (i % 8));
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? 2 * set->cap : 64;
+        size_t *list = realloc(set->list, cap * sizeof *list);
+        if (!list) abort();
+        set->list = list;
+        set->cap = cap;
+    }
+    set->list[set->n++] = i;
+    return 1;
+}
+
+/* Add to NEED the entries of S that the names USES (unit_uses) define: as
+ * a name, a tag, or a macro ("#N"). */
+static void mark_used(const session *s, const char *uses, entry_set_t *need) {
     for (const char *u = uses; u && *u; u += strlen(u) + 1) {
         char macro[300];
         snprintf(macro, sizeof macro, "#%s", u);
         long found[2] = { session_find(s, u), session_find(s, macro) };
         for (int k = 0; k < 2; k++)
-            if (found[k] >= 0 && !need[found[k]]) {
-                need[found[k]] = 1;
-                stack[(*top)++] = (size_t)found[k];
-            }
+            if (found[k] >= 0) set_add(need, (size_t)found[k]);
     }
+}
+
+static int by_index(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* Which entries of S the cell's CODE needs: those it names, and those they
- * name, on and on. The selection is a guess that compile_cell checks: any
- * message at all, and the cell is compiled again with every entry. */
-static unsigned char *needed_entries(const session *s, const char *code) {
-    unsigned char *need = calloc(s->n + 1, 1);
-    size_t *stack = malloc((s->n + 1) * sizeof *stack), top = 0;
+ * name, on and on; and the directives, which every unit has, and what they
+ * name. The selection is a guess that compile_cell checks: any message at
+ * all, and the cell is compiled again with every entry. Ascending, *N of
+ * them; looked up by name, so a session's length does not slow it. */
+static size_t *needed_entries(const session *s, const char *code, size_t *n) {
+    entry_set_t need = { .bits = calloc(s->n / 8 + 1, 1) };
     char *uses = unit_uses(code);
-    if (!need || !stack || !uses) {
-        free(stack);
-        free(uses);
-        if (need) memset(need, 1, s->n + 1);
-        return need;
+    if (!need.bits || !uses) abort();
+    mark_used(s, uses, &need);
+    for (size_t k = 0; k < s->ndirectives; k++) {
+        set_add(&need, s->directives[k]);
+        mark_used(s, s->e[s->directives[k]].uses, &need);
     }
-    mark_used(s, uses, need, stack, &top);
-    for (size_t i = 0; i < s->n; i++)        /* directives are always there: so is what they use */
-        if (s->e[i].kind == ITEM_DIRECTIVE) mark_used(s, s->e[i].uses, need, stack, &top);
-    while (top) {
-        size_t i = stack[--top];
-        mark_used(s, s->e[i].uses, need, stack, &top);
-    }
+    for (size_t done = 0; done < need.n; done++)     /* the list grows as it is walked */
+        mark_used(s, s->e[need.list[done]].uses, &need);
     free(uses);
-    free(stack);
-    return need;
+    free(need.bits);
+    if (need.n) qsort(need.list, need.n, sizeof *need.list, by_index);
+    *n = need.n;
+    return need.list ? need.list : calloc(1, sizeof *need.list);
 }
 
-/* The translation unit for cell C: nb.h, the session's system headers,
- * the prelude of earlier definitions, the cell's items and its run
- * function. With SOME, of nb.h and the headers only what the rest uses
- * (decls.h). In scratch memory (textbuf.scratch). */
-char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
-                        const char *options, int some) {
-    textbuf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
-    size_t tu_line = 1;
-    unsigned char *cached = calloc(s->n + 1, 1);
-    int for_cc = some == UNIT_FOR_CC || some == UNIT_FOR_CC_ALL;
-    const char *text = for_cc ? NULL : unit_cached_headers(s, options, cached);
-    textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
+/* Note entry I at unit line LINE in D's map of the prelude. */
+static void add_prelude_line(diag_ctx *d, size_t i, size_t line) {
+    if (d->nprelude == d->prelude_cap) {
+        size_t cap = d->prelude_cap ? 2 * d->prelude_cap : 64;
+        size_t *lines = realloc(d->entry_line, cap * sizeof *lines);
+        size_t *of = lines ? realloc(d->entry_of, cap * sizeof *of) : NULL;
+        if (!lines || !of) abort();
+        d->entry_line = lines;
+        d->entry_of = of;
+        d->prelude_cap = cap;
+    }
+    d->entry_line[d->nprelude] = line;
+    d->entry_of[d->nprelude++] = i;
+}
 
-    /* The prelude: every entry the cell does not redefine. A directive the
-     * cell redefines takes the old one's place, since later entries may
-     * expand its macro. */
-    d->entry_line = calloc(s->n + 1, sizeof(size_t));
-    d->entry_of = calloc(s->n + 1, sizeof(size_t));
-    unsigned char *emitted = calloc(c->n + 1, 1);
-    /* with SOME, only the entries the cell's code needs: a session's length
-     * should not slow each cell down */
-    free(d->need);
-    d->need = (some == 1 || some == UNIT_FOR_CC) && d->code ? needed_entries(s, d->code) : NULL;
-    const unsigned char *need = d->need;
-    for (size_t i = 0; i < s->n; i++) {
+/* Entry I of the prelude at B's line *TU_LINE, noted in D's map. */
+static void put_entry(textbuf *b, diag_ctx *d, const entry *e, size_t i, size_t *tu_line) {
+    add_prelude_line(d, i, *tu_line);
+    if (e->kind == ITEM_GLOBAL && e->type_text) {
+        /* Hidden: libtcc 0.9.27 reaches a default-visibility extern
+         * through its PLT in float arithmetic (gy * gx reads the stub's
+         * bytes); a hidden one is addressed directly, which works since
+         * all cell data lives in one code arena. Spelled __attribute:
+         * glibc's <sys/cdefs.h> defines __attribute__ away for compilers
+         * that are not GCC, tcc among them, so after any system header
+         * __attribute__ said nothing and x + y of two doubles was wrong. */
+        textbuf_printf(b, "extern %s __attribute((visibility(\"hidden\")));\n", e->type_text);
+    } else {
+        textbuf_puts(b, e->text);
+        textbuf_puts(b, "\n");
+    }
+    *tu_line += (size_t)session_count_lines(e->text) + 1;
+}
+
+/* The prelude: every entry the cell does not redefine (with D->need, only
+ * those selected). A directive or type the cell redefines takes the old
+ * one's place, since later entries may use it; EMITTED marks such items of
+ * the cell. LAST: unit_cached_headers'. When the cell defines only new
+ * names, only the selected entries are visited: the others would all be
+ * skipped, and a long session would cost each cell a walk through it. */
+static void put_prelude(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d,
+                        long last, unsigned char *emitted) {
+    size_t tu_line = 1;
+    int walk_selected = d->need && unit_only_new_names(s, c, plans);
+    size_t n = walk_selected ? d->nneed : s->n, next_needed = 0;
+    for (size_t at = 0; at < n; at++) {
+        size_t i = walk_selected ? d->need[at] : at;
         const entry *e = &s->e[i];
+        int needed = !d->need;
+        for (; d->need && next_needed < d->nneed && d->need[next_needed] <= i; next_needed++)
+            needed = d->need[next_needed] == i;
         long by = -1;
         for (int k = 0; k < e->nkeys && by < 0; k++) by = strmap_get(d->defined, e->keys[k]);
-        if (cached[i]) {
+        if (unit_is_cached(s, last, i)) {
             /* in the cache: a cell's copy of an include adds nothing; its
              * new value for a macro comes after, in the cell's own part */
             if (by >= 0 && is_system_include(e->keys[0])) emitted[by] = 1;
             continue;
         }
         if (d->dropped && d->dropped[i]) continue;
-        /* a directive or type the cell redefines takes the old one's place:
-         * entries after it (externs, prototypes) may use it */
         if (by >= 0 && !emitted[by] && unit_in_place(e->kind, c, (size_t)by, d->defined)) {
-            textbuf_printf(&b, "#line %d \"cell\"\n%s\n#line %zu \"<session>\"\n",
+            textbuf_printf(b, "#line %d \"cell\"\n%s\n#line %zu \"<session>\"\n",
                        c->items[by].line, c->items[by].text, tu_line);
             emitted[by] = 1;
             continue;
         }
-        if (by >= 0) continue;
-        if (need && !need[i] && e->kind != ITEM_DIRECTIVE) continue;
-        d->entry_line[d->nprelude] = tu_line;
-        d->entry_of[d->nprelude++] = i;
-        if (e->kind == ITEM_GLOBAL && e->type_text) {
-            /* Hidden: libtcc 0.9.27 reaches a default-visibility extern
-             * through its PLT in float arithmetic (gy * gx reads the stub's
-             * bytes); a hidden one is addressed directly, which works since
-             * all cell data lives in one code arena. Spelled __attribute:
-             * glibc's <sys/cdefs.h> defines __attribute__ away for compilers
-             * that are not GCC, tcc among them, so after any system header
-             * __attribute__ said nothing and x + y of two doubles was wrong. */
-            textbuf_printf(&b, "extern %s __attribute((visibility(\"hidden\")));\n", e->type_text);
-        } else {
-            textbuf_puts(&b, e->text);
-            textbuf_puts(&b, "\n");
-        }
-        tu_line += (size_t)session_count_lines(e->text) + 1;
+        if (by >= 0 || (!needed && e->kind != ITEM_DIRECTIVE)) continue;
+        put_entry(b, d, e, i, &tu_line);
     }
+}
+
+/* The translation unit for cell C: nb.h, the session's system headers,
+ * the prelude of earlier definitions, the cell's items and its run
+ * function. With SOME, of nb.h and the headers only what the rest uses
+ * (decls.h), and of earlier definitions only those the cell needs: a
+ * session's length should not slow each cell down. In scratch memory
+ * (textbuf.scratch). */
+char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
+                        const char *options, int some) {
+    textbuf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
+    long last = -1;
+    int for_cc = some == UNIT_FOR_CC || some == UNIT_FOR_CC_ALL;
+    const char *text = for_cc ? NULL : unit_cached_headers(s, options, &last);
+    textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
+    unsigned char *emitted = calloc(c->n + 1, 1);
+    free(d->need);
+    d->need = NULL;
+    d->nneed = 0;
+    if ((some == 1 || some == UNIT_FOR_CC) && d->code) d->need = needed_entries(s, d->code, &d->nneed);
+    put_prelude(&b, s, c, plans, d, last, emitted);
 
     /* The cell's file-scope items, in its order. */
     global_names globals;
@@ -327,7 +393,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
         const cell_item *it = &c->items[j];
         if (!emitted[j] && it->kind == ITEM_DIRECTIVE && is_macro_key(it->keys[0])) {
             long e = session_find(s, it->keys[0]);
-            if (e >= 0 && cached[e]) textbuf_printf(&b, "#undef %s\n", it->keys[0] + 1);
+            if (e >= 0 && unit_is_cached(s, last, (size_t)e)) textbuf_printf(&b, "#undef %s\n", it->keys[0] + 1);
         }
         if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
@@ -337,7 +403,6 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     }
     global_names_free(&globals);
     free(emitted);
-    free(cached);
     if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show, for_cc);
     return with_headers(&b, text, some == 1);
 }
