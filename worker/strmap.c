@@ -3,9 +3,12 @@
 #include <string.h>
 #include "strmap.h"
 
+#define FNV_BASIS 1469598103934665603u
+#define FNV_PRIME 1099511628211u
+
 static size_t hash(const char *s) {
-    size_t h = 1469598103934665603u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    size_t h = FNV_BASIS;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * FNV_PRIME;
     return h;
 }
 
@@ -46,6 +49,19 @@ long strmap_get(const strmap *m, const char *key) {
     while (m->keys[j]) {
         if (strcmp(m->keys[j], key) == 0) return m->values[j];
         j = (j + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+long strmap_get_n(const strmap *m, char prefix, const char *s, size_t n) {
+    if (!m->cap) return -1;
+    size_t h = FNV_BASIS;
+    if (prefix) h = (h ^ (unsigned char)prefix) * FNV_PRIME;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
+    size_t at = prefix != 0;
+    for (size_t j = h & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1)) {
+        const char *k = m->keys[j];
+        if ((!prefix || k[0] == prefix) && strncmp(k + at, s, n) == 0 && k[at + n] == 0) return m->values[j];
     }
     return -1;
 }

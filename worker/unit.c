@@ -13,6 +13,7 @@
 #include "decls.h"
 #include "headers.h"
 #include "lexer.h"
+#include "scratch.h"
 #include "session_impl.h"
 
 static char *declared_type(const session *s, const cell *c, const diag_ctx *d, const char *expr);
@@ -79,10 +80,12 @@ int unit_only_new_names(const session *s, const cell *c, const plan *plans) {
 
 static void emit_to_buf(void *ud, const char *text, size_t len) { textbuf_add(ud, text, len); }
 
-/* TEXT, or with SOME only the parts of it that the code in USERS needs. */
-static void put_declarations(textbuf *b, const char *text, int some, const char *const *users, size_t n) {
+/* TEXT, or with SOME only the parts of it that NAMES (decls_names) and the
+ * code in USERS need. */
+static void put_declarations(textbuf *b, const char *text, int some, const char *names,
+                             const char *const *users, size_t n) {
     decls *ix = some ? decls_for(text) : NULL;
-    if (ix) decls_select(ix, users, n, emit_to_buf, b);
+    if (ix) decls_select_names(ix, names, users, n, emit_to_buf, b);
     else textbuf_puts(b, text);
 }
 
@@ -210,7 +213,8 @@ int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *de
  * (`#define GET(i) table[i]` uses table). */
 static void add_uses(textbuf *b, const char *text) {
     size_t n = 0;
-    token *t = lexer_tokenize(text, &n, NULL);
+    /* in scratch memory: a cell's tokens are megabytes, fresh pages of the heap */
+    token *t = lexer_tokenize_with(text, &n, NULL, scratch_realloc);
     for (size_t i = 0; t && i < n; i++) {
         if (t[i].kind == TOK_DIRECTIVE && t[i].len > 1) {
             char *body = strndup(t[i].start + 1, t[i].len - 1);
@@ -226,7 +230,7 @@ static void add_uses(textbuf *b, const char *text) {
         textbuf_add(b, t[i].start, t[i].len);
         textbuf_add(b, "", 1);
     }
-    free(t);
+    ck_tcc_free(t);                      /* scratch: the newest block goes back */
 }
 
 char *unit_uses(const char *text) {
@@ -258,13 +262,31 @@ static int set_add(entry_set_t *set, size_t i) {
 /* Add to NEED the entries of S that the names USES (unit_uses) define: as
  * a name, a tag, or a macro ("#N"). */
 static void mark_used(const session *s, const char *uses, entry_set_t *need) {
-    for (const char *u = uses; u && *u; u += strlen(u) + 1) {
-        char macro[300];
-        snprintf(macro, sizeof macro, "#%s", u);
-        long found[2] = { session_find(s, u), session_find(s, macro) };
+    for (const char *u = uses; u && *u; ) {
+        size_t n = strlen(u);
+        long found[2] = { session_find(s, u), n < 298 ? strmap_get_n(&s->index, '#', u, n) : -1 };
+        u += n + 1;
         for (int k = 0; k < 2; k++)
             if (found[k] >= 0) set_add(need, (size_t)found[k]);
     }
+}
+
+/* USES (unit_uses) with each name once, in place: a long cell names `x`
+ * thousands of times, and each name costs two lookups in the session. */
+static void unique_uses(char *uses) {
+    strmap seen = {0};
+    char *w = uses;
+    for (const char *u = uses; *u; ) {
+        size_t n = strlen(u);
+        if (strmap_get(&seen, u) < 0) {
+            memmove(w, u, n + 1);
+            strmap_put(&seen, w, 1);
+            w += n + 1;
+        }
+        u += n + 1;
+    }
+    *w = 0;
+    strmap_free(&seen);
 }
 
 static int by_index(const void *a, const void *b) {
@@ -281,6 +303,7 @@ static size_t *needed_entries(const session *s, const char *code, size_t *n) {
     entry_set_t need = { .bits = calloc(s->n / 8 + 1, 1) };
     char *uses = unit_uses(code);
     if (!need.bits || !uses) abort();
+    if (strlen(code) > 1024) unique_uses(uses);
     mark_used(s, uses, &need);
     for (size_t k = 0; k < s->ndirectives; k++) {
         set_add(&need, s->directives[k]);
@@ -481,14 +504,18 @@ static char *with_headers(textbuf *b, const char *text, int some) {
     }
     /* the headers' part first: the session's macros cached with them may
      * use nb.h */
+    /* the unit's names, once for both selections (before the texts below,
+     * which grow in place as the newest scratch blocks) */
+    const char *names = some ? decls_names(b->s) : NULL;
+    const char *const *unit_code = names ? NULL : (const char *[]){ b->s };
     textbuf headers = { .scratch = 1 };
     if (text) {
         textbuf_puts(&headers, "\n#line 1 \"<headers>\"\n");
-        put_declarations(&headers, text, some, (const char *[]){ b->s }, 1);
+        put_declarations(&headers, text, some, names, unit_code, names ? 0 : 1);
     }
     textbuf unit = { .scratch = 1 };
     textbuf_puts(&unit, "#line 1 \"<ckernel>\"\n");
-    put_declarations(&unit, nb_header_text, some, (const char *[]){ headers.s, b->s }, 2);
+    put_declarations(&unit, nb_header_text, some, names, (const char *[]){ headers.s, b->s }, names ? 1 : 2);
     if (headers.s) textbuf_add(&unit, headers.s, headers.len);
     textbuf_add(&unit, b->s, b->len);
     return unit.s;
