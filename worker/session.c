@@ -483,13 +483,17 @@ static char *macro_context(const session *s, const char *options) {
 }
 
 /* Split CODE into OUT; preprocessed first where that decides what is a
- * definition (expand.h). */
-static int split_cell(const session *s, const char *code, const char *options, cell *out) {
+ * definition (expand.h). CODE's tokens go to D (may be NULL) when the
+ * split read them, not a preprocessed text's. */
+static int split_cell(const session *s, const char *code, const char *options, cell *out, diag_ctx *d) {
     size_t n = 0;
     int unterminated = 0;
-    token *t = lexer_tokenize_with(code, &n, &unterminated, scratch_realloc);   /* once for both */
+    token *t = lexer_tokenize_with(code, &n, &unterminated, scratch_realloc);   /* once for all */
     if (!t) return -1;
-    if (!expand_needed_tokens(t, n, session_macro, (void *)s)) return cell_split_tokens(code, t, n, unterminated, out);
+    if (!expand_needed_tokens(t, n, session_macro, (void *)s)) {
+        if (d) d->code_tokens = t, d->ncode_tokens = n;
+        return cell_split_tokens(code, t, n, unterminated, out);
+    }
     char *context = macro_context(s, options);
     char *expanded = expand_cell(context, code, options);
     free(context);
@@ -574,7 +578,8 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     uint64_t t0 = monotime_ns();
     r->compiles = 0;
     session_cell *pc = calloc(1, sizeof *pc);
-    if (!pc || split_cell(s, code, options, &pc->c) < 0) {
+    diag_ctx d = { .s = s, .code = code };
+    if (!pc || split_cell(s, code, options, &pc->c, &d) < 0) {
         free(pc);
         session_result_error(r, CK_OUT_OF_MEMORY, "out of memory splitting the cell", "out of memory\n");
         return NULL;
@@ -587,7 +592,9 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     plan_cell(s, c, pc->plans, &pc->defined, &pc->dropped);
     int has_expression = c->n && c->items[c->n - 1].kind == ITEM_EXPRESSION;
 
-    diag_ctx d = { .s = s, .c = c, .code = code, .defined = &pc->defined, .dropped = pc->dropped };
+    d.c = c;
+    d.defined = &pc->defined;
+    d.dropped = pc->dropped;
     cc_output cc = {0};
     compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options, &r->compiles, &cc);
     if (!u && has_expression) {
@@ -812,7 +819,7 @@ static int rebuild(session *s, const char *code, const char *cell_options, rebui
     memset(b, 0, sizeof *b);
     if (asprintf(&b->options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
         b->options = NULL;
-    if (split_cell(s, code, b->options, &b->c) < 0) { free(b->options); return -1; }
+    if (split_cell(s, code, b->options, &b->c, NULL) < 0) { free(b->options); return -1; }
     b->plans = calloc(b->c.n + 1, sizeof *b->plans);
     plan_cell(s, &b->c, b->plans, &b->defined, &b->dropped);
     int has_expression = b->c.n && b->c.items[b->c.n - 1].kind == ITEM_EXPRESSION;

@@ -79,6 +79,9 @@ typedef struct diag_ctx {
     const session *s;
     const cell *c;
     const char *code;
+    const token *code_tokens;  /* CODE's tokens in scratch memory (split_cell), or NULL:
+                                * good until the first compile_free */
+    size_t ncode_tokens;
     const strmap *defined;  /* key -> the cell's item that defines it anew */
     const unsigned char *dropped;  /* per entry: goes with this cell (plan_cell) */
     size_t *entry_line;     /* first TU line of each session entry in the prelude */
@@ -121,6 +124,8 @@ int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *de
  * ended by an empty one. A
  * new string, or NULL. */
 char *unit_uses(const char *text);
+/* The same from TEXT's tokens T (N of them). */
+char *unit_uses_tokens(const token *t, size_t n);
 /* The session's system headers, preprocessed (headers.h); *LAST (may be
  * NULL) is what unit_is_cached needs to tell the entries they cover: the
  * last system #include's entry, -1 when there are none or the text could

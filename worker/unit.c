@@ -209,12 +209,11 @@ int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *de
     return in_place;
 }
 
-/* The names of TEXT (unit_uses) added to B; a directive's own names too
- * (`#define GET(i) table[i]` uses table). */
-static void add_uses(textbuf *b, const char *text) {
-    size_t n = 0;
-    /* in scratch memory: a cell's tokens are megabytes, fresh pages of the heap */
-    token *t = lexer_tokenize_with(text, &n, NULL, scratch_realloc);
+static void add_uses(textbuf *b, const char *text);
+
+/* The names of the tokens T (N of them) added to B (unit_uses); a
+ * directive's own names too (`#define GET(i) table[i]` uses table). */
+static void add_uses_of(textbuf *b, const token *t, size_t n) {
     for (size_t i = 0; t && i < n; i++) {
         if (t[i].kind == TOK_DIRECTIVE && t[i].len > 1) {
             char *body = strndup(t[i].start + 1, t[i].len - 1);
@@ -230,15 +229,34 @@ static void add_uses(textbuf *b, const char *text) {
         textbuf_add(b, t[i].start, t[i].len);
         textbuf_add(b, "", 1);
     }
+}
+
+/* The names of TEXT added to B. */
+static void add_uses(textbuf *b, const char *text) {
+    size_t n = 0;
+    /* in scratch memory: a cell's tokens are megabytes, fresh pages of the heap */
+    token *t = lexer_tokenize_with(text, &n, NULL, scratch_realloc);
+    add_uses_of(b, t, n);
     ck_tcc_free(t);                      /* scratch: the newest block goes back */
+}
+
+/* B's list ended and cut to its size: kept with each entry. */
+static char *finish_uses(textbuf *b) {
+    textbuf_add(b, "", 1);
+    char *fit = realloc(b->s, b->len + 1);
+    return fit ? fit : b->s;
+}
+
+char *unit_uses_tokens(const token *t, size_t n) {
+    textbuf b = {0};
+    add_uses_of(&b, t, n);
+    return finish_uses(&b);
 }
 
 char *unit_uses(const char *text) {
     textbuf b = {0};
     add_uses(&b, text);
-    textbuf_add(&b, "", 1);
-    char *fit = realloc(b.s, b.len + 1);     /* kept with each entry: no room to spare */
-    return fit ? fit : b.s;
+    return finish_uses(&b);
 }
 
 /* A set of entry indexes: a bitmap (an eighth of a byte an entry) and the
@@ -299,9 +317,11 @@ static int by_index(const void *a, const void *b) {
  * name. The selection is a guess that compile_cell checks: any message at
  * all, and the cell is compiled again with every entry. Ascending, *N of
  * them; looked up by name, so a session's length does not slow it. */
-static size_t *needed_entries(const session *s, const char *code, size_t *n) {
+static size_t *needed_entries(const session *s, const diag_ctx *d, size_t *n) {
+    const char *code = d->code;
     entry_set_t need = { .bits = calloc(s->n / 8 + 1, 1) };
-    char *uses = unit_uses(code);
+    /* the split's tokens when they are the code's: the lexer ran once */
+    char *uses = d->code_tokens ? unit_uses_tokens(d->code_tokens, d->ncode_tokens) : unit_uses(code);
     if (!need.bits || !uses) abort();
     if (strlen(code) > 1024) unique_uses(uses);
     mark_used(s, uses, &need);
@@ -406,7 +426,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     free(d->need);
     d->need = NULL;
     d->nneed = 0;
-    if ((some == 1 || some == UNIT_FOR_CC) && d->code) d->need = needed_entries(s, d->code, &d->nneed);
+    if ((some == 1 || some == UNIT_FOR_CC) && d->code) d->need = needed_entries(s, d, &d->nneed);
     put_prelude(&b, s, c, plans, d, last, emitted);
 
     /* The cell's file-scope items, in its order. */
