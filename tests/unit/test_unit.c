@@ -204,6 +204,20 @@ static void test_prelude_selects_what_the_cell_uses(void **state) {
     build(&b, s, "origin.x = twice(N);", PLAN_NEW, 0);            /* without SOME: all */
     contains(b.unit, "extern int unused __attribute");
     built_free(&b);
+    /* a cell that defines a new name walks only what it names; one that
+     * defines a name again walks the whole session: the same selection */
+    build_some(&b, s, "int fresh(void) { return twice(N); }", PLAN_NEW, 0, 1);
+    contains(b.unit, "int twice(int x);\n#define N 3\n");
+    assert_null(strstr(b.unit, "unused"));
+    assert_null(strstr(b.unit, "origin"));
+    assert_int_equal(b.d.nprelude, 2);
+    built_free(&b);
+    build_some(&b, s, "int twice(int x) { return x * N; }", PLAN_NEW, 0, 1);
+    assert_null(strstr(b.unit, "int twice(int x);"));              /* redefined: not declared */
+    contains(b.unit, "#define N 3\n");
+    assert_null(strstr(b.unit, "unused"));
+    assert_int_equal(b.d.nprelude, 1);
+    built_free(&b);
     fake_session_free(s);
 }
 
