@@ -113,7 +113,8 @@ static int mentions(const char *text, const char *key) {
 /* Plan the cell: what each item does to the session, the keys it defines
  * anew, and the entries that must go because a type or macro they use is
  * redefined with other text (they were compiled against the old one). */
-static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defined, unsigned char **dropped_out) {
+static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defined,
+                      unsigned char **dropped_out) {
     unsigned char *dropped = NULL;
     for (size_t j = 0; j < c->n; j++) {
         plans[j] = plan_item(s, &c->items[j]);
@@ -485,7 +486,8 @@ static char *macro_context(const session *s, const char *options) {
 /* Split CODE into OUT; preprocessed first where that decides what is a
  * definition (expand.h). CODE's tokens go to D (may be NULL) when the
  * split read them, not a preprocessed text's. */
-static int split_cell(const session *s, const char *code, const char *options, cell *out, diag_ctx *d) {
+static int split_cell(const session *s, const char *code, const char *options, cell *out,
+                      diag_ctx *d) {
     size_t n = 0;
     int unterminated = 0;
     token *t = lexer_tokenize_with(code, &n, &unterminated, scratch_realloc);   /* once for all */

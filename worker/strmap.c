@@ -61,7 +61,8 @@ long strmap_get_n(const strmap *m, char prefix, const char *s, size_t n) {
     size_t at = prefix != 0;
     for (size_t j = h & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1)) {
         const char *k = m->keys[j];
-        if ((!prefix || k[0] == prefix) && strncmp(k + at, s, n) == 0 && k[at + n] == 0) return m->values[j];
+        if ((!prefix || k[0] == prefix) && strncmp(k + at, s, n) == 0 && k[at + n] == 0)
+            return m->values[j];
     }
     return -1;
 }

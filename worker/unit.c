@@ -321,7 +321,8 @@ static size_t *needed_entries(const session *s, const diag_ctx *d, size_t *n) {
     const char *code = d->code;
     entry_set_t need = { .bits = calloc(s->n / 8 + 1, 1) };
     /* the split's tokens when they are the code's: the lexer ran once */
-    char *uses = d->code_tokens ? unit_uses_tokens(d->code_tokens, d->ncode_tokens) : unit_uses(code);
+    char *uses = d->code_tokens ? unit_uses_tokens(d->code_tokens, d->ncode_tokens)
+                                : unit_uses(code);
     if (!need.bits || !uses) abort();
     if (strlen(code) > 1024) unique_uses(uses);
     mark_used(s, uses, &need);
@@ -436,7 +437,8 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
         const cell_item *it = &c->items[j];
         if (!emitted[j] && it->kind == ITEM_DIRECTIVE && is_macro_key(it->keys[0])) {
             long e = session_find(s, it->keys[0]);
-            if (e >= 0 && unit_is_cached(s, last, (size_t)e)) textbuf_printf(&b, "#undef %s\n", it->keys[0] + 1);
+            if (e >= 0 && unit_is_cached(s, last, (size_t)e))
+                textbuf_printf(&b, "#undef %s\n", it->keys[0] + 1);
         }
         if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
@@ -535,7 +537,8 @@ static char *with_headers(textbuf *b, const char *text, int some) {
     }
     textbuf unit = { .scratch = 1 };
     textbuf_puts(&unit, "#line 1 \"<ckernel>\"\n");
-    put_declarations(&unit, nb_header_text, some, names, (const char *[]){ headers.s, b->s }, names ? 1 : 2);
+    put_declarations(&unit, nb_header_text, some, names, (const char *[]){ headers.s, b->s },
+                     names ? 1 : 2);
     if (headers.s) textbuf_add(&unit, headers.s, headers.len);
     textbuf_add(&unit, b->s, b->len);
     return unit.s;
