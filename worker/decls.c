@@ -378,6 +378,7 @@ char *decls_names(const char *text) {
     char *out = scratch_realloc(NULL, len + 2);    /* the names take at most the text's room */
     if (!out) return NULL;
     names_out o = { {0}, out };
+    strmap_reserve(&o.seen, len / 100);      /* a name in 100 bytes or so: few rehashes */
     each_identifier(text, len, add_name, &o);
     *o.end = 0;
     strmap_free(&o.seen);

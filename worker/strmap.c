@@ -12,8 +12,7 @@ static size_t hash(const char *s) {
     return h;
 }
 
-static void grow(strmap *m) {
-    size_t cap = m->cap ? m->cap * 2 : 64;
+static void grow_to(strmap *m, size_t cap) {
     const char **keys = calloc(cap, sizeof *keys);
     long *values = calloc(cap, sizeof *values);
     if (!keys || !values) abort();
@@ -29,6 +28,14 @@ static void grow(strmap *m) {
     m->keys = keys;
     m->values = values;
     m->cap = cap;
+}
+
+static void grow(strmap *m) { grow_to(m, m->cap ? m->cap * 2 : 64); }
+
+void strmap_reserve(strmap *m, size_t n) {
+    size_t cap = m->cap ? m->cap : 64;
+    while (2 * n > cap) cap *= 2;
+    if (cap > m->cap) grow_to(m, cap);
 }
 
 void strmap_put(strmap *m, const char *key, long value) {

@@ -21,6 +21,8 @@ long strmap_get(const strmap *m, const char *key);
 /* The value of the key PREFIX (a byte; 0: none) followed by the N bytes at
  * S, or -1: a name read out of a text, looked up where it lies. */
 long strmap_get_n(const strmap *m, char prefix, const char *s, size_t n);
+/* Room for N keys without growing (a map about to take many). */
+void strmap_reserve(strmap *m, size_t n);
 void strmap_clear(strmap *m);
 void strmap_free(strmap *m);
 

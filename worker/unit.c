@@ -110,13 +110,26 @@ static void global_names_free(global_names *g) {
     strmap_free(&g->init_twice);
 }
 
+/* `#line LINE "cell"` and TEXT, then END: a unit has thousands of these,
+ * so written piece by piece rather than through printf. */
+static void put_cell_text(textbuf *b, int line, const char *text, const char *end) {
+    char digits[16], *p = digits + sizeof digits;
+    unsigned v = line > 0 ? (unsigned)line : 0;
+    do *--p = (char)('0' + v % 10); while ((v /= 10));
+    textbuf_add(b, "#line ", 6);
+    textbuf_add(b, p, (size_t)(digits + sizeof digits - p));
+    textbuf_add(b, " \"cell\"\n", 8);
+    textbuf_puts(b, text);
+    textbuf_puts(b, end);
+}
+
 /* The cell's global J at file scope: its definition without the
  * initializer (that runs with the statements), and its size and length
  * for later cells. A name defined twice with initializers gets one here
  * too, so that the compiler says "redefinition of 'x'" as tcc would. */
 static void put_global(textbuf *b, const cell *c, size_t j, const global_names *g) {
     const cell_item *it = &c->items[j];
-    if (!it->nkeys) { textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text); return; }
+    if (!it->nkeys) { put_cell_text(b, it->line, it->text, "\n"); return; }
     size_t len = strlen(it->text);
     if (it->init && !it->unsized && strmap_get(&g->init_twice, it->keys[0]) >= 0 && len && it->text[len - 1] == ';')
         textbuf_printf(b, "#line %d \"cell\"\n%.*s = {0};\n", it->line, (int)(len - 1), it->text);
@@ -126,10 +139,11 @@ static void put_global(textbuf *b, const cell *c, size_t j, const global_names *
         textbuf_printf(b, "#line %d \"cell\"\n%.*s = \n#line %d \"cell\"\n%s;\n", it->line, (int)(len - 1),
                        it->text, it->init_line, it->init);
     else
-        textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        put_cell_text(b, it->line, it->text, "\n");
     if (strmap_get(&g->first, it->keys[0]) != (long)j || (it->unsized && !it->init))
         return;                          /* said once a name; `int a[];` has no size yet */
-    textbuf_printf(b, "unsigned long __ck_size_%s = sizeof %s;\n", it->keys[0], it->keys[0]);
+    const char *size_line[] = { "unsigned long __ck_size_", it->keys[0], " = sizeof ", it->keys[0], ";\n" };
+    for (size_t k = 0; k < 5; k++) textbuf_puts(b, size_line[k]);
     if (it->unsized)
         textbuf_printf(b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n", it->keys[0], it->keys[0], it->keys[0]);
 }
@@ -443,7 +457,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
         if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
         if (it->kind == ITEM_GLOBAL) put_global(&b, c, j, &globals);
-        else textbuf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        else put_cell_text(&b, it->line, it->text, "\n");
         if (it->open_end) break;              /* the compiler reaches the end there */
     }
     global_names_free(&globals);
@@ -483,16 +497,19 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         if (it->kind == ITEM_STATEMENT) {
-            textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+            put_cell_text(b, it->line, it->text, "\n");
         } else if (it->kind == ITEM_EXPRESSION && show) {
             put_value(b, s, c, d, it);
         } else if (it->kind == ITEM_EXPRESSION) {
-            textbuf_printf(b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
+            put_cell_text(b, it->line, it->text, ";\n");
         } else if (it->kind == ITEM_GLOBAL && !it->unsized && !it->readonly) {
             const char *name = it->keys[0];
-            if (it->init)
-                textbuf_printf(b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign((void *)&%s, &__ck_v, sizeof %s); }\n",
-                           it->init_line, name, it->init, name, name);
+            if (it->init) {
+                put_cell_text(b, it->init_line, "{ __typeof__(", name);
+                const char *rest[] = { ") __ck_v = ", it->init, "; nb__assign((void *)&", name,
+                                       ", &__ck_v, sizeof ", name, "); }\n" };
+                for (size_t k = 0; k < 7; k++) textbuf_puts(b, rest[k]);
+            }
             else if (plans[j] == PLAN_REINIT)
                 textbuf_printf(b, "nb__zero((void *)&%s, sizeof %s);\n", name, name);
         }
