@@ -11,6 +11,7 @@
 typedef struct {
     const char **keys;
     long *values;
+    unsigned *hashes;       /* each key's hash, low 32 bits (strmap.c) */
     size_t cap, n;
 } strmap;
 
