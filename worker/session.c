@@ -510,10 +510,7 @@ static void session_cell_free(session_cell *pc) {
     cell_free(&pc->c);
     strmap_free(&pc->defined);
     free(pc->dropped);
-    free(pc->plans);
-    free(pc->addr);
-    free(pc->length);
-    free(pc->size);
+    free(pc->addr);                      /* the block of all four (session_prepare) */
     free(pc->code);
     free(pc->options);
     free(pc->label);
@@ -587,10 +584,16 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
         return NULL;
     }
     cell *c = &pc->c;
-    pc->plans = calloc(c->n + 1, sizeof *pc->plans);
-    pc->addr = calloc(c->n + 1, sizeof *pc->addr);
-    pc->length = calloc(c->n + 1, sizeof *pc->length);
-    pc->size = calloc(c->n + 1, sizeof *pc->size);
+    /* one block for the four arrays: after the snapshot's fork each heap
+     * page a cell writes first costs a fault */
+    size_t n = c->n + 1;
+    char *block = calloc(n, sizeof *pc->addr + sizeof *pc->length + sizeof *pc->size +
+                                sizeof *pc->plans);
+    if (!block) abort();
+    pc->addr = (void **)block;
+    pc->length = (unsigned long *)(block + n * sizeof *pc->addr);
+    pc->size = pc->length + n;
+    pc->plans = (plan *)(pc->size + n);
     plan_cell(s, c, pc->plans, &pc->defined, &pc->dropped);
     int has_expression = c->n && c->items[c->n - 1].kind == ITEM_EXPRESSION;
 

@@ -142,7 +142,8 @@ static void put_global(textbuf *b, const cell *c, size_t j, const global_names *
         put_cell_text(b, it->line, it->text, "\n");
     if (strmap_get(&g->first, it->keys[0]) != (long)j || (it->unsized && !it->init))
         return;                          /* said once a name; `int a[];` has no size yet */
-    const char *size_line[] = { "unsigned long __ck_size_", it->keys[0], " = sizeof ", it->keys[0], ";\n" };
+    const char *size_line[] = { "unsigned long __ck_size_", it->keys[0], " = sizeof ", it->keys[0],
+                                ";\n" };
     for (size_t k = 0; k < 5; k++) textbuf_puts(b, size_line[k]);
     if (it->unsized)
         textbuf_printf(b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n", it->keys[0], it->keys[0], it->keys[0]);
@@ -179,7 +180,9 @@ static int cell_defines_function(const cell *c, const char *name) {
  * attribute may be on the definition or on a prototype in the cell. */
 static void put_structors(textbuf *b, const cell *c, const char *which) {
     int dtor = which[0] == 'd';
-    long *prio = calloc(c->n + 1, sizeof *prio);
+    long small[16];                      /* each set below */
+    long *prio = c->n < 16 ? small : calloc(c->n + 1, sizeof *prio);
+    if (!prio) abort();
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         prio[j] = -1;
@@ -200,7 +203,7 @@ static void put_structors(textbuf *b, const cell *c, const char *which) {
             if (prio[j] == p) prio[j] = -1;
         }
     }
-    free(prio);
+    if (prio != small) free(prio);
 }
 
 static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d,
@@ -333,7 +336,10 @@ static int by_index(const void *a, const void *b) {
  * them; looked up by name, so a session's length does not slow it. */
 static size_t *needed_entries(const session *s, const diag_ctx *d, size_t *n) {
     const char *code = d->code;
-    entry_set_t need = { .bits = calloc(s->n / 8 + 1, 1) };
+    unsigned char small[1024];          /* a session of up to 8,192 entries: on the stack */
+    size_t nbits = s->n / 8 + 1;
+    entry_set_t need = { .bits = nbits <= sizeof small ? memset(small, 0, nbits)
+                                                       : calloc(nbits, 1) };
     /* the split's tokens when they are the code's: the lexer ran once */
     char *uses = d->code_tokens ? unit_uses_tokens(d->code_tokens, d->ncode_tokens)
                                 : unit_uses(code);
@@ -347,7 +353,7 @@ static size_t *needed_entries(const session *s, const diag_ctx *d, size_t *n) {
     for (size_t done = 0; done < need.n; done++)     /* the list grows as it is walked */
         mark_used(s, s->e[need.list[done]].uses, &need);
     free(uses);
-    free(need.bits);
+    if (need.bits != small) free(need.bits);
     if (need.n) qsort(need.list, need.n, sizeof *need.list, by_index);
     *n = need.n;
     return need.list ? need.list : calloc(1, sizeof *need.list);
@@ -437,7 +443,10 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
     int for_cc = some == UNIT_FOR_CC || some == UNIT_FOR_CC_ALL;
     const char *text = for_cc ? NULL : unit_cached_headers(s, options, &last);
     textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
-    unsigned char *emitted = calloc(c->n + 1, 1);
+    unsigned char small[64];
+    unsigned char *emitted = c->n < sizeof small ? memset(small, 0, sizeof small)
+                                                 : calloc(c->n + 1, 1);
+    if (!emitted) abort();
     free(d->need);
     d->need = NULL;
     d->nneed = 0;
@@ -461,7 +470,7 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
         if (it->open_end) break;              /* the compiler reaches the end there */
     }
     global_names_free(&globals);
-    free(emitted);
+    if (emitted != small) free(emitted);
     if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show, for_cc);
     return with_headers(&b, text, some == 1);
 }
