@@ -12,6 +12,7 @@
 #define CK_CELL_H
 
 #include <stddef.h>
+#include "lexer.h"
 
 typedef enum {
     ITEM_DIRECTIVE,     /* #include, #define, #undef, or a whole #if..#endif group */
@@ -60,6 +61,10 @@ typedef struct {
  * given back by the next compile_free: split a cell just before its
  * compile. */
 int cell_split(const char *code, cell *out);
+/* The same from CODE's tokens T (N of them, from lexer_tokenize_with in
+ * scratch memory, UNTERMINATED as it said), which the splitter may mark:
+ * a caller that read them first spares the lexer a second pass. */
+int cell_split_tokens(const char *code, token *t, size_t n, int unterminated, cell *out);
 void cell_free(cell *c);
 
 #endif

@@ -129,10 +129,13 @@ static int makes_literal(const scan *sc, const token *t) {
 }
 
 int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
-    scan sc = { NULL, 0, macro, ud, NULL, 0 };
-    token *t = lexer_tokenize_with(code, &sc.n, NULL, scratch_realloc);
-    if (!t) return 0;
-    sc.t = t;
+    size_t n = 0;
+    token *t = lexer_tokenize_with(code, &n, NULL, scratch_realloc);
+    return t ? expand_needed_tokens(t, n, macro, ud) : 0;
+}
+
+int expand_needed_tokens(const token *t, size_t n, expand_macro_fn macro, void *ud) {
+    scan sc = { t, n, macro, ud, NULL, 0 };
     sc.defines = scratch_realloc(NULL, (sc.n + 1) * sizeof *sc.defines);
     if (!sc.defines) return 0;
     int depth = 0, in_init = 0, needed = 0;

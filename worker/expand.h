@@ -16,6 +16,7 @@
 #define CK_EXPAND_H
 
 #include <stddef.h>
+#include "lexer.h"
 
 /* The #define of the session's macro NAME (LEN bytes), or NULL. */
 typedef const char *(*expand_macro_fn)(void *ud, const char *name, size_t len);
@@ -28,6 +29,8 @@ typedef const char *(*expand_macro_fn)(void *ud, const char *name, size_t len);
  * a macro with a compound literal in it, in an initializer at top level
  * (the literal gets static storage, literals.h). */
 int expand_needed(const char *code, expand_macro_fn macro, void *ud);
+/* The same from CODE's tokens T (N of them). */
+int expand_needed_tokens(const token *t, size_t n, expand_macro_fn macro, void *ud);
 
 /* CODE preprocessed after CONTEXT (the text that defines the session's
  * macros), with OPTIONS; NULL when it does not preprocess (the compile
