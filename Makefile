@@ -61,7 +61,7 @@ SPEC_DIR := $(BUILD)/share/jupyter/kernels/c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run test test-unit test-protocol test-escape test-notebooks deps install uninstall clean kernelspec \
-        bench bench-smoke fuzz test-reliability soak \
+        bench bench-smoke bench-sampler fuzz test-reliability soak \
         test-frontends test-browser notebooks notebooks-src test-repeat hub test-hub
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/bin/ckernel-escape $(BUILD)/lib/ckernel/libc.so \
@@ -271,6 +271,15 @@ $(ECHO_FLOOR): bench/echo_floor.c
 bench: deps
 	@$(MAKE) --no-print-directory all $(ECHO_FLOOR)
 	$(PY) bench/bench.py $(BENCH_ARGS)
+
+# Where %%profile's overhead goes: the sampler's timer, its signal and its
+# handler's clock, each alone on one CPU-bound loop (README "Profiling").
+SAMPLER_COST := $(BUILD)/bench/sampler_cost
+$(SAMPLER_COST): bench/sampler_cost.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+bench-sampler: $(SAMPLER_COST)
+	$(SAMPLER_COST) $(SAMPLER_ARGS)
 
 # A few iterations of every measurement, so the benchmark cannot rot; it
 # checks that each produced a number, never how fast it was.
