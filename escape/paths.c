@@ -169,11 +169,24 @@ static objset null_test(fctx *c, const flow_state *st, CXCursor cond, int *on_tr
     return ast_type_is_pointer(clang_getCursorType(cond)) ? tested_blocks(c, st, cond) : none;
 }
 
+/* S and what its objects hold, and what those hold: a block stored in a
+ * returned block goes to the caller with it (u->name = strdup(...)). */
+static objset with_held(const fctx *c, const objset *s) {
+    objset r = *s;
+    for (int grew = 1; grew;) {
+        objset more = r;
+        SET_EACH(i, &r) set_union(&more, &c->obj[i].held);
+        grew = set_union(&r, &more);
+    }
+    return r;
+}
+
 static void leak_at(fctx *c, const flow_state *st, const objset *returned, int line) {
     if (st->dead) return;
+    objset kept = with_held(c, returned);
     SET_EACH(i, &st->live) {
         object *o = &c->obj[i];
-        if (set_has(returned, i) || o->leak_line) continue;
+        if (set_has(&kept, i) || o->leak_line) continue;
         if (o->esc != ESC_NONE && o->esc != ESC_CALLER) continue;   /* owned elsewhere now */
         o->leak_line = line;
     }

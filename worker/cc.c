@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cc.h"
+#include "toolspawn.h"
 #include "lexer.h"
 #include "textbuf.h"
 
@@ -241,18 +242,9 @@ static int run_tool(char *const *argv, const tmpdir *dir, char **out) {
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, tool_environ(dir));
+    int rc = spawn_tool(&pid, &fa, 1, 0, argv, tool_environ(dir));
     posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
     *out = NULL;
     if (rc != 0) { errno = rc; return -1; }
     char pid_path[512], pid_text[32];       /* for the snapshot, should the worker die now */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "escape.h"
+#include "toolspawn.h"
 #include "monotime.h"
 #include "textbuf.h"
 
@@ -56,24 +57,12 @@ static pid_t spawn_analyser(const char *bin, const char *unit, const char *errfi
     posix_spawn_file_actions_adddup2(&fa, p[1], 1);
     posix_spawn_file_actions_addopen(&fa, 2, errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);   /* not the kernel's pipes */
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                  POSIX_SPAWN_SETPGROUP);
     const char *tools = getenv("CKERNEL_ESCAPE_TOOLS");     /* "off": ckernel's own analysis only */
     char *no_tools = tools && !strcmp(tools, "off") ? "--no-tools" : NULL;
     char *argv[] = { (char *)bin, (char *)unit, no_tools, NULL };
     pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, &at, argv, environ);
+    int rc = spawn_tool(&pid, &fa, 0, 1, argv, environ);   /* closes the kernel's pipes in it */
     posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
     close(p[1]);
     if (rc != 0) { close(p[0]); errno = rc; return -1; }
     *out_fd = p[0];

@@ -8,7 +8,7 @@ prose). Each rewrite is measured before and after with nb_bench; its claims
 are checked on exact allocation counts and on median CPU time per operation
 with a margin (1.2x) well under what the rewrites gain.
 """
-from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, md, write
+from nbgen import ALLOC_MACROS, MEASURE_INTRO, c, escape_fact, expect, md, write
 
 
 # ---------------------------------------------------------------- intro
@@ -108,6 +108,25 @@ int is_palindrome_heap(const char *s) {
     return same;
 }
 """)
+# the facts the prose below reads from this report (tests/notebooks/test_escape_reports.py)
+OURS = [("address_of_local", "answer", "escapes to caller"),
+        ("remember_wrong", "copy", "escapes to global"),
+        ("user_new_wrong", "name", "escapes to caller"),
+        ("start_counting_wrong", "total", "escapes to global"),
+        ("first_ten_wrong", "a", "escapes to caller"),
+        ("literal_in_function", "(int[]) { 1, 2, 3 }", "escapes to caller"),
+        ("newest_wrong", "value", "escapes through parameter"),
+        ("scratch_alloca", "alloca(n)", "escapes to caller"),
+        ("give_local", "local", "escapes to caller"),
+        ("sum_squares", "buf", "does not escape"),
+        ("is_palindrome_heap", "malloc(n + 1)", "does not escape"),
+        ("address_of_heap", "malloc(sizeof *p)", "escapes to caller")]
+expect(escape=[dict(escape_fact(f, n, v), source="ckernel") for f, n, v in OURS]
+       # the compilers ran and said something
+       + [{"function": "address_of_local", "source_not": "ckernel"}],
+       # and nothing about these two
+       escape_none=[{"function": f, "source_not": "ckernel"}
+                    for f in ("user_new_wrong", "scratch_alloca")])
 
 md(r"""
 The report gives every wrong example its verdict: each hands out the

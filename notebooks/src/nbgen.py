@@ -112,7 +112,8 @@ def expect(**claims):
     test_nbconvert.py), escape=[{"function", "name", "verdict"}, ...] for
     facts of its %escape report, the reply's metadata.ckernel.escape
     (tests/notebooks/test_escape_reports.py; "detail_has": a part of the
-    fact's detail), escape_none=[...] for facts it must not have."""
+    fact's detail; "source_not": any other source), escape_none=[...] for
+    facts it must not have."""
     cells[-1].metadata["ckernel_expect"] = claims
 
 

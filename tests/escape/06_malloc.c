@@ -34,6 +34,17 @@ void stored_through_out(char **out) {           // expect: out does not escape
 void stored_in_box(struct box *b) {             // expect: b does not escape
     b->label = strdup("x");                     // expect: strdup escapes through parameter
 }
+struct box *boxed(void) {
+    struct box *b = malloc(sizeof *b);          // expect: malloc escapes to caller
+    if (b) b->label = strdup("y");              // expect: strdup escapes to caller
+    return b;
+}
+struct box *boxed_and_lost(void) {
+    struct box *b = malloc(sizeof *b);          // expect: malloc escapes to caller
+    char *t = strdup("z");                      // expect: strdup leaks
+    if (b) b->label = "z";
+    return t ? b : b;
+}
 int never_freed(void) {
     int *d = calloc(8, sizeof *d);              // expect: calloc leaks
     return d ? d[0] : 0;

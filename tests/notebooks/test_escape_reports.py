@@ -32,9 +32,15 @@ CLAIMING = [p for p in sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 
 def matches(fact, want):
-    """WANT's keys equal FACT's, but KEY_has: FACT's KEY contains it."""
-    return all(v in str(fact.get(k[:-4], "")) if k.endswith("_has") else fact.get(k) == v
-               for k, v in want.items())
+    """WANT's keys equal FACT's, but KEY_has: FACT's KEY contains it, and
+    KEY_not: FACT's KEY is something else."""
+    def holds(k, v):
+        if k.endswith("_has"):
+            return v in str(fact.get(k[:-4], ""))
+        if k.endswith("_not"):
+            return k[:-4] in fact and fact[k[:-4]] != v
+        return fact.get(k) == v
+    return all(holds(k, v) for k, v in want.items())
 
 
 @pytest.mark.parametrize("path", CLAIMING, ids=[p.name for p in CLAIMING])
