@@ -43,7 +43,12 @@ static double cpu_s(clockid_t c) {
 }
 
 static void on_signal(int sig) { (void)sig; signals++; }
-static void on_signal_clocks(int sig) { (void)sig; cpu_s(CLOCK_THREAD_CPUTIME_ID); cpu_s(CLOCK_THREAD_CPUTIME_ID); signals++; }
+static void on_signal_clocks(int sig) {
+    (void)sig;
+    cpu_s(CLOCK_THREAD_CPUTIME_ID);
+    cpu_s(CLOCK_THREAD_CPUTIME_ID);
+    signals++;
+}
 
 static int perf_timer(int hz, int signal_it, int sigtrap) {
     struct perf_event_attr a;
@@ -60,8 +65,12 @@ static int perf_timer(int hz, int signal_it, int sigtrap) {
     int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
     if (fd < 0) { perror("perf_event_open"); exit(1); }
     struct f_owner_ex owner = { F_OWNER_TID, (pid_t)syscall(SYS_gettid) };
-    if (signal_it && !sigtrap && (fcntl(fd, F_SETFL, O_ASYNC) < 0 || fcntl(fd, F_SETSIG, SIGPROF) < 0 ||
-                      fcntl(fd, F_SETOWN_EX, &owner) < 0)) { perror("fcntl"); exit(1); }
+    if (signal_it && !sigtrap &&
+        (fcntl(fd, F_SETFL, O_ASYNC) < 0 || fcntl(fd, F_SETSIG, SIGPROF) < 0 ||
+         fcntl(fd, F_SETOWN_EX, &owner) < 0)) {
+        perror("fcntl");
+        exit(1);
+    }
     return fd;
 }
 
@@ -76,8 +85,12 @@ static double run(int mode, int hz, long loop) {
         struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGPROF };
         ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
         long ns = 1000000000L / hz;
-        struct itimerspec it = { { ns / 1000000000L, ns % 1000000000L }, { ns / 1000000000L, ns % 1000000000L } };
-        if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &timer) < 0) { perror("timer_create"); exit(1); }
+        struct timespec every = { ns / 1000000000L, ns % 1000000000L };
+        struct itimerspec it = { every, every };
+        if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &timer) < 0) {
+            perror("timer_create");
+            exit(1);
+        }
         timer_settime(timer, 0, &it, NULL);
     }
     double t0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID), s = 0;

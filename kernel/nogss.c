@@ -1,14 +1,15 @@
 /* nogss.c - the GSSAPI calls libzmq's archive names, answered "unavailable".
  *
- * The kernel links libzmq statically (Makefile, KERNEL_LIBS) so that it maps
- * only the code it runs. libzmq's GSSAPI (Kerberos) security mechanism
- * refers to these functions, but it runs only on a socket given the
- * ZMQ_GSSAPI_* options, which Jupyter never sets (its messages are signed
- * with HMAC, see wire.c). Debian ships libgssapi_krb5 only as a shared
- * library, which would load five more (Kerberos, its crypto, com_err,
- * keyutils, resolv: 0.55 MiB resident in every kernel) for nothing. Should
- * the mechanism ever be asked for, every call fails cleanly and libzmq
- * refuses the handshake, as with a server that has no Kerberos. */
+ * The kernel links libzmq statically (Makefile, KERNEL_LINK) so that it
+ * maps only the code it runs. libzmq's GSSAPI (Kerberos) security
+ * mechanism refers to these functions, but it runs only on a socket given
+ * the ZMQ_GSSAPI_* options, which Jupyter never sets (its messages are
+ * signed with HMAC, see wire.c). Debian ships libgssapi_krb5 only as a
+ * shared library, which would load six more (Kerberos, its crypto and
+ * support library, com_err, keyutils, resolv: with it 0.6 MiB resident in
+ * every kernel) for nothing. Should the mechanism ever be asked for, every
+ * call fails cleanly and libzmq refuses the handshake, as with a server
+ * that has no Kerberos. */
 #include <gssapi/gssapi.h>
 
 static gss_OID_desc no_name_type = { 0, NULL };
