@@ -72,7 +72,7 @@ int prof_region_make(void) {
 
 /* The handler's own time, by the monotonic clock: read in the vDSO, it
  * costs no system call, where a thread's CPU clock costs two a sample
- * (0.5% of the cell at 1 kHz here). A handler lasts microseconds and is
+ * (0.3% of the cell at 1 kHz here). A handler lasts microseconds and is
  * almost never preempted on the way. */
 static uint64_t handler_clock_ns(void) {
     struct timespec t;
@@ -324,7 +324,7 @@ static void timer_spec(struct itimerspec *it, int hz) {
 /* First choice, the event's own SIGTRAP (sigtrap): the kernel queues it
  * on the thread's way back to user mode. SIGPROF through the descriptor
  * (O_ASYNC) needs an interrupt the kernel sends itself to get out of the
- * timer's first: on these virtual machines that cost 0.6-2% more of the
+ * timer's first: on these virtual machines that cost 0.6-2.2% more of the
  * cell at 1 kHz (make bench-sampler). */
 static int perf_sampler(pid_t tid, int hz) {
     struct perf_event_attr a;
