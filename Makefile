@@ -23,6 +23,16 @@ LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 LLVM_DIR    ?= /usr/lib/llvm-14
 ESCAPE_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang -ljansson -lpthread
 KERNEL_LIBS := -lzmq -ljansson -lsodium -luuid -lpthread
+# The kernel binary itself links its libraries' archives (Debian's -dev
+# packages ship them), so that it maps only the code it runs: libzmq.so
+# would load libstdc++, libnorm, libpgm and Kerberos's six libraries in
+# every kernel, 2.5 MiB resident (README "Speed", Idle RSS). libc and libm
+# stay shared; GSSAPI, which only a socket given ZMQ_GSSAPI_* options
+# uses, is answered by kernel/nogss.c. --gc-sections drops what nothing
+# calls; -static-libgcc: libzmq's exceptions unwind without libgcc_s.so.
+KERNEL_LINK := -Wl,-z,pack-relative-relocs -Wl,--gc-sections -Wl,--as-needed -static-libgcc \
+               -Wl,-Bstatic -lzmq -lsodium -lpgm -lnorm -lprotokit -lbsd -lmd \
+               -ljansson -luuid -lstdc++ -Wl,-Bdynamic -lm -lpthread
 WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
 
 # One folder a process (README "Layout"), each built by wildcard:
@@ -51,7 +61,7 @@ SPEC_DIR := $(BUILD)/share/jupyter/kernels/c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run test test-unit test-protocol test-escape test-notebooks deps install uninstall clean kernelspec \
-        bench bench-smoke fuzz test-reliability soak \
+        bench bench-smoke bench-sampler fuzz test-reliability soak \
         test-frontends test-browser notebooks notebooks-src test-repeat hub test-hub
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/bin/ckernel-escape $(BUILD)/lib/ckernel/libc.so \
@@ -76,7 +86,7 @@ $(BUILD)/gen/nb_header.c: runtime/nb.h
 
 $(BUILD)/bin/ckernel: $(KERNEL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(KERNEL_LIBS)
+	$(CC) $(CFLAGS) $^ -o $@ $(KERNEL_LINK)
 
 # libtcc with its allocator calls renamed to the compiler's memory
 # (worker/scratch.c): fork does not copy that memory, so compiling after a
@@ -262,6 +272,15 @@ $(ECHO_FLOOR): bench/echo_floor.c
 bench: deps
 	@$(MAKE) --no-print-directory all $(ECHO_FLOOR)
 	$(PY) bench/bench.py $(BENCH_ARGS)
+
+# Where %%profile's overhead goes: the sampler's timer, its signal and its
+# handler's clock, each alone on one CPU-bound loop (README "Profiling").
+SAMPLER_COST := $(BUILD)/bench/sampler_cost
+$(SAMPLER_COST): bench/sampler_cost.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+bench-sampler: $(SAMPLER_COST)
+	$(SAMPLER_COST) $(SAMPLER_ARGS)
 
 # A few iterations of every measurement, so the benchmark cannot rot; it
 # checks that each produced a number, never how fast it was.

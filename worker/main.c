@@ -27,6 +27,7 @@
 #include "complete.h"
 #include "crash.h"
 #include "escape.h"
+#include "idle.h"
 #include "ipc.h"
 #include "jsonmem.h"
 #include "leaks.h"
@@ -792,6 +793,7 @@ int main(void) {
     stdin_install();
     send_ready(0);
     for (;;) {
+        idle_wait(IPC_REQUEST_FD);       /* idle: the compiler's memory goes back */
         json_t *req = ipc_recv(IPC_REQUEST_FD);
         if (!req) {                      /* the kernel closed the pipe */
             discard_next_snapshot();
