@@ -23,7 +23,7 @@ LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 LLVM_DIR    ?= /usr/lib/llvm-14
 ESCAPE_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang -ljansson -lpthread
 KERNEL_LIBS := -lzmq -ljansson -lsodium -luuid -lpthread
-WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
+WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -lseccomp -ldl -lm -lpthread
 
 # One folder a process (README "Layout"), each built by wildcard:
 #   kernel/   the Jupyter process;  worker/   the process that compiles and

@@ -82,6 +82,10 @@ int worker_init(const worker_hooks *hooks) {
         log_error("prctl(PR_SET_CHILD_SUBREAPER): %m");
         return -1;
     }
+    /* Not dumpable: a cell (the same user) cannot open /proc/KERNEL/mem,
+     * attach ptrace or read the kernel's memory; the worker's seccomp
+     * filter (worker/guard_filter.c) covers signals and root's ways in. */
+    if (prctl(PR_SET_DUMPABLE, 0) < 0) log_warn("prctl(PR_SET_DUMPABLE): %m");
     return 0;
 }
 

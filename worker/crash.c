@@ -16,6 +16,7 @@
 #include "checked.h"
 #include "compile.h"
 #include "crash.h"
+#include "guard.h"
 #include "ipc.h"
 #include "nb_internal.h"
 
@@ -361,7 +362,7 @@ static void send_crash_sites(ck_error e, const char *evalue, const ucontext_t *u
     char head[IPC_HEADER] = IPC_MAGIC;
     memcpy(head + 4, &len, 4);
     struct iovec iov[2] = { { head, IPC_HEADER }, { out, out_len } };
-    (void)writev(IPC_EVENT_FD, iov, 2);
+    (void)writev(guard_fd(GUARD_EVENTS), iov, 2);
 }
 
 static void on_fatal(int sig, siginfo_t *si, void *ctx) {
