@@ -120,6 +120,8 @@ int guard_filter_install(pid_t kernel) {
     if (rc == 0 || rc == -EEXIST) rc = seccomp_arch_add(ctx, SCMP_ARCH_X32);
     if (rc == -EEXIST) rc = 0;
 #endif
+    /* a tree of the calls, not a list: every other call pays a few compares */
+    if (rc == 0) rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     rc = rc ?: add_rules(ctx, kernel);
     rc = rc ?: seccomp_load(ctx);       /* sets no_new_privs, which non-root needs */
     seccomp_release(ctx);

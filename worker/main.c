@@ -105,6 +105,7 @@ static pid_t fork_snapshot(void) {
         pid_t middle_pid = getpid();
         pid_t copy = fork();
         if (copy != 0) {                                /* says its pid, and goes */
+            if (copy > 0) setpgid(copy, copy);          /* before the cell runs: no race */
             (void)!write(pipefd[1], &copy, sizeof copy);
             _exit(0);
         }

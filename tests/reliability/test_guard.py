@@ -142,3 +142,33 @@ def test_a_cells_first_descriptor_is_3_as_in_a_program(fresh_kernel):
     km, kc = fresh_kernel
     out = run_ok(kc, HEAD + '{ int fd = open("/dev/null", O_RDONLY); printf("%d\\n", fd); close(fd); }')
     assert out == "3\n", out
+
+
+def test_as_a_user_without_privileges(tmp_path):
+    """As on a JupyterHub: the kernel runs as an ordinary user (nobody, when
+    the tests run as root). The filter needs no privilege (no_new_privs),
+    the kernel's memory is closed to the user's own cells, and the pipes
+    are found again in the snapshot."""
+    import pwd
+    import shutil
+    from test_admin_limits import start
+    from conftest import stop_kernel
+    as_user = pwd.getpwnam("nobody") if os.getuid() == 0 else None
+    if as_user and not shutil.which("setpriv"):
+        pytest.skip("no setpriv to run the kernel as another user")
+    km, kc = start(tmp_path, env={}, as_user=as_user)
+    try:
+        pid = kernel_pid(km)
+        run_ok(kc, HEAD + "int kept = 1;")
+        out = run_ok(kc, '{ char path[64]; snprintf(path, sizeof path, "/proc/%d/mem", getppid());\n'
+                         "int k = kill(getppid(), SIGKILL), ke = errno; errno = 0;\n"
+                         "int m = open(path, O_RDWR), me = errno;\n"
+                         'printf("%d %d %s %d %s\\n", getuid(), k, ENAME(ke), m, ENAME(me)); }')
+        uid, rest = out.split(" ", 1)
+        assert int(uid) == (as_user.pw_uid if as_user else os.getuid())
+        assert rest in ("-1 EPERM -1 Permission denied\n", "-1 EPERM -1 EPERM\n"), out
+        run_ok(kc, "kept = 2;\nfor (int fd = 0; fd < 1024; fd++) close(fd);")
+        assert run_ok(kc, 'printf("%d\\n", kept);') == "2\n"
+        assert kernel_pid(km) == pid and os.path.exists(f"/proc/{pid}")
+    finally:
+        stop_kernel(km, kc)

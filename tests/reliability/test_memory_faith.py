@@ -199,8 +199,9 @@ while ((e = readdir(d))) {
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f) continue;
-    /* the snapshot: the kernel's child, in the worker's process group */
-    if (fscanf(f, "%*d %*s %*c %d %d", &ppid, &pgrp) == 2 && pgrp == getpgrp()) kill(pid, SIGKILL);
+    /* the snapshot: the kernel's child (in a process group of its own) */
+    if (fscanf(f, "%*d %*s %*c %d %d", &ppid, &pgrp) == 2 && ppid == getppid() && pgrp == pid)
+        kill(pid, SIGKILL);
     fclose(f);
 }
 *(volatile int *)0 = 1;
