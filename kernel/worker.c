@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -627,6 +628,13 @@ void worker_reap(void) {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (WIFSTOPPED(status)) {
+            /* only a tracee reports a stop here: a cell's PTRACE_TRACEME
+             * made us its tracer. Let go of it, with its signal, as if
+             * nobody traced it (the kernel traces nothing). */
+            ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)WSTOPSIG(status));
+            continue;
+        }
         if (W.stopping) continue;
         /* The dead process wrote "started" (naming its snapshot), maybe
          * "done", before it died: read them before judging the death. */

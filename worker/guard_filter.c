@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +92,16 @@ static int add_rules(scmp_filter_ctx ctx, pid_t kernel) {
     /* SIGIO (or F_SETSIG's signal) sent to an owner the cell names */
     rc = rc ?: deny(ctx, SCMP_SYS(fcntl), 2, &groups, 1, F_SETOWN);
     rc = rc ?: deny(ctx, SCMP_SYS(fcntl64), 2, &groups, 1, F_SETOWN);
+    /* the same with the pid behind a pointer, which a filter cannot read:
+     * refused whatever the pid (rare calls; F_SETOWN does the same) */
+    id_set any = { .n = 0 };
+    add_id(&any, F_SETOWN_EX);
+    rc = rc ?: deny(ctx, SCMP_SYS(fcntl), 1, &any, -1, 0);
+    rc = rc ?: deny(ctx, SCMP_SYS(fcntl64), 1, &any, -1, 0);
+    any.v[0] = FIOSETOWN;
+    rc = rc ?: deny(ctx, SCMP_SYS(ioctl), 1, &any, -1, 0);
+    any.v[0] = SIOCSPGRP;
+    rc = rc ?: deny(ctx, SCMP_SYS(ioctl), 1, &any, -1, 0);
     return rc;
 }
 

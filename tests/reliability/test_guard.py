@@ -13,7 +13,7 @@ from conftest import assert_state, errors, kernel_pid, run, run_ok, setup_state,
 
 HEAD = ("#define _GNU_SOURCE\n#include <errno.h>\n#include <fcntl.h>\n#include <sys/ptrace.h>\n"
         "#include <sys/resource.h>\n#include <sys/syscall.h>\n#include <sys/uio.h>\n"
-        "#include <sys/wait.h>\n#include <string.h>\n#include <pthread.h>\n"
+        "#include <sys/wait.h>\n#include <sys/ioctl.h>\n#include <string.h>\n#include <pthread.h>\n"
         "#define ENAME(e) ((e) == EPERM ? \"EPERM\" : strerror(e))\n")
 
 # What each cell does to the kernel (K is its pid): it must fail with EPERM.
@@ -34,6 +34,8 @@ ATTACKS = {
     "prlimit": "({ struct rlimit none = { 0, 0 }; prlimit(K, RLIMIT_NOFILE, &none, 0); })",
     "join_its_group_then_kill_ours": "setpgid(0, getpgid(K))",
     "sigio_owner": "fcntl(0, F_SETOWN, K)",
+    "sigio_owner_ex": "({ int o[2] = { 1 /* F_OWNER_PID */, K }; fcntl(0, 15 /* F_SETOWN_EX */, o); })",
+    "sigio_owner_ioctl": "ioctl(0, 0x8901 /* FIOSETOWN */, &K)",
 }
 
 
@@ -85,6 +87,19 @@ def test_what_a_program_may_do_still_works(state_kernel):
                  "signal(SIGUSR1, SIG_IGN); int own = raise(SIGUSR1);\n"
                  'printf("%d %d %d %d %d\\n", self, child, WTERMSIG(st), thread, own); }')
     assert out == "0 0 15 0 0\n", out
+    assert_state(kc)
+
+
+def test_traceme_makes_no_tracer_of_the_kernel(state_kernel):
+    """PTRACE_TRACEME makes the parent, the kernel, the tracer: the kernel
+    lets go at once, so the cell goes on as if nobody traced it (a signal
+    it ignores is ignored; one it does not handle kills it, rolled back)."""
+    km, kc = state_kernel
+    out = run_ok(kc, HEAD + "g_state = 8;\nptrace(PTRACE_TRACEME, 0, 0, 0);\nsignal(SIGUSR1, SIG_IGN);\n"
+                            'raise(SIGUSR1);\nprintf("went on\\n");\ng_state = 1234;')
+    assert out == "went on\n", out
+    reply, msgs = run(kc, HEAD + "g_state = 9;\nptrace(PTRACE_TRACEME, 0, 0, 0);\nraise(SIGUSR2);", timeout=20)
+    assert reply["status"] == "error" and "SIGUSR2" in reply["evalue"], reply
     assert_state(kc)
 
 
