@@ -509,7 +509,7 @@ static void on_event_fd(int fd, void *ud) {
 /* The error a cell ends with when process PID, running it, died with wait
  * STATUS; cell_died adds a line on what became of the session. */
 static json_t *death_error(pid_t pid, int status) {
-    char evalue[160], what[320];
+    char evalue[160], what[480];
     const char *ename;
     json_t *words = W.last_words;
     W.last_words = NULL;
@@ -535,8 +535,9 @@ static json_t *death_error(pid_t pid, int status) {
         const char *abbrev = sigabbrev_np(sig);
         ename = ck_ename(CK_CRASH);
         snprintf(evalue, sizeof evalue, "%s (SIG%s)", strsignal(sig), abbrev ? abbrev : "?");
-        snprintf(what, sizeof what, "The process running the cell (pid %d) was killed by signal %d: %s.",
-                 (int)pid, sig, evalue);
+        snprintf(what, sizeof what, "The process running the cell (pid %d) was killed by signal %d: %s.%s",
+                 (int)pid, sig, evalue, sig != SIGPIPE ? "" : " It wrote to a pipe nobody reads: one of "
+                 "the cell's, or the worker's own to the kernel, which the cell closed.");
     } else {
         ename = ck_ename(CK_EXIT);
         snprintf(evalue, sizeof evalue, "the cell called exit(%d)", WEXITSTATUS(status));

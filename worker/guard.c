@@ -14,6 +14,7 @@
  * crash.c's handler. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,6 +120,18 @@ static int reopen(int which) {
 int guard_fd(guard_kept which) {
     if (same_pipe(kept[which].fd, which)) return kept[which].fd;
     return reopen(which);
+}
+
+void guard_cut_off(int rc) {
+    if (rc == -EBADF) {
+        signal(SIGPIPE, SIG_DFL);
+        sigset_t pipe_only;
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        sigprocmask(SIG_UNBLOCK, &pipe_only, NULL);
+        raise(SIGPIPE);
+    }
+    _exit(0);
 }
 
 int guard_recover(void) {

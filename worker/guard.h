@@ -23,6 +23,10 @@ int guard_fd(guard_kept which);
 /* Check every kept descriptor and open again those a cell closed or
  * replaced, while the snapshot lives: 0, or -1 if one is lost. */
 int guard_recover(void);
+/* Sending an event failed with RC (-errno). The kernel is gone: exit
+ * quietly. The pipe is lost (a cell closed it, and no snapshot had a
+ * copy): die of SIGPIPE, which the kernel reports as such. */
+__attribute__((noreturn)) void guard_cut_off(int rc);
 /* The process holding copies of the descriptors (the sleeping snapshot),
  * or 0. */
 void guard_set_snapshot(pid_t pid);

@@ -51,7 +51,7 @@ static void send_event_text(const char *json, size_t n) {
     pthread_mutex_lock(&events_lock);
     int rc = ipc_send_text(guard_fd(GUARD_EVENTS), json, n);
     pthread_mutex_unlock(&events_lock);
-    if (rc < 0) _exit(0);                              /* the kernel is gone */
+    if (rc < 0) guard_cut_off(rc);                     /* the kernel is gone, or the pipe */
 }
 
 static void send_event(json_t *ev) {
@@ -60,7 +60,7 @@ static void send_event(json_t *ev) {
     int rc = ipc_send(guard_fd(GUARD_EVENTS), ev);
     pthread_mutex_unlock(&events_lock);
     json_decref(ev);
-    if (rc < 0 && rc != -ENOMEM) _exit(0);             /* the kernel is gone */
+    if (rc < 0 && rc != -ENOMEM) guard_cut_off(rc);    /* the kernel is gone, or the pipe */
 }
 
 static void send_ready(int takeover) {

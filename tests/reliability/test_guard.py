@@ -9,7 +9,9 @@ import os
 
 import pytest
 
-from conftest import assert_state, errors, kernel_pid, run, run_ok, setup_state, stdout_text
+from conftest import (
+    KILL_THE_SNAPSHOT, assert_state, errors, kernel_pid, run, run_ok, setup_state, stdout_text,
+)
 
 HEAD = ("#define _GNU_SOURCE\n#include <errno.h>\n#include <fcntl.h>\n#include <sys/ptrace.h>\n"
         "#include <sys/resource.h>\n#include <sys/syscall.h>\n#include <sys/uio.h>\n"
@@ -187,3 +189,22 @@ def test_as_a_user_without_privileges(tmp_path):
         assert kernel_pid(km) == pid and os.path.exists(f"/proc/{pid}")
     finally:
         stop_kernel(km, kc)
+
+
+
+
+def test_with_no_snapshot_left_a_cut_off_worker_says_so(fresh_kernel):
+    """The cell kills its snapshot, then closes every descriptor: nothing
+    holds the pipes any more. The loss is said, and why, not "exit(0)"."""
+    km, kc = fresh_kernel
+    pid = kernel_pid(km)
+    setup_state(kc)
+    reply, msgs = run(kc, KILL_THE_SNAPSHOT + "for (int fd = 0; fd < 1024; fd++) close(fd);", timeout=20)
+    assert reply["status"] == "error" and "SIGPIPE" in reply["evalue"], reply
+    text = "\n".join(errors(msgs)[0]["traceback"])
+    assert "the worker's own to the kernel, which the cell closed" in text, text
+    assert "both lost" in text and "is lost" in text, text
+    reply, msgs = run(kc, 'printf("after\\n");', timeout=20)
+    assert "started afresh" in stdout_text(msgs) + "".join(
+        m["content"].get("text", "") for m in msgs if m["msg_type"] == "stream"), msgs
+    assert os.path.exists(f"/proc/{pid}") and kernel_pid(km) == pid
