@@ -33,7 +33,6 @@ static struct {
 } kept[GUARD_KEPT] = { { -1, -1, 0, 0, 0 }, { -1, -1, 0, 0, 0 }, { -1, -1, 0, 0, 0 }, { -1, -1, 0, 0, 0 } };
 
 static pid_t snapshot;
-static volatile int reopened;          /* bit set of guard_kept */
 
 static int same_pipe(int fd, int which) {
     struct stat st;
@@ -113,7 +112,6 @@ static int reopen(int which) {
         if (high >= 0) { close(fd); fd = high; }
     }
     kept[which].fd = fd;
-    reopened |= 1 << which;
     return fd;
 }
 
@@ -138,10 +136,4 @@ int guard_recover(void) {
     int lost = 0;
     for (int i = 0; i < GUARD_KEPT; i++) lost += guard_fd((guard_kept)i) < 0;
     return lost ? -1 : 0;
-}
-
-int guard_take_reopened(void) {
-    int r = reopened;
-    reopened = 0;
-    return r;
 }

@@ -30,9 +30,6 @@ __attribute__((noreturn)) void guard_cut_off(int rc);
 /* The process holding copies of the descriptors (the sleeping snapshot),
  * or 0. */
 void guard_set_snapshot(pid_t pid);
-/* How many descriptors were opened again since the last call (and which,
- * as a bit set of 1 << guard_kept), to say so under the cell. */
-int guard_take_reopened(void);
 
 /* guard_filter.c: install the filter protecting process KERNEL and its
  * threads. 0, or -errno when it could not be installed. */
