@@ -52,6 +52,27 @@ def test_a_cell_cannot_signal_or_trace_the_kernel(state_kernel, name):
     assert_state(kc)
 
 
+def test_no_thread_of_the_kernel_can_be_signalled(state_kernel):
+    """kill() or tkill() of any thread reaches the whole process: every
+    thread the kernel has (its ZeroMQ threads, the heartbeat) is covered."""
+    km, kc = state_kernel
+    pid = kernel_pid(km)
+    tids = os.listdir(f"/proc/{pid}/task")
+    assert len(tids) > 1, tids
+    out = run_ok(kc, HEAD + "#include <dirent.h>\n"
+                 '{ char path[64]; snprintf(path, sizeof path, "/proc/%d/task", getppid());\n'
+                 "DIR *d = opendir(path); struct dirent *e; int n = 0, refused = 0;\n"
+                 "while ((e = readdir(d))) if (e->d_name[0] != '.') { int tid = atoi(e->d_name); n++;\n"
+                 "    errno = 0; refused += syscall(SYS_tkill, tid, SIGKILL) == -1 && errno == EPERM;\n"
+                 "    errno = 0; refused += kill(tid, SIGKILL) == -1 && errno == EPERM;\n"
+                 "    errno = 0; refused += syscall(SYS_tgkill, getppid(), tid, SIGKILL) == -1 && errno == EPERM; }\n"
+                 'closedir(d); printf("%d %d\\n", n, refused); }')
+    n, refused = map(int, out.split())
+    assert n == len(tids) and refused == 3 * n, out
+    assert os.path.exists(f"/proc/{pid}")
+    assert_state(kc)
+
+
 def test_the_kernels_memory_cannot_be_opened(state_kernel):
     """Not dumpable, and no CAP_SYS_PTRACE in the worker even as root."""
     km, kc = state_kernel
