@@ -369,11 +369,6 @@ static __attribute__((noreturn)) void double_free(const void *p, const char *wha
 
 static inline int was_freed(const void *p) { return hdr(p)->tag == tag_of(FREED_TAG, p); }
 
-static const char *prot_words(int prot) {
-    static const char *const words[] = { "PROT_NONE", "PROT_READ", "PROT_WRITE", "PROT_READ|PROT_WRITE" };
-    return words[prot & 3];
-}
-
 /* The cell's mprotect call N left PART at AT (of BLOCK, if set) without
  * reading or writing: say so, and end the cell as a crash (the snapshot
  * has the pages as they were). */
@@ -394,7 +389,7 @@ static __attribute__((noreturn)) void bookkeeping_protected(const rt_protect_not
              "the cell made %s%s %s: mprotect(%p, %lu, %s) covers %s at 0x%lx, which malloc, free "
              "and the end-of-cell check read and write (found when the cell ended)",
              whose, block ? "," : "", prot & PROT_READ ? "read-only" : "unreadable", (void *)n->lo,
-             (unsigned long)(n->hi - n->lo), prot_words(prot), part, (unsigned long)at);
+             (unsigned long)(n->hi - n->lo), rt_protect_name(prot), part, (unsigned long)at);
     damage_site = n->site;
     damage_label = "The mprotect call was at:";
     heap_damaged();

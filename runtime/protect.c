@@ -86,7 +86,7 @@ int rt_protect_brk_heap(uintptr_t *lo, uintptr_t *hi) {
     return *lo && *hi > *lo ? 0 : -1;
 }
 
-static const char *prot_name(int prot) {
+const char *rt_protect_name(int prot) {
     static const char *const names[] = { "PROT_NONE", "PROT_READ", "PROT_WRITE", "PROT_READ|PROT_WRITE" };
     return names[prot & 3];
 }
@@ -96,7 +96,7 @@ int nb_internal_protect_fault(uintptr_t addr, int write, char *out, size_t n, co
     const rt_protect_note *last = last_over(addr);
     if (!last || (last->prot & (write ? PROT_WRITE : PROT_READ))) return 0;
     snprintf(out, n, "the cell's mprotect(%p, %lu, %s) took that access away", (void *)last->lo,
-             (unsigned long)(last->hi - last->lo), prot_name(last->prot));
+             (unsigned long)(last->hi - last->lo), rt_protect_name(last->prot));
     *site = last->site;
     /* the process dies of this fault: let the report it writes first
      * (which reads the session, maybe on those pages) go through */

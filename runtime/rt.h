@@ -33,6 +33,8 @@ RT_HIDDEN int rt_protect_taken(void);
 RT_HIDDEN void rt_protect_reset(void);
 /* The call that left [LO, HI) without reading or writing, or NULL. */
 RT_HIDDEN const rt_protect_note *rt_protect_denied(uintptr_t lo, uintptr_t hi);
+/* "PROT_READ" and the like, for PROT's read and write bits. */
+RT_HIDDEN const char *rt_protect_name(int prot);
 /* The calls noted in this cell, oldest first. */
 RT_HIDDEN unsigned rt_protect_notes(const rt_protect_note **v);
 /* The heap glibc grows with brk, [*LO, *HI). 0, or -1 if unknown. */
