@@ -131,6 +131,23 @@ def memory(pid):
     return rss, pss, len(pids)
 
 
+def own_cpu(pid, reaped=False):
+    """CPU seconds (user + system) of process PID, all its threads, and if
+    REAPED of the children it has reaped; 0 if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15 if reaped else 13]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def cpu_seconds(pid):
+    """CPU seconds of PID's live process tree, with the children each has
+    reaped (ckernel's killed snapshots, reaped by the kernel, count)."""
+    return sum(own_cpu(p, reaped=True) for p in tree(pid))
+
+
 def kill_tree(pids):
     for p in pids:
         try:
@@ -412,8 +429,12 @@ def bench_kernel(name, spec, lang, a, log):
         fig["cells_before_rss_after"] = n_cells
 
         def backtoback():
+            k0, c0 = cpu_seconds(k.proc.pid), sum(os.times()[:2])
             t, lines = cells.run_all([w["line"](i) for i in range(a.cells)], lockstep=False)
             fig["runall"], fig["runall_lines"] = t, lines
+            # issue 18: two cores, both busy, so CPU a cell is what counts
+            fig["runall_cpu"] = (cpu_seconds(k.proc.pid) - k0) / a.cells
+            fig["runall_client_cpu"] = (sum(os.times()[:2]) - c0) / a.cells
         attempt("run all, back to back", backtoback)
 
         if lang == "c" and spec != "floor":
@@ -601,7 +622,12 @@ ROWS = [
     ("rt_median", "round trip `n++;` to idle (median)", MS, "ms", True, False, True),
     ("rt_p99", "round trip `n++;` to idle (p99)", MS, "ms", True, False, True),
     ("rt_server", "round trip `n++;` through jupyter_server's websocket (median)", MS, "ms", True, False, False),
+    ("rt_server_cpu", "  jupyter_server's CPU a cell", MS, "ms", True, False, False),
+    ("rt_server_nomeasure", "  the same round trip, ckernel under `%measure off`", MS, "ms", True, True, False),
+    ("rt_server_nomeasure_cpu", "  jupyter_server's CPU a cell, `%measure off`", MS, "ms", True, True, False),
     ("runall", "Run All {cells} cells, back to back", MS, "ms", True, False, True),
+    ("runall_cpu", "  CPU a cell: the kernel's processes", MS, "ms", True, False, True),
+    ("runall_client_cpu", "  CPU a cell: the client (jupyter_client, Python)", MS, "ms", True, False, True),
     ("runall_lockstep", "Run All {cells} cells, lock step", MS, "ms", True, False, True),
     ("compile_lps", "compile {compile_lines}-line cell (kernel timer)", 1e-6, "M lines/s", False, True, False),
     ("compile_wall_lps", "compile {compile_lines}-line cell (wall, to idle, 1st)", 1e-6, "M lines/s", False, True, False),
@@ -791,7 +817,9 @@ def server_roundtrips(kernels, names, a, log):
     """Issue 18: what JupyterLab feels. The round trip of the trivial cell
     through one jupyter_server (TCP_NODELAY on its websockets, as `make run`
     sets it), over its websocket as a notebook tab holds it, for each
-    kernel in turn, in the same run. {name: median seconds}."""
+    kernel in turn, in the same run; and the server's own CPU a cell. For
+    ckernel, also with `%measure off`: the measurement line is one message
+    more a cell than xeus-python sends. {name: {figure: seconds}}."""
     import asyncio
     import tempfile
     sys.path.insert(0, os.path.join(REPO, "tests", "hub"))
@@ -799,15 +827,17 @@ def server_roundtrips(kernels, names, a, log):
     out = {}
     trivial = {"c": ("#include <stdio.h>\nint n;", "n++;"), "python": ("n = 0", "n += 1")}
 
-    async def one(server, spec, lang):
+    async def one(server, server_pid, spec, lang, first=""):
         kid = await server.start_kernel(spec)
         ws = await server.connect(kid)
         try:
-            await ws.execute(trivial[lang][0])
-            xs = []
-            for _ in range(a.roundtrips // 2 if not a.smoke else 3):
+            await ws.execute(first + trivial[lang][0])
+            xs, n = [], a.roundtrips // 2 if not a.smoke else 3
+            cpu0 = own_cpu(server_pid)
+            for _ in range(n):
                 xs.append((await ws.execute(trivial[lang][1]))[2])
-            return statistics.median(xs)
+            cpu = own_cpu(server_pid) - cpu0
+            return statistics.median(xs), cpu / n
         finally:
             ws.close()
             await server.request("DELETE", f"api/kernels/{kid}")
@@ -826,7 +856,11 @@ def server_roundtrips(kernels, names, a, log):
                     if n == "floor" or spec is None:
                         continue
                     try:
-                        out[n] = await one(server, spec, lang)
+                        rt, cpu = await one(server, proc.pid, spec, lang)
+                        out[n] = {"rt_server": rt, "rt_server_cpu": cpu}
+                        if n == "ckernel":
+                            rt, cpu = await one(server, proc.pid, spec, lang, "%measure off\n")
+                            out[n].update(rt_server_nomeasure=rt, rt_server_nomeasure_cpu=cpu)
                     except Exception as e:                   # said, and the figure is missing
                         log.write(f"server round trip, {n}: {e}\n")
             finally:
@@ -904,7 +938,7 @@ def main():
         print("benchmarking the round trip through jupyter_server ...", file=sys.stderr, flush=True)
         try:
             for n, v in server_roundtrips(kernels, names, a, log).items():
-                res.setdefault(n, {})["rt_server"] = v
+                res.setdefault(n, {}).update(v)
         except Exception as e:
             print(f"  through jupyter_server: FAILED: {e}", file=sys.stderr)
 

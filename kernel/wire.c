@@ -5,6 +5,7 @@
  * what every header must hold; handlers.c gives them meaning. A message
  * that fails any check here is dropped with one log line, never acted on. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,7 +35,10 @@ int wire_ctx_refuse_replays(wire_ctx *w) {
     return w->seen ? 0 : -1;
 }
 
+static void parent_cache_free(void);
+
 void wire_ctx_free(wire_ctx *w) {
+    parent_cache_free();
     replay_free(w->seen);
     if (w->keyed) sodium_memzero(w->keyed, sizeof *w->keyed);
     free(w->keyed);
@@ -203,36 +207,32 @@ static int set_frame(wire_frame *f, const void *data, size_t len) {
     return 0;
 }
 
-int wire_encode(const wire_ctx *w, const wire_frame *ids, size_t n_ids,
-                json_t *header, json_t *parent_header, json_t *metadata,
-                json_t *content, wire_frame **out, size_t *n_out) {
+/* The frames of a message whose four JSON parts are TEXT already (their
+ * ownership passes to the frames, freed or not). 0 or -1. */
+static int encode_text(const wire_ctx *w, const wire_frame *ids, size_t n_ids, char *text[4],
+                       wire_frame **out, size_t *n_out) {
     *out = NULL;
     *n_out = 0;
     size_t n = n_ids + 6;
     wire_frame *f = calloc(n, sizeof *f);
-    json_t *empty = json_object();
-    /* Messaging 5.3: parent_header and metadata are {} when empty, never null. */
-    json_t *obj[4] = {
-        header, parent_header ? parent_header : empty,
-        metadata ? metadata : empty, content ? content : empty,
-    };
     char sig[65];
     int rc = -1;
-    if (!f || !empty) goto out;
+    for (int i = 0; i < 4 && f; i++) {
+        f[n_ids + 2 + i].data = (unsigned char *)text[i];
+        f[n_ids + 2 + i].len = text[i] ? strlen(text[i]) : 0;
+        text[i] = NULL;
+    }
+    if (!f) goto out;
+    for (int i = 0; i < 4; i++)
+        if (!f[n_ids + 2 + i].data) goto out;
     for (size_t i = 0; i < n_ids; i++)
         if (set_frame(&f[i], ids[i].data, ids[i].len) < 0) goto out;
     if (set_frame(&f[n_ids], WIRE_DELIM, strlen(WIRE_DELIM)) < 0) goto out;
-    for (int i = 0; i < 4; i++) {
-        char *s = json_dumps(obj[i], JSON_COMPACT);
-        if (!s) goto out;
-        f[n_ids + 2 + i].data = (unsigned char *)s;
-        f[n_ids + 2 + i].len = strlen(s);
-    }
     if (wire_sign(w, &f[n_ids + 2], sig) < 0) goto out;
     if (set_frame(&f[n_ids + 1], sig, strlen(sig)) < 0) goto out;
     rc = 0;
 out:
-    json_decref(empty);
+    for (int i = 0; i < 4; i++) free(text[i]);
     if (rc < 0) {
         wire_frames_free(f, f ? n : 0);
         return -1;
@@ -240,6 +240,20 @@ out:
     *out = f;
     *n_out = n;
     return 0;
+}
+
+/* OBJ as compact JSON text (messaging 5.3: a missing part is {}). */
+static char *dump_or_empty(json_t *obj) {
+    return obj ? json_dumps(obj, JSON_COMPACT) : strdup("{}");
+}
+
+int wire_encode(const wire_ctx *w, const wire_frame *ids, size_t n_ids,
+                json_t *header, json_t *parent_header, json_t *metadata,
+                json_t *content, wire_frame **out, size_t *n_out) {
+    /* Messaging 5.3: parent_header and metadata are {} when empty, never null. */
+    char *text[4] = { json_dumps(header, JSON_COMPACT), dump_or_empty(parent_header),
+                      dump_or_empty(metadata), dump_or_empty(content) };
+    return encode_text(w, ids, n_ids, text, out, n_out);
 }
 
 /* ---------------------------------------------------------------- headers */
@@ -253,19 +267,77 @@ static void new_msg_id(const wire_ctx *w, char *id, size_t n) {
     snprintf(id, n, "%s_%d_%llu", w->session, (int)pid, count++);
 }
 
-json_t *wire_header_new(const wire_ctx *w, const char *msg_type) {
-    char id[96], date[64], base[32];
-    new_msg_id(w, id, sizeof id);
+/* The header's date: ISO 8601, UTC, microseconds. */
+static void header_date(char *date, size_t n) {
+    char base[32];
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(date, sizeof date, "%s.%06dZ", base, (int)(ts.tv_nsec / 1000));
+    snprintf(date, n, "%s.%06dZ", base, (int)(ts.tv_nsec / 1000));
+}
+
+json_t *wire_header_new(const wire_ctx *w, const char *msg_type) {
+    char id[96], date[64];
+    new_msg_id(w, id, sizeof id);
+    header_date(date, sizeof date);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
                      "msg_id", id, "session", w->session, "username", "kernel",
                      "date", date, "msg_type", msg_type,
                      "version", WIRE_PROTOCOL_VERSION);
+}
+
+static int plain(const char *s) {
+    for (; *s; s++)
+        if (!(*s == '_' || *s == '-' || *s == '.' || (*s >= '0' && *s <= '9') ||
+              (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))) return 0;
+    return 1;
+}
+
+/* wire_header_new's header as JSON text, written directly where no string
+ * needs escaping (every message the kernel sends, but a reply named after
+ * an unknown request). New string or NULL. */
+static char *header_text(const wire_ctx *w, const char *msg_type) {
+    if (!plain(msg_type) || !plain(w->session)) {
+        json_t *h = wire_header_new(w, msg_type);
+        char *text = h ? json_dumps(h, JSON_COMPACT) : NULL;
+        json_decref(h);
+        return text;
+    }
+    char id[96], date[64], *text = NULL;
+    new_msg_id(w, id, sizeof id);
+    header_date(date, sizeof date);
+    if (asprintf(&text, "{\"msg_id\":\"%s\",\"session\":\"%s\",\"username\":\"kernel\","
+                 "\"date\":\"%s\",\"msg_type\":\"%s\",\"version\":\"%s\"}", id, w->session,
+                 date, msg_type, WIRE_PROTOCOL_VERSION) < 0) text = NULL;
+    return text;
+}
+
+/* The last parent header sent, as text: every message of a cell has the
+ * same one (six or more a cell), so it is written once. Headers are never
+ * changed once parsed; the reference held keeps the pointer from being
+ * reused. */
+static struct { json_t *obj; char *text; } parent_cache;
+
+static char *parent_text(json_t *parent) {
+    if (!parent) return strdup("{}");
+    if (parent_cache.obj != parent) {
+        char *t = json_dumps(parent, JSON_COMPACT);
+        if (!t) return NULL;
+        json_decref(parent_cache.obj);
+        free(parent_cache.text);
+        parent_cache.obj = json_incref(parent);
+        parent_cache.text = t;
+    }
+    return strdup(parent_cache.text);
+}
+
+static void parent_cache_free(void) {
+    json_decref(parent_cache.obj);
+    free(parent_cache.text);
+    parent_cache.obj = NULL;
+    parent_cache.text = NULL;
 }
 
 /* ---------------------------------------------------------------- sockets */
@@ -317,11 +389,11 @@ int wire_recv(void *sock, const wire_ctx *w, int flags, wire_msg *out) {
 
 int wire_send(void *sock, const wire_ctx *w, const wire_frame *ids, size_t n_ids,
               const char *msg_type, json_t *parent, json_t *metadata, json_t *content) {
-    json_t *header = wire_header_new(w, msg_type);
+    char *text[4] = { header_text(w, msg_type), parent_text(parent), dump_or_empty(metadata),
+                      dump_or_empty(content) };
     wire_frame *f;
     size_t n;
-    int rc = header ? wire_encode(w, ids, n_ids, header, parent, metadata, content, &f, &n) : -1;
-    json_decref(header);
+    int rc = encode_text(w, ids, n_ids, text, &f, &n);
     if (rc < 0) return -ENOMEM;
     for (size_t i = 0; i < n && rc == 0; i++)
         if (zmq_send(sock, f[i].data, f[i].len, i + 1 < n ? ZMQ_SNDMORE : 0) < 0)

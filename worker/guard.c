@@ -69,6 +69,12 @@ void guard_install(void) {
 void guard_set_snapshot(pid_t pid) {
     snapshot = pid;
     for (int i = 0; i < GUARD_KEPT; i++) kept[i].snap_fd = kept[i].fd;
+    /* The snapshot leaves the worker's process group itself (forked by
+     * clone, it is not the worker's child): until it has, a cell's
+     * kill(0, sig) would reach it. It has long done so when a cell starts;
+     * else this waits for it to be scheduled. */
+    pid_t group = getpgrp();
+    for (int i = 0; pid > 0 && getpgid(pid) == group; i++) usleep(i < 100 ? 20 : 1000);
 }
 
 /* "/proc/PID/fd/FD" into OUT, by hand: snprintf is not async-signal-safe. */

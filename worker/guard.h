@@ -28,7 +28,7 @@ int guard_recover(void);
  * copy): die of SIGPIPE, which the kernel reports as such. */
 __attribute__((noreturn)) void guard_cut_off(int rc);
 /* The process holding copies of the descriptors (the sleeping snapshot),
- * or 0. */
+ * or 0; returns once it is out of the worker's process group. */
 void guard_set_snapshot(pid_t pid);
 
 /* guard_filter.c: install the filter protecting process KERNEL and its

@@ -41,6 +41,7 @@
 #include "monotime.h"
 #include "profile.h"
 #include "session.h"
+#include "sibling.h"
 
 /* One event at a time on the pipe: threads a cell left running may
  * display while the worker sends, and a frame over PIPE_BUF bytes could
@@ -68,11 +69,12 @@ static void send_ready(int takeover) {
                          "takeover", takeover));
 }
 
-/* The copy, once forked by MIDDLE: sleep until the worker (PIDFD) is gone, whole
- * (other threads of its process, a cell's, may live on a moment), and die
- * with the kernel, whose child it is, from now on. */
+/* The copy, once forked by MIDDLE (0: by sibling_fork, the kernel's child
+ * already): sleep until the worker (PIDFD) is gone, whole (other threads
+ * of its process, a cell's, may live on a moment), and die with the
+ * kernel, whose child it is, from now on. */
 static void snapshot_sleep(int pidfd, pid_t worker, pid_t middle) {
-    while (getppid() == middle) usleep(50);   /* it exits at once: then the kernel's */
+    while (middle && getppid() == middle) usleep(50);   /* it exits at once: then the kernel's */
     pid_t kernel = getppid();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != kernel) _exit(0);                  /* the kernel is gone already */
@@ -82,23 +84,19 @@ static void snapshot_sleep(int pidfd, pid_t worker, pid_t middle) {
     if (pidfd >= 0) close(pidfd);
 }
 
-/* Fork the sleeping copy. Returns its pid in the worker, 0 when no copy
- * could be made, and -1 in the copy once it has taken over.
- *
- * The copy is the worker's grandchild: its parent exits at once, so it is
- * the kernel's child (the kernel is a subreaper) and never the worker's.
- * A cell's `while (wait(NULL) > 0)` then reaps the cell's own children
- * and ends, as in a program, instead of waiting for the snapshot forever.
- * It learns of the worker's death through a pidfd of the worker. */
-static pid_t fork_snapshot(void) {
-    pid_t worker = getpid();
-    int pidfd = (int)syscall(SYS_pidfd_open, worker, 0);     /* close-on-exec */
+/* The copy, awake: the worker is gone, and it takes over. */
+static void snapshot_take_over(pid_t worker) {
+    compile_after_fork();
+    cc_clean_after((int)worker);          /* a compiler's files, if it died compiling */
+    jsonmem_after_fork();
+    pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
+}
+
+/* The copy as the worker's grandchild: a middle process forks it, says
+ * its pid on a pipe and exits. Where sibling_fork cannot be used. */
+static pid_t fork_twice(pid_t worker, int pidfd) {
     int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        if (pidfd >= 0) close(pidfd);
-        log_warn("no snapshot (pipe: %s): a crash will lose the session", strerror(errno));
-        return 0;
-    }
+    if (pipe2(pipefd, O_CLOEXEC) < 0) return 0;
     pid_t middle = fork();
     if (middle == 0) {                                  /* the parent of the copy: */
         close(pipefd[0]);
@@ -112,22 +110,43 @@ static pid_t fork_snapshot(void) {
         close(pipefd[1]);
         setpgid(0, 0);                    /* a cell's kill(0, sig) spares it, as a program's would */
         snapshot_sleep(pidfd, worker, middle_pid);
-        compile_after_fork();
-        cc_clean_after((int)worker);          /* a compiler's files, if it died compiling */
-        jsonmem_after_fork();
-        pthread_mutex_init(&events_lock, NULL);   /* its holder may not have come along */
+        snapshot_take_over(worker);
         return -1;
     }
     close(pipefd[1]);
-    if (pidfd >= 0) close(pidfd);
     pid_t copy = 0;
     if (middle > 0) {
         while (read(pipefd[0], &copy, sizeof copy) < 0 && errno == EINTR) {}
         while (waitpid(middle, NULL, 0) < 0 && errno == EINTR) {}
     }
     close(pipefd[0]);
-    if (copy <= 0) log_warn("no snapshot (fork: %s): a crash will lose the session", strerror(errno));
     return copy > 0 ? copy : 0;
+}
+
+/* Fork the sleeping copy. Returns its pid in the worker, 0 when no copy
+ * could be made, and -1 in the copy once it has taken over.
+ *
+ * The copy is the kernel's child (the kernel is a subreaper), never the
+ * worker's: a cell's `while (wait(NULL) > 0)` then reaps the cell's own
+ * children and ends, as in a program, instead of waiting for the snapshot
+ * forever. One clone(CLONE_PARENT) makes it (sibling.c), else a middle
+ * process that exits at once. It learns of the worker's death through a
+ * pidfd of the worker. */
+static pid_t fork_snapshot(void) {
+    pid_t worker = getpid();
+    int pidfd = (int)syscall(SYS_pidfd_open, worker, 0);     /* close-on-exec */
+    pid_t copy = sibling_fork();
+    if (copy == 0) {
+        setpgid(0, 0);                    /* a cell's kill(0, sig) spares it (guard_set_snapshot waits) */
+        snapshot_sleep(pidfd, worker, 0);
+        snapshot_take_over(worker);
+        return -1;
+    }
+    if (copy < 0) copy = fork_twice(worker, pidfd);     /* -1 there: the copy, awake */
+    if (pidfd >= 0 && copy >= 0) close(pidfd);
+    if (copy < 0) return -1;
+    if (copy == 0) log_warn("no snapshot (fork: %s): a crash will lose the session", strerror(errno));
+    return copy;
 }
 
 /* The memory limit (%memory) counts what cells may map beyond what the
@@ -209,6 +228,15 @@ static void output_restore(void) {
     if (out >= 0) { dup2(out, 1); clearerr(stdout); }
     if (err >= 0) { dup2(err, 2); clearerr(stderr); }
     if (fcntl(0, F_GETFD) < 0) open("/dev/null", O_RDONLY);   /* gets 0: read(0) as before */
+}
+
+/* Cells' output streams while they run (line buffered). The buffer is the
+ * worker's own: glibc would malloc it at the first printf, inside a cell,
+ * and that one live block of the cell's would make every later cell's leak
+ * scan read all the roots (0.1-0.3 ms a cell) to find it still reachable. */
+static void stdout_buffer(void) {
+    static char buf[BUFSIZ];
+    setvbuf(stdout, buf, _IOLBF, sizeof buf);
 }
 
 /* What one cell typed and did not read is not the next cell's input. */
@@ -747,7 +775,7 @@ int main(void) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != kernel) return 0;
     guard_install();                     /* before any thread: the filter, the pipes moved */
-    setvbuf(stdout, NULL, _IOLBF, 0);    /* cells' output streams while they run */
+    stdout_buffer();
 
     jsonmem_install();
     compile_reserve();
