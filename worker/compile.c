@@ -1,7 +1,8 @@
 /* compile.c - libtcc for cells (see compile.h).
  *
  * Owns the code arena: one large mapping that relocated cells are
- * bump-allocated from, a whole number of pages each. Keeping code outside
+ * bump-allocated from, their code in its first part, their data and bss
+ * in the rest (see ARENA_CODE). Keeping code outside
  * the TCCState lets us delete each state right after relocation (a live
  * state costs ~8.5 KiB and 1.6 mappings), and lets us patch old function
  * entries in place.
@@ -10,8 +11,10 @@
  * its literals leave .data for the code's pages (layout.c), and linked into
  * the arena by a second libtcc state; then each part gets the protection of
  * a classic linked program's segments: code, literals and the linker's
- * tables read+execute, never writable; data and bss read-write. The parts
- * of every unit are kept (compile_part_of). */
+ * tables read+execute, never writable; data and bss read-write, in the
+ * data region, relocated by layout.c. The parts of every unit are kept
+ * (compile_part_of). */
+#include <dlfcn.h>
 #include <elf.h>
 #include <libtcc.h>
 #include <setjmp.h>
@@ -31,8 +34,14 @@
 
 /* One reservation for all cells (pages cost only when touched): cells
  * address earlier cells' globals directly, RIP-relative, which reaches
- * +-2 GiB, so the arena must not be split across distant mappings. */
+ * +-2 GiB, so the arena must not be split across distant mappings. Its
+ * first quarter holds every unit's code (with its literals and the
+ * linker's tables), read+execute; the rest every unit's data and bss,
+ * read-write: two mappings however many cells there are, where a unit
+ * laid out as one block (code, then data on pages of its own) added two
+ * each, which the snapshot fork copies one by one. */
 #define ARENA_CHUNK ((size_t)1 << 30)
+#define ARENA_CODE ((size_t)256 << 20)
 
 struct compile_unit {
     TCCState *s;            /* compiles the cell to an object */
@@ -41,37 +50,76 @@ struct compile_unit {
     int failed;             /* the compile reported an error */
     int cell;               /* the execution count, for compile_part_of */
     const char *const *readonly;   /* const objects to lay out read-only (layout.h) */
+    uintptr_t data_at;      /* its data and bss in the data region (0: in its block) */
+    const unsigned char *original;   /* the object as tcc wrote it, while it is linked */
+    size_t original_len;
     compile_diag_fn diag;
     void *opaque;
 };
 
 static struct {
     unsigned char *base;
-    size_t used, size;
+    size_t size;
+    size_t code_used, code_end;     /* code: [0, code_end) of the chunk */
+    size_t data_used;               /* data: [code_end, size) */
 } arena;
 
 #define PAGE ((size_t)4096)
 
-/* Memory for SIZE bytes of relocated code and data. PAGED: starting on
- * a page of its own (a unit with data: its parts get protections of their
- * own); else right after the last unit, 64-byte aligned, sharing its last
- * read+execute page. A chunk is reserved lazily (MAP_NORESERVE: pages
- * cost only when touched), read-write: code pages are made read+execute
- * unit by unit. */
+static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
+
+/* A new chunk with room for CODE bytes of code and DATA of data, right
+ * after the last one if the kernel allows (within reach of it). It is
+ * reserved lazily (MAP_NORESERVE: pages cost only when touched),
+ * read-write: code pages are made read+execute unit by unit. 0 or -1. */
+static int arena_new_chunk(size_t code, size_t data) {
+    size_t code_end = code > ARENA_CODE ? page_up(code) : ARENA_CODE;
+    size_t data_size = data > ARENA_CHUNK - ARENA_CODE ? page_up(data) : ARENA_CHUNK - ARENA_CODE;
+    void *hint = arena.base ? arena.base + arena.size : NULL;
+    void *p = mmap(hint, code_end + data_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    nb_internal_set_cell_region(p, (char *)p + code_end + data_size);   /* one region in nb_memory_map */
+    arena.base = p;
+    arena.size = code_end + data_size;
+    arena.code_end = code_end;
+    arena.code_used = 0;
+    arena.data_used = code_end;
+    return 0;
+}
+
+/* Memory for SIZE bytes of relocated code. PAGED: starting on a page of
+ * its own (a unit laid out as one block, data and all: its parts get
+ * protections of their own); else right after the last unit, 64-byte
+ * aligned, sharing its last read+execute page. */
 static void *arena_alloc(size_t size, int paged) {
-    size_t start = paged ? (arena.used + PAGE - 1) & ~(PAGE - 1) : (arena.used + 63) & ~(size_t)63;
-    if (!arena.base || start + size > arena.size) {
-        size_t chunk = size > ARENA_CHUNK ? (size + PAGE - 1) & ~(PAGE - 1) : ARENA_CHUNK;
-        void *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) return NULL;
-        nb_internal_set_cell_region(p, (char *)p + chunk);   /* one region in nb_memory_map */
-        arena.base = p;
-        arena.size = chunk;
+    size_t start = paged ? page_up(arena.code_used) : (arena.code_used + 63) & ~(size_t)63;
+    if (!arena.base || start + size > arena.code_end) {
+        if (arena_new_chunk(size, 0) < 0) return NULL;
         start = 0;
     }
-    arena.used = start + size;
+    arena.code_used = start + size;
     return arena.base + start;
+}
+
+/* SIZE bytes of the data region, ALIGN-aligned, zero: right after the
+ * last unit's data, sharing its pages (all read-write). 0 if none. */
+static uintptr_t data_alloc(size_t size, size_t align) {
+    size_t start = arena.base ? (arena.data_used + align - 1) & ~(align - 1) : 0;
+    if (!arena.base || start + size > arena.size) {
+        if (arena_new_chunk(0, size + align) < 0) return 0;
+        start = (arena.data_used + align - 1) & ~(align - 1);
+    }
+    arena.data_used = start + size;
+    return (uintptr_t)arena.base + start;
+}
+
+/* Give back the data region's last allocation, AT, when nothing came
+ * after it (its unit did not link): never written, still zero. */
+static void data_release(uintptr_t at, size_t size) {
+    if (arena.base && at >= (uintptr_t)arena.base + arena.code_end &&
+        at + size == (uintptr_t)arena.base + arena.data_used)
+        arena.data_used = at - (uintptr_t)arena.base;
 }
 
 /* The whole pages that hold [P, P + N). */
@@ -112,9 +160,12 @@ static void parts_add(const unit_parts *u) {
     parts.v[parts.n++] = *u;
 }
 
+/* The unit whose block [lo, hi) or data and bss [data, end) hold A. */
 static const unit_parts *parts_find(uintptr_t a) {
-    for (size_t i = parts.n; i-- > 0;)
-        if (parts.v[i].lo <= a && a < parts.v[i].hi) return &parts.v[i];
+    for (size_t i = parts.n; i-- > 0;) {
+        const unit_parts *u = &parts.v[i];
+        if ((u->lo <= a && a < u->hi) || (u->data <= a && a < u->end)) return u;
+    }
     return NULL;
 }
 
@@ -124,13 +175,12 @@ compile_part compile_part_of(const void *addr, int *cell) {
     if (!u) return COMPILE_NONE;
     if (cell) *cell = u->cell;
     if (!u->protected) return COMPILE_UNKNOWN;
+    if (u->data <= a && a < u->bss) return COMPILE_DATA;   /* in the data region, or the block */
+    if (u->bss <= a && a < u->end) return COMPILE_BSS;
     if (a < u->text) return COMPILE_STUBS;      /* libtcc1's helpers, when linked */
     if (a < u->ro) return COMPILE_CODE;
     if (a < u->ro_end) return COMPILE_LITERAL;
-    if (a < u->data) return COMPILE_STUBS;      /* more helpers, the PLT */
-    if (a < u->bss) return COMPILE_DATA;
-    if (a < u->end) return COMPILE_BSS;
-    return COMPILE_STUBS;                       /* the GOT */
+    return COMPILE_STUBS;                       /* more helpers, the PLT, the GOT */
 }
 
 int compile_static_of(const void *addr, const char **name, const void **start, unsigned long *size) {
@@ -148,14 +198,26 @@ int compile_static_of(const void *addr, const char **name, const void **start, u
     return 0;
 }
 
+/* Units' data follow each other in the data region: ranges less than a
+ * page apart are given as one (what lies between was never allocated,
+ * so it is zero), a handful of ranges for the scan instead of one a cell. */
 size_t compile_writable(nb_range *out, size_t max) {
     size_t n = 0;
-    for (size_t i = 0; i < parts.n; i++) {
-        const unit_parts *u = &parts.v[i];
-        uintptr_t lo = u->protected ? u->data : u->lo, hi = u->protected ? u->end : u->hi;
-        if (lo >= hi) continue;
-        if (n < max) out[n] = (nb_range){ (const void *)lo, (const void *)hi };
-        n++;
+    uintptr_t at = 0, end = 0;          /* the range being grown */
+    for (size_t i = 0; i <= parts.n; i++) {
+        const unit_parts *u = i < parts.n ? &parts.v[i] : NULL;
+        uintptr_t lo = !u ? 0 : u->protected ? u->data : u->lo, hi = !u ? 0 : u->protected ? u->end : u->hi;
+        if (u && lo >= hi) continue;
+        if (u && end && lo >= end && lo - end < PAGE) {
+            end = hi;
+            continue;
+        }
+        if (end) {
+            if (n < max) out[n] = (nb_range){ (const void *)at, (const void *)end };
+            n++;
+        }
+        at = lo;
+        end = hi;
     }
     return n;
 }
@@ -174,8 +236,9 @@ static void keep_statics(unit_parts *p, const unsigned char *obj, size_t len) {
 
 /* Give each part of a unit relocated at MEM (SIZE bytes) its protection:
  * code, literals and the linker's tables (PLT, GOT) read+execute, never
- * writable; data and bss read-write. A unit without data (RW 0) is all
- * read+execute, pages shared with its neighbours. */
+ * writable; data and bss read-write. A unit without data in its block
+ * (RW 0: none, or in the data region) is all read+execute, pages shared
+ * with its neighbours. */
 static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, int rw,
                          const unsigned char *obj, size_t len) {
     unit_parts p = { .lo = (uintptr_t)mem, .hi = (uintptr_t)mem + size, .cell = u->cell };
@@ -185,14 +248,15 @@ static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, int r
     p.data = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_DATA);
     p.bss = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_BSS);
     p.end = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_END);
-    int ordered = p.lo <= p.text && p.text <= p.ro && p.ro <= p.ro_end && p.ro_end <= p.data &&
-                  p.data <= p.bss && p.bss <= p.end && p.end <= p.hi;
+    int ordered = p.lo <= p.text && p.text <= p.ro && p.ro <= p.ro_end && p.data <= p.bss && p.bss <= p.end &&
+                  (u->data_at ? p.ro_end <= p.hi && p.data == u->data_at
+                              : p.ro_end <= p.data && p.end <= p.hi);
     uintptr_t lo;
     size_t span;
     page_span(mem, size, &lo, &span);
     int ok;
     if (!rw) {
-        p.data = p.bss = p.end;          /* nothing to write: no data, no bss */
+        if (!u->data_at) p.data = p.bss = p.end;     /* nothing to write: no data, no bss */
         ok = ordered && mprotect((void *)lo, span, PROT_READ | PROT_EXEC) == 0;
     } else {
         ok = ordered && !((p.lo | p.data | p.end) & (PAGE - 1)) &&
@@ -201,7 +265,8 @@ static void protect_unit(compile_unit *u, unsigned char *mem, size_t size, int r
     }
     if (ok) {
         p.protected = 1;
-        keep_statics(&p, obj, len);
+        if (u->data_at) keep_statics(&p, u->original, u->original_len);  /* the statics left obj */
+        else keep_statics(&p, obj, len);
     } else {
         log_warn("a unit's memory is left read-write-execute (its layout was not as expected)");
         mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
@@ -252,7 +317,7 @@ void compile_tcc_statics(uintptr_t *lo, uintptr_t *hi) {
 
 void compile_reserve(void) {
     scratch_reserve();
-    if (!arena.base) arena_alloc(0, 1);
+    if (!arena.base) arena_new_chunk(0, 0);
     tcc_statics_wipe_on_fork();
 }
 
@@ -264,8 +329,9 @@ void compile_after_fork(void) {
 }
 
 int compile_in_arena(const void *addr) {
-    return arena.base && (const unsigned char *)addr >= arena.base &&
-           (const unsigned char *)addr < arena.base + arena.used;
+    const unsigned char *a = addr;
+    return arena.base && ((a >= arena.base && a < arena.base + arena.code_used) ||
+                          (a >= arena.base + arena.code_end && a < arena.base + arena.data_used));
 }
 
 /* "-L DIR" for the directory that holds ckernel's stand-in libc.so (an
@@ -457,6 +523,28 @@ static const unsigned char *unit_object(compile_unit *u, size_t *len) {
     return tccfiles_object(len);
 }
 
+/* Where tcc's link put NAME, undefined in the unit: a definition given
+ * to it (compile_add_symbol, libtcc1's helpers) or one of the process's
+ * (libc, as tcc itself looks them up). */
+static uintptr_t resolve_linked(void *opaque, const char *name) {
+    compile_unit *u = opaque;
+    void *a = tcc_get_symbol(u->link, name);
+    return (uintptr_t)(a ? a : dlsym(RTLD_DEFAULT, name));
+}
+
+/* U's data, placed in the data region by layout_object (LAID, its
+ * rewrite of U->original): copied there and relocated, now that the
+ * code's address is known. 0 or -1. */
+static int link_data(compile_unit *u, const unsigned char *laid) {
+    uintptr_t text = (uintptr_t)tcc_get_symbol(u->link, LAYOUT_TEXT);
+    if (!text || layout_link_data(u->original, u->original_len, laid, u->data_at, text,
+                                  resolve_linked, u) < 0) {
+        if (u->diag) u->diag(u->opaque, "tcc: error: a pointer in the cell's data does not resolve");
+        return -1;
+    }
+    return 0;
+}
+
 /* Link the object OBJ (LEN bytes) into the arena; LAID_OUT by
  * layout_object, with data to write if RW. 0 or -1. */
 static int link_object(compile_unit *u, const unsigned char *obj, size_t len,
@@ -478,7 +566,7 @@ static int link_object(compile_unit *u, const unsigned char *obj, size_t len,
     /* the first page may be the last unit's, read+execute and maybe
      * running in a cell's thread: writable, and still executable */
     if (!paged) mprotect((void *)lo, span, PROT_READ | PROT_WRITE | PROT_EXEC);
-    if (tcc_relocate(u->link, mem) < 0) {
+    if (tcc_relocate(u->link, mem) < 0 || (u->data_at && link_data(u, obj) < 0)) {
         if (!paged) mprotect((void *)lo, span, PROT_READ | PROT_EXEC);
         return -1;
     }
@@ -490,7 +578,7 @@ static int link_object(compile_unit *u, const unsigned char *obj, size_t len,
         parts_add(&p);
         /* its pages are its own: a unit packed after it would make the
          * last one read+execute, data and all */
-        arena.used = (arena.used + PAGE - 1) & ~(PAGE - 1);
+        arena.code_used = page_up(arena.code_used);
     }
     return 0;
 }
@@ -520,11 +608,21 @@ static int compile_and_link(compile_unit *u, const void *src, size_t unused) {
     if (tcc_compile_string(u->s, src) < 0) return -1;
     const unsigned char *obj = unit_object(u, &len);
     if (!obj) return -1;
+    layout_data need;
+    if (layout_data_need(obj, len, u->readonly, &need) == 0 && need.size)
+        u->data_at = data_alloc(need.size, need.align);
+    u->original = obj;
+    u->original_len = len;
     int rw = 1;
-    unsigned char *laid = layout_object(obj, len, u->readonly, &laid_len, &rw, ck_tcc_malloc);
-    if (!laid) log_warn("a unit's object was not as expected: its literals stay writable");
-    return laid ? link_object(u, laid, laid_len, 1, rw)
-                : link_object(u, obj, len, 0, 1);
+    unsigned char *laid = layout_object(obj, len, u->readonly, u->data_at, &laid_len, &rw, ck_tcc_malloc);
+    if (!laid) {
+        log_warn("a unit's object was not as expected: its literals stay writable");
+        if (u->data_at) data_release(u->data_at, need.size);
+        u->data_at = 0;
+    }
+    int rc = laid ? link_object(u, laid, laid_len, 1, rw) : link_object(u, obj, len, 0, 1);
+    if (rc < 0 && u->data_at) data_release(u->data_at, need.size);
+    return rc;
 }
 
 int compile_source(compile_unit *u, const char *src) {

@@ -19,6 +19,8 @@ typedef struct {
     const Elf64_Shdr *sh;
     int text, data, bss, symtab, strtab, data_rela;
     const char *const *readonly;    /* named const objects to move too */
+    uintptr_t data_at;              /* not 0: .data and .bss leave for there */
+    size_t bss_at, data_size;       /* .bss's offset from DATA_AT; the bytes there */
 } object;
 
 static int section_named(const object *o, const char *name) {
@@ -106,7 +108,50 @@ static int needs_rw(const object *o) {
     return 0;
 }
 
+
 static size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+/* Whether every relocation in .data is one layout_link_data applies: an
+ * absolute 64-bit address of a symbol of the code, the data, or one
+ * defined elsewhere; and no common symbol, which tcc would place itself. */
+static int splittable(const object *o) {
+    const Elf64_Sym *sym = (const Elf64_Sym *)(o->obj + o->sh[o->symtab].sh_offset);
+    size_t n = o->sh[o->symtab].sh_size / sizeof *sym;
+    for (size_t i = 0; i < n; i++)
+        if (sym[i].st_shndx == SHN_COMMON) return 0;
+    if (o->data_rela < 0) return 1;
+    const Elf64_Shdr *r = &o->sh[o->data_rela];
+    if (r->sh_link != (unsigned)o->symtab || r->sh_entsize != sizeof(Elf64_Rela)) return 0;
+    const Elf64_Rela *rel = (const Elf64_Rela *)(o->obj + r->sh_offset);
+    for (size_t i = 0; i < r->sh_size / sizeof *rel; i++) {
+        size_t k = ELF64_R_SYM(rel[i].r_info);
+        if (ELF64_R_TYPE(rel[i].r_info) != R_X86_64_64 || k >= n ||
+            rel[i].r_offset > o->sh[o->data].sh_size || o->sh[o->data].sh_size - rel[i].r_offset < 8)
+            return 0;
+        int at = sym[k].st_shndx;
+        if (at != SHN_UNDEF && at != SHN_ABS && at != o->text && at != o->data && at != o->bss) return 0;
+    }
+    return 1;
+}
+
+static void plan_data(const object *o, layout_data *need) {
+    memset(need, 0, sizeof *need);
+    need->split = splittable(o);
+    if (!needs_rw(o) || !need->split) return;
+    const Elf64_Shdr *d = &o->sh[o->data], *b = &o->sh[o->bss];
+    size_t balign = b->sh_addralign > 16 ? b->sh_addralign : 16;
+    need->align = d->sh_addralign > balign ? d->sh_addralign : balign;
+    need->bss_at = align_up(d->sh_size, balign);
+    need->size = need->bss_at + b->sh_size ? need->bss_at + b->sh_size : 1;
+}
+
+int layout_data_need(const unsigned char *obj, size_t len, const char *const *readonly, layout_data *need) {
+    object o;
+    if (open_object(&o, obj, len) < 0) return -1;
+    o.readonly = readonly;
+    plan_data(&o, need);
+    return 0;
+}
 
 static const char *const markers[] = { LAYOUT_TEXT, LAYOUT_RO, LAYOUT_RO_END, LAYOUT_DATA, LAYOUT_BSS, LAYOUT_END };
 #define NMARKERS 6
@@ -146,6 +191,14 @@ static void write_symbols(const object *o, const plan *p, unsigned char *out, in
     size_t n = p->nsym - NMARKERS, at = p->code;
     for (size_t i = 0; i < n; i++) {
         sym[i] = old[i];
+        if (o->data_at && (old[i].st_shndx == o->data || old[i].st_shndx == o->bss) && !is_literal(o, &old[i])) {
+            sym[i].st_value += o->data_at + (old[i].st_shndx == o->bss ? o->bss_at : 0);
+            sym[i].st_shndx = SHN_ABS;       /* in the data region (compile.c) */
+            /* hidden: libtcc sends a PC-relative reference to a default-
+             * visibility absolute symbol through a PLT stub, as if it were
+             * a function; to a hidden one, straight to the address */
+            sym[i].st_other = (unsigned char)((sym[i].st_other & ~3) | STV_HIDDEN);
+        }
         if (!is_literal(o, &old[i])) continue;
         at = align_up(at, 16);
         memcpy(out + p->at_text + at, o->obj + o->sh[o->data].sh_offset + old[i].st_value, old[i].st_size);
@@ -156,8 +209,14 @@ static void write_symbols(const object *o, const plan *p, unsigned char *out, in
     char *str = (char *)out + p->at_str;
     size_t slen = o->sh[o->strtab].sh_size;
     memcpy(str, o->obj + o->sh[o->strtab].sh_offset, slen);
-    const int where[NMARKERS] = { o->text, o->text, o->text, o->data, o->bss, end };
-    const size_t value[NMARKERS] = { 0, p->code, p->text, 0, 0, 0 };
+    int where[NMARKERS] = { o->text, o->text, o->text, o->data, o->bss, end };
+    size_t value[NMARKERS] = { 0, p->code, p->text, 0, 0, 0 };
+    if (o->data_at) {                         /* the data region's, absolute */
+        where[3] = where[4] = where[5] = SHN_ABS;
+        value[3] = o->data_at;
+        value[4] = o->data_at + o->bss_at;
+        value[5] = o->data_at + o->data_size;
+    }
     for (int k = 0; k < NMARKERS; k++) {
         sym[n + k] = (Elf64_Sym){ .st_name = (uint32_t)slen, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE),
                                   .st_shndx = (uint16_t)where[k], .st_value = value[k] };
@@ -174,7 +233,11 @@ static void write_headers(const object *o, const plan *p, unsigned char *out, in
     Elf64_Shdr *sh = (Elf64_Shdr *)(out + p->at_sh);
     memcpy(sh, o->sh, (size_t)n * sizeof *sh);
     if (rw) sh[o->data].sh_addralign = PAGE;
-    else sh[o->data].sh_size = 0;        /* only moved literals were there */
+    else sh[o->data].sh_size = 0;        /* only moved literals were there, or it left */
+    if (o->data_at) {                    /* left for the data region: tcc sees none of it */
+        sh[o->bss].sh_size = 0;
+        if (o->data_rela >= 0) sh[o->data_rela].sh_size = 0;
+    }
     sh[o->text].sh_offset = p->at_text;
     sh[o->text].sh_size = p->text;
     sh[o->symtab].sh_offset = p->at_sym;
@@ -191,11 +254,20 @@ static void write_headers(const object *o, const plan *p, unsigned char *out, in
 }
 
 unsigned char *layout_object(const unsigned char *obj, size_t len, const char *const *readonly,
-                             size_t *out_len, int *rw, void *(*alloc)(size_t)) {
+                             uintptr_t data_at, size_t *out_len, int *rw, void *(*alloc)(size_t)) {
     object o;
     if (open_object(&o, obj, len) < 0) return NULL;
     o.readonly = readonly;
     *rw = needs_rw(&o);
+    if (data_at) {
+        layout_data need;
+        plan_data(&o, &need);
+        if (!need.size) return NULL;         /* not the object the caller planned for */
+        o.data_at = data_at;
+        o.bss_at = need.bss_at;
+        o.data_size = need.size;
+        *rw = 0;
+    }
     plan p = plan_output(&o);
     unsigned char *out = alloc(p.total);
     if (!out) return NULL;
@@ -222,4 +294,44 @@ size_t layout_statics(const unsigned char *obj, size_t len, layout_static *out, 
         found++;
     }
     return found;
+}
+
+/* The address symbol K of LAID (layout_object's output) has after the
+ * link, the code at TEXT_AT; 0 with *MISSING set if it has none. */
+static uintptr_t linked_address(const object *laid, size_t k, uintptr_t text_at,
+                                layout_resolve_fn resolve, void *opaque, int *missing) {
+    const Elf64_Sym *s = (const Elf64_Sym *)(laid->obj + laid->sh[laid->symtab].sh_offset) + k;
+    if (s->st_shndx == SHN_ABS) return s->st_value;
+    if (s->st_shndx == laid->text) return text_at + s->st_value;
+    if (s->st_shndx == SHN_UNDEF) {
+        uintptr_t a = k ? resolve(opaque, symbol_name(laid, s)) : 0;
+        if (!a && k && ELF64_ST_BIND(s->st_info) != STB_WEAK) *missing = 1;
+        return a;
+    }
+    *missing = 1;                     /* splittable() let no other section through */
+    return 0;
+}
+
+int layout_link_data(const unsigned char *obj, size_t len, const unsigned char *laid, uintptr_t data_at,
+                     uintptr_t text_at, layout_resolve_fn resolve, void *opaque) {
+    object o, l;
+    if (open_object(&o, obj, len) < 0) return -1;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)laid;
+    size_t laid_len = eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr);
+    if (open_object(&l, laid, laid_len) < 0) return -1;
+    const Elf64_Shdr *d = &o.sh[o.data];
+    unsigned char *dest = (unsigned char *)data_at;
+    memcpy(dest, o.obj + d->sh_offset, d->sh_size);
+    if (o.data_rela < 0) return 0;
+    const Elf64_Shdr *r = &o.sh[o.data_rela];
+    const Elf64_Rela *rel = (const Elf64_Rela *)(o.obj + r->sh_offset);
+    size_t nsym = l.sh[l.symtab].sh_size / sizeof(Elf64_Sym);
+    int missing = 0;
+    for (size_t i = 0; i < r->sh_size / sizeof *rel; i++) {
+        size_t k = ELF64_R_SYM(rel[i].r_info);
+        if (k >= nsym) return -1;
+        uint64_t value = linked_address(&l, k, text_at, resolve, opaque, &missing) + (uint64_t)rel[i].r_addend;
+        memcpy(dest + rel[i].r_offset, &value, sizeof value);   /* R_X86_64_64 only (splittable) */
+    }
+    return missing ? -1 : 0;
 }

@@ -12,10 +12,13 @@
  *   - an empty section after .bss starts a new page, so the GOT does not
  *     share the pages of .bss.
  * Code, literals and the linker's tables can then be read+execute, never
- * writable, as a classic text segment; data and bss read-write. A unit
- * adds at most one read-write island to the arena's mappings, and a unit
- * without data none, nor a page of its own: the snapshot fork's cost
- * grows with the number of mappings and pages. Global marker symbols give each boundary after relocation.
+ * writable, as a classic text segment; data and bss read-write. Usually
+ * the data and bss leave the object altogether for the arena's data
+ * region (layout_data_need, then layout_object with DATA_AT, then
+ * layout_link_data), and no unit adds a mapping: the snapshot fork's cost
+ * grows with the number of mappings and pages. Else a unit adds one
+ * read-write island to the arena's mappings, and a unit without data none.
+ * Global marker symbols give each boundary after relocation.
  * Literals that hold relocations (a compound literal with pointers, which C
  * lets a program write) stay in .data. So do READONLY's named const objects
  * (NULL-terminated, may be NULL) that hold none: they move with the literals
@@ -24,6 +27,7 @@
 #define CK_LAYOUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define LAYOUT_TEXT "__ck_sec_text"   /* start of the unit's code */
 #define LAYOUT_RO "__ck_sec_ro"       /* start of the literals, after the code */
@@ -32,13 +36,41 @@
 #define LAYOUT_BSS "__ck_sec_bss"     /* start of .bss */
 #define LAYOUT_END "__ck_sec_end"     /* end of .bss, page-aligned: the GOT follows */
 
+/* Where a unit's data and bss go when they leave its linked block for the
+ * arena's data region (compile.c): the bytes it needs there, their
+ * alignment, and where .bss starts in them. SIZE 0: nothing to write, or
+ * an object this split does not handle (a common symbol, a relocation
+ * in .data other than an absolute pointer): SPLIT says which. */
+typedef struct {
+    size_t size, align, bss_at;
+    int split;
+} layout_data;
+
+/* OBJ's data needs (READONLY as for layout_object). 0, or -1 if OBJ is
+ * not an object as tcc writes them. */
+int layout_data_need(const unsigned char *obj, size_t len, const char *const *readonly, layout_data *need);
+
 /* The rewritten object, in memory from ALLOC (never freed here), its
  * length in *OUT_LEN; NULL if OBJ is not an object as tcc writes them.
- * *RW tells whether the unit has anything to write (data, bss): if not,
- * nothing is page-aligned, and the whole unit can share read+execute
- * pages with the units before and after it. */
+ * DATA_AT not 0 (the unit's data needs split, place allocated there): the
+ * data and bss leave the object, their symbols (and the markers
+ * LAYOUT_DATA, LAYOUT_BSS, LAYOUT_END) become absolute addresses from
+ * DATA_AT on, and *RW is 0; layout_link_data fills them after the link.
+ * Else *RW tells whether the unit has anything to write (data, bss): if
+ * not, nothing is page-aligned, and the whole unit can share
+ * read+execute pages with the units before and after it. */
 unsigned char *layout_object(const unsigned char *obj, size_t len, const char *const *readonly,
-                             size_t *out_len, int *rw, void *(*alloc)(size_t));
+                             uintptr_t data_at, size_t *out_len, int *rw, void *(*alloc)(size_t));
+
+/* The address of an undefined symbol NAME after the link, or 0. */
+typedef uintptr_t (*layout_resolve_fn)(void *opaque, const char *name);
+
+/* Copy OBJ's .data to DATA_AT (where layout_object placed it, LAID its
+ * output) and apply its relocations: symbols of the code at TEXT_AT (the
+ * LAYOUT_TEXT marker's address), undefined ones through RESOLVE. 0, or -1
+ * naming nothing when a symbol does not resolve (not weak). */
+int layout_link_data(const unsigned char *obj, size_t len, const unsigned char *laid, uintptr_t data_at,
+                     uintptr_t text_at, layout_resolve_fn resolve, void *opaque);
 
 /* A named static object of the unit (a static variable in a function, or
  * at file scope): in .data or .bss, VALUE bytes in. */
