@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "channels.h"
 #include "errors.h"
+#include "guard_notify.h"
 #include "ipc.h"
 #include "log.h"
 #include "monotime.h"
@@ -263,6 +264,7 @@ static void kill_descendants(pid_t pid, int depth) {
 }
 
 static void kill_group(void) {
+    guard_notify_drop();
     if (W.pgid > 0) kill(-W.pgid, SIGKILL);
     kill_descendants(getpid(), 0);
     W.pid = W.pgid = 0;
@@ -300,7 +302,13 @@ int worker_start(void) {
     json_t *ready = wait_event("ready", START_TIMEOUT_MS, 0);
     if (ready) {
         json_decref(ready);
-        return 0;
+        if (guard_notify_take(W.pid) == 0) return 0;
+        /* its cells' pidfd_send_signal would wait for an answer forever:
+         * start one without that rule (worker/guard_filter.c) */
+        setenv("CKERNEL_GUARD_NO_NOTIFY", "1", 1);
+        kill_group();
+        close_pipes();
+        return worker_start();
     }
     /* Say why in the kernel's log: the worker wrote it to its stderr. */
     ssize_t n = W.out_fd[ERR] >= 0 ? read(W.out_fd[ERR], W.buf, 4096) : 0;

@@ -121,6 +121,13 @@ static void drop_ptrace_capability(void) {
     if (syscall(SYS_capset, &head, data) < 0) log_warn("cannot drop CAP_SYS_PTRACE: %m");
 }
 
+/* Out of the cells' way and closed on exec, like the pipes (guard.c); the
+ * kernel takes its own copy when the worker is ready. */
+static void keep_listener(int fd) {
+    int high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 200) : -1;
+    if (high >= 0) close(fd);
+}
+
 int guard_filter_install(pid_t kernel) {
     drop_ptrace_capability();
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -135,7 +142,12 @@ int guard_filter_install(pid_t kernel) {
     /* a tree of the calls, not a list: every other call pays a few compares */
     if (rc == 0) rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     rc = rc ?: add_rules(ctx, kernel);
+    /* pidfd_send_signal names its process by a descriptor, which only the
+     * kernel process can look into (kernel/guard_notify.c) */
+    int notify = !getenv("CKERNEL_GUARD_NO_NOTIFY") && seccomp_api_get() >= 5;
+    if (rc == 0 && notify) rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(pidfd_send_signal), 0);
     rc = rc ?: seccomp_load(ctx);       /* sets no_new_privs, which non-root needs */
+    if (rc == 0 && notify) keep_listener(seccomp_notify_fd(ctx));
     seccomp_release(ctx);
     return rc;
 }

@@ -18,6 +18,12 @@ HEAD = ("#define _GNU_SOURCE\n#include <errno.h>\n#include <fcntl.h>\n#include <
         "#include <sys/wait.h>\n#include <sys/ioctl.h>\n#include <string.h>\n#include <pthread.h>\n"
         "#define ENAME(e) ((e) == EPERM ? \"EPERM\" : strerror(e))\n")
 
+# pidfd_send_signal through a descriptor of /proc/K (K: the kernel's pid).
+PROC_DIR_SIGNAL = ('({ char dir[64]; snprintf(dir, sizeof dir, "/proc/%d", K);\n'
+                   "int d = open(dir, O_RDONLY | O_DIRECTORY);\n"
+                   "long s = syscall(SYS_pidfd_send_signal, d, SIGKILL, 0, 0); int e = errno;\n"
+                   "close(d); errno = e; s; })")
+
 # What each cell does to the kernel (K is its pid): it must fail with EPERM.
 ATTACKS = {
     "kill": "kill(K, SIGKILL)",
@@ -38,6 +44,8 @@ ATTACKS = {
     "sigio_owner": "fcntl(0, F_SETOWN, K)",
     "sigio_owner_ex": "({ int o[2] = { 1 /* F_OWNER_PID */, K }; fcntl(0, 15 /* F_SETOWN_EX */, o); })",
     "sigio_owner_ioctl": "ioctl(0, 0x8901 /* FIOSETOWN */, &K)",
+    # a descriptor of /proc/K works as a pidfd: the kernel process judges it
+    "pidfd_of_its_proc_dir": PROC_DIR_SIGNAL,
 }
 
 
@@ -65,10 +73,11 @@ def test_no_thread_of_the_kernel_can_be_signalled(state_kernel):
                  "while ((e = readdir(d))) if (e->d_name[0] != '.') { int tid = atoi(e->d_name); n++;\n"
                  "    errno = 0; refused += syscall(SYS_tkill, tid, SIGKILL) == -1 && errno == EPERM;\n"
                  "    errno = 0; refused += kill(tid, SIGKILL) == -1 && errno == EPERM;\n"
-                 "    errno = 0; refused += syscall(SYS_tgkill, getppid(), tid, SIGKILL) == -1 && errno == EPERM; }\n"
+                 "    errno = 0; refused += syscall(SYS_tgkill, getppid(), tid, SIGKILL) == -1 && errno == EPERM;\n"
+                 "    int K = tid; errno = 0; refused += " + PROC_DIR_SIGNAL + " == -1 && errno == EPERM; }\n"
                  'closedir(d); printf("%d %d\\n", n, refused); }')
     n, refused = map(int, out.split())
-    assert n == len(tids) and refused == 3 * n, out
+    assert n == len(tids) and refused == 4 * n, out
     assert os.path.exists(f"/proc/{pid}")
     assert_state(kc)
 
@@ -108,8 +117,13 @@ def test_what_a_program_may_do_still_works(state_kernel):
                  "pthread_t t; pthread_create(&t, 0, spin_a_while, 0);\n"
                  "int thread = pthread_kill(t, 0); pthread_join(t, 0);\n"
                  "signal(SIGUSR1, SIG_IGN); int own = raise(SIGUSR1);\n"
-                 'printf("%d %d %d %d %d\\n", self, child, WTERMSIG(st), thread, own); }')
-    assert out == "0 0 15 0 0\n", out
+                 "c = fork(); if (c == 0) { pause(); _exit(3); }\n"
+                 "int pfd = syscall(SYS_pidfd_open, c, 0);\n"
+                 "int by_pidfd = syscall(SYS_pidfd_send_signal, pfd, SIGINT, 0, 0); int st2;\n"
+                 "waitpid(c, &st2, 0);\n"
+                 'printf("%d %d %d %d %d %d %d\\n", self, child, WTERMSIG(st), thread, own, by_pidfd, '
+                 "WTERMSIG(st2)); }")
+    assert out == "0 0 15 0 0 0 2\n", out
     assert_state(kc)
 
 
@@ -138,6 +152,15 @@ def test_killing_its_own_process_group_costs_the_cell_only(fresh_kernel):
     assert "went back to the state from before this cell" in text, text
     assert kernel_pid(km) == pid and os.path.exists(f"/proc/{pid}")
     assert_state(kc)
+    assert_proc_dir_signal_refused(kc)
+
+
+def assert_proc_dir_signal_refused(kc):
+    """The kernel still answers the filter's questions (after a snapshot
+    took over, or a new worker was started)."""
+    out = run_ok(kc, HEAD + "{ int K = getppid(); errno = 0; long r = " + PROC_DIR_SIGNAL + ";\n"
+                            'printf("%ld %s\\n", r, ENAME(errno)); }', timeout=20)
+    assert out == "-1 EPERM\n", out
 
 
 # Ways to close (or take over) every descriptor: the session must live on.
@@ -205,6 +228,7 @@ def test_as_a_user_without_privileges(tmp_path):
         uid, rest = out.split(" ", 1)
         assert int(uid) == (as_user.pw_uid if as_user else os.getuid())
         assert rest in ("-1 EPERM -1 Permission denied\n", "-1 EPERM -1 EPERM\n"), out
+        assert_proc_dir_signal_refused(kc)
         run_ok(kc, "kept = 2;\nfor (int fd = 0; fd < 1024; fd++) close(fd);")
         assert run_ok(kc, 'printf("%d\\n", kept);') == "2\n"
         assert kernel_pid(km) == pid and os.path.exists(f"/proc/{pid}")
@@ -229,3 +253,4 @@ def test_with_no_snapshot_left_a_cut_off_worker_says_so(fresh_kernel):
     assert "started afresh" in stdout_text(msgs) + "".join(
         m["content"].get("text", "") for m in msgs if m["msg_type"] == "stream"), msgs
     assert os.path.exists(f"/proc/{pid}") and kernel_pid(km) == pid
+    assert_proc_dir_signal_refused(kc)
