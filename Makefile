@@ -23,6 +23,16 @@ LIBTCC_A ?= $(shell $(CC) -print-file-name=libtcc.a)
 LLVM_DIR    ?= /usr/lib/llvm-14
 ESCAPE_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang -ljansson -lpthread
 KERNEL_LIBS := -lzmq -ljansson -lsodium -luuid -lpthread
+# The kernel binary itself links its libraries' archives (Debian's -dev
+# packages ship them), so that it maps only the code it runs: libzmq.so
+# would load libstdc++, libnorm, libpgm and Kerberos's six libraries in
+# every kernel, 2.5 MiB resident (README "Speed", Idle RSS). libc and libm
+# stay shared; GSSAPI, which only a socket given ZMQ_GSSAPI_* options
+# uses, is answered by kernel/nogss.c. --gc-sections drops what nothing
+# calls; -static-libgcc: libzmq's exceptions unwind without libgcc_s.so.
+KERNEL_LINK := -Wl,-z,pack-relative-relocs -Wl,--gc-sections -Wl,--as-needed -static-libgcc \
+               -Wl,-Bstatic -lzmq -lsodium -lpgm -lnorm -lprotokit -lbsd -lmd \
+               -ljansson -luuid -lstdc++ -Wl,-Bdynamic -lm -lpthread
 WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -lseccomp -ldl -lm -lpthread
 
 # One folder a process (README "Layout"), each built by wildcard:
@@ -51,7 +61,7 @@ SPEC_DIR := $(BUILD)/share/jupyter/kernels/c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run test test-unit test-protocol test-escape test-notebooks deps install uninstall clean kernelspec \
-        bench bench-smoke fuzz test-reliability soak \
+        bench bench-smoke bench-sampler fuzz test-reliability soak \
         test-frontends test-browser notebooks notebooks-src test-repeat hub test-hub
 
 all: $(BUILD)/bin/ckernel $(BUILD)/bin/ckernel-worker $(BUILD)/bin/ckernel-escape $(BUILD)/lib/ckernel/libc.so \
@@ -76,7 +86,7 @@ $(BUILD)/gen/nb_header.c: runtime/nb.h
 
 $(BUILD)/bin/ckernel: $(KERNEL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $^ -o $@ $(KERNEL_LIBS)
+	$(CC) $(CFLAGS) $^ -o $@ $(KERNEL_LINK)
 
 # libtcc with its allocator calls renamed to the compiler's memory
 # (worker/scratch.c): fork does not copy that memory, so compiling after a
@@ -153,10 +163,10 @@ UNIT_jsonmem    := worker/jsonmem.o
 UNIT_magics     := worker/magics.o
 UNIT_runtime    := $(patsubst %.c,%.o,$(wildcard runtime/*.c))
 UNIT_compile    := worker/compile.o worker/layout.o worker/scratch.o worker/tccfiles.o common/log.o $(UNIT_runtime)
-UNIT_cell       := worker/cell.o common/lexer.o worker/scratch.o
+UNIT_cell       := worker/cell.o worker/literals.o worker/textbuf.o common/lexer.o worker/scratch.o
 UNIT_expand     := worker/expand.o common/lexer.o $(UNIT_compile)
 UNIT_decls      := worker/decls.o worker/strmap.o common/lexer.o $(UNIT_compile)
-UNIT_unit       := worker/unit.o worker/cell.o worker/headers.o worker/textbuf.o build/gen/nb_header.o $(UNIT_decls)
+UNIT_unit       := worker/unit.o worker/cell.o worker/literals.o worker/headers.o worker/textbuf.o build/gen/nb_header.o $(UNIT_decls)
 UNIT_INCLUDES   := -Icommon -Ikernel -Iworker -Iruntime
 UNIT_LIBS       := -lcmocka $(sort $(KERNEL_LIBS) $(WORKER_LIBS))
 
@@ -234,7 +244,8 @@ FUZZ_BINS  := $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_connection $(BUILD)/fuz
 FUZZ_SRC_wire       := kernel/wire.c kernel/replay.c
 FUZZ_SRC_connection := kernel/connection.c
 FUZZ_SRC_ipc        := common/ipc.c
-FUZZ_SRC_cell       := worker/magics.c common/lexer.c worker/cell.c worker/decls.c worker/strmap.c
+FUZZ_SRC_cell       := worker/magics.c common/lexer.c worker/cell.c worker/literals.c worker/textbuf.c \
+                       worker/decls.c worker/strmap.c
 FUZZ_LIBS           := -ljansson -lsodium -lzmq -luuid
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -261,6 +272,15 @@ $(ECHO_FLOOR): bench/echo_floor.c
 bench: deps
 	@$(MAKE) --no-print-directory all $(ECHO_FLOOR)
 	$(PY) bench/bench.py $(BENCH_ARGS)
+
+# Where %%profile's overhead goes: the sampler's timer, its signal and its
+# handler's clock, each alone on one CPU-bound loop (README "Profiling").
+SAMPLER_COST := $(BUILD)/bench/sampler_cost
+$(SAMPLER_COST): bench/sampler_cost.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+bench-sampler: $(SAMPLER_COST)
+	$(SAMPLER_COST) $(SAMPLER_ARGS)
 
 # A few iterations of every measurement, so the benchmark cannot rot; it
 # checks that each produced a number, never how fast it was.

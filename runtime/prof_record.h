@@ -30,7 +30,7 @@ enum {
     PROF_END_RUNTIME = 4            /* at the kernel's runtime (nb_bench and the like) */
 };
 
-/* How the cell kept SIGPROF from the sampler (prof_region.signal_lost). */
+/* How the cell kept the samples' signal from the sampler (prof_region.signal_lost). */
 enum { PROF_SIGNAL_BLOCKED = 1, PROF_SIGNAL_HANDLER = 2 };
 
 typedef struct prof_frame {
@@ -59,7 +59,8 @@ typedef struct prof_region {
     uint64_t heap_untracked;        /* allocations whose block could not be followed */
     uint64_t used, cap;             /* words of LOG */
     int threads;                    /* threads sampled */
-    int signal_lost;                /* PROF_SIGNAL_*: the cell took SIGPROF from the sampler */
+    int signo;                      /* the samples' signal: SIGTRAP (perf's sigtrap) or SIGPROF */
+    int signal_lost;                /* PROF_SIGNAL_*: the cell took SIGNO from the sampler */
     prof_frame frames[PROF_FRAMES];
     prof_site sites[PROF_SITES];
     uint64_t log[];                 /* samples: (depth | flags << 8), then DEPTH pcs */

@@ -12,8 +12,9 @@ need gcc make pkg-config          # build the kernel, the worker and the tests
 need libtcc-dev tcc               # libtcc compiles cells in memory; its headers need
                                   # tcc's include dir and libtcc1.a from the tcc package
 need libzmq3-dev                  # ZeroMQ sockets: the five Jupyter channels
+need libstdc++-12-dev             # libstdc++.a: libzmq, in C++, is linked into the kernel statically
 need libjansson-dev               # JSON: the connection file and every message
-need libsodium-dev                # HMAC-SHA256 signs and verifies messages (libzmq loads libsodium anyway)
+need libsodium-dev                # HMAC-SHA256 signs and verifies messages (libzmq uses libsodium too)
 need uuid-dev                     # libuuid: session and message ids
 need libcmocka-dev                # C unit tests (tests/unit) with a real test runner
 need libseccomp-dev               # the worker's seccomp filter: a cell cannot signal or trace the

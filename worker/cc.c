@@ -15,6 +15,7 @@
 #include "cc.h"
 #include "toolspawn.h"
 #include "lexer.h"
+#include "literals.h"
 #include "textbuf.h"
 
 extern char **environ;
@@ -309,6 +310,7 @@ static int pass_messages(const char *compiler, char *out, compile_diag_fn diag, 
             continue;
         }
         int is_error = strstr(m.kind, "error") != NULL, in_cell = !strcmp(m.file, "cell");
+        in_cell |= is_error && !strcmp(m.file, LITERAL_COPY_FILE);     /* literals.h */
         if (in_cell && (!strcmp(m.kind, "optimized") || !strcmp(m.kind, "missed") ||
                         !strcmp(m.kind, "remark"))) {
             if (!strstr(m.text, "__ck_fini") && !strstr(m.text, "__ck_text_end"))

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cell.h"
 #include "lexer.h"
+#include "literals.h"
 #include "scratch.h"
 
 typedef struct {
@@ -689,10 +690,14 @@ static void *zeroed_scratch(size_t n) {
 }
 
 int cell_split(const char *code, cell *out) {
-    toks ts = { code, NULL, 0, NULL, NULL };
+    size_t n = 0;
     int unterminated = 0;
-    ts.t = lexer_tokenize_with(code, &ts.n, &unterminated, scratch_realloc);
-    if (!ts.t) return -1;
+    token *t = lexer_tokenize_with(code, &n, &unterminated, scratch_realloc);
+    return t ? cell_split_tokens(code, t, n, unterminated, out) : -1;
+}
+
+int cell_split_tokens(const char *code, token *t, size_t n, int unterminated, cell *out) {
+    toks ts = { code, t, n, NULL, NULL };
     if (unterminated == '*') {
         /* a comment that never ends: the compiler says so, as for tcc */
         cell_item *it = add_item(out, ITEM_OTHER, 1);
@@ -738,7 +743,7 @@ int cell_split(const char *code, cell *out) {
         it->text = span(&ts, i, j, NULL);
         i = j;
     }
-    return 0;
+    return literals_hoist(out);
 }
 
 void cell_free(cell *c) {

@@ -12,6 +12,7 @@
 #define CK_CELL_H
 
 #include <stddef.h>
+#include "lexer.h"
 
 typedef enum {
     ITEM_DIRECTIVE,     /* #include, #define, #undef, or a whole #if..#endif group */
@@ -21,7 +22,9 @@ typedef enum {
     ITEM_GLOBAL,        /* one variable definition (one declarator) */
     ITEM_OTHER,         /* file scope, not persisted: _Static_assert, #pragma, ';' */
     ITEM_STATEMENT,     /* runs in order in the cell's run function */
-    ITEM_EXPRESSION     /* the cell's last statement when it has no ';' */
+    ITEM_EXPRESSION,    /* the cell's last statement when it has no ';' */
+    ITEM_LITERAL        /* a compound literal of a global's initializer, made a
+                           static object of the unit (literals.h), not persisted */
 } item_kind;
 
 #define ITEM_MAX_KEYS 8
@@ -36,7 +39,7 @@ typedef struct {
                            type itself or the directive (NULL for statements) */
     char *keys[ITEM_MAX_KEYS];  /* names it defines: "f", "struct P", "#N", "#include <x>" */
     int nkeys;
-    /* ITEM_GLOBAL only */
+    /* ITEM_GLOBAL only (ITEM_LITERAL: init, init_line, readonly) */
     char *type_text;    /* normalised type and name: equal text = same storage */
     char *init;         /* initializer text, or NULL */
     int init_line;
@@ -58,6 +61,10 @@ typedef struct {
  * given back by the next compile_free: split a cell just before its
  * compile. */
 int cell_split(const char *code, cell *out);
+/* The same from CODE's tokens T (N of them, from lexer_tokenize_with in
+ * scratch memory, UNTERMINATED as it said), which the splitter may mark:
+ * a caller that read them first spares the lexer a second pass. */
+int cell_split_tokens(const char *code, token *t, size_t n, int unterminated, cell *out);
 void cell_free(cell *c);
 
 #endif

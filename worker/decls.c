@@ -352,16 +352,41 @@ static void need(walk *w, size_t id) {
 
 static void seed(void *ud, const char *s, size_t n) {
     walk *w = ud;
-    char key[256];
-    if (n >= sizeof key) return;
-    memcpy(key, s, n);
-    key[n] = 0;
-    long id = strmap_get(&w->ix->ids, key);
+    if (n >= 256) return;                /* as long as any name indexed */
+    long id = strmap_get_n(&w->ix->ids, 0, s, n);
     if (id >= 0) need(w, (size_t)id);
 }
 
 void decls_select(const decls *ix, const char *const *code, size_t n,
                   void (*emit)(void *ud, const char *text, size_t len), void *ud) {
+    decls_select_names(ix, NULL, code, n, emit, ud);
+}
+
+typedef struct { strmap seen; char *end; } names_out;
+
+static void add_name(void *ud, const char *s, size_t n) {
+    names_out *o = ud;
+    if (n >= 256 || strmap_get_n(&o->seen, 0, s, n) >= 0) return;
+    memcpy(o->end, s, n);
+    o->end[n] = 0;
+    strmap_put(&o->seen, o->end, 1);
+    o->end += n + 1;
+}
+
+char *decls_names(const char *text) {
+    size_t len = strlen(text);
+    char *out = scratch_realloc(NULL, len + 2);    /* the names take at most the text's room */
+    if (!out) return NULL;
+    names_out o = { {0}, out };
+    strmap_reserve(&o.seen, len / 100);      /* a name in 100 bytes or so: few rehashes */
+    each_identifier(text, len, add_name, &o);
+    *o.end = 0;
+    strmap_free(&o.seen);
+    return out;
+}
+
+void decls_select_names(const decls *ix, const char *names, const char *const *code, size_t n,
+                        void (*emit)(void *ud, const char *text, size_t len), void *ud) {
     unsigned char *keep = calloc(ix->nchunks + 1, 1);
     walk w = { ix, calloc(ix->nnames + 1, 1), malloc((ix->nnames + 1) * sizeof(size_t)), 0 };
     if (!keep || !w.seen || !w.stack) {      /* out of memory: everything */
@@ -377,6 +402,7 @@ void decls_select(const decls *ix, const char *const *code, size_t n,
             keep[c] = 1;
             for (size_t u = ix->use_start[c]; u < ix->use_start[c + 1]; u++) need(&w, ix->use[u]);
         }
+    for (const char *u = names; u && *u; u += strlen(u) + 1) seed(&w, u, strlen(u));
     for (size_t i = 0; i < n; i++)
         if (code[i]) each_identifier(code[i], strlen(code[i]), seed, &w);
     while (w.nstack) {

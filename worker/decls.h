@@ -33,4 +33,12 @@ decls *decls_for(const char *text);
 void decls_select(const decls *ix, const char *const *code, size_t n,
                   void (*emit)(void *ud, const char *text, size_t len), void *ud);
 
+/* The distinct identifiers of TEXT, each once, NUL-separated and ended by
+ * an empty one: a long unit names `int` and `x` thousands of times. In
+ * scratch memory (scratch.h). */
+char *decls_names(const char *text);
+/* decls_select with the identifiers of NAMES (from decls_names) too. */
+void decls_select_names(const decls *ix, const char *names, const char *const *code, size_t n,
+                        void (*emit)(void *ud, const char *text, size_t len), void *ud);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lexer.h"
+#include "literals.h"
 #include "session_impl.h"
 
 /* Text of cell line N (1-based), without its newline. */
@@ -89,6 +90,10 @@ void diag_on_message(void *opaque, const char *msg) {
     int line = 0;
     char kindmsg[1024], name[256];
     if (sscanf(m, "cell:%d: %1023[^\n]", &line, kindmsg) == 2) {
+        hide_internal_names(kindmsg);
+        report_at(d, out, line, kindmsg, is_error);
+    } else if (sscanf(m, LITERAL_COPY_FILE ":%d: %1023[^\n]", &line, kindmsg) == 2) {
+        if (!is_error) return;             /* said again where the literal is evaluated */
         hide_internal_names(kindmsg);
         report_at(d, out, line, kindmsg, is_error);
     } else if (sscanf(m, "<session>:%d: %1023[^\n]", &line, kindmsg) == 2) {

@@ -89,36 +89,62 @@ static int may_define(const char *def, size_t len) {
     return define;
 }
 
-/* Whether the identifier T is a macro that matters to splitting: defined
- * by a directive of the cell before it, or by the session; at the start of
- * a chunk (AT_START) only one that may expand to a definition. */
-static int is_macro(const scan *sc, const token *t, int at_start) {
+/* The #define of the identifier T (*LEN bytes) if it is a macro: defined
+ * by a directive of the cell before it, or by the session; else NULL. */
+static const char *macro_def(const scan *sc, const token *t, size_t *len) {
     const char *def = NULL;
-    size_t len = 0;
+    *len = 0;
     for (size_t i = 0; i < sc->ndefines; i++) {
         const token *d = sc->defines[i];
         const char *name = NULL;
         size_t n = defined_name(d, &name);
-        if (n == t->len && memcmp(name, t->start, n) == 0) def = d->start, len = d->len;
+        if (n == t->len && memcmp(name, t->start, n) == 0) def = d->start, *len = d->len;
     }
     if (!def && sc->macro) def = sc->macro(sc->ud, t->start, t->len);
-    if (def && !len) len = strcspn(def, "\n");
+    if (def && !*len) *len = strcspn(def, "\n");
+    return def;
+}
+
+/* Whether the identifier T is a macro that matters to splitting; at the
+ * start of a chunk (AT_START) only one that may expand to a definition. */
+static int is_macro(const scan *sc, const token *t, int at_start) {
+    size_t len;
+    const char *def = macro_def(sc, t, &len);
     return def && (!at_start || may_define(def, len));
 }
 
+/* Whether the identifier T, in a global's initializer, is a macro with a
+ * compound literal in it, `) {`: the splitter must see the literal to give
+ * it static storage (literals.h). */
+static int makes_literal(const scan *sc, const token *t) {
+    size_t len;
+    const char *def = macro_def(sc, t, &len);
+    for (const char *p = def, *e = def + len; def && p < e; p++) {
+        if (*p != ')') continue;
+        const char *q = p + 1;
+        while (q < e && (*q == ' ' || *q == '\t' || *q == '\\' || *q == '\n')) q++;
+        if (q < e && *q == '{') return 1;
+    }
+    return 0;
+}
+
 int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
-    scan sc = { NULL, 0, macro, ud, NULL, 0 };
-    token *t = lexer_tokenize_with(code, &sc.n, NULL, scratch_realloc);
-    if (!t) return 0;
-    sc.t = t;
+    size_t n = 0;
+    token *t = lexer_tokenize_with(code, &n, NULL, scratch_realloc);
+    return t ? expand_needed_tokens(t, n, macro, ud) : 0;
+}
+
+int expand_needed_tokens(const token *t, size_t n, expand_macro_fn macro, void *ud) {
+    scan sc = { t, n, macro, ud, NULL, 0 };
     sc.defines = scratch_realloc(NULL, (sc.n + 1) * sizeof *sc.defines);
     if (!sc.defines) return 0;
     int depth = 0, in_init = 0, needed = 0;
+    const token *checked = NULL;     /* the last name makes_literal judged */
     for (size_t i = 0; i < sc.n && !needed; i++) {
         const token *k = &t[i];
         if (k->kind == TOK_DIRECTIVE) {
             const char *name;
-            if (defined_name(k, &name)) sc.defines[sc.ndefines++] = k;
+            if (defined_name(k, &name)) sc.defines[sc.ndefines++] = k, checked = NULL;
             needed = depth == 0 && (is_conditional(k) || includes_c_file(k));
         } else if (k->kind == TOK_PUNCT && k->len == 1 && strchr("([{", k->start[0])) {
             depth++;
@@ -132,6 +158,11 @@ int expand_needed(const char *code, expand_macro_fn macro, void *ud) {
             int at_start = i == 0 || lexer_tok_is(&t[i - 1], ";") || lexer_tok_is(&t[i - 1], "}") ||
                            t[i - 1].kind == TOK_DIRECTIVE;
             needed = is_macro(&sc, k, at_start);
+        } else if (in_init && k->kind == TOK_IDENT) {
+            /* a table names the same few names again and again: ask once */
+            int same = checked && checked->len == k->len && !memcmp(checked->start, k->start, k->len);
+            needed = !same && makes_literal(&sc, k);
+            checked = k;
         }
     }
     return needed;

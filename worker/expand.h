@@ -16,6 +16,7 @@
 #define CK_EXPAND_H
 
 #include <stddef.h>
+#include "lexer.h"
 
 /* The #define of the session's macro NAME (LEN bytes), or NULL. */
 typedef const char *(*expand_macro_fn)(void *ud, const char *name, size_t len);
@@ -24,8 +25,12 @@ typedef const char *(*expand_macro_fn)(void *ud, const char *name, size_t len);
  * #include "x.c" at top level, or a macro (the cell's own, or MACRO's) at
  * top level outside brackets and initializers where it may make a
  * definition: inside a declaration, or starting a chunk when its
- * replacement does not begin as a statement (`SWAP(a, b);` does not). */
+ * replacement does not begin as a statement (`SWAP(a, b);` does not); or
+ * a macro with a compound literal in it, in an initializer at top level
+ * (the literal gets static storage, literals.h). */
 int expand_needed(const char *code, expand_macro_fn macro, void *ud);
+/* The same from CODE's tokens T (N of them). */
+int expand_needed_tokens(const token *t, size_t n, expand_macro_fn macro, void *ud);
 
 /* CODE preprocessed after CONTEXT (the text that defines the session's
  * macros), with OPTIONS; NULL when it does not preprocess (the compile

@@ -28,9 +28,11 @@
 #include "crash.h"
 #include "escape.h"
 #include "guard.h"
+#include "idle.h"
 #include "ipc.h"
 #include "jsonmem.h"
 #include "leaks.h"
+#include "literals.h"
 #include "magics.h"
 #include "nb_internal.h"
 #include "lexer.h"
@@ -311,7 +313,11 @@ static int symbolize(void *opaque, const void *addr, char *name, size_t n, int *
     }
     if (in_data) {
         const char *st;
-        if (compile_static_of(addr, &st, start, &sz)) {
+        const char *global;
+        if (compile_static_of(addr, &st, start, &sz) && literals_is_object(st, &global)) {
+            snprintf(name, n, "a compound literal in the initializer of %s (static, cell %d)", global, cell);
+            *size = sz;
+        } else if (compile_static_of(addr, &st, start, &sz)) {
             snprintf(name, n, "%s (a static of cell %d)", st, cell);
             *size = sz;
         } else {
@@ -790,6 +796,7 @@ int main(void) {
     stdin_install();
     send_ready(0);
     for (;;) {
+        idle_wait(guard_fd(GUARD_REQUESTS));   /* idle: the compiler's memory goes back */
         json_t *req = ipc_recv(guard_fd(GUARD_REQUESTS));
         if (!req) {                      /* the kernel closed the pipe */
             discard_next_snapshot();

@@ -178,10 +178,11 @@ static json_t *cpu_metadata(const profile_data *d, const prof_region *r) {
                                             "samples", (json_int_t)d->l[i].value));
     const char *lost = r->signal_lost & PROF_SIGNAL_HANDLER ? "handler"
                      : r->signal_lost & PROF_SIGNAL_BLOCKED ? "blocked" : NULL;
-    return json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:o, s:o, s:o}", "samples", (json_int_t)d->samples,
+    return json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:o, s:o, s:s, s:o}",
+                     "samples", (json_int_t)d->samples,
                      "hz", r->hz, "threads", r->threads, "cpu_ns", (json_int_t)r->cpu_ns,
                      "sampler_ns", (json_int_t)r->handler_ns, "dropped", (json_int_t)r->dropped,
-                     "functions", fs, "lines", ls,
+                     "functions", fs, "lines", ls, "signal", profile_signal_name(r),
                      "signal_lost", lost ? json_string(lost) : json_null());
 }
 

@@ -75,6 +75,8 @@ int profile_export(const profile_data *d, int hz, const char *name, char **error
 int profile_export_pprof(const profile_data *d, int hz, const char *path, char **error);
 
 /* profile_show.c: the displays and the metadata. */
+/* The samples' signal, "SIGTRAP" (perf's sigtrap) or "SIGPROF". */
+const char *profile_signal_name(const prof_region *r);
 void profile_show_html(const profile_data *d, const prof_region *r, textbuf *html, textbuf *text);
 void profile_show_heap_html(const profile_data *d, const prof_region *r, textbuf *html, textbuf *text);
 

@@ -2,6 +2,7 @@
  * flame graph, the top functions, the cell's lines with their share (and
  * the lines of earlier cells' functions that took time); the heap
  * profile's sites. HTML for the front ends, text for the rest. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,14 +126,23 @@ static void earlier_cells(const profile_data *d, textbuf *html, textbuf *text) {
     free(idx);
 }
 
-/* Why samples were lost when the cell kept SIGPROF from the sampler, or NULL. */
-static const char *signal_lost_note(int lost) {
-    if (lost & PROF_SIGNAL_HANDLER)
-        return "Samples lost: the cell installed its own SIGPROF handler, and the sampler's signal "
-               "went to it from then on.";
-    if (lost & PROF_SIGNAL_BLOCKED)
-        return "Samples lost: the cell blocked SIGPROF (sigprocmask), the signal the sampler sends.";
-    return NULL;
+const char *profile_signal_name(const prof_region *r) {
+    return r->signo == SIGTRAP ? "SIGTRAP" : "SIGPROF";
+}
+
+/* Why samples were lost when the cell kept the samples' signal from the
+ * sampler (into NOTE, N bytes), or NULL. */
+static const char *signal_lost_note(const prof_region *r, char *note, size_t n) {
+    const char *sig = profile_signal_name(r);
+    if (r->signal_lost & PROF_SIGNAL_HANDLER)
+        snprintf(note, n, "Samples lost: the cell installed its own %s handler, and the sampler's "
+                 "signal went to it from then on.", sig);
+    else if (r->signal_lost & PROF_SIGNAL_BLOCKED)
+        snprintf(note, n, "Samples lost: the cell blocked %s (sigprocmask), the signal the sampler "
+                 "sends.", sig);
+    else
+        return NULL;
+    return note;
 }
 
 void profile_show_html(const profile_data *d, const prof_region *r, textbuf *html, textbuf *text) {
@@ -151,7 +161,8 @@ void profile_show_html(const profile_data *d, const prof_region *r, textbuf *htm
     profile_xml(html, summary);
     textbuf_puts(html, "</div>\n");
     textbuf_printf(text, "%%%%profile: %s\n\n", summary);
-    const char *lost = signal_lost_note(r->signal_lost);
+    char note[200];
+    const char *lost = signal_lost_note(r, note, sizeof note);
     if (lost) {
         textbuf_puts(html, "<div>");
         profile_xml(html, lost);

@@ -8,7 +8,8 @@
  * afterwards costs a copy-on-write fault, some 15 us here, milliseconds a
  * cell. Everything libtcc allocates is freed by tcc_delete, so the region
  * is simply reset then (scratch_reset, from compile.c); free rolls back
- * only the newest block. */
+ * only the newest block. The pages stay resident between cells (up to
+ * TCCMEM_KEEP), until the worker is idle (scratch_release, from idle.c). */
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -102,5 +103,15 @@ void scratch_reset(void) {
     if (tccmem.peak > TCCMEM_KEEP) {
         madvise(tccmem.base + TCCMEM_KEEP, tccmem.peak - TCCMEM_KEEP, MADV_DONTNEED);
         tccmem.peak = TCCMEM_KEEP;
+    }
+}
+
+/* The worker is idle: pages above what is in use go back to the system. */
+void scratch_release(void) {
+    if (!tccmem.base) return;
+    size_t page = 4096, keep = (tccmem.used + page - 1) & ~(page - 1);
+    if (tccmem.peak > keep) {
+        madvise(tccmem.base + keep, tccmem.peak - keep, MADV_DONTNEED);
+        tccmem.peak = keep;
     }
 }

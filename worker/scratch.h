@@ -23,6 +23,10 @@ void scratch_after_fork(void);
 /* Free everything in the region (no TCCState may be alive). */
 void scratch_reset(void);
 
+/* Give the pages above what is in use back to the system (idle.c: the
+ * worker waits for a request); the next compile faults in what it uses. */
+void scratch_release(void);
+
 /* libtcc's allocator, renamed (Makefile: objcopy --redefine-sym). */
 void *ck_tcc_malloc(size_t size);
 void *ck_tcc_calloc(size_t n, size_t size);

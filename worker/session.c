@@ -30,10 +30,36 @@
 
 static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
 
+/* Entry I, new at the end of the list, in the index and the directives. */
+static void index_entry(session *s, size_t i) {
+    for (int k = 0; k < s->e[i].nkeys; k++) strmap_put(&s->index, s->e[i].keys[k], (long)i);
+    if (s->e[i].kind != ITEM_DIRECTIVE) return;
+    if (s->ndirectives == s->directives_cap) {
+        size_t cap = s->directives_cap ? 2 * s->directives_cap : 16;
+        size_t *grown = realloc(s->directives, cap * sizeof *grown);
+        if (!grown) abort();
+        s->directives = grown;
+        s->directives_cap = cap;
+    }
+    s->directives[s->ndirectives++] = i;
+}
+
+/* The index and the directives, anew. */
 static void reindex(session *s) {
     strmap_clear(&s->index);
-    for (size_t i = 0; i < s->n; i++)
-        for (int k = 0; k < s->e[i].nkeys; k++) strmap_put(&s->index, s->e[i].keys[k], (long)i);
+    s->ndirectives = 0;
+    for (size_t i = 0; i < s->n; i++) index_entry(s, i);
+}
+
+/* A setting from the environment, read once (getenv walks it all). */
+static int env_set(const char *name, int *cached) {
+    if (*cached < 0) *cached = getenv(name) != NULL;
+    return *cached;
+}
+
+static int dump_unit(void) {
+    static int cached = -1;
+    return env_set("CKERNEL_DUMP_UNIT", &cached);
 }
 
 session *session_new(void) {
@@ -87,7 +113,9 @@ static int mentions(const char *text, const char *key) {
 /* Plan the cell: what each item does to the session, the keys it defines
  * anew, and the entries that must go because a type or macro they use is
  * redefined with other text (they were compiled against the old one). */
-static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defined, unsigned char *dropped) {
+static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defined,
+                      unsigned char **dropped_out) {
+    unsigned char *dropped = NULL;
     for (size_t j = 0; j < c->n; j++) {
         plans[j] = plan_item(s, &c->items[j]);
         if (plans[j] == PLAN_NEW)
@@ -106,6 +134,11 @@ static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defi
         }
     }
     /* entries that use them, and entries that use those (a struct in a struct) */
+    int reinit = 0;
+    for (size_t j = 0; j < c->n && !reinit; j++) reinit = plans[j] == PLAN_REINIT;
+    *dropped_out = NULL;                /* only new names: nothing can go */
+    if (!nchanged && !reinit && unit_only_new_names(s, c, plans)) return;
+    if (!(dropped = calloc(s->n + 1, 1))) abort();
     for (int grew = nchanged > 0; grew;) {
         grew = 0;
         for (size_t i = 0; i < s->n; i++) {
@@ -140,6 +173,7 @@ static void plan_cell(const session *s, const cell *c, plan *plans, strmap *defi
             strmap_put(defined, it->keys[0], (long)j);
         }
     }
+    *dropped_out = dropped;
 }
 
 /* ---------------------------------------------------------------- results */
@@ -212,6 +246,28 @@ static void entry_set(entry *e, const cell_item *it, void *addr) {
     e->addr = addr;
 }
 
+/* Add the cell's new definitions at the end of the list and the index:
+ * what a cell that defines only new names does, without walking the
+ * session. */
+static void append_items(session *s, session_cell *pc) {
+    const cell *c = &pc->c;
+    if (s->cap < s->n + c->n + 1) {
+        size_t cap = 2 * s->cap > s->n + c->n + 1 ? 2 * s->cap : s->n + c->n + 1;
+        entry *grown = realloc(s->e, cap * sizeof *grown);
+        if (!grown) abort();
+        s->e = grown;
+        s->cap = cap;
+    }
+    s->gen++;
+    for (size_t j = 0; j < c->n; j++)
+        if (pc->plans[j] == PLAN_NEW) {
+            entry_set(&s->e[s->n], &c->items[j], pc->addr[j]);
+            s->e[s->n].count = s->count;
+            s->e[s->n].gen = s->gen;
+            index_entry(s, s->n++);
+        }
+}
+
 /* Record the cell's new definitions in one pass. A directive or type
  * takes the place of the entry it redefines; a function, global or
  * prototype goes to the end, since it may use types defined after its old
@@ -222,8 +278,12 @@ static void commit_items(session *s, session_cell *pc, textbuf *notices) {
      * arrays and index stay as they are, and their pages unwritten. */
     int changes = 0;
     for (size_t j = 0; j < c->n && !changes; j++) changes = pc->plans[j] == PLAN_NEW;
-    for (size_t i = 0; i < s->n && !changes; i++) changes = pc->dropped[i] != 0;
+    for (size_t i = 0; pc->dropped && i < s->n && !changes; i++) changes = pc->dropped[i] != 0;
     if (!changes && pc->defined.n == 0) return;
+    if (!pc->dropped) {                  /* only new names (plan_cell): they go at the end */
+        append_items(s, pc);
+        return;
+    }
     size_t need = s->n + c->n + 1;
     if (s->spare_cap < need) {           /* reused: fresh pages would fault every cell */
         entry *grown = realloc(s->spare, need * sizeof *grown);
@@ -345,16 +405,18 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
     const char *readonly[c->n + 1];     /* the cell's const objects (layout.h) */
     size_t nro = 0;
     for (size_t j = 0; j < c->n; j++)
-        if (c->items[j].kind == ITEM_GLOBAL && c->items[j].readonly && c->items[j].nkeys && plans[j] == PLAN_NEW)
+        if (c->items[j].readonly && c->items[j].nkeys &&
+            ((c->items[j].kind == ITEM_GLOBAL && plans[j] == PLAN_NEW) || c->items[j].kind == ITEM_LITERAL))
             readonly[nro++] = c->items[j].keys[0];
     readonly[nro] = NULL;
     /* First with only the declarations the cell uses; if that says
      * anything at all, the guess may have been wrong: again with all. */
     messages first_try = {0};
-    for (int some = s->cc ? UNIT_FOR_CC : !getenv("CKERNEL_ALL_DECLS"); ;
+    static int all_decls = -1;
+    for (int some = s->cc ? UNIT_FOR_CC : !env_set("CKERNEL_ALL_DECLS", &all_decls); ;
          some = s->cc ? UNIT_FOR_CC_ALL : 0) {
         char *src = unit_build(s, c, plans, d, show, options, some);
-        if (getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s", src);
+        if (dump_unit()) fprintf(stderr, "%s", src);
         compile_unit *u = compile_new(options, diag_on_message, d);
         if (!u) return NULL;
         compile_set_cell(u, s->count);
@@ -362,10 +424,11 @@ static compile_unit *compile_cell(session *s, const cell *c, const plan *plans, 
         for (size_t i = 0; i < s->nlibs; i++) compile_add_library(u, s->libs[i]);
         /* Bind earlier definitions the unit declares, except those this
          * cell defines anew. */
-        for (size_t i = 0; i < s->n; i++) {
+        for (size_t at = 0, n = d->need ? d->nneed : s->n; at < n; at++) {
+            size_t i = d->need ? d->need[at] : at;
             const entry *e = &s->e[i];
-            if (!e->addr || (d->need && !d->need[i])) continue;
-            if (strmap_get(d->defined, e->keys[0]) < 0 && !d->dropped[i]) compile_add_symbol(u, e->keys[0], e->addr);
+            if (!e->addr || (d->dropped && d->dropped[i])) continue;
+            if (strmap_get(d->defined, e->keys[0]) < 0) compile_add_symbol(u, e->keys[0], e->addr);
         }
         compile_add_symbol(u, "exit", (void *)nb__exit);    /* exit() in main ends the program */
         compile_add_symbol(u, "atexit", (void *)nb__atexit);      /* ... and runs its handlers */
@@ -410,26 +473,34 @@ static const char *session_macro(void *ud, const char *name, size_t len) {
 static char *macro_context(const session *s, const char *options) {
     textbuf b = {0};
     textbuf_puts(&b, nb_header_text);
-    unsigned char *cached = calloc(s->n + 1, 1);
-    const char *text = unit_cached_headers(s, options, cached);
+    long last = -1;
+    const char *text = unit_cached_headers(s, options, &last);
     if (text) textbuf_puts(&b, text);
-    for (size_t i = 0; i < s->n; i++)
-        if (s->e[i].kind == ITEM_DIRECTIVE && !(cached && cached[i])) {
-            textbuf_puts(&b, s->e[i].text);
+    for (size_t k = 0; k < s->ndirectives; k++)
+        if (!unit_is_cached(s, last, s->directives[k])) {
+            textbuf_puts(&b, s->e[s->directives[k]].text);
             textbuf_puts(&b, "\n");
         }
-    free(cached);
     return b.s;
 }
 
 /* Split CODE into OUT; preprocessed first where that decides what is a
- * definition (expand.h). */
-static int split_cell(const session *s, const char *code, const char *options, cell *out) {
-    if (!expand_needed(code, session_macro, (void *)s)) return cell_split(code, out);
+ * definition (expand.h). CODE's tokens go to D (may be NULL) when the
+ * split read them, not a preprocessed text's. */
+static int split_cell(const session *s, const char *code, const char *options, cell *out,
+                      diag_ctx *d) {
+    size_t n = 0;
+    int unterminated = 0;
+    token *t = lexer_tokenize_with(code, &n, &unterminated, scratch_realloc);   /* once for all */
+    if (!t) return -1;
+    if (!expand_needed_tokens(t, n, session_macro, (void *)s)) {
+        if (d) d->code_tokens = t, d->ncode_tokens = n;
+        return cell_split_tokens(code, t, n, unterminated, out);
+    }
     char *context = macro_context(s, options);
     char *expanded = expand_cell(context, code, options);
     free(context);
-    if (expanded && getenv("CKERNEL_DUMP_UNIT")) fprintf(stderr, "%s\n-- the cell, preprocessed --\n", expanded);
+    if (expanded && dump_unit()) fprintf(stderr, "%s\n-- the cell, preprocessed --\n", expanded);
     int rc = cell_split(expanded ? expanded : code, out);
     free(expanded);
     return rc;
@@ -440,10 +511,7 @@ static void session_cell_free(session_cell *pc) {
     cell_free(&pc->c);
     strmap_free(&pc->defined);
     free(pc->dropped);
-    free(pc->plans);
-    free(pc->addr);
-    free(pc->length);
-    free(pc->size);
+    free(pc->addr);                      /* the block of all four (session_prepare) */
     free(pc->code);
     free(pc->options);
     free(pc->label);
@@ -510,21 +578,29 @@ session_cell *session_prepare(session *s, const char *code, const char *cell_opt
     uint64_t t0 = monotime_ns();
     r->compiles = 0;
     session_cell *pc = calloc(1, sizeof *pc);
-    if (!pc || split_cell(s, code, options, &pc->c) < 0) {
+    diag_ctx d = { .s = s, .code = code };
+    if (!pc || split_cell(s, code, options, &pc->c, &d) < 0) {
         free(pc);
         session_result_error(r, CK_OUT_OF_MEMORY, "out of memory splitting the cell", "out of memory\n");
         return NULL;
     }
     cell *c = &pc->c;
-    pc->plans = calloc(c->n + 1, sizeof *pc->plans);
-    pc->addr = calloc(c->n + 1, sizeof *pc->addr);
-    pc->length = calloc(c->n + 1, sizeof *pc->length);
-    pc->size = calloc(c->n + 1, sizeof *pc->size);
-    pc->dropped = calloc(s->n + 1, 1);
-    plan_cell(s, c, pc->plans, &pc->defined, pc->dropped);
+    /* one block for the four arrays: after the snapshot's fork each heap
+     * page a cell writes first costs a fault */
+    size_t n = c->n + 1;
+    char *block = calloc(n, sizeof *pc->addr + sizeof *pc->length + sizeof *pc->size +
+                                sizeof *pc->plans);
+    if (!block) abort();
+    pc->addr = (void **)block;
+    pc->length = (unsigned long *)(block + n * sizeof *pc->addr);
+    pc->size = pc->length + n;
+    pc->plans = (plan *)(pc->size + n);
+    plan_cell(s, c, pc->plans, &pc->defined, &pc->dropped);
     int has_expression = c->n && c->items[c->n - 1].kind == ITEM_EXPRESSION;
 
-    diag_ctx d = { .s = s, .c = c, .code = code, .defined = &pc->defined, .dropped = pc->dropped };
+    d.c = c;
+    d.defined = &pc->defined;
+    d.dropped = pc->dropped;
     cc_output cc = {0};
     compile_unit *u = compile_cell(s, c, pc->plans, &d, has_expression, options, &r->compiles, &cc);
     if (!u && has_expression) {
@@ -749,10 +825,9 @@ static int rebuild(session *s, const char *code, const char *cell_options, rebui
     memset(b, 0, sizeof *b);
     if (asprintf(&b->options, "%s %s", s->options ? s->options : "", cell_options ? cell_options : "") < 0)
         b->options = NULL;
-    if (split_cell(s, code, b->options, &b->c) < 0) { free(b->options); return -1; }
+    if (split_cell(s, code, b->options, &b->c, NULL) < 0) { free(b->options); return -1; }
     b->plans = calloc(b->c.n + 1, sizeof *b->plans);
-    b->dropped = calloc(s->n + 1, 1);
-    plan_cell(s, &b->c, b->plans, &b->defined, b->dropped);
+    plan_cell(s, &b->c, b->plans, &b->defined, &b->dropped);
     int has_expression = b->c.n && b->c.items[b->c.n - 1].kind == ITEM_EXPRESSION;
     b->d = (diag_ctx){ .s = s, .c = &b->c, .code = code, .defined = &b->defined, .dropped = b->dropped };
     b->src = unit_build(s, &b->c, b->plans, &b->d, has_expression, b->options, s->cc ? UNIT_FOR_CC : 0);

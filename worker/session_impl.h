@@ -43,7 +43,11 @@ struct session {
     void **text_ends;       /* and where that cell's code ends (its data follows) */
     size_t nruns, runs_cap;
     char *headers;          /* the session's preprocessed headers, for completion (a copy) */
-    strmap index;           /* key -> entry; rebuilt after each commit */
+    strmap index;           /* key -> entry: extended by a commit that only adds,
+                             * rebuilt by one that replaces or drops entries */
+    size_t *directives;     /* the entries that are directives, in order: every
+                             * unit has them, so a cell walks them, not the session */
+    size_t ndirectives, directives_cap;
     unsigned long gen;      /* commits so far */
     int count;              /* execution count of the cell being run */
     const struct cc_spec *cc;  /* %%cc: the compiler of the cell being prepared, or NULL */
@@ -75,12 +79,16 @@ typedef struct diag_ctx {
     const session *s;
     const cell *c;
     const char *code;
+    const token *code_tokens;  /* CODE's tokens in scratch memory (split_cell), or NULL:
+                                * good until the first compile_free */
+    size_t ncode_tokens;
     const strmap *defined;  /* key -> the cell's item that defines it anew */
     const unsigned char *dropped;  /* per entry: goes with this cell (plan_cell) */
     size_t *entry_line;     /* first TU line of each session entry in the prelude */
     size_t *entry_of;       /* per prelude entry index in s->e */
-    size_t nprelude;
-    unsigned char *need;    /* per entry: in the prelude (unit_build's selection), or NULL: all */
+    size_t nprelude, prelude_cap;
+    size_t *need;           /* the entries unit_build selected, ascending, or NULL: all */
+    size_t nneed;
     textbuf errors, warnings;
     int nerrors;
     int ndiags;             /* messages of any kind */
@@ -116,8 +124,18 @@ int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *de
  * ended by an empty one. A
  * new string, or NULL. */
 char *unit_uses(const char *text);
-/* The session's system headers, preprocessed (headers.h); marks the
- * entries they cover in CACHED (may be NULL). NULL when there are none. */
-const char *unit_cached_headers(const session *s, const char *options, unsigned char *cached);
+/* The same from TEXT's tokens T (N of them). */
+char *unit_uses_tokens(const token *t, size_t n);
+/* The session's system headers, preprocessed (headers.h); *LAST (may be
+ * NULL) is what unit_is_cached needs to tell the entries they cover: the
+ * last system #include's entry, -1 when there are none or the text could
+ * not be made. NULL then. */
+const char *unit_cached_headers(const session *s, const char *options, long *last);
+/* Whether entry I is in the cached headers' text (LAST from unit_cached_headers). */
+int unit_is_cached(const session *s, long last, size_t i);
+/* Whether the cell defines anew no name the session has: its unit then
+ * needs only the entries it names (and the directives), its commit only
+ * appends. Otherwise both walk the whole session. */
+int unit_only_new_names(const session *s, const cell *c, const plan *plans);
 
 #endif

@@ -11,6 +11,7 @@
 typedef struct {
     const char **keys;
     long *values;
+    unsigned *hashes;       /* each key's hash, low 32 bits (strmap.c) */
     size_t cap, n;
 } strmap;
 
@@ -18,6 +19,11 @@ typedef struct {
 void strmap_put(strmap *m, const char *key, long value);
 /* The value of KEY, or -1. */
 long strmap_get(const strmap *m, const char *key);
+/* The value of the key PREFIX (a byte; 0: none) followed by the N bytes at
+ * S, or -1: a name read out of a text, looked up where it lies. */
+long strmap_get_n(const strmap *m, char prefix, const char *s, size_t n);
+/* Room for N keys without growing (a map about to take many). */
+void strmap_reserve(strmap *m, size_t n);
 void strmap_clear(strmap *m);
 void strmap_free(strmap *m);
 

@@ -13,6 +13,7 @@
 #include "decls.h"
 #include "headers.h"
 #include "lexer.h"
+#include "scratch.h"
 #include "session_impl.h"
 
 static char *declared_type(const session *s, const cell *c, const diag_ctx *d, const char *expr);
@@ -34,36 +35,57 @@ static int is_macro_key(const char *key) {
     return key && key[0] == '#' && key[1] != '#' && strncmp(key, "#include", 8) != 0;
 }
 
+/* Whether entry E can be in the cached headers' text: an #include <...>
+ * or a macro (a directive of its own). */
+static int cacheable(const entry *e) {
+    return e->kind == ITEM_DIRECTIVE && (is_system_include(e->keys[0]) || is_macro_key(e->keys[0]));
+}
+
 /* System headers come preprocessed from the cache (headers.h): the
  * #include <...> entries and the macros defined among them, up to the last
- * such include. Marks those entries in CACHED (may be NULL) and returns the
+ * such include. Sets *LAST (may be NULL) for unit_is_cached and returns the
  * text, or NULL when there are none or they cannot be preprocessed (then
- * the prelude has them as written). */
-const char *unit_cached_headers(const session *s, const char *options, unsigned char *cached) {
+ * the prelude has them as written). Walks the session's directives only. */
+const char *unit_cached_headers(const session *s, const char *options, long *last) {
     long last_include = -1;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->e[i].kind == ITEM_DIRECTIVE && is_system_include(s->e[i].keys[0])) last_include = (long)i;
+    size_t upto = 0;                    /* directives up to the last include */
+    for (size_t k = 0; k < s->ndirectives; k++)
+        if (is_system_include(s->e[s->directives[k]].keys[0])) {
+            last_include = (long)s->directives[k];
+            upto = k + 1;
+        }
+    if (last) *last = -1;
     if (last_include < 0) return NULL;
     textbuf directives = {0};
-    for (long i = 0; i <= last_include; i++) {
-        const entry *e = &s->e[i];
-        if (e->kind != ITEM_DIRECTIVE || !(is_system_include(e->keys[0]) || is_macro_key(e->keys[0])))
-            continue;
-        textbuf_printf(&directives, "%s\n", e->text);
-        if (cached) cached[i] = 1;
+    for (size_t k = 0; k < upto; k++) {
+        const entry *e = &s->e[s->directives[k]];
+        if (cacheable(e)) textbuf_printf(&directives, "%s\n", e->text);
     }
     const char *text = headers_text(directives.s, options);
     free(directives.s);
-    if (!text && cached) memset(cached, 0, s->n + 1);
+    if (text && last) *last = last_include;
     return text;
+}
+
+int unit_is_cached(const session *s, long last, size_t i) {
+    return last >= 0 && i <= (size_t)last && cacheable(&s->e[i]);
+}
+
+int unit_only_new_names(const session *s, const cell *c, const plan *plans) {
+    for (size_t j = 0; j < c->n; j++)
+        for (int k = 0; plans[j] == PLAN_NEW && k < c->items[j].nkeys; k++)
+            if (session_find(s, c->items[j].keys[k]) >= 0) return 0;
+    return 1;
 }
 
 static void emit_to_buf(void *ud, const char *text, size_t len) { textbuf_add(ud, text, len); }
 
-/* TEXT, or with SOME only the parts of it that the code in USERS needs. */
-static void put_declarations(textbuf *b, const char *text, int some, const char *const *users, size_t n) {
+/* TEXT, or with SOME only the parts of it that NAMES (decls_names) and the
+ * code in USERS need. */
+static void put_declarations(textbuf *b, const char *text, int some, const char *names,
+                             const char *const *users, size_t n) {
     decls *ix = some ? decls_for(text) : NULL;
-    if (ix) decls_select(ix, users, n, emit_to_buf, b);
+    if (ix) decls_select_names(ix, names, users, n, emit_to_buf, b);
     else textbuf_puts(b, text);
 }
 
@@ -88,13 +110,26 @@ static void global_names_free(global_names *g) {
     strmap_free(&g->init_twice);
 }
 
+/* `#line LINE "cell"` and TEXT, then END: a unit has thousands of these,
+ * so written piece by piece rather than through printf. */
+static void put_cell_text(textbuf *b, int line, const char *text, const char *end) {
+    char digits[16], *p = digits + sizeof digits;
+    unsigned v = line > 0 ? (unsigned)line : 0;
+    do *--p = (char)('0' + v % 10); while ((v /= 10));
+    textbuf_add(b, "#line ", 6);
+    textbuf_add(b, p, (size_t)(digits + sizeof digits - p));
+    textbuf_add(b, " \"cell\"\n", 8);
+    textbuf_puts(b, text);
+    textbuf_puts(b, end);
+}
+
 /* The cell's global J at file scope: its definition without the
  * initializer (that runs with the statements), and its size and length
  * for later cells. A name defined twice with initializers gets one here
  * too, so that the compiler says "redefinition of 'x'" as tcc would. */
 static void put_global(textbuf *b, const cell *c, size_t j, const global_names *g) {
     const cell_item *it = &c->items[j];
-    if (!it->nkeys) { textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text); return; }
+    if (!it->nkeys) { put_cell_text(b, it->line, it->text, "\n"); return; }
     size_t len = strlen(it->text);
     if (it->init && !it->unsized && strmap_get(&g->init_twice, it->keys[0]) >= 0 && len && it->text[len - 1] == ';')
         textbuf_printf(b, "#line %d \"cell\"\n%.*s = {0};\n", it->line, (int)(len - 1), it->text);
@@ -104,10 +139,12 @@ static void put_global(textbuf *b, const cell *c, size_t j, const global_names *
         textbuf_printf(b, "#line %d \"cell\"\n%.*s = \n#line %d \"cell\"\n%s;\n", it->line, (int)(len - 1),
                        it->text, it->init_line, it->init);
     else
-        textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        put_cell_text(b, it->line, it->text, "\n");
     if (strmap_get(&g->first, it->keys[0]) != (long)j || (it->unsized && !it->init))
         return;                          /* said once a name; `int a[];` has no size yet */
-    textbuf_printf(b, "unsigned long __ck_size_%s = sizeof %s;\n", it->keys[0], it->keys[0]);
+    const char *size_line[] = { "unsigned long __ck_size_", it->keys[0], " = sizeof ", it->keys[0],
+                                ";\n" };
+    for (size_t k = 0; k < 5; k++) textbuf_puts(b, size_line[k]);
     if (it->unsized)
         textbuf_printf(b, "unsigned long __ck_len_%s = sizeof %s / sizeof *%s;\n", it->keys[0], it->keys[0], it->keys[0]);
 }
@@ -143,7 +180,9 @@ static int cell_defines_function(const cell *c, const char *name) {
  * attribute may be on the definition or on a prototype in the cell. */
 static void put_structors(textbuf *b, const cell *c, const char *which) {
     int dtor = which[0] == 'd';
-    long *prio = calloc(c->n + 1, sizeof *prio);
+    long small[16];                      /* each set below */
+    long *prio = c->n < 16 ? small : calloc(c->n + 1, sizeof *prio);
+    if (!prio) abort();
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         prio[j] = -1;
@@ -164,7 +203,7 @@ static void put_structors(textbuf *b, const cell *c, const char *which) {
             if (prio[j] == p) prio[j] = -1;
         }
     }
-    free(prio);
+    if (prio != small) free(prio);
 }
 
 static void put_run_function(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d,
@@ -187,138 +226,232 @@ int unit_in_place(item_kind old_kind, const cell *c, size_t by, const strmap *de
     return in_place;
 }
 
-/* The names of TEXT (unit_uses) added to B; a directive's own names too
- * (`#define GET(i) table[i]` uses table). */
-static void add_uses(textbuf *b, const char *text) {
-    size_t n = 0;
-    token *t = lexer_tokenize(text, &n, NULL);
+static void add_uses(textbuf *b, const char *text);
+
+/* The names of the tokens T (N of them) added to B (unit_uses); a
+ * directive's own names too (`#define GET(i) table[i]` uses table). */
+static void add_uses_of(textbuf *b, const token *t, size_t n) {
     for (size_t i = 0; t && i < n; i++) {
         if (t[i].kind == TOK_DIRECTIVE && t[i].len > 1) {
             char *body = strndup(t[i].start + 1, t[i].len - 1);
             if (body) add_uses(b, body);
             free(body);
         }
-        if (t[i].kind != TOK_IDENT) continue;
-        char word[300];
+        if (t[i].kind != TOK_IDENT || t[i].len >= 300) continue;
         const token *p = i ? &t[i - 1] : NULL;
-        if (p && (lexer_tok_is(p, "struct") || lexer_tok_is(p, "union") || lexer_tok_is(p, "enum")))
-            snprintf(word, sizeof word, "%.*s %.*s", (int)p->len, p->start, (int)t[i].len, t[i].start);
-        else
-            snprintf(word, sizeof word, "%.*s", (int)t[i].len, t[i].start);
-        textbuf_add(b, word, strlen(word) + 1);
+        if (p && (lexer_tok_is(p, "struct") || lexer_tok_is(p, "union") || lexer_tok_is(p, "enum"))) {
+            textbuf_add(b, p->start, p->len);
+            textbuf_add(b, " ", 1);
+        }
+        textbuf_add(b, t[i].start, t[i].len);
+        textbuf_add(b, "", 1);
     }
-    free(t);
+}
+
+/* The names of TEXT added to B. */
+static void add_uses(textbuf *b, const char *text) {
+    size_t n = 0;
+    /* in scratch memory: a cell's tokens are megabytes, fresh pages of the heap */
+    token *t = lexer_tokenize_with(text, &n, NULL, scratch_realloc);
+    add_uses_of(b, t, n);
+    ck_tcc_free(t);                      /* scratch: the newest block goes back */
+}
+
+/* B's list ended and cut to its size: kept with each entry. */
+static char *finish_uses(textbuf *b) {
+    textbuf_add(b, "", 1);
+    char *fit = realloc(b->s, b->len + 1);
+    return fit ? fit : b->s;
+}
+
+char *unit_uses_tokens(const token *t, size_t n) {
+    textbuf b = {0};
+    add_uses_of(&b, t, n);
+    return finish_uses(&b);
 }
 
 char *unit_uses(const char *text) {
     textbuf b = {0};
     add_uses(&b, text);
-    textbuf_add(&b, "", 1);
-    return b.s;
+    return finish_uses(&b);
 }
 
-/* Mark in NEED (and push on STACK) the entries of S that the names USES
- * (unit_uses) define: as a name, a tag, or a macro ("#N"). */
-static void mark_used(const session *s, const char *uses, unsigned char *need, size_t *stack, size_t *top) {
-    for (const char *u = uses; u && *u; u += strlen(u) + 1) {
-        char macro[300];
-        snprintf(macro, sizeof macro, "#%s", u);
-        long found[2] = { session_find(s, u), session_find(s, macro) };
-        for (int k = 0; k < 2; k++)
-            if (found[k] >= 0 && !need[found[k]]) {
-                need[found[k]] = 1;
-                stack[(*top)++] = (size_t)found[k];
-            }
+/* A set of entry indexes: a bitmap (an eighth of a byte an entry) and the
+ * list of its members. */
+typedef struct { unsigned char *bits; size_t *list, n, cap; } entry_set_t;
+
+static int set_add(entry_set_t *set, size_t i) {
+    if (set->bits[i / 8] & (1u << (i % 8))) return 0;
+    set->bits[i / 8] |= (unsigned char)(1u << (i % 8));
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? 2 * set->cap : 64;
+        size_t *list = realloc(set->list, cap * sizeof *list);
+        if (!list) abort();
+        set->list = list;
+        set->cap = cap;
     }
+    set->list[set->n++] = i;
+    return 1;
+}
+
+/* Add to NEED the entries of S that the names USES (unit_uses) define: as
+ * a name, a tag, or a macro ("#N"). */
+static void mark_used(const session *s, const char *uses, entry_set_t *need) {
+    for (const char *u = uses; u && *u; ) {
+        size_t n = strlen(u);
+        long found[2] = { session_find(s, u), n < 298 ? strmap_get_n(&s->index, '#', u, n) : -1 };
+        u += n + 1;
+        for (int k = 0; k < 2; k++)
+            if (found[k] >= 0) set_add(need, (size_t)found[k]);
+    }
+}
+
+/* USES (unit_uses) with each name once, in place: a long cell names `x`
+ * thousands of times, and each name costs two lookups in the session. */
+static void unique_uses(char *uses) {
+    strmap seen = {0};
+    char *w = uses;
+    for (const char *u = uses; *u; ) {
+        size_t n = strlen(u);
+        if (strmap_get(&seen, u) < 0) {
+            memmove(w, u, n + 1);
+            strmap_put(&seen, w, 1);
+            w += n + 1;
+        }
+        u += n + 1;
+    }
+    *w = 0;
+    strmap_free(&seen);
+}
+
+static int by_index(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* Which entries of S the cell's CODE needs: those it names, and those they
- * name, on and on. The selection is a guess that compile_cell checks: any
- * message at all, and the cell is compiled again with every entry. */
-static unsigned char *needed_entries(const session *s, const char *code) {
-    unsigned char *need = calloc(s->n + 1, 1);
-    size_t *stack = malloc((s->n + 1) * sizeof *stack), top = 0;
-    char *uses = unit_uses(code);
-    if (!need || !stack || !uses) {
-        free(stack);
-        free(uses);
-        if (need) memset(need, 1, s->n + 1);
-        return need;
+ * name, on and on; and the directives, which every unit has, and what they
+ * name. The selection is a guess that compile_cell checks: any message at
+ * all, and the cell is compiled again with every entry. Ascending, *N of
+ * them; looked up by name, so a session's length does not slow it. */
+static size_t *needed_entries(const session *s, const diag_ctx *d, size_t *n) {
+    const char *code = d->code;
+    unsigned char small[1024];          /* a session of up to 8,192 entries: on the stack */
+    size_t nbits = s->n / 8 + 1;
+    entry_set_t need = { .bits = nbits <= sizeof small ? memset(small, 0, nbits)
+                                                       : calloc(nbits, 1) };
+    /* the split's tokens when they are the code's: the lexer ran once */
+    char *uses = d->code_tokens ? unit_uses_tokens(d->code_tokens, d->ncode_tokens)
+                                : unit_uses(code);
+    if (!need.bits || !uses) abort();
+    if (strlen(code) > 1024) unique_uses(uses);
+    mark_used(s, uses, &need);
+    for (size_t k = 0; k < s->ndirectives; k++) {
+        set_add(&need, s->directives[k]);
+        mark_used(s, s->e[s->directives[k]].uses, &need);
     }
-    mark_used(s, uses, need, stack, &top);
-    for (size_t i = 0; i < s->n; i++)        /* directives are always there: so is what they use */
-        if (s->e[i].kind == ITEM_DIRECTIVE) mark_used(s, s->e[i].uses, need, stack, &top);
-    while (top) {
-        size_t i = stack[--top];
-        mark_used(s, s->e[i].uses, need, stack, &top);
-    }
+    for (size_t done = 0; done < need.n; done++)     /* the list grows as it is walked */
+        mark_used(s, s->e[need.list[done]].uses, &need);
     free(uses);
-    free(stack);
-    return need;
+    if (need.bits != small) free(need.bits);
+    if (need.n) qsort(need.list, need.n, sizeof *need.list, by_index);
+    *n = need.n;
+    return need.list ? need.list : calloc(1, sizeof *need.list);
 }
 
-/* The translation unit for cell C: nb.h, the session's system headers,
- * the prelude of earlier definitions, the cell's items and its run
- * function. With SOME, of nb.h and the headers only what the rest uses
- * (decls.h). In scratch memory (textbuf.scratch). */
-char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
-                        const char *options, int some) {
-    textbuf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
-    size_t tu_line = 1;
-    unsigned char *cached = calloc(s->n + 1, 1);
-    int for_cc = some == UNIT_FOR_CC || some == UNIT_FOR_CC_ALL;
-    const char *text = for_cc ? NULL : unit_cached_headers(s, options, cached);
-    textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
+/* Note entry I at unit line LINE in D's map of the prelude. */
+static void add_prelude_line(diag_ctx *d, size_t i, size_t line) {
+    if (d->nprelude == d->prelude_cap) {
+        size_t cap = d->prelude_cap ? 2 * d->prelude_cap : 64;
+        size_t *lines = realloc(d->entry_line, cap * sizeof *lines);
+        size_t *of = lines ? realloc(d->entry_of, cap * sizeof *of) : NULL;
+        if (!lines || !of) abort();
+        d->entry_line = lines;
+        d->entry_of = of;
+        d->prelude_cap = cap;
+    }
+    d->entry_line[d->nprelude] = line;
+    d->entry_of[d->nprelude++] = i;
+}
 
-    /* The prelude: every entry the cell does not redefine. A directive the
-     * cell redefines takes the old one's place, since later entries may
-     * expand its macro. */
-    d->entry_line = calloc(s->n + 1, sizeof(size_t));
-    d->entry_of = calloc(s->n + 1, sizeof(size_t));
-    unsigned char *emitted = calloc(c->n + 1, 1);
-    /* with SOME, only the entries the cell's code needs: a session's length
-     * should not slow each cell down */
-    free(d->need);
-    d->need = (some == 1 || some == UNIT_FOR_CC) && d->code ? needed_entries(s, d->code) : NULL;
-    const unsigned char *need = d->need;
-    for (size_t i = 0; i < s->n; i++) {
+/* Entry I of the prelude at B's line *TU_LINE, noted in D's map. */
+static void put_entry(textbuf *b, diag_ctx *d, const entry *e, size_t i, size_t *tu_line) {
+    add_prelude_line(d, i, *tu_line);
+    if (e->kind == ITEM_GLOBAL && e->type_text) {
+        /* Hidden: libtcc 0.9.27 reaches a default-visibility extern
+         * through its PLT in float arithmetic (gy * gx reads the stub's
+         * bytes); a hidden one is addressed directly, which works since
+         * all cell data lives in one code arena. Spelled __attribute:
+         * glibc's <sys/cdefs.h> defines __attribute__ away for compilers
+         * that are not GCC, tcc among them, so after any system header
+         * __attribute__ said nothing and x + y of two doubles was wrong. */
+        textbuf_printf(b, "extern %s __attribute((visibility(\"hidden\")));\n", e->type_text);
+    } else {
+        textbuf_puts(b, e->text);
+        textbuf_puts(b, "\n");
+    }
+    *tu_line += (size_t)session_count_lines(e->text) + 1;
+}
+
+/* The prelude: every entry the cell does not redefine (with D->need, only
+ * those selected). A directive or type the cell redefines takes the old
+ * one's place, since later entries may use it; EMITTED marks such items of
+ * the cell. LAST: unit_cached_headers'. When the cell defines only new
+ * names, only the selected entries are visited: the others would all be
+ * skipped, and a long session would cost each cell a walk through it. */
+static void put_prelude(textbuf *b, const session *s, const cell *c, const plan *plans, diag_ctx *d,
+                        long last, unsigned char *emitted) {
+    size_t tu_line = 1;
+    int walk_selected = d->need && unit_only_new_names(s, c, plans);
+    size_t n = walk_selected ? d->nneed : s->n, next_needed = 0;
+    for (size_t at = 0; at < n; at++) {
+        size_t i = walk_selected ? d->need[at] : at;
         const entry *e = &s->e[i];
+        int needed = !d->need;
+        for (; d->need && next_needed < d->nneed && d->need[next_needed] <= i; next_needed++)
+            needed = d->need[next_needed] == i;
         long by = -1;
         for (int k = 0; k < e->nkeys && by < 0; k++) by = strmap_get(d->defined, e->keys[k]);
-        if (cached[i]) {
+        if (unit_is_cached(s, last, i)) {
             /* in the cache: a cell's copy of an include adds nothing; its
              * new value for a macro comes after, in the cell's own part */
             if (by >= 0 && is_system_include(e->keys[0])) emitted[by] = 1;
             continue;
         }
         if (d->dropped && d->dropped[i]) continue;
-        /* a directive or type the cell redefines takes the old one's place:
-         * entries after it (externs, prototypes) may use it */
         if (by >= 0 && !emitted[by] && unit_in_place(e->kind, c, (size_t)by, d->defined)) {
-            textbuf_printf(&b, "#line %d \"cell\"\n%s\n#line %zu \"<session>\"\n",
+            textbuf_printf(b, "#line %d \"cell\"\n%s\n#line %zu \"<session>\"\n",
                        c->items[by].line, c->items[by].text, tu_line);
             emitted[by] = 1;
             continue;
         }
-        if (by >= 0) continue;
-        if (need && !need[i] && e->kind != ITEM_DIRECTIVE) continue;
-        d->entry_line[d->nprelude] = tu_line;
-        d->entry_of[d->nprelude++] = i;
-        if (e->kind == ITEM_GLOBAL && e->type_text) {
-            /* Hidden: libtcc 0.9.27 reaches a default-visibility extern
-             * through its PLT in float arithmetic (gy * gx reads the stub's
-             * bytes); a hidden one is addressed directly, which works since
-             * all cell data lives in one code arena. Spelled __attribute:
-             * glibc's <sys/cdefs.h> defines __attribute__ away for compilers
-             * that are not GCC, tcc among them, so after any system header
-             * __attribute__ said nothing and x + y of two doubles was wrong. */
-            textbuf_printf(&b, "extern %s __attribute((visibility(\"hidden\")));\n", e->type_text);
-        } else {
-            textbuf_puts(&b, e->text);
-            textbuf_puts(&b, "\n");
-        }
-        tu_line += (size_t)session_count_lines(e->text) + 1;
+        if (by >= 0 || (!needed && e->kind != ITEM_DIRECTIVE)) continue;
+        put_entry(b, d, e, i, &tu_line);
     }
+}
+
+/* The translation unit for cell C: nb.h, the session's system headers,
+ * the prelude of earlier definitions, the cell's items and its run
+ * function. With SOME, of nb.h and the headers only what the rest uses
+ * (decls.h), and of earlier definitions only those the cell needs: a
+ * session's length should not slow each cell down. In scratch memory
+ * (textbuf.scratch). */
+char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d, int show,
+                        const char *options, int some) {
+    textbuf b = { .scratch = 1 };     /* 60 KB a cell: kept out of pages the snapshot shares */
+    long last = -1;
+    int for_cc = some == UNIT_FOR_CC || some == UNIT_FOR_CC_ALL;
+    const char *text = for_cc ? NULL : unit_cached_headers(s, options, &last);
+    textbuf_puts(&b, "\n#line 1 \"<session>\"\n");
+    unsigned char small[64];
+    unsigned char *emitted = c->n < sizeof small ? memset(small, 0, sizeof small)
+                                                 : calloc(c->n + 1, 1);
+    if (!emitted) abort();
+    free(d->need);
+    d->need = NULL;
+    d->nneed = 0;
+    if ((some == 1 || some == UNIT_FOR_CC) && d->code) d->need = needed_entries(s, d, &d->nneed);
+    put_prelude(&b, s, c, plans, d, last, emitted);
 
     /* The cell's file-scope items, in its order. */
     global_names globals;
@@ -327,17 +460,19 @@ char *unit_build(const session *s, const cell *c, const plan *plans, diag_ctx *d
         const cell_item *it = &c->items[j];
         if (!emitted[j] && it->kind == ITEM_DIRECTIVE && is_macro_key(it->keys[0])) {
             long e = session_find(s, it->keys[0]);
-            if (e >= 0 && cached[e]) textbuf_printf(&b, "#undef %s\n", it->keys[0] + 1);
+            if (e >= 0 && unit_is_cached(s, last, (size_t)e))
+                textbuf_printf(&b, "#undef %s\n", it->keys[0] + 1);
         }
-        if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER)) continue;
+        if (emitted[j] || (plans[j] == PLAN_LOCAL && it->kind != ITEM_OTHER && it->kind != ITEM_LITERAL))
+            continue;
         if (plans[j] == PLAN_REINIT) continue;     /* the prelude declares it */
+        if (it->kind == ITEM_LITERAL && !it->text) continue;   /* a static of __ck_run */
         if (it->kind == ITEM_GLOBAL) put_global(&b, c, j, &globals);
-        else textbuf_printf(&b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+        else put_cell_text(&b, it->line, it->text, "\n");
         if (it->open_end) break;              /* the compiler reaches the end there */
     }
     global_names_free(&globals);
-    free(emitted);
-    free(cached);
+    if (emitted != small) free(emitted);
     if (!c->n || !c->items[c->n - 1].open_end) put_run_function(&b, s, c, plans, d, show, for_cc);
     return with_headers(&b, text, some == 1);
 }
@@ -373,16 +508,21 @@ static void put_run_function(textbuf *b, const session *s, const cell *c, const 
     for (size_t j = 0; j < c->n; j++) {
         const cell_item *it = &c->items[j];
         if (it->kind == ITEM_STATEMENT) {
-            textbuf_printf(b, "#line %d \"cell\"\n%s\n", it->line, it->text);
+            put_cell_text(b, it->line, it->text, "\n");
         } else if (it->kind == ITEM_EXPRESSION && show) {
             put_value(b, s, c, d, it);
         } else if (it->kind == ITEM_EXPRESSION) {
-            textbuf_printf(b, "#line %d \"cell\"\n%s;\n", it->line, it->text);
+            put_cell_text(b, it->line, it->text, ";\n");
+        } else if (it->kind == ITEM_LITERAL && it->init) {   /* its static: the global fills it */
+            put_cell_text(b, it->init_line, it->init, "\n");
         } else if (it->kind == ITEM_GLOBAL && !it->unsized && !it->readonly) {
             const char *name = it->keys[0];
-            if (it->init)
-                textbuf_printf(b, "#line %d \"cell\"\n{ __typeof__(%s) __ck_v = %s; nb__assign((void *)&%s, &__ck_v, sizeof %s); }\n",
-                           it->init_line, name, it->init, name, name);
+            if (it->init) {
+                put_cell_text(b, it->init_line, "{ __typeof__(", name);
+                const char *rest[] = { ") __ck_v = ", it->init, "; nb__assign((void *)&", name,
+                                       ", &__ck_v, sizeof ", name, "); }\n" };
+                for (size_t k = 0; k < 7; k++) textbuf_puts(b, rest[k]);
+            }
             else if (plans[j] == PLAN_REINIT)
                 textbuf_printf(b, "nb__zero((void *)&%s, sizeof %s);\n", name, name);
         }
@@ -416,14 +556,19 @@ static char *with_headers(textbuf *b, const char *text, int some) {
     }
     /* the headers' part first: the session's macros cached with them may
      * use nb.h */
+    /* the unit's names, once for both selections (before the texts below,
+     * which grow in place as the newest scratch blocks) */
+    const char *names = some ? decls_names(b->s) : NULL;
+    const char *const *unit_code = names ? NULL : (const char *[]){ b->s };
     textbuf headers = { .scratch = 1 };
     if (text) {
         textbuf_puts(&headers, "\n#line 1 \"<headers>\"\n");
-        put_declarations(&headers, text, some, (const char *[]){ b->s }, 1);
+        put_declarations(&headers, text, some, names, unit_code, names ? 0 : 1);
     }
     textbuf unit = { .scratch = 1 };
     textbuf_puts(&unit, "#line 1 \"<ckernel>\"\n");
-    put_declarations(&unit, nb_header_text, some, (const char *[]){ headers.s, b->s }, 2);
+    put_declarations(&unit, nb_header_text, some, names, (const char *[]){ headers.s, b->s },
+                     names ? 1 : 2);
     if (headers.s) textbuf_add(&unit, headers.s, headers.len);
     textbuf_add(&unit, b->s, b->len);
     return unit.s;

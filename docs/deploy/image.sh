@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
     ca-certificates make gcc libc6-dev pkg-config libtcc-dev tcc \
-    libzmq3-dev libjansson-dev libssl-dev uuid-dev \
+    libzmq3-dev libstdc++-12-dev libjansson-dev libssl-dev uuid-dev \
     libclang-14-dev clang cppcheck \
     python3-jupyter-server python3-jupyterlab-server python3-jupyter-client jupyterhub \
     nodejs npm

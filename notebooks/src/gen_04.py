@@ -420,21 +420,42 @@ nb_check_eq(sum_of_literal(), 6, "used inside its block, it is fine");
 """)
 
 md(r"""
-A difference of this kernel: a cell's top-level initialisers run as
-statements of the cell, when the cell runs, so a compound literal at a
-cell's top level is an automatic object in the frame of the cell's
-statements, not a static one, and it dies when the cell ends. A named
-array is global data in a cell as in a compiled file.
+At a cell's top level, a global's initializer is at file scope, as in a
+compiled file: a compound literal in it has static storage. It lives as
+long as the session, later cells use it, and it is writable unless its
+type is const (a const one is read-only data, where gcc and clang put it,
+in `.rodata`). `nb_where` names it after the global whose initializer
+holds it. A compound literal in a *statement* at the cell's top level is
+another thing: the cell's statements run as a block, as if in `main`'s
+body, so it is a block-scope object, automatic, in the cell's frame, and
+it dies when the cell ends, as one in `main` would when `main` returns.
 """)
 
 c(r"""
-int *literal_at_top = (int[]){ 1, 2, 3 };      /* in a compiled file: static storage */
-int named_array[] = { 1, 2, 3 };               /* static storage, here too */
-int *array_at_top = named_array;
+int *literal_at_top = (int[]){ 1, 2, 3 };            /* file scope: static storage */
+const int *const_literal = (const int[]){ 4, 5, 6 }; /* const: read-only data */
+int *literal_in_statement;
+literal_in_statement = (int[]){ 7, 8, 9 };           /* a statement: block scope, automatic */
 nb_where(literal_at_top);
-nb_where(array_at_top);
-nb_check(nb_locate(literal_at_top).region == NB_STACK, "in a cell: the cell's frame, gone when it ends");
-nb_check(nb_locate(array_at_top).region == NB_GLOBAL, "a named array is global data");
+nb_where(const_literal);
+nb_where(literal_in_statement);
+nb_check(nb_locate(literal_at_top).region == NB_GLOBAL, "a top-level initializer's literal is global data");
+nb_check(nb_locate(const_literal).region == NB_RODATA, "a const one is read-only data");
+nb_check(nb_locate(literal_in_statement).region == NB_STACK, "a statement's literal is in the cell's frame");
+""")
+
+md(r"""
+The cell has ended. Its static literal is still there, holding its values
+whatever calls run in between, and it can be written:
+""")
+
+c(r"""
+another_call();
+nb_where(literal_at_top);
+nb_check(ALIVE(literal_at_top) && literal_at_top[0] + literal_at_top[1] + literal_at_top[2] == 6,
+         "the literal outlived its cell, values intact");
+literal_at_top[0] = 10;
+nb_check_eq(literal_at_top[0], 10, "it is writable: its type is not const");
 """)
 
 # ------------------------------------------------- 9. what the compilers see

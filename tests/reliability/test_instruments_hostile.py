@@ -27,27 +27,47 @@ def profile_of(kc, code):
     return reply["metadata"]["ckernel"]["profile"], "\n".join(texts)
 
 
-def test_a_cell_that_blocks_or_takes_sigprof_loses_its_samples_and_says_so(fresh_kernel):
+def test_a_cell_that_blocks_or_takes_the_samples_signal_loses_its_samples_and_says_so(fresh_kernel):
     """A cell's signal mask and handlers are the session's: blocking
     SIGPROF once left every later profile empty, explained as "less CPU
-    time than one sampling period"."""
+    time than one sampling period". The samples' signal is SIGTRAP where
+    the kernel has perf's sigtrap, SIGPROF otherwise (the profile says)."""
     km, kc = fresh_kernel
     setup_state(kc)
     execute(kc, SPIN)
-    reply, _ = execute(kc, "sigset_t prof_set; sigemptyset(&prof_set); sigaddset(&prof_set, SIGPROF);\n"
-                           "sigprocmask(SIG_BLOCK, &prof_set, 0);")
+    prof, _ = profile_of(kc, PROFILED)
+    sig = prof["signal"]
+    assert sig in ("SIGTRAP", "SIGPROF"), prof
+    reply, _ = execute(kc, "sigset_t prof_set; sigemptyset(&prof_set);\n"
+                           f"sigaddset(&prof_set, {sig});\nsigprocmask(SIG_BLOCK, &prof_set, 0);")
     assert reply["content"]["status"] == "ok"
     prof, _ = profile_of(kc, PROFILED)
     assert prof["samples"] > 10 and prof["signal_lost"] is None, prof
     prof, text = profile_of(kc, "%%profile\nsigprocmask(SIG_BLOCK, &prof_set, 0);\nspin_cpu(150000000);")
     assert prof["signal_lost"] == "blocked", prof
-    assert "the cell blocked SIGPROF" in text and "less CPU time" not in text, text
-    prof, text = profile_of(kc, "%%profile\nvoid own_prof(int sig) { (void)sig; }\n"
-                                "signal(SIGPROF, own_prof);\nspin_cpu(150000000);")
+    assert f"the cell blocked {sig}" in text and "less CPU time" not in text, text
+    prof, text = profile_of(kc, "%%profile\nvoid own_prof(int s) { (void)s; }\n"
+                                f"signal({sig}, own_prof);\nspin_cpu(150000000);")
     assert prof["signal_lost"] == "handler", prof
-    assert "its own SIGPROF handler" in text, text
+    assert f"its own {sig} handler" in text, text
     prof, _ = profile_of(kc, PROFILED)
     assert prof["samples"] > 10 and prof["signal_lost"] is None, prof
+    assert_state(kc)
+
+
+def test_a_trap_in_a_profiled_cell_is_still_a_crash_report(fresh_kernel):
+    """Where the samples come as perf's SIGTRAP, the cell's own SIGTRAP
+    must still reach the crash report, in a profiled cell and after one."""
+    km, kc = fresh_kernel
+    setup_state(kc)
+    execute(kc, SPIN)
+    for code in ("%%profile\nspin_cpu(50000000);\nraise(SIGTRAP);", "raise(SIGTRAP);"):
+        reply, _ = execute(kc, code)
+        content = reply["content"]
+        assert content["status"] == "error" and content["ename"] == "Crash", content
+        assert "SIGTRAP), raised by the program" in content["evalue"], content
+        prof, _ = profile_of(kc, PROFILED)
+        assert prof["samples"] > 10, prof
     assert_state(kc)
 
 

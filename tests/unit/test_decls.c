@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "decls.h"
+#include "strmap.h"
 
 typedef struct { char *s; size_t len; } out;
 
@@ -182,6 +183,47 @@ static void test_one_index_per_text(void **state) {
     free(copy);
 }
 
+/* A unit's distinct names, read once for both selections (unit.c): each
+ * identifier once, in order, none from strings or comments; and a
+ * selection from them is the selection from the text. */
+static void test_names_once_select_the_same(void **state) {
+    (void)state;
+    const char *code = "FILE *f = fopen(\"size_t\", 0); /* EOF */ size_t n = strlen(0); FILE *g = f;";
+    const char *names = decls_names(code);
+    assert_non_null(names);
+    const char *want[] = { "FILE", "f", "fopen", "size_t", "n", "strlen", "g", NULL };
+    const char *u = names;
+    for (int i = 0; want[i]; i++, u += strlen(u) + 1) assert_string_equal(u, want[i]);
+    assert_string_equal(u, "");
+    decls *ix = decls_for(stdio_like);
+    out a = { calloc(1, 1), 0 }, b = { calloc(1, 1), 0 };
+    decls_select(ix, (const char *[]){ code }, 1, collect, &a);
+    decls_select_names(ix, names, NULL, 0, collect, &b);
+    assert_string_equal(a.s, b.s);
+    assert_non_null(strstr(a.s, "strlen"));
+    assert_null(strstr(a.s, "EOF"));
+    free(a.s);
+    free(b.s);
+}
+
+/* strmap_get_n finds a name where it lies in a text, with a prefix byte
+ * for the session's macro keys ("#N"). */
+static void test_lookup_in_place(void **state) {
+    (void)state;
+    strmap m = {0};
+    strmap_put(&m, "N", 1);
+    strmap_put(&m, "#N", 2);
+    strmap_put(&m, "Nx", 3);
+    const char *text = "N + Nx + Ny";
+    assert_int_equal(strmap_get_n(&m, 0, text, 1), 1);
+    assert_int_equal(strmap_get_n(&m, '#', text, 1), 2);
+    assert_int_equal(strmap_get_n(&m, 0, text + 4, 2), 3);
+    assert_int_equal(strmap_get_n(&m, '#', text + 4, 2), -1);
+    assert_int_equal(strmap_get_n(&m, 0, text + 9, 2), -1);
+    assert_int_equal(strmap_get_n(&m, 0, text, 0), -1);
+    strmap_free(&m);
+}
+
 /* The selections from real headers, preprocessed the way headers.c does
  * it, compile with tcc: each code's own needs are there. */
 static void test_real_headers_compile(void **state) {
@@ -240,6 +282,8 @@ int main(void) {
         cmocka_unit_test(test_function_definitions_end_at_their_brace),
         cmocka_unit_test(test_directives_that_declare_nothing_stay),
         cmocka_unit_test(test_one_index_per_text),
+        cmocka_unit_test(test_names_once_select_the_same),
+        cmocka_unit_test(test_lookup_in_place),
         cmocka_unit_test(test_real_headers_compile),
     };
     return cmocka_run_group_tests_name("decls", tests, NULL, NULL);

@@ -17,6 +17,7 @@ static const char *no_session_macro(void *ud, const char *name, size_t len) {
     (void)ud;
     return len == 4 && memcmp(name, "SWAP", 4) == 0 ? "#define SWAP(a, b) do { a ^= b; } while (0)"
          : len == 3 && memcmp(name, "DEF", 3) == 0 ? "#define DEF(n) int f##n(void) { return n; }"
+         : len == 2 && memcmp(name, "PT", 2) == 0 ? "#define PT(x, y) ((struct pt) { x, y })"
          : NULL;
 }
 
@@ -34,6 +35,12 @@ static void test_what_needs_preprocessing(void **state) {
     needed("SWAP(a, b);", 0);                                      /* one that is a statement */
     needed("#define N 3\nint a[N];\nint x = N;", 0);               /* in brackets, in initializers */
     needed("#define CAT(a, b) a##b\nint CAT(v, 1) = 2;", 1);       /* in a declarator */
+    /* a macro that makes a compound literal, in an initializer: the
+     * splitter must see the literal (literals.h) */
+    needed("struct pt *o = &PT(1, 2);", 1);
+    needed("#define ORIGIN (int[]){ 0, 0 }\nint *o = ORIGIN;", 1);
+    needed("#define TWO(x) (x) + (x)\nint t = TWO(1) + TWO(2);", 0);
+    needed("void g(void) { struct pt *o = &PT(1, 2); }", 0);        /* in a body: automatic */
     needed("#include \"other.c\"", 1);
     needed("#include \"other.h\"\n#include <stdio.h>", 0);
 }

@@ -29,6 +29,10 @@ static session *fake_session(const fake_entry *fe, size_t n) {
         e->type_text = fe[i].type_text ? strdup(fe[i].type_text) : NULL;
         e->uses = unit_uses(e->type_text ? e->type_text : e->text);
         strmap_put(&s->index, e->keys[0], (long)i);
+        if (e->kind == ITEM_DIRECTIVE) {          /* the session's list of directives */
+            s->directives = realloc(s->directives, (s->ndirectives + 1) * sizeof *s->directives);
+            s->directives[s->ndirectives++] = i;
+        }
     }
     s->n = n;
     return s;
@@ -42,6 +46,7 @@ static void fake_session_free(session *s) {
         free(s->e[i].uses);
     }
     strmap_free(&s->index);
+    free(s->directives);
     free(s->e);
     free(s);
 }
@@ -191,11 +196,27 @@ static void test_prelude_selects_what_the_cell_uses(void **state) {
     contains(b.unit, "#define N 3\n");                           /* directives always */
     assert_null(strstr(b.unit, "unused"));
     assert_int_equal(b.d.nprelude, 4);
-    assert_non_null(b.d.need);
-    assert_false(b.d.need[2]);
+    assert_non_null(b.d.need);                 /* selected: all but `unused`, in order */
+    assert_int_equal(b.d.nneed, 4);
+    size_t want[] = { 0, 1, 3, 4 };
+    for (size_t k = 0; k < 4; k++) assert_int_equal(b.d.need[k], want[k]);
     built_free(&b);
     build(&b, s, "origin.x = twice(N);", PLAN_NEW, 0);            /* without SOME: all */
     contains(b.unit, "extern int unused __attribute");
+    built_free(&b);
+    /* a cell that defines a new name walks only what it names; one that
+     * defines a name again walks the whole session: the same selection */
+    build_some(&b, s, "int fresh(void) { return twice(N); }", PLAN_NEW, 0, 1);
+    contains(b.unit, "int twice(int x);\n#define N 3\n");
+    assert_null(strstr(b.unit, "unused"));
+    assert_null(strstr(b.unit, "origin"));
+    assert_int_equal(b.d.nprelude, 2);
+    built_free(&b);
+    build_some(&b, s, "int twice(int x) { return x * N; }", PLAN_NEW, 0, 1);
+    assert_null(strstr(b.unit, "int twice(int x);"));              /* redefined: not declared */
+    contains(b.unit, "#define N 3\n");
+    assert_null(strstr(b.unit, "unused"));
+    assert_int_equal(b.d.nprelude, 1);
     built_free(&b);
     fake_session_free(s);
 }
