@@ -33,7 +33,7 @@ KERNEL_LIBS := -lzmq -ljansson -lsodium -luuid -lpthread
 KERNEL_LINK := -Wl,-z,pack-relative-relocs -Wl,--gc-sections -Wl,--as-needed -static-libgcc \
                -Wl,-Bstatic -lzmq -lsodium -lpgm -lnorm -lprotokit -lbsd -lmd \
                -ljansson -luuid -lstdc++ -Wl,-Bdynamic -lm -lpthread
-WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -ldl -lm -lpthread
+WORKER_LIBS := $(BUILD)/libtcc-ck.a -ljansson -lseccomp -ldl -lm -lpthread
 
 # One folder a process (README "Layout"), each built by wildcard:
 #   kernel/   the Jupyter process;  worker/   the process that compiles and

@@ -11,6 +11,8 @@
  *   2  pipe: the cell's stderr, forwarded as stream "stderr"
  *   3  requests, kernel -> worker (IPC_REQUEST_FD)
  *   4  events,   worker -> kernel (IPC_EVENT_FD)
+ *   (where the worker starts; it moves 3 and 4 out of the cells' way,
+ *   worker/guard.c)
  *
  * Requests (kernel -> worker), field "op":
  *   {"op":"execute","code":STR,"count":INT}

@@ -16,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "channels.h"
 #include "errors.h"
+#include "guard_notify.h"
 #include "ipc.h"
 #include "log.h"
 #include "monotime.h"
@@ -82,6 +84,10 @@ int worker_init(const worker_hooks *hooks) {
         log_error("prctl(PR_SET_CHILD_SUBREAPER): %m");
         return -1;
     }
+    /* Not dumpable: a cell (the same user) cannot open /proc/KERNEL/mem,
+     * attach ptrace or read the kernel's memory; the worker's seccomp
+     * filter (worker/guard_filter.c) covers signals and root's ways in. */
+    if (prctl(PR_SET_DUMPABLE, 0) < 0) log_warn("prctl(PR_SET_DUMPABLE): %m");
     return 0;
 }
 
@@ -258,6 +264,7 @@ static void kill_descendants(pid_t pid, int depth) {
 }
 
 static void kill_group(void) {
+    guard_notify_drop();
     if (W.pgid > 0) kill(-W.pgid, SIGKILL);
     kill_descendants(getpid(), 0);
     W.pid = W.pgid = 0;
@@ -295,7 +302,13 @@ int worker_start(void) {
     json_t *ready = wait_event("ready", START_TIMEOUT_MS, 0);
     if (ready) {
         json_decref(ready);
-        return 0;
+        if (guard_notify_take(W.pid) == 0) return 0;
+        /* its cells' pidfd_send_signal would wait for an answer forever:
+         * start one without that rule (worker/guard_filter.c) */
+        setenv("CKERNEL_GUARD_NO_NOTIFY", "1", 1);
+        kill_group();
+        close_pipes();
+        return worker_start();
     }
     /* Say why in the kernel's log: the worker wrote it to its stderr. */
     ssize_t n = W.out_fd[ERR] >= 0 ? read(W.out_fd[ERR], W.buf, 4096) : 0;
@@ -504,7 +517,7 @@ static void on_event_fd(int fd, void *ud) {
 /* The error a cell ends with when process PID, running it, died with wait
  * STATUS; cell_died adds a line on what became of the session. */
 static json_t *death_error(pid_t pid, int status) {
-    char evalue[160], what[320];
+    char evalue[160], what[480];
     const char *ename;
     json_t *words = W.last_words;
     W.last_words = NULL;
@@ -530,8 +543,9 @@ static json_t *death_error(pid_t pid, int status) {
         const char *abbrev = sigabbrev_np(sig);
         ename = ck_ename(CK_CRASH);
         snprintf(evalue, sizeof evalue, "%s (SIG%s)", strsignal(sig), abbrev ? abbrev : "?");
-        snprintf(what, sizeof what, "The process running the cell (pid %d) was killed by signal %d: %s.",
-                 (int)pid, sig, evalue);
+        snprintf(what, sizeof what, "The process running the cell (pid %d) was killed by signal %d: %s.%s",
+                 (int)pid, sig, evalue, sig != SIGPIPE ? "" : " It wrote to a pipe nobody reads: one of "
+                 "the cell's, or the worker's own to the kernel, which the cell closed.");
     } else {
         ename = ck_ename(CK_EXIT);
         snprintf(evalue, sizeof evalue, "the cell called exit(%d)", WEXITSTATUS(status));
@@ -623,6 +637,13 @@ void worker_reap(void) {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (WIFSTOPPED(status)) {
+            /* only a tracee reports a stop here: a cell's PTRACE_TRACEME
+             * made us its tracer. Let go of it, with its signal, as if
+             * nobody traced it (the kernel traces nothing). */
+            ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)WSTOPSIG(status));
+            continue;
+        }
         if (W.stopping) continue;
         /* The dead process wrote "started" (naming its snapshot), maybe
          * "done", before it died: read them before judging the death. */

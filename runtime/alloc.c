@@ -116,7 +116,11 @@ static struct {
 static int tracking;
 static __thread int inside;
 
-void rt_alloc_track(int on) { tracking = on; }
+void rt_alloc_track(int on) {
+    tracking = on;
+    if (on) rt_protect_reset();          /* the cell's mprotect calls, for the end-of-cell check */
+}
+int rt_alloc_tracking(void) { return tracking; }
 void rt_inside_begin(void) { inside++; }
 void rt_inside_end(void) { inside--; }
 
@@ -310,11 +314,14 @@ INLINE void forget(const void *p, header *h, const void *site, int locking) {
 
 static char damage[600];
 static const void *damage_site;
+static const char *damage_label = "The block was allocated at:";
 
 const char *nb_internal_heap_damage(const void **site) {
     if (site) *site = damage_site;
     return damage[0] ? damage : NULL;
 }
+
+const char *nb_internal_heap_damage_label(void) { return damage_label; }
 
 static void describe_block(char *out, size_t n, const void *p, size_t size, const void *site) {
     char where[160];
@@ -362,7 +369,64 @@ static __attribute__((noreturn)) void double_free(const void *p, const char *wha
 
 static inline int was_freed(const void *p) { return hdr(p)->tag == tag_of(FREED_TAG, p); }
 
+/* The cell's mprotect call N left PART at AT (of BLOCK, if set) without
+ * reading or writing: say so, and end the cell as a crash (the snapshot
+ * has the pages as they were). */
+static __attribute__((noreturn)) void bookkeeping_protected(const rt_protect_note *n, const char *part,
+                                                            uintptr_t at, const void *block) {
+    char whose[320] = "the heap";
+    int prot = n->prot;
+    /* the cell ends here: the pages may be opened again to read the header */
+    if (block && mprotect((void *)n->lo, n->hi - n->lo, prot | PROT_READ | PROT_WRITE) == 0) {
+        const header *h = hdr(block);
+        char described[300];
+        describe_block(described, sizeof described, block, size_of(h), h->site);
+        snprintf(whose, sizeof whose, "the bookkeeping of %s", described);
+    } else if (block) {
+        snprintf(whose, sizeof whose, "the bookkeeping of the block at %p", block);
+    }
+    snprintf(damage, sizeof damage,
+             "the cell made %s%s %s: mprotect(%p, %lu, %s) covers %s at 0x%lx, which malloc, free "
+             "and the end-of-cell check read and write (found when the cell ended)",
+             whose, block ? "," : "", prot & PROT_READ ? "read-only" : "unreadable", (void *)n->lo,
+             (unsigned long)(n->hi - n->lo), rt_protect_name(prot), part, (unsigned long)at);
+    damage_site = n->site;
+    damage_label = "The mprotect call was at:";
+    heap_damaged();
+}
+
+/* Is [LO, HI) within the payload of one of the cell's live blocks? */
+static int inside_a_block(uintptr_t lo, uintptr_t hi) {
+    for (size_t i = 0; i < A.nlive; i++)
+        if (lo >= A.live[i] && hi <= A.live[i] + size_of(hdr((void *)A.live[i]))) return 1;
+    return 0;
+}
+
+/* Before any header is read: did the cell's mprotect calls leave a live
+ * block's header or guard, or malloc's heap, unreadable or read-only? */
+static void check_protections(void) {
+    for (size_t i = 0; i < A.nlive; i++) {
+        const char *p = (const char *)A.live[i];
+        const rt_protect_note *n = rt_protect_denied((uintptr_t)hdr(p), (uintptr_t)p);
+        if (n) bookkeeping_protected(n, "its header", (uintptr_t)hdr(p), p);
+        uintptr_t end = (uintptr_t)p + size_of(hdr(p));
+        if ((n = rt_protect_denied(end, end + GUARD))) bookkeeping_protected(n, "its guard bytes", end, p);
+    }
+    /* the rest of the heap: glibc's own records and the worker's blocks
+     * (pages inside one of the cell's blocks are the cell's business) */
+    uintptr_t lo, hi;
+    const rt_protect_note *v;
+    unsigned nv = rt_protect_notes(&v);
+    for (unsigned i = 0; i < nv && rt_protect_brk_heap(&lo, &hi) == 0; i++) {
+        uintptr_t a = v[i].lo > lo ? v[i].lo : lo, b = v[i].hi < hi ? v[i].hi : hi;
+        const rt_protect_note *n = a < b ? rt_protect_denied(a, b) : NULL;
+        if (n && !inside_a_block(a, b))
+            bookkeeping_protected(n, "malloc's own records or the worker's data", a, NULL);
+    }
+}
+
 int nb_internal_heap_check(void) {
+    if (rt_protect_taken()) check_protections();
     lock();
     for (size_t i = 0; i < A.nlive; i++) {
         const void *p = (const void *)A.live[i];

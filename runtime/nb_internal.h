@@ -38,6 +38,14 @@ int nb_internal_heap_check(void);
 /* What heap damage was found (a write past a block's end, a double
  * free), or NULL; *SITE gets the damaged block's allocating call site. */
 const char *nb_internal_heap_damage(const void **site);
+/* What the site above is ("The block was allocated at:", or the call
+ * that made the heap's bookkeeping unreadable). */
+const char *nb_internal_heap_damage_label(void);
+/* A fault at ADDR (a WRITE or a read) that a cell's mprotect call caused:
+ * 1, its description in OUT and the call's site in *SITE, and every page
+ * the cell's calls closed opened again (the process is dying: its report
+ * must not fault); else 0. For crash.c's signal handler. */
+int nb_internal_protect_fault(uintptr_t addr, int write, char *out, size_t n, const void **site);
 /* The claim an nb_check() found false in this process (it then aborts),
  * or NULL. */
 const char *nb_internal_check_failure(void);

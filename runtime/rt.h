@@ -20,6 +20,25 @@ RT_HIDDEN void rt_inside_begin(void);
 RT_HIDDEN void rt_inside_end(void);
 /* Record allocations (while a cell runs) or not. */
 RT_HIDDEN void rt_alloc_track(int on);
+RT_HIDDEN int rt_alloc_tracking(void);
+
+/* ----------------------------------------------------------- protect.c */
+
+/* One mprotect() call a cell made: the pages [LO, HI), PROT, and the
+ * call's return address. */
+typedef struct rt_protect_note { uintptr_t lo, hi; int prot; const void *site; } rt_protect_note;
+/* 1 if a call in this cell took reading or writing away somewhere. */
+RT_HIDDEN int rt_protect_taken(void);
+/* Forget the calls (a cell begins). */
+RT_HIDDEN void rt_protect_reset(void);
+/* The call that left [LO, HI) without reading or writing, or NULL. */
+RT_HIDDEN const rt_protect_note *rt_protect_denied(uintptr_t lo, uintptr_t hi);
+/* "PROT_READ" and the like, for PROT's read and write bits. */
+RT_HIDDEN const char *rt_protect_name(int prot);
+/* The calls noted in this cell, oldest first. */
+RT_HIDDEN unsigned rt_protect_notes(const rt_protect_note **v);
+/* The heap glibc grows with brk, [*LO, *HI). 0, or -1 if unknown. */
+RT_HIDDEN int rt_protect_brk_heap(uintptr_t *lo, uintptr_t *hi);
 
 /* Running totals since the process started (the runtime's own excluded). */
 typedef struct rt_alloc_totals {

@@ -17,6 +17,8 @@ need libjansson-dev               # JSON: the connection file and every message
 need libsodium-dev                # HMAC-SHA256 signs and verifies messages (libzmq uses libsodium too)
 need uuid-dev                     # libuuid: session and message ids
 need libcmocka-dev                # C unit tests (tests/unit) with a real test runner
+need libseccomp-dev               # the worker's seccomp filter: a cell cannot signal or trace the
+                                  # kernel process (worker/guard_filter.c)
 need python3-jupyter-client python3-zmq  # protocol tests talk to the kernel as a front end
 need python3-jupyter-kernel-test  # the Jupyter protocol conformance suite
 need python3-pytest               # runs the Python tests

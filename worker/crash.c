@@ -17,10 +17,12 @@
 #include "checked.h"
 #include "compile.h"
 #include "crash.h"
+#include "guard.h"
 #include "ipc.h"
 #include "nb_internal.h"
 
 static const session *crash_session;
+static const char *site_label;   /* what the site of a crash event is, if not an allocation */
 static unsigned long crash_memory_mib;
 
 void crash_set_memory_limit(unsigned long mib) { crash_memory_mib = mib; }
@@ -346,7 +348,7 @@ static void send_crash_sites(ck_error e, const char *evalue, const ucontext_t *u
     tb_lines = 1;
     if (extra) put_tb(extra);
     nframes = 0;
-    put_site("The block was allocated at:", site);
+    put_site(site_label ? site_label : "The block was allocated at:", site);
     put_site("and freed at:", free_site);
     if (uc) put_backtrace(uc);
     put("],\"frames\":[");
@@ -362,13 +364,14 @@ static void send_crash_sites(ck_error e, const char *evalue, const ucontext_t *u
     char head[IPC_HEADER] = IPC_MAGIC;
     memcpy(head + 4, &len, 4);
     struct iovec iov[2] = { { head, IPC_HEADER }, { out, out_len } };
-    (void)writev(IPC_EVENT_FD, iov, 2);
+    (void)writev(guard_fd(GUARD_EVENTS), iov, 2);
 }
 
 static void on_fatal(int sig, siginfo_t *si, void *ctx) {
     const ucontext_t *uc = ctx;
     char evalue[512], where[256];
     const char *how = code_words(sig, si->si_code);
+    const void *site = NULL;
     if (si->si_code <= 0 && sig != SIGABRT) {
         /* sent by raise() or kill(), not by a fault: no address to blame */
         snprintf(evalue, sizeof evalue, "%s (%s), raised by the program (raise or kill)",
@@ -376,10 +379,15 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
     } else if (sig == SIGSEGV || sig == SIGBUS) {
         uintptr_t addr = (uintptr_t)si->si_addr;
         int write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+        /* the cell's mprotect did it: say so (first: the access is given
+         * back, so that what follows, which may read those pages, works) */
+        char took[200] = "";
+        if (nb_internal_protect_fault(addr, write, took, sizeof took, &site))
+            site_label = "The mprotect call was at:";
         describe_address(addr, where, sizeof where);
-        snprintf(evalue, sizeof evalue, "%s (%s): %s of address 0x%lx%s%s%s: %s",
+        snprintf(evalue, sizeof evalue, "%s (%s): %s of address 0x%lx%s%s%s: %s%s%s",
                  signal_words(sig), signal_name(sig), write ? "write" : "read", (unsigned long)addr,
-                 *how ? " (" : "", how, *how ? ")" : "", where);
+                 *how ? " (" : "", how, *how ? ")" : "", where, *took ? "; " : "", took);
     } else if (sig == SIGABRT && nb_internal_check_failure()) {
         send_crash(CK_CHECK_FAILED, nb_internal_check_failure(), uc, NULL, NULL);
         raise(sig);
@@ -389,7 +397,7 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
         raise(sig);
         return;
     } else if (sig == SIGABRT && nb_internal_heap_damage(NULL)) {
-        const void *site;
+        site_label = nb_internal_heap_damage_label();
         const char *what = nb_internal_heap_damage(&site);
         if (rt_checking) {           /* %%check: the guard bytes found it (code tcc did not instrument) */
             snprintf(evalue, sizeof evalue, "%s: %s", strstr(what, "double free") ? "double free"
@@ -415,9 +423,10 @@ static void on_fatal(int sig, siginfo_t *si, void *ctx) {
                  "map %lu MiB (%%memory sets it).", failed, crash_memory_mib);
     else if (failed)
         snprintf(note, sizeof note, "Note: a request for %zu bytes of memory failed in this cell.", failed);
-    send_crash(CK_CRASH, evalue, uc, failed ? note : NULL, NULL);
-    /* SA_RESETHAND restored the default action: die of the same signal. */
-    if (sig == SIGABRT || si->si_code <= 0) raise(sig);
+    send_crash(CK_CRASH, evalue, uc, failed ? note : NULL, site);
+    /* SA_RESETHAND restored the default action: die of the same signal
+     * (raised: a fault whose access was given back would not recur) */
+    if (sig == SIGABRT || si->si_code <= 0 || site) raise(sig);
 }
 
 static void on_alarm(int sig, siginfo_t *si, void *ctx) {

@@ -27,6 +27,7 @@
 #include "complete.h"
 #include "crash.h"
 #include "escape.h"
+#include "guard.h"
 #include "idle.h"
 #include "ipc.h"
 #include "jsonmem.h"
@@ -51,18 +52,18 @@ static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void send_event_text(const char *json, size_t n) {
     pthread_mutex_lock(&events_lock);
-    int rc = ipc_send_text(IPC_EVENT_FD, json, n);
+    int rc = ipc_send_text(guard_fd(GUARD_EVENTS), json, n);
     pthread_mutex_unlock(&events_lock);
-    if (rc < 0) _exit(0);                              /* the kernel is gone */
+    if (rc < 0) guard_cut_off(rc);                     /* the kernel is gone, or the pipe */
 }
 
 static void send_event(json_t *ev) {
     if (!ev) return;
     pthread_mutex_lock(&events_lock);
-    int rc = ipc_send(IPC_EVENT_FD, ev);
+    int rc = ipc_send(guard_fd(GUARD_EVENTS), ev);
     pthread_mutex_unlock(&events_lock);
     json_decref(ev);
-    if (rc < 0 && rc != -ENOMEM) _exit(0);             /* the kernel is gone */
+    if (rc < 0 && rc != -ENOMEM) guard_cut_off(rc);    /* the kernel is gone, or the pipe */
 }
 
 static void send_ready(int takeover) {
@@ -104,10 +105,12 @@ static pid_t fork_twice(pid_t worker, int pidfd) {
         pid_t middle_pid = getpid();
         pid_t copy = fork();
         if (copy != 0) {                                /* says its pid, and goes */
+            if (copy > 0) setpgid(copy, copy);          /* before the cell runs: no race */
             (void)!write(pipefd[1], &copy, sizeof copy);
             _exit(0);
         }
         close(pipefd[1]);
+        setpgid(0, 0);                    /* a cell's kill(0, sig) spares it, as a program's would */
         snapshot_sleep(pidfd, worker, middle_pid);
         snapshot_take_over(worker);
         return -1;
@@ -136,6 +139,7 @@ static pid_t fork_snapshot(void) {
     int pidfd = (int)syscall(SYS_pidfd_open, worker, 0);     /* close-on-exec */
     pid_t copy = sibling_fork();
     if (copy == 0) {
+        setpgid(0, 0);                    /* a cell's kill(0, sig) spares it (guard_set_snapshot waits) */
         snapshot_sleep(pidfd, worker, 0);
         snapshot_take_over(worker);
         return -1;
@@ -188,7 +192,7 @@ static ssize_t stdin_read(void *cookie, char *buf, size_t size) {
         send_event(json_pack("{s:s, s:s, s:b}", "ev", "input_request", "prompt", "", "password", 0));
         json_t *rep;
         for (;;) {
-            rep = ipc_recv(IPC_REQUEST_FD);
+            rep = ipc_recv(guard_fd(GUARD_REQUESTS));
             if (!rep) _exit(0);
             const char *op = json_string_value(json_object_get(rep, "op"));
             if (op && strcmp(op, "input_reply") == 0) break;
@@ -217,18 +221,15 @@ static void stdin_install(void) {
     if (f) stdin = f;
 }
 
-/* A cell may close fd 1 or 2; later cells must still reach the kernel.
- * Copies made at start put them back if they are gone. */
-static int saved_out = -1, saved_err = -1;
-
-static void output_save(void) {
-    saved_out = fcntl(1, F_DUPFD_CLOEXEC, 20);
-    saved_err = fcntl(2, F_DUPFD_CLOEXEC, 20);
-}
-
+/* A cell may close fd 0, 1 or 2; later cells must still reach the kernel.
+ * The copies guard.c keeps put them back if they are gone. */
 static void output_restore(void) {
-    if (fcntl(1, F_GETFD) < 0 && saved_out >= 0) { dup2(saved_out, 1); clearerr(stdout); }
-    if (fcntl(2, F_GETFD) < 0 && saved_err >= 0) { dup2(saved_err, 2); clearerr(stderr); }
+    guard_recover();                     /* the pipes to the kernel, if the cell closed them */
+    int out = fcntl(1, F_GETFD) < 0 ? guard_fd(GUARD_STDOUT) : -1;
+    int err = fcntl(2, F_GETFD) < 0 ? guard_fd(GUARD_STDERR) : -1;
+    if (out >= 0) { dup2(out, 1); clearerr(stdout); }
+    if (err >= 0) { dup2(err, 2); clearerr(stderr); }
+    if (fcntl(0, F_GETFD) < 0) open("/dev/null", O_RDONLY);   /* gets 0: read(0) as before */
 }
 
 /* Cells' output streams while they run (line buffered). The buffer is the
@@ -465,6 +466,7 @@ static pid_t start_cell(uint64_t *snapshot_ns, uint64_t *started_ns) {
     next_snapshot = 0;
     *snapshot_ns = monotime_ns() - t0;
     if (snap < 0) return -1;
+    guard_set_snapshot(snap);             /* it holds copies of the pipes */
     /* by hand: every page written after the fork costs a fault */
     char started[200];
     int n = snprintf(started, sizeof started, "{\"ev\":\"started\",\"pid\":%d,\"snapshot\":%d,"
@@ -659,6 +661,7 @@ static int execute(session *s, json_t *req) {
     discard_next_snapshot();                /* (a cell that never started left it) */
     fflush(NULL);
     next_snapshot = fork_snapshot();        /* the next cell's, while the reply travels */
+    if (next_snapshot > 0) guard_set_snapshot(next_snapshot);
     if (next_snapshot < 0) {                /* we are it, and the next cell died */
         next_snapshot = 0;
         send_ready(1);
@@ -777,6 +780,7 @@ int main(void) {
     pid_t kernel = getppid();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != kernel) return 0;
+    guard_install();                     /* before any thread: the filter, the pipes moved */
     stdout_buffer();
 
     jsonmem_install();
@@ -784,7 +788,6 @@ int main(void) {
     ceilings_init();
     set_default_memory_limit();
     output_limit = ceilings_output_default(output_limit);
-    output_save();
     session *s = session_new();
     crash_install(s);
     profile_install(s);
@@ -793,8 +796,8 @@ int main(void) {
     stdin_install();
     send_ready(0);
     for (;;) {
-        idle_wait(IPC_REQUEST_FD);       /* idle: the compiler's memory goes back */
-        json_t *req = ipc_recv(IPC_REQUEST_FD);
+        idle_wait(guard_fd(GUARD_REQUESTS));   /* idle: the compiler's memory goes back */
+        json_t *req = ipc_recv(guard_fd(GUARD_REQUESTS));
         if (!req) {                      /* the kernel closed the pipe */
             discard_next_snapshot();
             return 0;

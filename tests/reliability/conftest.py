@@ -36,6 +36,38 @@ STATE_CHECK = 'printf("%d %s %d %d\\n", g_state, g_name, twice(21), g_heap[3]);'
 STATE_EXPECT = "1234 kept 42 77\n"
 
 
+# A cell that kills its own snapshot (then nothing can take over if it dies).
+KILL_THE_SNAPSHOT = r"""
+#include <dirent.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <unistd.h>
+#include <stdio.h>
+DIR *d = opendir("/proc");
+struct dirent *e;
+while ((e = readdir(d))) {
+    char path[300]; int pid = atoi(e->d_name), ppid = 0, pgrp = 0;
+    if (pid <= 0 || pid == getpid()) continue;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    /* the snapshot: the kernel's child, in a process group of its own */
+    if (fscanf(f, "%*d %*s %*c %d %d", &ppid, &pgrp) == 2 && ppid == getppid() && pgrp == pid)
+        kill(pid, SIGKILL);
+    else
+        pid = 0;
+    fclose(f);
+    /* until it is dead (a zombie, or reaped): its descriptors are gone then */
+    for (char state = 0; pid > 0 && state != 'Z'; usleep(1000)) {
+        FILE *s = fopen(path, "r");
+        if (!s) break;
+        if (fscanf(s, "%*d %*s %c", &state) != 1) state = 'Z';
+        fclose(s);
+    }
+}
+"""
+
+
 def setup_state(kc):
     run_ok(kc, STATE_SETUP)
     assert_state(kc)

@@ -4,7 +4,7 @@ read-only), and nb_where names each part from the unit's sections, never
 from the bytes it finds there."""
 import re
 
-from conftest import assert_state, error_text, errors, run, run_ok
+from conftest import KILL_THE_SNAPSHOT, assert_state, error_text, errors, run, run_ok
 
 
 def crash_text(kc, code):
@@ -190,21 +190,7 @@ def test_losing_worker_and_snapshot_is_said_plainly(fresh_kernel):
     km, kc = fresh_kernel
     run_ok(kc, "#include <stdio.h>\n#include <stdlib.h>\n#include <dirent.h>\n#include <signal.h>\n"
                "#include <unistd.h>\nint kept_x = 5;")
-    reply, msgs = run(kc, r"""
-DIR *d = opendir("/proc");
-struct dirent *e;
-while ((e = readdir(d))) {
-    char path[300]; int pid = atoi(e->d_name), ppid = 0, pgrp = 0;
-    if (pid <= 0 || pid == getpid()) continue;
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    /* the snapshot: the kernel's child, in the worker's process group */
-    if (fscanf(f, "%*d %*s %*c %d %d", &ppid, &pgrp) == 2 && pgrp == getpgrp()) kill(pid, SIGKILL);
-    fclose(f);
-}
-*(volatile int *)0 = 1;
-""", timeout=20)
+    reply, msgs = run(kc, KILL_THE_SNAPSHOT + "*(volatile int *)0 = 1;\n", timeout=20)
     assert reply["status"] == "error"
     text = error_text(errors(msgs)[0])
     assert "worker and its snapshot were both lost" in text and "is lost" in text, text
