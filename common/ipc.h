@@ -27,6 +27,10 @@
  *        answered by {"ev":"inspect_reply","found":BOOL,"data":{MIME:STR}}.
  *        complete and inspect are sent only while no cell runs.
  *   {"op":"shutdown"}   exit at once (no reply).
+ *   {"op":"snapshot"}   fork the next cell's snapshot now, if there is
+ *        none (no reply). Sent once a cell's reply and idle are queued,
+ *        so that the fork does not compete with them for the CPU; a cell
+ *        that finds none forks its own.
  *
  * Events (worker -> kernel), field "ev":
  *   {"ev":"ready","pid":INT,"takeover":BOOL}

@@ -376,6 +376,10 @@ static void end_cell(json_t *done) {
     json_decref(W.crash);
     W.crash = NULL;
     if (W.hooks.on_done) W.hooks.on_done(done, W.hooks.ud);
+    /* The reply and idle are queued: now the worker may fork the next
+     * cell's snapshot (ipc.h) while they travel and the client reads. */
+    static const char fork_now[] = "{\"op\":\"snapshot\"}";
+    if (W.req_fd >= 0 && W.pid > 0) ipc_send_text(W.req_fd, fork_now, sizeof fork_now - 1);
 }
 
 static void kill_running(void) {

@@ -66,9 +66,13 @@ void guard_install(void) {
     if (rc < 0) log_warn("no seccomp filter (%s): a cell can signal the kernel", strerror(-rc));
 }
 
-void guard_set_snapshot(pid_t pid) {
+void guard_note_snapshot(pid_t pid) {
     snapshot = pid;
     for (int i = 0; i < GUARD_KEPT; i++) kept[i].snap_fd = kept[i].fd;
+}
+
+void guard_set_snapshot(pid_t pid) {
+    guard_note_snapshot(pid);
     /* The snapshot leaves the worker's process group itself (forked by
      * clone, it is not the worker's child): until it has, a cell's
      * kill(0, sig) would reach it. It has long done so when a cell starts;

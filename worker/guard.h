@@ -31,6 +31,12 @@ __attribute__((noreturn)) void guard_cut_off(int rc);
  * or 0; returns once it is out of the worker's process group. */
 void guard_set_snapshot(pid_t pid);
 
+/* The same without the wait: for the snapshot forked after a cell's
+ * reply, which start_cell hands to guard_set_snapshot before the next
+ * cell runs. Waiting there, while the kernel publishes the reply, put
+ * the worker's sleeps and wake-ups on the reply's path (issue 18). */
+void guard_note_snapshot(pid_t pid);
+
 /* guard_filter.c: install the filter protecting process KERNEL and its
  * threads. 0, or -errno when it could not be installed. */
 int guard_filter_install(pid_t kernel);

@@ -657,11 +657,22 @@ static int execute(session *s, json_t *req) {
     cc_spec_free(&cc);
     session_result_free(&r);
     if (snap > 0) kill(snap, SIGKILL);      /* the cell is done: commit (the kernel reaps it) */
-    send_event(done);
     discard_next_snapshot();                /* (a cell that never started left it) */
+    send_event(done);
+    return SERVED;                          /* the kernel's "snapshot" forks the next one */
+}
+
+/* {"op":"snapshot"}: fork the next cell's snapshot ahead of it, while the
+ * last cell's reply travels. The kernel asks once the reply and idle are
+ * queued: forked right after "done", the copy competed with the kernel's
+ * publishing for the two CPUs (issue 18). */
+static int prefork(session *s, json_t *req) {
+    (void)s;
+    (void)req;
+    if (next_snapshot) return SERVED;
     fflush(NULL);
-    next_snapshot = fork_snapshot();        /* the next cell's, while the reply travels */
-    if (next_snapshot > 0) guard_set_snapshot(next_snapshot);
+    next_snapshot = fork_snapshot();
+    if (next_snapshot > 0) guard_note_snapshot(next_snapshot);
     if (next_snapshot < 0) {                /* we are it, and the next cell died */
         next_snapshot = 0;
         send_ready(1);
@@ -766,6 +777,7 @@ static const struct { const char *op; request_fn fn; } requests[] = {
     { "lines",       lines },
     { "input_reply", late_input_reply },
     { "shutdown",    shut_down },
+    { "snapshot",    prefork },
 };
 
 static request_fn request_for(const char *op) {
