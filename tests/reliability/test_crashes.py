@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from conftest import (assert_state, error_text, errors, iopub_until_idle, run, setup_state, shell_reply,
-                      stderr_text)
+from conftest import (assert_state, error_text, errors, iopub_until_idle, kernel_pid, run, setup_state,
+                      shell_reply, stderr_text)
 
 # id: (cell, patterns the error text must match, function the backtrace
 # must name or None). Each cell sets g_state = 99 before crashing.
@@ -169,6 +169,43 @@ def test_backtrace_gives_the_cells_own_lines(state_kernel):
     assert re.search(r"lines_inner\(\) \+ \d+, line 3 of this cell", tb), tb
     assert re.search(r"lines_outer\(\) \+ \d+, line 5 of this cell", tb), tb
     assert re.search(r"the cell's statements \+ \d+, line 7 of this cell", tb), tb
+    assert_state(kc)
+
+
+def live_children(pid):
+    """The kernel's children that are not zombies: the worker and its snapshot."""
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        pids = [int(c) for c in f.read().split()]
+    live = set()
+    for c in pids:
+        try:
+            with open(f"/proc/{c}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    live.add(c)
+        except FileNotFoundError:
+            pass
+    return live
+
+
+def test_the_next_snapshot_is_forked_after_the_reply(state_kernel):
+    """The kernel asks for the next cell's snapshot ({"op":"snapshot"})
+    once a cell's reply and idle are out: a new copy appears with no
+    further request, and the one the cell had is gone."""
+    km, kc = state_kernel
+    kernel = kernel_pid(km)
+    run(kc, "g_state + 0;")
+    deadline = time.monotonic() + 30
+    while len(live_children(kernel)) < 2:          # the worker and a snapshot
+        assert time.monotonic() < deadline, "no snapshot after the reply"
+        time.sleep(0.01)
+    before = live_children(kernel)
+    run(kc, "g_state + 0;")
+    while not live_children(kernel) - before:
+        assert time.monotonic() < deadline, "no new snapshot after the second reply"
+        time.sleep(0.01)
+    assert len(live_children(kernel) - before) == 1
+    reply, msgs = run(kc, "g_state = 99;\nraise(SIGSEGV);")
+    assert reply["ename"] == "Crash", reply
     assert_state(kc)
 
 
