@@ -736,8 +736,9 @@ def table(res, a, names):
         ratio = ""
         cv = res.get("ckernel", {}).get(key)
         ov = [res[n][key] for n in others if res.get(n, {}).get(key) is not None]
-        if cv and ov and not c_only and key not in ("output_messages", "output_lost"):
-            best = min(ov) if lower else max(ov)
+        best = (min(ov) if lower else max(ov)) if ov else 0
+        # a figure of 0 (CPU read in clock ticks over a smoke run's few cells) gives no ratio
+        if cv and best and not c_only and key not in ("output_messages", "output_lost"):
             r = best / cv if lower else cv / best
             ratio = f"{r:.2f}x better" if r >= 1 else f"{1 / r:.2f}x worse"
         text, met = g.get(key, ("", None))
