@@ -786,7 +786,23 @@ static request_fn request_for(const char *op) {
     return NULL;
 }
 
+/* Cells run as programs started from a shell do: every signal at its
+ * default and none blocked, whatever the kernel's launcher left ignored
+ * (nohup, or `cmd &` in a script, ignore SIGHUP, SIGINT and SIGQUIT, and
+ * exec keeps what is ignored). The worker's own handlers come after. */
+static void default_signals(void) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);   /* glibc's own: EINVAL */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int main(void) {
+    default_signals();
     log_set_role("ckernel-worker");
     setpgid(0, 0);                       /* the kernel kills the whole group */
     pid_t kernel = getppid();

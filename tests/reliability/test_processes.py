@@ -170,3 +170,29 @@ def test_waiting_for_every_child_ends_as_in_a_program():
         assert run_ok(kc, 'printf("%d\\n", kept);') == "7\n"
     finally:
         stop_kernel(km, kc)
+
+
+def test_cells_get_default_signals_whatever_the_launcher_ignored():
+    """A kernel started from `nohup` or `cmd &` in a script inherits SIGINT,
+    SIGQUIT (and SIGHUP) ignored, and exec keeps that. A program started
+    from a shell has them at their defaults, and so must a cell: its
+    children killed by SIGINT (a test sent SIGINT to a forked child and
+    waited for it forever when `make test` ran in the background)."""
+    import signal
+    saved = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGQUIT)}
+    try:
+        km, kc = start_kernel()
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+    try:
+        out = run_ok(kc, "#include <signal.h>\n#include <stdio.h>\n#include <unistd.h>\n"
+                         "#include <sys/wait.h>\n"
+                         "{ struct sigaction a, q; sigaction(SIGINT, NULL, &a); sigaction(SIGQUIT, NULL, &q);\n"
+                         "pid_t c = fork(); if (c == 0) { pause(); _exit(3); }\n"
+                         "kill(c, SIGINT); int st; waitpid(c, &st, 0);\n"
+                         'printf("%d %d %d\\n", a.sa_handler == SIG_DFL, q.sa_handler == SIG_DFL, '
+                         "WIFSIGNALED(st) ? WTERMSIG(st) : -1); }", timeout=20)
+        assert out == f"1 1 {signal.SIGINT.value}\n", out
+    finally:
+        stop_kernel(km, kc)
